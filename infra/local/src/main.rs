@@ -1,0 +1,43 @@
+//! The local stack's helper: creates the resources of `template.yaml` on the emulators,
+//! seeds the demo tenant, and feeds SQS batches to worker functions the way Lambda's event
+//! source mapping does.
+//!
+//! Usage:
+//!   wagate-local up --template template.yaml --prefix NAME --out-dir DIR [--param KEY=VALUE]...
+//!   wagate-local esm --function NAME --queue-url URL --invoke-url URL
+//!
+//! Resource names, endpoints and the like are printed as `KEY=value` lines for stack.env.
+
+mod args;
+mod esm;
+mod provision;
+mod seed;
+mod template;
+
+use args::Args;
+
+#[tokio::main]
+async fn main() {
+    let mut argv = std::env::args().skip(1);
+    let command = argv.next().unwrap_or_default();
+    let args = match Args::parse(argv) {
+        Ok(a) => a,
+        Err(e) => fail(&e),
+    };
+    let sdk = wagate_shared::aws::load_config().await;
+    let result = match command.as_str() {
+        "up" => provision::run(&sdk, &args).await,
+        "esm" => esm::run(&sdk, &args).await,
+        _ => Err("usage: wagate-local up|esm [options] (see infra/local/src/main.rs)".into()),
+    };
+    if let Err(e) = result {
+        fail(&e.to_string());
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("wagate-local: {message}");
+    std::process::exit(2)
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

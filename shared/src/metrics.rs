@@ -1,0 +1,63 @@
+//! Counters of what the adapters spend (DynamoDB capacity, SQS requests, KMS calls), so
+//! that benchmarks and tests can state the cost per message from real calls.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// DynamoDB write capacity units, in thousandths.
+    write_milli_units: AtomicU64,
+    /// DynamoDB read capacity units, in thousandths.
+    read_milli_units: AtomicU64,
+    sqs_requests: AtomicU64,
+    kms_calls: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MetricsSnapshot {
+    pub write_units: f64,
+    pub read_units: f64,
+    pub sqs_requests: u64,
+    pub kms_calls: u64,
+}
+
+impl Metrics {
+    pub fn add_write_units(&self, units: f64) {
+        self.write_milli_units
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_read_units(&self, units: f64) {
+        self.read_milli_units
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_sqs_request(&self) {
+        self.sqs_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add_kms_call(&self) {
+        self.kms_calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            write_units: self.write_milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
+            read_units: self.read_milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
+            sqs_requests: self.sqs_requests.load(Ordering::Relaxed),
+            kms_calls: self.kms_calls.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl MetricsSnapshot {
+    /// What was spent between `earlier` and this snapshot.
+    pub fn since(&self, earlier: &MetricsSnapshot) -> MetricsSnapshot {
+        MetricsSnapshot {
+            write_units: self.write_units - earlier.write_units,
+            read_units: self.read_units - earlier.read_units,
+            sqs_requests: self.sqs_requests - earlier.sqs_requests,
+            kms_calls: self.kms_calls - earlier.kms_calls,
+        }
+    }
+}

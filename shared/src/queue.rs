@@ -1,0 +1,184 @@
+//! Sends events to a FIFO queue with `SendMessageBatch`, in chunks that respect SQS limits,
+//! and reports success only when SQS took every one of them.
+
+use std::sync::Arc;
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::metrics::Metrics;
+use crate::webhook::QueueMessage;
+
+/// SQS's limits on one `SendMessageBatch`: entries, and bytes of all bodies together.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// Batches sent at once for one delivery.
+const PARALLEL_BATCHES: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("an event of {0} bytes exceeds the queue's message size limit")]
+    TooLarge(usize),
+    #[error("SQS SendMessageBatch failed")]
+    Send(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("SQS refused {failed} of the batch's entries (first: {code})")]
+    Refused { failed: usize, code: String },
+}
+
+#[derive(Clone)]
+pub struct EventQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    metrics: Arc<Metrics>,
+}
+
+impl EventQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: String, metrics: Arc<Metrics>) -> Self {
+        Self {
+            client,
+            url,
+            metrics,
+        }
+    }
+
+    /// Sends every message, or fails: the caller answers Meta with a 5xx so it retries.
+    pub async fn send_all(&self, messages: Vec<QueueMessage>) -> Result<(), QueueError> {
+        let chunks = chunk(messages)?;
+        let permits = Arc::new(Semaphore::new(PARALLEL_BATCHES));
+        let mut tasks = JoinSet::new();
+        for batch in chunks {
+            let queue = self.clone();
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                queue.send_batch(batch).await
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            let result = joined.unwrap_or_else(|e| Err(QueueError::Send(Box::new(e))));
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn send_batch(&self, batch: Vec<QueueMessage>) -> Result<(), QueueError> {
+        let mut pending = batch;
+        // One retry of the entries SQS refused for a passing reason; a second refusal fails.
+        for attempt in 0..2 {
+            self.metrics.add_sqs_request();
+            let entries = pending
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(&m.body)
+                        .message_group_id(&m.group_id)
+                        .message_deduplication_id(&m.deduplication_id)
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect();
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError::Send(Box::new(e)))?;
+            let failed = out.failed();
+            if failed.is_empty() {
+                return Ok(());
+            }
+            let retryable = failed.iter().all(|f| !f.sender_fault);
+            if attempt == 1 || !retryable {
+                return Err(QueueError::Refused {
+                    failed: failed.len(),
+                    code: failed[0].code.clone(),
+                });
+            }
+            let failed_ids: Vec<usize> = failed.iter().filter_map(|f| f.id.parse().ok()).collect();
+            pending = pending
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| failed_ids.contains(i))
+                .map(|(_, m)| m)
+                .collect();
+        }
+        Ok(())
+    }
+}
+
+/// Groups messages into batches of at most ten entries and 256 KiB of bodies, in order.
+pub fn chunk(messages: Vec<QueueMessage>) -> Result<Vec<Vec<QueueMessage>>, QueueError> {
+    let mut batches: Vec<Vec<QueueMessage>> = Vec::new();
+    let mut bytes = 0;
+    for message in messages {
+        let size = message.body.len();
+        if size > MAX_BATCH_BYTES {
+            return Err(QueueError::TooLarge(size));
+        }
+        let full = batches
+            .last()
+            .is_none_or(|b| b.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES);
+        if full {
+            batches.push(Vec::with_capacity(MAX_BATCH_ENTRIES));
+            bytes = 0;
+        }
+        bytes += size;
+        batches
+            .last_mut()
+            .expect("a batch was just ensured")
+            .push(message);
+    }
+    Ok(batches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(size: usize) -> QueueMessage {
+        QueueMessage {
+            group_id: "g".into(),
+            deduplication_id: "d".into(),
+            body: "x".repeat(size),
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_ten_entries() {
+        let batches = chunk((0..25).map(|_| message(10)).collect()).unwrap();
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            [10, 10, 5]
+        );
+    }
+
+    #[test]
+    fn batches_hold_at_most_256_kib_of_bodies() {
+        let batches = chunk((0..5).map(|_| message(100 * 1024)).collect()).unwrap();
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+        assert!(
+            batches
+                .iter()
+                .all(|b| b.iter().map(|m| m.body.len()).sum::<usize>() <= MAX_BATCH_BYTES)
+        );
+    }
+
+    #[test]
+    fn an_event_larger_than_a_queue_message_is_refused() {
+        assert!(matches!(
+            chunk(vec![message(MAX_BATCH_BYTES + 1)]),
+            Err(QueueError::TooLarge(_))
+        ));
+    }
+}

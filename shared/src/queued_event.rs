@@ -1,0 +1,67 @@
+//! The message the webhook puts on `inbound.fifo` for every event of a delivery, and the
+//! worker reads back. It carries the event's own JSON untouched, plus what routing found.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Bumped when the shape changes incompatibly, so a worker can refuse what it cannot read.
+pub const QUEUED_EVENT_VERSION: u8 = 1;
+
+/// Which array of a change value (or the whole value) the event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// `value.messages[]`: a message a user sent.
+    Message,
+    /// `value.statuses[]`: a delivery status of a message we sent (or of a call).
+    Status,
+    /// `value.errors[]`: an error Meta reports outside any message.
+    Error,
+    /// `value.message_echoes[]`: a message the business sent from another client.
+    Echo,
+    /// `value.calls[]`: a call event.
+    Call,
+    /// `value.user_preferences[]`: a user stopped or resumed marketing messages.
+    UserPreference,
+    /// A whole change value: template, account and number events, and unknown fields.
+    Change,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Status => "status",
+            Self::Error => "error",
+            Self::Echo => "echo",
+            Self::Call => "call",
+            Self::UserPreference => "user_preference",
+            Self::Change => "change",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QueuedEvent {
+    pub v: u8,
+    pub tenant_id: String,
+    /// The WABA id from `entry[].id`.
+    pub waba_id: String,
+    /// `entry[].time`, when Meta sent one (management events), in epoch seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_time: Option<i64>,
+    /// `changes[].field`.
+    pub field: String,
+    pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_phone_number: Option<String>,
+    /// When the webhook accepted the delivery, epoch milliseconds.
+    pub received_at_ms: i64,
+    /// The `contacts[]` entry that belongs to this event's user, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Box<RawValue>>,
+    /// The event's own JSON exactly as Meta sent it.
+    pub item: Box<RawValue>,
+}

@@ -1,0 +1,340 @@
+//! Contacts: one per person per tenant, found by phone and/or BSUID through identity items.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use rand::Rng;
+
+use super::attrs::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use super::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
+use super::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::domain::identity::{IdentityKey, UserIdentity};
+use crate::domain::retention::{DataClass, Retention};
+use crate::domain::tenant::TenantId;
+
+/// `last_inbound_at` is rewritten only when it moves by at least this much, so that a burst
+/// of messages costs one profile write. The 24-hour window may thus close up to this much
+/// early, never late.
+pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactProfile {
+    pub contact_id: String,
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub profile_name: Option<String>,
+    pub username: Option<String>,
+    pub last_inbound_at: Option<i64>,
+    pub marketing_opt_out: bool,
+}
+
+/// What an event tells about its user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFacts<'a> {
+    pub profile_name: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub inbound_at: Option<i64>,
+}
+
+impl Store {
+    /// The contact of `identity`, created on first sight. Returns the profile as stored.
+    pub async fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<ContactProfile, StoreError> {
+        let keys = identity.keys();
+        let mut contact_id = None;
+        let mut missing = Vec::new();
+        for key in &keys {
+            match self
+                .get(identity_pk(tenant.as_str(), key), IDENTITY_SK.into())
+                .await?
+            {
+                Some(found) if is_live(&found, now) => {
+                    let found_id = get_s(&found, "contact_id").map(str::to_owned);
+                    match (&contact_id, found_id) {
+                        (None, Some(id)) => contact_id = Some(id),
+                        (Some(first), Some(other)) if *first != other => {
+                            tracing::warn!(tenant = %tenant, "a phone and a BSUID point to two contacts; using the phone's");
+                        }
+                        _ => {}
+                    }
+                }
+                _ => missing.push(key.clone()),
+            }
+        }
+        let contact_id = match contact_id {
+            Some(id) => id,
+            None => {
+                let id = new_contact_id();
+                self.create_profile(tenant, &id, identity, retention, now)
+                    .await?;
+                id
+            }
+        };
+        for key in &missing {
+            self.link_identity(tenant, key, &contact_id, retention, now)
+                .await?;
+        }
+        let profile = self.get_contact(tenant, &contact_id, now).await?;
+        match profile {
+            Some(p) if missing.is_empty() => Ok(p),
+            _ => {
+                // A newly linked identity is recorded on the profile too, so that erasure
+                // and export find every way the person was known.
+                self.record_identity_on_profile(tenant, &contact_id, identity, retention, now)
+                    .await?;
+                Ok(self
+                    .get_contact(tenant, &contact_id, now)
+                    .await?
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    pub async fn get_contact(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        let found = self
+            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
+            .await?;
+        Ok(found
+            .filter(|it| is_live(it, now))
+            .map(|it| profile_from_item(contact_id, &it)))
+    }
+
+    /// Writes what changed about a contact, and nothing when nothing did: this runs for
+    /// every inbound message and a write unit costs money.
+    pub async fn update_contact(
+        &self,
+        tenant: &TenantId,
+        current: &ContactProfile,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut sets = Vec::new();
+        let mut values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = Vec::new();
+        if let Some(name) = facts
+            .profile_name
+            .filter(|n| Some(*n) != current.profile_name.as_deref())
+        {
+            sets.push("profile_name = :name");
+            values.push((":name", s(name)));
+        }
+        if let Some(username) = facts
+            .username
+            .filter(|u| Some(*u) != current.username.as_deref())
+        {
+            sets.push("username = :username");
+            values.push((":username", s(username)));
+        }
+        let stale = |at: i64| {
+            current
+                .last_inbound_at
+                .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
+        };
+        if let Some(at) = facts.inbound_at.filter(|at| stale(*at)) {
+            sets.push("last_inbound_at = :at");
+            values.push((":at", n(at)));
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        sets.push("expires_at = :exp");
+        values.push((
+            ":exp",
+            n(retention.expires_at(DataClass::ContactProfile, now)),
+        ));
+        // last_inbound_at only ever moves forward, even when events arrive out of order.
+        let condition = if values.iter().any(|(k, _)| *k == ":at") {
+            "attribute_exists(pk) AND (attribute_not_exists(last_inbound_at) OR last_inbound_at < :at)"
+        } else {
+            "attribute_exists(pk)"
+        };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), &current.contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (k, v) in values {
+            request = request.expression_attribute_values(k, v);
+        }
+        match request.send().await {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.count_write(None);
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem contact", e)),
+        }
+    }
+
+    /// Records a user's marketing choice; `at` guards against an older choice arriving late.
+    pub async fn set_marketing_opt_out(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        opted_out: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .update_expression("SET marketing_opt_out = :o, marketing_changed_at = :at")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(marketing_changed_at) OR marketing_changed_at <= :at)",
+            )
+            .expression_attribute_values(":o", bool_attr(opted_out))
+            .expression_attribute_values(":at", n(at))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(())
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.count_write(None);
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem marketing opt-out", e)),
+        }
+    }
+
+    async fn create_profile(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        identity: &UserIdentity,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut it = item([
+            ("pk", s(contact_pk(tenant.as_str(), contact_id))),
+            ("sk", s(PROFILE_SK)),
+            ("contact_id", s(contact_id)),
+            ("created_at", n(now)),
+            (
+                EXPIRES_AT,
+                n(retention.expires_at(DataClass::ContactProfile, now)),
+            ),
+        ]);
+        add_identity_attrs(&mut it, identity);
+        self.put("PutItem contact", it).await
+    }
+
+    async fn record_identity_on_profile(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        identity: &UserIdentity,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut sets = vec!["expires_at = :exp"];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .expression_attribute_values(
+                ":exp",
+                n(retention.expires_at(DataClass::ContactProfile, now)),
+            )
+            .expression_attribute_values(":cid", s(contact_id))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        sets.push("contact_id = :cid");
+        if let Some(p) = &identity.phone {
+            sets.push("phone = :phone");
+            request = request.expression_attribute_values(":phone", s(p.as_str()));
+        }
+        if let Some(b) = &identity.bsuid {
+            sets.push("bsuid = :bsuid");
+            request = request.expression_attribute_values(":bsuid", s(b.as_str()));
+        }
+        let out = request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem contact identity", e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
+    async fn link_identity(
+        &self,
+        tenant: &TenantId,
+        key: &IdentityKey,
+        contact_id: &str,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.put(
+            "PutItem identity",
+            item([
+                ("pk", s(identity_pk(tenant.as_str(), key))),
+                ("sk", s(IDENTITY_SK)),
+                ("contact_id", s(contact_id)),
+                (
+                    EXPIRES_AT,
+                    n(retention.expires_at(DataClass::ContactProfile, now)),
+                ),
+            ]),
+        )
+        .await
+    }
+}
+
+fn add_identity_attrs(it: &mut Item, identity: &UserIdentity) {
+    if let Some(p) = &identity.phone {
+        it.insert("phone".into(), s(p.as_str()));
+    }
+    if let Some(b) = &identity.bsuid {
+        it.insert("bsuid".into(), s(b.as_str()));
+    }
+}
+
+fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
+    let text = |name: &str| get_s(it, name).map(str::to_owned);
+    ContactProfile {
+        contact_id: contact_id.to_owned(),
+        phone: text("phone"),
+        bsuid: text("bsuid"),
+        profile_name: text("profile_name"),
+        username: text("username"),
+        last_inbound_at: get_i64(it, "last_inbound_at"),
+        marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
+    }
+}
+
+/// A random, unguessable contact id: `c_` and 20 hex digits.
+fn new_contact_id() -> String {
+    let bytes: [u8; 10] = rand::rng().random();
+    format!("c_{}", hex::encode(bytes))
+}
+
+pub(crate) fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}

@@ -1,0 +1,64 @@
+//! Key layout of the single table. Every partition key starts with `T#<tenant>`, so tenant
+//! isolation shows in every key and IAM `dynamodb:LeadingKeys` can enforce it.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | tenant | `T#<t>` | `TENANT` |
+//! | phone number | `T#<t>` | `PN#<phone number id>` (route-index: `PN#<id>`) |
+//! | WABA | `T#<t>` | `WABA#<waba id>` (route-index: `WABA#<id>`) |
+//! | template | `T#<t>` | `TPL#<template id>` |
+//! | identity → contact | `T#<t>#ID#<phone:…/bsuid:…>` | `ID` |
+//! | contact profile | `T#<t>#C#<contact id>` | `PROFILE` |
+//! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<wamid>` |
+//! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
+//! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
+
+use crate::domain::identity::IdentityKey;
+
+pub fn tenant_pk(tenant: &str) -> String {
+    format!("T#{tenant}")
+}
+
+pub const TENANT_SK: &str = "TENANT";
+
+pub fn number_sk(phone_number_id: &str) -> String {
+    format!("PN#{phone_number_id}")
+}
+
+pub fn waba_sk(waba_id: &str) -> String {
+    format!("WABA#{waba_id}")
+}
+
+pub fn template_sk(template_id: &str) -> String {
+    format!("TPL#{template_id}")
+}
+
+pub fn identity_pk(tenant: &str, key: &IdentityKey) -> String {
+    format!("T#{tenant}#ID#{key}")
+}
+
+pub const IDENTITY_SK: &str = "ID";
+
+pub fn contact_pk(tenant: &str, contact_id: &str) -> String {
+    format!("T#{tenant}#C#{contact_id}")
+}
+
+pub const PROFILE_SK: &str = "PROFILE";
+
+pub fn message_sk(sent_at: i64, wamid: &str) -> String {
+    format!("MSG#{sent_at:010}#{wamid}")
+}
+
+pub const MESSAGE_PREFIX: &str = "MSG#";
+
+pub fn wamid_sk(wamid: &str) -> String {
+    format!("WAMID#{wamid}")
+}
+
+pub fn events_pk(tenant: &str) -> String {
+    format!("T#{tenant}#EV")
+}
+
+pub fn event_sk(event_time: i64, digest: &str) -> String {
+    format!("EV#{event_time:010}#{digest}")
+}

@@ -1,0 +1,131 @@
+//! Inbound messages. The message item is its own idempotency record: a conditional put on a
+//! key made of Meta's timestamp and wamid, so a retry or duplicate never stores twice.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{Item, get_i64, get_s, item, n, s};
+use super::contacts::is_condition_failure;
+use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
+use super::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::domain::message::InboundMessage;
+use crate::domain::tenant::TenantId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Stored,
+    /// The same event was stored before: nothing was written again.
+    Duplicate,
+}
+
+/// A stored message as reads return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub wamid: String,
+    pub direction: String,
+    pub message_type: String,
+    /// The typed content as JSON.
+    pub content: String,
+    pub sent_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl Store {
+    pub async fn put_inbound_message(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        phone_number_id: Option<&str>,
+        message: &InboundMessage,
+        received_at_ms: i64,
+        expires_at: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let mut it = item([
+            ("pk", s(contact_pk(tenant.as_str(), contact_id))),
+            ("sk", s(message_sk(message.sent_at, &message.wamid))),
+            ("wamid", s(&message.wamid)),
+            ("direction", s("in")),
+            ("type", s(message.content.type_name())),
+            ("content", s(json(&message.content))),
+            ("sent_at", n(message.sent_at)),
+            ("received_at_ms", n(received_at_ms)),
+            (EXPIRES_AT, n(expires_at)),
+        ]);
+        if let Some(pn) = phone_number_id {
+            it.insert("phone_number_id".into(), s(pn));
+        }
+        if let Some(context) = &message.context {
+            it.insert("context".into(), s(json(context)));
+        }
+        if let Some(referral) = &message.referral {
+            it.insert("referral".into(), s(json(referral)));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(PutOutcome::Stored)
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.count_write(None);
+                Ok(PutOutcome::Duplicate)
+            }
+            Err(e) => Err(StoreError::dynamo("PutItem message", e)),
+        }
+    }
+
+    /// A contact's messages, newest first, without expired ones.
+    pub async fn messages_of(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+        limit: i32,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
+            .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .expression_attribute_values(":prefix", s(MESSAGE_PREFIX))
+            .expression_attribute_values(":now", n(now))
+            .scan_index_forward(false)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query messages", e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(out
+            .items()
+            .iter()
+            .filter(|it| is_live(it, now))
+            .map(record_from_item)
+            .collect())
+    }
+}
+
+fn record_from_item(it: &Item) -> MessageRecord {
+    let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
+    MessageRecord {
+        wamid: text("wamid"),
+        direction: text("direction"),
+        message_type: text("type"),
+        content: text("content"),
+        sent_at: get_i64(it, "sent_at").unwrap_or(0),
+        expires_at: get_i64(it, EXPIRES_AT),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain values always serialise")
+}

@@ -1,0 +1,86 @@
+//! DynamoDB adapters over the single table. Every key starts with the tenant; every read
+//! hides items whose `expires_at` has passed, because TTL deletion runs days late.
+
+mod attrs;
+pub mod contacts;
+pub mod events;
+pub mod keys;
+pub mod messages;
+pub mod statuses;
+pub mod tenants;
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ConsumedCapacity;
+
+use crate::metrics::Metrics;
+
+pub use attrs::Item;
+
+/// The name of the TTL attribute, epoch seconds.
+pub const EXPIRES_AT: &str = "expires_at";
+/// The index that finds a tenant from a phone number id or a WABA id.
+pub const ROUTE_INDEX: &str = "route-index";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB {op} failed")]
+    Dynamo {
+        op: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("item {key} is malformed: {problem}")]
+    Corrupt { key: String, problem: String },
+}
+
+impl StoreError {
+    pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(
+        op: &'static str,
+        e: E,
+    ) -> Self {
+        Self::Dynamo {
+            op,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// The table and what reads and writes to it cost.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            metrics,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(crate) fn count_write(&self, consumed: Option<&ConsumedCapacity>) {
+        // A conditional write that fails still costs a unit but reports nothing: count one.
+        self.metrics
+            .add_write_units(consumed.and_then(|c| c.capacity_units).unwrap_or(1.0));
+    }
+
+    pub(crate) fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
+        self.metrics
+            .add_read_units(consumed.and_then(|c| c.capacity_units).unwrap_or(0.5));
+    }
+}
+
+/// Whether an item read now is still alive under its `expires_at`.
+pub(crate) fn is_live(item: &Item, now: i64) -> bool {
+    attrs::get_i64(item, EXPIRES_AT).is_none_or(|at| at > now)
+}

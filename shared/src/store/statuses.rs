@@ -1,0 +1,183 @@
+//! The delivery state of a wamid, merged monotonically from status webhooks. It lives on its
+//! own item beside the message, so a status that arrives before its message is known is
+//! kept, and the message reads it when it appears (or it expires).
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::{Item, get_i64, get_s, n, s};
+use super::contacts::is_condition_failure;
+use super::keys::{contact_pk, wamid_sk};
+use super::{Store, StoreError, is_live};
+use crate::domain::status::{DeliveryStatus, StatusUpdate};
+use crate::domain::tenant::TenantId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOutcome {
+    /// The message moved to this status.
+    Advanced,
+    /// A later status was already known; this one was only added to the history.
+    Late,
+    /// This status was recorded before.
+    Duplicate,
+}
+
+/// What a wamid's delivery looks like now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub status: Option<DeliveryStatus>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    pub pricing_category: Option<String>,
+    /// When each status was reached, in status order.
+    pub history: Vec<(DeliveryStatus, i64)>,
+}
+
+const ALL: [DeliveryStatus; 6] = [
+    DeliveryStatus::Sent,
+    DeliveryStatus::Delivered,
+    DeliveryStatus::Read,
+    DeliveryStatus::Played,
+    DeliveryStatus::Failed,
+    DeliveryStatus::Deleted,
+];
+
+impl Store {
+    pub async fn apply_status(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        update: &StatusUpdate,
+        expires_at: i64,
+    ) -> Result<StatusOutcome, StoreError> {
+        let at_attr = format!("at_{}", update.status.as_str());
+        let mut sets = vec![
+            "#status = :status".to_owned(),
+            "status_rank = :rank".to_owned(),
+            "wamid = :wamid".to_owned(),
+            "expires_at = :exp".to_owned(),
+        ];
+        let mut values = vec![
+            (":status", s(update.status.as_str())),
+            (":rank", n(update.status.rank())),
+            (":wamid", s(&update.wamid)),
+            (":exp", n(expires_at)),
+        ];
+        let mut history_sets = vec![format!("{at_attr} = if_not_exists({at_attr}, :at)")];
+        values.push((":at", n(update.at)));
+        if let Some(error) = update.errors.first() {
+            sets.push("error_code = :ecode".into());
+            values.push((":ecode", n(error.code)));
+            if let Some(title) = &error.title {
+                sets.push("error_title = :etitle".into());
+                values.push((":etitle", s(title)));
+            }
+        }
+        if let Some(p) = &update.pricing {
+            let pricing = serde_json::to_string(p).expect("pricing serialises");
+            history_sets.push("pricing = if_not_exists(pricing, :pricing)".into());
+            values.push((":pricing", s(pricing)));
+        }
+        if let Some(data) = &update.callback_data {
+            history_sets.push("callback_data = if_not_exists(callback_data, :cb)".into());
+            values.push((":cb", s(data)));
+        }
+        let key = (
+            s(contact_pk(tenant.as_str(), contact_id)),
+            s(wamid_sk(&update.wamid)),
+        );
+        let advance = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", key.0.clone())
+            .key("sk", key.1.clone())
+            .update_expression(format!(
+                "SET {}, {}",
+                sets.join(", "),
+                history_sets.join(", ")
+            ))
+            .condition_expression("attribute_not_exists(status_rank) OR status_rank < :rank")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(
+                values
+                    .iter()
+                    .cloned()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            ))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match advance {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                return Ok(StatusOutcome::Advanced);
+            }
+            Err(e) if is_condition_failure(&e) => self.count_write(None),
+            Err(e) => return Err(StoreError::dynamo("UpdateItem status", e)),
+        }
+        // Not an advance: keep the late status in the history, once.
+        let history_values: std::collections::HashMap<String, AttributeValue> = values
+            .into_iter()
+            .filter(|(k, _)| history_sets.iter().any(|set| set.contains(k)))
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let late = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", key.0)
+            .key("sk", key.1)
+            .update_expression(format!("SET {}", history_sets.join(", ")))
+            .condition_expression(format!("attribute_not_exists({at_attr})"))
+            .set_expression_attribute_values(Some(history_values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match late {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(StatusOutcome::Late)
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.count_write(None);
+                Ok(StatusOutcome::Duplicate)
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem status history", e)),
+        }
+    }
+
+    pub async fn delivery_state(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        wamid: &str,
+        now: i64,
+    ) -> Result<Option<DeliveryState>, StoreError> {
+        let found = self
+            .get(contact_pk(tenant.as_str(), contact_id), wamid_sk(wamid))
+            .await?;
+        Ok(found
+            .filter(|it| is_live(it, now))
+            .map(|it| state_from_item(&it)))
+    }
+}
+
+fn state_from_item(it: &Item) -> DeliveryState {
+    DeliveryState {
+        status: get_s(it, "status").and_then(DeliveryStatus::parse),
+        error_code: get_i64(it, "error_code"),
+        error_title: get_s(it, "error_title").map(str::to_owned),
+        pricing_category: get_s(it, "pricing")
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| {
+                p.get("category")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned)
+            }),
+        history: ALL
+            .iter()
+            .filter_map(|st| get_i64(it, &format!("at_{}", st.as_str())).map(|at| (*st, at)))
+            .collect(),
+    }
+}

@@ -1,0 +1,255 @@
+//! Tenants, their Meta app, phone numbers and WABAs; and the route lookups the webhook
+//! makes from a phone number id or WABA id to the tenant.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
+use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
+use super::{ROUTE_INDEX, Store, StoreError};
+use crate::domain::retention::Retention;
+use crate::domain::tenant::{MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus};
+
+const ROUTE_PK: &str = "route_pk";
+
+impl Store {
+    pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let r = &tenant.retention;
+        let mut it = item([
+            ("pk", s(tenant_pk(tenant.id.as_str()))),
+            ("sk", s(TENANT_SK)),
+            ("tenant_id", s(tenant.id.as_str())),
+            ("name", s(&tenant.name)),
+            ("status", s(status_name(tenant.status))),
+            ("retention_content_days", n(r.content_days)),
+            ("retention_metadata_days", n(r.metadata_days)),
+            ("retention_contact_days", n(r.contact_days)),
+            ("retention_dedup_days", n(r.dedup_days)),
+        ]);
+        if let Some(app) = &tenant.meta_app {
+            it.insert("meta_app_id".into(), s(&app.app_id));
+            it.insert(
+                "meta_app_secret_ct".into(),
+                b(app.app_secret_ciphertext.clone()),
+            );
+            it.insert(
+                "meta_verify_token_ct".into(),
+                b(app.verify_token_ciphertext.clone()),
+            );
+        }
+        self.put("PutItem tenant", it).await
+    }
+
+    pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let Some(it) = self.get(tenant_pk(id.as_str()), TENANT_SK.into()).await? else {
+            return Ok(None);
+        };
+        tenant_from_item(id, &it).map(Some)
+    }
+
+    /// Registers a phone number with its WABA, so both route to the tenant.
+    pub async fn put_phone_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
+        let tenant = number.tenant_id.as_str();
+        self.put(
+            "PutItem phone number",
+            item([
+                ("pk", s(tenant_pk(tenant))),
+                ("sk", s(number_sk(&number.phone_number_id))),
+                (ROUTE_PK, s(number_sk(&number.phone_number_id))),
+                ("tenant_id", s(tenant)),
+                ("phone_number_id", s(&number.phone_number_id)),
+                ("waba_id", s(&number.waba_id)),
+                ("display_phone_number", s(&number.display_phone_number)),
+                ("access_token_ct", b(number.access_token_ciphertext.clone())),
+                ("throughput_per_second", n(number.throughput_per_second)),
+            ]),
+        )
+        .await?;
+        self.put(
+            "PutItem WABA",
+            item([
+                ("pk", s(tenant_pk(tenant))),
+                ("sk", s(waba_sk(&number.waba_id))),
+                (ROUTE_PK, s(waba_sk(&number.waba_id))),
+                ("tenant_id", s(tenant)),
+                ("waba_id", s(&number.waba_id)),
+            ]),
+        )
+        .await
+    }
+
+    pub async fn phone_numbers_of(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<PhoneNumber>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
+            .expression_attribute_values(":prefix", s("PN#"))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query phone numbers", e))?;
+        self.count_read(out.consumed_capacity());
+        out.items()
+            .iter()
+            .map(|it| number_from_item(tenant, it))
+            .collect()
+    }
+
+    /// Records a number's throughput (messages per second), e.g. after THROUGHPUT_UPGRADE.
+    pub async fn set_throughput(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(number_sk(phone_number_id)))
+            .update_expression("SET throughput_per_second = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", n(per_second))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem throughput", e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
+    /// The tenant a phone number id belongs to, if any.
+    pub async fn tenant_for_phone_number(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<TenantId>, StoreError> {
+        self.route(number_sk(phone_number_id)).await
+    }
+
+    /// The tenant a WABA belongs to, if any.
+    pub async fn tenant_for_waba(&self, waba_id: &str) -> Result<Option<TenantId>, StoreError> {
+        self.route(waba_sk(waba_id)).await
+    }
+
+    async fn route(&self, route_key: String) -> Result<Option<TenantId>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(ROUTE_INDEX)
+            .key_condition_expression("route_pk = :r")
+            .expression_attribute_values(":r", s(&route_key))
+            .limit(1)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query route-index", e))?;
+        self.count_read(out.consumed_capacity());
+        let Some(found) = out.items().first() else {
+            return Ok(None);
+        };
+        let tenant =
+            get_s(found, "tenant_id").ok_or_else(|| corrupt(&route_key, "no tenant_id"))?;
+        TenantId::parse(tenant)
+            .map(Some)
+            .map_err(|e| corrupt(&route_key, &e.to_string()))
+    }
+
+    pub(crate) async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
+    pub(crate) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(out.item)
+    }
+}
+
+fn status_name(status: TenantStatus) -> &'static str {
+    match status {
+        TenantStatus::Active => "active",
+        TenantStatus::Suspended => "suspended",
+    }
+}
+
+fn corrupt(key: &str, problem: &str) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        problem: problem.to_owned(),
+    }
+}
+
+fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
+    let key = tenant_pk(id.as_str());
+    let days = |name: &str, default: u32| get_i64(it, name).map_or(default, |d| d as u32);
+    let defaults = Retention::default();
+    let meta_app = match (
+        get_s(it, "meta_app_id"),
+        get_b(it, "meta_app_secret_ct"),
+        get_b(it, "meta_verify_token_ct"),
+    ) {
+        (Some(app_id), Some(secret), Some(token)) => Some(MetaApp {
+            app_id: app_id.to_owned(),
+            app_secret_ciphertext: secret.to_vec(),
+            verify_token_ciphertext: token.to_vec(),
+        }),
+        _ => None,
+    };
+    Ok(Tenant {
+        id: id.clone(),
+        name: get_s(it, "name").unwrap_or_default().to_owned(),
+        status: match get_s(it, "status") {
+            Some("active") => TenantStatus::Active,
+            Some("suspended") => TenantStatus::Suspended,
+            other => return Err(corrupt(&key, &format!("unknown status {other:?}"))),
+        },
+        retention: Retention {
+            content_days: days("retention_content_days", defaults.content_days),
+            metadata_days: days("retention_metadata_days", defaults.metadata_days),
+            contact_days: days("retention_contact_days", defaults.contact_days),
+            dedup_days: days("retention_dedup_days", defaults.dedup_days),
+        },
+        meta_app,
+    })
+}
+
+fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreError> {
+    let text = |name: &str| {
+        get_s(it, name)
+            .map(str::to_owned)
+            .ok_or_else(|| corrupt(get_s(it, "sk").unwrap_or("?"), &format!("no {name}")))
+    };
+    Ok(PhoneNumber {
+        tenant_id: tenant.clone(),
+        phone_number_id: text("phone_number_id")?,
+        waba_id: text("waba_id")?,
+        display_phone_number: text("display_phone_number")?,
+        access_token_ciphertext: get_b(it, "access_token_ct").unwrap_or_default().to_vec(),
+        throughput_per_second: get_i64(it, "throughput_per_second").unwrap_or(80) as u32,
+    })
+}

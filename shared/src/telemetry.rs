@@ -1,0 +1,19 @@
+//! Logging set-up: JSON lines in Lambda (CloudWatch), level from `RUST_LOG` or
+//! `AWS_LAMBDA_LOG_LEVEL`. Logs carry ids and counts, never message bodies, phone numbers
+//! or secrets.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
+        .unwrap_or_else(|_| "info".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,85 @@
+//! The tenant directory: tenant configuration and the routes from phone number ids and
+//! WABA ids to tenants, cached per container so no message pays for a lookup.
+
+use std::time::Duration;
+
+use crate::cache::TtlCache;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::{Store, StoreError};
+
+const TENANT_TTL: Duration = Duration::from_secs(300);
+/// Unknown ids are remembered briefly, so a burst for an unregistered number costs one read
+/// and a newly registered number is routed within half a minute.
+const MISS_TTL: Duration = Duration::from_secs(30);
+
+pub struct TenantDirectory {
+    store: Store,
+    tenants: TtlCache<TenantId, Option<Tenant>>,
+    tenant_misses: TtlCache<TenantId, ()>,
+    routes: TtlCache<String, Option<TenantId>>,
+    route_misses: TtlCache<String, ()>,
+}
+
+impl TenantDirectory {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            tenants: TtlCache::new(TENANT_TTL, 10_000),
+            tenant_misses: TtlCache::new(MISS_TTL, 10_000),
+            routes: TtlCache::new(TENANT_TTL, 100_000),
+            route_misses: TtlCache::new(MISS_TTL, 100_000),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        if let Some(found) = self.tenants.get(id) {
+            return Ok(found);
+        }
+        if self.tenant_misses.get(id).is_some() {
+            return Ok(None);
+        }
+        let found = self.store.get_tenant(id).await?;
+        match &found {
+            Some(_) => self.tenants.insert(id.clone(), found.clone()),
+            None => self.tenant_misses.insert(id.clone(), ()),
+        }
+        Ok(found)
+    }
+
+    pub async fn tenant_for_phone_number(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<TenantId>, StoreError> {
+        let key = format!("pn:{phone_number_id}");
+        self.route(key, self.store.tenant_for_phone_number(phone_number_id))
+            .await
+    }
+
+    pub async fn tenant_for_waba(&self, waba_id: &str) -> Result<Option<TenantId>, StoreError> {
+        let key = format!("waba:{waba_id}");
+        self.route(key, self.store.tenant_for_waba(waba_id)).await
+    }
+
+    async fn route(
+        &self,
+        key: String,
+        lookup: impl std::future::Future<Output = Result<Option<TenantId>, StoreError>>,
+    ) -> Result<Option<TenantId>, StoreError> {
+        if let Some(found) = self.routes.get(&key) {
+            return Ok(found);
+        }
+        if self.route_misses.get(&key).is_some() {
+            return Ok(None);
+        }
+        let found = lookup.await?;
+        match &found {
+            Some(_) => self.routes.insert(key, found.clone()),
+            None => self.route_misses.insert(key, ()),
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,8 @@
+//! What the webhook does with a delivery's bytes: split it into events with only the
+//! fields routing needs, and turn each into a queue message for its tenant.
+
+mod queue_message;
+mod split;
+
+pub use queue_message::{QueueMessage, to_queue_message};
+pub use split::{DeliveryError, RoutableEvent, Route, split_delivery};

@@ -1,0 +1,120 @@
+//! Turns a routed event into the FIFO queue message that carries it to the worker.
+
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use super::split::{RoutableEvent, Route};
+use crate::queued_event::{QUEUED_EVENT_VERSION, QueuedEvent};
+
+/// One SQS FIFO message: body, group and deduplication id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub group_id: String,
+    pub deduplication_id: String,
+    pub body: String,
+}
+
+/// Builds the queue message for `event`, which belongs to `tenant_id`.
+///
+/// The group keeps one conversation in order: tenant + user, hashed so that no phone number
+/// or BSUID appears in queue metadata; events about no user group by tenant + WABA (or
+/// phone number). The deduplication id is a digest of the event's identity, so a Meta
+/// retry within SQS's five minutes is dropped by SQS itself.
+pub fn to_queue_message(
+    event: &RoutableEvent<'_>,
+    tenant_id: &str,
+    received_at_ms: i64,
+) -> QueueMessage {
+    let group_id = match (&event.contact_key, &event.route) {
+        (Some(user), _) => format!("{tenant_id}:u:{}", short_digest(user)),
+        (None, Route::PhoneNumber(id)) => format!("{tenant_id}:pn:{}", short_digest(id)),
+        (None, Route::Waba(id)) => format!("{tenant_id}:waba:{}", short_digest(id)),
+    };
+    let deduplication_id = hex::encode(Sha256::digest(
+        format!(
+            "{tenant_id}\n{}\n{}\n{}",
+            event.field,
+            event.kind.as_str(),
+            event.identity
+        )
+        .as_bytes(),
+    ));
+    let phone_number_id = match &event.route {
+        Route::PhoneNumber(id) => Some(id.to_string()),
+        Route::Waba(_) => None,
+    };
+    let queued = QueuedEvent {
+        v: QUEUED_EVENT_VERSION,
+        tenant_id: tenant_id.to_owned(),
+        waba_id: event.waba_id.to_string(),
+        entry_time: event.entry_time,
+        field: event.field.to_string(),
+        kind: event.kind,
+        phone_number_id,
+        display_phone_number: event.display_phone_number.as_ref().map(|d| d.to_string()),
+        received_at_ms,
+        contact: event.contact.map(to_owned_raw),
+        item: to_owned_raw(event.item),
+    };
+    let body = serde_json::to_string(&queued).expect("a QueuedEvent always serialises");
+    QueueMessage {
+        group_id,
+        deduplication_id,
+        body,
+    }
+}
+
+fn to_owned_raw(raw: &RawValue) -> Box<RawValue> {
+    raw.to_owned()
+}
+
+fn short_digest(value: &str) -> String {
+    hex::encode(&Sha256::digest(value.as_bytes())[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::split_delivery;
+
+    const BODY: &str = r#"{"object":"whatsapp_business_account","entry":[{"id":"W1","changes":[{"field":"messages","value":{
+        "metadata":{"phone_number_id":"PN1"},"contacts":[{"wa_id":"4915112345678"}],
+        "messages":[{"from":"4915112345678","id":"wamid.A","timestamp":"1","type":"text","text":{"body":"\u00e4"}}],
+        "statuses":[{"id":"wamid.B","status":"sent","recipient_id":"4915112345678"}],
+        "errors":[{"code":131000}]}}]}]}"#;
+
+    #[test]
+    fn a_message_and_a_status_of_one_user_share_a_group_that_hides_the_phone_number() {
+        let events = split_delivery(BODY.as_bytes()).unwrap();
+        let m = to_queue_message(&events[0], "t1", 5);
+        let s = to_queue_message(&events[1], "t1", 5);
+        assert_eq!(m.group_id, s.group_id);
+        assert!(m.group_id.starts_with("t1:u:"));
+        assert!(!m.group_id.contains("4915112345678"));
+        assert_ne!(m.deduplication_id, s.deduplication_id);
+        assert!(m.group_id.len() <= 128 && m.deduplication_id.len() <= 128);
+    }
+
+    #[test]
+    fn the_same_event_for_another_tenant_gets_another_deduplication_id() {
+        let events = split_delivery(BODY.as_bytes()).unwrap();
+        let a = to_queue_message(&events[0], "t1", 5);
+        let b = to_queue_message(&events[0], "t2", 5);
+        assert_ne!(a.deduplication_id, b.deduplication_id);
+        assert_eq!(
+            a.deduplication_id,
+            to_queue_message(&events[0], "t1", 99).deduplication_id
+        );
+    }
+
+    #[test]
+    fn the_body_carries_the_item_bytes_unchanged() {
+        let events = split_delivery(BODY.as_bytes()).unwrap();
+        let m = to_queue_message(&events[0], "t1", 5);
+        let back: QueuedEvent = serde_json::from_str(&m.body).unwrap();
+        assert!(back.item.get().contains(r#""\u00e4""#));
+        assert_eq!(back.phone_number_id.as_deref(), Some("PN1"));
+        let e = to_queue_message(&events[2], "t1", 5);
+        assert!(e.group_id.starts_with("t1:pn:"));
+    }
+}
