@@ -87,7 +87,7 @@ wait_for_port "$lambda_port" "cargo-lambda"
 run_function() {
   local logical=$1 binary=$2
   start "$binary" env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
-    AWS_LAMBDA_RUNTIME_API="127.0.0.1:$lambda_port/.rt/$binary" \
+    AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt/$binary" \
     AWS_LAMBDA_FUNCTION_NAME="$binary" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
     RUST_LOG="${RUST_LOG:-info}" "$target/$binary"
 }

@@ -1,1 +1,316 @@
+//! Helpers for the integration tests: the local stack's endpoints, tenants of their own for
+//! each test, signed webhook posts, and reads of what the pipeline stored.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use rand::Rng;
+use wagate_shared::domain::retention::Retention;
+use wagate_shared::domain::tenant::{
+    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
+};
+use wagate_shared::metrics::Metrics;
+use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
+use wagate_shared::store::{Item, Store};
+
+pub use wagate_shared::signature::sign;
+
+/// The local stack started by `make test` (infra/test.sh), read from the environment.
+pub struct Stack {
+    pub webhook_url: String,
+    pub platform_app_secret: String,
+    pub platform_verify_token: String,
+    pub table: String,
+    pub inbound_queue_url: String,
+    pub dlq_url: String,
+    pub kms_key_id: String,
+    pub sdk: aws_config::SdkConfig,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub store: Store,
+    pub secrets: SecretStore,
+    pub http: reqwest::Client,
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: integration tests run against the local stack; start them with `make test`")
+    })
+}
+
+impl Stack {
+    pub async fn connect() -> Stack {
+        let sdk = wagate_shared::aws::load_config().await;
+        let metrics = Arc::new(Metrics::default());
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = var("TABLE_NAME");
+        let kms_key_id = var("KMS_KEY_ID");
+        Stack {
+            webhook_url: var("WEBHOOK_URL"),
+            platform_app_secret: var("DEMO_APP_SECRET"),
+            platform_verify_token: var("DEMO_VERIFY_TOKEN"),
+            inbound_queue_url: var("INBOUND_QUEUE_URL"),
+            dlq_url: var("INBOUND_DLQ_URL"),
+            store: Store::new(dynamo.clone(), table.clone(), metrics.clone()),
+            secrets: SecretStore::new(aws_sdk_kms::Client::new(&sdk), kms_key_id.clone(), metrics),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            dynamo,
+            table,
+            kms_key_id,
+            sdk,
+        }
+    }
+
+    /// The tenant door of the webhook: `/webhook/{tenant}`.
+    pub fn tenant_webhook_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}", self.webhook_url)
+    }
+
+    /// Posts `body` signed with the platform app secret.
+    pub async fn post_signed(&self, body: &str) -> (u16, String) {
+        let signature = sign(&self.platform_app_secret, body.as_bytes());
+        self.post(
+            &self.webhook_url,
+            body.as_bytes().to_vec(),
+            &[("x-hub-signature-256", &signature)],
+        )
+        .await
+    }
+
+    pub async fn post(&self, url: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.expect("the webhook answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Every live and expired item of a tenant, read with a scan (tests only).
+    pub async fn tenant_items(&self, tenant: &str) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .dynamo
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :p)")
+                .expression_attribute_values(":p", AttributeValue::S(format!("T#{tenant}#")))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .expect("scan the table");
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return items,
+            }
+        }
+    }
+
+    /// Bodies of the DLQ's messages that belong to `tenant`, without consuming them.
+    pub async fn dlq_bodies_of(&self, marker: &str) -> Vec<String> {
+        let mut seen = HashMap::new();
+        for _ in 0..5 {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("read the DLQ");
+            for m in out.messages() {
+                if let (Some(id), Some(body)) = (m.message_id(), m.body()) {
+                    seen.insert(id.to_owned(), body.to_owned());
+                }
+            }
+        }
+        seen.into_values().filter(|b| b.contains(marker)).collect()
+    }
+}
+
+/// A tenant of one test's own, with a phone number, a WABA and its own Meta app.
+pub struct TestTenant {
+    pub id: TenantId,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: String,
+    pub app_secret: String,
+    pub verify_token: String,
+}
+
+pub fn random_digits(n: usize) -> String {
+    let mut rng = rand::rng();
+    let mut s = String::from(char::from(b'1' + rng.random_range(0..9u8)));
+    while s.len() < n {
+        s.push(char::from(b'0' + rng.random_range(0..10u8)));
+    }
+    s
+}
+
+impl TestTenant {
+    pub async fn create(stack: &Stack) -> TestTenant {
+        Self::create_with(stack, Retention::default()).await
+    }
+
+    pub async fn create_with(stack: &Stack, retention: Retention) -> TestTenant {
+        let id = TenantId::parse(&format!("t-{}", random_digits(12))).unwrap();
+        let tenant = TestTenant {
+            phone_number_id: random_digits(15),
+            waba_id: random_digits(15),
+            display_phone_number: format!("1555{}", random_digits(7)),
+            app_secret: hex::encode(rand::rng().random::<[u8; 16]>()),
+            verify_token: hex::encode(rand::rng().random::<[u8; 16]>()),
+            id,
+        };
+        let t = tenant.id.as_str();
+        let encrypt = |value: String, context: SecretContext| {
+            let secrets = &stack.secrets;
+            async move {
+                secrets
+                    .encrypt(&value, &context)
+                    .await
+                    .expect("KMS encrypts")
+            }
+        };
+        let app_secret_ciphertext = encrypt(
+            tenant.app_secret.clone(),
+            SecretContext::tenant(SecretPurpose::MetaAppSecret, t),
+        )
+        .await;
+        let verify_token_ciphertext = encrypt(
+            tenant.verify_token.clone(),
+            SecretContext::tenant(SecretPurpose::MetaVerifyToken, t),
+        )
+        .await;
+        let access_token_ciphertext = encrypt(
+            "EAATEST".into(),
+            SecretContext::phone_number(t, &tenant.phone_number_id),
+        )
+        .await;
+        stack
+            .store
+            .put_tenant(&Tenant {
+                id: tenant.id.clone(),
+                name: format!("Test tenant {t}"),
+                status: TenantStatus::Active,
+                retention,
+                meta_app: Some(MetaApp {
+                    app_id: random_digits(16),
+                    app_secret_ciphertext,
+                    verify_token_ciphertext,
+                }),
+            })
+            .await
+            .expect("store the tenant");
+        stack
+            .store
+            .put_phone_number(&PhoneNumber {
+                tenant_id: tenant.id.clone(),
+                phone_number_id: tenant.phone_number_id.clone(),
+                waba_id: tenant.waba_id.clone(),
+                display_phone_number: tenant.display_phone_number.clone(),
+                access_token_ciphertext,
+                throughput_per_second: DEFAULT_THROUGHPUT,
+            })
+            .await
+            .expect("store the number");
+        tenant
+    }
+
+    /// A delivery of one change, addressed to this tenant's number and WABA.
+    pub fn delivery(&self, field: &str, value: serde_json::Value) -> String {
+        serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": self.waba_id, "changes": [{"field": field, "value": value}]}]
+        })
+        .to_string()
+    }
+
+    pub fn metadata(&self) -> serde_json::Value {
+        serde_json::json!({"display_phone_number": self.display_phone_number, "phone_number_id": self.phone_number_id})
+    }
+
+    /// A delivery of one text message from `from`.
+    pub fn text_from(&self, from: &str, wamid: &str, timestamp: i64, body: &str) -> String {
+        self.delivery(
+            "messages",
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "metadata": self.metadata(),
+                "contacts": [{"profile": {"name": "Test User"}, "wa_id": from}],
+                "messages": [{"from": from, "id": wamid, "timestamp": timestamp.to_string(), "type": "text", "text": {"body": body}}]
+            }),
+        )
+    }
+
+    /// A delivery of one status of `wamid` sent to `recipient`.
+    pub fn status_of(&self, recipient: &str, wamid: &str, status: &str, timestamp: i64) -> String {
+        self.delivery(
+            "messages",
+            serde_json::json!({
+                "messaging_product": "whatsapp",
+                "metadata": self.metadata(),
+                "statuses": [{"id": wamid, "status": status, "timestamp": timestamp.to_string(), "recipient_id": recipient,
+                    "pricing": {"billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular"}}]
+            }),
+        )
+    }
+}
+
+pub fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+/// Items whose sort key starts with `prefix`.
+pub fn with_sk_prefix<'a>(items: &'a [Item], prefix: &str) -> Vec<&'a Item> {
+    items
+        .iter()
+        .filter(|it| text(it, "sk").is_some_and(|sk| sk.starts_with(prefix)))
+        .collect()
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub fn now() -> i64 {
+    wagate_shared::domain::timestamp::now_seconds()
+}
+
+/// A unique wamid for a test message.
+pub fn wamid() -> String {
+    format!("wamid.TEST{}", random_digits(24))
+}

@@ -14,7 +14,7 @@ use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
-use crate::store::contacts::{ContactFacts, ContactProfile};
+use crate::store::contacts::ContactFacts;
 use crate::store::events::{TemplateAttribute, TenantEvent};
 use crate::store::messages::PutOutcome;
 use crate::store::statuses::StatusOutcome;
@@ -147,29 +147,31 @@ impl InboundProcessor {
         };
         let store = self.directory.store();
         let retention = &job.tenant.retention;
-        let contact = store
-            .resolve_contact(&job.tenant.id, &identity, retention, job.now)
-            .await?;
-        let outcome = store
-            .put_inbound_message(
-                &job.tenant.id,
-                &contact.contact_id,
-                job.event.phone_number_id.as_deref(),
-                &message,
-                job.event.received_at_ms,
-                retention.expires_at(DataClass::Content, job.now),
-            )
-            .await?;
-        // Runs on duplicates too: a worker that stopped between the two writes left it undone.
         let profile = job.contact.profile.as_ref();
         let facts = ContactFacts {
             profile_name: profile.and_then(|p| p.name.as_deref()),
             username: profile.and_then(|p| p.username.as_deref()),
             inbound_at: Some(message.sent_at),
         };
-        store
-            .update_contact(&job.tenant.id, &contact, &facts, retention, job.now)
+        let contact = store
+            .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
             .await?;
+        let outcome = store
+            .put_inbound_message(
+                &job.tenant.id,
+                &contact.profile.contact_id,
+                job.event.phone_number_id.as_deref(),
+                &message,
+                job.event.received_at_ms,
+                retention.expires_at(DataClass::Content, job.now),
+            )
+            .await?;
+        if !contact.created {
+            // Runs on duplicates too: a worker stopped between the two writes left it undone.
+            store
+                .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
+                .await?;
+        }
         Ok(match outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
@@ -205,12 +207,18 @@ impl InboundProcessor {
         let store = self.directory.store();
         let retention = &job.tenant.retention;
         let contact = store
-            .resolve_contact(&job.tenant.id, &identity, retention, job.now)
+            .resolve_contact(
+                &job.tenant.id,
+                &identity,
+                &ContactFacts::default(),
+                retention,
+                job.now,
+            )
             .await?;
         let outcome = store
             .apply_status(
                 &job.tenant.id,
-                &contact.contact_id,
+                &contact.profile.contact_id,
                 &update,
                 retention.expires_at(DataClass::Metadata, job.now),
             )
@@ -245,12 +253,18 @@ impl InboundProcessor {
                 .await;
         };
         let store = self.directory.store();
-        let contact: ContactProfile = store
-            .resolve_contact(&job.tenant.id, &identity, &job.tenant.retention, job.now)
+        let contact = store
+            .resolve_contact(
+                &job.tenant.id,
+                &identity,
+                &ContactFacts::default(),
+                &job.tenant.retention,
+                job.now,
+            )
             .await?;
         let at = preference.at.unwrap_or(job.now);
         store
-            .set_marketing_opt_out(&job.tenant.id, &contact.contact_id, opted_out, at)
+            .set_marketing_opt_out(&job.tenant.id, &contact.profile.contact_id, opted_out, at)
             .await?;
         self.record(job, DataClass::Metadata, None)
             .await

@@ -26,6 +26,14 @@ pub struct ContactProfile {
     pub marketing_opt_out: bool,
 }
 
+/// A contact found or created by [`Store::resolve_contact`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedContact {
+    pub profile: ContactProfile,
+    /// Created by this call, with the facts already written.
+    pub created: bool,
+}
+
 /// What an event tells about its user; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ContactFacts<'a> {
@@ -35,14 +43,16 @@ pub struct ContactFacts<'a> {
 }
 
 impl Store {
-    /// The contact of `identity`, created on first sight. Returns the profile as stored.
+    /// The contact of `identity`, created on first sight with `facts` already in it (one
+    /// write instead of two), and linked to any of the identity's keys it lacked.
     pub async fn resolve_contact(
         &self,
         tenant: &TenantId,
         identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
         retention: &Retention,
         now: i64,
-    ) -> Result<ContactProfile, StoreError> {
+    ) -> Result<ResolvedContact, StoreError> {
         let keys = identity.keys();
         let mut contact_id = None;
         let mut missing = Vec::new();
@@ -64,33 +74,33 @@ impl Store {
                 _ => missing.push(key.clone()),
             }
         }
-        let contact_id = match contact_id {
-            Some(id) => id,
+        let existing = match &contact_id {
+            Some(id) => self.get_contact(tenant, id, now).await?,
+            None => None,
+        };
+        let (profile, created) = match existing {
+            Some(profile) => (profile, false),
             None => {
-                let id = new_contact_id();
-                self.create_profile(tenant, &id, identity, retention, now)
-                    .await?;
-                id
+                // New, or its profile expired while an identity item lived on: start afresh.
+                let id = contact_id.unwrap_or_else(new_contact_id);
+                (
+                    self.create_profile(tenant, &id, identity, facts, retention, now)
+                        .await?,
+                    true,
+                )
             }
         };
         for key in &missing {
-            self.link_identity(tenant, key, &contact_id, retention, now)
+            self.link_identity(tenant, key, &profile.contact_id, retention, now)
                 .await?;
         }
-        let profile = self.get_contact(tenant, &contact_id, now).await?;
-        match profile {
-            Some(p) if missing.is_empty() => Ok(p),
-            _ => {
-                // A newly linked identity is recorded on the profile too, so that erasure
-                // and export find every way the person was known.
-                self.record_identity_on_profile(tenant, &contact_id, identity, retention, now)
-                    .await?;
-                Ok(self
-                    .get_contact(tenant, &contact_id, now)
-                    .await?
-                    .unwrap_or_default())
-            }
+        if !created && !missing.is_empty() {
+            // A newly linked identity goes on the profile too, so that erasure and export
+            // find every way the person was known.
+            self.record_identity_on_profile(tenant, &profile.contact_id, identity, retention, now)
+                .await?;
         }
+        Ok(ResolvedContact { profile, created })
     }
 
     pub async fn get_contact(
@@ -222,9 +232,10 @@ impl Store {
         tenant: &TenantId,
         contact_id: &str,
         identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
         retention: &Retention,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ContactProfile, StoreError> {
         let mut it = item([
             ("pk", s(contact_pk(tenant.as_str(), contact_id))),
             ("sk", s(PROFILE_SK)),
@@ -236,7 +247,25 @@ impl Store {
             ),
         ]);
         add_identity_attrs(&mut it, identity);
-        self.put("PutItem contact", it).await
+        if let Some(name) = facts.profile_name {
+            it.insert("profile_name".into(), s(name));
+        }
+        if let Some(username) = facts.username {
+            it.insert("username".into(), s(username));
+        }
+        if let Some(at) = facts.inbound_at {
+            it.insert("last_inbound_at".into(), n(at));
+        }
+        self.put("PutItem contact", it).await?;
+        Ok(ContactProfile {
+            contact_id: contact_id.to_owned(),
+            phone: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
+            bsuid: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),
+            profile_name: facts.profile_name.map(str::to_owned),
+            username: facts.username.map(str::to_owned),
+            last_inbound_at: facts.inbound_at,
+            marketing_opt_out: false,
+        })
     }
 
     async fn record_identity_on_profile(

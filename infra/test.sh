@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test`: a local stack of its own (ports apart from `make run`'s), then every unit
+# and integration test against it. The stack stops when the tests end, pass or fail.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+port_base=${1:-4800}
+
+trap 'infra/stack.sh down test' EXIT
+infra/stack.sh up test "$port_base"
+set -a
+# shellcheck disable=SC1091
+source .local/test/stack.env
+set +a
+export WEBHOOK_FUNCTION_ENV="$root/.local/test/functions/WebhookFunction.env"
+if ! cargo test --workspace --no-fail-fast; then
+  echo "tests failed; the stack's logs are in .local/test/logs" >&2
+  exit 1
+fi
