@@ -314,3 +314,15 @@ pub fn now() -> i64 {
 pub fn wamid() -> String {
     format!("wamid.TEST{}", random_digits(24))
 }
+
+/// The webhook function's environment as the stack wrote it (`WEBHOOK_FUNCTION_ENV`), for
+/// tests that run the handler in-process.
+pub fn webhook_function_env() -> HashMap<String, String> {
+    let path = var("WEBHOOK_FUNCTION_ENV");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}

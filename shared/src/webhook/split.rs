@@ -270,16 +270,18 @@ fn identity_of(kind: EventKind, keys: &ItemKeys<'_>, item: &RawValue) -> String 
     match (kind, keys.id.as_deref()) {
         // A Meta retry repeats the message's id and timestamp; the timestamp keeps apart
         // the rare different messages that share an id (anonymised test payloads do).
-        (EventKind::Message | EventKind::Echo, Some(id)) => {
+        (EventKind::Message, Some(id)) => {
             let ts = keys
                 .timestamp
                 .map(|t| t.get().trim_matches('"'))
                 .unwrap_or("");
             format!("{id}@{ts}")
         }
-        (EventKind::Status | EventKind::Call, Some(id)) => {
+        (EventKind::Status, Some(id)) => {
             format!("{id}/{}", keys.status.as_deref().unwrap_or(""))
         }
+        // Events kept without action (echoes, calls, errors, preferences, changes): one
+        // call id spans several call events, so only the exact bytes identify them.
         _ => digest_identity(item.get()),
     }
 }
