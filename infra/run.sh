@@ -20,7 +20,7 @@ wagate is running. Endpoints and demo credentials: .local/stack.env
   demo tenant              $DEMO_TENANT_ID, phone number id $DEMO_PHONE_NUMBER_ID, WABA $DEMO_WABA_ID
 
 Post a signed sample event (a user writes "Hello"):
-  infra/post-event.sh events/webhook/text-message.json
+  infra/post-event.sh events/webhook-bodies/text-message.json
 
 Logs: .local/run/logs/. Press Ctrl-C to stop everything.
 EOT

@@ -15,33 +15,67 @@ async fn template_updates_set_status_quality_and_category_and_an_older_event_cha
     let template = serde_json::json!({"message_template_id": 1689556908129832_u64, "message_template_name": "order_update", "message_template_language": "en_US"});
     let with = |extra: serde_json::Value| {
         let mut value = template.clone();
-        value.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         value
     };
     let post = |field: &str, value: serde_json::Value, time: i64| {
-        let mut body: serde_json::Value = serde_json::from_str(&tenant.delivery(field, value)).unwrap();
+        let mut body: serde_json::Value =
+            serde_json::from_str(&tenant.delivery(field, value)).unwrap();
         body["entry"][0]["time"] = time.into();
         body.to_string()
     };
-    let approved = post("message_template_status_update", with(serde_json::json!({"event": "APPROVED", "reason": "NONE"})), t);
-    let paused_later = post("message_template_status_update", with(serde_json::json!({"event": "PAUSED"})), t + 10);
-    let quality = post("message_template_quality_update", with(serde_json::json!({"previous_quality_score": "GREEN", "new_quality_score": "YELLOW"})), t);
-    let category = post("template_category_update", with(serde_json::json!({"new_category": "MARKETING"})), t);
+    let approved = post(
+        "message_template_status_update",
+        with(serde_json::json!({"event": "APPROVED", "reason": "NONE"})),
+        t,
+    );
+    let paused_later = post(
+        "message_template_status_update",
+        with(serde_json::json!({"event": "PAUSED"})),
+        t + 10,
+    );
+    let quality = post(
+        "message_template_quality_update",
+        with(serde_json::json!({"previous_quality_score": "GREEN", "new_quality_score": "YELLOW"})),
+        t,
+    );
+    let category = post(
+        "template_category_update",
+        with(serde_json::json!({"new_category": "MARKETING"})),
+        t,
+    );
     for body in [&paused_later, &approved, &quality, &category] {
         assert_eq!(stack.post_signed(body).await.0, 200);
     }
     let state = eventually(Duration::from_secs(30), "the template's state", || async {
-        let state = stack.store.template_state(&tenant.id, "1689556908129832").await.unwrap()?;
-        (state.quality.is_some() && state.category.is_some() && state.status.is_some()).then_some(state)
+        let state = stack
+            .store
+            .template_state(&tenant.id, "1689556908129832")
+            .await
+            .unwrap()?;
+        (state.quality.is_some() && state.category.is_some() && state.status.is_some())
+            .then_some(state)
     })
     .await;
     // The older APPROVED arrived after PAUSED and must not undo it.
-    eventually(Duration::from_secs(30), "all four events stored", || async {
-        let items = stack.tenant_items(tenant.id.as_str()).await;
-        (with_sk_prefix(&items, "EV#").len() == 4).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "all four events stored",
+        || async {
+            let items = stack.tenant_items(tenant.id.as_str()).await;
+            (with_sk_prefix(&items, "EV#").len() == 4).then_some(())
+        },
+    )
     .await;
-    let state = stack.store.template_state(&tenant.id, "1689556908129832").await.unwrap().unwrap_or(state);
+    let state = stack
+        .store
+        .template_state(&tenant.id, "1689556908129832")
+        .await
+        .unwrap()
+        .unwrap_or(state);
     assert_eq!(state.status.as_deref(), Some("PAUSED"));
     assert_eq!(state.quality.as_deref(), Some("YELLOW"));
     assert_eq!(state.category.as_deref(), Some("MARKETING"));
@@ -56,10 +90,14 @@ async fn a_throughput_upgrade_raises_the_numbers_recorded_throughput() {
         serde_json::json!({"display_phone_number": tenant.display_phone_number, "event": "THROUGHPUT_UPGRADE", "current_limit": "TIER_UNLIMITED"}),
     );
     assert_eq!(stack.post_signed(&body).await.0, 200);
-    eventually(Duration::from_secs(30), "the upgraded throughput", || async {
-        let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
-        (numbers[0].throughput_per_second == UPGRADED_THROUGHPUT).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the upgraded throughput",
+        || async {
+            let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+            (numbers[0].throughput_per_second == UPGRADED_THROUGHPUT).then_some(())
+        },
+    )
     .await;
 }
 
@@ -80,21 +118,37 @@ async fn marketing_stop_and_resume_set_the_users_opt_out_and_a_late_older_choice
         let key = IdentityKey::Phone(Phone::parse(user).unwrap());
         let items = stack.tenant_items(tenant.id.as_str()).await;
         let pk = format!("T#{}#ID#{key}", tenant.id);
-        let contact = items.iter().find(|it| text(it, "pk") == Some(pk.as_str()))?;
+        let contact = items
+            .iter()
+            .find(|it| text(it, "pk") == Some(pk.as_str()))?;
         let contact_id = text(contact, "contact_id")?;
-        let profile = stack.store.get_contact(&tenant.id, contact_id, now()).await.unwrap()?;
+        let profile = stack
+            .store
+            .get_contact(&tenant.id, contact_id, now())
+            .await
+            .unwrap()?;
         Some(profile.marketing_opt_out)
     };
     let t = now();
     assert_eq!(stack.post_signed(&preference("stop", t)).await.0, 200);
-    eventually(Duration::from_secs(30), "the opt-out", || async { opt_out().await.filter(|o| *o) }).await;
+    eventually(Duration::from_secs(30), "the opt-out", || async {
+        opt_out().await.filter(|o| *o)
+    })
+    .await;
     assert_eq!(stack.post_signed(&preference("resume", t + 5)).await.0, 200);
-    eventually(Duration::from_secs(30), "the resume", || async { opt_out().await.filter(|o| !*o) }).await;
+    eventually(Duration::from_secs(30), "the resume", || async {
+        opt_out().await.filter(|o| !*o)
+    })
+    .await;
     assert_eq!(stack.post_signed(&preference("stop", t - 100)).await.0, 200);
     eventually(Duration::from_secs(30), "the late stop stored", || async {
         let items = stack.tenant_items(tenant.id.as_str()).await;
         (with_sk_prefix(&items, "EV#").len() == 3).then_some(())
     })
     .await;
-    assert_eq!(opt_out().await, Some(false), "an older stop does not override a newer resume");
+    assert_eq!(
+        opt_out().await,
+        Some(false),
+        "an older stop does not override a newer resume"
+    );
 }

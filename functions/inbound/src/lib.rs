@@ -2,14 +2,25 @@
 //! it did not process, so SQS redelivers exactly those (and the DLQ catches poison).
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use wagate_shared::inbound::InboundProcessor;
 
-/// Processes a batch in order. A record that fails is reported, and so is every later
-/// record of its message group: FIFO order within a conversation must hold, so they wait
-/// for the failed one to be redelivered first. Other groups go on.
 pub async fn handle_batch(processor: &InboundProcessor, event: SqsEvent) -> SqsBatchResponse {
+    process_in_order(event, |body| async move { processor.process(&body).await }).await
+}
+
+/// Processes a batch in order with `process`. A record that fails is reported, and so is
+/// every later record of its message group: order within a conversation must hold, so they
+/// wait for the failed one to be redelivered first. Other groups go on.
+pub async fn process_in_order<F, Fut, T, E>(event: SqsEvent, mut process: F) -> SqsBatchResponse
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    T: std::fmt::Debug,
+    E: std::error::Error,
+{
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
     for record in event.records {
@@ -23,8 +34,7 @@ pub async fn handle_batch(processor: &InboundProcessor, event: SqsEvent) -> SqsB
             failures.push(failure(id));
             continue;
         }
-        let body = record.body.as_deref().unwrap_or_default();
-        match processor.process(body).await {
+        match process(record.body.unwrap_or_default()).await {
             Ok(outcome) => tracing::debug!(message_id = %id, ?outcome, "record processed"),
             Err(e) => {
                 tracing::error!(message_id = %id, error = %error_chain(&e), "record failed");
@@ -53,4 +63,60 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use aws_lambda_events::event::sqs::SqsMessage;
+
+    use super::*;
+
+    fn record(id: &str, group: &str, body: &str) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.body = Some(body.into());
+        m.attributes.insert("MessageGroupId".into(), group.into());
+        m
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("poison")]
+    struct Poison;
+
+    #[tokio::test]
+    async fn a_failure_fails_its_record_and_holds_back_the_rest_of_its_group_only() {
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            record("1", "a", "ok"),
+            record("2", "b", "poison"),
+            record("3", "a", "ok"),
+            record("4", "b", "ok"),
+            record("5", "c", "ok"),
+        ];
+        let seen = RefCell::new(Vec::new());
+        let response = process_in_order(event, |body| {
+            seen.borrow_mut().push(body.clone());
+            async move {
+                if body == "poison" {
+                    Err(Poison)
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["2", "4"]);
+        assert_eq!(
+            seen.borrow().len(),
+            4,
+            "record 4 waits behind 2 without being processed"
+        );
+    }
 }

@@ -58,6 +58,13 @@ impl AppState {
         }
     }
 
+    /// Gives the platform app secret directly (already decrypted elsewhere, or in tests),
+    /// so that no KMS call is made for it.
+    pub fn with_platform_app_secret(self, secret: Secret) -> Self {
+        let _ = self.platform_app_secret.set(secret);
+        self
+    }
+
     pub(crate) async fn platform_app_secret(&self) -> Result<&Secret, SecretError> {
         self.platform_app_secret
             .get_or_try_init(|| async {

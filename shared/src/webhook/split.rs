@@ -145,14 +145,14 @@ pub fn split_delivery(body: &[u8]) -> Result<Vec<RoutableEvent<'_>>, DeliveryErr
         for change in entry.changes {
             let Some(value) = change.value else { continue };
             let field = change.field.unwrap_or(Cow::Borrowed(""));
-            split_change(&waba_id, entry.time, field, value, &mut events);
+            split_change(waba_id.clone(), entry.time, field, value, &mut events);
         }
     }
     Ok(events)
 }
 
 fn split_change<'a>(
-    waba_id: &Cow<'a, str>,
+    waba_id: Cow<'a, str>,
     entry_time: Option<i64>,
     field: Cow<'a, str>,
     value: &'a RawValue,
