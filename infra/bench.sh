@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make bench`: release build, a local stack for the cost figures, then the benchmark table.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+port_base=${1:-4850}
+cargo build --bins
+cargo build --release --bin webhook
+cargo bench -p wagate-tests --bench pipeline --no-run
+trap 'infra/stack.sh down bench' EXIT
+infra/stack.sh up bench "$port_base"
+set -a
+# shellcheck disable=SC1091
+source .local/bench/stack.env
+set +a
+# One core for the hot path, as the target states.
+taskset -c 0 cargo bench -p wagate-tests --bench pipeline

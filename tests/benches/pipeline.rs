@@ -1,0 +1,208 @@
+//! `make bench`: the figures of the inbound pipeline, printed as a table.
+//!
+//! - webhook hot path (verify, parse, split, build queue messages; no network) for a
+//!   1-event and a 100-event delivery, on one core;
+//! - cold init of the release webhook binary, from process start to its first poll of the
+//!   Lambda runtime API, and the stripped binary's size;
+//! - DynamoDB units, SQS requests and KMS calls per inbound message, counted from real calls
+//!   to the local stack (infra/bench.sh starts it).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wagate_shared::inbound::InboundProcessor;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::secret::Secret;
+use wagate_shared::signature::{sign, verify};
+use wagate_shared::store::Store;
+use wagate_shared::tenants::TenantDirectory;
+use wagate_shared::webhook::{split_delivery, to_queue_message};
+use wagate_tests::{Stack, TestTenant, now, random_digits};
+
+struct Row {
+    what: String,
+    measured: String,
+    target: String,
+}
+
+fn delivery(events: usize, phone_number_id: &str, waba: &str) -> String {
+    let messages: Vec<serde_json::Value> = (0..events)
+        .map(|i| {
+            serde_json::json!({"from": format!("49151{:07}", i % 10), "id": format!("wamid.BENCH{}{i:06}", random_digits(8)),
+                "timestamp": "1795309200", "type": "text", "text": {"body": "Hallo, ich h\u{e4}tte gern einen Termin f\u{fc}r Dienstag."}})
+        })
+        .collect();
+    let contacts: Vec<serde_json::Value> = (0..events.min(10))
+        .map(|i| serde_json::json!({"profile": {"name": format!("User {i}")}, "wa_id": format!("49151{i:07}")}))
+        .collect();
+    serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": waba, "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+        "contacts": contacts, "messages": messages}}]}]})
+    .to_string()
+}
+
+/// Verify + split + queue messages, as the webhook does per delivery before SQS.
+fn hot_path(secret: &Secret, body: &[u8], header: &str) -> usize {
+    verify(secret, body, Some(header), false).expect("signed");
+    let events = split_delivery(body).expect("valid");
+    events.iter().map(|e| to_queue_message(e, "demo", 1).body.len()).sum()
+}
+
+fn time_hot_path(events: usize) -> Duration {
+    let secret = Secret::new("bench-app-secret".into());
+    let body = delivery(events, "106540352242922", "102290129340398");
+    let header = sign(secret.expose(), body.as_bytes());
+    let iterations = if events == 1 { 20_000 } else { 500 };
+    for _ in 0..iterations / 10 {
+        std::hint::black_box(hot_path(&secret, body.as_bytes(), &header));
+    }
+    let mut samples: Vec<Duration> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..iterations {
+                std::hint::black_box(hot_path(&secret, std::hint::black_box(body.as_bytes()), &header));
+            }
+            started.elapsed() / iterations
+        })
+        .collect();
+    samples.sort();
+    samples[2]
+}
+
+/// Starts the release webhook binary against a listener that plays the runtime API and
+/// measures the time until its first `invocation/next` request arrives.
+fn cold_init(binary: &str) -> Duration {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "webhook")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("TABLE_NAME", "bench")
+        .env("INBOUND_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/bench.fifo")
+        .env("KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/bench")
+        .env("PLATFORM_APP_SECRET_CIPHERTEXT", "AQIDBA==")
+        .env("PLATFORM_VERIFY_TOKEN", "bench-verify-token")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the release webhook binary starts");
+    let (mut stream, _) = listener.accept().unwrap();
+    let mut buffer = [0u8; 1024];
+    let n = stream.read(&mut buffer).unwrap();
+    let elapsed = started.elapsed();
+    assert!(String::from_utf8_lossy(&buffer[..n]).contains("/runtime/invocation/next"));
+    let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n");
+    let _ = child.kill();
+    let _ = child.wait();
+    elapsed
+}
+
+/// Posts `deliveries` through the webhook handler in-process into a queue of the bench's
+/// own, then drains it in batches of ten through the worker's processor, as the event
+/// source mapping does. Returns per-message figures.
+async fn cost_per_message(stack: &Stack) -> (f64, f64, f64, f64, usize) {
+    let tenant = TestTenant::create(stack).await;
+    let queue_url = stack
+        .sqs
+        .create_queue()
+        .queue_name(format!("bench-{}.fifo", random_digits(8)))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let metrics = Arc::new(Metrics::default());
+    let queue = wagate_shared::queue::EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
+    // A realistic hour of one number: 20 users writing 5 messages each, one per delivery.
+    let mut total = 0;
+    for round in 0..5 {
+        for user in 0..20 {
+            let from = format!("4915199{user:06}");
+            let body = tenant.text_from(&from, &format!("wamid.COST{round}{user}{}", random_digits(10)), now() + round * 30, "Guten Tag!");
+            let events = split_delivery(body.as_bytes()).unwrap();
+            let messages = events.iter().map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000)).collect();
+            queue.send_all(messages).await.unwrap();
+            total += 1;
+        }
+    }
+    let store = Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone());
+    let processor = InboundProcessor::new(TenantDirectory::new(store));
+    let mut processed = 0;
+    while processed < total {
+        metrics.add_sqs_request();
+        let received = stack
+            .sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let mut handles = Vec::new();
+        for m in received.messages() {
+            processor.process(m.body().unwrap()).await.expect("processed");
+            handles.push(m.receipt_handle().unwrap().to_owned());
+            processed += 1;
+        }
+        if !handles.is_empty() {
+            metrics.add_sqs_request();
+            let entries = handles
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).build().unwrap()
+                })
+                .collect();
+            stack.sqs.delete_message_batch().queue_url(&queue_url).set_entries(Some(entries)).send().await.unwrap();
+        }
+    }
+    let spent = metrics.snapshot();
+    let n = total as f64;
+    (spent.write_units / n, spent.read_units / n, spent.sqs_requests as f64 / n, spent.kms_calls as f64 / n, total)
+}
+
+fn main() {
+    let mut rows = Vec::new();
+    let one = time_hot_path(1);
+    rows.push(Row { what: "webhook hot path, 1-event delivery".into(), measured: format!("{:.1} µs", one.as_secs_f64() * 1e6), target: "≤ 20 µs".into() });
+    let hundred = time_hot_path(100);
+    rows.push(Row { what: "webhook hot path, 100-event delivery".into(), measured: format!("{:.0} µs", hundred.as_secs_f64() * 1e6), target: "≤ 1000 µs".into() });
+
+    let binary = format!("{}/../target/release/webhook", env!("CARGO_MANIFEST_DIR"));
+    let mut inits: Vec<Duration> = (0..21).map(|_| cold_init(&binary)).collect();
+    inits.sort();
+    rows.push(Row {
+        what: "webhook cold init to first runtime poll (median of 21)".into(),
+        measured: format!("{:.1} ms (p90 {:.1} ms)", inits[10].as_secs_f64() * 1e3, inits[18].as_secs_f64() * 1e3),
+        target: "≤ 25 ms".into(),
+    });
+    let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
+    rows.push(Row { what: "webhook release binary, stripped".into(), measured: format!("{:.2} MB", size as f64 / 1e6), target: "≤ 8 MB".into() });
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (wcu, rcu, sqs, kms, n) = runtime.block_on(async { cost_per_message(&Stack::connect().await).await });
+    rows.push(Row { what: format!("DynamoDB write units per inbound message ({n} messages, 20 users)"), measured: format!("{wcu:.2}"), target: "≤ 1.5".into() });
+    rows.push(Row { what: "DynamoDB read units per inbound message".into(), measured: format!("{rcu:.2}"), target: "-".into() });
+    rows.push(Row { what: "SQS requests per inbound message (send, receive, delete)".into(), measured: format!("{sqs:.2}"), target: "-".into() });
+    rows.push(Row { what: "KMS calls per inbound message".into(), measured: format!("{kms:.2}"), target: "0".into() });
+
+    let width = rows.iter().map(|r| r.what.chars().count()).max().unwrap_or(10);
+    println!("\n| {:width$} | {:>24} | {:>10} |", "benchmark", "measured", "target");
+    println!("|{}|{}|{}|", "-".repeat(width + 2), "-".repeat(26), "-".repeat(12));
+    for r in rows {
+        println!("| {:width$} | {:>24} | {:>10} |", r.what, r.measured, r.target);
+    }
+}
