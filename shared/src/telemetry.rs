@@ -17,3 +17,15 @@ pub fn init() {
         .without_time()
         .try_init();
 }
+
+/// An error and its causes on one line, for logs: `outer: cause: root cause`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -48,7 +48,10 @@ fn delivery(events: usize, phone_number_id: &str, waba: &str) -> String {
 fn hot_path(secret: &Secret, body: &[u8], header: &str) -> usize {
     verify(secret, body, Some(header), false).expect("signed");
     let events = split_delivery(body).expect("valid");
-    events.iter().map(|e| to_queue_message(e, "demo", 1).body.len()).sum()
+    events
+        .iter()
+        .map(|e| to_queue_message(e, "demo", 1).body.len())
+        .sum()
 }
 
 fn time_hot_path(events: usize) -> Duration {
@@ -63,7 +66,11 @@ fn time_hot_path(events: usize) -> Duration {
         .map(|_| {
             let started = Instant::now();
             for _ in 0..iterations {
-                std::hint::black_box(hot_path(&secret, std::hint::black_box(body.as_bytes()), &header));
+                std::hint::black_box(hot_path(
+                    &secret,
+                    std::hint::black_box(body.as_bytes()),
+                    &header,
+                ));
             }
             started.elapsed() / iterations
         })
@@ -88,7 +95,10 @@ fn cold_init(binary: &str) -> Duration {
         .env("AWS_ACCESS_KEY_ID", "bench")
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("TABLE_NAME", "bench")
-        .env("INBOUND_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/bench.fifo")
+        .env(
+            "INBOUND_QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/bench.fifo",
+        )
         .env("KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/bench")
         .env("PLATFORM_APP_SECRET_CIPHERTEXT", "AQIDBA==")
         .env("PLATFORM_VERIFY_TOKEN", "bench-verify-token")
@@ -124,15 +134,27 @@ async fn cost_per_message(stack: &Stack) -> (f64, f64, f64, f64, usize) {
         .queue_url
         .unwrap();
     let metrics = Arc::new(Metrics::default());
-    let queue = wagate_shared::queue::EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
+    let queue = wagate_shared::queue::EventQueue::new(
+        stack.sqs.clone(),
+        queue_url.clone(),
+        metrics.clone(),
+    );
     // A realistic hour of one number: 20 users writing 5 messages each, one per delivery.
     let mut total = 0;
     for round in 0..5 {
         for user in 0..20 {
             let from = format!("4915199{user:06}");
-            let body = tenant.text_from(&from, &format!("wamid.COST{round}{user}{}", random_digits(10)), now() + round * 30, "Guten Tag!");
+            let body = tenant.text_from(
+                &from,
+                &format!("wamid.COST{round}{user}{}", random_digits(10)),
+                now() + round * 30,
+                "Guten Tag!",
+            );
             let events = split_delivery(body.as_bytes()).unwrap();
-            let messages = events.iter().map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000)).collect();
+            let messages = events
+                .iter()
+                .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000))
+                .collect();
             queue.send_all(messages).await.unwrap();
             total += 1;
         }
@@ -153,7 +175,10 @@ async fn cost_per_message(stack: &Stack) -> (f64, f64, f64, f64, usize) {
             .unwrap();
         let mut handles = Vec::new();
         for m in received.messages() {
-            processor.process(m.body().unwrap()).await.expect("processed");
+            processor
+                .process(m.body().unwrap())
+                .await
+                .expect("processed");
             handles.push(m.receipt_handle().unwrap().to_owned());
             processed += 1;
         }
@@ -163,46 +188,111 @@ async fn cost_per_message(stack: &Stack) -> (f64, f64, f64, f64, usize) {
                 .iter()
                 .enumerate()
                 .map(|(i, h)| {
-                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).build().unwrap()
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(h)
+                        .build()
+                        .unwrap()
                 })
                 .collect();
-            stack.sqs.delete_message_batch().queue_url(&queue_url).set_entries(Some(entries)).send().await.unwrap();
+            stack
+                .sqs
+                .delete_message_batch()
+                .queue_url(&queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .unwrap();
         }
     }
     let spent = metrics.snapshot();
     let n = total as f64;
-    (spent.write_units / n, spent.read_units / n, spent.sqs_requests as f64 / n, spent.kms_calls as f64 / n, total)
+    (
+        spent.write_units / n,
+        spent.read_units / n,
+        spent.sqs_requests as f64 / n,
+        spent.kms_calls as f64 / n,
+        total,
+    )
 }
 
 fn main() {
     let mut rows = Vec::new();
     let one = time_hot_path(1);
-    rows.push(Row { what: "webhook hot path, 1-event delivery".into(), measured: format!("{:.1} µs", one.as_secs_f64() * 1e6), target: "≤ 20 µs".into() });
+    rows.push(Row {
+        what: "webhook hot path, 1-event delivery".into(),
+        measured: format!("{:.1} µs", one.as_secs_f64() * 1e6),
+        target: "≤ 20 µs".into(),
+    });
     let hundred = time_hot_path(100);
-    rows.push(Row { what: "webhook hot path, 100-event delivery".into(), measured: format!("{:.0} µs", hundred.as_secs_f64() * 1e6), target: "≤ 1000 µs".into() });
+    rows.push(Row {
+        what: "webhook hot path, 100-event delivery".into(),
+        measured: format!("{:.0} µs", hundred.as_secs_f64() * 1e6),
+        target: "≤ 1000 µs".into(),
+    });
 
     let binary = format!("{}/../target/release/webhook", env!("CARGO_MANIFEST_DIR"));
     let mut inits: Vec<Duration> = (0..21).map(|_| cold_init(&binary)).collect();
     inits.sort();
     rows.push(Row {
         what: "webhook cold init to first runtime poll (median of 21)".into(),
-        measured: format!("{:.1} ms (p90 {:.1} ms)", inits[10].as_secs_f64() * 1e3, inits[18].as_secs_f64() * 1e3),
+        measured: format!(
+            "{:.1} ms (p90 {:.1} ms)",
+            inits[10].as_secs_f64() * 1e3,
+            inits[18].as_secs_f64() * 1e3
+        ),
         target: "≤ 25 ms".into(),
     });
     let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
-    rows.push(Row { what: "webhook release binary, stripped".into(), measured: format!("{:.2} MB", size as f64 / 1e6), target: "≤ 8 MB".into() });
+    rows.push(Row {
+        what: "webhook release binary, stripped".into(),
+        measured: format!("{:.2} MB", size as f64 / 1e6),
+        target: "≤ 8 MB".into(),
+    });
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (wcu, rcu, sqs, kms, n) = runtime.block_on(async { cost_per_message(&Stack::connect().await).await });
-    rows.push(Row { what: format!("DynamoDB write units per inbound message ({n} messages, 20 users)"), measured: format!("{wcu:.2}"), target: "≤ 1.5".into() });
-    rows.push(Row { what: "DynamoDB read units per inbound message".into(), measured: format!("{rcu:.2}"), target: "-".into() });
-    rows.push(Row { what: "SQS requests per inbound message (send, receive, delete)".into(), measured: format!("{sqs:.2}"), target: "-".into() });
-    rows.push(Row { what: "KMS calls per inbound message".into(), measured: format!("{kms:.2}"), target: "0".into() });
+    let (wcu, rcu, sqs, kms, n) =
+        runtime.block_on(async { cost_per_message(&Stack::connect().await).await });
+    rows.push(Row {
+        what: format!("DynamoDB write units per inbound message ({n} messages, 20 users)"),
+        measured: format!("{wcu:.2}"),
+        target: "≤ 1.5".into(),
+    });
+    rows.push(Row {
+        what: "DynamoDB read units per inbound message".into(),
+        measured: format!("{rcu:.2}"),
+        target: "-".into(),
+    });
+    rows.push(Row {
+        what: "SQS requests per inbound message (send, receive, delete)".into(),
+        measured: format!("{sqs:.2}"),
+        target: "-".into(),
+    });
+    rows.push(Row {
+        what: "KMS calls per inbound message".into(),
+        measured: format!("{kms:.2}"),
+        target: "0".into(),
+    });
 
-    let width = rows.iter().map(|r| r.what.chars().count()).max().unwrap_or(10);
-    println!("\n| {:width$} | {:>24} | {:>10} |", "benchmark", "measured", "target");
-    println!("|{}|{}|{}|", "-".repeat(width + 2), "-".repeat(26), "-".repeat(12));
+    let width = rows
+        .iter()
+        .map(|r| r.what.chars().count())
+        .max()
+        .unwrap_or(10);
+    println!(
+        "\n| {:width$} | {:>24} | {:>10} |",
+        "benchmark", "measured", "target"
+    );
+    println!(
+        "|{}|{}|{}|",
+        "-".repeat(width + 2),
+        "-".repeat(26),
+        "-".repeat(12)
+    );
     for r in rows {
-        println!("| {:width$} | {:>24} | {:>10} |", r.what, r.measured, r.target);
+        println!(
+            "| {:width$} | {:>24} | {:>10} |",
+            r.what, r.measured, r.target
+        );
     }
 }

@@ -5,6 +5,7 @@ use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
 use wagate_shared::signature::SignatureError;
 use wagate_shared::store::StoreError;
+use wagate_shared::telemetry::error_chain;
 use wagate_shared::webhook::DeliveryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +50,7 @@ impl WebhookError {
     pub fn into_response(self) -> Response<Body> {
         let (status, code) = self.status_and_code();
         let message = if status >= 500 {
-            tracing::error!(error = %chain(&self), status, "webhook failed");
+            tracing::error!(error = %error_chain(&self), status, "webhook failed");
             "the delivery could not be accepted; retry later".to_owned()
         } else {
             tracing::warn!(error = %self, status, "webhook request refused");
@@ -68,15 +69,4 @@ pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> Response<B
         .header("content-type", "application/json")
         .body(Body::Text(body.to_string()))
         .expect("a response with a valid status and header builds")
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -178,17 +178,8 @@ impl Store {
         for (k, v) in values {
             request = request.expression_attribute_values(k, v);
         }
-        match request.send().await {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem contact", e)),
-        }
+        self.settle("UpdateItem contact", request.send().await)?;
+        Ok(())
     }
 
     /// Records a user's marketing choice; `at` guards against an older choice arriving late.
@@ -214,17 +205,8 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem marketing opt-out", e)),
-        }
+        self.settle("UpdateItem marketing opt-out", result)?;
+        Ok(())
     }
 
     async fn create_profile(
@@ -357,13 +339,4 @@ fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
 fn new_contact_id() -> String {
     let bytes: [u8; 10] = rand::rng().random();
     format!("c_{}", hex::encode(bytes))
-}
-
-pub(crate) fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|se| se.code())
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }

@@ -4,7 +4,6 @@
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_s, item, n, s};
-use super::contacts::is_condition_failure;
 use super::keys::{event_sk, events_pk, template_sk, tenant_pk};
 use super::messages::PutOutcome;
 use super::{EXPIRES_AT, Store, StoreError, is_live};
@@ -69,17 +68,11 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(PutOutcome::Stored)
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(PutOutcome::Duplicate)
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem tenant event", e)),
-        }
+        Ok(if self.settle("PutItem tenant event", result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
     }
 
     /// The tenant's events, newest first, without expired ones.
@@ -152,17 +145,8 @@ impl Store {
             .update_expression(format!("SET {}", sets.join(", ")))
             .send()
             .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(())
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(())
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem template", e)),
-        }
+        self.settle("UpdateItem template", result)?;
+        Ok(())
     }
 
     pub async fn template_state(

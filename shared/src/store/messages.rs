@@ -4,7 +4,6 @@
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_i64, get_s, item, n, s};
-use super::contacts::is_condition_failure;
 use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
 use super::{EXPIRES_AT, Store, StoreError, is_live};
 use crate::domain::message::InboundMessage;
@@ -68,17 +67,11 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(PutOutcome::Stored)
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(PutOutcome::Duplicate)
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem message", e)),
-        }
+        Ok(if self.settle("PutItem message", result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
     }
 
     /// A contact's messages, newest first, without expired ones.

@@ -80,6 +80,63 @@ impl Store {
     }
 }
 
+/// The outputs of writes that report consumed capacity.
+pub(crate) trait Consumed {
+    fn consumed(&self) -> Option<&ConsumedCapacity>;
+}
+
+impl Consumed for aws_sdk_dynamodb::operation::put_item::PutItemOutput {
+    fn consumed(&self) -> Option<&ConsumedCapacity> {
+        self.consumed_capacity()
+    }
+}
+
+impl Consumed for aws_sdk_dynamodb::operation::update_item::UpdateItemOutput {
+    fn consumed(&self) -> Option<&ConsumedCapacity> {
+        self.consumed_capacity()
+    }
+}
+
+impl Store {
+    /// Counts a conditional write's cost and tells whether its condition held: a failed
+    /// condition is an answer (a duplicate, a stale update), not an error.
+    pub(crate) fn settle<T, E, R>(
+        &self,
+        op: &'static str,
+        result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    ) -> Result<bool, StoreError>
+    where
+        T: Consumed,
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed());
+                Ok(true)
+            }
+            Err(e) if is_condition_failure(&e) => {
+                self.count_write(None);
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo(op, e)),
+        }
+    }
+}
+
+fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
 /// Whether an item read now is still alive under its `expires_at`.
 pub(crate) fn is_live(item: &Item, now: i64) -> bool {
     attrs::get_i64(item, EXPIRES_AT).is_none_or(|at| at > now)

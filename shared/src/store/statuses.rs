@@ -5,7 +5,6 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, get_i64, get_s, n, s};
-use super::contacts::is_condition_failure;
 use super::keys::{contact_pk, wamid_sk};
 use super::{Store, StoreError, is_live};
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
@@ -108,13 +107,8 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match advance {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                return Ok(StatusOutcome::Advanced);
-            }
-            Err(e) if is_condition_failure(&e) => self.count_write(None),
-            Err(e) => return Err(StoreError::dynamo("UpdateItem status", e)),
+        if self.settle("UpdateItem status", advance)? {
+            return Ok(StatusOutcome::Advanced);
         }
         // Not an advance: keep the late status in the history, once.
         let history_values: std::collections::HashMap<String, AttributeValue> = values
@@ -134,17 +128,11 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match late {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(StatusOutcome::Late)
-            }
-            Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(StatusOutcome::Duplicate)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem status history", e)),
-        }
+        Ok(if self.settle("UpdateItem status history", late)? {
+            StatusOutcome::Late
+        } else {
+            StatusOutcome::Duplicate
+        })
     }
 
     pub async fn delivery_state(

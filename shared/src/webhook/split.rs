@@ -159,18 +159,8 @@ fn split_change<'a>(
     events: &mut Vec<RoutableEvent<'a>>,
 ) {
     let Ok(scoped) = serde_json::from_str::<ScopedValue<'a>>(value.get()) else {
-        events.push(RoutableEvent {
-            waba_id: waba_id.clone(),
-            entry_time,
-            route: Route::Waba(waba_id.clone()),
-            display_phone_number: None,
-            contact_key: None,
-            identity: digest_identity(value.get()),
-            contact: None,
-            item: value,
-            kind: EventKind::Change,
-            field,
-        });
+        let route = Route::Waba(waba_id.clone());
+        events.push(whole_change(waba_id, entry_time, field, route, None, value));
         return;
     };
     let arrays: [(EventKind, &Vec<&'a RawValue>); 6] = [
@@ -208,18 +198,34 @@ fn split_change<'a>(
     }
     if events.len() == before {
         // A phone-number-scoped change with none of the arrays we know: keep it whole.
-        events.push(RoutableEvent {
-            waba_id: waba_id.clone(),
-            entry_time,
-            route: Route::PhoneNumber(scoped.metadata.phone_number_id.clone()),
-            display_phone_number: scoped.metadata.display_phone_number.clone(),
-            contact_key: None,
-            identity: digest_identity(value.get()),
-            contact: None,
-            item: value,
-            kind: EventKind::Change,
-            field,
-        });
+        let route = Route::PhoneNumber(scoped.metadata.phone_number_id.clone());
+        let display = scoped.metadata.display_phone_number.clone();
+        events.push(whole_change(
+            waba_id, entry_time, field, route, display, value,
+        ));
+    }
+}
+
+/// A change kept as one event: management changes, and values of a shape we do not split.
+fn whole_change<'a>(
+    waba_id: Cow<'a, str>,
+    entry_time: Option<i64>,
+    field: Cow<'a, str>,
+    route: Route<'a>,
+    display_phone_number: Option<Cow<'a, str>>,
+    value: &'a RawValue,
+) -> RoutableEvent<'a> {
+    RoutableEvent {
+        waba_id,
+        entry_time,
+        field,
+        kind: EventKind::Change,
+        route,
+        display_phone_number,
+        contact_key: None,
+        identity: digest_identity(value.get()),
+        contact: None,
+        item: value,
     }
 }
 
