@@ -24,4 +24,8 @@ Post a signed sample event (a user writes "Hello"):
 
 Logs: .local/run/logs/. Press Ctrl-C to stop everything.
 EOT
-while true; do sleep 3600; done
+# Waiting on a background sleep lets the INT/TERM trap run at once.
+while true; do
+  sleep 3600 &
+  wait $!
+done
