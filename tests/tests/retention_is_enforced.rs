@@ -3,11 +3,23 @@
 
 use std::time::Duration;
 
+use wagate_shared::domain::message::InboundMessage;
 use wagate_shared::domain::message::parse_message;
 use wagate_shared::domain::retention::Retention;
+use wagate_shared::store::messages::NewInbound;
+use wagate_shared::store::{Expiry, PutOutcome};
 use wagate_tests::{Stack, TestTenant, eventually, now, wamid, with_sk_prefix};
 
 const DAY: i64 = 86_400;
+
+fn inbound<'a>(contact_id: &'a str, message: &'a InboundMessage) -> NewInbound<'a> {
+    NewInbound {
+        contact_id,
+        phone_number_id: None,
+        message,
+        received_at_ms: now() * 1000,
+    }
+}
 
 fn expires_at(item: &wagate_shared::store::Item) -> i64 {
     item.get("expires_at")
@@ -80,12 +92,26 @@ async fn reads_hide_items_whose_expires_at_has_passed() {
     let live = parse_message(&raw("wamid.live")).unwrap();
     let expired = parse_message(&raw("wamid.expired")).unwrap();
     let store = &stack.store;
+    let expiry = |at| Expiry {
+        at,
+        dedup_until: at,
+    };
     store
-        .put_inbound_message(&tenant.id, contact, None, &live, now() * 1000, now() + DAY)
+        .put_inbound_message(
+            &tenant.id,
+            &inbound(contact, &live),
+            expiry(now() + DAY),
+            now(),
+        )
         .await
         .unwrap();
     store
-        .put_inbound_message(&tenant.id, contact, None, &expired, now() * 1000, now() - 1)
+        .put_inbound_message(
+            &tenant.id,
+            &inbound(contact, &expired),
+            expiry(now() - 1),
+            now(),
+        )
         .await
         .unwrap();
     let read = store
@@ -94,4 +120,50 @@ async fn reads_hide_items_whose_expires_at_has_passed() {
         .unwrap();
     let wamids: Vec<&str> = read.iter().map(|m| m.wamid.as_str()).collect();
     assert_eq!(wamids, ["wamid.live"]);
+}
+
+#[tokio::test]
+async fn content_kept_shorter_than_metas_retry_window_still_deduplicates_after_it_is_gone() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let contact = "c_shortretention";
+    let message = parse_message(&serde_json::json!({"from": "4915112345032", "id": "wamid.short", "timestamp": now().to_string(),
+        "type": "text", "text": {"body": "gone soon"}}))
+    .unwrap();
+    // Content lives one day, Meta may retry for seven: a key-only record covers the gap.
+    let expiry = Expiry {
+        at: now() + DAY,
+        dedup_until: now() + 8 * DAY,
+    };
+    let new = inbound(contact, &message);
+    let put = || {
+        stack
+            .store
+            .put_inbound_message(&tenant.id, &new, expiry, now())
+    };
+    assert_eq!(put().await.unwrap(), PutOutcome::Stored);
+    assert_eq!(put().await.unwrap(), PutOutcome::Duplicate);
+    // TTL deletes the message after a day; a retry after that is still a duplicate.
+    let sk = format!("MSG#{:010}#wamid.short", message.sent_at);
+    stack
+        .dynamo
+        .delete_item()
+        .table_name(&stack.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("T#{}#C#{contact}", tenant.id)),
+        )
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put().await.unwrap(), PutOutcome::Duplicate);
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let dedup = with_sk_prefix(&items, "DEDUP#");
+    assert_eq!(dedup.len(), 1);
+    assert_eq!(
+        dedup[0].len(),
+        3,
+        "the dedup record holds its key and expiry only"
+    );
 }

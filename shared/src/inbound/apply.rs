@@ -16,8 +16,9 @@ use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
 use crate::store::contacts::ContactFacts;
 use crate::store::events::{TemplateAttribute, TenantEvent};
-use crate::store::messages::PutOutcome;
+use crate::store::messages::NewInbound;
 use crate::store::statuses::StatusOutcome;
+use crate::store::{Expiry, PutOutcome};
 use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]
@@ -159,11 +160,14 @@ impl InboundProcessor {
         let outcome = store
             .put_inbound_message(
                 &job.tenant.id,
-                &contact.profile.contact_id,
-                job.event.phone_number_id.as_deref(),
-                &message,
-                job.event.received_at_ms,
-                retention.expires_at(DataClass::Content, job.now),
+                &NewInbound {
+                    contact_id: &contact.profile.contact_id,
+                    phone_number_id: job.event.phone_number_id.as_deref(),
+                    message: &message,
+                    received_at_ms: job.event.received_at_ms,
+                },
+                job.expiry(DataClass::Content),
+                job.now,
             )
             .await?;
         if !contact.created {
@@ -388,12 +392,12 @@ impl InboundProcessor {
             kind: job.event.kind.as_str(),
             unhandled_reason: reason,
             raw,
-            expires_at: job.tenant.retention.expires_at(class, job.now),
+            expiry: job.expiry(class),
         };
         Ok(self
             .directory
             .store()
-            .put_tenant_event(&job.tenant.id, &event)
+            .put_tenant_event(&job.tenant.id, &event, job.now)
             .await?)
     }
 }
@@ -407,6 +411,15 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
+    /// The expiry of an item of `class` written now, and how long its key deduplicates.
+    fn expiry(&self, class: DataClass) -> Expiry {
+        let retention = &self.tenant.retention;
+        Expiry {
+            at: retention.expires_at(class, self.now),
+            dedup_until: retention.expires_at(DataClass::Dedup, self.now),
+        }
+    }
+
     /// When the event happened by Meta's clock; stable across retries, unlike ours.
     fn event_time(&self) -> i64 {
         self.event

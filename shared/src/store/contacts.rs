@@ -10,10 +10,11 @@ use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 
-/// `last_inbound_at` is rewritten only when it moves by at least this much, so that a burst
-/// of messages costs one profile write. The 24-hour window may thus close up to this much
-/// early, never late.
-pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 60;
+/// `last_inbound_at` is rewritten only when it moves by at least this much, so that a
+/// conversation's burst of messages costs one profile write, not one per message. Read
+/// alone, it may thus close the 24-hour window up to five minutes early, never late; a
+/// sender that needs the exact end reads the newest inbound message as well.
+pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContactProfile {

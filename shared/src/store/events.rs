@@ -5,8 +5,7 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_s, item, n, s};
 use super::keys::{event_sk, events_pk, template_sk, tenant_pk};
-use super::messages::PutOutcome;
-use super::{EXPIRES_AT, Store, StoreError, is_live};
+use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 use crate::domain::management::TemplateRef;
 use crate::domain::tenant::TenantId;
 
@@ -22,7 +21,7 @@ pub struct TenantEvent<'a> {
     pub unhandled_reason: Option<&'a str>,
     /// The event's JSON as Meta sent it.
     pub raw: &'a str,
-    pub expires_at: i64,
+    pub expiry: Expiry,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +45,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         event: &TenantEvent<'_>,
+        now: i64,
     ) -> Result<PutOutcome, StoreError> {
         let mut it = item([
             ("pk", s(events_pk(tenant.as_str()))),
@@ -54,25 +54,13 @@ impl Store {
             ("kind", s(event.kind)),
             ("raw", s(event.raw)),
             ("event_time", n(event.event_time)),
-            (EXPIRES_AT, n(event.expires_at)),
+            (EXPIRES_AT, n(event.expiry.at)),
         ]);
         if let Some(reason) = event.unhandled_reason {
             it.insert("unhandled_reason".into(), s(reason));
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        Ok(if self.settle("PutItem tenant event", result)? {
-            PutOutcome::Stored
-        } else {
-            PutOutcome::Duplicate
-        })
+        self.put_once("PutItem tenant event", it, event.expiry, now)
+            .await
     }
 
     /// The tenant's events, newest first, without expired ones.
@@ -86,8 +74,9 @@ impl Store {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(events_pk(tenant.as_str())))
+            .expression_attribute_values(":prefix", s("EV#"))
             .scan_index_forward(false)
             .limit(limit)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)

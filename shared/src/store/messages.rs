@@ -5,15 +5,18 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_i64, get_s, item, n, s};
 use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
-use super::{EXPIRES_AT, Store, StoreError, is_live};
+use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 use crate::domain::message::InboundMessage;
 use crate::domain::tenant::TenantId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutOutcome {
-    Stored,
-    /// The same event was stored before: nothing was written again.
-    Duplicate,
+/// An inbound message and where it belongs.
+#[derive(Debug, Clone, Copy)]
+pub struct NewInbound<'a> {
+    pub contact_id: &'a str,
+    pub phone_number_id: Option<&'a str>,
+    pub message: &'a InboundMessage,
+    /// When the webhook accepted it, epoch milliseconds.
+    pub received_at_ms: i64,
 }
 
 /// A stored message as reads return it.
@@ -29,15 +32,20 @@ pub struct MessageRecord {
 }
 
 impl Store {
+    /// Stores an inbound message once; a redelivery of it is a [`PutOutcome::Duplicate`].
     pub async fn put_inbound_message(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        phone_number_id: Option<&str>,
-        message: &InboundMessage,
-        received_at_ms: i64,
-        expires_at: i64,
+        inbound: &NewInbound<'_>,
+        expiry: Expiry,
+        now: i64,
     ) -> Result<PutOutcome, StoreError> {
+        let NewInbound {
+            contact_id,
+            phone_number_id,
+            message,
+            received_at_ms,
+        } = *inbound;
         let mut it = item([
             ("pk", s(contact_pk(tenant.as_str(), contact_id))),
             ("sk", s(message_sk(message.sent_at, &message.wamid))),
@@ -47,7 +55,7 @@ impl Store {
             ("content", s(json(&message.content))),
             ("sent_at", n(message.sent_at)),
             ("received_at_ms", n(received_at_ms)),
-            (EXPIRES_AT, n(expires_at)),
+            (EXPIRES_AT, n(expiry.at)),
         ]);
         if let Some(pn) = phone_number_id {
             it.insert("phone_number_id".into(), s(pn));
@@ -58,20 +66,7 @@ impl Store {
         if let Some(referral) = &message.referral {
             it.insert("referral".into(), s(json(referral)));
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        Ok(if self.settle("PutItem message", result)? {
-            PutOutcome::Stored
-        } else {
-            PutOutcome::Duplicate
-        })
+        self.put_once("PutItem message", it, expiry, now).await
     }
 
     /// A contact's messages, newest first, without expired ones.

@@ -12,7 +12,7 @@ pub mod tenants;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ConsumedCapacity;
+use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 
 use crate::metrics::Metrics;
 
@@ -135,6 +135,68 @@ where
     e.as_service_error()
         .and_then(|se| se.code())
         .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// When an item expires, and how long its key must keep deduplicating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    /// The item's `expires_at`, from its data class's retention.
+    pub at: i64,
+    /// Until when a redelivery of the same event must still count as a duplicate.
+    pub dedup_until: i64,
+}
+
+/// Whether a put stored something new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Stored,
+    /// The same event was stored before: nothing was written again.
+    Duplicate,
+}
+
+impl Store {
+    /// Puts `it` unless an item with its key was put before: the item is its own dedup
+    /// record, at no extra write. Only when the item expires before `dedup_until` (a
+    /// tenant keeping content shorter than Meta's retry window) does a separate record,
+    /// holding nothing but the key, keep deduplicating after the item is gone.
+    pub(crate) async fn put_once(
+        &self,
+        op: &'static str,
+        it: Item,
+        expiry: Expiry,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let pk = attrs::get_s(&it, "pk").unwrap_or_default().to_owned();
+        let dedup_sk = format!("DEDUP#{}", attrs::get_s(&it, "sk").unwrap_or_default());
+        let separate = expiry.at < expiry.dedup_until;
+        if separate {
+            let earlier = self.get(pk.clone(), dedup_sk.clone()).await?;
+            if earlier.is_some_and(|found| is_live(&found, now)) {
+                return Ok(PutOutcome::Duplicate);
+            }
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        if !self.settle(op, result)? {
+            return Ok(PutOutcome::Duplicate);
+        }
+        if separate {
+            let record = attrs::item([
+                ("pk", attrs::s(pk)),
+                ("sk", attrs::s(dedup_sk)),
+                (EXPIRES_AT, attrs::n(expiry.dedup_until)),
+            ]);
+            self.put("PutItem dedup record", record).await?;
+        }
+        Ok(PutOutcome::Stored)
+    }
 }
 
 /// Whether an item read now is still alive under its `expires_at`.
