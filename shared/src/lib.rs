@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod cache;
+pub mod cloud_api;
 pub mod domain;
 pub mod inbound;
 pub mod metrics;

@@ -1,0 +1,11 @@
+//! Meta's Cloud API as the sender sees it: typed send requests validated against Meta's
+//! limits before any call, the bodies Meta answers with, and what each error code means
+//! for the sender (issue "Foundation, part 2"; the HTTP client comes next).
+
+pub mod classify;
+pub mod request;
+pub mod response;
+
+pub use classify::{ErrorClass, classify};
+pub use request::{OutboundMessage, Recipient, ValidationError};
+pub use response::{MetaApiError, SendAccepted, parse_error_body, parse_send_response};
