@@ -3,9 +3,11 @@
 //! for the sender (issue "Foundation, part 2"; the HTTP client comes next).
 
 pub mod classify;
+pub mod client;
 pub mod request;
 pub mod response;
 
 pub use classify::{ErrorClass, classify};
+pub use client::{CloudApiClient, CloudApiConfig, SendError};
 pub use request::{OutboundMessage, Recipient, ValidationError};
 pub use response::{MetaApiError, SendAccepted, parse_error_body, parse_send_response};
