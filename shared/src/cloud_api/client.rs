@@ -37,7 +37,10 @@ pub enum SendError {
     #[error("the message is not valid: {0}")]
     Invalid(#[from] ValidationError),
     #[error("Meta refused the request with HTTP {status}, code {}", error.code)]
-    Refused { status: u16, error: Box<MetaApiError> },
+    Refused {
+        status: u16,
+        error: Box<MetaApiError>,
+    },
     #[error("Meta answered HTTP {status} without an error body")]
     Http { status: u16 },
     #[error("the request to Meta failed")]
@@ -137,7 +140,10 @@ impl CloudApiClient {
             return Ok(bytes.to_vec());
         }
         match parse_error_body(&bytes) {
-            Some(error) => Err(SendError::Refused { status, error: Box::new(error) }),
+            Some(error) => Err(SendError::Refused {
+                status,
+                error: Box::new(error),
+            }),
             None => Err(SendError::Http { status }),
         }
     }
