@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cache;
 pub mod cloud_api;
 pub mod domain;
+pub mod http;
 pub mod inbound;
 pub mod metrics;
 pub mod queue;

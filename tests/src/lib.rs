@@ -57,7 +57,7 @@ impl Stack {
             store: Store::new(dynamo.clone(), table.clone(), metrics.clone()),
             secrets: SecretStore::new(aws_sdk_kms::Client::new(&sdk), kms_key_id.clone(), metrics),
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            http: reqwest::Client::builder()
+            http: wagate_shared::http::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),

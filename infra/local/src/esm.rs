@@ -35,7 +35,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .unwrap_or_default();
-    let http = reqwest::Client::builder()
+    let http = wagate_shared::http::client_builder()
         .timeout(Duration::from_secs(900))
         .build()?;
     let mapping = Mapping {

@@ -74,9 +74,7 @@ pub struct CloudApiClient {
 
 impl CloudApiClient {
     pub fn new(config: CloudApiConfig) -> Result<Self, SendError> {
-        // rustls needs one process-wide crypto provider; a second install is a no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let http = crate::http::client_builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(Duration::from_secs(60))

@@ -1,0 +1,9 @@
+//! Outbound HTTP clients: rustls on ring, the one crypto provider of the process.
+
+/// A reqwest client builder with the process's rustls crypto provider installed. Every
+/// reqwest client of the project is built from here: without a provider reqwest panics.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    // A second install is refused and changes nothing; the first one wins.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
