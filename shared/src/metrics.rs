@@ -49,15 +49,3 @@ impl Metrics {
         }
     }
 }
-
-impl MetricsSnapshot {
-    /// What was spent between `earlier` and this snapshot.
-    pub fn since(&self, earlier: &MetricsSnapshot) -> MetricsSnapshot {
-        MetricsSnapshot {
-            write_units: self.write_units - earlier.write_units,
-            read_units: self.read_units - earlier.read_units,
-            sqs_requests: self.sqs_requests - earlier.sqs_requests,
-            kms_calls: self.kms_calls - earlier.kms_calls,
-        }
-    }
-}

@@ -64,10 +64,6 @@ impl Store {
         }
     }
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     pub(crate) fn count_write(&self, consumed: Option<&ConsumedCapacity>) {
         // A conditional write that fails still costs a unit but reports nothing: count one.
         self.metrics
