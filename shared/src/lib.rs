@@ -8,6 +8,7 @@ pub mod domain;
 pub mod http;
 pub mod inbound;
 pub mod metrics;
+pub mod outbound;
 pub mod queue;
 pub mod queued_event;
 pub mod secret;

@@ -13,6 +13,8 @@ use crate::webhook::QueueMessage;
 /// SQS's limits on one `SendMessageBatch`: entries, and bytes of all bodies together.
 pub const MAX_BATCH_ENTRIES: usize = 10;
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// SQS's longest visibility timeout: 12 hours.
+pub const MAX_VISIBILITY_SECS: u64 = 43_200;
 /// Batches sent at once for one delivery.
 const PARALLEL_BATCHES: usize = 8;
 
@@ -20,7 +22,7 @@ const PARALLEL_BATCHES: usize = 8;
 pub enum QueueError {
     #[error("an event of {0} bytes exceeds the queue's message size limit")]
     TooLarge(usize),
-    #[error("SQS SendMessageBatch failed")]
+    #[error("an SQS request failed")]
     Send(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("SQS refused {failed} of the batch's entries (first: {code})")]
     Refused { failed: usize, code: String },
@@ -66,6 +68,25 @@ impl EventQueue {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// Makes a received message visible again only after `delay`: the retry of one job,
+    /// while the rest of the batch (and, in a FIFO queue, other groups) go on.
+    pub async fn retry_after(
+        &self,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        self.metrics.add_sqs_request();
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay.as_secs().min(MAX_VISIBILITY_SECS) as i32)
+            .send()
+            .await
+            .map_err(|e| QueueError::Send(Box::new(e)))?;
+        Ok(())
     }
 
     async fn send_batch(&self, batch: Vec<QueueMessage>) -> Result<(), QueueError> {

@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use crate::cache::TtlCache;
-use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
 use crate::store::{Store, StoreError};
 
 const TENANT_TTL: Duration = Duration::from_secs(300);
 /// Unknown ids are remembered briefly, so a burst for an unregistered number costs one read
 /// and a newly registered number is routed within half a minute.
 const MISS_TTL: Duration = Duration::from_secs(30);
+/// A number's settings (pause, throughput, token) reach every sender within a minute.
+const NUMBER_TTL: Duration = Duration::from_secs(60);
 
 pub struct TenantDirectory {
     store: Store,
@@ -18,6 +20,7 @@ pub struct TenantDirectory {
     tenant_misses: TtlCache<TenantId, ()>,
     routes: TtlCache<String, Option<TenantId>>,
     route_misses: TtlCache<String, ()>,
+    numbers: TtlCache<(TenantId, String), Option<PhoneNumber>>,
 }
 
 impl TenantDirectory {
@@ -28,6 +31,7 @@ impl TenantDirectory {
             tenant_misses: TtlCache::new(MISS_TTL, 10_000),
             routes: TtlCache::new(TENANT_TTL, 100_000),
             route_misses: TtlCache::new(MISS_TTL, 100_000),
+            numbers: TtlCache::new(NUMBER_TTL, 10_000),
         }
     }
 
@@ -47,6 +51,39 @@ impl TenantDirectory {
             Some(_) => self.tenants.insert(id.clone(), found.clone()),
             None => self.tenant_misses.insert(id.clone(), ()),
         }
+        Ok(found)
+    }
+
+    /// Forgets a tenant, so the next read sees a change this container made.
+    pub fn forget_tenant(&self, id: &TenantId) {
+        self.tenants.remove(id);
+    }
+
+    /// One of a tenant's phone numbers, as senders need it.
+    pub async fn phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        let key = (tenant.clone(), phone_number_id.to_owned());
+        if let Some(found) = self.numbers.get(&key) {
+            return Ok(found);
+        }
+        self.refresh_phone_number(tenant, phone_number_id).await
+    }
+
+    /// Reads a phone number again, past the cache (after a pause, or a refused token).
+    pub async fn refresh_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        let found = self
+            .store
+            .get_phone_number(tenant, phone_number_id)
+            .await?;
+        self.numbers
+            .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
         Ok(found)
     }
 

@@ -215,6 +215,7 @@ impl TestTenant {
                     app_secret_ciphertext,
                     verify_token_ciphertext,
                 }),
+                sending_stopped: None,
             })
             .await
             .expect("store the tenant");
@@ -227,6 +228,9 @@ impl TestTenant {
                 display_phone_number: tenant.display_phone_number.clone(),
                 access_token_ciphertext,
                 throughput_per_second: DEFAULT_THROUGHPUT,
+                coexistence: false,
+                paused_until: None,
+                pause_reason: None,
             })
             .await
             .expect("store the number");

@@ -97,6 +97,7 @@ pub async fn seed_demo(
                 app_secret_ciphertext: app_secret_ct,
                 verify_token_ciphertext: verify_ct,
             }),
+            sending_stopped: None,
         })
         .await?;
     store
@@ -107,6 +108,9 @@ pub async fn seed_demo(
             display_phone_number: DEMO_DISPLAY_PHONE_NUMBER.into(),
             access_token_ciphertext: token_ct,
             throughput_per_second: DEFAULT_THROUGHPUT,
+            coexistence: false,
+            paused_until: None,
+            pause_reason: None,
         })
         .await?;
     Ok(DemoValues {

@@ -100,9 +100,18 @@ impl CloudApiClient {
         message: &OutboundMessage,
     ) -> Result<SendAccepted, SendError> {
         message.validate()?;
-        let body = self
-            .post(phone_number_id, token, &message.to_json())
-            .await?;
+        self.send_request(phone_number_id, token, &message.to_json())
+            .await
+    }
+
+    /// Sends a request body made (and validated) earlier, such as a queued job's.
+    pub async fn send_request(
+        &self,
+        phone_number_id: &str,
+        token: &Secret,
+        request: &serde_json::Value,
+    ) -> Result<SendAccepted, SendError> {
+        let body = self.post(phone_number_id, token, request).await?;
         parse_send_response(&body).map_err(|e| SendError::UnexpectedBody(e.to_string()))
     }
 

@@ -68,6 +68,9 @@ pub struct Tenant {
     pub status: TenantStatus,
     pub retention: Retention,
     pub meta_app: Option<MetaApp>,
+    /// Set when Meta refused the tenant's credentials (190 and the like): sending fails fast
+    /// with this reason until an admin puts the tenant again with working credentials.
+    pub sending_stopped: Option<String>,
 }
 
 /// A tenant's own Meta app, used by `/webhook/{tenant_id}`.
@@ -95,6 +98,23 @@ pub struct PhoneNumber {
     /// KMS ciphertext, encryption context: tenant + phone number id + "meta-access-token".
     pub access_token_ciphertext: Vec<u8>,
     pub throughput_per_second: u32,
+    /// Shared with the WhatsApp Business app: Meta allows it 20 messages per second.
+    pub coexistence: bool,
+    /// Sends from the number wait until then (epoch seconds), after a spam or quality limit.
+    pub paused_until: Option<i64>,
+    pub pause_reason: Option<String>,
+}
+
+impl PhoneNumber {
+    /// The messages per second the sender may use: the recorded level, or coexistence's.
+    pub fn send_rate(&self) -> u32 {
+        let recorded = self.throughput_per_second.max(1);
+        if self.coexistence {
+            recorded.min(COEXISTENCE_THROUGHPUT)
+        } else {
+            recorded
+        }
+    }
 }
 
 #[cfg(test)]

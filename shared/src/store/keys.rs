@@ -10,6 +10,8 @@
 //! | identity → contact | `T#<t>#ID#<phone:…/bsuid:…>` | `ID` |
 //! | contact profile | `T#<t>#C#<contact id>` | `PROFILE` |
 //! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<wamid>` |
+//! | outbound message (by job) | `T#<t>#C#<contact id>` | `MSG#<enqueued at, 10 digits>#job.<job id>` |
+//! | send pacing of a number | `T#<t>` | `PACE#<phone number id>` |
 //! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
 
@@ -50,6 +52,16 @@ pub fn message_sk(sent_at: i64, wamid: &str) -> String {
 }
 
 pub const MESSAGE_PREFIX: &str = "MSG#";
+
+/// An outbound message's key comes from its job, so a redelivered job finds it before
+/// sending; it sorts with the inbound messages of the conversation.
+pub fn outbound_sk(enqueued_at: i64, job_id: &str) -> String {
+    format!("MSG#{enqueued_at:010}#job.{job_id}")
+}
+
+pub fn pace_sk(phone_number_id: &str) -> String {
+    format!("PACE#{phone_number_id}")
+}
 
 pub fn wamid_sk(wamid: &str) -> String {
     format!("WAMID#{wamid}")

@@ -6,6 +6,8 @@ pub mod contacts;
 pub mod events;
 pub mod keys;
 pub mod messages;
+pub mod outbound;
+pub mod pacing;
 pub mod statuses;
 pub mod tenants;
 

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
+use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
 use super::{ROUTE_INDEX, Store, StoreError};
 use crate::domain::retention::Retention;
@@ -61,6 +61,7 @@ impl Store {
                 ("display_phone_number", s(&number.display_phone_number)),
                 ("access_token_ct", b(number.access_token_ciphertext.clone())),
                 ("throughput_per_second", n(number.throughput_per_second)),
+                ("coexistence", bool_attr(number.coexistence)),
             ]),
         )
         .await?;
@@ -123,6 +124,77 @@ impl Store {
         Ok(())
     }
 
+    /// A phone number, read consistently: the sender re-reads it when Meta refuses the
+    /// token, in case it was rotated.
+    pub async fn get_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        self.get_consistent(tenant_pk(tenant.as_str()), number_sk(phone_number_id))
+            .await?
+            .map(|it| number_from_item(tenant, &it))
+            .transpose()
+    }
+
+    /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put
+    /// again with working credentials.
+    pub async fn stop_sending(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem stop sending",
+            tenant_pk(tenant.as_str()),
+            TENANT_SK.into(),
+            "SET sending_stopped = :r",
+            [(":r", s(reason))],
+        )
+        .await
+    }
+
+    /// Pauses sends from a number until `until` (epoch seconds).
+    pub async fn pause_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        until: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem pause number",
+            tenant_pk(tenant.as_str()),
+            number_sk(phone_number_id),
+            "SET paused_until = :u, pause_reason = :r",
+            [(":u", n(until)), (":r", s(reason))],
+        )
+        .await
+    }
+
+    async fn update_existing<const N: usize>(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+        expression: &str,
+        values: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(
+                values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            ))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
     /// The tenant a phone number id belongs to, if any.
     pub async fn tenant_for_phone_number(
         &self,
@@ -175,10 +247,29 @@ impl Store {
     }
 
     pub(crate) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.get_item(pk, sk, false).await
+    }
+
+    /// A strongly consistent read, for decisions that must see the latest write.
+    pub(crate) async fn get_consistent(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<Item>, StoreError> {
+        self.get_item(pk, sk, true).await
+    }
+
+    async fn get_item(
+        &self,
+        pk: String,
+        sk: String,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
+            .consistent_read(consistent)
             .key("pk", AttributeValue::S(pk))
             .key("sk", AttributeValue::S(sk))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -235,6 +326,7 @@ fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
             dedup_days: days("retention_dedup_days", defaults.dedup_days),
         },
         meta_app,
+        sending_stopped: get_s(it, "sending_stopped").map(str::to_owned),
     })
 }
 
@@ -251,5 +343,8 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
         display_phone_number: text("display_phone_number")?,
         access_token_ciphertext: get_b(it, "access_token_ct").unwrap_or_default().to_vec(),
         throughput_per_second: get_i64(it, "throughput_per_second").unwrap_or(80) as u32,
+        coexistence: get_bool(it, "coexistence").unwrap_or(false),
+        paused_until: get_i64(it, "paused_until"),
+        pause_reason: get_s(it, "pause_reason").map(str::to_owned),
     })
 }

@@ -1,0 +1,62 @@
+//! Enqueueing outbound jobs: the one way messages get sent (the business API calls it).
+
+use crate::cloud_api::request::{OutboundMessage, ValidationError};
+use crate::domain::tenant::TenantId;
+use crate::queue::{EventQueue, QueueError};
+use crate::webhook::QueueMessage;
+
+use super::job::OutboundJob;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    #[error("the message is not valid: {0}")]
+    Invalid(#[from] ValidationError),
+    #[error("the job could not be queued")]
+    Queue(#[from] QueueError),
+}
+
+/// The outbound FIFO queue.
+#[derive(Clone)]
+pub struct OutboundQueue {
+    queue: EventQueue,
+}
+
+impl OutboundQueue {
+    pub fn new(queue: EventQueue) -> Self {
+        Self { queue }
+    }
+
+    /// Validates `message` and queues it for sending from `phone_number_id`. The same
+    /// `idempotency_key` makes the same job, which is sent at most once.
+    pub async fn enqueue(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        message: &OutboundMessage,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Result<OutboundJob, EnqueueError> {
+        let job = OutboundJob::new(tenant, phone_number_id, message, idempotency_key, now)?;
+        self.enqueue_jobs(std::slice::from_ref(&job)).await?;
+        Ok(job)
+    }
+
+    /// Queues jobs made beforehand, ten to a request.
+    pub async fn enqueue_jobs(&self, jobs: &[OutboundJob]) -> Result<(), QueueError> {
+        let messages = jobs
+            .iter()
+            .map(|job| QueueMessage {
+                group_id: job.message_group_id(),
+                // SQS drops a second enqueue of the same job within five minutes; the
+                // message record stops any later one at send time.
+                deduplication_id: job.job_id.clone(),
+                body: job.to_body(),
+            })
+            .collect();
+        self.queue.send_all(messages).await
+    }
+
+    pub fn queue(&self) -> &EventQueue {
+        &self.queue
+    }
+}

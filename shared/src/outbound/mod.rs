@@ -1,0 +1,15 @@
+//! Sending: outbound jobs on a FIFO queue (grouped by phone number and recipient), and the
+//! sender that turns one job into at most one accepted Cloud API call, paced per number and
+//! per recipient, with Meta's errors turned into retries, refusals or stops.
+
+pub mod enqueue;
+pub mod job;
+pub mod pacer;
+pub mod pair;
+pub mod retry;
+pub mod sender;
+pub mod window;
+
+pub use enqueue::{EnqueueError, OutboundQueue};
+pub use job::{JobError, OutboundJob};
+pub use sender::{Done, JobResult, Sender, SenderError, SenderSettings};

@@ -1,0 +1,128 @@
+//! Paces sends per phone number across every worker instance. Each container leases blocks
+//! of send slots from the number's pacing item (one write per block) and sends at the
+//! slots' times, so all instances together stay under the number's messages per second.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Mutex;
+
+use crate::domain::tenant::TenantId;
+use crate::store::{Store, StoreError};
+
+/// The smallest block leased with one write: at most a tenth of a write per message.
+pub const MIN_BLOCK: u32 = 10;
+/// After Meta reports the number's throughput reached (130429), everyone waits this long.
+pub const THROTTLE_PENALTY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    next_us: i64,
+    end_us: i64,
+    interval_us: i64,
+    /// The shared next free slot as last seen; only ever moves forward.
+    seen_next_us: i64,
+}
+
+pub struct Pacer {
+    store: Store,
+    leases: Mutex<HashMap<String, Lease>>,
+}
+
+impl Pacer {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            leases: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The time (epoch microseconds) at which this container may send the next message
+    /// from the number; `wanted` is how many it expects to send soon (the block it leases).
+    pub async fn next_slot(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+        wanted: u32,
+    ) -> Result<i64, StoreError> {
+        let interval_us = 1_000_000 / i64::from(per_second.max(1));
+        let mut leases = self.leases.lock().await;
+        let now = now_us();
+        let lease = leases.entry(phone_number_id.to_owned()).or_insert(Lease {
+            next_us: 0,
+            end_us: 0,
+            interval_us,
+            seen_next_us: 0,
+        });
+        // A slot more than one interval old is dropped: sending it now would bunch sends.
+        if lease.interval_us == interval_us {
+            while lease.next_us < lease.end_us && lease.next_us < now - interval_us {
+                lease.next_us += interval_us;
+            }
+        } else {
+            lease.next_us = lease.end_us;
+        }
+        if lease.next_us >= lease.end_us {
+            let block = i64::from(wanted.max(MIN_BLOCK));
+            let span = block * interval_us;
+            let start = if lease.seen_next_us < now
+                && self
+                    .store
+                    .restart_pace(tenant, phone_number_id, now, span)
+                    .await?
+            {
+                now
+            } else {
+                let next = self
+                    .store
+                    .advance_pace(tenant, phone_number_id, span)
+                    .await?;
+                next - span
+            };
+            *lease = Lease {
+                next_us: start,
+                end_us: start + span,
+                interval_us,
+                seen_next_us: start + span,
+            };
+        }
+        let slot = lease.next_us;
+        lease.next_us += interval_us;
+        Ok(slot)
+    }
+
+    /// Meta said the number's throughput was reached: drop this container's lease and
+    /// push every instance's next slot back by [`THROTTLE_PENALTY`].
+    pub async fn slow_down(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut leases = self.leases.lock().await;
+        leases.remove(phone_number_id);
+        self.store
+            .advance_pace(
+                tenant,
+                phone_number_id,
+                THROTTLE_PENALTY.as_micros() as i64,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Sleeps until the epoch-microsecond time `at`.
+pub async fn sleep_until_us(at: i64) {
+    let wait = at - now_us();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_micros(wait as u64)).await;
+    }
+}

@@ -1,0 +1,449 @@
+//! Sends one outbound job: at most one accepted Cloud API call per job, whatever the
+//! redeliveries. The job's message record is written once its fate is known; a job that
+//! finds its record was handled before and is not sent again.
+
+use std::time::Duration;
+
+use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
+use crate::domain::retention::DataClass;
+use crate::domain::tenant::{PhoneNumber, Tenant};
+use crate::secret::Secret;
+use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::store::contacts::ContactFacts;
+use crate::store::outbound::{NewOutbound, OutboundKey, SendOutcome};
+use crate::store::{PutOutcome, StoreError};
+use crate::tenants::TenantDirectory;
+
+use super::job::{JobError, OutboundJob};
+use super::pacer::{Pacer, sleep_until_us};
+use super::pair::{PairLimiter, PairRate};
+use super::retry::retry_delay;
+use super::window::{Window, window_from_message, window_from_profile};
+
+/// A number paused by a spam or quality limit waits this long before sending again.
+pub const PAUSE: Duration = Duration::from_secs(3600);
+/// A pair-rate wait shorter than this is slept through; a longer one goes back to the queue.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy)]
+pub struct SenderSettings {
+    /// Attempts before a retryable failure is recorded as final.
+    pub max_attempts: u32,
+    pub pair_rate: PairRate,
+}
+
+impl Default for SenderSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            pair_rate: PairRate::default(),
+        }
+    }
+}
+
+/// What became of a job this time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    Done(Done),
+    /// Try again after this long; `reason` is for the logs.
+    RetryAfter {
+        delay: Duration,
+        reason: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Sent { wamid: String },
+    /// Handled by an earlier delivery of the job; nothing was sent now.
+    AlreadyHandled,
+    Refused,
+    Failed,
+    /// The job names a tenant or number that does not exist; nothing can be recorded.
+    Dropped { reason: &'static str },
+}
+
+/// A failure of our own infrastructure: the job is retried as it stands.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the tenant's access token could not be decrypted")]
+    Secret(#[from] SecretError),
+}
+
+pub struct Sender {
+    directory: TenantDirectory,
+    secrets: SecretStore,
+    api: CloudApiClient,
+    pacer: Pacer,
+    pairs: PairLimiter,
+    settings: SenderSettings,
+}
+
+/// One job with what it was resolved to.
+struct Sending<'a> {
+    job: &'a OutboundJob,
+    tenant: Tenant,
+    number: PhoneNumber,
+    contact_id: String,
+    attempt: u32,
+    now: i64,
+}
+
+impl Sender {
+    pub fn new(
+        directory: TenantDirectory,
+        secrets: SecretStore,
+        api: CloudApiClient,
+        settings: SenderSettings,
+    ) -> Self {
+        Self {
+            pacer: Pacer::new(directory.store().clone()),
+            pairs: PairLimiter::new(settings.pair_rate),
+            directory,
+            secrets,
+            api,
+            settings,
+        }
+    }
+
+    /// Sends `job`, on its `attempt`th delivery (from 1). `expected_from_number` is how
+    /// many jobs of the same number this container is about to send (the pacing block).
+    pub async fn process(
+        &self,
+        job: &OutboundJob,
+        attempt: u32,
+        expected_from_number: u32,
+        now: i64,
+    ) -> Result<JobResult, SenderError> {
+        let Some(tenant) = self.directory.tenant(&job.tenant_id).await? else {
+            return Ok(JobResult::Done(Done::Dropped {
+                reason: "unknown tenant",
+            }));
+        };
+        let Some(number) = self
+            .directory
+            .phone_number(&tenant.id, &job.phone_number_id)
+            .await?
+        else {
+            return Ok(JobResult::Done(Done::Dropped {
+                reason: "the phone number is not the tenant's",
+            }));
+        };
+        let store = self.directory.store();
+        let contact = store
+            .resolve_contact(
+                &tenant.id,
+                &job.recipient()?,
+                &ContactFacts::default(),
+                &tenant.retention,
+                now,
+            )
+            .await?;
+        let sending = Sending {
+            job,
+            contact_id: contact.profile.contact_id.clone(),
+            tenant,
+            number,
+            attempt,
+            now,
+        };
+        if store
+            .outbound_record(&sending.tenant.id, sending.key())
+            .await?
+            .is_some()
+        {
+            return Ok(JobResult::Done(Done::AlreadyHandled));
+        }
+        if let Some(reason) = &sending.tenant.sending_stopped {
+            let title = format!("sending is stopped for this tenant: {reason}");
+            return self.fail(&sending, None, title, None).await;
+        }
+        if let Some(until) = sending.number.paused_until.filter(|u| *u > now) {
+            let reason = sending.number.pause_reason.clone().unwrap_or_default();
+            return self
+                .retry_or_fail(
+                    &sending,
+                    Duration::from_secs((until - now) as u64),
+                    "the number is paused",
+                    None,
+                    format!("the number stayed paused: {reason}"),
+                )
+                .await;
+        }
+        if job.free_form && !self.window_open(&sending, &contact.profile).await? {
+            let reason = "the 24-hour customer service window is closed: only a template may be sent";
+            return self
+                .record(
+                    &sending,
+                    SendOutcome::Refused {
+                        reason: reason.into(),
+                    },
+                )
+                .await
+                .map(|_| JobResult::Done(Done::Refused));
+        }
+        if let Err(wait) = self.pairs.try_take(&job.phone_number_id, &job.to) {
+            if wait > MAX_INLINE_WAIT {
+                return Ok(JobResult::RetryAfter {
+                    delay: wait,
+                    reason: "pair rate",
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+        self.send(&sending, expected_from_number).await
+    }
+
+    async fn window_open(
+        &self,
+        sending: &Sending<'_>,
+        profile: &crate::store::contacts::ContactProfile,
+    ) -> Result<bool, StoreError> {
+        let window = match window_from_profile(profile.last_inbound_at, sending.now) {
+            Window::Unsure { since } => {
+                let newest = self
+                    .directory
+                    .store()
+                    .newest_inbound_since(&sending.tenant.id, &sending.contact_id, since)
+                    .await?;
+                window_from_message(newest, sending.now)
+            }
+            decided => decided,
+        };
+        Ok(window == Window::Open)
+    }
+
+    async fn send(
+        &self,
+        sending: &Sending<'_>,
+        expected_from_number: u32,
+    ) -> Result<JobResult, SenderError> {
+        let job = sending.job;
+        let mut number = sending.number.clone();
+        let mut token = self.token(&number).await?;
+        let mut refreshed = false;
+        loop {
+            let slot = self
+                .pacer
+                .next_slot(
+                    &sending.tenant.id,
+                    &job.phone_number_id,
+                    number.send_rate(),
+                    expected_from_number,
+                )
+                .await?;
+            sleep_until_us(slot).await;
+            let error = match self
+                .api
+                .send_request(&job.phone_number_id, &token, &job.request)
+                .await
+            {
+                Ok(accepted) => {
+                    let outcome = SendOutcome::Accepted {
+                        wamid: accepted.wamid.clone(),
+                        message_status: accepted
+                            .message_status
+                            .unwrap_or_else(|| "accepted".into()),
+                    };
+                    self.record(sending, outcome).await?;
+                    return Ok(JobResult::Done(Done::Sent {
+                        wamid: accepted.wamid,
+                    }));
+                }
+                Err(e) => e,
+            };
+            let class = error.class();
+            if class == ErrorClass::StopTenantCredential && !refreshed {
+                // The token may have been rotated since this container cached it.
+                refreshed = true;
+                if let Some(fresh) = self
+                    .directory
+                    .refresh_phone_number(&sending.tenant.id, &job.phone_number_id)
+                    .await?
+                    .filter(|f| f.access_token_ciphertext != number.access_token_ciphertext)
+                {
+                    token = self.token(&fresh).await?;
+                    number = fresh;
+                    continue;
+                }
+            }
+            return self.after_error(sending, &error, class).await;
+        }
+    }
+
+    async fn after_error(
+        &self,
+        sending: &Sending<'_>,
+        error: &SendError,
+        class: ErrorClass,
+    ) -> Result<JobResult, SenderError> {
+        let job = sending.job;
+        let (code, title, details) = describe(error);
+        let tenant = &sending.tenant.id;
+        let store = self.directory.store();
+        match class {
+            ErrorClass::StopTenantCredential => {
+                let reason = format!("Meta refused the access token (code {})", code_text(code));
+                store.stop_sending(tenant, &reason).await?;
+                self.directory.forget_tenant(tenant);
+                tracing::error!(alert = "tenant_sending_stopped", tenant = %tenant, code, "Meta refused the tenant's credentials; sending is stopped");
+                self.fail(sending, code, title, details).await
+            }
+            ErrorClass::StopAccount => {
+                self.pause(sending, code, "the account or number is restricted")
+                    .await?;
+                self.fail(sending, code, title, details).await
+            }
+            ErrorClass::PauseNumber => {
+                self.pause(sending, code, "Meta limited the number (spam or quality)")
+                    .await?;
+                self.retry_or_fail(sending, PAUSE, "number paused", code, title)
+                    .await
+            }
+            ErrorClass::Permanent(_) => self.fail(sending, code, title, details).await,
+            retryable => {
+                if retryable == ErrorClass::RetryThrottled {
+                    self.pacer.slow_down(tenant, &job.phone_number_id).await?;
+                }
+                if retryable == ErrorClass::RetryRecipient {
+                    self.pairs.exhausted(&job.phone_number_id, &job.to);
+                }
+                tracing::warn!(tenant = %tenant, code, attempt = sending.attempt, error = %error, "send failed; will retry");
+                let delay = retry_delay(retryable, sending.attempt);
+                self.retry_or_fail(sending, delay, "retryable error", code, title)
+                    .await
+            }
+        }
+    }
+
+    async fn pause(
+        &self,
+        sending: &Sending<'_>,
+        code: Option<i64>,
+        why: &str,
+    ) -> Result<(), SenderError> {
+        let tenant = &sending.tenant.id;
+        let number = &sending.job.phone_number_id;
+        let reason = format!("{why} (code {})", code_text(code));
+        let until = sending.now + PAUSE.as_secs() as i64;
+        self.directory
+            .store()
+            .pause_number(tenant, number, until, &reason)
+            .await?;
+        self.directory.refresh_phone_number(tenant, number).await?;
+        tracing::error!(alert = "number_paused", tenant = %tenant, phone_number_id = %number, code, until, "sends from the number are paused");
+        Ok(())
+    }
+
+    async fn retry_or_fail(
+        &self,
+        sending: &Sending<'_>,
+        delay: Duration,
+        reason: &'static str,
+        code: Option<i64>,
+        final_title: String,
+    ) -> Result<JobResult, SenderError> {
+        if sending.attempt < self.settings.max_attempts {
+            return Ok(JobResult::RetryAfter { delay, reason });
+        }
+        let title = format!(
+            "gave up after {} attempts: {final_title}",
+            sending.attempt
+        );
+        self.fail(sending, code, title, None).await
+    }
+
+    async fn fail(
+        &self,
+        sending: &Sending<'_>,
+        code: Option<i64>,
+        title: String,
+        details: Option<String>,
+    ) -> Result<JobResult, SenderError> {
+        self.record(
+            sending,
+            SendOutcome::Failed {
+                code,
+                title,
+                details,
+            },
+        )
+        .await?;
+        Ok(JobResult::Done(Done::Failed))
+    }
+
+    async fn record(
+        &self,
+        sending: &Sending<'_>,
+        outcome: SendOutcome,
+    ) -> Result<(), SenderError> {
+        let job = sending.job;
+        let content = job.stored_content();
+        let written = self
+            .directory
+            .store()
+            .put_outbound(
+                &sending.tenant.id,
+                &NewOutbound {
+                    key: sending.key(),
+                    phone_number_id: &job.phone_number_id,
+                    message_type: &job.message_type,
+                    content: &content,
+                    outcome,
+                    attempts: sending.attempt,
+                    expires_at: sending
+                        .tenant
+                        .retention
+                        .expires_at(DataClass::Content, sending.now),
+                    now: sending.now,
+                },
+            )
+            .await?;
+        if written == PutOutcome::Duplicate {
+            tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
+        }
+        Ok(())
+    }
+
+    async fn token(&self, number: &PhoneNumber) -> Result<Secret, SecretError> {
+        self.secrets
+            .decrypt(
+                &number.access_token_ciphertext,
+                &SecretContext::phone_number(number.tenant_id.as_str(), &number.phone_number_id),
+            )
+            .await
+    }
+}
+
+impl Sending<'_> {
+    fn key(&self) -> OutboundKey<'_> {
+        OutboundKey {
+            contact_id: &self.contact_id,
+            enqueued_at: self.job.enqueued_at,
+            job_id: &self.job.job_id,
+        }
+    }
+}
+
+/// Meta's code, title and details of an error, or our description of a failure without.
+fn describe(error: &SendError) -> (Option<i64>, String, Option<String>) {
+    match error {
+        SendError::Refused { error, .. } => (
+            Some(error.code),
+            error
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("Meta error {}", error.code)),
+            error.error_data.as_ref().and_then(|d| d.details.clone()),
+        ),
+        other => (None, other.to_string(), None),
+    }
+}
+
+fn code_text(code: Option<i64>) -> String {
+    code.map_or_else(|| "none".into(), |c| c.to_string())
+}

@@ -1,0 +1,212 @@
+//! Outbound messages: one item per job, written once when the job's fate is known (accepted
+//! by Meta with its wamid, refused before sending, or failed). The item's key comes from the
+//! job, so it is also the job's idempotency record: a redelivered job that finds it is not
+//! sent again. Delivery statuses stay on the wamid's own item (see `statuses`).
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{Item, get_i64, get_s, item, n, s};
+use super::keys::{contact_pk, outbound_sk};
+use super::{EXPIRES_AT, PutOutcome, Store, StoreError};
+use crate::domain::tenant::TenantId;
+
+/// Where an outbound message lives.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundKey<'a> {
+    pub contact_id: &'a str,
+    pub enqueued_at: i64,
+    pub job_id: &'a str,
+}
+
+/// What became of an outbound job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Meta accepted it; statuses follow on the wamid.
+    Accepted {
+        wamid: String,
+        message_status: String,
+    },
+    /// Refused before any call to Meta, e.g. a free-form message outside the 24-hour window.
+    Refused { reason: String },
+    /// Meta refused it for good, or retries ran out.
+    Failed {
+        code: Option<i64>,
+        title: String,
+        details: Option<String>,
+    },
+}
+
+impl SendOutcome {
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Accepted { .. } => "accepted",
+            Self::Refused { .. } => "refused",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// An outbound message as written.
+#[derive(Debug, Clone)]
+pub struct NewOutbound<'a> {
+    pub key: OutboundKey<'a>,
+    pub phone_number_id: &'a str,
+    pub message_type: &'a str,
+    /// The request's content as JSON, without the recipient (the contact holds that).
+    pub content: &'a str,
+    pub outcome: SendOutcome,
+    pub attempts: u32,
+    pub expires_at: i64,
+    pub now: i64,
+}
+
+/// An outbound message as reads return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRecord {
+    pub job_id: String,
+    pub message_type: String,
+    pub content: String,
+    pub outcome: SendOutcome,
+    pub attempts: u32,
+    pub decided_at: i64,
+}
+
+impl Store {
+    /// The outbound message of a job, read consistently: a job redelivered right after
+    /// its send must see the record.
+    pub async fn outbound_record(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> Result<Option<OutboundRecord>, StoreError> {
+        let found = self
+            .get_consistent(
+                contact_pk(tenant.as_str(), key.contact_id),
+                outbound_sk(key.enqueued_at, key.job_id),
+            )
+            .await?;
+        // Not filtered by expiry: a record past its retention still proves the job ran.
+        Ok(found.map(|it| record_from_item(key.job_id, &it)))
+    }
+
+    /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
+    pub async fn put_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &NewOutbound<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        let mut it = item([
+            ("pk", s(contact_pk(tenant.as_str(), message.key.contact_id))),
+            (
+                "sk",
+                s(outbound_sk(message.key.enqueued_at, message.key.job_id)),
+            ),
+            ("direction", s("out")),
+            ("job_id", s(message.key.job_id)),
+            ("phone_number_id", s(message.phone_number_id)),
+            ("type", s(message.message_type)),
+            ("content", s(message.content)),
+            ("sent_at", n(message.key.enqueued_at)),
+            ("state", s(message.outcome.state())),
+            ("attempts", n(message.attempts)),
+            ("decided_at", n(message.now)),
+            (EXPIRES_AT, n(message.expires_at)),
+        ]);
+        match &message.outcome {
+            SendOutcome::Accepted {
+                wamid,
+                message_status,
+            } => {
+                it.insert("wamid".into(), s(wamid));
+                it.insert("message_status".into(), s(message_status));
+            }
+            SendOutcome::Refused { reason } => {
+                it.insert("reason".into(), s(reason));
+            }
+            SendOutcome::Failed {
+                code,
+                title,
+                details,
+            } => {
+                if let Some(code) = code {
+                    it.insert("error_code".into(), n(*code));
+                }
+                it.insert("error_title".into(), s(title));
+                if let Some(details) = details {
+                    it.insert("error_details".into(), s(details));
+                }
+            }
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        Ok(if self.settle("PutItem outbound", result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
+    }
+
+    /// When the contact last wrote in, from the messages themselves: the exact end of the
+    /// 24-hour window when the profile's rounded `last_inbound_at` is not enough.
+    pub async fn newest_inbound_since(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        since: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk >= :from")
+            .filter_expression("direction = :in")
+            .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .expression_attribute_values(":from", s(format!("MSG#{since:010}")))
+            .expression_attribute_values(":in", s("in"))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query newest inbound", e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(out
+            .items()
+            .iter()
+            .filter(|it| get_s(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
+            .filter_map(|it| get_i64(it, "sent_at"))
+            .max())
+    }
+}
+
+fn record_from_item(job_id: &str, it: &Item) -> OutboundRecord {
+    let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
+    let outcome = match get_s(it, "state") {
+        Some("accepted") => SendOutcome::Accepted {
+            wamid: text("wamid"),
+            message_status: text("message_status"),
+        },
+        Some("refused") => SendOutcome::Refused {
+            reason: text("reason"),
+        },
+        _ => SendOutcome::Failed {
+            code: get_i64(it, "error_code"),
+            title: text("error_title"),
+            details: get_s(it, "error_details").map(str::to_owned),
+        },
+    };
+    OutboundRecord {
+        job_id: job_id.to_owned(),
+        message_type: text("type"),
+        content: text("content"),
+        outcome,
+        attempts: get_i64(it, "attempts").unwrap_or(0) as u32,
+        decided_at: get_i64(it, "decided_at").unwrap_or(0),
+    }
+}

@@ -1,0 +1,69 @@
+//! The send pacing of a phone number, shared by every worker instance: one item holding the
+//! next free send slot (`next_us`, epoch microseconds). A worker reserves a block of slots
+//! with one write, so pacing costs one write per block rather than per message.
+
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
+
+use super::attrs::{get_i64, n, s};
+use super::keys::{pace_sk, tenant_pk};
+use super::{Store, StoreError};
+use crate::domain::tenant::TenantId;
+
+impl Store {
+    /// Moves the number's next free slot `span_us` later and returns where it now stands;
+    /// the reserved block is `[returned - span_us, returned)`. Never conflicts, so busy
+    /// numbers cost one write per block whatever the number of workers.
+    pub async fn advance_pace(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        span_us: i64,
+    ) -> Result<i64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(pace_sk(phone_number_id)))
+            .update_expression("ADD next_us :span")
+            .expression_attribute_values(":span", n(span_us))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem pace", e))?;
+        self.count_write(out.consumed_capacity());
+        out.attributes()
+            .and_then(|a| get_i64(a, "next_us"))
+            .ok_or_else(|| StoreError::Corrupt {
+                key: pace_sk(phone_number_id),
+                problem: "no next_us after ADD".into(),
+            })
+    }
+
+    /// Restarts an idle number's pacing at `from_us`, reserving `[from_us, from_us +
+    /// span_us)`; false when the next free slot is not in the past (another worker is
+    /// sending), and the caller advances instead.
+    pub async fn restart_pace(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        from_us: i64,
+        span_us: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(pace_sk(phone_number_id)))
+            .update_expression("SET next_us = :next")
+            .condition_expression("attribute_not_exists(next_us) OR next_us < :from")
+            .expression_attribute_values(":next", n(from_us + span_us))
+            .expression_attribute_values(":from", n(from_us))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem pace restart", result)
+    }
+}
