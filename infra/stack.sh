@@ -5,7 +5,8 @@
 #   infra/stack.sh up NAME PORT_BASE    start a stack; writes .local/NAME/stack.env
 #   infra/stack.sh down NAME            stop everything that stack started
 #
-# Ports: DynamoDB Local PORT_BASE, moto PORT_BASE+1, the Lambda emulator PORT_BASE+2.
+# Ports: DynamoDB Local PORT_BASE, moto PORT_BASE+1, the Lambda emulator PORT_BASE+2, the
+# Cloud API simulator PORT_BASE+3.
 # Everything listens on 127.0.0.1 only. Binaries are built by the caller (Makefile).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,6 +57,7 @@ base=${3:?port base required}
 ddb_port=$base
 moto_port=$((base + 1))
 lambda_port=$((base + 2))
+sim_port=$((base + 3))
 
 stop_stack
 rm -rf "$dir"
@@ -78,7 +80,8 @@ wait_for_port "$moto_port" "moto"
 # Short visibility timeouts locally, so a failed record comes back in seconds.
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
   --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" \
-  --param WorkerTimeoutSeconds=30 >"$dir/resources.env"
+  --param WorkerTimeoutSeconds=30 --param CloudApiBaseUrl="http://127.0.0.1:$sim_port" \
+  >"$dir/resources.env"
 
 start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
   -A 127.0.0.1 -P "$lambda_port"
@@ -93,15 +96,31 @@ run_function() {
 }
 run_function WebhookFunction webhook
 run_function InboundFunction inbound
+# Two outbound instances, as Lambda runs several at once: pacing must hold across them.
+run_function OutboundFunction outbound
+run_function OutboundFunction outbound
 
 # shellcheck disable=SC1091
 source "$dir/resources.env"
+webhook_url="http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook"
+# The demo number at the simulator: its token, and webhooks signed with the platform app's secret.
+cat >"$dir/sim-demo-number.json" <<EOT
+{"phone_number_id": "$DEMO_PHONE_NUMBER_ID", "display_phone_number": "$DEMO_DISPLAY_PHONE_NUMBER",
+ "waba_id": "$DEMO_WABA_ID", "access_token": "$DEMO_ACCESS_TOKEN", "app_secret": "$DEMO_APP_SECRET",
+ "webhook_url": "$webhook_url"}
+EOT
+start simulator "$target/wagate-sim" --port "$sim_port" --number "$dir/sim-demo-number.json"
+wait_for_port "$sim_port" "the Cloud API simulator"
 start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$INBOUND_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
+start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$OUTBOUND_QUEUE_URL" \
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers 2
+
 
 {
   echo "# written by infra/stack.sh for the '$name' stack"
-  echo "WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook"
+  echo "WEBHOOK_URL=$webhook_url"
+  echo "SIM_URL=http://127.0.0.1:$sim_port"
   echo "TENANT_WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook/demo"
   echo "LAMBDA_URL=http://127.0.0.1:$lambda_port"
   echo "AWS_REGION=$AWS_REGION"
@@ -113,6 +132,7 @@ start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$IN
   echo "AWS_ENDPOINT_URL_KMS=$AWS_ENDPOINT_URL_KMS"
   echo "KMS_KEY_ID=$SECRETS_KEY_ARN"
   echo "INBOUND_DLQ_URL=$INBOUND_DEAD_LETTER_QUEUE_URL"
+  echo "OUTBOUND_DLQ_URL=$OUTBOUND_DEAD_LETTER_QUEUE_URL"
   cat "$dir/resources.env"
 } >"$dir/stack.env"
 echo "stack: '$name' is up; endpoints in .local/$name/stack.env, logs in .local/$name/logs"

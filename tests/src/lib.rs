@@ -13,7 +13,11 @@ use wagate_shared::domain::tenant::{
     DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
 };
 use wagate_shared::metrics::Metrics;
+use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
+use wagate_shared::outbound::OutboundJob;
+use wagate_shared::store::outbound::{OutboundKey, OutboundRecord};
 use wagate_shared::store::{Item, Store};
 
 pub use wagate_shared::signature::sign;
@@ -27,6 +31,10 @@ pub struct Stack {
     pub inbound_queue_url: String,
     pub dlq_url: String,
     pub kms_key_id: String,
+    /// The Cloud API simulator.
+    pub sim_url: String,
+    /// The outbound queue, through the same enqueue function the business API uses.
+    pub outbound: OutboundQueue,
     pub sdk: aws_config::SdkConfig,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -54,6 +62,12 @@ impl Stack {
             platform_verify_token: var("DEMO_VERIFY_TOKEN"),
             inbound_queue_url: var("INBOUND_QUEUE_URL"),
             dlq_url: var("INBOUND_DLQ_URL"),
+            sim_url: var("SIM_URL"),
+            outbound: OutboundQueue::new(EventQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                var("OUTBOUND_QUEUE_URL"),
+                metrics.clone(),
+            )),
             store: Store::new(dynamo.clone(), table.clone(), metrics.clone()),
             secrets: SecretStore::new(aws_sdk_kms::Client::new(&sdk), kms_key_id.clone(), metrics),
             sqs: aws_sdk_sqs::Client::new(&sdk),
@@ -66,6 +80,62 @@ impl Stack {
             kms_key_id,
             sdk,
         }
+    }
+
+    /// POSTs JSON to the simulator's `path`; its answer as JSON.
+    pub async fn sim_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.sim_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(response.status().is_success(), "simulator {path}: {}", response.status());
+        response.json().await.expect("the simulator answers JSON")
+    }
+
+    pub async fn sim_get(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.sim_url))
+            .send()
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("the simulator answers JSON")
+    }
+
+    /// The contact id of a phone number at a tenant, once the pipeline created it.
+    pub async fn contact_of(&self, tenant: &TenantId, phone: &str) -> Option<String> {
+        let out = self
+            .dynamo
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("T#{tenant}#ID#phone:{phone}")))
+            .key("sk", AttributeValue::S("ID".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("read an identity");
+        out.item
+            .and_then(|it| text(&it, "contact_id").map(str::to_owned))
+    }
+
+    /// The recorded outcome of an outbound job, once there is one.
+    pub async fn outbound_record(&self, job: &OutboundJob) -> Option<OutboundRecord> {
+        let contact = self.contact_of(&job.tenant_id, &job.to).await?;
+        self.store
+            .outbound_record(
+                &job.tenant_id,
+                OutboundKey {
+                    contact_id: &contact,
+                    enqueued_at: job.enqueued_at,
+                    job_id: &job.job_id,
+                },
+            )
+            .await
+            .expect("read an outbound record")
     }
 
     /// The tenant door of the webhook: `/webhook/{tenant}`.
@@ -152,6 +222,8 @@ pub struct TestTenant {
     pub display_phone_number: String,
     pub app_secret: String,
     pub verify_token: String,
+    /// The Meta access token stored (encrypted) for the number.
+    pub access_token: String,
 }
 
 pub fn random_digits(n: usize) -> String {
@@ -176,6 +248,7 @@ impl TestTenant {
             display_phone_number: format!("1555{}", random_digits(7)),
             app_secret: hex::encode(rand::rng().random::<[u8; 16]>()),
             verify_token: hex::encode(rand::rng().random::<[u8; 16]>()),
+            access_token: format!("EAATEST{}", hex::encode(rand::rng().random::<[u8; 12]>())),
             id,
         };
         let t = tenant.id.as_str();
@@ -199,7 +272,7 @@ impl TestTenant {
         )
         .await;
         let access_token_ciphertext = encrypt(
-            "EAATEST".into(),
+            tenant.access_token.clone(),
             SecretContext::phone_number(t, &tenant.phone_number_id),
         )
         .await;
@@ -235,6 +308,46 @@ impl TestTenant {
             .await
             .expect("store the number");
         tenant
+    }
+
+    /// Registers the tenant's number at the simulator with its token and app secret, its
+    /// webhooks going to the tenant's own door; `settings` override the number's defaults
+    /// (limits, status behaviour, `access_token`).
+    pub async fn register_at_sim(&self, stack: &Stack, settings: serde_json::Value) {
+        let mut number = serde_json::json!({
+            "phone_number_id": self.phone_number_id,
+            "display_phone_number": self.display_phone_number,
+            "waba_id": self.waba_id,
+            "access_token": self.access_token,
+            "app_secret": self.app_secret,
+            "webhook_url": stack.tenant_webhook_url(self.id.as_str()),
+        });
+        for (k, v) in settings.as_object().into_iter().flatten() {
+            number[k] = v.clone();
+        }
+        stack.sim_post("/_sim/numbers", number).await;
+    }
+
+    /// A simulated user writes a text to the tenant's number (through the simulator).
+    pub async fn user_writes(&self, stack: &Stack, from: &str, body: &str) -> String {
+        let answer = stack
+            .sim_post(
+                &format!("/_sim/numbers/{}/users/write", self.phone_number_id),
+                serde_json::json!({"from": from, "message": {"type": "text", "text": {"body": body}}}),
+            )
+            .await;
+        assert_eq!(answer["webhook_status"], 200, "{answer}");
+        answer["wamid"].as_str().unwrap().to_owned()
+    }
+
+    /// What the simulator received from this number, in order.
+    pub async fn sim_received(&self, stack: &Stack) -> Vec<serde_json::Value> {
+        stack
+            .sim_get(&format!("/_sim/numbers/{}/received", self.phone_number_id))
+            .await["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A delivery of one change, addressed to this tenant's number and WABA.

@@ -4,7 +4,8 @@
 //!
 //! Usage:
 //!   wagate-local up --template template.yaml --prefix NAME --out-dir DIR [--param KEY=VALUE]...
-//!   wagate-local esm --function NAME --queue-url URL --invoke-url URL
+//!   wagate-local esm --function NAME --queue-url URL --invoke-url URL [--pollers N]
+//!   wagate-local send --tenant ID --phone-number-id ID --to PHONE --text TEXT --queue-url URL
 //!
 //! Resource names, endpoints and the like are printed as `KEY=value` lines for stack.env.
 
@@ -12,6 +13,7 @@ mod args;
 mod esm;
 mod provision;
 mod seed;
+mod send;
 mod template;
 
 use args::Args;
@@ -28,7 +30,8 @@ async fn main() {
     let result = match command.as_str() {
         "up" => provision::run(&sdk, &args).await,
         "esm" => esm::run(&sdk, &args).await,
-        _ => Err("usage: wagate-local up|esm [options] (see infra/local/src/main.rs)".into()),
+        "send" => send::run(&sdk, &args).await,
+        _ => Err("usage: wagate-local up|esm|send [options] (see infra/local/src/main.rs)".into()),
     };
     if let Err(e) = result {
         fail(&e.to_string());

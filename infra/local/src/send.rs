@@ -1,0 +1,44 @@
+//! `wagate-local send`: enqueues one outbound text through the same function the business
+//! API uses, so the local stack can be driven by hand.
+
+use std::sync::Arc;
+
+use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
+use wagate_shared::domain::tenant::TenantId;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::queue::EventQueue;
+
+use crate::BoxError;
+use crate::args::Args;
+
+pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxError> {
+    let tenant = TenantId::parse(args.required("tenant")?)?;
+    let message = OutboundMessage {
+        to: Recipient::parse(args.required("to")?)?,
+        reply_to: None,
+        content: OutboundContent::Text {
+            body: args.required("text")?.to_owned(),
+            preview_url: false,
+        },
+    };
+    let queue = OutboundQueue::new(EventQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        args.required("queue-url")?.to_owned(),
+        Arc::new(Metrics::default()),
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let job = queue
+        .enqueue(
+            &tenant,
+            args.required("phone-number-id")?,
+            &message,
+            args.optional("idempotency-key"),
+            now,
+        )
+        .await?;
+    println!("queued job {}", job.job_id);
+    Ok(())
+}

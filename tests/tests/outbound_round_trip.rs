@@ -1,0 +1,310 @@
+//! Sending, end to end: a simulated user writes in, a reply is queued, the outbound worker
+//! sends it to the Cloud API simulator, and the simulator's status webhooks bring it to
+//! `read`. Also: a redelivered job is not sent twice; a free-form message outside the 24 h
+//! window is refused before any call; every message type passes Meta's checks.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wagate_shared::cloud_api::request::{
+    ComponentKind, ListRow, ListSection, MarkRead, MediaSource, OutboundContent,
+    OutboundMessage, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
+};
+use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, SendError};
+use wagate_shared::domain::message::MediaKind;
+use wagate_shared::domain::status::DeliveryStatus;
+use wagate_shared::outbound::OutboundJob;
+use wagate_shared::secret::Secret;
+use wagate_shared::store::outbound::SendOutcome;
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn text_to(to: &str, body: &str) -> OutboundMessage {
+    OutboundMessage {
+        to: Recipient::parse(to).unwrap(),
+        reply_to: None,
+        content: OutboundContent::Text {
+            body: body.into(),
+            preview_url: false,
+        },
+    }
+}
+
+async fn setup() -> (Stack, TestTenant) {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    (stack, tenant)
+}
+
+async fn user_wrote_in(stack: &Stack, tenant: &TestTenant, phone: &str) {
+    tenant.user_writes(stack, phone, "Hello, is my order on its way?").await;
+    eventually(WAIT, "the inbound message to create the contact", || async {
+        stack.contact_of(&tenant.id, phone).await
+    })
+    .await;
+}
+
+async fn accepted_wamid(stack: &Stack, job: &OutboundJob) -> String {
+    let record = eventually(WAIT, "the job's outcome", || async {
+        stack.outbound_record(job).await
+    })
+    .await;
+    match record.outcome {
+        SendOutcome::Accepted { wamid, .. } => wamid,
+        other => panic!("the message was not accepted: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_reply_to_a_user_who_wrote_in_is_sent_and_followed_to_read() {
+    let (stack, tenant) = setup().await;
+    let phone = format!("49151{}", random_digits(8));
+    user_wrote_in(&stack, &tenant, &phone).await;
+
+    let job = stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "Yes, it ships today."), None, now())
+        .await
+        .unwrap();
+    let wamid = accepted_wamid(&stack, &job).await;
+
+    let received = tenant.sim_received(&stack).await;
+    let sends: Vec<_> = received.iter().filter(|r| r["to"] == phone.as_str()).collect();
+    assert_eq!(sends.len(), 1, "{received:?}");
+    assert_eq!(sends[0]["http_status"], 200);
+    assert_eq!(sends[0]["wamid"], wamid.as_str());
+    assert_eq!(sends[0]["body"]["text"]["body"], "Yes, it ships today.");
+    assert_eq!(sends[0]["body"]["messaging_product"], "whatsapp");
+
+    let contact = stack.contact_of(&tenant.id, &phone).await.unwrap();
+    let state = eventually(WAIT, "the status webhooks to bring the message to read", || async {
+        let state = stack
+            .store
+            .delivery_state(&tenant.id, &contact, &wamid, now())
+            .await
+            .unwrap()?;
+        (state.status == Some(DeliveryStatus::Read)).then_some(state)
+    })
+    .await;
+    let reached: Vec<_> = state.history.iter().map(|(s, _)| *s).collect();
+    assert_eq!(reached, [DeliveryStatus::Sent, DeliveryStatus::Delivered, DeliveryStatus::Read]);
+    assert_eq!(state.pricing_category.as_deref(), Some("service"));
+}
+
+#[tokio::test]
+async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
+    let (stack, tenant) = setup().await;
+    let phone = format!("49152{}", random_digits(8));
+    user_wrote_in(&stack, &tenant, &phone).await;
+    let job = stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "first"), Some("order-1"), now())
+        .await
+        .unwrap();
+    accepted_wamid(&stack, &job).await;
+
+    // The same job again, past SQS's own five-minute deduplication, as a redelivery after a
+    // lost acknowledgement would bring it; then a second job behind it in the same group.
+    stack
+        .sqs
+        .send_message()
+        .queue_url(&std::env::var("OUTBOUND_QUEUE_URL").unwrap())
+        .message_body(job.to_body())
+        .message_group_id(job.message_group_id())
+        .message_deduplication_id(format!("{}-again", job.job_id))
+        .send()
+        .await
+        .unwrap();
+    let next = stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "second"), None, now())
+        .await
+        .unwrap();
+    accepted_wamid(&stack, &next).await;
+
+    let bodies: Vec<String> = tenant
+        .sim_received(&stack)
+        .await
+        .iter()
+        .filter(|r| r["to"] == phone.as_str())
+        .map(|r| r["body"]["text"]["body"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(bodies, ["first", "second"], "the redelivered job was sent again");
+}
+
+#[tokio::test]
+async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta() {
+    let (stack, tenant) = setup().await;
+    let phone = format!("49153{}", random_digits(8));
+    let job = stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "Hi!"), None, now())
+        .await
+        .unwrap();
+    let record = eventually(WAIT, "the refusal", || async { stack.outbound_record(&job).await }).await;
+    assert!(
+        matches!(&record.outcome, SendOutcome::Refused { reason } if reason.contains("24-hour")),
+        "{record:?}"
+    );
+    assert!(tenant.sim_received(&stack).await.is_empty(), "Meta was called");
+
+    // A template needs no window.
+    let template = OutboundMessage {
+        to: Recipient::parse(&phone).unwrap(),
+        reply_to: None,
+        content: OutboundContent::Template(Template {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            components: vec![],
+        }),
+    };
+    let job = stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &template, None, now())
+        .await
+        .unwrap();
+    accepted_wamid(&stack, &job).await;
+}
+
+fn every_kind_of_message() -> Vec<OutboundContent> {
+    let link = |s: &str| MediaSource::Link(format!("https://example.com/{s}"));
+    let media = |kind, source, caption: Option<&str>, filename: Option<&str>| OutboundContent::Media {
+        kind,
+        source,
+        caption: caption.map(str::to_owned),
+        filename: filename.map(str::to_owned),
+    };
+    vec![
+        OutboundContent::Text { body: "Plain text https://example.com".into(), preview_url: true },
+        media(MediaKind::Image, MediaSource::Id("1234567890".into()), Some("A photo"), None),
+        media(MediaKind::Video, link("v.mp4"), Some("A clip"), None),
+        media(MediaKind::Audio, link("a.ogg"), None, None),
+        media(MediaKind::Document, link("d.pdf"), Some("Invoice"), Some("invoice.pdf")),
+        media(MediaKind::Sticker, MediaSource::Id("998877".into()), None, None),
+        OutboundContent::Buttons {
+            body: "Pick one".into(),
+            header: Some("Choice".into()),
+            footer: Some("Thanks".into()),
+            buttons: (1..=3)
+                .map(|i| ReplyButton { id: format!("b{i}"), title: format!("Option {i}") })
+                .collect(),
+        },
+        OutboundContent::List {
+            body: "Our menu".into(),
+            header: None,
+            footer: None,
+            button: "See all".into(),
+            sections: vec![
+                ListSection {
+                    title: Some("Drinks".into()),
+                    rows: vec![ListRow { id: "tea".into(), title: "Tea".into(), description: Some("Hot".into()) }],
+                },
+                ListSection {
+                    title: Some("Food".into()),
+                    rows: vec![ListRow { id: "cake".into(), title: "Cake".into(), description: None }],
+                },
+            ],
+        },
+        OutboundContent::Reaction { message_id: "wamid.ABC".into(), emoji: Some("👍".into()) },
+        OutboundContent::Reaction { message_id: "wamid.ABC".into(), emoji: None },
+        OutboundContent::Location {
+            latitude: 52.52,
+            longitude: 13.405,
+            name: Some("Office".into()),
+            address: Some("Berlin".into()),
+        },
+        OutboundContent::Contacts(json!([{"name": {"formatted_name": "Ana Lima", "first_name": "Ana"}, "phones": [{"phone": "+4915112345678", "type": "CELL"}]}])),
+        OutboundContent::Template(Template {
+            name: "order_shipped".into(),
+            language: "de".into(),
+            components: vec![
+                TemplateComponent {
+                    kind: ComponentKind::Header,
+                    sub_type: None,
+                    index: None,
+                    parameters: vec![TemplateParameter::Media {
+                        kind: MediaKind::Image,
+                        source: link("h.png"),
+                        filename: None,
+                    }],
+                },
+                TemplateComponent {
+                    kind: ComponentKind::Body,
+                    sub_type: None,
+                    index: None,
+                    parameters: vec![
+                        TemplateParameter::Text { text: "Ana".into(), name: Some("customer".into()) },
+                        TemplateParameter::Currency { fallback: "€12.50".into(), code: "EUR".into(), amount_1000: 12_500 },
+                        TemplateParameter::DateTime { fallback: "May 1".into() },
+                    ],
+                },
+                TemplateComponent {
+                    kind: ComponentKind::Button,
+                    sub_type: Some("quick_reply".into()),
+                    index: Some(0),
+                    parameters: vec![TemplateParameter::Payload("track".into())],
+                },
+            ],
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_never_leaves() {
+    let (stack, tenant) = setup().await;
+    let phone = format!("49154{}", random_digits(8));
+    let inbound = tenant.user_writes(&stack, &phone, "hi").await;
+    let client = CloudApiClient::new(CloudApiConfig {
+        base_url: stack.sim_url.clone(),
+        ..CloudApiConfig::default()
+    })
+    .unwrap();
+    let token = Secret::new(tenant.access_token.clone());
+    for content in every_kind_of_message() {
+        let message = OutboundMessage {
+            to: Recipient::parse(&phone).unwrap(),
+            reply_to: Some(inbound.clone()),
+            content,
+        };
+        let accepted = client.send(&tenant.phone_number_id, &token, &message).await;
+        assert!(accepted.is_ok(), "{message:?}: {accepted:?}");
+    }
+    client
+        .mark_read(&tenant.phone_number_id, &token, &MarkRead { message_id: inbound, typing_indicator: true })
+        .await
+        .unwrap();
+    let sent = tenant.sim_received(&stack).await.len();
+
+    let four_buttons = OutboundMessage {
+        to: Recipient::parse(&phone).unwrap(),
+        reply_to: None,
+        content: OutboundContent::Buttons {
+            body: "Too many".into(),
+            header: None,
+            footer: None,
+            buttons: (1..=4)
+                .map(|i| ReplyButton { id: format!("b{i}"), title: "x".into() })
+                .collect(),
+        },
+    };
+    let error = client.send(&tenant.phone_number_id, &token, &four_buttons).await.unwrap_err();
+    assert!(matches!(error, SendError::Invalid(_)), "{error:?}");
+    assert_eq!(tenant.sim_received(&stack).await.len(), sent, "an invalid request reached Meta");
+
+    // And the simulator refuses what Meta refuses, with Meta's codes.
+    let mut raw = four_buttons.to_json();
+    raw["interactive"]["action"]["buttons"] = json!([]);
+    let response = stack
+        .http
+        .post(format!("{}/v25.0/{}/messages", stack.sim_url, tenant.phone_number_id))
+        .bearer_auth(&tenant.access_token)
+        .json(&raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 131009);
+}
