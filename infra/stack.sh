@@ -88,8 +88,8 @@ start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-
 wait_for_port "$lambda_port" "cargo-lambda"
 
 run_function() {
-  local logical=$1 binary=$2
-  start "$binary" env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
+  local logical=$1 binary=$2 log=${3:-$2}
+  start "$log" env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
     AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt/$binary" \
     AWS_LAMBDA_FUNCTION_NAME="$binary" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
     RUST_LOG="${RUST_LOG:-info}" "$target/$binary"
@@ -97,8 +97,8 @@ run_function() {
 run_function WebhookFunction webhook
 run_function InboundFunction inbound
 # Two outbound instances, as Lambda runs several at once: pacing must hold across them.
-run_function OutboundFunction outbound
-run_function OutboundFunction outbound
+run_function OutboundFunction outbound outbound-1
+run_function OutboundFunction outbound outbound-2
 
 # shellcheck disable=SC1091
 source "$dir/resources.env"

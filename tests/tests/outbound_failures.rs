@@ -1,0 +1,211 @@
+//! What the sender does with Meta's errors, against the simulator's fault injection:
+//! throughput (130429), 5xx and dropped connections are retried until the message is sent
+//! once; a closed window (131047) fails without retry; a refused token (190) stops the
+//! tenant's sending, while a rotated token is picked up; the pair rate (131056) delays
+//! only that recipient.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
+use wagate_shared::outbound::OutboundJob;
+use wagate_shared::secrets::SecretContext;
+use wagate_shared::store::outbound::{OutboundRecord, SendOutcome};
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+fn text_to(to: &str, body: &str) -> OutboundMessage {
+    OutboundMessage {
+        to: Recipient::parse(to).unwrap(),
+        reply_to: None,
+        content: OutboundContent::Text {
+            body: body.into(),
+            preview_url: false,
+        },
+    }
+}
+
+async fn setup(sim_settings: Value) -> (Stack, TestTenant) {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, sim_settings).await;
+    (stack, tenant)
+}
+
+/// A user who wrote in (so the window is open), with the contact stored.
+async fn user(stack: &Stack, tenant: &TestTenant) -> String {
+    let phone = format!("4917{}", random_digits(9));
+    tenant.user_writes(stack, &phone, "hello").await;
+    eventually(WAIT, "the user's contact", || async {
+        stack.contact_of(&tenant.id, &phone).await
+    })
+    .await;
+    phone
+}
+
+async fn fault(stack: &Stack, tenant: &TestTenant, recipient: &str, fault: Value) {
+    let mut body = json!({"phone_number_id": tenant.phone_number_id, "recipient": recipient});
+    for (k, v) in fault.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    stack.sim_post("/_sim/faults", body).await;
+}
+
+async fn send(stack: &Stack, tenant: &TestTenant, to: &str, body: &str) -> OutboundJob {
+    stack
+        .outbound
+        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(to, body), None, now())
+        .await
+        .unwrap()
+}
+
+async fn outcome(stack: &Stack, job: &OutboundJob) -> OutboundRecord {
+    eventually(WAIT, "the job's outcome", || async {
+        stack.outbound_record(job).await
+    })
+    .await
+}
+
+/// The simulator's answers to requests for `to`, in order: HTTP status or Meta code.
+async fn answers_for(stack: &Stack, tenant: &TestTenant, to: &str) -> Vec<String> {
+    tenant
+        .sim_received(stack)
+        .await
+        .iter()
+        .filter(|r| r["to"] == to)
+        .map(|r| match r["error_code"].as_i64() {
+            Some(code) => code.to_string(),
+            None => r["http_status"].to_string(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn throughput_errors_5xx_and_dropped_connections_are_retried_until_sent_once() {
+    let (stack, tenant) = setup(json!({})).await;
+    let throttled = user(&stack, &tenant).await;
+    let unavailable = user(&stack, &tenant).await;
+    let dropped = user(&stack, &tenant).await;
+    fault(&stack, &tenant, &throttled, json!({"error_code": 130429, "count": 2})).await;
+    fault(&stack, &tenant, &unavailable, json!({"http_status": 503, "count": 2})).await;
+    fault(&stack, &tenant, &dropped, json!({"drop": true})).await;
+    let jobs = [
+        send(&stack, &tenant, &throttled, "a").await,
+        send(&stack, &tenant, &unavailable, "b").await,
+        send(&stack, &tenant, &dropped, "c").await,
+    ];
+    for job in &jobs {
+        let record = outcome(&stack, job).await;
+        assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+    }
+    assert_eq!(answers_for(&stack, &tenant, &throttled).await, ["130429", "130429", "200"]);
+    assert_eq!(answers_for(&stack, &tenant, &unavailable).await, ["503", "503", "200"]);
+    assert_eq!(answers_for(&stack, &tenant, &dropped).await, ["0", "200"]);
+    assert_eq!(outcome(&stack, &jobs[0]).await.attempts, 3);
+}
+
+#[tokio::test]
+async fn a_closed_window_reported_by_meta_fails_the_message_without_retry() {
+    let (stack, tenant) = setup(json!({})).await;
+    let phone = user(&stack, &tenant).await;
+    fault(&stack, &tenant, &phone, json!({"error_code": 131047})).await;
+    let job = send(&stack, &tenant, &phone, "too late").await;
+    let record = outcome(&stack, &job).await;
+    match &record.outcome {
+        SendOutcome::Failed { code, title, .. } => {
+            assert_eq!(*code, Some(131047));
+            assert!(title.contains("131047"), "{title}");
+        }
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(answers_for(&stack, &tenant, &phone).await, ["131047"]);
+}
+
+#[tokio::test]
+async fn a_refused_token_stops_the_tenants_sending_and_later_jobs_fail_fast() {
+    let (stack, tenant) = setup(json!({"access_token": "EAAsomeoneelse"})).await;
+    let phone = user(&stack, &tenant).await;
+    let first = send(&stack, &tenant, &phone, "one").await;
+    let record = outcome(&stack, &first).await;
+    assert!(
+        matches!(record.outcome, SendOutcome::Failed { code: Some(190), .. }),
+        "{record:?}"
+    );
+    let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
+    let reason = stored.sending_stopped.expect("sending is stopped");
+    assert!(reason.contains("190"), "{reason}");
+
+    let second = send(&stack, &tenant, &phone, "two").await;
+    let record = outcome(&stack, &second).await;
+    match &record.outcome {
+        SendOutcome::Failed { title, .. } => assert!(title.contains("stopped"), "{title}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(answers_for(&stack, &tenant, &phone).await, ["190"]);
+}
+
+#[tokio::test]
+async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
+    let (stack, tenant) = setup(json!({})).await;
+    let phone = user(&stack, &tenant).await;
+    let before = send(&stack, &tenant, &phone, "before").await;
+    assert!(matches!(outcome(&stack, &before).await.outcome, SendOutcome::Accepted { .. }));
+
+    // Rotate: Meta now knows only the new token, and the store holds it.
+    let rotated = format!("EAAROTATED{}", random_digits(10));
+    tenant
+        .register_at_sim(&stack, json!({"access_token": rotated}))
+        .await;
+    let mut number = stack
+        .store
+        .get_phone_number(&tenant.id, &tenant.phone_number_id)
+        .await
+        .unwrap()
+        .unwrap();
+    number.access_token_ciphertext = stack
+        .secrets
+        .encrypt(&rotated, &SecretContext::phone_number(tenant.id.as_str(), &tenant.phone_number_id))
+        .await
+        .unwrap();
+    stack.store.put_phone_number(&number).await.unwrap();
+
+    let after = send(&stack, &tenant, &phone, "after").await;
+    let record = outcome(&stack, &after).await;
+    assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+    let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
+    assert_eq!(stored.sending_stopped, None);
+}
+
+#[tokio::test]
+async fn the_pair_rate_delays_only_that_recipient() {
+    let (stack, tenant) = setup(json!({})).await;
+    let limited = user(&stack, &tenant).await;
+    let other = user(&stack, &tenant).await;
+    fault(&stack, &tenant, &limited, json!({"error_code": 131056})).await;
+    let limited_job = send(&stack, &tenant, &limited, "to the busy pair").await;
+    let other_job = send(&stack, &tenant, &other, "to someone else").await;
+    for job in [&limited_job, &other_job] {
+        let record = outcome(&stack, job).await;
+        assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+    }
+    let received = tenant.sim_received(&stack).await;
+    let at = |to: &str, accepted: bool| {
+        received
+            .iter()
+            .find(|r| r["to"] == to && r["wamid"].is_string() == accepted)
+            .and_then(|r| r["at_ms"].as_u64())
+            .unwrap()
+    };
+    let refused_at = at(&limited, false);
+    let limited_sent_at = at(&limited, true);
+    let other_sent_at = at(&other, true);
+    assert!(
+        limited_sent_at - refused_at >= 3000,
+        "the recipient was retried after {} ms, sooner than Meta's 4 s",
+        limited_sent_at - refused_at
+    );
+    assert!(other_sent_at < limited_sent_at, "the other recipient waited");
+    assert_eq!(answers_for(&stack, &tenant, &limited).await, ["131056", "200"]);
+}
