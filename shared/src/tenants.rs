@@ -78,10 +78,7 @@ impl TenantDirectory {
         tenant: &TenantId,
         phone_number_id: &str,
     ) -> Result<Option<PhoneNumber>, StoreError> {
-        let found = self
-            .store
-            .get_phone_number(tenant, phone_number_id)
-            .await?;
+        let found = self.store.get_phone_number(tenant, phone_number_id).await?;
         self.numbers
             .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
         Ok(found)

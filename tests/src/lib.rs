@@ -13,10 +13,10 @@ use wagate_shared::domain::tenant::{
     DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
 };
 use wagate_shared::metrics::Metrics;
+use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
-use wagate_shared::outbound::OutboundJob;
 use wagate_shared::store::outbound::{OutboundKey, OutboundRecord};
 use wagate_shared::store::{Item, Store};
 
@@ -91,7 +91,11 @@ impl Stack {
             .send()
             .await
             .expect("the simulator answers");
-        assert!(response.status().is_success(), "simulator {path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "simulator {path}: {}",
+            response.status()
+        );
         response.json().await.expect("the simulator answers JSON")
     }
 
@@ -112,7 +116,10 @@ impl Stack {
             .dynamo
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(format!("T#{tenant}#ID#phone:{phone}")))
+            .key(
+                "pk",
+                AttributeValue::S(format!("T#{tenant}#ID#phone:{phone}")),
+            )
             .key("sk", AttributeValue::S("ID".into()))
             .consistent_read(true)
             .send()

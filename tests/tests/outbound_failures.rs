@@ -55,7 +55,13 @@ async fn fault(stack: &Stack, tenant: &TestTenant, recipient: &str, fault: Value
 async fn send(stack: &Stack, tenant: &TestTenant, to: &str, body: &str) -> OutboundJob {
     stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(to, body), None, now())
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &text_to(to, body),
+            None,
+            now(),
+        )
         .await
         .unwrap()
 }
@@ -87,8 +93,20 @@ async fn throughput_errors_5xx_and_dropped_connections_are_retried_until_sent_on
     let throttled = user(&stack, &tenant).await;
     let unavailable = user(&stack, &tenant).await;
     let dropped = user(&stack, &tenant).await;
-    fault(&stack, &tenant, &throttled, json!({"error_code": 130429, "count": 2})).await;
-    fault(&stack, &tenant, &unavailable, json!({"http_status": 503, "count": 2})).await;
+    fault(
+        &stack,
+        &tenant,
+        &throttled,
+        json!({"error_code": 130429, "count": 2}),
+    )
+    .await;
+    fault(
+        &stack,
+        &tenant,
+        &unavailable,
+        json!({"http_status": 503, "count": 2}),
+    )
+    .await;
     fault(&stack, &tenant, &dropped, json!({"drop": true})).await;
     let jobs = [
         send(&stack, &tenant, &throttled, "a").await,
@@ -97,10 +115,19 @@ async fn throughput_errors_5xx_and_dropped_connections_are_retried_until_sent_on
     ];
     for job in &jobs {
         let record = outcome(&stack, job).await;
-        assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+        assert!(
+            matches!(record.outcome, SendOutcome::Accepted { .. }),
+            "{record:?}"
+        );
     }
-    assert_eq!(answers_for(&stack, &tenant, &throttled).await, ["130429", "130429", "200"]);
-    assert_eq!(answers_for(&stack, &tenant, &unavailable).await, ["503", "503", "200"]);
+    assert_eq!(
+        answers_for(&stack, &tenant, &throttled).await,
+        ["130429", "130429", "200"]
+    );
+    assert_eq!(
+        answers_for(&stack, &tenant, &unavailable).await,
+        ["503", "503", "200"]
+    );
     assert_eq!(answers_for(&stack, &tenant, &dropped).await, ["0", "200"]);
     assert_eq!(outcome(&stack, &jobs[0]).await.attempts, 3);
 }
@@ -130,7 +157,13 @@ async fn a_refused_token_stops_the_tenants_sending_and_later_jobs_fail_fast() {
     let first = send(&stack, &tenant, &phone, "one").await;
     let record = outcome(&stack, &first).await;
     assert!(
-        matches!(record.outcome, SendOutcome::Failed { code: Some(190), .. }),
+        matches!(
+            record.outcome,
+            SendOutcome::Failed {
+                code: Some(190),
+                ..
+            }
+        ),
         "{record:?}"
     );
     let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
@@ -151,7 +184,10 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     let (stack, tenant) = setup(json!({})).await;
     let phone = user(&stack, &tenant).await;
     let before = send(&stack, &tenant, &phone, "before").await;
-    assert!(matches!(outcome(&stack, &before).await.outcome, SendOutcome::Accepted { .. }));
+    assert!(matches!(
+        outcome(&stack, &before).await.outcome,
+        SendOutcome::Accepted { .. }
+    ));
 
     // Rotate: Meta now knows only the new token, and the store holds it.
     let rotated = format!("EAAROTATED{}", random_digits(10));
@@ -166,14 +202,20 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
         .unwrap();
     number.access_token_ciphertext = stack
         .secrets
-        .encrypt(&rotated, &SecretContext::phone_number(tenant.id.as_str(), &tenant.phone_number_id))
+        .encrypt(
+            &rotated,
+            &SecretContext::phone_number(tenant.id.as_str(), &tenant.phone_number_id),
+        )
         .await
         .unwrap();
     stack.store.put_phone_number(&number).await.unwrap();
 
     let after = send(&stack, &tenant, &phone, "after").await;
     let record = outcome(&stack, &after).await;
-    assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+    assert!(
+        matches!(record.outcome, SendOutcome::Accepted { .. }),
+        "{record:?}"
+    );
     let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
     assert_eq!(stored.sending_stopped, None);
 }
@@ -188,7 +230,10 @@ async fn the_pair_rate_delays_only_that_recipient() {
     let other_job = send(&stack, &tenant, &other, "to someone else").await;
     for job in [&limited_job, &other_job] {
         let record = outcome(&stack, job).await;
-        assert!(matches!(record.outcome, SendOutcome::Accepted { .. }), "{record:?}");
+        assert!(
+            matches!(record.outcome, SendOutcome::Accepted { .. }),
+            "{record:?}"
+        );
     }
     let received = tenant.sim_received(&stack).await;
     let at = |to: &str, accepted: bool| {
@@ -206,6 +251,12 @@ async fn the_pair_rate_delays_only_that_recipient() {
         "the recipient was retried after {} ms, sooner than Meta's 4 s",
         limited_sent_at - refused_at
     );
-    assert!(other_sent_at < limited_sent_at, "the other recipient waited");
-    assert_eq!(answers_for(&stack, &tenant, &limited).await, ["131056", "200"]);
+    assert!(
+        other_sent_at < limited_sent_at,
+        "the other recipient waited"
+    );
+    assert_eq!(
+        answers_for(&stack, &tenant, &limited).await,
+        ["131056", "200"]
+    );
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use wagate_shared::cloud_api::request::{
-    ComponentKind, ListRow, ListSection, MarkRead, MediaSource, OutboundContent,
-    OutboundMessage, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
+    ComponentKind, ListRow, ListSection, MarkRead, MediaSource, OutboundContent, OutboundMessage,
+    Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
 };
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, SendError};
 use wagate_shared::domain::message::MediaKind;
@@ -39,10 +39,14 @@ async fn setup() -> (Stack, TestTenant) {
 }
 
 async fn user_wrote_in(stack: &Stack, tenant: &TestTenant, phone: &str) {
-    tenant.user_writes(stack, phone, "Hello, is my order on its way?").await;
-    eventually(WAIT, "the inbound message to create the contact", || async {
-        stack.contact_of(&tenant.id, phone).await
-    })
+    tenant
+        .user_writes(stack, phone, "Hello, is my order on its way?")
+        .await;
+    eventually(
+        WAIT,
+        "the inbound message to create the contact",
+        || async { stack.contact_of(&tenant.id, phone).await },
+    )
     .await;
 }
 
@@ -65,13 +69,22 @@ async fn a_reply_to_a_user_who_wrote_in_is_sent_and_followed_to_read() {
 
     let job = stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "Yes, it ships today."), None, now())
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &text_to(&phone, "Yes, it ships today."),
+            None,
+            now(),
+        )
         .await
         .unwrap();
     let wamid = accepted_wamid(&stack, &job).await;
 
     let received = tenant.sim_received(&stack).await;
-    let sends: Vec<_> = received.iter().filter(|r| r["to"] == phone.as_str()).collect();
+    let sends: Vec<_> = received
+        .iter()
+        .filter(|r| r["to"] == phone.as_str())
+        .collect();
     assert_eq!(sends.len(), 1, "{received:?}");
     assert_eq!(sends[0]["http_status"], 200);
     assert_eq!(sends[0]["wamid"], wamid.as_str());
@@ -79,17 +92,28 @@ async fn a_reply_to_a_user_who_wrote_in_is_sent_and_followed_to_read() {
     assert_eq!(sends[0]["body"]["messaging_product"], "whatsapp");
 
     let contact = stack.contact_of(&tenant.id, &phone).await.unwrap();
-    let state = eventually(WAIT, "the status webhooks to bring the message to read", || async {
-        let state = stack
-            .store
-            .delivery_state(&tenant.id, &contact, &wamid, now())
-            .await
-            .unwrap()?;
-        (state.status == Some(DeliveryStatus::Read)).then_some(state)
-    })
+    let state = eventually(
+        WAIT,
+        "the status webhooks to bring the message to read",
+        || async {
+            let state = stack
+                .store
+                .delivery_state(&tenant.id, &contact, &wamid, now())
+                .await
+                .unwrap()?;
+            (state.status == Some(DeliveryStatus::Read)).then_some(state)
+        },
+    )
     .await;
     let reached: Vec<_> = state.history.iter().map(|(s, _)| *s).collect();
-    assert_eq!(reached, [DeliveryStatus::Sent, DeliveryStatus::Delivered, DeliveryStatus::Read]);
+    assert_eq!(
+        reached,
+        [
+            DeliveryStatus::Sent,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Read
+        ]
+    );
     assert_eq!(state.pricing_category.as_deref(), Some("service"));
 }
 
@@ -100,7 +124,13 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
     user_wrote_in(&stack, &tenant, &phone).await;
     let job = stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "first"), Some("order-1"), now())
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &text_to(&phone, "first"),
+            Some("order-1"),
+            now(),
+        )
         .await
         .unwrap();
     accepted_wamid(&stack, &job).await;
@@ -110,7 +140,7 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
     stack
         .sqs
         .send_message()
-        .queue_url(&std::env::var("OUTBOUND_QUEUE_URL").unwrap())
+        .queue_url(std::env::var("OUTBOUND_QUEUE_URL").unwrap())
         .message_body(job.to_body())
         .message_group_id(job.message_group_id())
         .message_deduplication_id(format!("{}-again", job.job_id))
@@ -119,7 +149,13 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
         .unwrap();
     let next = stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "second"), None, now())
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &text_to(&phone, "second"),
+            None,
+            now(),
+        )
         .await
         .unwrap();
     accepted_wamid(&stack, &next).await;
@@ -129,9 +165,18 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
         .await
         .iter()
         .filter(|r| r["to"] == phone.as_str())
-        .map(|r| r["body"]["text"]["body"].as_str().unwrap_or_default().to_owned())
+        .map(|r| {
+            r["body"]["text"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(bodies, ["first", "second"], "the redelivered job was sent again");
+    assert_eq!(
+        bodies,
+        ["first", "second"],
+        "the redelivered job was sent again"
+    );
 }
 
 #[tokio::test]
@@ -140,15 +185,27 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
     let phone = format!("49153{}", random_digits(8));
     let job = stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &text_to(&phone, "Hi!"), None, now())
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &text_to(&phone, "Hi!"),
+            None,
+            now(),
+        )
         .await
         .unwrap();
-    let record = eventually(WAIT, "the refusal", || async { stack.outbound_record(&job).await }).await;
+    let record = eventually(WAIT, "the refusal", || async {
+        stack.outbound_record(&job).await
+    })
+    .await;
     assert!(
         matches!(&record.outcome, SendOutcome::Refused { reason } if reason.contains("24-hour")),
         "{record:?}"
     );
-    assert!(tenant.sim_received(&stack).await.is_empty(), "Meta was called");
+    assert!(
+        tenant.sim_received(&stack).await.is_empty(),
+        "Meta was called"
+    );
 
     // A template needs no window.
     let template = OutboundMessage {
@@ -170,25 +227,47 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
 
 fn every_kind_of_message() -> Vec<OutboundContent> {
     let link = |s: &str| MediaSource::Link(format!("https://example.com/{s}"));
-    let media = |kind, source, caption: Option<&str>, filename: Option<&str>| OutboundContent::Media {
-        kind,
-        source,
-        caption: caption.map(str::to_owned),
-        filename: filename.map(str::to_owned),
-    };
+    let media =
+        |kind, source, caption: Option<&str>, filename: Option<&str>| OutboundContent::Media {
+            kind,
+            source,
+            caption: caption.map(str::to_owned),
+            filename: filename.map(str::to_owned),
+        };
     vec![
-        OutboundContent::Text { body: "Plain text https://example.com".into(), preview_url: true },
-        media(MediaKind::Image, MediaSource::Id("1234567890".into()), Some("A photo"), None),
+        OutboundContent::Text {
+            body: "Plain text https://example.com".into(),
+            preview_url: true,
+        },
+        media(
+            MediaKind::Image,
+            MediaSource::Id("1234567890".into()),
+            Some("A photo"),
+            None,
+        ),
         media(MediaKind::Video, link("v.mp4"), Some("A clip"), None),
         media(MediaKind::Audio, link("a.ogg"), None, None),
-        media(MediaKind::Document, link("d.pdf"), Some("Invoice"), Some("invoice.pdf")),
-        media(MediaKind::Sticker, MediaSource::Id("998877".into()), None, None),
+        media(
+            MediaKind::Document,
+            link("d.pdf"),
+            Some("Invoice"),
+            Some("invoice.pdf"),
+        ),
+        media(
+            MediaKind::Sticker,
+            MediaSource::Id("998877".into()),
+            None,
+            None,
+        ),
         OutboundContent::Buttons {
             body: "Pick one".into(),
             header: Some("Choice".into()),
             footer: Some("Thanks".into()),
             buttons: (1..=3)
-                .map(|i| ReplyButton { id: format!("b{i}"), title: format!("Option {i}") })
+                .map(|i| ReplyButton {
+                    id: format!("b{i}"),
+                    title: format!("Option {i}"),
+                })
                 .collect(),
         },
         OutboundContent::List {
@@ -199,23 +278,39 @@ fn every_kind_of_message() -> Vec<OutboundContent> {
             sections: vec![
                 ListSection {
                     title: Some("Drinks".into()),
-                    rows: vec![ListRow { id: "tea".into(), title: "Tea".into(), description: Some("Hot".into()) }],
+                    rows: vec![ListRow {
+                        id: "tea".into(),
+                        title: "Tea".into(),
+                        description: Some("Hot".into()),
+                    }],
                 },
                 ListSection {
                     title: Some("Food".into()),
-                    rows: vec![ListRow { id: "cake".into(), title: "Cake".into(), description: None }],
+                    rows: vec![ListRow {
+                        id: "cake".into(),
+                        title: "Cake".into(),
+                        description: None,
+                    }],
                 },
             ],
         },
-        OutboundContent::Reaction { message_id: "wamid.ABC".into(), emoji: Some("👍".into()) },
-        OutboundContent::Reaction { message_id: "wamid.ABC".into(), emoji: None },
+        OutboundContent::Reaction {
+            message_id: "wamid.ABC".into(),
+            emoji: Some("👍".into()),
+        },
+        OutboundContent::Reaction {
+            message_id: "wamid.ABC".into(),
+            emoji: None,
+        },
         OutboundContent::Location {
             latitude: 52.52,
             longitude: 13.405,
             name: Some("Office".into()),
             address: Some("Berlin".into()),
         },
-        OutboundContent::Contacts(json!([{"name": {"formatted_name": "Ana Lima", "first_name": "Ana"}, "phones": [{"phone": "+4915112345678", "type": "CELL"}]}])),
+        OutboundContent::Contacts(
+            json!([{"name": {"formatted_name": "Ana Lima", "first_name": "Ana"}, "phones": [{"phone": "+4915112345678", "type": "CELL"}]}]),
+        ),
         OutboundContent::Template(Template {
             name: "order_shipped".into(),
             language: "de".into(),
@@ -235,9 +330,18 @@ fn every_kind_of_message() -> Vec<OutboundContent> {
                     sub_type: None,
                     index: None,
                     parameters: vec![
-                        TemplateParameter::Text { text: "Ana".into(), name: Some("customer".into()) },
-                        TemplateParameter::Currency { fallback: "€12.50".into(), code: "EUR".into(), amount_1000: 12_500 },
-                        TemplateParameter::DateTime { fallback: "May 1".into() },
+                        TemplateParameter::Text {
+                            text: "Ana".into(),
+                            name: Some("customer".into()),
+                        },
+                        TemplateParameter::Currency {
+                            fallback: "€12.50".into(),
+                            code: "EUR".into(),
+                            amount_1000: 12_500,
+                        },
+                        TemplateParameter::DateTime {
+                            fallback: "May 1".into(),
+                        },
                     ],
                 },
                 TemplateComponent {
@@ -272,7 +376,14 @@ async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_
         assert!(accepted.is_ok(), "{message:?}: {accepted:?}");
     }
     client
-        .mark_read(&tenant.phone_number_id, &token, &MarkRead { message_id: inbound, typing_indicator: true })
+        .mark_read(
+            &tenant.phone_number_id,
+            &token,
+            &MarkRead {
+                message_id: inbound,
+                typing_indicator: true,
+            },
+        )
         .await
         .unwrap();
     let sent = tenant.sim_received(&stack).await.len();
@@ -285,20 +396,33 @@ async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_
             header: None,
             footer: None,
             buttons: (1..=4)
-                .map(|i| ReplyButton { id: format!("b{i}"), title: "x".into() })
+                .map(|i| ReplyButton {
+                    id: format!("b{i}"),
+                    title: "x".into(),
+                })
                 .collect(),
         },
     };
-    let error = client.send(&tenant.phone_number_id, &token, &four_buttons).await.unwrap_err();
+    let error = client
+        .send(&tenant.phone_number_id, &token, &four_buttons)
+        .await
+        .unwrap_err();
     assert!(matches!(error, SendError::Invalid(_)), "{error:?}");
-    assert_eq!(tenant.sim_received(&stack).await.len(), sent, "an invalid request reached Meta");
+    assert_eq!(
+        tenant.sim_received(&stack).await.len(),
+        sent,
+        "an invalid request reached Meta"
+    );
 
     // And the simulator refuses what Meta refuses, with Meta's codes.
     let mut raw = four_buttons.to_json();
     raw["interactive"]["action"]["buttons"] = json!([]);
     let response = stack
         .http
-        .post(format!("{}/v25.0/{}/messages", stack.sim_url, tenant.phone_number_id))
+        .post(format!(
+            "{}/v25.0/{}/messages",
+            stack.sim_url, tenant.phone_number_id
+        ))
         .bearer_auth(&tenant.access_token)
         .json(&raw)
         .send()

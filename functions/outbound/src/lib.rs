@@ -93,10 +93,7 @@ async fn run_group(
                 continue;
             }
         };
-        let expected = per_number
-            .get(&job.phone_number_id)
-            .copied()
-            .unwrap_or(1);
+        let expected = per_number.get(&job.phone_number_id).copied().unwrap_or(1);
         match worker
             .sender
             .process(job, record.attempt, expected, now())
@@ -107,7 +104,11 @@ async fn run_group(
             }
             Ok(JobResult::RetryAfter { delay, reason }) => {
                 tracing::info!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, delay_ms = delay.as_millis() as u64, reason, "job will be retried");
-                if let Err(e) = worker.queue.retry_after(&record.receipt_handle, delay).await {
+                if let Err(e) = worker
+                    .queue
+                    .retry_after(&record.receipt_handle, delay)
+                    .await
+                {
                     tracing::warn!(job_id = %job.job_id, error = %error_chain(&e), "could not delay the retry; it comes back after the visibility timeout");
                 }
                 failed.push(record.id);

@@ -28,7 +28,11 @@ async fn main() -> Result<(), Error> {
         metrics.clone(),
     );
     // Decrypt needs no key id: the ciphertext names its key.
-    let secrets = SecretStore::new(aws_sdk_kms::Client::new(&sdk), String::new(), metrics.clone());
+    let secrets = SecretStore::new(
+        aws_sdk_kms::Client::new(&sdk),
+        String::new(),
+        metrics.clone(),
+    );
     let worker = Arc::new(Worker {
         sender: Sender::new(
             TenantDirectory::new(store),

@@ -132,7 +132,12 @@ pub async fn user_writes(app: &App, phone_number_id: &str, body: &[u8]) -> Reply
     if write.from.is_none() && write.user_id.is_none() {
         return bad_request("a user needs a phone number (from) or a user_id");
     }
-    let Some(kind) = write.message.get("type").and_then(Value::as_str).map(str::to_owned) else {
+    let Some(kind) = write
+        .message
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
         return bad_request("message.type is required");
     };
     let timestamp = write.timestamp.unwrap_or_else(epoch_secs);
@@ -144,7 +149,10 @@ pub async fn user_writes(app: &App, phone_number_id: &str, body: &[u8]) -> Reply
             return not_found();
         };
         let config = number.config.clone();
-        if matches!(kind.as_str(), "image" | "video" | "audio" | "document" | "sticker") {
+        if matches!(
+            kind.as_str(),
+            "image" | "video" | "audio" | "document" | "sticker"
+        ) {
             attach_media(&mut state, phone_number_id, &kind, &mut message);
         }
         for user in [&write.from, &write.user_id].into_iter().flatten() {
@@ -156,7 +164,8 @@ pub async fn user_writes(app: &App, phone_number_id: &str, body: &[u8]) -> Reply
     };
     message["id"] = json!(wamid);
     message["timestamp"] = json!(timestamp.to_string());
-    let mut contact = json!({"profile": {"name": write.name.unwrap_or_else(|| "Simulated User".into())}});
+    let mut contact =
+        json!({"profile": {"name": write.name.unwrap_or_else(|| "Simulated User".into())}});
     if let Some(from) = &write.from {
         message["from"] = json!(from);
         contact["wa_id"] = json!(from);
@@ -168,17 +177,22 @@ pub async fn user_writes(app: &App, phone_number_id: &str, body: &[u8]) -> Reply
     if let Some(username) = &write.username {
         contact["profile"]["username"] = json!(username);
     }
-    let webhook = delivery(&config, json!({"contacts": [contact], "messages": [message]}));
+    let webhook = delivery(
+        &config,
+        json!({"contacts": [contact], "messages": [message]}),
+    );
     let status = post_signed(&app.http, &config, &webhook).await;
     Reply::Json(200, json!({"wamid": wamid, "webhook_status": status}))
 }
 
 /// Gives a user's media message an id, with bytes the media endpoints serve.
-fn attach_media(state: &mut crate::state::SimState, phone_number_id: &str, kind: &str, message: &mut Value) {
-    let content = message
-        .get(kind)
-        .cloned()
-        .unwrap_or_else(|| json!({}));
+fn attach_media(
+    state: &mut crate::state::SimState,
+    phone_number_id: &str,
+    kind: &str,
+    message: &mut Value,
+) {
+    let content = message.get(kind).cloned().unwrap_or_else(|| json!({}));
     if content.get("id").is_some() {
         return;
     }

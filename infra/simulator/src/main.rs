@@ -37,7 +37,9 @@ pub struct App {
 
 impl App {
     fn lock(&self) -> MutexGuard<'_, SimState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -74,10 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         if arg == "--number" {
             let path = args.get(i + 1).ok_or("--number needs a file")?;
             let body = std::fs::read(path)?;
-            if let Reply::Json(status, answer) = control::register_number(&app, &body) {
-                if status != 200 {
-                    return Err(format!("{path}: {answer}").into());
-                }
+            if let Reply::Json(status, answer) = control::register_number(&app, &body)
+                && status != 200
+            {
+                return Err(format!("{path}: {answer}").into());
             }
         }
     }
@@ -113,7 +115,10 @@ async fn handle(
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Ok(respond(meta::meta_error(100, "The request body is too large")));
+            return Ok(respond(meta::meta_error(
+                100,
+                "The request body is too large",
+            )));
         }
     };
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -146,7 +151,11 @@ async fn handle(
 
 fn respond(reply: Reply) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match reply {
-        Reply::Json(status, value) => (status, "application/json".to_owned(), value.to_string().into_bytes()),
+        Reply::Json(status, value) => (
+            status,
+            "application/json".to_owned(),
+            value.to_string().into_bytes(),
+        ),
         Reply::Bytes(status, content_type, bytes) => (status, content_type, bytes),
         Reply::Drop => (500, "text/plain".to_owned(), Vec::new()),
     };

@@ -72,7 +72,10 @@ pub async fn send(
         return meta_error(100, "The request body is not JSON");
     };
     let to = request.get("to").and_then(Value::as_str).map(str::to_owned);
-    let kind = request.get("type").and_then(Value::as_str).map(str::to_owned);
+    let kind = request
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let fault = app.lock().take_fault(phone_number_id, to.as_deref());
     if let Some(latency) = fault.as_ref().and_then(|f| f.latency_ms) {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -119,15 +122,12 @@ fn decide(
     }
     let mut state = app.lock();
     let now = epoch_secs();
-    let last_inbound = request
-        .get("to")
-        .and_then(Value::as_str)
-        .and_then(|to| {
-            state
-                .last_inbound
-                .get(&(phone_number_id.to_owned(), to.to_owned()))
-                .copied()
-        });
+    let last_inbound = request.get("to").and_then(Value::as_str).and_then(|to| {
+        state
+            .last_inbound
+            .get(&(phone_number_id.to_owned(), to.to_owned()))
+            .copied()
+    });
     let Some(number) = state.numbers.get_mut(phone_number_id) else {
         let details = format!("Object with ID '{phone_number_id}' does not exist");
         return (meta_error(100, &details), None);

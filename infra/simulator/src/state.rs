@@ -178,7 +178,9 @@ impl SimState {
     /// Takes the first fault matching a call, using up one of its count.
     pub fn take_fault(&mut self, phone_number_id: &str, recipient: Option<&str>) -> Option<Fault> {
         let index = self.faults.iter().position(|f| {
-            f.phone_number_id.as_deref().is_none_or(|p| p == phone_number_id)
+            f.phone_number_id
+                .as_deref()
+                .is_none_or(|p| p == phone_number_id)
                 && f.recipient.as_deref().is_none_or(|r| Some(r) == recipient)
         })?;
         let fault = self.faults[index].clone();
@@ -206,5 +208,8 @@ pub fn epoch_ms() -> u128 {
 
 pub fn random_id(prefix: &str) -> String {
     use rand::Rng;
-    format!("{prefix}{}", hex::encode(rand::rng().random::<[u8; 12]>()).to_uppercase())
+    format!(
+        "{prefix}{}",
+        hex::encode(rand::rng().random::<[u8; 12]>()).to_uppercase()
+    )
 }

@@ -95,10 +95,10 @@ pub fn is_mark_read(body: &Value) -> bool {
 
 pub fn check_mark_read(body: &Value) -> Checked {
     text(body, "message_id")?;
-    if let Some(indicator) = body.get("typing_indicator") {
-        if text(indicator, "type")? != "text" {
-            return Err(invalid("typing_indicator.type", "must be text"));
-        }
+    if let Some(indicator) = body.get("typing_indicator")
+        && text(indicator, "type")? != "text"
+    {
+        return Err(invalid("typing_indicator.type", "must be text"));
     }
     Ok(())
 }
@@ -108,10 +108,10 @@ pub fn check_message(body: &Value) -> Result<String, Refusal> {
     if text(body, "messaging_product")? != "whatsapp" {
         return Err(malformed("messaging_product must be whatsapp"));
     }
-    if let Some(kind) = body.get("recipient_type").and_then(Value::as_str) {
-        if kind != "individual" {
-            return Err(invalid("recipient_type", "must be individual"));
-        }
+    if let Some(kind) = body.get("recipient_type").and_then(Value::as_str)
+        && kind != "individual"
+    {
+        return Err(invalid("recipient_type", "must be individual"));
     }
     if !valid_recipient(text(body, "to")?) {
         return Err(malformed("to is not a phone number or a user id"));
@@ -173,10 +173,10 @@ fn media(kind: &str, m: &Value) -> Checked {
 fn interactive(i: &Value) -> Checked {
     let body = object(i, "body")?;
     limit(text(body, "text")?, "interactive.body.text", 1024)?;
-    if let Some(header) = i.get("header") {
-        if text(header, "type")? == "text" {
-            limit(text(header, "text")?, "interactive.header.text", 60)?;
-        }
+    if let Some(header) = i.get("header")
+        && text(header, "type")? == "text"
+    {
+        limit(text(header, "text")?, "interactive.header.text", 60)?;
     }
     if let Some(footer) = i.get("footer") {
         limit(text(footer, "text")?, "interactive.footer.text", 60)?;
@@ -186,7 +186,10 @@ fn interactive(i: &Value) -> Checked {
         "button" => {
             let buttons = array(action, "buttons")?;
             if buttons.is_empty() || buttons.len() > 3 {
-                return Err(invalid("interactive.action.buttons", "must hold 1 to 3 buttons"));
+                return Err(invalid(
+                    "interactive.action.buttons",
+                    "must hold 1 to 3 buttons",
+                ));
             }
             let mut ids = Vec::new();
             for b in buttons {
@@ -207,7 +210,10 @@ fn interactive(i: &Value) -> Checked {
             limit(text(action, "button")?, "interactive.action.button", 20)?;
             let sections = array(action, "sections")?;
             if sections.is_empty() || sections.len() > 10 {
-                return Err(invalid("interactive.action.sections", "must hold 1 to 10 sections"));
+                return Err(invalid(
+                    "interactive.action.sections",
+                    "must hold 1 to 10 sections",
+                ));
             }
             let mut rows_total = 0;
             for s in sections {
@@ -226,10 +232,18 @@ fn interactive(i: &Value) -> Checked {
                 }
             }
             if rows_total > 10 {
-                return Err(invalid("interactive.action.sections", "hold more than 10 rows"));
+                return Err(invalid(
+                    "interactive.action.sections",
+                    "hold more than 10 rows",
+                ));
             }
         }
-        other => return Err(invalid("interactive.type", &format!("{other:?} is not supported"))),
+        other => {
+            return Err(invalid(
+                "interactive.type",
+                &format!("{other:?} is not supported"),
+            ));
+        }
     }
     Ok(())
 }
@@ -342,7 +356,8 @@ mod tests {
 
     #[test]
     fn four_buttons_and_a_captioned_sticker_are_refused() {
-        let button = |i: usize| json!({"type": "reply", "reply": {"id": format!("b{i}"), "title": "Yes"}});
+        let button =
+            |i: usize| json!({"type": "reply", "reply": {"id": format!("b{i}"), "title": "Yes"}});
         let four = message(
             "interactive",
             json!({"type": "button", "body": {"text": "Pick"}, "action": {"buttons": (0..4).map(button).collect::<Vec<_>>()}}),

@@ -156,8 +156,8 @@ mod tests {
 
     #[test]
     fn a_job_round_trips_through_its_body_and_keeps_personal_data_out_of_its_group() {
-        let job = OutboundJob::new(&tenant(), "106", &text_to("+49 151 12345678"), None, 5)
-            .unwrap();
+        let job =
+            OutboundJob::new(&tenant(), "106", &text_to("+49 151 12345678"), None, 5).unwrap();
         assert_eq!(job.to, "4915112345678");
         assert!(job.free_form);
         assert_eq!(job.message_type, "text");

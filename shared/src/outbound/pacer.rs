@@ -102,11 +102,7 @@ impl Pacer {
         let mut leases = self.leases.lock().await;
         leases.remove(phone_number_id);
         self.store
-            .advance_pace(
-                tenant,
-                phone_number_id,
-                THROTTLE_PENALTY.as_micros() as i64,
-            )
+            .advance_pace(tenant, phone_number_id, THROTTLE_PENALTY.as_micros() as i64)
             .await?;
         Ok(())
     }

@@ -54,10 +54,12 @@ impl PairLimiter {
             buckets.retain(|_, b| now.duration_since(b.at) < refill);
         }
         let burst = f64::from(self.rate.burst);
-        let bucket = buckets.entry(pair_key(phone_number_id, recipient)).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        let bucket = buckets
+            .entry(pair_key(phone_number_id, recipient))
+            .or_insert(Bucket {
+                tokens: burst,
+                at: now,
+            });
         let earned = now.duration_since(bucket.at).as_secs_f64() / self.rate.refill.as_secs_f64();
         bucket.tokens = (bucket.tokens + earned).min(burst);
         bucket.at = now;

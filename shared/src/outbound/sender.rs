@@ -54,13 +54,17 @@ pub enum JobResult {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Done {
-    Sent { wamid: String },
+    Sent {
+        wamid: String,
+    },
     /// Handled by an earlier delivery of the job; nothing was sent now.
     AlreadyHandled,
     Refused,
     Failed,
     /// The job names a tenant or number that does not exist; nothing can be recorded.
-    Dropped { reason: &'static str },
+    Dropped {
+        reason: &'static str,
+    },
 }
 
 /// A failure of our own infrastructure: the job is retried as it stands.
@@ -175,7 +179,8 @@ impl Sender {
                 .await;
         }
         if job.free_form && !self.window_open(&sending, &contact.profile).await? {
-            let reason = "the 24-hour customer service window is closed: only a template may be sent";
+            let reason =
+                "the 24-hour customer service window is closed: only a template may be sent";
             return self
                 .record(
                     &sending,
@@ -350,10 +355,7 @@ impl Sender {
         if sending.attempt < self.settings.max_attempts {
             return Ok(JobResult::RetryAfter { delay, reason });
         }
-        let title = format!(
-            "gave up after {} attempts: {final_title}",
-            sending.attempt
-        );
+        let title = format!("gave up after {} attempts: {final_title}", sending.attempt);
         self.fail(sending, code, title, None).await
     }
 
@@ -376,11 +378,7 @@ impl Sender {
         Ok(JobResult::Done(Done::Failed))
     }
 
-    async fn record(
-        &self,
-        sending: &Sending<'_>,
-        outcome: SendOutcome,
-    ) -> Result<(), SenderError> {
+    async fn record(&self, sending: &Sending<'_>, outcome: SendOutcome) -> Result<(), SenderError> {
         let job = sending.job;
         let content = job.stored_content();
         let written = self

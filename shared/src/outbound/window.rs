@@ -11,7 +11,9 @@ pub enum Window {
     Closed,
     /// The profile's `last_inbound_at` is rounded (it moves in steps of five minutes), and
     /// now is within those minutes of the window's end: read the newest inbound message.
-    Unsure { since: i64 },
+    Unsure {
+        since: i64,
+    },
 }
 
 /// The window as the contact profile's `last_inbound_at` tells it.
