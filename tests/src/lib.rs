@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
+use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{
     DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
@@ -143,6 +144,14 @@ impl Stack {
             )
             .await
             .expect("read an outbound record")
+    }
+
+    /// The recorded outcome of an outbound job, waiting up to `timeout` for it.
+    pub async fn outcome_of(&self, job: &OutboundJob, timeout: Duration) -> OutboundRecord {
+        eventually(timeout, "the job's outcome", || async {
+            self.outbound_record(job).await
+        })
+        .await
     }
 
     /// The tenant door of the webhook: `/webhook/{tenant}`.
@@ -432,6 +441,18 @@ where
 
 pub fn now() -> i64 {
     wagate_shared::domain::timestamp::now_seconds()
+}
+
+/// A text message to `to`.
+pub fn text_to(to: &str, body: &str) -> OutboundMessage {
+    OutboundMessage {
+        to: Recipient::parse(to).expect("a test recipient is valid"),
+        reply_to: None,
+        content: OutboundContent::Text {
+            body: body.into(),
+            preview_url: false,
+        },
+    }
 }
 
 /// A unique wamid for a test message.

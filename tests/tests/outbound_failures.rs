@@ -7,24 +7,12 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secrets::SecretContext;
-use wagate_shared::store::outbound::{OutboundRecord, SendOutcome};
-use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
+use wagate_shared::store::outbound::SendOutcome;
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
 
 const WAIT: Duration = Duration::from_secs(90);
-
-fn text_to(to: &str, body: &str) -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::parse(to).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Text {
-            body: body.into(),
-            preview_url: false,
-        },
-    }
-}
 
 async fn setup(sim_settings: Value) -> (Stack, TestTenant) {
     let stack = Stack::connect().await;
@@ -64,13 +52,6 @@ async fn send(stack: &Stack, tenant: &TestTenant, to: &str, body: &str) -> Outbo
         )
         .await
         .unwrap()
-}
-
-async fn outcome(stack: &Stack, job: &OutboundJob) -> OutboundRecord {
-    eventually(WAIT, "the job's outcome", || async {
-        stack.outbound_record(job).await
-    })
-    .await
 }
 
 /// The simulator's answers to requests for `to`, in order: HTTP status or Meta code.
@@ -114,7 +95,7 @@ async fn throughput_errors_5xx_and_dropped_connections_are_retried_until_sent_on
         send(&stack, &tenant, &dropped, "c").await,
     ];
     for job in &jobs {
-        let record = outcome(&stack, job).await;
+        let record = stack.outcome_of(job, WAIT).await;
         assert!(
             matches!(record.outcome, SendOutcome::Accepted { .. }),
             "{record:?}"
@@ -129,7 +110,7 @@ async fn throughput_errors_5xx_and_dropped_connections_are_retried_until_sent_on
         ["503", "503", "200"]
     );
     assert_eq!(answers_for(&stack, &tenant, &dropped).await, ["0", "200"]);
-    assert_eq!(outcome(&stack, &jobs[0]).await.attempts, 3);
+    assert_eq!(stack.outcome_of(&jobs[0], WAIT).await.attempts, 3);
 }
 
 #[tokio::test]
@@ -138,7 +119,7 @@ async fn a_closed_window_reported_by_meta_fails_the_message_without_retry() {
     let phone = user(&stack, &tenant).await;
     fault(&stack, &tenant, &phone, json!({"error_code": 131047})).await;
     let job = send(&stack, &tenant, &phone, "too late").await;
-    let record = outcome(&stack, &job).await;
+    let record = stack.outcome_of(&job, WAIT).await;
     match &record.outcome {
         SendOutcome::Failed { code, title, .. } => {
             assert_eq!(*code, Some(131047));
@@ -155,7 +136,7 @@ async fn a_refused_token_stops_the_tenants_sending_and_later_jobs_fail_fast() {
     let (stack, tenant) = setup(json!({"access_token": "EAAsomeoneelse"})).await;
     let phone = user(&stack, &tenant).await;
     let first = send(&stack, &tenant, &phone, "one").await;
-    let record = outcome(&stack, &first).await;
+    let record = stack.outcome_of(&first, WAIT).await;
     assert!(
         matches!(
             record.outcome,
@@ -171,7 +152,7 @@ async fn a_refused_token_stops_the_tenants_sending_and_later_jobs_fail_fast() {
     assert!(reason.contains("190"), "{reason}");
 
     let second = send(&stack, &tenant, &phone, "two").await;
-    let record = outcome(&stack, &second).await;
+    let record = stack.outcome_of(&second, WAIT).await;
     match &record.outcome {
         SendOutcome::Failed { title, .. } => assert!(title.contains("stopped"), "{title}"),
         other => panic!("{other:?}"),
@@ -185,7 +166,7 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     let phone = user(&stack, &tenant).await;
     let before = send(&stack, &tenant, &phone, "before").await;
     assert!(matches!(
-        outcome(&stack, &before).await.outcome,
+        stack.outcome_of(&before, WAIT).await.outcome,
         SendOutcome::Accepted { .. }
     ));
 
@@ -211,7 +192,7 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     stack.store.put_phone_number(&number).await.unwrap();
 
     let after = send(&stack, &tenant, &phone, "after").await;
-    let record = outcome(&stack, &after).await;
+    let record = stack.outcome_of(&after, WAIT).await;
     assert!(
         matches!(record.outcome, SendOutcome::Accepted { .. }),
         "{record:?}"
@@ -229,7 +210,7 @@ async fn the_pair_rate_delays_only_that_recipient() {
     let limited_job = send(&stack, &tenant, &limited, "to the busy pair").await;
     let other_job = send(&stack, &tenant, &other, "to someone else").await;
     for job in [&limited_job, &other_job] {
-        let record = outcome(&stack, job).await;
+        let record = stack.outcome_of(job, WAIT).await;
         assert!(
             matches!(record.outcome, SendOutcome::Accepted { .. }),
             "{record:?}"

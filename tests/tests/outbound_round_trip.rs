@@ -16,20 +16,9 @@ use wagate_shared::domain::status::DeliveryStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret::Secret;
 use wagate_shared::store::outbound::SendOutcome;
-use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn text_to(to: &str, body: &str) -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::parse(to).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Text {
-            body: body.into(),
-            preview_url: false,
-        },
-    }
-}
 
 async fn setup() -> (Stack, TestTenant) {
     let stack = Stack::connect().await;
@@ -51,11 +40,7 @@ async fn user_wrote_in(stack: &Stack, tenant: &TestTenant, phone: &str) {
 }
 
 async fn accepted_wamid(stack: &Stack, job: &OutboundJob) -> String {
-    let record = eventually(WAIT, "the job's outcome", || async {
-        stack.outbound_record(job).await
-    })
-    .await;
-    match record.outcome {
+    match stack.outcome_of(job, WAIT).await.outcome {
         SendOutcome::Accepted { wamid, .. } => wamid,
         other => panic!("the message was not accepted: {other:?}"),
     }
@@ -194,10 +179,7 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
         )
         .await
         .unwrap();
-    let record = eventually(WAIT, "the refusal", || async {
-        stack.outbound_record(&job).await
-    })
-    .await;
+    let record = stack.outcome_of(&job, WAIT).await;
     assert!(
         matches!(&record.outcome, SendOutcome::Refused { reason } if reason.contains("24-hour")),
         "{record:?}"

@@ -41,8 +41,9 @@ pub fn add_fault(app: &App, body: &[u8]) -> Reply {
     if fault.count == 0 {
         return bad_request("count must be at least 1");
     }
-    app.lock().faults.push(fault);
-    Reply::Json(200, json!({"faults": app.lock().faults.len()}))
+    let mut state = app.lock();
+    state.faults.push(fault);
+    Reply::Json(200, json!({"faults": state.faults.len()}))
 }
 
 pub fn clear_faults(app: &App) -> Reply {

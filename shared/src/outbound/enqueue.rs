@@ -55,8 +55,4 @@ impl OutboundQueue {
             .collect();
         self.queue.send_all(messages).await
     }
-
-    pub fn queue(&self) -> &EventQueue {
-        &self.queue
-    }
 }

@@ -20,8 +20,6 @@ struct Lease {
     next_us: i64,
     end_us: i64,
     interval_us: i64,
-    /// The shared next free slot as last seen; only ever moves forward.
-    seen_next_us: i64,
 }
 
 pub struct Pacer {
@@ -53,7 +51,6 @@ impl Pacer {
             next_us: 0,
             end_us: 0,
             interval_us,
-            seen_next_us: 0,
         });
         // A slot more than one interval old is dropped: sending it now would bunch sends.
         if lease.interval_us == interval_us {
@@ -66,7 +63,9 @@ impl Pacer {
         if lease.next_us >= lease.end_us {
             let block = i64::from(wanted.max(MIN_BLOCK));
             let span = block * interval_us;
-            let start = if lease.seen_next_us < now
+            // The lease's end is where the shared next slot stood when this container last
+            // reserved; the shared slot only moves forward, so a future end means busy.
+            let start = if lease.end_us < now
                 && self
                     .store
                     .restart_pace(tenant, phone_number_id, now, span)
@@ -84,7 +83,6 @@ impl Pacer {
                 next_us: start,
                 end_us: start + span,
                 interval_us,
-                seen_next_us: start + span,
             };
         }
         let slot = lease.next_us;

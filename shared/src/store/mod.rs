@@ -173,16 +173,7 @@ impl Store {
                 return Ok(PutOutcome::Duplicate);
             }
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        if !self.settle(op, result)? {
+        if self.put_new(op, it).await? == PutOutcome::Duplicate {
             return Ok(PutOutcome::Duplicate);
         }
         if separate {
@@ -194,6 +185,30 @@ impl Store {
             self.put("PutItem dedup record", record).await?;
         }
         Ok(PutOutcome::Stored)
+    }
+}
+
+impl Store {
+    /// Puts `it` only if no item has its key.
+    pub(crate) async fn put_new(
+        &self,
+        op: &'static str,
+        it: Item,
+    ) -> Result<PutOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        Ok(if self.settle(op, result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
     }
 }
 

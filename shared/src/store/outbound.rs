@@ -137,20 +137,7 @@ impl Store {
                 }
             }
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        Ok(if self.settle("PutItem outbound", result)? {
-            PutOutcome::Stored
-        } else {
-            PutOutcome::Duplicate
-        })
+        self.put_new("PutItem outbound", it).await
     }
 
     /// When the contact last wrote in, from the messages themselves: the exact end of the

@@ -107,21 +107,14 @@ impl Store {
         phone_number_id: &str,
         per_second: u32,
     ) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(number_sk(phone_number_id)))
-            .update_expression("SET throughput_per_second = :t")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":t", n(per_second))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem throughput", e))?;
-        self.count_write(out.consumed_capacity());
-        Ok(())
+        self.update_existing(
+            "UpdateItem throughput",
+            tenant_pk(tenant.as_str()),
+            number_sk(phone_number_id),
+            "SET throughput_per_second = :t",
+            [(":t", n(per_second))],
+        )
+        .await
     }
 
     /// A phone number, read consistently: the sender re-reads it when Meta refuses the
