@@ -77,9 +77,10 @@ start moto "$tools/venv/bin/python" infra/moto/server.py -H 127.0.0.1 -p "$moto_
 wait_for_port "$ddb_port" "DynamoDB Local"
 wait_for_port "$moto_port" "moto"
 
-# Short visibility timeouts locally, so a failed record comes back in seconds.
+# Short visibility timeouts locally, so a failed record comes back in seconds; not for the
+# outbound queue, whose jobs may wait for a send slot and must not reach a second worker.
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
-  --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" \
+  --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" --param OutboundVisibilityTimeoutSeconds=35 \
   --param WorkerTimeoutSeconds=30 --param CloudApiBaseUrl="http://127.0.0.1:$sim_port" \
   >"$dir/resources.env"
 
@@ -96,9 +97,12 @@ run_function() {
 }
 run_function WebhookFunction webhook
 run_function InboundFunction inbound
-# Two outbound instances, as Lambda runs several at once: pacing must hold across them.
-run_function OutboundFunction outbound outbound-1
-run_function OutboundFunction outbound outbound-2
+# Several outbound instances, as Lambda runs one per active message group up to its
+# concurrency: pacing must hold across them.
+outbound_instances=${OUTBOUND_INSTANCES:-4}
+for i in $(seq 1 "$outbound_instances"); do
+  run_function OutboundFunction outbound "outbound-$i"
+done
 
 # shellcheck disable=SC1091
 source "$dir/resources.env"
@@ -114,7 +118,7 @@ wait_for_port "$sim_port" "the Cloud API simulator"
 start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$INBOUND_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
 start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$OUTBOUND_QUEUE_URL" \
-  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers 2
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers "$outbound_instances"
 
 
 {

@@ -20,6 +20,9 @@ pub struct OutboundConfig {
     pub queue_url: String,
     pub cloud_api: CloudApiConfig,
     pub sender: SenderSettings,
+    /// The function's timeout: bounds an invocation when the runtime gives no deadline
+    /// (local emulators do not).
+    pub worker_timeout: Duration,
 }
 
 impl OutboundConfig {
@@ -64,6 +67,7 @@ impl OutboundConfig {
                 max_attempts: max_attempts as u32,
                 ..SenderSettings::default()
             },
+            worker_timeout: Duration::from_secs(number("WORKER_TIMEOUT_SECONDS", 30)?),
         })
     }
 }

@@ -6,11 +6,11 @@ pub mod config;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use tokio::task::JoinSet;
-use wagate_shared::outbound::{JobResult, OutboundJob, Sender};
+use futures_util::future::join_all;
+use wagate_shared::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::telemetry::error_chain;
 
@@ -19,6 +19,22 @@ pub struct Worker {
     pub sender: Sender,
     /// The outbound queue, to delay the retry of one job.
     pub queue: EventQueue,
+    /// How long before the invocation's deadline the last send must start: a Cloud API
+    /// call's timeout and the write of its outcome.
+    pub send_margin: Duration,
+}
+
+/// When this invocation ends (epoch ms): the runtime's deadline, or, when the runtime gives
+/// none in the future (local emulators), `timeout` from now.
+pub fn invocation_deadline_ms(runtime_deadline_ms: u64, timeout: Duration) -> u64 {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if runtime_deadline_ms > now_ms {
+        runtime_deadline_ms
+    } else {
+        now_ms + timeout.as_millis() as u64
+    }
 }
 
 struct Record {
@@ -28,9 +44,63 @@ struct Record {
     job: Result<OutboundJob, String>,
 }
 
-pub async fn handle_batch(worker: Arc<Worker>, event: SqsEvent) -> SqsBatchResponse {
+/// What became of one record in this invocation; `None` when its job could not be read.
+type Processed = Option<Result<JobResult, SenderError>>;
+
+/// Handles one invocation's batch; `deadline_ms` is when the invocation ends (epoch ms).
+///
+/// The first job of every message group is prepared (its reads and checks) before any is
+/// sent, so that the send slots leased for the batch are for jobs ready to use them: a slot
+/// leased while its job still waits on a read would be lost to the number's throughput.
+/// Later jobs of a group (rare: one group per recipient) follow in order.
+pub async fn handle_batch(
+    worker: Arc<Worker>,
+    event: SqsEvent,
+    deadline_ms: u64,
+) -> SqsBatchResponse {
+    let send_by_us = deadline_ms as i64 * 1000 - worker.send_margin.as_micros() as i64;
+    let delivery = |record: &Record| Delivery {
+        attempt: record.attempt,
+        now: now(),
+        send_by_us,
+    };
+    let groups = groups_of(event);
+    let sender = &worker.sender;
+
+    let prepared = join_all(groups.iter().map(|records| async {
+        let job = readable(&records[0])?;
+        Some(sender.prepare(job, delivery(&records[0])).await)
+    }))
+    .await;
+    let ready_per_number = count_ready(&prepared);
+    let firsts: Vec<Processed> = join_all(prepared.into_iter().map(|prepared| async {
+        Some(match prepared? {
+            Ok(Prepared::Ready(ready)) => {
+                let expected = ready_per_number
+                    .get(ready.phone_number_id())
+                    .copied()
+                    .unwrap_or(1);
+                sender.send_ready(*ready, expected).await
+            }
+            Ok(Prepared::Finished(result)) => Ok(result),
+            Err(e) => Err(e),
+        })
+    }))
+    .await;
+
+    let failures = join_all(
+        groups
+            .iter()
+            .zip(firsts)
+            .map(|(records, first)| finish_group(&worker, records, first, &delivery)),
+    )
+    .await;
+    batch_response(failures.into_iter().flatten())
+}
+
+/// Groups the batch's records by message group, in the order they came.
+fn groups_of(event: SqsEvent) -> Vec<Vec<Record>> {
     let mut groups: Vec<(String, Vec<Record>)> = Vec::new();
-    let mut per_number: HashMap<String, u32> = HashMap::new();
     for message in event.records {
         let group = message
             .attributes
@@ -38,31 +108,95 @@ pub async fn handle_batch(worker: Arc<Worker>, event: SqsEvent) -> SqsBatchRespo
             .cloned()
             .unwrap_or_default();
         let record = record_of(message);
-        if let Ok(job) = &record.job {
-            *per_number.entry(job.phone_number_id.clone()).or_default() += 1;
-        }
         match groups.iter_mut().find(|(g, _)| *g == group) {
             Some((_, records)) => records.push(record),
             None => groups.push((group, vec![record])),
         }
     }
-    let per_number = Arc::new(per_number);
-    let mut tasks = JoinSet::new();
-    for (_, records) in groups {
-        let worker = worker.clone();
-        let per_number = per_number.clone();
-        tasks.spawn(async move { run_group(&worker, records, &per_number).await });
-    }
-    let mut failures = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(failed) => failures.extend(failed),
-            Err(e) => tracing::error!(error = %e, "a message group's task panicked"),
+    groups.into_iter().map(|(_, records)| records).collect()
+}
+
+fn count_ready(prepared: &[Option<Result<Prepared<'_>, SenderError>>]) -> HashMap<String, u32> {
+    let mut counts = HashMap::new();
+    for prepared in prepared.iter().flatten() {
+        if let Ok(Prepared::Ready(ready)) = prepared {
+            *counts
+                .entry(ready.phone_number_id().to_owned())
+                .or_default() += 1;
         }
     }
+    counts
+}
+
+/// Settles a group's first record, then sends the rest in order; the first that does not
+/// finish holds back the rest of its group, which comes back after it. Returns the ids of
+/// the records that must come back.
+async fn finish_group(
+    worker: &Worker,
+    records: &[Record],
+    first: Processed,
+    delivery: &impl Fn(&Record) -> Delivery,
+) -> Vec<String> {
+    let mut failed = Vec::new();
+    if !settle(worker, &records[0], first).await {
+        failed.push(records[0].id.clone());
+    }
+    for record in &records[1..] {
+        if failed.is_empty() {
+            let processed = match readable(record) {
+                Some(job) => Some(worker.sender.process(job, delivery(record), 1).await),
+                None => None,
+            };
+            if settle(worker, record, processed).await {
+                continue;
+            }
+        }
+        failed.push(record.id.clone());
+    }
+    failed
+}
+
+fn readable(record: &Record) -> Option<&OutboundJob> {
+    match &record.job {
+        Ok(job) => Some(job),
+        Err(problem) => {
+            tracing::error!(message_id = %record.id, problem = %problem, "unreadable outbound job");
+            None
+        }
+    }
+}
+
+/// Logs what became of a record and delays its retry if it has one; true when it is done.
+async fn settle(worker: &Worker, record: &Record, processed: Processed) -> bool {
+    let (Some(processed), Ok(job)) = (processed, &record.job) else {
+        return false;
+    };
+    match processed {
+        Ok(JobResult::Done(done)) => {
+            tracing::info!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, outcome = ?done, "job done");
+            true
+        }
+        Ok(JobResult::RetryAfter { delay, reason }) => {
+            tracing::info!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, delay_ms = delay.as_millis() as u64, reason, "job will be retried");
+            if let Err(e) = worker
+                .queue
+                .retry_after(&record.receipt_handle, delay)
+                .await
+            {
+                tracing::warn!(job_id = %job.job_id, error = %error_chain(&e), "could not delay the retry; it comes back after the visibility timeout");
+            }
+            false
+        }
+        Err(e) => {
+            tracing::error!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, error = %error_chain(&e), "job failed; it will be redelivered");
+            false
+        }
+    }
+}
+
+fn batch_response(failures: impl Iterator<Item = String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures
-        .into_iter()
         .map(|id| {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
@@ -70,56 +204,6 @@ pub async fn handle_batch(worker: Arc<Worker>, event: SqsEvent) -> SqsBatchRespo
         })
         .collect();
     response
-}
-
-/// Sends a group's jobs in order. The first that does not finish holds back the rest of
-/// its group, which comes back after it.
-async fn run_group(
-    worker: &Worker,
-    records: Vec<Record>,
-    per_number: &HashMap<String, u32>,
-) -> Vec<String> {
-    let mut failed = Vec::new();
-    for record in records {
-        if !failed.is_empty() {
-            failed.push(record.id);
-            continue;
-        }
-        let job = match &record.job {
-            Ok(job) => job,
-            Err(problem) => {
-                tracing::error!(message_id = %record.id, problem = %problem, "unreadable outbound job");
-                failed.push(record.id);
-                continue;
-            }
-        };
-        let expected = per_number.get(&job.phone_number_id).copied().unwrap_or(1);
-        match worker
-            .sender
-            .process(job, record.attempt, expected, now())
-            .await
-        {
-            Ok(JobResult::Done(done)) => {
-                tracing::info!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, outcome = ?done, "job done");
-            }
-            Ok(JobResult::RetryAfter { delay, reason }) => {
-                tracing::info!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, delay_ms = delay.as_millis() as u64, reason, "job will be retried");
-                if let Err(e) = worker
-                    .queue
-                    .retry_after(&record.receipt_handle, delay)
-                    .await
-                {
-                    tracing::warn!(job_id = %job.job_id, error = %error_chain(&e), "could not delay the retry; it comes back after the visibility timeout");
-                }
-                failed.push(record.id);
-            }
-            Err(e) => {
-                tracing::error!(tenant = %job.tenant_id, job_id = %job.job_id, attempt = record.attempt, error = %error_chain(&e), "job failed; it will be redelivered");
-                failed.push(record.id);
-            }
-        }
-    }
-    failed
 }
 
 fn record_of(message: SqsMessage) -> Record {
@@ -141,4 +225,26 @@ fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runtime_deadline_in_the_future_is_kept_and_a_missing_one_becomes_the_timeout() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let timeout = Duration::from_secs(30);
+        assert_eq!(
+            invocation_deadline_ms(now_ms + 5_000, timeout),
+            now_ms + 5_000
+        );
+        for absent in [0, 42, now_ms - 1] {
+            let deadline = invocation_deadline_ms(absent, timeout);
+            assert!((now_ms + 29_000..now_ms + 31_000).contains(&deadline));
+        }
+    }
 }

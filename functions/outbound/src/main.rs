@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -15,6 +16,9 @@ use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
+
+/// Time kept after a Cloud API call's timeout to record its outcome and answer.
+const RECORD_MARGIN: Duration = Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -33,6 +37,8 @@ async fn main() -> Result<(), Error> {
         String::new(),
         metrics.clone(),
     );
+    let send_margin = config.cloud_api.timeout + RECORD_MARGIN;
+    let worker_timeout = config.worker_timeout;
     let worker = Arc::new(Worker {
         sender: Sender::new(
             TenantDirectory::new(store),
@@ -41,10 +47,14 @@ async fn main() -> Result<(), Error> {
             config.sender,
         ),
         queue: EventQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics),
+        send_margin,
     });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
-        async move { Ok::<_, Error>(outbound::handle_batch(worker, event.payload).await) }
+        let deadline_ms = outbound::invocation_deadline_ms(event.context.deadline, worker_timeout);
+        async move {
+            Ok::<_, Error>(outbound::handle_batch(worker, event.payload, deadline_ms).await)
+        }
     }))
     .await
 }

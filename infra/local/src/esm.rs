@@ -120,12 +120,19 @@ impl Mapping {
             })
             .collect();
         if !entries.is_empty() {
-            self.sqs
+            // As Lambda's pollers do, the next receive does not wait for this delete: the
+            // records stay invisible meanwhile.
+            let delete = self
+                .sqs
                 .delete_message_batch()
                 .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await?;
+                .set_entries(Some(entries));
+            let function = self.function.clone();
+            tokio::spawn(async move {
+                if let Err(e) = delete.send().await {
+                    eprintln!("esm: {function}: deleting a processed batch failed: {e}");
+                }
+            });
         }
         Ok(())
     }

@@ -12,4 +12,6 @@ pub mod window;
 
 pub use enqueue::{EnqueueError, OutboundQueue};
 pub use job::{JobError, OutboundJob};
-pub use sender::{Done, JobResult, Sender, SenderError, SenderSettings};
+pub use sender::{
+    Delivery, Done, JobResult, Prepared, ReadyJob, Sender, SenderError, SenderSettings,
+};

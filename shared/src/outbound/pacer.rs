@@ -12,7 +12,9 @@ use crate::store::{Store, StoreError};
 
 /// The smallest block leased with one write: at most a tenth of a write per message.
 pub const MIN_BLOCK: u32 = 10;
-/// After Meta reports the number's throughput reached (130429), everyone waits this long.
+/// After Meta reports the number's throughput reached (130429), no instance starts a new
+/// block of sends for this long. Throttles seen together impose it once, not once each:
+/// adding a penalty per throttle would turn a burst of them into minutes of silence.
 pub const THROTTLE_PENALTY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +70,7 @@ impl Pacer {
             let start = if lease.end_us < now
                 && self
                     .store
-                    .restart_pace(tenant, phone_number_id, now, span)
+                    .move_pace_forward(tenant, phone_number_id, now, now + span)
                     .await?
             {
                 now
@@ -90,8 +92,8 @@ impl Pacer {
         Ok(slot)
     }
 
-    /// Meta said the number's throughput was reached: drop this container's lease and
-    /// push every instance's next slot back by [`THROTTLE_PENALTY`].
+    /// Meta said the number's throughput was reached: drop this container's lease and make
+    /// every instance's next block start no sooner than [`THROTTLE_PENALTY`] from now.
     pub async fn slow_down(
         &self,
         tenant: &TenantId,
@@ -99,8 +101,9 @@ impl Pacer {
     ) -> Result<(), StoreError> {
         let mut leases = self.leases.lock().await;
         leases.remove(phone_number_id);
+        let resume = now_us() + THROTTLE_PENALTY.as_micros() as i64;
         self.store
-            .advance_pace(tenant, phone_number_id, THROTTLE_PENALTY.as_micros() as i64)
+            .move_pace_forward(tenant, phone_number_id, resume, resume)
             .await?;
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 
 use super::job::{JobError, OutboundJob};
-use super::pacer::{Pacer, sleep_until_us};
+use super::pacer::{Pacer, now_us, sleep_until_us};
 use super::pair::{PairLimiter, PairRate};
 use super::retry::retry_delay;
 use super::window::{Window, window_from_message, window_from_profile};
@@ -39,6 +39,19 @@ impl Default for SenderSettings {
             pair_rate: PairRate::default(),
         }
     }
+}
+
+/// One delivery of a job to this container.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    /// Which delivery of the job this is, from 1.
+    pub attempt: u32,
+    /// Epoch seconds.
+    pub now: i64,
+    /// The latest send slot (epoch microseconds) this invocation can still use and record
+    /// before it ends. A later slot gives the job back rather than risk a second delivery
+    /// of a job whose send is under way.
+    pub send_by_us: i64,
 }
 
 /// What became of a job this time.
@@ -87,14 +100,22 @@ pub struct Sender {
     settings: SenderSettings,
 }
 
-/// One job with what it was resolved to.
-struct Sending<'a> {
+/// After [`Sender::prepare`]: a job to send now, or what already became of it.
+pub enum Prepared<'a> {
+    Ready(Box<ReadyJob<'a>>),
+    Finished(JobResult),
+}
+
+/// A job resolved to its tenant, number and contact, that passed every check made before
+/// sending (idempotency, stop, pause, window) and waits only for its send slot.
+pub struct ReadyJob<'a> {
     job: &'a OutboundJob,
     tenant: Tenant,
     number: PhoneNumber,
     contact_id: String,
     attempt: u32,
     now: i64,
+    send_by_us: i64,
 }
 
 impl Sender {
@@ -114,17 +135,32 @@ impl Sender {
         }
     }
 
-    /// Sends `job`, on its `attempt`th delivery (from 1). `expected_from_number` is how
-    /// many jobs of the same number this container is about to send (the pacing block).
+    /// Sends `job`, or says why not or when to try again. `expected_from_number` is how
+    /// many jobs of the same number this container is about to send (its pacing block).
     pub async fn process(
         &self,
         job: &OutboundJob,
-        attempt: u32,
+        delivery: Delivery,
         expected_from_number: u32,
-        now: i64,
     ) -> Result<JobResult, SenderError> {
+        match self.prepare(job, delivery).await? {
+            Prepared::Ready(ready) => self.send_ready(*ready, expected_from_number).await,
+            Prepared::Finished(result) => Ok(result),
+        }
+    }
+
+    /// Everything before the send slot: resolves the job and makes the checks that may
+    /// settle it without calling Meta. A batch prepares its jobs together and then leases
+    /// slots for exactly those that are ready, so no leased slot waits for a slow read.
+    pub async fn prepare<'a>(
+        &self,
+        job: &'a OutboundJob,
+        delivery: Delivery,
+    ) -> Result<Prepared<'a>, SenderError> {
+        let now = delivery.now;
+        let finished = |result| Ok(Prepared::Finished(result));
         let Some(tenant) = self.directory.tenant(&job.tenant_id).await? else {
-            return Ok(JobResult::Done(Done::Dropped {
+            return finished(JobResult::Done(Done::Dropped {
                 reason: "unknown tenant",
             }));
         };
@@ -133,7 +169,7 @@ impl Sender {
             .phone_number(&tenant.id, &job.phone_number_id)
             .await?
         else {
-            return Ok(JobResult::Done(Done::Dropped {
+            return finished(JobResult::Done(Done::Dropped {
                 reason: "the phone number is not the tenant's",
             }));
         };
@@ -147,50 +183,61 @@ impl Sender {
                 now,
             )
             .await?;
-        let sending = Sending {
+        let ready = ReadyJob {
             job,
             contact_id: contact.profile.contact_id.clone(),
             tenant,
             number,
-            attempt,
+            attempt: delivery.attempt,
             now,
+            send_by_us: delivery.send_by_us,
         };
         if store
-            .outbound_record(&sending.tenant.id, sending.key())
+            .outbound_record(&ready.tenant.id, ready.key())
             .await?
             .is_some()
         {
-            return Ok(JobResult::Done(Done::AlreadyHandled));
+            return finished(JobResult::Done(Done::AlreadyHandled));
         }
-        if let Some(reason) = &sending.tenant.sending_stopped {
+        if let Some(reason) = &ready.tenant.sending_stopped {
             let title = format!("sending is stopped for this tenant: {reason}");
-            return self.fail(&sending, None, title, None).await;
+            return finished(self.fail(&ready, None, title, None).await?);
         }
-        if let Some(until) = sending.number.paused_until.filter(|u| *u > now) {
-            let reason = sending.number.pause_reason.clone().unwrap_or_default();
-            return self
+        if let Some(until) = ready.number.paused_until.filter(|u| *u > now) {
+            let reason = ready.number.pause_reason.clone().unwrap_or_default();
+            let result = self
                 .retry_or_fail(
-                    &sending,
+                    &ready,
                     Duration::from_secs((until - now) as u64),
                     "the number is paused",
                     None,
                     format!("the number stayed paused: {reason}"),
                 )
-                .await;
+                .await?;
+            return finished(result);
         }
-        if job.free_form && !self.window_open(&sending, &contact.profile).await? {
+        if job.free_form && !self.window_open(&ready, &contact.profile).await? {
             let reason =
                 "the 24-hour customer service window is closed: only a template may be sent";
-            return self
-                .record(
-                    &sending,
-                    SendOutcome::Refused {
-                        reason: reason.into(),
-                    },
-                )
-                .await
-                .map(|_| JobResult::Done(Done::Refused));
+            self.record(
+                &ready,
+                SendOutcome::Refused {
+                    reason: reason.into(),
+                },
+            )
+            .await?;
+            return finished(JobResult::Done(Done::Refused));
         }
+        Ok(Prepared::Ready(Box::new(ready)))
+    }
+
+    /// Sends a prepared job at its recipient's pair rate and its number's next send slot.
+    pub async fn send_ready(
+        &self,
+        ready: ReadyJob<'_>,
+        expected_from_number: u32,
+    ) -> Result<JobResult, SenderError> {
+        let job = ready.job;
         if let Err(wait) = self.pairs.try_take(&job.phone_number_id, &job.to) {
             if wait > MAX_INLINE_WAIT {
                 return Ok(JobResult::RetryAfter {
@@ -200,12 +247,12 @@ impl Sender {
             }
             tokio::time::sleep(wait).await;
         }
-        self.send(&sending, expected_from_number).await
+        self.send(&ready, expected_from_number).await
     }
 
     async fn window_open(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         profile: &crate::store::contacts::ContactProfile,
     ) -> Result<bool, StoreError> {
         let window = match window_from_profile(profile.last_inbound_at, sending.now) {
@@ -224,7 +271,7 @@ impl Sender {
 
     async fn send(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         expected_from_number: u32,
     ) -> Result<JobResult, SenderError> {
         let job = sending.job;
@@ -241,6 +288,13 @@ impl Sender {
                     expected_from_number,
                 )
                 .await?;
+            if slot > sending.send_by_us {
+                // The slot is leased and lost; a rare waste next to a job sent twice.
+                return Ok(JobResult::RetryAfter {
+                    delay: Duration::from_micros((slot - now_us()).max(0) as u64),
+                    reason: "no send slot before the invocation ends",
+                });
+            }
             sleep_until_us(slot).await;
             let error = match self
                 .api
@@ -282,7 +336,7 @@ impl Sender {
 
     async fn after_error(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         error: &SendError,
         class: ErrorClass,
     ) -> Result<JobResult, SenderError> {
@@ -327,7 +381,7 @@ impl Sender {
 
     async fn pause(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         code: Option<i64>,
         why: &str,
     ) -> Result<(), SenderError> {
@@ -346,7 +400,7 @@ impl Sender {
 
     async fn retry_or_fail(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         delay: Duration,
         reason: &'static str,
         code: Option<i64>,
@@ -361,7 +415,7 @@ impl Sender {
 
     async fn fail(
         &self,
-        sending: &Sending<'_>,
+        sending: &ReadyJob<'_>,
         code: Option<i64>,
         title: String,
         details: Option<String>,
@@ -378,7 +432,11 @@ impl Sender {
         Ok(JobResult::Done(Done::Failed))
     }
 
-    async fn record(&self, sending: &Sending<'_>, outcome: SendOutcome) -> Result<(), SenderError> {
+    async fn record(
+        &self,
+        sending: &ReadyJob<'_>,
+        outcome: SendOutcome,
+    ) -> Result<(), SenderError> {
         let job = sending.job;
         let content = job.stored_content();
         let written = self
@@ -417,7 +475,11 @@ impl Sender {
     }
 }
 
-impl Sending<'_> {
+impl ReadyJob<'_> {
+    pub fn phone_number_id(&self) -> &str {
+        &self.job.phone_number_id
+    }
+
     fn key(&self) -> OutboundKey<'_> {
         OutboundKey {
             contact_id: &self.contact_id,

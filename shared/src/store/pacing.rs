@@ -41,15 +41,17 @@ impl Store {
             })
     }
 
-    /// Restarts an idle number's pacing at `from_us`, reserving `[from_us, from_us +
-    /// span_us)`; false when the next free slot is not in the past (another worker is
-    /// sending), and the caller advances instead.
-    pub async fn restart_pace(
+    /// Moves the number's next free slot forward to `to_us` if it stands before
+    /// `if_before_us`; false when it does not (another worker moved it already). An idle
+    /// number restarts with `if_before = now, to = now + span` (reserving `[now, to)`);
+    /// a throttled one waits with `if_before = to = now + penalty`, which many throttled
+    /// sends apply once rather than adding up.
+    pub async fn move_pace_forward(
         &self,
         tenant: &TenantId,
         phone_number_id: &str,
-        from_us: i64,
-        span_us: i64,
+        if_before_us: i64,
+        to_us: i64,
     ) -> Result<bool, StoreError> {
         let result = self
             .client
@@ -57,13 +59,13 @@ impl Store {
             .table_name(&self.table)
             .key("pk", s(tenant_pk(tenant.as_str())))
             .key("sk", s(pace_sk(phone_number_id)))
-            .update_expression("SET next_us = :next")
-            .condition_expression("attribute_not_exists(next_us) OR next_us < :from")
-            .expression_attribute_values(":next", n(from_us + span_us))
-            .expression_attribute_values(":from", n(from_us))
+            .update_expression("SET next_us = :to")
+            .condition_expression("attribute_not_exists(next_us) OR next_us < :before")
+            .expression_attribute_values(":to", n(to_us))
+            .expression_attribute_values(":before", n(if_before_us))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        self.settle("UpdateItem pace restart", result)
+        self.settle("UpdateItem pace forward", result)
     }
 }
