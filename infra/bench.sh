@@ -6,12 +6,13 @@ cd "$root"
 port_base=${1:-4850}
 cargo build --bins
 cargo build --release --bin webhook
-cargo bench -p wagate-tests --bench pipeline --no-run
+cargo bench -p wagate-tests --bench pipeline --bench outbound --no-run
 trap 'infra/stack.sh down bench' EXIT
 infra/stack.sh up bench "$port_base"
 set -a
 # shellcheck disable=SC1091
 source .local/bench/stack.env
 set +a
-# One core for the hot path, as the target states.
+# One core for the hot paths, as the targets state.
 taskset -c 0 cargo bench -p wagate-tests --bench pipeline
+taskset -c 0 cargo bench -p wagate-tests --bench outbound

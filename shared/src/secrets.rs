@@ -99,6 +99,9 @@ pub struct SecretStore {
     key_id: String,
     metrics: Arc<Metrics>,
     cache: TtlCache<[u8; 32], Secret>,
+    /// Held while a missing secret is decrypted, so that a batch's jobs arriving together
+    /// at a cold container make one KMS call rather than one each.
+    decrypting: tokio::sync::Mutex<()>,
 }
 
 impl SecretStore {
@@ -108,6 +111,7 @@ impl SecretStore {
             key_id,
             metrics,
             cache: TtlCache::new(CACHE_TTL, 4096),
+            decrypting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -140,6 +144,10 @@ impl SecretStore {
         context: &SecretContext,
     ) -> Result<Secret, SecretError> {
         let cache_key = cache_key(ciphertext, context);
+        if let Some(secret) = self.cache.get(&cache_key) {
+            return Ok(secret);
+        }
+        let _one_at_a_time = self.decrypting.lock().await;
         if let Some(secret) = self.cache.get(&cache_key) {
             return Ok(secret);
         }

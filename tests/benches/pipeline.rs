@@ -13,20 +13,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::secret::Secret;
 use wagate_shared::signature::{sign, verify};
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
 use wagate_shared::webhook::{split_delivery, to_queue_message};
+use wagate_tests::bench::{Row, print_table, through_inbound, time_per_call};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
-
-struct Row {
-    what: String,
-    measured: String,
-    target: String,
-}
 
 fn delivery(events: usize, phone_number_id: &str, waba: &str) -> String {
     let messages: Vec<serde_json::Value> = (0..events)
@@ -59,24 +51,13 @@ fn time_hot_path(events: usize) -> Duration {
     let body = delivery(events, "106540352242922", "102290129340398");
     let header = sign(secret.expose(), body.as_bytes());
     let iterations = if events == 1 { 20_000 } else { 500 };
-    for _ in 0..iterations / 10 {
-        std::hint::black_box(hot_path(&secret, body.as_bytes(), &header));
-    }
-    let mut samples: Vec<Duration> = (0..5)
-        .map(|_| {
-            let started = Instant::now();
-            for _ in 0..iterations {
-                std::hint::black_box(hot_path(
-                    &secret,
-                    std::hint::black_box(body.as_bytes()),
-                    &header,
-                ));
-            }
-            started.elapsed() / iterations
-        })
-        .collect();
-    samples.sort();
-    samples[2]
+    time_per_call(iterations, || {
+        std::hint::black_box(hot_path(
+            &secret,
+            std::hint::black_box(body.as_bytes()),
+            &header,
+        ));
+    })
 }
 
 /// Starts the release webhook binary against a listener that plays the runtime API and
@@ -118,93 +99,24 @@ fn cold_init(binary: &str) -> Duration {
     elapsed
 }
 
-/// Posts `deliveries` through the webhook handler in-process into a queue of the bench's
-/// own, then drains it in batches of ten through the worker's processor, as the event
-/// source mapping does. Returns per-message figures.
+/// Each of `users` writes `rounds` messages 30 s apart, one message per delivery, through
+/// the webhook's and the inbound worker's code against the local stack. Returns figures
+/// per message: write units, read units, SQS requests, KMS calls, and the message count.
 async fn cost_per_message(stack: &Stack, users: usize, rounds: i64) -> (f64, f64, f64, f64, usize) {
     let tenant = TestTenant::create(stack).await;
-    let queue_url = stack
-        .sqs
-        .create_queue()
-        .queue_name(format!("bench-{}.fifo", random_digits(8)))
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let metrics = Arc::new(Metrics::default());
-    let queue = wagate_shared::queue::EventQueue::new(
-        stack.sqs.clone(),
-        queue_url.clone(),
-        metrics.clone(),
-    );
-    // Each user writes `rounds` messages 30 s apart, one message per delivery.
-    let mut total = 0;
+    let mut deliveries = Vec::new();
     for round in 0..rounds {
         for user in 0..users {
-            let from = format!("4915199{user:06}");
-            let body = tenant.text_from(
-                &from,
+            deliveries.push(tenant.text_from(
+                &format!("4915199{user:06}"),
                 &format!("wamid.COST{round}{user}{}", random_digits(10)),
                 now() + round * 30,
                 "Guten Tag!",
-            );
-            let events = split_delivery(body.as_bytes()).unwrap();
-            let messages = events
-                .iter()
-                .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000))
-                .collect();
-            queue.send_all(messages).await.unwrap();
-            total += 1;
+            ));
         }
     }
-    let store = Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone());
-    let processor = InboundProcessor::new(TenantDirectory::new(store));
-    let mut processed = 0;
-    while processed < total {
-        metrics.add_sqs_request();
-        let received = stack
-            .sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        let mut handles = Vec::new();
-        for m in received.messages() {
-            processor
-                .process(m.body().unwrap())
-                .await
-                .expect("processed");
-            handles.push(m.receipt_handle().unwrap().to_owned());
-            processed += 1;
-        }
-        if !handles.is_empty() {
-            metrics.add_sqs_request();
-            let entries = handles
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(h)
-                        .build()
-                        .unwrap()
-                })
-                .collect();
-            stack
-                .sqs
-                .delete_message_batch()
-                .queue_url(&queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    let metrics = Arc::new(Metrics::default());
+    let total = through_inbound(stack, &tenant, &deliveries, &metrics).await;
     let spent = metrics.snapshot();
     let n = total as f64;
     (
@@ -280,25 +192,5 @@ fn main() {
         target: "-".into(),
     });
 
-    let width = rows
-        .iter()
-        .map(|r| r.what.chars().count())
-        .max()
-        .unwrap_or(10);
-    println!(
-        "\n| {:width$} | {:>24} | {:>10} |",
-        "benchmark", "measured", "target"
-    );
-    println!(
-        "|{}|{}|{}|",
-        "-".repeat(width + 2),
-        "-".repeat(26),
-        "-".repeat(12)
-    );
-    for r in rows {
-        println!(
-            "| {:width$} | {:>24} | {:>10} |",
-            r.what, r.measured, r.target
-        );
-    }
+    print_table(&rows);
 }

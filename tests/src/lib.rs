@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: the local stack's endpoints, tenants of their own for
 //! each test, signed webhook posts, and reads of what the pipeline stored.
 
+pub mod bench;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;

@@ -1,0 +1,164 @@
+//! What the benchmarks share: the printed table, timing a hot loop, and running webhook
+//! deliveries through the inbound worker's processor against the local stack.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
+use wagate_shared::inbound::InboundProcessor;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::queue::EventQueue;
+use wagate_shared::store::Store;
+use wagate_shared::tenants::TenantDirectory;
+use wagate_shared::webhook::{split_delivery, to_queue_message};
+
+use crate::{Stack, TestTenant, now, random_digits};
+
+pub struct Row {
+    pub what: String,
+    pub measured: String,
+    pub target: String,
+}
+
+impl Row {
+    pub fn new(what: impl Into<String>, measured: String, target: &str) -> Self {
+        Self {
+            what: what.into(),
+            measured,
+            target: target.into(),
+        }
+    }
+}
+
+pub fn print_table(rows: &[Row]) {
+    let width = rows
+        .iter()
+        .map(|r| r.what.chars().count())
+        .max()
+        .unwrap_or(10);
+    println!(
+        "\n| {:width$} | {:>24} | {:>10} |",
+        "benchmark", "measured", "target"
+    );
+    println!(
+        "|{}|{}|{}|",
+        "-".repeat(width + 2),
+        "-".repeat(26),
+        "-".repeat(12)
+    );
+    for r in rows {
+        println!(
+            "| {:width$} | {:>24} | {:>10} |",
+            r.what, r.measured, r.target
+        );
+    }
+}
+
+/// The median of five timings of `iterations` calls, per call (after a warm-up).
+pub fn time_per_call(iterations: u32, mut call: impl FnMut()) -> Duration {
+    for _ in 0..iterations / 10 {
+        call();
+    }
+    let mut samples: Vec<Duration> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..iterations {
+                call();
+            }
+            started.elapsed() / iterations
+        })
+        .collect();
+    samples.sort();
+    samples[2]
+}
+
+/// A FIFO queue of the bench's own, which no poller of the stack drains.
+pub async fn private_fifo_queue(stack: &Stack, name: &str) -> String {
+    stack
+        .sqs
+        .create_queue()
+        .queue_name(format!("bench-{name}-{}.fifo", random_digits(8)))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
+/// Runs webhook deliveries as the webhook and inbound worker would: split and queued (as
+/// the webhook handler does, without HTTP), then drained in batches of ten through the
+/// worker's processor, all DynamoDB, SQS and KMS calls counted in `metrics`. Returns how
+/// many events were processed.
+pub async fn through_inbound(
+    stack: &Stack,
+    tenant: &TestTenant,
+    deliveries: &[String],
+    metrics: &Arc<Metrics>,
+) -> usize {
+    let queue_url = private_fifo_queue(stack, "inbound").await;
+    let queue = EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
+    let mut total = 0;
+    for body in deliveries {
+        let events = split_delivery(body.as_bytes()).unwrap();
+        let messages: Vec<_> = events
+            .iter()
+            .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000))
+            .collect();
+        total += messages.len();
+        queue.send_all(messages).await.unwrap();
+    }
+    let store = Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone());
+    let processor = InboundProcessor::new(TenantDirectory::new(store));
+    let mut processed = 0;
+    while processed < total {
+        metrics.add_sqs_request();
+        let received = stack
+            .sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let mut handles = Vec::new();
+        for m in received.messages() {
+            processor
+                .process(m.body().unwrap())
+                .await
+                .expect("processed");
+            handles.push(m.receipt_handle().unwrap().to_owned());
+            processed += 1;
+        }
+        delete_all(stack, &queue_url, &handles, metrics).await;
+    }
+    total
+}
+
+/// Deletes received messages with one batch request, counted in `metrics`.
+pub async fn delete_all(stack: &Stack, queue_url: &str, handles: &[String], metrics: &Metrics) {
+    if handles.is_empty() {
+        return;
+    }
+    metrics.add_sqs_request();
+    let entries = handles
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(h)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    stack
+        .sqs
+        .delete_message_batch()
+        .queue_url(queue_url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .unwrap();
+}
