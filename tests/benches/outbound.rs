@@ -15,19 +15,15 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use outbound::Worker;
+use outbound::config::OutboundConfig;
 use serde_json::json;
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, parse_send_response};
+use wagate_shared::cloud_api::parse_send_response;
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
-use wagate_shared::outbound::{OutboundJob, OutboundQueue, Sender, SenderSettings};
-use wagate_shared::queue::EventQueue;
-use wagate_shared::secrets::SecretStore;
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_shared::outbound::{OutboundJob, OutboundQueue};
 use wagate_tests::bench::{
     Row, delete_all, print_table, private_fifo_queue, through_inbound, time_per_call,
 };
-use wagate_tests::{Stack, TestTenant, now, random_digits, text_to};
+use wagate_tests::{Stack, TestTenant, now, random_digits, text_to, wamid};
 
 /// What the client does per message outside the network: validate and build the request
 /// (at enqueue), serialise it (at send), parse Meta's answer.
@@ -46,34 +42,19 @@ fn build_and_parse() -> Duration {
     })
 }
 
-/// One outbound worker of the bench's own: its queue, and its clients counting into
-/// `metrics`, as the function's `main` builds them.
+/// One outbound worker of the bench's own, built as the function's `main` builds it, on a
+/// queue no poller of the stack drains, with its calls counted in `metrics`.
 async fn worker(stack: &Stack, metrics: &Arc<Metrics>) -> (Arc<Worker>, OutboundQueue, String) {
     let queue_url = private_fifo_queue(stack, "outbound").await;
-    let queue = EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
-    let store = Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone());
-    let secrets = SecretStore::new(
-        aws_sdk_kms::Client::new(&stack.sdk),
-        String::new(),
-        metrics.clone(),
-    );
-    let api = CloudApiClient::new(CloudApiConfig {
-        base_url: stack.sim_url.clone(),
-        ..CloudApiConfig::default()
-    })
-    .unwrap();
-    let sender = Sender::new(
-        TenantDirectory::new(store),
-        secrets,
-        api,
-        SenderSettings::default(),
-    );
-    let worker = Arc::new(Worker {
-        sender,
-        queue: queue.clone(),
-        send_margin: Duration::from_secs(13),
-    });
-    (worker, OutboundQueue::new(queue), queue_url)
+    let settings = HashMap::from([
+        ("TABLE_NAME", stack.table.clone()),
+        ("OUTBOUND_QUEUE_URL", queue_url.clone()),
+        ("CLOUD_API_BASE_URL", stack.sim_url.clone()),
+    ]);
+    let config = OutboundConfig::from_lookup(|name| settings.get(name).cloned()).unwrap();
+    let worker = Worker::new(&config, &stack.sdk, metrics.clone()).unwrap();
+    let queue = OutboundQueue::new(worker.queue.clone());
+    (Arc::new(worker), queue, queue_url)
 }
 
 /// Drains the worker's queue through its batch handler, as Lambda's event source mapping
@@ -102,7 +83,7 @@ async fn drain(stack: &Stack, worker: &Arc<Worker>, queue_url: &str, metrics: &M
         let mut event = SqsEvent::default();
         event.records = messages.iter().map(sqs_record).collect();
         let deadline_ms = (now() as u64 + 30) * 1000;
-        let response = outbound::handle_batch(worker.clone(), event, deadline_ms).await;
+        let response = outbound::handle_batch(worker, event, deadline_ms).await;
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()
@@ -160,21 +141,7 @@ async fn worker_rate(stack: &Stack, n: usize) -> f64 {
     let tenant = tenant_at_sim(stack, 1000).await;
     let metrics = Arc::new(Metrics::default());
     let (worker, queue, queue_url) = worker(stack, &metrics).await;
-    let prefix = format!("4917{}", random_digits(4));
-    let jobs: Vec<OutboundJob> = (0..n)
-        .map(|i| {
-            let message = OutboundMessage {
-                to: Recipient::parse(&format!("{prefix}{i:06}")).unwrap(),
-                reply_to: None,
-                content: OutboundContent::Template(Template {
-                    name: "order_update".into(),
-                    language: "en_US".into(),
-                    components: vec![],
-                }),
-            };
-            OutboundJob::new(&tenant.id, &tenant.phone_number_id, &message, None, now()).unwrap()
-        })
-        .collect();
+    let jobs = tenant.template_campaign(n);
     queue.enqueue_jobs(&jobs).await.unwrap();
     let started = Instant::now();
     let handled = drain(stack, &worker, &queue_url, &metrics).await;
@@ -193,7 +160,7 @@ async fn cost_per_message(stack: &Stack, users: usize, rounds: usize) -> (Metric
         .collect();
     let greetings: Vec<String> = phones
         .iter()
-        .map(|p| tenant.text_from(p, &wagate_tests::wamid(), now(), "Hallo!"))
+        .map(|p| tenant.text_from(p, &wamid(), now(), "Hallo!"))
         .collect();
     through_inbound(stack, &tenant, &greetings, &Arc::new(Metrics::default())).await;
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
+use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{
     DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
@@ -344,6 +344,26 @@ impl TestTenant {
             number[k] = v.clone();
         }
         stack.sim_post("/_sim/numbers", number).await;
+    }
+
+    /// `count` template messages from the tenant's number, each to a new recipient of its
+    /// own: a campaign.
+    pub fn template_campaign(&self, count: usize) -> Vec<OutboundJob> {
+        let prefix = format!("4916{}", random_digits(4));
+        (0..count)
+            .map(|i| {
+                let message = OutboundMessage {
+                    to: Recipient::parse(&format!("{prefix}{i:06}")).unwrap(),
+                    reply_to: None,
+                    content: OutboundContent::Template(Template {
+                        name: "order_update".into(),
+                        language: "en_US".into(),
+                        components: vec![],
+                    }),
+                };
+                OutboundJob::new(&self.id, &self.phone_number_id, &message, None, now()).unwrap()
+            })
+            .collect()
     }
 
     /// A simulated user writes a text to the tenant's number (through the simulator).

@@ -6,9 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::outbound::OutboundJob;
-use wagate_tests::{Stack, TestTenant, now, random_digits};
+use wagate_tests::{Stack, TestTenant};
 
 const MESSAGES: usize = 2_000;
 const LIMIT: u32 = 80;
@@ -37,9 +36,9 @@ async fn two_thousand_messages_go_out_once_each_at_the_numbers_throughput() {
         )
         .await;
 
-    let warm_up = campaign(&tenant, WARM_UP);
+    let warm_up = tenant.template_campaign(WARM_UP);
     send_all(&stack, &tenant, &warm_up, 0).await;
-    let jobs = campaign(&tenant, MESSAGES);
+    let jobs = tenant.template_campaign(MESSAGES);
     send_all(&stack, &tenant, &jobs, WARM_UP).await;
     // Nothing more arrives: no job was sent twice.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -76,25 +75,6 @@ async fn two_thousand_messages_go_out_once_each_at_the_numbers_throughput() {
         rate <= limit * 1.1,
         "achieved {rate:.1} messages/s, above the limit of {LIMIT}"
     );
-}
-
-/// `count` template messages from the tenant's number, each to a recipient of its own.
-fn campaign(tenant: &TestTenant, count: usize) -> Vec<OutboundJob> {
-    let prefix = format!("4916{}", random_digits(4));
-    (0..count)
-        .map(|i| {
-            let message = OutboundMessage {
-                to: Recipient::parse(&format!("{prefix}{i:06}")).unwrap(),
-                reply_to: None,
-                content: OutboundContent::Template(Template {
-                    name: "order_update".into(),
-                    language: "en_US".into(),
-                    components: vec![],
-                }),
-            };
-            OutboundJob::new(&tenant.id, &tenant.phone_number_id, &message, None, now()).unwrap()
-        })
-        .collect()
 }
 
 /// Queues the jobs as a campaign feeder would, keeping a few seconds of work ahead of the

@@ -10,9 +10,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
+use wagate_shared::cloud_api::{CloudApiClient, SendError};
+use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
 use wagate_shared::queue::EventQueue;
+use wagate_shared::secrets::SecretStore;
+use wagate_shared::store::Store;
+use wagate_shared::tenants::TenantDirectory;
+
+use config::OutboundConfig;
 use wagate_shared::telemetry::error_chain;
+
+/// Time kept after a Cloud API call's timeout to record its outcome and answer.
+const RECORD_MARGIN: Duration = Duration::from_secs(3);
 
 /// What a worker container holds: built once, shared by every invocation.
 pub struct Worker {
@@ -37,6 +47,42 @@ pub fn invocation_deadline_ms(runtime_deadline_ms: u64, timeout: Duration) -> u6
     }
 }
 
+impl Worker {
+    /// The worker's clients, from its settings and the SDK clients; calls are counted in
+    /// `metrics`.
+    pub fn new(
+        config: &OutboundConfig,
+        sdk: &aws_config::SdkConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, SendError> {
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.table_name.clone(),
+            metrics.clone(),
+        );
+        // Decrypt needs no key id: the ciphertext names its key.
+        let secrets = SecretStore::new(
+            aws_sdk_kms::Client::new(sdk),
+            String::new(),
+            metrics.clone(),
+        );
+        Ok(Self {
+            sender: Sender::new(
+                TenantDirectory::new(store),
+                secrets,
+                CloudApiClient::new(config.cloud_api.clone())?,
+                config.sender,
+            ),
+            queue: EventQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                config.queue_url.clone(),
+                metrics,
+            ),
+            send_margin: config.cloud_api.timeout + RECORD_MARGIN,
+        })
+    }
+}
+
 struct Record {
     id: String,
     receipt_handle: String,
@@ -53,11 +99,7 @@ type Processed = Option<Result<JobResult, SenderError>>;
 /// sent, so that the send slots leased for the batch are for jobs ready to use them: a slot
 /// leased while its job still waits on a read would be lost to the number's throughput.
 /// Later jobs of a group (rare: one group per recipient) follow in order.
-pub async fn handle_batch(
-    worker: Arc<Worker>,
-    event: SqsEvent,
-    deadline_ms: u64,
-) -> SqsBatchResponse {
+pub async fn handle_batch(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsBatchResponse {
     let send_by_us = deadline_ms as i64 * 1000 - worker.send_margin.as_micros() as i64;
     let delivery = |record: &Record| Delivery {
         attempt: record.attempt,
@@ -92,7 +134,7 @@ pub async fn handle_batch(
         groups
             .iter()
             .zip(firsts)
-            .map(|(records, first)| finish_group(&worker, records, first, &delivery)),
+            .map(|(records, first)| finish_group(worker, records, first, &delivery)),
     )
     .await;
     batch_response(failures.into_iter().flatten())
