@@ -1,7 +1,8 @@
 //! What the sender does with Meta's errors, against the simulator's fault injection:
 //! throughput (130429), 5xx and dropped connections are retried until the message is sent
 //! once; a closed window (131047) fails without retry; a refused token (190) stops the
-//! tenant's sending, while a rotated token is picked up; the pair rate (131056) delays
+//! tenant's sending, while a rotated token is picked up; a spam limit (131048) pauses the
+//! number, and its later jobs wait without reaching Meta; the pair rate (131056) delays
 //! only that recipient.
 
 use std::time::Duration;
@@ -199,6 +200,37 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     );
     let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
     assert_eq!(stored.sending_stopped, None);
+}
+
+#[tokio::test]
+async fn a_spam_limit_pauses_the_number_and_its_later_jobs_wait_without_reaching_meta() {
+    let (stack, tenant) = setup(json!({})).await;
+    let limited = user(&stack, &tenant).await;
+    let other = user(&stack, &tenant).await;
+    fault(&stack, &tenant, &limited, json!({"error_code": 131048})).await;
+    let first = send(&stack, &tenant, &limited, "one").await;
+    let number = eventually(WAIT, "the number paused", || async {
+        stack
+            .store
+            .get_phone_number(&tenant.id, &tenant.phone_number_id)
+            .await
+            .unwrap()
+            .filter(|n| n.paused_until.is_some())
+    })
+    .await;
+    let paused_for = number.paused_until.unwrap() - now();
+    assert!((3400..=3600).contains(&paused_for), "{paused_for}");
+    let reason = number.pause_reason.unwrap_or_default();
+    assert!(reason.contains("131048"), "{reason}");
+
+    // A later job, to someone else and whichever instance takes it, waits for the pause.
+    let second = send(&stack, &tenant, &other, "two").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(answers_for(&stack, &tenant, &limited).await, ["131048"]);
+    assert!(answers_for(&stack, &tenant, &other).await.is_empty());
+    // Neither has a fate yet: both are back in the queue until the number may send again.
+    assert!(stack.outbound_record(&first).await.is_none());
+    assert!(stack.outbound_record(&second).await.is_none());
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Sending, end to end: a simulated user writes in, a reply is queued, the outbound worker
 //! sends it to the Cloud API simulator, and the simulator's status webhooks bring it to
 //! `read`. Also: a redelivered job is not sent twice; a free-form message outside the 24 h
-//! window is refused before any call; every message type passes Meta's checks.
+//! window is refused before any call, and one in its last minutes goes out (the exact time
+//! of the newest inbound message decides); every message type passes Meta's checks.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use wagate_shared::domain::status::DeliveryStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret::Secret;
 use wagate_shared::store::outbound::SendOutcome;
-use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text, text_to, wamid};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -205,6 +206,72 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
         .await
         .unwrap();
     accepted_wamid(&stack, &job).await;
+}
+
+/// The contact profile's `last_inbound_at` moves only in steps of five minutes, so near the
+/// window's end the sender reads the newest inbound message: a user who wrote 24 h + 1 min
+/// ago and again 2 min later (the profile still says the first) may get a free-form reply;
+/// one who wrote only 24 h + 1 min ago may not.
+#[tokio::test]
+async fn in_the_windows_last_minutes_the_newest_inbound_message_decides() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    // The simulator did not see these messages (they come straight to our webhook), so it
+    // leaves the window to us.
+    tenant
+        .register_at_sim(&stack, json!({"enforce_window": false}))
+        .await;
+    let first_at = now() - 24 * 3600 - 60;
+    let still_open = format!("49155{}", random_digits(8));
+    let closed = format!("49156{}", random_digits(8));
+    for (phone, at) in [
+        (&still_open, first_at),
+        (&still_open, first_at + 120),
+        (&closed, first_at),
+    ] {
+        let (status, body) = stack
+            .post_signed(&tenant.text_from(phone, &wamid(), at, "hello"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    eventually(WAIT, "the three inbound messages stored", || async {
+        let items = stack.tenant_items(tenant.id.as_str()).await;
+        let inbound = items
+            .iter()
+            .filter(|it| text(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
+            .filter(|it| text(it, "direction") == Some("in"))
+            .count();
+        (inbound == 3).then_some(())
+    })
+    .await;
+
+    let enqueue = |to: &str| {
+        let message = text_to(to, "Sorry for the wait!");
+        let stack = &stack;
+        let tenant = &tenant;
+        async move {
+            stack
+                .outbound
+                .enqueue(&tenant.id, &tenant.phone_number_id, &message, None, now())
+                .await
+                .unwrap()
+        }
+    };
+    let open_job = enqueue(&still_open).await;
+    let closed_job = enqueue(&closed).await;
+    accepted_wamid(&stack, &open_job).await;
+    let record = stack.outcome_of(&closed_job, WAIT).await;
+    assert!(
+        matches!(&record.outcome, SendOutcome::Refused { reason } if reason.contains("24-hour")),
+        "{record:?}"
+    );
+    let sent_to: Vec<_> = tenant
+        .sim_received(&stack)
+        .await
+        .iter()
+        .map(|r| r["to"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(sent_to, [still_open]);
 }
 
 fn every_kind_of_message() -> Vec<OutboundContent> {

@@ -99,11 +99,23 @@ impl Pacer {
         tenant: &TenantId,
         phone_number_id: &str,
     ) -> Result<(), StoreError> {
+        let resume = now_us() + THROTTLE_PENALTY.as_micros() as i64;
+        self.hold_until(tenant, phone_number_id, resume).await
+    }
+
+    /// No instance sends from the number before `resume_us` (epoch microseconds): the
+    /// number's shared next slot moves there, so every container learns of a pause at its
+    /// next lease rather than when its cached copy of the number expires.
+    pub async fn hold_until(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        resume_us: i64,
+    ) -> Result<(), StoreError> {
         let mut leases = self.leases.lock().await;
         leases.remove(phone_number_id);
-        let resume = now_us() + THROTTLE_PENALTY.as_micros() as i64;
         self.store
-            .move_pace_forward(tenant, phone_number_id, resume, resume)
+            .move_pace_forward(tenant, phone_number_id, resume_us, resume_us)
             .await?;
         Ok(())
     }

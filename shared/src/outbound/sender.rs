@@ -393,6 +393,9 @@ impl Sender {
             .store()
             .pause_number(tenant, number, until, &reason)
             .await?;
+        self.pacer
+            .hold_until(tenant, number, until * 1_000_000)
+            .await?;
         self.directory.refresh_phone_number(tenant, number).await?;
         tracing::error!(alert = "number_paused", tenant = %tenant, phone_number_id = %number, code, until, "sends from the number are paused");
         Ok(())
