@@ -101,6 +101,7 @@ run_function() {
 }
 run_function WebhookFunction webhook
 run_function InboundFunction inbound
+run_function AdminFunction admin
 # Several outbound instances, as Lambda runs one per active message group up to its
 # concurrency: pacing must hold across them.
 outbound_instances=${OUTBOUND_INSTANCES:-4}
@@ -128,6 +129,7 @@ start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$
 {
   echo "# written by infra/stack.sh for the '$name' stack"
   echo "WEBHOOK_URL=$webhook_url"
+  echo "ADMIN_URL=http://127.0.0.1:$lambda_port/lambda-url/admin"
   echo "SIM_URL=http://127.0.0.1:$sim_port"
   echo "TENANT_WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook/demo"
   echo "LAMBDA_URL=http://127.0.0.1:$lambda_port"

@@ -1,6 +1,7 @@
 //! wagate's library: domain rules, the webhook splitter, and small adapters over DynamoDB,
 //! SQS and KMS. Function crates are thin shells around it.
 
+pub mod access;
 pub mod aws;
 pub mod cache;
 pub mod cloud_api;

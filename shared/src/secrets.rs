@@ -21,6 +21,8 @@ pub enum SecretPurpose {
     MetaAppSecret,
     MetaVerifyToken,
     MetaAccessToken,
+    /// The operator's key to the admin API.
+    OperatorKey,
 }
 
 impl SecretPurpose {
@@ -30,6 +32,7 @@ impl SecretPurpose {
             Self::MetaAppSecret => "meta-app-secret",
             Self::MetaVerifyToken => "meta-verify-token",
             Self::MetaAccessToken => "meta-access-token",
+            Self::OperatorKey => "operator-key",
         }
     }
 }
@@ -47,6 +50,14 @@ impl SecretContext {
     pub fn platform() -> Self {
         Self {
             purpose: SecretPurpose::PlatformAppSecret,
+            tenant_id: None,
+            phone_number_id: None,
+        }
+    }
+
+    pub fn operator_key() -> Self {
+        Self {
+            purpose: SecretPurpose::OperatorKey,
             tenant_id: None,
             phone_number_id: None,
         }

@@ -44,6 +44,9 @@ pub struct Stack {
     pub store: Store,
     pub secrets: SecretStore,
     pub http: reqwest::Client,
+    /// The admin API's base URL (routes start with /admin/v1) and the operator's key.
+    pub admin_url: String,
+    pub operator_key: String,
 }
 
 fn var(name: &str) -> String {
@@ -66,6 +69,8 @@ impl Stack {
             inbound_queue_url: var("INBOUND_QUEUE_URL"),
             dlq_url: var("INBOUND_DLQ_URL"),
             sim_url: var("SIM_URL"),
+            admin_url: var("ADMIN_URL"),
+            operator_key: var("OPERATOR_KEY"),
             outbound: OutboundQueue::new(EventQueue::new(
                 aws_sdk_sqs::Client::new(&sdk),
                 var("OUTBOUND_QUEUE_URL"),
@@ -83,6 +88,36 @@ impl Stack {
             kms_key_id,
             sdk,
         }
+    }
+
+    /// Calls the admin API with `key` (when given) and an optional JSON body; the status
+    /// and the answer (JSON, or `null` for an empty one).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.admin_url));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the admin API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{path} answered {status} with non-JSON: {text}"))
+        };
+        (status, json)
     }
 
     /// POSTs JSON to the simulator's `path`; its answer as JSON.

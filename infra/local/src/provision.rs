@@ -39,6 +39,10 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         demo.platform_secret_ciphertext.clone(),
     );
     template.set_param("PlatformVerifyToken", demo.platform_verify_token.clone());
+    template.set_param(
+        "OperatorKeyCiphertext",
+        demo.operator_key_ciphertext.clone(),
+    );
 
     std::fs::create_dir_all(out_dir)?;
     for (id, props) in template.resources_of("AWS::Serverless::Function") {

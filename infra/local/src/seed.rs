@@ -1,10 +1,12 @@
 //! The demo tenant that `make run` and the tests start with: one phone number and WABA,
-//! its own Meta app, and the platform app's secrets. Fresh random secrets every run.
+//! its own Meta app, an admin API key, the platform app's secrets and the operator key.
+//! Fresh random secrets every run.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use rand::Rng;
+use wagate_shared::access::{NewApiKey, OPERATOR_KEY_SCHEME, Role};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{
     DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
@@ -27,6 +29,9 @@ pub struct DemoValues {
     pub tenant_app_secret: String,
     pub tenant_verify_token: String,
     pub access_token: String,
+    pub operator_key: String,
+    pub operator_key_ciphertext: String,
+    pub demo_api_key: String,
 }
 
 impl DemoValues {
@@ -41,6 +46,8 @@ impl DemoValues {
             ("DEMO_TENANT_APP_SECRET", &self.tenant_app_secret),
             ("DEMO_TENANT_VERIFY_TOKEN", &self.tenant_verify_token),
             ("DEMO_ACCESS_TOKEN", &self.access_token),
+            ("DEMO_API_KEY", &self.demo_api_key),
+            ("OPERATOR_KEY", &self.operator_key),
         ]
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
@@ -63,7 +70,17 @@ pub async fn seed_demo(
         tenant_app_secret: random_secret(),
         tenant_verify_token: random_secret(),
         access_token: format!("EAADEMO{}", random_secret()),
+        operator_key: format!(
+            "{OPERATOR_KEY_SCHEME}{}{}",
+            random_secret(),
+            random_secret()
+        ),
+        operator_key_ciphertext: String::new(),
+        demo_api_key: String::new(),
     };
+    let operator_ct = secrets
+        .encrypt(&values.operator_key, &SecretContext::operator_key())
+        .await?;
     let platform_ct = secrets
         .encrypt(&values.platform_app_secret, &SecretContext::platform())
         .await?;
@@ -102,7 +119,7 @@ pub async fn seed_demo(
         .await?;
     store
         .put_phone_number(&PhoneNumber {
-            tenant_id: tenant,
+            tenant_id: tenant.clone(),
             phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
             waba_id: DEMO_WABA_ID.into(),
             display_phone_number: DEMO_DISPLAY_PHONE_NUMBER.into(),
@@ -113,10 +130,21 @@ pub async fn seed_demo(
             pause_reason: None,
         })
         .await?;
+    let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());
+    store.put_api_key(&api_key.record).await?;
+    let base64 = base64::engine::general_purpose::STANDARD;
     Ok(DemoValues {
-        platform_secret_ciphertext: base64::engine::general_purpose::STANDARD.encode(platform_ct),
+        platform_secret_ciphertext: base64.encode(platform_ct),
+        operator_key_ciphertext: base64.encode(operator_ct),
+        demo_api_key: api_key.key.expose().to_owned(),
         ..values
     })
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn random_secret() -> String {

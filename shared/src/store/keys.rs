@@ -12,6 +12,7 @@
 //! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<wamid>` |
 //! | outbound message (by job) | `T#<t>#C#<contact id>` | `MSG#<enqueued at, 10 digits>#job.<job id>` |
 //! | send pacing of a number | `T#<t>` | `PACE#<phone number id>` |
+//! | API key (hash of its secret) | `T#<t>` | `KEY#<key id>` |
 //! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
 
@@ -62,6 +63,12 @@ pub fn outbound_sk(enqueued_at: i64, job_id: &str) -> String {
 pub fn pace_sk(phone_number_id: &str) -> String {
     format!("PACE#{phone_number_id}")
 }
+
+pub fn api_key_sk(key_id: &str) -> String {
+    format!("KEY#{key_id}")
+}
+
+pub const API_KEY_PREFIX: &str = "KEY#";
 
 pub fn wamid_sk(wamid: &str) -> String {
     format!("WAMID#{wamid}")

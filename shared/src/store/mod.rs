@@ -1,6 +1,7 @@
 //! DynamoDB adapters over the single table. Every key starts with the tenant; every read
 //! hides items whose `expires_at` has passed, because TTL deletion runs days late.
 
+pub mod api_keys;
 mod attrs;
 pub mod contacts;
 pub mod events;
@@ -126,7 +127,7 @@ impl Store {
     }
 }
 
-fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+pub(crate) fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {

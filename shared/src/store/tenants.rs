@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
-use super::{ROUTE_INDEX, Store, StoreError};
+use super::{PutOutcome, ROUTE_INDEX, Store, StoreError};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::{MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus};
 
@@ -13,30 +13,58 @@ const ROUTE_PK: &str = "route_pk";
 
 impl Store {
     pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        let r = &tenant.retention;
-        let mut it = item([
-            ("pk", s(tenant_pk(tenant.id.as_str()))),
-            ("sk", s(TENANT_SK)),
-            ("tenant_id", s(tenant.id.as_str())),
-            ("name", s(&tenant.name)),
-            ("status", s(status_name(tenant.status))),
-            ("retention_content_days", n(r.content_days)),
-            ("retention_metadata_days", n(r.metadata_days)),
-            ("retention_contact_days", n(r.contact_days)),
-            ("retention_dedup_days", n(r.dedup_days)),
-        ]);
-        if let Some(app) = &tenant.meta_app {
-            it.insert("meta_app_id".into(), s(&app.app_id));
-            it.insert(
-                "meta_app_secret_ct".into(),
-                b(app.app_secret_ciphertext.clone()),
-            );
-            it.insert(
-                "meta_verify_token_ct".into(),
-                b(app.verify_token_ciphertext.clone()),
-            );
+        self.put("PutItem tenant", tenant_item(tenant)).await
+    }
+
+    /// Stores a new tenant; `Duplicate` when the id is taken.
+    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<PutOutcome, StoreError> {
+        self.put_new("PutItem new tenant", tenant_item(tenant))
+            .await
+    }
+
+    /// Renames and/or suspends or resumes a tenant, answering the tenant as it now stands;
+    /// `None` when there is no such tenant.
+    pub async fn update_tenant(
+        &self,
+        id: &TenantId,
+        name: Option<&str>,
+        status: Option<TenantStatus>,
+    ) -> Result<Option<Tenant>, StoreError> {
+        let mut sets = vec!["tenant_id = :id"];
+        let mut values = std::collections::HashMap::from([(":id".to_owned(), s(id.as_str()))]);
+        if let Some(name) = name {
+            sets.push("#name = :name");
+            values.insert(":name".to_owned(), s(name));
         }
-        self.put("PutItem tenant", it).await
+        if let Some(status) = status {
+            sets.push("#status = :status");
+            values.insert(":status".to_owned(), s(status_name(status)));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(id.as_str())))
+            .key("sk", s(TENANT_SK))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(values))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                out.attributes
+                    .map(|it| tenant_from_item(id, &it))
+                    .transpose()
+            }
+            Err(e) if super::is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(StoreError::dynamo("UpdateItem tenant", e)),
+        }
     }
 
     pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -272,6 +300,33 @@ impl Store {
         self.count_read(out.consumed_capacity());
         Ok(out.item)
     }
+}
+
+fn tenant_item(tenant: &Tenant) -> Item {
+    let r = &tenant.retention;
+    let mut it = item([
+        ("pk", s(tenant_pk(tenant.id.as_str()))),
+        ("sk", s(TENANT_SK)),
+        ("tenant_id", s(tenant.id.as_str())),
+        ("name", s(&tenant.name)),
+        ("status", s(status_name(tenant.status))),
+        ("retention_content_days", n(r.content_days)),
+        ("retention_metadata_days", n(r.metadata_days)),
+        ("retention_contact_days", n(r.contact_days)),
+        ("retention_dedup_days", n(r.dedup_days)),
+    ]);
+    if let Some(app) = &tenant.meta_app {
+        it.insert("meta_app_id".into(), s(&app.app_id));
+        it.insert(
+            "meta_app_secret_ct".into(),
+            b(app.app_secret_ciphertext.clone()),
+        );
+        it.insert(
+            "meta_verify_token_ct".into(),
+            b(app.verify_token_ciphertext.clone()),
+        );
+    }
+    it
 }
 
 fn status_name(status: TenantStatus) -> &'static str {

@@ -1,0 +1,36 @@
+use std::sync::Arc;
+
+use admin::AdminConfig;
+use http_api::admin::{AdminState, router};
+use lambda_http::{Error, run};
+use wagate_shared::aws::load_config;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::secrets::{SecretContext, SecretStore};
+use wagate_shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wagate_shared::telemetry::init();
+    let config = AdminConfig::from_env()?;
+    let sdk = load_config().await;
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &config.table_name,
+        metrics.clone(),
+    );
+    let secrets = SecretStore::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.kms_key_id.clone(),
+        metrics,
+    );
+    // One KMS call per cold start: the operator key is checked on every admin request.
+    let operator_key = secrets
+        .decrypt(
+            &config.operator_key_ciphertext,
+            &SecretContext::operator_key(),
+        )
+        .await?;
+    let state = Arc::new(AdminState::new(store, secrets, &operator_key));
+    run(router(state)).await
+}

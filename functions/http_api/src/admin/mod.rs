@@ -1,0 +1,56 @@
+//! The admin API, `/admin/v1/...`: tenants and their API keys, for the operator and each
+//! tenant's admin keys.
+
+mod keys;
+mod state;
+mod tenants;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use utoipa::OpenApi;
+
+pub use state::{AdminState, Caller};
+
+use crate::openapi::BearerAuth;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "wagate admin API", version = "1", description = "Tenants and their API keys. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    paths(
+        tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
+        keys::create_key, keys::list_keys, keys::revoke_key,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct AdminApi;
+
+pub fn router(state: Arc<AdminState>) -> Router {
+    Router::new()
+        .route(
+            "/admin/v1/tenants",
+            axum::routing::post(tenants::create_tenant),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}",
+            get(tenants::get_tenant).patch(tenants::update_tenant),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/keys",
+            get(keys::list_keys).post(keys::create_key),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/keys/{key_id}",
+            axum::routing::delete(keys::revoke_key),
+        )
+        .route(
+            "/admin/v1/openapi.json",
+            get(crate::openapi::serve::<AdminApi>),
+        )
+        .fallback(crate::not_found)
+        .method_not_allowed_fallback(crate::method_not_allowed)
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,97 @@
+//! What the admin API works with, built once per container, and who is calling it.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
+use wagate_shared::domain::tenant::TenantId;
+use wagate_shared::secret::Secret;
+use wagate_shared::secrets::SecretStore;
+use wagate_shared::store::Store;
+
+use crate::error::ApiError;
+use crate::unix_now;
+
+pub struct AdminState {
+    pub store: Store,
+    pub secrets: SecretStore,
+    pub auth: Authenticator,
+    operator_key_sha256: [u8; 32],
+}
+
+impl AdminState {
+    /// `operator_key` is the decrypted operator key; only its hash is kept.
+    pub fn new(store: Store, secrets: SecretStore, operator_key: &Secret) -> Self {
+        Self {
+            auth: Authenticator::new(store.clone()),
+            store,
+            secrets,
+            operator_key_sha256: Sha256::digest(operator_key.expose().as_bytes()).into(),
+        }
+    }
+
+    fn is_operator_key(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        bool::from(digest.ct_eq(&self.operator_key_sha256))
+    }
+}
+
+/// The caller of an admin route: the operator, or a key of one tenant.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Operator,
+    Tenant(Principal),
+}
+
+impl Caller {
+    /// Only the operator manages tenants themselves.
+    pub fn require_operator(&self, what: &'static str) -> Result<(), ApiError> {
+        match self {
+            Caller::Operator => Ok(()),
+            Caller::Tenant(_) => Err(ApiError::Forbidden(what)),
+        }
+    }
+
+    /// The operator, or an admin key of `tenant`. Another tenant's key is told the tenant
+    /// does not exist: ids of other tenants are never confirmed.
+    pub fn require_tenant_admin(&self, tenant: &TenantId) -> Result<(), ApiError> {
+        match self {
+            Caller::Operator => Ok(()),
+            Caller::Tenant(p) if p.tenant_id != *tenant => Err(ApiError::NotFound("tenant")),
+            Caller::Tenant(p) if !p.role.allows(Permission::Administer) => Err(
+                ApiError::Forbidden("administer the tenant (an admin key is needed)"),
+            ),
+            Caller::Tenant(_) => Ok(()),
+        }
+    }
+}
+
+impl FromRequestParts<Arc<AdminState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(key) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| k.starts_with(OPERATOR_KEY_SCHEME))
+        {
+            return if state.is_operator_key(key) {
+                Ok(Caller::Operator)
+            } else {
+                Err(wagate_shared::access::AuthError::Unknown.into())
+            };
+        }
+        let principal = state.auth.authenticate(header, unix_now()).await?;
+        Ok(Caller::Tenant(principal))
+    }
+}

@@ -1,0 +1,122 @@
+//! The APIs' errors and the one place that maps them to HTTP answers: a JSON body
+//! `{"error": {"code", "message", "field"?}}`; server faults answer an opaque 5xx and log
+//! their cause chain.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use wagate_shared::access::{AuthError, KeyUnusable};
+use wagate_shared::secrets::SecretError;
+use wagate_shared::store::StoreError;
+use wagate_shared::telemetry::error_chain;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is wrong; `field` names what is wrong in it, when one field is.
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    NotJson,
+    #[error(transparent)]
+    Unauthenticated(#[from] AuthError),
+    #[error("this key's role may not {0}")]
+    Forbidden(&'static str),
+    /// Also the answer for another tenant's ids: their existence is not revealed.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the route does not take this method")]
+    MethodNotAllowed,
+    #[error("data could not be read or written")]
+    Store(#[from] StoreError),
+    #[error("a secret could not be protected")]
+    Secret(#[from] SecretError),
+}
+
+/// The JSON error body every failing call answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code, e.g. `invalid_request`, `not_found`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The request field at fault, as a path (`retention.content_days`), when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json"),
+            Self::Unauthenticated(AuthError::Store(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            Self::Unauthenticated(AuthError::Unusable(KeyUnusable::Revoked)) => {
+                (StatusCode::UNAUTHORIZED, "key_revoked")
+            }
+            Self::Unauthenticated(AuthError::Unusable(KeyUnusable::Expired)) => {
+                (StatusCode::UNAUTHORIZED, "key_expired")
+            }
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Store(_) | Self::Secret(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %error_chain(&self), "request failed");
+            "the service could not complete the request; try again".to_owned()
+        } else {
+            self.to_string()
+        };
+        let field = match self {
+            Self::Invalid { field, .. } => field,
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                field,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,118 @@
+//! JSON request bodies whose failures are [`ApiError`]s naming the field at fault.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body, limited in size by the router's `DefaultBodyLimit`; unknown fields are
+/// refused by the request types themselves (`deny_unknown_fields`).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::NotJson);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| match e {
+                BytesRejection::FailedToBufferBody(_) => ApiError::TooLarge {
+                    limit: crate::MAX_BODY_BYTES,
+                },
+                other => ApiError::Invalid {
+                    field: None,
+                    message: other.body_text(),
+                },
+            })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON, naming the field at fault (`a.b[2].c`) when the structure is wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::Invalid {
+                field: None,
+                message: format!("the body is not valid JSON: {inner}"),
+            };
+        }
+        let message = inner.to_string();
+        // A missing field is named in serde's message; the path stops at its parent.
+        let named = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), named) {
+            (".", None) => None,
+            (".", Some(name)) => Some(name.to_owned()),
+            (_, None) => Some(path.clone()),
+            (_, Some(name)) => Some(format!("{path}.{name}")),
+        };
+        ApiError::Invalid { field, message }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        days: u32,
+    }
+
+    fn field_of(body: &str) -> Option<String> {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Err(ApiError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_at_fault() {
+        assert_eq!(
+            field_of(r#"{"name": 1, "inner": []}"#).as_deref(),
+            Some("name")
+        );
+        assert_eq!(field_of(r#"{"inner": []}"#).as_deref(), Some("name"));
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": [], "x": 1}"#).as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": [{"days": 1}, {"days": -1}]}"#).as_deref(),
+            Some("inner[1].days")
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": [{"days": 1, "weeks": 2}]}"#).as_deref(),
+            Some("inner[0].weeks")
+        );
+        assert_eq!(field_of(r#"{"name": "#), None);
+    }
+}

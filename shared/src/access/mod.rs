@@ -1,0 +1,12 @@
+//! Who may call the hosted APIs: API keys (random, shown once, stored as a hash) and the
+//! roles they carry.
+
+pub mod api_key;
+pub mod authenticator;
+pub mod role;
+
+pub use api_key::{
+    ApiKeyRecord, BadApiKey, KeyUnusable, NewApiKey, OPERATOR_KEY_SCHEME, PresentedKey,
+};
+pub use authenticator::{AuthError, Authenticator, Principal};
+pub use role::{Permission, Role};

@@ -1,0 +1,117 @@
+//! API keys of a tenant: stored by key id under the tenant, holding the secret's hash only.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
+use super::keys::{API_KEY_PREFIX, api_key_sk, tenant_pk};
+use super::{Store, StoreError};
+use crate::access::{ApiKeyRecord, Role};
+use crate::domain::tenant::TenantId;
+
+impl Store {
+    pub async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut it = item([
+            ("pk", s(tenant_pk(key.tenant_id.as_str()))),
+            ("sk", s(api_key_sk(&key.key_id))),
+            ("key_id", s(&key.key_id)),
+            ("name", s(&key.name)),
+            ("role", s(key.role.as_str())),
+            ("secret_sha256", b(key.secret_hash.clone())),
+            ("created_at", n(key.created_at)),
+        ]);
+        if let Some(at) = key.expires_at {
+            it.insert("key_expires_at".into(), n(at));
+        }
+        self.put_new("PutItem API key", it).await.map(|_| ())
+    }
+
+    /// A key by its id, read consistently: a revocation must count from the moment it is
+    /// written.
+    pub async fn get_api_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.get_consistent(tenant_pk(tenant.as_str()), api_key_sk(key_id))
+            .await?
+            .map(|it| api_key_from_item(tenant, &it))
+            .transpose()
+    }
+
+    pub async fn api_keys_of(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
+                .expression_attribute_values(":prefix", s(API_KEY_PREFIX))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query API keys", e))?;
+            self.count_read(out.consumed_capacity());
+            for it in out.items() {
+                keys.push(api_key_from_item(tenant, it)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    /// Marks the key revoked at `now`; false when the tenant has no such key. Revoking a
+    /// revoked key keeps its first revocation time.
+    pub async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        key_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(api_key_sk(key_id)))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem revoke API key", result)
+    }
+}
+
+fn api_key_from_item(tenant: &TenantId, it: &Item) -> Result<ApiKeyRecord, StoreError> {
+    let corrupt = |problem: &str| StoreError::Corrupt {
+        key: format!(
+            "{}/{}",
+            tenant_pk(tenant.as_str()),
+            get_s(it, "sk").unwrap_or_default()
+        ),
+        problem: problem.to_owned(),
+    };
+    Ok(ApiKeyRecord {
+        tenant_id: tenant.clone(),
+        key_id: get_s(it, "key_id")
+            .ok_or_else(|| corrupt("no key_id"))?
+            .to_owned(),
+        name: get_s(it, "name").unwrap_or_default().to_owned(),
+        role: get_s(it, "role")
+            .and_then(Role::parse)
+            .ok_or_else(|| corrupt("no valid role"))?,
+        secret_hash: get_b(it, "secret_sha256")
+            .ok_or_else(|| corrupt("no secret hash"))?
+            .to_vec(),
+        created_at: get_i64(it, "created_at").unwrap_or_default(),
+        expires_at: get_i64(it, "key_expires_at"),
+        revoked_at: get_i64(it, "revoked_at"),
+    })
+}
