@@ -72,6 +72,27 @@ async fn the_operator_creates_reads_renames_and_suspends_a_tenant() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["name"], "Acme AG");
     assert_eq!(body["status"], "suspended");
+    // Each field alone, and nothing at all, work too.
+    for (change, name, status) in [
+        (json!({"status": "active"}), "Acme AG", "active"),
+        (json!({"name": "Acme SE"}), "Acme SE", "active"),
+        (json!({"status": "suspended"}), "Acme SE", "suspended"),
+        (json!({}), "Acme SE", "suspended"),
+    ] {
+        let (status_code, body) = stack
+            .admin(
+                Method::PATCH,
+                &path,
+                Some(&stack.operator_key),
+                Some(change.clone()),
+            )
+            .await;
+        assert_eq!(status_code, 200, "{change}: {body}");
+        assert_eq!(
+            (body["name"].as_str(), body["status"].as_str()),
+            (Some(name), Some(status))
+        );
+    }
 
     // The id is taken now.
     let (status, body) = stack
@@ -87,7 +108,7 @@ async fn the_operator_creates_reads_renames_and_suspends_a_tenant() {
         .admin(Method::GET, &path, Some(&stack.operator_key), None)
         .await;
     assert_eq!(
-        body["name"], "Acme AG",
+        body["name"], "Acme SE",
         "the refused create changed the tenant"
     );
 }

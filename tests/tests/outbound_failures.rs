@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wagate_shared::domain::tenant::TenantStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secrets::SecretContext;
 use wagate_shared::store::outbound::SendOutcome;
@@ -200,6 +201,28 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     );
     let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
     assert_eq!(stored.sending_stopped, None);
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_jobs_fail_with_the_reason_and_never_reach_meta() {
+    let (stack, tenant) = setup(json!({})).await;
+    let suspended = stack
+        .store
+        .update_tenant(&tenant.id, None, Some(TenantStatus::Suspended))
+        .await
+        .unwrap();
+    assert!(suspended.is_some());
+    let phone = format!("4917{}", random_digits(9));
+    let job = send(&stack, &tenant, &phone, "hello").await;
+    let record = stack.outcome_of(&job, WAIT).await;
+    match &record.outcome {
+        SendOutcome::Failed { code, title, .. } => {
+            assert_eq!(*code, None);
+            assert!(title.contains("suspended"), "{title}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(answers_for(&stack, &tenant, &phone).await.is_empty());
 }
 
 #[tokio::test]

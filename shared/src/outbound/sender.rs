@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::retention::DataClass;
-use crate::domain::tenant::{PhoneNumber, Tenant};
+use crate::domain::tenant::{PhoneNumber, Tenant, TenantStatus};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
 use crate::store::contacts::ContactFacts;
@@ -201,6 +201,10 @@ impl Sender {
         }
         if let Some(reason) = &ready.tenant.sending_stopped {
             let title = format!("sending is stopped for this tenant: {reason}");
+            return finished(self.fail(&ready, None, title, None).await?);
+        }
+        if ready.tenant.status == TenantStatus::Suspended {
+            let title = "the tenant is suspended: its messages are not sent".to_owned();
             return finished(self.fail(&ready, None, title, None).await?);
         }
         if let Some(until) = ready.number.paused_until.filter(|u| *u > now) {

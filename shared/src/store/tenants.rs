@@ -32,13 +32,17 @@ impl Store {
     ) -> Result<Option<Tenant>, StoreError> {
         let mut sets = vec!["tenant_id = :id"];
         let mut values = std::collections::HashMap::from([(":id".to_owned(), s(id.as_str()))]);
+        // DynamoDB refuses attribute names the expression does not use.
+        let mut names = std::collections::HashMap::new();
         if let Some(name) = name {
             sets.push("#name = :name");
             values.insert(":name".to_owned(), s(name));
+            names.insert("#name".to_owned(), "name".to_owned());
         }
         if let Some(status) = status {
             sets.push("#status = :status");
             values.insert(":status".to_owned(), s(status_name(status)));
+            names.insert("#status".to_owned(), "status".to_owned());
         }
         let result = self
             .client
@@ -48,8 +52,7 @@ impl Store {
             .key("sk", s(TENANT_SK))
             .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values(Some(values))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
