@@ -1,13 +1,14 @@
 //! The admin API on the local stack: the operator manages tenants and keys; a tenant's
-//! admin key manages its own keys and sees no other tenant; roles are enforced; a revoked
-//! or expired key stops working within seconds; bad requests get a JSON error naming the
-//! field and change nothing.
+//! admin key manages its own keys and retention and sees no other tenant; roles are
+//! enforced; a revoked or expired key stops working within seconds; retention stays within
+//! its bounds and stamps new messages; bad requests get a JSON error naming the field and
+//! change nothing.
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_tests::{Stack, eventually, now, random_digits};
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text, wamid};
 
 fn tenant_id() -> String {
     format!("t-{}", random_digits(12))
@@ -386,4 +387,108 @@ async fn bad_requests_get_a_json_error_naming_the_field_and_change_nothing() {
         .admin(Method::PUT, "/admin/v1/tenants", op, None)
         .await;
     assert_eq!((status, error_code(&body)), (405, "method_not_allowed"));
+}
+
+#[tokio::test]
+async fn retention_is_set_within_its_bounds_and_new_messages_expire_by_it() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let path = format!("/admin/v1/tenants/{}/retention", tenant.id);
+    let admin = create_key(
+        &stack,
+        tenant.id.as_str(),
+        &stack.operator_key,
+        "admin",
+        json!({}),
+    )
+    .await;
+    let admin_key = admin["key"].as_str().unwrap().to_owned();
+    let (status, body) = stack
+        .admin(Method::GET, &path, Some(&admin_key), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["content_days_limit"], 90);
+
+    let settings = |content: u32, dedup: u32| json!({"content_days": content, "metadata_days": 60, "contact_days": 200, "dedup_days": dedup});
+    for (body, field) in [
+        (settings(120, 10), "content_days"),
+        (settings(0, 10), "content_days"),
+        (settings(30, 3), "dedup_days"),
+        (
+            json!({"content_days": 30, "metadata_days": 60, "contact_days": 200}),
+            "dedup_days",
+        ),
+        (
+            json!({"content_days": -1, "metadata_days": 60, "contact_days": 200, "dedup_days": 10}),
+            "content_days",
+        ),
+    ] {
+        let (status, answer) = stack
+            .admin(Method::PUT, &path, Some(&admin_key), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, answer["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {answer}"
+        );
+    }
+    // Only the operator raises the content ceiling.
+    let mut raise = settings(200, 10);
+    raise["content_days_limit"] = json!(365);
+    let (status, _) = stack
+        .admin(Method::PUT, &path, Some(&admin_key), Some(raise.clone()))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = stack
+        .admin(Method::PUT, &path, Some(&stack.operator_key), Some(raise))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["content_days"].as_u64(),
+            body["content_days_limit"].as_u64()
+        ),
+        (Some(200), Some(365))
+    );
+
+    let (status, body) = stack
+        .admin(Method::PUT, &path, Some(&admin_key), Some(settings(2, 10)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = stack
+        .admin(Method::GET, &path, Some(&admin_key), None)
+        .await;
+    assert_eq!(
+        (
+            body["content_days"].as_u64(),
+            body["dedup_days"].as_u64(),
+            body["content_days_limit"].as_u64()
+        ),
+        (Some(2), Some(10), Some(365))
+    );
+
+    // The pipeline stamps a new message with the tenant's content retention.
+    let sent_at = now();
+    let (status, answer) = stack
+        .post_signed(&tenant.text_from(
+            &format!("49151{}", random_digits(8)),
+            &wamid(),
+            sent_at,
+            "hi",
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let expires_at = eventually(Duration::from_secs(60), "the message stored", || async {
+        let items = stack.tenant_items(tenant.id.as_str()).await;
+        items
+            .iter()
+            .filter(|it| text(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
+            .find_map(|it| it.get("expires_at")?.as_n().ok()?.parse::<i64>().ok())
+    })
+    .await;
+    let days = (expires_at - sent_at) as f64 / 86_400.0;
+    assert!(
+        (1.9..=2.1).contains(&days),
+        "content expires after {days} days"
+    );
 }

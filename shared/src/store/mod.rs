@@ -9,6 +9,7 @@ pub mod keys;
 pub mod messages;
 pub mod outbound;
 pub mod pacing;
+pub mod retention;
 pub mod statuses;
 pub mod tenants;
 

@@ -346,7 +346,7 @@ fn corrupt(key: &str, problem: &str) -> StoreError {
     }
 }
 
-fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
+pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
     let key = tenant_pk(id.as_str());
     let days = |name: &str, default: u32| get_i64(it, name).map_or(default, |d| d as u32);
     let defaults = Retention::default();

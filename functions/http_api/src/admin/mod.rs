@@ -1,7 +1,8 @@
-//! The admin API, `/admin/v1/...`: tenants and their API keys, for the operator and each
-//! tenant's admin keys.
+//! The admin API, `/admin/v1/...`: tenants, their API keys and retention settings, for
+//! the operator and each tenant's admin keys.
 
 mod keys;
+mod retention;
 mod state;
 mod tenants;
 
@@ -18,10 +19,11 @@ use crate::openapi::BearerAuth;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants and their API keys. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
+        retention::get_retention, retention::set_retention,
     ),
     modifiers(&BearerAuth),
 )]
@@ -44,6 +46,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/keys/{key_id}",
             axum::routing::delete(keys::revoke_key),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/retention",
+            get(retention::get_retention).put(retention::set_retention),
         )
         .route(
             "/admin/v1/openapi.json",

@@ -1,0 +1,74 @@
+//! A tenant's retention settings and the operator's ceiling for message content, on the
+//! tenant item. The pipeline reads the settings with the tenant (cached for minutes) and
+//! stamps every new item's `expires_at` from them.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{get_i64, n};
+use super::keys::{TENANT_SK, tenant_pk};
+use super::{Store, StoreError};
+use crate::domain::retention::{MAX_CONTENT_DAYS, Retention};
+use crate::domain::tenant::TenantId;
+
+const CEILING: &str = "retention_content_ceiling_days";
+
+/// What the admin API shows and changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub retention: Retention,
+    /// The most days of content the tenant may keep; raised only by the operator.
+    pub content_ceiling_days: u32,
+}
+
+impl Store {
+    pub async fn retention_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<RetentionSettings>, StoreError> {
+        let Some(it) = self
+            .get_consistent(tenant_pk(tenant.as_str()), TENANT_SK.into())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let found = super::tenants::tenant_from_item(tenant, &it)?;
+        Ok(Some(RetentionSettings {
+            retention: found.retention,
+            content_ceiling_days: get_i64(&it, CEILING).map_or(MAX_CONTENT_DAYS, |d| d as u32),
+        }))
+    }
+
+    /// Stores validated settings; false when there is no such tenant.
+    pub async fn set_retention_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &RetentionSettings,
+    ) -> Result<bool, StoreError> {
+        let r = &settings.retention;
+        let values = HashMap::from([
+            (":c".to_owned(), n(r.content_days)),
+            (":m".to_owned(), n(r.metadata_days)),
+            (":p".to_owned(), n(r.contact_days)),
+            (":d".to_owned(), n(r.dedup_days)),
+            (":ceiling".to_owned(), n(settings.content_ceiling_days)),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", super::attrs::s(tenant_pk(tenant.as_str())))
+            .key("sk", super::attrs::s(TENANT_SK))
+            .update_expression(format!(
+                "SET retention_content_days = :c, retention_metadata_days = :m, \
+                 retention_contact_days = :p, retention_dedup_days = :d, {CEILING} = :ceiling"
+            ))
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem retention", result)
+    }
+}
