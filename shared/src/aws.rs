@@ -25,15 +25,3 @@ pub async fn load_config() -> aws_config::SdkConfig {
         .load()
         .await
 }
-
-/// Reads a required environment variable, naming it when it is missing.
-pub fn required_env(name: &'static str) -> Result<String, MissingConfig> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or(MissingConfig(name))
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("configuration value {0} is not set")]
-pub struct MissingConfig(pub &'static str);

@@ -5,6 +5,7 @@ pub mod access;
 pub mod aws;
 pub mod cache;
 pub mod cloud_api;
+pub mod config;
 pub mod domain;
 pub mod http;
 pub mod inbound;

@@ -58,6 +58,21 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// What any route behind a key may answer besides its own outcomes, for the OpenAPI
+/// documents.
+#[derive(utoipa::IntoResponses)]
+pub enum KeyedRouteErrors {
+    /// No key, or one that is malformed, unknown, revoked or expired.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// The key's role may not do this.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such item; also the answer for every id of another tenant.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use wagate_shared::aws::{load_config, required_env};
+use wagate_shared::aws::load_config;
+use wagate_shared::config::{Settings, environment};
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
@@ -15,7 +16,7 @@ use wagate_shared::tenants::TenantDirectory;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     wagate_shared::telemetry::init();
-    let table = required_env("TABLE_NAME")?;
+    let table = Settings::new(environment).required("TABLE_NAME")?;
     let sdk = load_config().await;
     let store = Store::new(
         aws_sdk_dynamodb::Client::new(&sdk),

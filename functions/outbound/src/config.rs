@@ -4,15 +4,8 @@ use std::time::Duration;
 
 use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::cloud_api::client::{DEFAULT_BASE_URL, DEFAULT_GRAPH_VERSION};
+use wagate_shared::config::{ConfigError, Settings, environment};
 use wagate_shared::outbound::SenderSettings;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("{name} is not valid: {problem}")]
-    Invalid { name: &'static str, problem: String },
-}
 
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
@@ -27,47 +20,42 @@ pub struct OutboundConfig {
 
 impl OutboundConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(environment)
     }
 
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            get(name).map_or(Ok(default), |v| {
-                v.parse().map_err(|_| ConfigError::Invalid {
-                    name,
-                    problem: format!("{v:?} is not a whole number"),
-                })
-            })
-        };
-        let base_url = get("CLOUD_API_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into());
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let settings = Settings::new(lookup);
+        let base_url = settings
+            .optional("CLOUD_API_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
         if !(base_url.starts_with("https://") || base_url.starts_with("http://127.0.0.1")) {
-            return Err(ConfigError::Invalid {
-                name: "CLOUD_API_BASE_URL",
-                problem: "must be https (plain http only to 127.0.0.1)".into(),
-            });
+            return Err(ConfigError::invalid(
+                "CLOUD_API_BASE_URL",
+                "must be https (plain http only to 127.0.0.1)",
+            ));
         }
-        let max_attempts = number("SEND_MAX_ATTEMPTS", 8)?;
+        let max_attempts: u32 = settings.number_or("SEND_MAX_ATTEMPTS", 8)?;
         if max_attempts == 0 {
-            return Err(ConfigError::Invalid {
-                name: "SEND_MAX_ATTEMPTS",
-                problem: "must be at least 1".into(),
-            });
+            return Err(ConfigError::invalid(
+                "SEND_MAX_ATTEMPTS",
+                "must be at least 1",
+            ));
         }
         Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            queue_url: required("OUTBOUND_QUEUE_URL")?,
+            table_name: settings.required("TABLE_NAME")?,
+            queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             cloud_api: CloudApiConfig {
                 base_url,
-                graph_version: get("GRAPH_API_VERSION")
+                graph_version: settings
+                    .optional("GRAPH_API_VERSION")
                     .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.into()),
-                timeout: Duration::from_secs(number("CLOUD_API_TIMEOUT_SECONDS", 10)?),
+                timeout: Duration::from_secs(settings.number_or("CLOUD_API_TIMEOUT_SECONDS", 10)?),
             },
             sender: SenderSettings {
-                max_attempts: max_attempts as u32,
+                max_attempts,
                 ..SenderSettings::default()
             },
-            worker_timeout: Duration::from_secs(number("WORKER_TIMEOUT_SECONDS", 30)?),
+            worker_timeout: Duration::from_secs(settings.number_or("WORKER_TIMEOUT_SECONDS", 30)?),
         })
     }
 }

@@ -13,7 +13,7 @@ use wagate_shared::access::{ApiKeyRecord, NewApiKey, Role};
 
 use super::state::{AdminState, Caller};
 use super::tenants::tenant_in_path;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
@@ -124,10 +124,8 @@ fn view(record: &ApiKeyRecord, now: i64) -> KeyView {
     responses(
         (status = 201, description = "Created; `key` is shown only now", body = CreatedKey),
         (status = 400, description = "Invalid request", body = ErrorBody),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "The tenant has too many keys", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn create_key(
@@ -182,9 +180,7 @@ pub async fn create_key(
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     responses(
         (status = 200, description = "The keys", body = KeyList),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn list_keys(
@@ -217,9 +213,7 @@ pub async fn list_keys(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not", body = ErrorBody),
-        (status = 404, description = "No such key", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn revoke_key(

@@ -15,7 +15,7 @@ use wagate_shared::store::retention::RetentionSettings;
 
 use super::state::{AdminState, Caller};
 use super::tenants::tenant_in_path;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
 /// The highest ceiling the operator may set for content: ten years.
@@ -67,9 +67,7 @@ fn view(settings: &RetentionSettings) -> RetentionView {
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     responses(
         (status = 200, description = "The settings", body = RetentionView),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn get_retention(
@@ -94,9 +92,7 @@ pub async fn get_retention(
     responses(
         (status = 200, description = "The settings as stored", body = RetentionView),
         (status = 400, description = "Out of bounds; `field` names which", body = ErrorBody),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not (or is not the operator's, for the limit)", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn set_retention(

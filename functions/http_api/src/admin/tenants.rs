@@ -13,7 +13,7 @@ use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
 use super::state::{AdminState, Caller};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -136,9 +136,8 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
     responses(
         (status = 201, description = "Created", body = TenantView),
         (status = 400, description = "Invalid request", body = ErrorBody),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "Not the operator", body = ErrorBody),
         (status = 409, description = "The id is taken", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn create_tenant(
@@ -170,9 +169,7 @@ pub async fn create_tenant(
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     responses(
         (status = 200, description = "The tenant", body = TenantView),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "The key's role may not", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn get_tenant(
@@ -197,9 +194,7 @@ pub async fn get_tenant(
     responses(
         (status = 200, description = "The tenant as updated", body = TenantView),
         (status = 400, description = "Invalid request", body = ErrorBody),
-        (status = 401, description = "No or bad key", body = ErrorBody),
-        (status = 403, description = "Not the operator", body = ErrorBody),
-        (status = 404, description = "No such tenant", body = ErrorBody),
+        KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
 pub async fn update_tenant(

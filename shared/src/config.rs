@@ -1,0 +1,107 @@
+//! Reading a function's configuration once, at init, from named values: the environment
+//! in Lambda, a function's env file in tests. Every error names the value at fault.
+
+use std::str::FromStr;
+
+use base64::Engine;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration value {0} is not set")]
+    Missing(&'static str),
+    #[error("configuration value {name} is not valid: {problem}")]
+    Invalid { name: &'static str, problem: String },
+}
+
+impl ConfigError {
+    pub fn invalid(name: &'static str, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            name,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Named values; an empty value counts as unset.
+pub struct Settings<F> {
+    lookup: F,
+}
+
+/// The process environment, as a lookup for [`Settings`].
+pub fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    pub fn new(lookup: F) -> Self {
+        Self { lookup }
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A number, or `default` when unset.
+    pub fn number_or<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::invalid(name, format!("{v:?} is not a number"))),
+        }
+    }
+
+    /// Bytes given as standard base64, such as KMS ciphertext.
+    pub fn base64(&self, name: &'static str) -> Result<Vec<u8>, ConfigError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(self.required(name)?.trim())
+            .map_err(|e| ConfigError::invalid(name, format!("not base64: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Settings<impl Fn(&str) -> Option<String>> {
+        Settings::new(move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn values_are_read_and_errors_name_them() {
+        let s = settings(&[
+            ("A", "x"),
+            ("EMPTY", ""),
+            ("N", "12"),
+            ("BAD", "1x"),
+            ("B64", "aGk="),
+        ]);
+        assert_eq!(s.required("A").unwrap(), "x");
+        assert!(matches!(
+            s.required("EMPTY"),
+            Err(ConfigError::Missing("EMPTY"))
+        ));
+        assert!(matches!(
+            s.required("NONE"),
+            Err(ConfigError::Missing("NONE"))
+        ));
+        assert_eq!(s.number_or("N", 5u64).unwrap(), 12);
+        assert_eq!(s.number_or("NONE", 5u64).unwrap(), 5);
+        let bad = s.number_or("BAD", 5u64).unwrap_err().to_string();
+        assert!(bad.contains("BAD"), "{bad}");
+        assert_eq!(s.base64("B64").unwrap(), b"hi");
+        assert!(s.base64("A").unwrap_err().to_string().contains('A'));
+    }
+}
