@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::access::{ApiKeyRecord, NewApiKey, Role};
 
-use super::state::{AdminState, Caller};
-use super::tenants::tenant_in_path;
+use super::state::{AdminState, AdministeredTenant};
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
@@ -130,12 +129,9 @@ fn view(record: &ApiKeyRecord, now: i64) -> KeyView {
     security(("bearer" = [])))]
 pub async fn create_key(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    let tenant = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&tenant)?;
     let now = unix_now();
     let name = body.name.trim();
     if name.is_empty()
@@ -185,11 +181,8 @@ pub async fn create_key(
     security(("bearer" = [])))]
 pub async fn list_keys(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
 ) -> Result<Json<KeyList>, ApiError> {
-    let tenant = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&tenant)?;
     if state.store.get_tenant(&tenant).await?.is_none() {
         return Err(ApiError::NotFound("tenant"));
     }
@@ -218,11 +211,9 @@ pub async fn list_keys(
     security(("bearer" = [])))]
 pub async fn revoke_key(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path((tenant_id, key_id)): Path<(String, String)>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    Path((_, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&tenant)?;
     let well_formed = key_id.len() <= 64 && key_id.bytes().all(|b| b.is_ascii_alphanumeric());
     if !well_formed
         || !state

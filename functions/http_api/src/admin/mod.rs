@@ -13,7 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use utoipa::OpenApi;
 
-pub use state::{AdminState, Caller};
+pub use state::{AdminState, AdministeredTenant, Caller};
 
 use crate::openapi::BearerAuth;
 

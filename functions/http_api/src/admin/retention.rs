@@ -7,14 +7,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::retention::{Retention, RetentionError};
 use wagate_shared::store::retention::RetentionSettings;
 
-use super::state::{AdminState, Caller};
-use super::tenants::tenant_in_path;
+use super::state::{AdminState, AdministeredTenant};
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
@@ -72,11 +71,8 @@ fn view(settings: &RetentionSettings) -> RetentionView {
     security(("bearer" = [])))]
 pub async fn get_retention(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
 ) -> Result<Json<RetentionView>, ApiError> {
-    let tenant = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&tenant)?;
     let settings = state
         .store
         .retention_settings(&tenant)
@@ -97,12 +93,9 @@ pub async fn get_retention(
     security(("bearer" = [])))]
 pub async fn set_retention(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    AdministeredTenant { id: tenant, caller }: AdministeredTenant,
     JsonBody(body): JsonBody<SetRetention>,
 ) -> Result<Json<RetentionView>, ApiError> {
-    let tenant = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&tenant)?;
     let current = state
         .store
         .retention_settings(&tenant)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -93,5 +93,35 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
         }
         let principal = state.auth.authenticate(header, unix_now()).await?;
         Ok(Caller::Tenant(principal))
+    }
+}
+
+/// The tenant a route's `{tenant_id}` names, once the caller was found allowed to
+/// administer it: the operator, or an admin key of that very tenant. Taking this in a
+/// handler is how a route checks the role; other tenants' ids answer 404.
+pub struct AdministeredTenant {
+    pub id: TenantId,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<Arc<AdminState>> for AdministeredTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("tenant"))?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == "tenant_id")
+            .map(|(_, value)| value)
+            .ok_or(ApiError::NotFound("tenant"))?;
+        let id = TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))?;
+        caller.require_tenant_admin(&id)?;
+        Ok(Self { id, caller })
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
-use super::state::{AdminState, Caller};
+use super::state::{AdminState, AdministeredTenant, Caller};
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
@@ -108,11 +108,6 @@ impl From<&Tenant> for TenantView {
     }
 }
 
-/// A tenant id from a path; a malformed one cannot name a tenant.
-pub fn tenant_in_path(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))
-}
-
 fn checked_name(name: &str) -> Result<String, ApiError> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
@@ -174,14 +169,11 @@ pub async fn create_tenant(
     security(("bearer" = [])))]
 pub async fn get_tenant(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    tenant: AdministeredTenant,
 ) -> Result<Json<TenantView>, ApiError> {
-    let id = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&id)?;
     let tenant = state
         .store
-        .get_tenant(&id)
+        .get_tenant(&tenant.id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(TenantView::from(&tenant)))
@@ -199,12 +191,9 @@ pub async fn get_tenant(
     security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    AdministeredTenant { id, caller }: AdministeredTenant,
     JsonBody(body): JsonBody<UpdateTenant>,
 ) -> Result<Json<TenantView>, ApiError> {
-    let id = tenant_in_path(&tenant_id)?;
-    caller.require_tenant_admin(&id)?;
     caller.require_operator("rename, suspend or resume tenants")?;
     let name = body.name.as_deref().map(checked_name).transpose()?;
     let status = body.status.map(TenantStatus::from);
