@@ -12,7 +12,9 @@ const TENANT_TTL: Duration = Duration::from_secs(300);
 /// and a newly registered number is routed within half a minute.
 const MISS_TTL: Duration = Duration::from_secs(30);
 /// A number's settings (pause, throughput, token) reach every sender within a minute.
-const NUMBER_TTL: Duration = Duration::from_secs(60);
+pub const NUMBER_TTL: Duration = Duration::from_secs(60);
+/// A disconnected number's webhooks stop being routed within a minute.
+const ROUTE_TTL: Duration = Duration::from_secs(60);
 
 pub struct TenantDirectory {
     store: Store,
@@ -29,7 +31,7 @@ impl TenantDirectory {
             store,
             tenants: TtlCache::new(TENANT_TTL, 10_000),
             tenant_misses: TtlCache::new(MISS_TTL, 10_000),
-            routes: TtlCache::new(TENANT_TTL, 100_000),
+            routes: TtlCache::new(ROUTE_TTL, 100_000),
             route_misses: TtlCache::new(MISS_TTL, 100_000),
             numbers: TtlCache::new(NUMBER_TTL, 10_000),
         }

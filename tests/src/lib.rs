@@ -357,6 +357,8 @@ impl TestTenant {
                 coexistence: false,
                 paused_until: None,
                 pause_reason: None,
+                token_fingerprint: None,
+                token_set_at: None,
             })
             .await
             .expect("store the number");

@@ -128,6 +128,8 @@ pub async fn seed_demo(
             coexistence: false,
             paused_until: None,
             pause_reason: None,
+            token_fingerprint: None,
+            token_set_at: None,
         })
         .await?;
     let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());

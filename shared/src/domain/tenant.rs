@@ -103,6 +103,16 @@ pub struct PhoneNumber {
     /// Sends from the number wait until then (epoch seconds), after a spam or quality limit.
     pub paused_until: Option<i64>,
     pub pause_reason: Option<String>,
+    /// Identifies the access token without revealing it: the first 12 hex digits of its
+    /// SHA-256. With `token_set_at` (epoch seconds), what the admin API shows of a token.
+    pub token_fingerprint: Option<String>,
+    pub token_set_at: Option<i64>,
+}
+
+/// A token's fingerprint: enough to tell two tokens apart, nothing to rebuild one from.
+pub fn token_fingerprint(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(token.as_bytes())[..6])
 }
 
 impl PhoneNumber {

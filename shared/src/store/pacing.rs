@@ -68,4 +68,19 @@ impl Store {
             .await;
         self.settle("UpdateItem pace forward", result)
     }
+
+    /// Forgets the number's pacing: a newly connected number starts afresh, whatever an
+    /// earlier connection of the same number left behind.
+    pub async fn reset_pace(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<(), StoreError> {
+        self.delete_item(
+            "DeleteItem pace",
+            tenant_pk(tenant.as_str()),
+            pace_sk(phone_number_id),
+        )
+        .await
+    }
 }

@@ -93,7 +93,20 @@ impl Store {
                 ("access_token_ct", b(number.access_token_ciphertext.clone())),
                 ("throughput_per_second", n(number.throughput_per_second)),
                 ("coexistence", bool_attr(number.coexistence)),
-            ]),
+            ])
+            .into_iter()
+            .chain(
+                number
+                    .token_fingerprint
+                    .as_ref()
+                    .map(|f| ("token_fingerprint".to_owned(), s(f))),
+            )
+            .chain(
+                number
+                    .token_set_at
+                    .map(|at| ("token_set_at".to_owned(), n(at))),
+            )
+            .collect(),
         )
         .await?;
         self.put(
@@ -159,6 +172,103 @@ impl Store {
             .await?
             .map(|it| number_from_item(tenant, &it))
             .transpose()
+    }
+
+    /// Replaces a number's access token (ciphertext) and its fingerprint; false when the
+    /// tenant has no such number.
+    pub async fn rotate_access_token(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        ciphertext: Vec<u8>,
+        fingerprint: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(number_sk(phone_number_id)))
+            .update_expression(
+                "SET access_token_ct = :ct, token_fingerprint = :f, token_set_at = :at",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":ct", b(ciphertext))
+            .expression_attribute_values(":f", s(fingerprint))
+            .expression_attribute_values(":at", n(now))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem access token", result)
+    }
+
+    /// Removes a number and its token; its WABA too when no other number of the tenant
+    /// belongs to it. False when the tenant has no such number.
+    pub async fn disconnect_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(number_sk(phone_number_id)))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let removed = match out {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                out.attributes
+            }
+            Err(e) if super::is_condition_failure(&e) => return Ok(false),
+            Err(e) => return Err(StoreError::dynamo("DeleteItem phone number", e)),
+        };
+        let waba = removed
+            .as_ref()
+            .and_then(|it| get_s(it, "waba_id"))
+            .map(str::to_owned);
+        if let Some(waba) = waba {
+            let still_used = self
+                .phone_numbers_of(tenant)
+                .await?
+                .iter()
+                .any(|other| other.waba_id == waba);
+            if !still_used {
+                self.delete_item(
+                    "DeleteItem WABA",
+                    tenant_pk(tenant.as_str()),
+                    waba_sk(&waba),
+                )
+                .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    pub(crate) async fn delete_item(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
     }
 
     /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put
@@ -397,5 +507,7 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
         coexistence: get_bool(it, "coexistence").unwrap_or(false),
         paused_until: get_i64(it, "paused_until"),
         pause_reason: get_s(it, "pause_reason").map(str::to_owned),
+        token_fingerprint: get_s(it, "token_fingerprint").map(str::to_owned),
+        token_set_at: get_i64(it, "token_set_at"),
     })
 }

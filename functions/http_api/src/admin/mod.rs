@@ -2,6 +2,7 @@
 //! the operator and each tenant's admin keys.
 
 mod keys;
+mod numbers;
 mod retention;
 mod state;
 mod tenants;
@@ -19,11 +20,13 @@ use crate::openapi::BearerAuth;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
         retention::get_retention, retention::set_retention,
+        numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
+        numbers::disconnect_number,
     ),
     modifiers(&BearerAuth),
 )]
@@ -50,6 +53,18 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/retention",
             get(retention::get_retention).put(retention::set_retention),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/numbers",
+            get(numbers::list_numbers),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}",
+            axum::routing::put(numbers::connect_number).delete(numbers::disconnect_number),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}/token",
+            axum::routing::put(numbers::rotate_token),
         )
         .route(
             "/admin/v1/openapi.json",

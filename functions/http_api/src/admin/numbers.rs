@@ -1,0 +1,311 @@
+//! `/admin/v1/tenants/{tenant_id}/numbers`: a tenant's WhatsApp phone numbers. Connecting
+//! one stores its access token KMS-encrypted under the tenant + number context; reads show
+//! only the token's fingerprint and when it was set. Disconnecting deletes the token and
+//! holds every sender off the number until their cached copy of it has expired, so sending
+//! stops at once; its webhooks stop being routed within the route cache's minute.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wagate_shared::domain::tenant::{DEFAULT_THROUGHPUT, PhoneNumber, token_fingerprint};
+use wagate_shared::secrets::SecretContext;
+use wagate_shared::tenants::NUMBER_TTL;
+
+use super::state::{AdminState, AdministeredTenant};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::extract::JsonBody;
+use crate::unix_now;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectNumber {
+    /// The WhatsApp Business Account the number belongs to (digits).
+    #[schema(pattern = "^[0-9]{5,20}$")]
+    pub waba_id: String,
+    /// The number as people dial it, digits with an optional leading `+`.
+    #[schema(pattern = "^[+]?[0-9]{6,15}$")]
+    pub display_phone_number: String,
+    /// A system user access token with whatsapp_business_messaging permission. Stored
+    /// encrypted; never returned.
+    #[schema(min_length = 20, max_length = 1024)]
+    pub access_token: String,
+    /// Shared with the WhatsApp Business app (coexistence): Meta allows 20 messages/s.
+    #[serde(default)]
+    pub coexistence: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateToken {
+    #[schema(min_length = 20, max_length = 1024)]
+    pub access_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberView {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: String,
+    /// Messages per second Meta allows the number, as last reported.
+    pub throughput_per_second: u32,
+    /// What the sender uses: the throughput, or 20 for a coexistence number.
+    pub send_rate: u32,
+    pub coexistence: bool,
+    /// `active`, or `paused` after Meta limited the number (see `paused_until`).
+    pub status: NumberStatus,
+    pub paused_until: Option<i64>,
+    pub pause_reason: Option<String>,
+    pub token: TokenView,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberStatus {
+    Active,
+    Paused,
+}
+
+/// What is shown of an access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// The first 12 hex digits of the token's SHA-256.
+    pub fingerprint: Option<String>,
+    /// When the token was set (epoch seconds).
+    pub set_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberList {
+    pub numbers: Vec<NumberView>,
+}
+
+fn view(number: &PhoneNumber, now: i64) -> NumberView {
+    let paused = number.paused_until.filter(|until| *until > now);
+    NumberView {
+        phone_number_id: number.phone_number_id.clone(),
+        waba_id: number.waba_id.clone(),
+        display_phone_number: number.display_phone_number.clone(),
+        throughput_per_second: number.throughput_per_second,
+        send_rate: number.send_rate(),
+        coexistence: number.coexistence,
+        status: if paused.is_some() {
+            NumberStatus::Paused
+        } else {
+            NumberStatus::Active
+        },
+        paused_until: paused,
+        pause_reason: paused.and(number.pause_reason.clone()),
+        token: TokenView {
+            fingerprint: number.token_fingerprint.clone(),
+            set_at: number.token_set_at,
+        },
+    }
+}
+
+fn digits(field: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    if (min..=max).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("{field} must be {min} to {max} digits"),
+        ))
+    }
+}
+
+fn checked_token(token: &str) -> Result<(), ApiError> {
+    let printable = token.bytes().all(|b| b.is_ascii_graphic());
+    if (20..=1024).contains(&token.len()) && printable {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "access_token",
+            "access_token must be 20 to 1024 printable characters without spaces",
+        ))
+    }
+}
+
+/// Connects a phone number to the tenant, or replaces its connection.
+#[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}", tag = "numbers",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant's id"),
+        ("phone_number_id" = String, Path, description = "Meta's id of the phone number"),
+    ),
+    request_body = ConnectNumber,
+    responses(
+        (status = 200, description = "Connected", body = NumberView),
+        (status = 400, description = "Invalid request", body = ErrorBody),
+        (status = 409, description = "The number is connected to another tenant", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn connect_number(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    Path((_, phone_number_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<ConnectNumber>,
+) -> Result<Json<NumberView>, ApiError> {
+    digits("phone_number_id", &phone_number_id, 5, 20)?;
+    digits("waba_id", &body.waba_id, 5, 20)?;
+    let display = body
+        .display_phone_number
+        .strip_prefix('+')
+        .unwrap_or(&body.display_phone_number);
+    digits("display_phone_number", display, 6, 15)?;
+    checked_token(&body.access_token)?;
+    if state.store.get_tenant(&tenant).await?.is_none() {
+        return Err(ApiError::NotFound("tenant"));
+    }
+    match state
+        .store
+        .tenant_for_phone_number(&phone_number_id)
+        .await?
+    {
+        Some(owner) if owner != tenant => {
+            return Err(ApiError::Conflict(
+                "the phone number is connected to another tenant".into(),
+            ));
+        }
+        _ => {}
+    }
+    let ciphertext = state
+        .secrets
+        .encrypt(
+            &body.access_token,
+            &SecretContext::phone_number(tenant.as_str(), &phone_number_id),
+        )
+        .await?;
+    let now = unix_now();
+    let number = PhoneNumber {
+        tenant_id: tenant.clone(),
+        phone_number_id: phone_number_id.clone(),
+        waba_id: body.waba_id,
+        display_phone_number: display.to_owned(),
+        access_token_ciphertext: ciphertext,
+        throughput_per_second: DEFAULT_THROUGHPUT,
+        coexistence: body.coexistence,
+        paused_until: None,
+        pause_reason: None,
+        token_fingerprint: Some(token_fingerprint(&body.access_token)),
+        token_set_at: Some(now),
+    };
+    state.store.put_phone_number(&number).await?;
+    state.store.reset_pace(&tenant, &phone_number_id).await?;
+    tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "phone number connected");
+    Ok(Json(view(&number, now)))
+}
+
+/// Lists the tenant's phone numbers with their throughput, status and token fingerprint.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant_id}/numbers", tag = "numbers",
+    params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The numbers", body = NumberList),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn list_numbers(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+) -> Result<Json<NumberList>, ApiError> {
+    if state.store.get_tenant(&tenant).await?.is_none() {
+        return Err(ApiError::NotFound("tenant"));
+    }
+    let now = unix_now();
+    let numbers = state
+        .store
+        .phone_numbers_of(&tenant)
+        .await?
+        .iter()
+        .map(|n| view(n, now))
+        .collect();
+    Ok(Json(NumberList { numbers }))
+}
+
+/// Replaces a number's access token; senders pick it up within a minute, or at once when
+/// Meta refuses the old one.
+#[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}/token", tag = "numbers",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant's id"),
+        ("phone_number_id" = String, Path, description = "Meta's id of the phone number"),
+    ),
+    request_body = RotateToken,
+    responses(
+        (status = 200, description = "The number with its new token's fingerprint", body = NumberView),
+        (status = 400, description = "Invalid request", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn rotate_token(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    Path((_, phone_number_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<RotateToken>,
+) -> Result<Json<NumberView>, ApiError> {
+    checked_token(&body.access_token)?;
+    let not_found = || ApiError::NotFound("phone number");
+    if phone_number_id.len() > 20 {
+        return Err(not_found());
+    }
+    let ciphertext = state
+        .secrets
+        .encrypt(
+            &body.access_token,
+            &SecretContext::phone_number(tenant.as_str(), &phone_number_id),
+        )
+        .await?;
+    let fingerprint = token_fingerprint(&body.access_token);
+    let now = unix_now();
+    if !state
+        .store
+        .rotate_access_token(&tenant, &phone_number_id, ciphertext, &fingerprint, now)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let number = state
+        .store
+        .get_phone_number(&tenant, &phone_number_id)
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "access token rotated");
+    Ok(Json(view(&number, now)))
+}
+
+/// Disconnects a number: its token is deleted and no sender sends from it any more.
+#[utoipa::path(delete, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}", tag = "numbers",
+    params(
+        ("tenant_id" = String, Path, description = "The tenant's id"),
+        ("phone_number_id" = String, Path, description = "Meta's id of the phone number"),
+    ),
+    responses(
+        (status = 204, description = "Disconnected"),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn disconnect_number(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    Path((_, phone_number_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    if phone_number_id.len() > 20
+        || !state
+            .store
+            .disconnect_phone_number(&tenant, &phone_number_id)
+            .await?
+    {
+        return Err(ApiError::NotFound("phone number"));
+    }
+    // Senders hold a cached copy of the number for up to NUMBER_TTL: their next send slot
+    // moves past it, and by then the number is gone from every cache.
+    let hold_until_us = (unix_now() + 2 * NUMBER_TTL.as_secs() as i64) * 1_000_000;
+    state
+        .store
+        .move_pace_forward(&tenant, &phone_number_id, hold_until_us, hold_until_us)
+        .await?;
+    tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "phone number disconnected");
+    Ok(StatusCode::NO_CONTENT)
+}
