@@ -340,6 +340,8 @@ impl TestTenant {
                     app_id: random_digits(16),
                     app_secret_ciphertext,
                     verify_token_ciphertext,
+                    secret_fingerprint: None,
+                    set_at: None,
                 }),
                 sending_stopped: None,
             })

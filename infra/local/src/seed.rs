@@ -113,6 +113,8 @@ pub async fn seed_demo(
                 app_id: "1000000000000001".into(),
                 app_secret_ciphertext: app_secret_ct,
                 verify_token_ciphertext: verify_ct,
+                secret_fingerprint: None,
+                set_at: None,
             }),
             sending_stopped: None,
         })

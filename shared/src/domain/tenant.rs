@@ -81,6 +81,9 @@ pub struct MetaApp {
     pub app_secret_ciphertext: Vec<u8>,
     /// KMS ciphertext, encryption context: tenant + "meta-verify-token".
     pub verify_token_ciphertext: Vec<u8>,
+    /// The app secret's fingerprint (see [`token_fingerprint`]) and when it was set.
+    pub secret_fingerprint: Option<String>,
+    pub set_at: Option<i64>,
 }
 
 /// Messages per second Meta allows a number by default, after an upgrade, and for numbers

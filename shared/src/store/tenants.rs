@@ -174,6 +174,44 @@ impl Store {
             .transpose()
     }
 
+    /// Connects the tenant's own Meta app (its webhooks come to `/webhook/{tenant}`), or
+    /// replaces it; `None` removes it. False when there is no such tenant.
+    pub async fn set_meta_app(
+        &self,
+        tenant: &TenantId,
+        app: Option<&MetaApp>,
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(TENANT_SK))
+            .condition_expression("attribute_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        request = match app {
+            Some(app) => request
+                .update_expression(
+                    "SET meta_app_id = :id, meta_app_secret_ct = :secret, \
+                     meta_verify_token_ct = :token, meta_app_secret_fingerprint = :fp, \
+                     meta_app_set_at = :at",
+                )
+                .expression_attribute_values(":id", s(&app.app_id))
+                .expression_attribute_values(":secret", b(app.app_secret_ciphertext.clone()))
+                .expression_attribute_values(":token", b(app.verify_token_ciphertext.clone()))
+                .expression_attribute_values(
+                    ":fp",
+                    s(app.secret_fingerprint.clone().unwrap_or_default()),
+                )
+                .expression_attribute_values(":at", n(app.set_at.unwrap_or_default())),
+            None => request.update_expression(
+                "REMOVE meta_app_id, meta_app_secret_ct, meta_verify_token_ct, \
+                 meta_app_secret_fingerprint, meta_app_set_at",
+            ),
+        };
+        self.settle("UpdateItem Meta app", request.send().await)
+    }
+
     /// Replaces a number's access token (ciphertext) and its fingerprint; false when the
     /// tenant has no such number.
     pub async fn rotate_access_token(
@@ -469,6 +507,8 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
             app_id: app_id.to_owned(),
             app_secret_ciphertext: secret.to_vec(),
             verify_token_ciphertext: token.to_vec(),
+            secret_fingerprint: get_s(it, "meta_app_secret_fingerprint").map(str::to_owned),
+            set_at: get_i64(it, "meta_app_set_at"),
         }),
         _ => None,
     };

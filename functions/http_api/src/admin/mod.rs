@@ -2,6 +2,7 @@
 //! the operator and each tenant's admin keys.
 
 mod keys;
+mod meta_app;
 mod numbers;
 mod retention;
 mod state;
@@ -20,13 +21,14 @@ use crate::openapi::BearerAuth;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
         retention::get_retention, retention::set_retention,
         numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
         numbers::disconnect_number,
+        meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
     ),
     modifiers(&BearerAuth),
 )]
@@ -65,6 +67,12 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}/token",
             axum::routing::put(numbers::rotate_token),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/meta-app",
+            get(meta_app::get_meta_app)
+                .put(meta_app::connect_meta_app)
+                .delete(meta_app::disconnect_meta_app),
         )
         .route(
             "/admin/v1/openapi.json",
