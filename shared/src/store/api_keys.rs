@@ -73,19 +73,14 @@ impl Store {
         key_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(api_key_sk(key_id)))
-            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem revoke API key", result)
+        self.update_if_exists(
+            "UpdateItem revoke API key",
+            tenant_pk(tenant.as_str()),
+            api_key_sk(key_id),
+            "SET revoked_at = if_not_exists(revoked_at, :now)",
+            [(":now", n(now))],
+        )
+        .await
     }
 }
 

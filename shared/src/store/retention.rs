@@ -2,10 +2,6 @@
 //! tenant item. The pipeline reads the settings with the tenant (cached for minutes) and
 //! stamps every new item's `expires_at` from them.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use super::attrs::{get_i64, n};
 use super::keys::{TENANT_SK, tenant_pk};
 use super::{Store, StoreError};
@@ -47,28 +43,22 @@ impl Store {
         settings: &RetentionSettings,
     ) -> Result<bool, StoreError> {
         let r = &settings.retention;
-        let values = HashMap::from([
-            (":c".to_owned(), n(r.content_days)),
-            (":m".to_owned(), n(r.metadata_days)),
-            (":p".to_owned(), n(r.contact_days)),
-            (":d".to_owned(), n(r.dedup_days)),
-            (":ceiling".to_owned(), n(settings.content_ceiling_days)),
-        ]);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", super::attrs::s(tenant_pk(tenant.as_str())))
-            .key("sk", super::attrs::s(TENANT_SK))
-            .update_expression(format!(
+        self.update_if_exists(
+            "UpdateItem retention",
+            tenant_pk(tenant.as_str()),
+            TENANT_SK.into(),
+            &format!(
                 "SET retention_content_days = :c, retention_metadata_days = :m, \
                  retention_contact_days = :p, retention_dedup_days = :d, {CEILING} = :ceiling"
-            ))
-            .condition_expression("attribute_exists(pk)")
-            .set_expression_attribute_values(Some(values))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem retention", result)
+            ),
+            [
+                (":c", n(r.content_days)),
+                (":m", n(r.metadata_days)),
+                (":p", n(r.contact_days)),
+                (":d", n(r.dedup_days)),
+                (":ceiling", n(settings.content_ceiling_days)),
+            ],
+        )
+        .await
     }
 }

@@ -222,23 +222,18 @@ impl Store {
         fingerprint: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(number_sk(phone_number_id)))
-            .update_expression(
-                "SET access_token_ct = :ct, token_fingerprint = :f, token_set_at = :at",
-            )
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":ct", b(ciphertext))
-            .expression_attribute_values(":f", s(fingerprint))
-            .expression_attribute_values(":at", n(now))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem access token", result)
+        self.update_if_exists(
+            "UpdateItem access token",
+            tenant_pk(tenant.as_str()),
+            number_sk(phone_number_id),
+            "SET access_token_ct = :ct, token_fingerprint = :f, token_set_at = :at",
+            [
+                (":ct", b(ciphertext)),
+                (":f", s(fingerprint)),
+                (":at", n(now)),
+            ],
+        )
+        .await
     }
 
     /// Removes a number and its token; its WABA too when no other number of the tenant
@@ -340,15 +335,16 @@ impl Store {
         .await
     }
 
-    async fn update_existing<const N: usize>(
+    /// Applies `expression` to an existing item; false (nothing written) when there is none.
+    pub(crate) async fn update_if_exists<const N: usize>(
         &self,
         op: &'static str,
         pk: String,
         sk: String,
         expression: &str,
         values: [(&str, AttributeValue); N],
-    ) -> Result<(), StoreError> {
-        let out = self
+    ) -> Result<bool, StoreError> {
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -361,10 +357,30 @@ impl Store {
             ))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await
-            .map_err(|e| StoreError::dynamo(op, e))?;
-        self.count_write(out.consumed_capacity());
-        Ok(())
+            .await;
+        self.settle(op, result)
+    }
+
+    /// As [`Self::update_if_exists`], for items that must exist: a missing one is an error.
+    async fn update_existing<const N: usize>(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+        expression: &str,
+        values: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
+        if self
+            .update_if_exists(op, pk.clone(), sk.clone(), expression, values)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(corrupt(
+                &format!("{pk}/{sk}"),
+                "the item to update does not exist",
+            ))
+        }
     }
 
     /// The tenant a phone number id belongs to, if any.
