@@ -9,7 +9,7 @@ use rand::Rng;
 use wagate_shared::access::{NewApiKey, OPERATOR_KEY_SCHEME, Role};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{
-    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
+    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus, token_fingerprint,
 };
 use wagate_shared::metrics::Metrics;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
@@ -113,8 +113,8 @@ pub async fn seed_demo(
                 app_id: "1000000000000001".into(),
                 app_secret_ciphertext: app_secret_ct,
                 verify_token_ciphertext: verify_ct,
-                secret_fingerprint: None,
-                set_at: None,
+                secret_fingerprint: Some(token_fingerprint(&values.tenant_app_secret)),
+                set_at: Some(now_secs()),
             }),
             sending_stopped: None,
         })
@@ -130,8 +130,8 @@ pub async fn seed_demo(
             coexistence: false,
             paused_until: None,
             pause_reason: None,
-            token_fingerprint: None,
-            token_set_at: None,
+            token_fingerprint: Some(token_fingerprint(&values.access_token)),
+            token_set_at: Some(now_secs()),
         })
         .await?;
     let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());
