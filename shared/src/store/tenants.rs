@@ -492,6 +492,12 @@ fn tenant_item(tenant: &Tenant) -> Item {
             "meta_verify_token_ct".into(),
             b(app.verify_token_ciphertext.clone()),
         );
+        if let Some(fingerprint) = &app.secret_fingerprint {
+            it.insert("meta_app_secret_fingerprint".into(), s(fingerprint));
+        }
+        if let Some(at) = app.set_at {
+            it.insert("meta_app_set_at".into(), n(at));
+        }
     }
     it
 }
