@@ -56,6 +56,18 @@ async fn register_at_sim(stack: &Stack, tenant: &str, number: &str, token: &str)
         .await;
 }
 
+/// The tenant's numbers as the operator lists them: the status and the answer.
+async fn numbers_of(stack: &Stack, tenant: &str) -> (u16, Value) {
+    stack
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/tenants/{tenant}/numbers"),
+            Some(&stack.operator_key),
+            None,
+        )
+        .await
+}
+
 async fn send_template(stack: &Stack, tenant: &str, number: &str) -> OutboundJob {
     let message = OutboundMessage {
         to: Recipient::parse(&format!("4915{}", random_digits(9))).unwrap(),
@@ -125,14 +137,7 @@ async fn a_connected_number_sends_with_its_token_until_disconnected() {
         "{record:?}"
     );
 
-    let (status, list) = stack
-        .admin(
-            Method::GET,
-            &format!("/admin/v1/tenants/{tenant}/numbers"),
-            Some(&stack.operator_key),
-            None,
-        )
-        .await;
+    let (status, list) = numbers_of(&stack, &tenant).await;
     assert_eq!(status, 200);
     assert_eq!(list["numbers"][0]["phone_number_id"], number.as_str());
     let shown = list.to_string();
@@ -171,14 +176,7 @@ async fn a_connected_number_sends_with_its_token_until_disconnected() {
     for job in &jobs {
         assert!(stack.outbound_record(job).await.is_none());
     }
-    let (_, list) = stack
-        .admin(
-            Method::GET,
-            &format!("/admin/v1/tenants/{tenant}/numbers"),
-            Some(&stack.operator_key),
-            None,
-        )
-        .await;
+    let (_, list) = numbers_of(&stack, &tenant).await;
     assert_eq!(list["numbers"], json!([]));
     let (status, body) = connect(&stack, &other, &number, &rotated).await;
     assert_eq!(
@@ -221,14 +219,7 @@ async fn bad_number_requests_are_refused_with_the_field_and_roles_hold() {
             "{body}: {answer}"
         );
     }
-    let (_, list) = stack
-        .admin(
-            Method::GET,
-            &format!("/admin/v1/tenants/{tenant}/numbers"),
-            Some(&stack.operator_key),
-            None,
-        )
-        .await;
+    let (_, list) = numbers_of(&stack, &tenant).await;
     assert_eq!(
         list["numbers"],
         json!([]),

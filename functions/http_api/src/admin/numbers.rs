@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{DEFAULT_THROUGHPUT, PhoneNumber, token_fingerprint};
+use wagate_shared::domain::tenant::{DEFAULT_THROUGHPUT, PhoneNumber, TenantId, token_fingerprint};
 use wagate_shared::secrets::SecretContext;
 use wagate_shared::tenants::NUMBER_TTL;
 
@@ -129,6 +129,17 @@ fn checked_token(token: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The token as KMS ciphertext under the tenant + number context, as the sender decrypts it.
+async fn encrypt_token(
+    state: &AdminState,
+    tenant: &TenantId,
+    phone_number_id: &str,
+    token: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let context = SecretContext::phone_number(tenant.as_str(), phone_number_id);
+    Ok(state.secrets.encrypt(token, &context).await?)
+}
+
 /// Connects a phone number to the tenant, or replaces its connection.
 #[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}", tag = "numbers",
     params(
@@ -172,13 +183,7 @@ pub async fn connect_number(
         }
         _ => {}
     }
-    let ciphertext = state
-        .secrets
-        .encrypt(
-            &body.access_token,
-            &SecretContext::phone_number(tenant.as_str(), &phone_number_id),
-        )
-        .await?;
+    let ciphertext = encrypt_token(&state, &tenant, &phone_number_id, &body.access_token).await?;
     let now = unix_now();
     let number = PhoneNumber {
         tenant_id: tenant.clone(),
@@ -250,13 +255,7 @@ pub async fn rotate_token(
     if phone_number_id.len() > 20 {
         return Err(not_found());
     }
-    let ciphertext = state
-        .secrets
-        .encrypt(
-            &body.access_token,
-            &SecretContext::phone_number(tenant.as_str(), &phone_number_id),
-        )
-        .await?;
+    let ciphertext = encrypt_token(&state, &tenant, &phone_number_id, &body.access_token).await?;
     let fingerprint = token_fingerprint(&body.access_token);
     let now = unix_now();
     if !state
