@@ -102,6 +102,7 @@ run_function() {
 run_function WebhookFunction webhook
 run_function InboundFunction inbound
 run_function AdminFunction admin
+run_function ApiFunction api
 # Several outbound instances, as Lambda runs one per active message group up to its
 # concurrency: pacing must hold across them. Six keep a number at its 80/s on two cores
 # even when the host takes CPU away (four dropped to 53-63/s under CPU steal).
@@ -131,6 +132,7 @@ start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$
   echo "# written by infra/stack.sh for the '$name' stack"
   echo "WEBHOOK_URL=$webhook_url"
   echo "ADMIN_URL=http://127.0.0.1:$lambda_port/lambda-url/admin"
+  echo "API_URL=http://127.0.0.1:$lambda_port/lambda-url/api"
   echo "SIM_URL=http://127.0.0.1:$sim_port"
   echo "TENANT_WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook/demo"
   echo "LAMBDA_URL=http://127.0.0.1:$lambda_port"

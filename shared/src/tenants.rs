@@ -27,9 +27,15 @@ pub struct TenantDirectory {
 
 impl TenantDirectory {
     pub fn new(store: Store) -> Self {
+        Self::with_tenant_ttl(store, TENANT_TTL)
+    }
+
+    /// A directory that trusts a tenant's settings for `tenant_ttl`: the API keeps it
+    /// short, so that suspending a tenant stops its calls within that time.
+    pub fn with_tenant_ttl(store: Store, tenant_ttl: Duration) -> Self {
         Self {
             store,
-            tenants: TtlCache::new(TENANT_TTL, 10_000),
+            tenants: TtlCache::new(tenant_ttl, 10_000),
             tenant_misses: TtlCache::new(MISS_TTL, 10_000),
             routes: TtlCache::new(ROUTE_TTL, 100_000),
             route_misses: TtlCache::new(MISS_TTL, 100_000),

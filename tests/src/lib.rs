@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
+use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{
@@ -20,10 +21,17 @@ use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
-use wagate_shared::store::outbound::{OutboundKey, OutboundRecord};
+use wagate_shared::store::outbound::{OutboundKey, OutboundRecord, SendOutcome};
 use wagate_shared::store::{Item, Store};
 
 pub use wagate_shared::signature::sign;
+
+/// An outbound job's fate, once it has one.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub outcome: SendOutcome,
+    pub attempts: u32,
+}
 
 /// The local stack started by `make test` (infra/test.sh), read from the environment.
 pub struct Stack {
@@ -47,6 +55,8 @@ pub struct Stack {
     /// The admin API's base URL (routes start with /admin/v1) and the operator's key.
     pub admin_url: String,
     pub operator_key: String,
+    /// The business API's base URL (routes start with /v1).
+    pub api_url: String,
 }
 
 fn var(name: &str) -> String {
@@ -71,6 +81,7 @@ impl Stack {
             sim_url: var("SIM_URL"),
             admin_url: var("ADMIN_URL"),
             operator_key: var("OPERATOR_KEY"),
+            api_url: var("API_URL"),
             outbound: OutboundQueue::new(EventQueue::new(
                 aws_sdk_sqs::Client::new(&sdk),
                 var("OUTBOUND_QUEUE_URL"),
@@ -99,16 +110,43 @@ impl Stack {
         key: Option<&str>,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.admin_url));
+        let url = format!("{}{path}", self.admin_url);
+        self.call(method, &url, key, body, &[]).await
+    }
+
+    /// Calls the business API, as [`Stack::admin`] does the admin API, with extra headers.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.api_url);
+        self.call(method, &url, key, body, headers).await
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let path = url.to_owned();
+        let mut request = self.http.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("the admin API answers");
+        let response = request.send().await.expect("the API answers");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         let json = if text.is_empty() {
@@ -184,9 +222,13 @@ impl Stack {
     }
 
     /// The recorded outcome of an outbound job, waiting up to `timeout` for it.
-    pub async fn outcome_of(&self, job: &OutboundJob, timeout: Duration) -> OutboundRecord {
+    pub async fn outcome_of(&self, job: &OutboundJob, timeout: Duration) -> Decided {
         eventually(timeout, "the job's outcome", || async {
-            self.outbound_record(job).await
+            let record = self.outbound_record(job).await?;
+            Some(Decided {
+                outcome: record.outcome?,
+                attempts: record.attempts,
+            })
         })
         .await
     }
@@ -403,6 +445,17 @@ impl TestTenant {
                 OutboundJob::new(&self.id, &self.phone_number_id, &message, None, now()).unwrap()
             })
             .collect()
+    }
+
+    /// A new API key of the tenant with `role`, as its secret.
+    pub async fn api_key(&self, stack: &Stack, role: Role) -> String {
+        let key = NewApiKey::generate(&self.id, "test", role, None, now());
+        stack
+            .store
+            .put_api_key(&key.record)
+            .await
+            .expect("store the key");
+        key.key.expose().to_owned()
     }
 
     /// A simulated user writes a text to the tenant's number (through the simulator).

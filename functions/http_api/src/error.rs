@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
+use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
 use wagate_shared::store::StoreError;
 use wagate_shared::telemetry::error_chain;
@@ -33,12 +34,24 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but not something that can be done now (a closed 24-hour window, a
+    /// number that is not the tenant's); `code` says which.
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error("the tenant is suspended")]
+    TenantSuspended,
     #[error("the route does not take this method")]
     MethodNotAllowed,
     #[error("data could not be read or written")]
     Store(#[from] StoreError),
     #[error("a secret could not be protected")]
     Secret(#[from] SecretError),
+    #[error("the message could not be queued")]
+    Queue(#[from] QueueError),
 }
 
 /// The JSON error body every failing call answers with.
@@ -82,6 +95,9 @@ impl ApiError {
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
+        if let Self::Invalid { .. } = self {
+            return (StatusCode::BAD_REQUEST, "invalid_request");
+        }
         match self {
             Self::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -99,8 +115,12 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::Store(_) | Self::Secret(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Store(_) | Self::Secret(_) | Self::Queue(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
         }
     }
 }
@@ -116,6 +136,7 @@ impl IntoResponse for ApiError {
         };
         let field = match self {
             Self::Invalid { field, .. } => field,
+            Self::Unprocessable { field, .. } => field.map(str::to_owned),
             _ => None,
         };
         let body = ErrorBody {

@@ -51,19 +51,47 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 message: format!("the body is not valid JSON: {inner}"),
             };
         }
-        let message = inner.to_string();
-        // A missing field is named in serde's message; the path stops at its parent.
-        let named = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.as_str(), named) {
-            (".", None) => None,
-            (".", Some(name)) => Some(name.to_owned()),
-            (_, None) => Some(path.clone()),
-            (_, Some(name)) => Some(format!("{path}.{name}")),
-        };
-        ApiError::Invalid { field, message }
+        field_error(path, inner.to_string())
     })
+}
+
+/// Reads a parsed JSON value as `T`, naming the field at fault.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+}
+
+/// A query string's parameters, refused with the parameter at fault named.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+    }
+}
+
+fn field_error(path: String, message: String) -> ApiError {
+    // A missing field is named in serde's message; the path stops at its parent.
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path.as_str(), named) {
+        (".", None) => None,
+        (".", Some(name)) => Some(name.to_owned()),
+        (_, None) => Some(path.clone()),
+        (_, Some(name)) => Some(format!("{path}.{name}")),
+    };
+    ApiError::Invalid { field, message }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! The hosted HTTPS APIs as axum routers: `admin` (tenants, keys) and, later, the business
-//! API. The function crates run them under lambda_http; every answer that is not a success
-//! is a JSON [`error::ErrorBody`].
+//! The hosted HTTPS APIs as axum routers: `admin` (tenants, keys, numbers, retention) and
+//! `business` (messages, conversations). The function crates run them under lambda_http;
+//! every answer that is not a success is a JSON [`error::ErrorBody`].
 
 pub mod admin;
+pub mod business;
 pub mod error;
 pub mod extract;
 pub mod openapi;

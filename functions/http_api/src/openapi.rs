@@ -67,4 +67,9 @@ mod tests {
     fn the_committed_admin_document_is_the_generated_one() {
         assert_committed::<crate::admin::AdminApi>("admin.json");
     }
+
+    #[test]
+    fn the_committed_business_document_is_the_generated_one() {
+        assert_committed::<crate::business::BusinessApi>("api.json");
+    }
 }

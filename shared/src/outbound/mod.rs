@@ -2,6 +2,7 @@
 //! sender that turns one job into at most one accepted Cloud API call, paced per number and
 //! per recipient, with Meta's errors turned into retries, refusals or stops.
 
+pub mod accept;
 pub mod enqueue;
 pub mod job;
 pub mod pacer;
@@ -10,6 +11,7 @@ pub mod retry;
 pub mod sender;
 pub mod window;
 
+pub use accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
 pub use enqueue::{EnqueueError, OutboundQueue};
 pub use job::{JobError, OutboundJob};
 pub use sender::{

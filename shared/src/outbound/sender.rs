@@ -18,7 +18,7 @@ use super::job::{JobError, OutboundJob};
 use super::pacer::{Pacer, now_us, sleep_until_us};
 use super::pair::{PairLimiter, PairRate};
 use super::retry::retry_delay;
-use super::window::{Window, window_from_message, window_from_profile};
+use super::window::window_is_open;
 
 /// A number paused by a spam or quality limit waits this long before sending again.
 pub const PAUSE: Duration = Duration::from_secs(3600);
@@ -195,7 +195,7 @@ impl Sender {
         if store
             .outbound_record(&ready.tenant.id, ready.key())
             .await?
-            .is_some()
+            .is_some_and(|record| record.outcome.is_some())
         {
             return finished(JobResult::Done(Done::AlreadyHandled));
         }
@@ -220,7 +220,7 @@ impl Sender {
                 .await?;
             return finished(result);
         }
-        if job.free_form && !self.window_open(&ready, &contact.profile).await? {
+        if job.free_form && !window_is_open(store, &ready.tenant.id, &contact.profile, now).await? {
             let reason =
                 "the 24-hour customer service window is closed: only a template may be sent";
             self.record(
@@ -252,25 +252,6 @@ impl Sender {
             tokio::time::sleep(wait).await;
         }
         self.send(&ready, expected_from_number).await
-    }
-
-    async fn window_open(
-        &self,
-        sending: &ReadyJob<'_>,
-        profile: &crate::store::contacts::ContactProfile,
-    ) -> Result<bool, StoreError> {
-        let window = match window_from_profile(profile.last_inbound_at, sending.now) {
-            Window::Unsure { since } => {
-                let newest = self
-                    .directory
-                    .store()
-                    .newest_inbound_since(&sending.tenant.id, &sending.contact_id, since)
-                    .await?;
-                window_from_message(newest, sending.now)
-            }
-            decided => decided,
-        };
-        Ok(window == Window::Open)
     }
 
     async fn send(

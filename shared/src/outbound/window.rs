@@ -1,7 +1,9 @@
 //! The 24-hour customer service window: free-form messages only within 24 hours of the
 //! user's last inbound message.
 
-use crate::store::contacts::LAST_INBOUND_GRANULARITY_SECS;
+use crate::domain::tenant::TenantId;
+use crate::store::contacts::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use crate::store::{Store, StoreError};
 
 pub const WINDOW_SECS: i64 = 24 * 3600;
 
@@ -36,6 +38,26 @@ pub fn window_from_message(newest_inbound_at: Option<i64>, now: i64) -> Window {
         Some(at) if now < at + WINDOW_SECS => Window::Open,
         _ => Window::Closed,
     }
+}
+
+/// Whether `contact`'s window is open now: the profile decides, and the newest inbound
+/// message when the profile's rounded time is too close to the window's end to tell.
+pub async fn window_is_open(
+    store: &Store,
+    tenant: &TenantId,
+    contact: &ContactProfile,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let window = match window_from_profile(contact.last_inbound_at, now) {
+        Window::Unsure { since } => {
+            let newest = store
+                .newest_inbound_since(tenant, &contact.contact_id, since)
+                .await?;
+            window_from_message(newest, now)
+        }
+        decided => decided,
+    };
+    Ok(window == Window::Open)
 }
 
 #[cfg(test)]

@@ -104,6 +104,25 @@ impl Store {
         Ok(ResolvedContact { profile, created })
     }
 
+    /// The contact of `identity` if there is one; nothing is created.
+    pub async fn find_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        for key in &identity.keys() {
+            let found = self
+                .get(identity_pk(tenant.as_str(), key), IDENTITY_SK.into())
+                .await?
+                .filter(|it| is_live(it, now));
+            if let Some(contact_id) = found.as_ref().and_then(|it| get_s(it, "contact_id")) {
+                return self.get_contact(tenant, contact_id, now).await;
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn get_contact(
         &self,
         tenant: &TenantId,

@@ -15,6 +15,9 @@
 //! | API key (hash of its secret) | `T#<t>` | `KEY#<key id>` |
 //! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
+//! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
+
+use sha2::{Digest, Sha256};
 
 use crate::domain::identity::IdentityKey;
 
@@ -81,3 +84,13 @@ pub fn events_pk(tenant: &str) -> String {
 pub fn event_sk(event_time: i64, digest: &str) -> String {
     format!("EV#{event_time:010}#{digest}")
 }
+
+/// The key is hashed: it is the caller's text, of any length and content.
+pub fn idempotency_pk(tenant: &str, key: &str) -> String {
+    format!(
+        "T#{tenant}#IDEM#{}",
+        hex::encode(Sha256::digest(key.as_bytes()))
+    )
+}
+
+pub const IDEMPOTENCY_SK: &str = "IDEM";

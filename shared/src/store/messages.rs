@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_i64, get_s, item, n, s};
 use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
+use super::outbound::{self, OutboundRecord};
 use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 use crate::domain::message::InboundMessage;
 use crate::domain::tenant::TenantId;
@@ -28,6 +29,7 @@ pub struct MessageRecord {
     /// The typed content as JSON.
     pub content: String,
     pub sent_at: i64,
+    pub phone_number_id: Option<String>,
     pub expires_at: Option<i64>,
 }
 
@@ -102,6 +104,96 @@ impl Store {
     }
 }
 
+/// A message of a conversation: one the user sent, or one sent to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredMessage {
+    Inbound(MessageRecord),
+    Outbound(OutboundRecord),
+}
+
+impl StoredMessage {
+    fn from_item(it: &Item) -> Self {
+        match get_s(it, "direction") {
+            Some("out") => Self::Outbound(outbound::record_from_item(it)),
+            _ => Self::Inbound(record_from_item(it)),
+        }
+    }
+}
+
+/// One page of a conversation, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    /// Each message with its sort key.
+    pub messages: Vec<(String, StoredMessage)>,
+    /// The sort key to continue after, when there may be more.
+    pub next: Option<String>,
+}
+
+impl Store {
+    /// A page of a contact's messages, newest first, starting after `after_sk`; expired
+    /// messages are left out (a page may then hold fewer than `limit`).
+    pub async fn conversation_page(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        after_sk: Option<&str>,
+        limit: i32,
+        now: i64,
+    ) -> Result<MessagePage, StoreError> {
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let start = after_sk.map(|sk| {
+            std::collections::HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(MESSAGE_PREFIX))
+            .expression_attribute_values(":now", n(now))
+            .set_exclusive_start_key(start)
+            .scan_index_forward(false)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query conversation", e))?;
+        self.count_read(out.consumed_capacity());
+        let messages = out
+            .items()
+            .iter()
+            .filter(|it| is_live(it, now))
+            .filter_map(|it| {
+                let sk = get_s(it, "sk")?.to_owned();
+                Some((sk, StoredMessage::from_item(it)))
+            })
+            .collect();
+        let next = out
+            .last_evaluated_key()
+            .and_then(|key| get_s(key, "sk"))
+            .map(str::to_owned);
+        Ok(MessagePage { messages, next })
+    }
+
+    /// One message by its place, unless it expired.
+    pub async fn message_at(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        sk: &str,
+        now: i64,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let found = self
+            .get(contact_pk(tenant.as_str(), contact_id), sk.to_owned())
+            .await?;
+        Ok(found
+            .filter(|it| is_live(it, now))
+            .map(|it| StoredMessage::from_item(&it)))
+    }
+}
+
 fn record_from_item(it: &Item) -> MessageRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     MessageRecord {
@@ -110,6 +202,7 @@ fn record_from_item(it: &Item) -> MessageRecord {
         message_type: text("type"),
         content: text("content"),
         sent_at: get_i64(it, "sent_at").unwrap_or(0),
+        phone_number_id: get_s(it, "phone_number_id").map(str::to_owned),
         expires_at: get_i64(it, EXPIRES_AT),
     }
 }

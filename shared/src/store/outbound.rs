@@ -1,7 +1,9 @@
-//! Outbound messages: one item per job, written once when the job's fate is known (accepted
-//! by Meta with its wamid, refused before sending, or failed). The item's key comes from the
-//! job, so it is also the job's idempotency record: a redelivered job that finds it is not
-//! sent again. Delivery statuses stay on the wamid's own item (see `statuses`).
+//! Outbound messages: one item per job, written when the job's fate is known (accepted by
+//! Meta with its wamid, refused before sending, or failed). A job accepted through the
+//! business API is written first as `queued`, so it can be read before it is sent; its
+//! fate then replaces that state once. The item's key comes from the job, so it is also the
+//! job's idempotency record: a redelivered job that finds a decided item is not sent
+//! again. Delivery statuses stay on the wamid's own item (see `statuses`).
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
@@ -60,16 +62,39 @@ pub struct NewOutbound<'a> {
     pub now: i64,
 }
 
+/// A message accepted by the API and waiting in the queue.
+#[derive(Debug, Clone)]
+pub struct QueuedOutbound<'a> {
+    pub key: OutboundKey<'a>,
+    pub phone_number_id: &'a str,
+    pub message_type: &'a str,
+    pub content: &'a str,
+    pub expires_at: i64,
+}
+
 /// An outbound message as reads return it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundRecord {
     pub job_id: String,
+    pub phone_number_id: String,
     pub message_type: String,
     pub content: String,
-    pub outcome: SendOutcome,
+    /// When it was enqueued, epoch seconds.
+    pub sent_at: i64,
+    /// `None` while the job waits in the queue.
+    pub outcome: Option<SendOutcome>,
     pub attempts: u32,
-    pub decided_at: i64,
+    pub decided_at: Option<i64>,
+    pub expires_at: Option<i64>,
 }
+
+impl OutboundRecord {
+    pub fn state(&self) -> &'static str {
+        self.outcome.as_ref().map_or(QUEUED, SendOutcome::state)
+    }
+}
+
+const QUEUED: &str = "queued";
 
 impl Store {
     /// The outbound message of a job, read consistently: a job redelivered right after
@@ -86,7 +111,57 @@ impl Store {
             )
             .await?;
         // Not filtered by expiry: a record past its retention still proves the job ran.
-        Ok(found.map(|it| record_from_item(key.job_id, &it)))
+        Ok(found.map(|it| record_from_item(&it)))
+    }
+
+    /// Records a job the API accepted, before it is queued: readable at once, and
+    /// replaced by the job's outcome. Refused if anything already has its key.
+    pub async fn put_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &QueuedOutbound<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        let it = item([
+            ("pk", s(contact_pk(tenant.as_str(), message.key.contact_id))),
+            (
+                "sk",
+                s(outbound_sk(message.key.enqueued_at, message.key.job_id)),
+            ),
+            ("direction", s("out")),
+            ("job_id", s(message.key.job_id)),
+            ("phone_number_id", s(message.phone_number_id)),
+            ("type", s(message.message_type)),
+            ("content", s(message.content)),
+            ("sent_at", n(message.key.enqueued_at)),
+            ("state", s(QUEUED)),
+            ("attempts", n(0)),
+            (EXPIRES_AT, n(message.expires_at)),
+        ]);
+        self.put_new("PutItem queued outbound", it).await
+    }
+
+    /// Takes back a queued record whose job could not be queued.
+    pub async fn delete_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), key.contact_id)))
+            .key("sk", s(outbound_sk(key.enqueued_at, key.job_id)))
+            .condition_expression("#state = :queued")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":queued", s(QUEUED))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if super::is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(StoreError::dynamo("DeleteItem queued outbound", e)),
+        }
     }
 
     /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
@@ -137,7 +212,23 @@ impl Store {
                 }
             }
         }
-        self.put_new("PutItem outbound", it).await
+        // Written once: over nothing, or over the job's queued record.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk) OR #state = :queued")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":queued", s(QUEUED))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        Ok(if self.settle("PutItem outbound", result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
     }
 
     /// When the contact last wrote in, from the messages themselves: the exact end of the
@@ -172,28 +263,32 @@ impl Store {
     }
 }
 
-fn record_from_item(job_id: &str, it: &Item) -> OutboundRecord {
+pub(crate) fn record_from_item(it: &Item) -> OutboundRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     let outcome = match get_s(it, "state") {
-        Some("accepted") => SendOutcome::Accepted {
+        Some(QUEUED) => None,
+        Some("accepted") => Some(SendOutcome::Accepted {
             wamid: text("wamid"),
             message_status: text("message_status"),
-        },
-        Some("refused") => SendOutcome::Refused {
+        }),
+        Some("refused") => Some(SendOutcome::Refused {
             reason: text("reason"),
-        },
-        _ => SendOutcome::Failed {
+        }),
+        _ => Some(SendOutcome::Failed {
             code: get_i64(it, "error_code"),
             title: text("error_title"),
             details: get_s(it, "error_details").map(str::to_owned),
-        },
+        }),
     };
     OutboundRecord {
-        job_id: job_id.to_owned(),
+        job_id: text("job_id"),
+        phone_number_id: text("phone_number_id"),
         message_type: text("type"),
         content: text("content"),
+        sent_at: get_i64(it, "sent_at").unwrap_or(0),
         outcome,
         attempts: get_i64(it, "attempts").unwrap_or(0) as u32,
-        decided_at: get_i64(it, "decided_at").unwrap_or(0),
+        decided_at: get_i64(it, "decided_at"),
+        expires_at: get_i64(it, EXPIRES_AT),
     }
 }

@@ -1,0 +1,262 @@
+//! Sending messages and reading them back: `POST /v1/messages`, `GET /v1/messages/{id}`
+//! and `GET /v1/conversations/{contact_id}/messages`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use wagate_shared::access::{AuthError, Permission};
+use wagate_shared::cloud_api::request::OutboundContent;
+use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
+use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor};
+
+use super::send_body::SendMessageRequest;
+use super::state::{BusinessState, TenantKey};
+use super::views::{AcceptedView, MessagePageView, MessageView};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::extract::{JsonBody, QueryParams, parse_value};
+use crate::unix_now;
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 100;
+
+#[utoipa::path(post, path = "/v1/messages", tag = "messages",
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes the call safe to repeat for 24 hours: the same key and body answer with the same message; the same key with another body is a 409")),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 202, description = "Accepted and queued (or, for a repeated idempotency key, accepted before)", body = AcceptedView),
+        (status = 400, description = "Invalid request; `field` names what is wrong", body = ErrorBody),
+        (status = 409, description = "The idempotency key was used with another body", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "Cannot be sent: `window_closed` (free-form outside the 24-hour window: send a template), `unknown_number`, `sending_stopped`", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
+    let idempotency_key = idempotency_key(&headers)?;
+    // The canonical form (keys sorted) decides whether a repeated key has the same body.
+    let body_sha256 = hex_sha256(&serde_json::to_vec(&body).unwrap_or_default());
+    let request: SendMessageRequest = parse_value(body)?;
+    let from = request.from.clone();
+    let message = request.into_message()?;
+    if matches!(message.content, OutboundContent::Template(_)) {
+        key.require(
+            Permission::Message,
+            "send templates (a manager key is needed)",
+        )?;
+    } else {
+        key.require(Permission::Converse, "send messages")?;
+    }
+    let tenant = &key.0.tenant_id;
+    let accepted = state
+        .outbox
+        .accept(SendCommand {
+            tenant,
+            phone_number_id: &from,
+            message: &message,
+            idempotency: idempotency_key.map(|key| IdempotencyKey {
+                key,
+                body_sha256: &body_sha256,
+            }),
+            now: unix_now(),
+        })
+        .await
+        .map_err(refusal)?;
+    let state_now = if accepted.replayed {
+        let reference = &accepted.message;
+        state
+            .store()
+            .message_at(tenant, &reference.contact_id, &reference.sk, unix_now())
+            .await?
+            .map(|m| MessageView::new(reference, m, &HashMap::new()).state)
+            .unwrap_or_else(|| "queued".into())
+    } else {
+        "queued".into()
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(AcceptedView {
+            id: accepted.message.encode(),
+            contact_id: accepted.message.contact_id.clone(),
+            state: state_now,
+            replayed: accepted.replayed,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/messages/{message_id}", tag = "messages",
+    params(("message_id" = String, Path, description = "A message id from a send or a listing")),
+    responses(
+        (status = 200, description = "The message, its state and delivery history", body = MessageView),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn get_message(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    Path(message_id): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    key.require(Permission::Converse, "read messages")?;
+    let reference = MessageRef::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
+    let tenant = &key.0.tenant_id;
+    let now = unix_now();
+    let store = state.store();
+    let message = store
+        .message_at(tenant, &reference.contact_id, &reference.sk, now)
+        .await?
+        .ok_or(ApiError::NotFound("message"))?;
+    let deliveries = match MessageView::accepted_wamid(&message) {
+        Some(wamid) => {
+            store
+                .delivery_states(tenant, &reference.contact_id, &[wamid], now)
+                .await?
+        }
+        None => HashMap::new(),
+    };
+    Ok(Json(MessageView::new(&reference, message, &deliveries)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Messages per page, 1 to 100 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/conversations/{contact_id}/messages", tag = "conversations",
+    params(("contact_id" = String, Path, description = "The contact's id"), PageParams),
+    responses(
+        (status = 200, description = "The conversation's messages, newest first; expired ones are never returned", body = MessagePageView),
+        (status = 400, description = "Invalid limit or cursor", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn conversation_messages(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    Path(contact_id): Path<String>,
+    QueryParams(params): QueryParams<PageParams>,
+) -> Result<Json<MessagePageView>, ApiError> {
+    key.require(Permission::Converse, "read conversations")?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let after = match &params.cursor {
+        Some(cursor) => Some(
+            decode_cursor(cursor)
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor of this listing"))?,
+        ),
+        None => None,
+    };
+    let tenant = &key.0.tenant_id;
+    let now = unix_now();
+    let store = state.store();
+    // Another tenant's contact ids, and unknown ones, are not found.
+    if store.get_contact(tenant, &contact_id, now).await?.is_none() {
+        return Err(ApiError::NotFound("contact"));
+    }
+    let page = store
+        .conversation_page(tenant, &contact_id, after.as_deref(), limit as i32, now)
+        .await?;
+    let wamids: Vec<&str> = page
+        .messages
+        .iter()
+        .filter_map(|(_, m)| MessageView::accepted_wamid(m))
+        .collect();
+    let deliveries = if wamids.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .delivery_states(tenant, &contact_id, &wamids, now)
+            .await?
+    };
+    let messages = page
+        .messages
+        .into_iter()
+        .map(|(sk, m)| MessageView::new(&MessageRef::new(&contact_id, &sk), m, &deliveries))
+        .collect();
+    Ok(Json(MessagePageView {
+        messages,
+        next_cursor: page.next.as_deref().map(encode_cursor),
+    }))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(raw) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::invalid(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"),
+        )
+    };
+    let key = raw.to_str().map_err(|_| bad())?;
+    let valid = !key.is_empty()
+        && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS
+        && key.bytes().all(|b| b.is_ascii_graphic());
+    if valid { Ok(Some(key)) } else { Err(bad()) }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What the outbox refused, as the API says it.
+fn refusal(error: AcceptError) -> ApiError {
+    match error {
+        AcceptError::Invalid(e) => ApiError::invalid(&e.field, e.problem),
+        AcceptError::UnknownTenant => ApiError::Unauthenticated(AuthError::Unknown),
+        AcceptError::TenantSuspended => ApiError::TenantSuspended,
+        AcceptError::SendingStopped(reason) => ApiError::Unprocessable {
+            code: "sending_stopped",
+            field: None,
+            message: format!("sending is stopped for this tenant: {reason}"),
+        },
+        AcceptError::UnknownNumber => ApiError::Unprocessable {
+            code: "unknown_number",
+            field: Some("from"),
+            message: "the phone number id is not one of the tenant's numbers".into(),
+        },
+        e @ AcceptError::WindowClosed => ApiError::Unprocessable {
+            code: "window_closed",
+            field: Some("to"),
+            message: format!("{e}; use type template"),
+        },
+        AcceptError::IdempotencyConflict => ApiError::Conflict(
+            "the Idempotency-Key was used with a different request in the last 24 hours".into(),
+        ),
+        AcceptError::TooLarge(_) => ApiError::TooLarge {
+            limit: crate::MAX_BODY_BYTES,
+        },
+        AcceptError::Store(e) => ApiError::Store(e),
+        AcceptError::Queue(e) => ApiError::Queue(e),
+    }
+}

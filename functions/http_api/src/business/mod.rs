@@ -1,0 +1,45 @@
+//! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
+
+mod messages;
+mod send_body;
+mod state;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+pub use state::{BusinessState, TenantKey};
+
+use crate::openapi::BearerAuth;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
+    paths(
+        messages::send_message, messages::get_message, messages::conversation_messages,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct BusinessApi;
+
+pub fn router(state: Arc<BusinessState>) -> Router {
+    Router::new()
+        .route("/v1/messages", post(messages::send_message))
+        .route("/v1/messages/{message_id}", get(messages::get_message))
+        .route(
+            "/v1/conversations/{contact_id}/messages",
+            get(messages::conversation_messages),
+        )
+        .route(
+            "/v1/openapi.json",
+            get(crate::openapi::serve::<BusinessApi>),
+        )
+        .fallback(crate::not_found)
+        .method_not_allowed_fallback(crate::method_not_allowed)
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(state)
+}

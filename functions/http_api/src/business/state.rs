@@ -1,0 +1,65 @@
+//! What the business API works with, built once per container, and the key that calls it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use wagate_shared::access::{Authenticator, Permission, Principal};
+use wagate_shared::outbound::{OutboundQueue, Outbox};
+use wagate_shared::store::Store;
+use wagate_shared::tenants::TenantDirectory;
+
+use crate::error::ApiError;
+use crate::unix_now;
+
+/// A tenant's settings (suspension above all) reach the API within this long.
+const TENANT_TTL: Duration = Duration::from_secs(30);
+
+pub struct BusinessState {
+    pub outbox: Outbox,
+    pub auth: Authenticator,
+}
+
+impl BusinessState {
+    pub fn new(store: Store, queue: OutboundQueue) -> Self {
+        Self {
+            auth: Authenticator::new(store.clone()),
+            outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.outbox.directory().store()
+    }
+}
+
+/// The tenant key a request came with. Every route names the permission it needs.
+pub struct TenantKey(pub Principal);
+
+impl TenantKey {
+    pub fn require(&self, permission: Permission, what: &'static str) -> Result<(), ApiError> {
+        if self.0.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(what))
+        }
+    }
+}
+
+impl FromRequestParts<Arc<BusinessState>> for TenantKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<BusinessState>,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Ok(TenantKey(
+            state.auth.authenticate(header, unix_now()).await?,
+        ))
+    }
+}

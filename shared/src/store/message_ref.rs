@@ -1,0 +1,94 @@
+//! A message's public id: where it lives (its contact and sort key), opaque to callers.
+//! Reading a message is then one GetItem under the caller's own tenant, so another
+//! tenant's id finds nothing.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::keys::MESSAGE_PREFIX;
+
+/// The longest id accepted: a contact id, a time and a wamid or job id fit well within.
+const MAX_ID_CHARS: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRef {
+    pub contact_id: String,
+    /// The message's sort key (`MSG#…`).
+    pub sk: String,
+}
+
+impl MessageRef {
+    pub fn new(contact_id: &str, sk: &str) -> Self {
+        Self {
+            contact_id: contact_id.to_owned(),
+            sk: sk.to_owned(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let rest = self.sk.strip_prefix(MESSAGE_PREFIX).unwrap_or(&self.sk);
+        URL_SAFE_NO_PAD.encode(format!("{}|{rest}", self.contact_id))
+    }
+
+    /// `None` for anything that is not an id this service made.
+    pub fn decode(id: &str) -> Option<Self> {
+        if id.is_empty() || id.len() > MAX_ID_CHARS {
+            return None;
+        }
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
+        let (contact_id, rest) = raw.split_once('|')?;
+        let valid_contact = contact_id.starts_with("c_")
+            && contact_id.len() <= 64
+            && contact_id[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+        if !valid_contact || rest.is_empty() || rest.chars().any(char::is_control) {
+            return None;
+        }
+        Some(Self::new(contact_id, &format!("{MESSAGE_PREFIX}{rest}")))
+    }
+}
+
+/// A position in a conversation's messages, for the next page.
+pub fn encode_cursor(sk: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sk)
+}
+
+pub fn decode_cursor(cursor: &str) -> Option<String> {
+    if cursor.len() > MAX_ID_CHARS {
+        return None;
+    }
+    let sk = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    (sk.starts_with(MESSAGE_PREFIX) && !sk.chars().any(char::is_control)).then_some(sk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_round_trips_and_anything_else_is_refused() {
+        let r = MessageRef::new("c_0123456789abcdef0123", "MSG#1700000000#wamid.HBgL+/=");
+        assert_eq!(MessageRef::decode(&r.encode()), Some(r));
+        for bad in [
+            "",
+            "x",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("nope|x"),
+            &"a".repeat(600),
+        ] {
+            assert_eq!(MessageRef::decode(bad), None, "{bad}");
+        }
+        assert_eq!(
+            MessageRef::decode(&URL_SAFE_NO_PAD.encode("c_abc|")),
+            None,
+            "an id without a message"
+        );
+    }
+
+    #[test]
+    fn a_cursor_must_point_at_a_message() {
+        let sk = "MSG#1700000000#job.abc";
+        assert_eq!(decode_cursor(&encode_cursor(sk)).as_deref(), Some(sk));
+        assert_eq!(decode_cursor(&encode_cursor("PROFILE")), None);
+        assert_eq!(decode_cursor("%%%"), None);
+    }
+}

@@ -1,0 +1,467 @@
+//! The business API's messages on the local stack: a reply in the 24-hour window is
+//! accepted (202), sent, and readable with its delivery statuses; a free-form message
+//! outside the window is refused with 422 before anything is queued; idempotency keys
+//! replay or conflict; conversations page newest first; roles and tenant isolation hold;
+//! bad requests name the field and queue nothing.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wagate_shared::access::Role;
+use wagate_tests::{Stack, TestTenant, eventually, random_digits};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Setup {
+    stack: Stack,
+    tenant: TestTenant,
+    manager: String,
+}
+
+async fn setup() -> Setup {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    Setup {
+        stack,
+        tenant,
+        manager,
+    }
+}
+
+fn phone() -> String {
+    format!("49151{}", random_digits(8))
+}
+
+fn text_to(from: &str, to: &str, body: &str) -> Value {
+    json!({"from": from, "to": to, "type": "text", "text": {"body": body}})
+}
+
+fn template_to(from: &str, to: &str) -> Value {
+    json!({"from": from, "to": to, "type": "template",
+        "template": {"name": "order_update", "language": "en_US",
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "A-1001"}]}]}})
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+impl Setup {
+    async fn send(&self, key: &str, body: Value) -> (u16, Value) {
+        self.stack
+            .api(Method::POST, "/v1/messages", Some(key), Some(body), &[])
+            .await
+    }
+
+    async fn get(&self, key: &str, path: &str) -> (u16, Value) {
+        self.stack
+            .api(Method::GET, path, Some(key), None, &[])
+            .await
+    }
+
+    /// A user writes in and the pipeline has stored it: their window is open.
+    async fn user_wrote_in(&self, phone: &str) -> String {
+        self.tenant
+            .user_writes(&self.stack, phone, "Where is my order?")
+            .await;
+        eventually(
+            WAIT,
+            "the inbound message to create the contact",
+            || async { self.stack.contact_of(&self.tenant.id, phone).await },
+        )
+        .await
+    }
+
+    async fn sends_to(&self, phone: &str) -> Vec<Value> {
+        self.tenant
+            .sim_received(&self.stack)
+            .await
+            .into_iter()
+            .filter(|r| r["to"] == phone)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_reply_in_the_window_is_accepted_sent_and_read_back_with_its_statuses() {
+    let s = setup().await;
+    let phone = phone();
+    let contact = s.user_wrote_in(&phone).await;
+    let agent = s.tenant.api_key(&s.stack, Role::Agent).await;
+
+    let (status, accepted) = s
+        .send(
+            &agent,
+            text_to(&s.tenant.phone_number_id, &phone, "It ships today."),
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["state"], "queued");
+    assert_eq!(accepted["contact_id"], contact.as_str());
+    assert_eq!(accepted["replayed"], false);
+    let id = accepted["id"].as_str().unwrap().to_owned();
+
+    // Readable at once, then followed through Meta's statuses.
+    let (status, message) = s.get(&agent, &format!("/v1/messages/{id}")).await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(message["direction"], "outbound");
+    assert_eq!(message["content"]["text"]["body"], "It ships today.");
+    let read = eventually(WAIT, "the message to be read", || async {
+        let (_, m) = s.get(&agent, &format!("/v1/messages/{id}")).await;
+        (m["state"] == "read").then_some(m)
+    })
+    .await;
+    let history: Vec<&str> = read["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["sent", "delivered", "read"], "{read}");
+    let sends = s.sends_to(&phone).await;
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(read["wamid"], sends[0]["wamid"]);
+
+    // The conversation holds both sides, newest first.
+    let (status, page) = s
+        .get(&agent, &format!("/v1/conversations/{contact}/messages"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let messages = page["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{page}");
+    // Both may carry the same second; within it the order is not defined.
+    assert!(messages[0]["created_at"].as_i64() >= messages[1]["created_at"].as_i64());
+    let reply = messages.iter().find(|m| m["id"] == id.as_str()).unwrap();
+    assert_eq!(reply["state"], "read");
+    let question = messages.iter().find(|m| m["id"] != id.as_str()).unwrap();
+    assert_eq!(question["direction"], "inbound");
+    assert_eq!(question["state"], "received");
+    assert_eq!(question["content"]["body"], "Where is my order?");
+    assert!(page.get("next_cursor").is_none(), "{page}");
+}
+
+#[tokio::test]
+async fn free_form_outside_the_window_is_refused_before_queueing_and_a_template_goes_out() {
+    let s = setup().await;
+    let stranger = phone();
+    let (status, body) = s
+        .send(
+            &s.manager,
+            text_to(&s.tenant.phone_number_id, &stranger, "Hi!"),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(code(&body), "window_closed");
+    assert_eq!(body["error"]["field"], "to");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("template")
+    );
+    assert!(s.stack.contact_of(&s.tenant.id, &stranger).await.is_none());
+
+    let (status, accepted) = s
+        .send(
+            &s.manager,
+            template_to(&s.tenant.phone_number_id, &stranger),
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap();
+    eventually(WAIT, "the template to be accepted by Meta", || async {
+        let (_, m) = s.get(&s.manager, &format!("/v1/messages/{id}")).await;
+        m["wamid"].is_string().then_some(())
+    })
+    .await;
+    let sends = s.sends_to(&stranger).await;
+    assert_eq!(sends.len(), 1, "only the template reached Meta: {sends:?}");
+    assert_eq!(sends[0]["body"]["type"], "template");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_same_message_and_refuses_another_body() {
+    let s = setup().await;
+    let to = phone();
+    let key = format!("order-{}", random_digits(8));
+    let body = template_to(&s.tenant.phone_number_id, &to);
+    let headers = [("Idempotency-Key", key.as_str())];
+    let call = |body: Value| {
+        let s = &s;
+        async move {
+            s.stack
+                .api(
+                    Method::POST,
+                    "/v1/messages",
+                    Some(&s.manager),
+                    Some(body),
+                    &headers,
+                )
+                .await
+        }
+    };
+    let (first_status, first) = call(body.clone()).await;
+    assert_eq!(first_status, 202, "{first}");
+    let (again_status, again) = call(body.clone()).await;
+    assert_eq!(again_status, 202, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["replayed"], true);
+
+    let mut other = body.clone();
+    other["template"]["name"] = json!("other_template");
+    let (status, conflict) = call(other).await;
+    assert_eq!(status, 409, "{conflict}");
+    assert_eq!(code(&conflict), "conflict");
+
+    let id = first["id"].as_str().unwrap();
+    eventually(WAIT, "the message to be accepted by Meta", || async {
+        let (_, m) = s.get(&s.manager, &format!("/v1/messages/{id}")).await;
+        m["wamid"].is_string().then_some(())
+    })
+    .await;
+    let (status, late) = call(body).await;
+    assert_eq!(status, 202);
+    assert_eq!(late["id"], first["id"]);
+    assert_ne!(
+        late["state"], "queued",
+        "a replay tells the state now: {late}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(s.sends_to(&to).await.len(), 1, "sent once");
+
+    let long_key = "k".repeat(256);
+    let (status, bad) = s
+        .stack
+        .api(
+            Method::POST,
+            "/v1/messages",
+            Some(&s.manager),
+            Some(template_to(&s.tenant.phone_number_id, &to)),
+            &[("Idempotency-Key", &long_key)],
+        )
+        .await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(bad["error"]["field"], "Idempotency-Key");
+}
+
+#[tokio::test]
+async fn a_conversation_pages_newest_first_without_gaps_or_repeats() {
+    let s = setup().await;
+    let phone = phone();
+    let contact = s.user_wrote_in(&phone).await;
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let (status, accepted) = s
+            .send(
+                &s.manager,
+                text_to(&s.tenant.phone_number_id, &phone, &format!("part {i}")),
+            )
+            .await;
+        assert_eq!(status, 202, "{accepted}");
+        sent.push(accepted["id"].as_str().unwrap().to_owned());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let mut path = format!("/v1/conversations/{contact}/messages?limit=2");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let (status, page) = s.get(&s.manager, &path).await;
+        assert_eq!(status, 200, "{page}");
+        let messages = page["messages"].as_array().unwrap();
+        assert!(messages.len() <= 2);
+        seen.extend(messages.iter().map(|m| {
+            (
+                m["id"].as_str().unwrap().to_owned(),
+                m["created_at"].as_i64().unwrap(),
+            )
+        }));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        6,
+        "five replies and the user's message: {seen:?}"
+    );
+    let mut ids: Vec<&String> = seen.iter().map(|(id, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "no message twice");
+    assert!(
+        seen.windows(2).all(|w| w[0].1 >= w[1].1),
+        "newest first: {seen:?}"
+    );
+    for id in &sent {
+        assert!(seen.iter().any(|(seen_id, _)| seen_id == id));
+    }
+}
+
+#[tokio::test]
+async fn roles_and_tenants_are_kept_apart() {
+    let s = setup().await;
+    let phone = phone();
+    let contact = s.user_wrote_in(&phone).await;
+    let (_, accepted) = s
+        .send(
+            &s.manager,
+            text_to(&s.tenant.phone_number_id, &phone, "Hello"),
+        )
+        .await;
+    let id = accepted["id"].as_str().unwrap().to_owned();
+
+    let agent = s.tenant.api_key(&s.stack, Role::Agent).await;
+    let (status, body) = s
+        .send(&agent, template_to(&s.tenant.phone_number_id, &phone))
+        .await;
+    assert_eq!(status, 403, "an agent only replies: {body}");
+
+    let other = TestTenant::create(&s.stack).await;
+    let foreign = other.api_key(&s.stack, Role::Admin).await;
+    for path in [
+        format!("/v1/messages/{id}"),
+        format!("/v1/conversations/{contact}/messages"),
+    ] {
+        let (status, body) = s.get(&foreign, &path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(code(&body), "not_found");
+    }
+    let (status, body) = s
+        .send(&foreign, template_to(&s.tenant.phone_number_id, &phone))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(code(&body), "unknown_number");
+    assert_eq!(body["error"]["field"], "from");
+
+    let (status, _) = s
+        .stack
+        .api(Method::GET, &format!("/v1/messages/{id}"), None, None, &[])
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = s.get(&s.manager, "/v1/messages/not-an-id").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_field_and_queue_nothing() {
+    let s = setup().await;
+    let phone = phone();
+    let contact = s.user_wrote_in(&phone).await;
+    let from = s.tenant.phone_number_id.clone();
+    let cases = [
+        (json!({"from": from, "to": phone, "type": "text"}), "text"),
+        (
+            json!({"from": from, "to": "12", "type": "text", "text": {"body": "a"}}),
+            "to",
+        ),
+        (
+            json!({"from": from, "to": phone, "type": "text", "text": {"body": 5}}),
+            "text.body",
+        ),
+        (
+            json!({"from": from, "to": phone, "type": "text", "text": {"body": "a"}, "priority": 1}),
+            "priority",
+        ),
+        (
+            json!({"from": from, "to": phone, "type": "text", "text": {"body": "x".repeat(4097)}}),
+            "text.body",
+        ),
+        (
+            json!({"from": from, "to": phone, "type": "buttons", "buttons": {"body": "b",
+            "buttons": [{"id": "1", "title": "a"}, {"id": "2", "title": "b"}, {"id": "3", "title": "c"}, {"id": "4", "title": "d"}]}}),
+            "interactive.action.buttons",
+        ),
+        (
+            json!({"to": phone, "type": "text", "text": {"body": "a"}}),
+            "from",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = s.send(&s.manager, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(code(&answer), "invalid_request");
+        assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+    }
+
+    let url = format!("{}/v1/messages", s.stack.api_url);
+    let raw = |body: Vec<u8>, content_type: &'static str| {
+        let s = &s;
+        let url = url.clone();
+        async move {
+            let response = s
+                .stack
+                .http
+                .post(url)
+                .bearer_auth(&s.manager)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = raw(b"{\"from\": ".to_vec(), "application/json").await;
+    assert_eq!((status, code(&body)), (400, "invalid_request"), "{body}");
+    let (status, body) = raw(vec![b' '; 300 * 1024], "application/json").await;
+    assert_eq!((status, code(&body)), (413, "payload_too_large"), "{body}");
+    let (status, body) = raw(b"from=1".to_vec(), "application/x-www-form-urlencoded").await;
+    assert_eq!((status, code(&body)), (415, "not_json"), "{body}");
+
+    for (query, field) in [
+        ("limit=1000", "limit"),
+        ("limit=abc", "limit"),
+        ("cursor=xyz", "cursor"),
+        ("sort=asc", "sort"),
+    ] {
+        let (status, body) = s
+            .get(
+                &s.manager,
+                &format!("/v1/conversations/{contact}/messages?{query}"),
+            )
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["field"], field, "{query}: {body}");
+    }
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(s.sends_to(&phone).await.is_empty(), "nothing was sent");
+    let (_, page) = s
+        .get(&s.manager, &format!("/v1/conversations/{contact}/messages"))
+        .await;
+    assert_eq!(
+        page["messages"].as_array().unwrap().len(),
+        1,
+        "only the user's message: {page}"
+    );
+}
+
+#[tokio::test]
+async fn a_suspended_tenant_may_not_send() {
+    let s = setup().await;
+    let (status, body) = s
+        .stack
+        .admin(
+            Method::PATCH,
+            &format!("/admin/v1/tenants/{}", s.tenant.id),
+            Some(&s.stack.operator_key),
+            Some(json!({"status": "suspended"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let to = phone();
+    let (status, body) = s
+        .send(&s.manager, template_to(&s.tenant.phone_number_id, &to))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(code(&body), "tenant_suspended");
+    assert!(s.sends_to(&to).await.is_empty());
+}
