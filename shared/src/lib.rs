@@ -19,4 +19,5 @@ pub mod signature;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod token_bucket;
 pub mod webhook;

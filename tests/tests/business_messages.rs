@@ -465,3 +465,49 @@ async fn a_suspended_tenant_may_not_send() {
     assert_eq!(code(&body), "tenant_suspended");
     assert!(s.sends_to(&to).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_key_past_its_rate_gets_429_with_retry_after_and_other_keys_go_on() {
+    let s = setup().await;
+    let busy = s.tenant.api_key(&s.stack, Role::Agent).await;
+    let url = format!("{}/v1/messages/not-a-message", s.stack.api_url);
+    // The local stack keeps the template's defaults: a burst of 40, then 20 a second. Calls
+    // one after another drain the bucket as long as each takes under 50 ms. (One at a time:
+    // the local Lambda emulator stalls under a hundred concurrent calls.)
+    let mut served = 0;
+    let mut limited = None;
+    for _ in 0..1000 {
+        let response = s
+            .stack
+            .http
+            .get(&url)
+            .bearer_auth(&busy)
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            404 => served += 1,
+            429 => {
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                let body: Value = response.json().await.unwrap();
+                limited = Some((retry_after, body));
+                break;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    let (retry_after, body) = limited.expect("past the burst, calls are limited");
+    assert!(served >= 40, "the burst is served: {served}");
+    assert_eq!(code(&body), "rate_limited");
+    assert!(matches!(retry_after, Some(1..=2)), "{retry_after:?}");
+
+    let (status, _) = s.get(&s.manager, "/v1/messages/not-a-message").await;
+    assert_eq!(status, 404, "another key is not held back");
+    tokio::time::sleep(Duration::from_secs(retry_after.unwrap())).await;
+    let (status, _) = s.get(&busy, "/v1/messages/not-a-message").await;
+    assert_eq!(status, 404, "the key works again after Retry-After");
+}

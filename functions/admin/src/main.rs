@@ -31,6 +31,6 @@ async fn main() -> Result<(), Error> {
             &SecretContext::operator_key(),
         )
         .await?;
-    let state = Arc::new(AdminState::new(store, secrets, &operator_key));
+    let state = Arc::new(AdminState::new(store, secrets, &operator_key, config.rate));
     run(router(state)).await
 }

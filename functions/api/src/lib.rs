@@ -1,11 +1,15 @@
 //! The business API function's configuration, read once at init from the environment.
 
+use http_api::rate_limit::KeyRateLimit;
 use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::token_bucket::Rate;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub table_name: String,
     pub outbound_queue_url: String,
+    /// Each key's request rate.
+    pub rate: Rate,
 }
 
 impl ApiConfig {
@@ -18,6 +22,7 @@ impl ApiConfig {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
+            rate: KeyRateLimit::rate_from(&settings)?,
         })
     }
 }

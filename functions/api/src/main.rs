@@ -25,5 +25,10 @@ async fn main() -> Result<(), Error> {
         config.outbound_queue_url,
         metrics,
     ));
-    run(router(Arc::new(BusinessState::new(store, queue)))).await
+    run(router(Arc::new(BusinessState::new(
+        store,
+        queue,
+        config.rate,
+    ))))
+    .await
 }

@@ -44,6 +44,8 @@ pub enum ApiError {
     },
     #[error("the tenant is suspended")]
     TenantSuspended,
+    #[error("too many requests with this key: try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("the route does not take this method")]
     MethodNotAllowed,
     #[error("data could not be read or written")]
@@ -84,6 +86,9 @@ pub enum KeyedRouteErrors {
     /// No such item; also the answer for every id of another tenant.
     #[response(status = 404)]
     NotFound(ErrorBody),
+    /// The key made too many calls; `Retry-After` says when to try again.
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    RateLimited(ErrorBody),
 }
 
 impl ApiError {
@@ -117,6 +122,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Store(_) | Self::Secret(_) | Self::Queue(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -134,6 +140,10 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
+        let retry_after = match self {
+            Self::RateLimited { retry_after } => Some(retry_after),
+            _ => None,
+        };
         let field = match self {
             Self::Invalid { field, .. } => field,
             Self::Unprocessable { field, .. } => field.map(str::to_owned),
@@ -147,6 +157,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,

@@ -7,6 +7,7 @@ pub mod business;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod rate_limit;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -2,11 +2,11 @@
 //! allowed. A container-local token bucket per number and recipient keeps bursts within
 //! it; a 131056 from Meta empties the bucket, so that recipient waits and others go on.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::token_bucket::{Rate, TokenBuckets};
 
 #[derive(Debug, Clone, Copy)]
 pub struct PairRate {
@@ -25,62 +25,31 @@ impl Default for PairRate {
     }
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
 pub struct PairLimiter {
-    rate: PairRate,
-    buckets: Mutex<HashMap<[u8; 16], Bucket>>,
+    buckets: TokenBuckets<[u8; 16]>,
 }
 
 const MAX_TRACKED: usize = 100_000;
 
 impl PairLimiter {
     pub fn new(rate: PairRate) -> Self {
+        let rate = Rate {
+            burst: rate.burst,
+            refill: rate.refill,
+        };
         Self {
-            rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: TokenBuckets::new(rate, MAX_TRACKED),
         }
     }
 
     /// Takes one send's allowance for the pair, or says how long until there is one.
     pub fn try_take(&self, phone_number_id: &str, recipient: &str) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().expect("pair limiter lock");
-        let now = Instant::now();
-        if buckets.len() >= MAX_TRACKED {
-            let refill = self.rate.refill * self.rate.burst;
-            buckets.retain(|_, b| now.duration_since(b.at) < refill);
-        }
-        let burst = f64::from(self.rate.burst);
-        let bucket = buckets
-            .entry(pair_key(phone_number_id, recipient))
-            .or_insert(Bucket {
-                tokens: burst,
-                at: now,
-            });
-        let earned = now.duration_since(bucket.at).as_secs_f64() / self.rate.refill.as_secs_f64();
-        bucket.tokens = (bucket.tokens + earned).min(burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(self.rate.refill.mul_f64(1.0 - bucket.tokens))
-        }
+        self.buckets.try_take(pair_key(phone_number_id, recipient))
     }
 
     /// Meta reported the pair rate reached: no more burst for this pair until it refills.
     pub fn exhausted(&self, phone_number_id: &str, recipient: &str) {
-        let mut buckets = self.buckets.lock().expect("pair limiter lock");
-        buckets.insert(
-            pair_key(phone_number_id, recipient),
-            Bucket {
-                tokens: 0.0,
-                at: Instant::now(),
-            },
-        );
+        self.buckets.empty(pair_key(phone_number_id, recipient));
     }
 }
 

@@ -12,20 +12,25 @@ use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 
+use wagate_shared::token_bucket::Rate;
+
 use crate::error::ApiError;
+use crate::rate_limit::KeyRateLimit;
 use crate::unix_now;
 
 pub struct AdminState {
     pub store: Store,
     pub secrets: SecretStore,
     pub auth: Authenticator,
+    pub rate_limit: KeyRateLimit,
     operator_key_sha256: [u8; 32],
 }
 
 impl AdminState {
     /// `operator_key` is the decrypted operator key; only its hash is kept.
-    pub fn new(store: Store, secrets: SecretStore, operator_key: &Secret) -> Self {
+    pub fn new(store: Store, secrets: SecretStore, operator_key: &Secret, rate: Rate) -> Self {
         Self {
+            rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             store,
             secrets,
@@ -86,12 +91,14 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
             .filter(|k| k.starts_with(OPERATOR_KEY_SCHEME))
         {
             return if state.is_operator_key(key) {
+                state.rate_limit.check_operator()?;
                 Ok(Caller::Operator)
             } else {
                 Err(wagate_shared::access::AuthError::Unknown.into())
             };
         }
         let principal = state.auth.authenticate(header, unix_now()).await?;
+        state.rate_limit.check_key(&principal)?;
         Ok(Caller::Tenant(principal))
     }
 }

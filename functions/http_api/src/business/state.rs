@@ -10,7 +10,10 @@ use wagate_shared::outbound::{OutboundQueue, Outbox};
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
+use wagate_shared::token_bucket::Rate;
+
 use crate::error::ApiError;
+use crate::rate_limit::KeyRateLimit;
 use crate::unix_now;
 
 /// A tenant's settings (suspension above all) reach the API within this long.
@@ -19,11 +22,13 @@ const TENANT_TTL: Duration = Duration::from_secs(30);
 pub struct BusinessState {
     pub outbox: Outbox,
     pub auth: Authenticator,
+    pub rate_limit: KeyRateLimit,
 }
 
 impl BusinessState {
-    pub fn new(store: Store, queue: OutboundQueue) -> Self {
+    pub fn new(store: Store, queue: OutboundQueue, rate: Rate) -> Self {
         Self {
+            rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),
         }
@@ -58,8 +63,8 @@ impl FromRequestParts<Arc<BusinessState>> for TenantKey {
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        Ok(TenantKey(
-            state.auth.authenticate(header, unix_now()).await?,
-        ))
+        let principal = state.auth.authenticate(header, unix_now()).await?;
+        state.rate_limit.check_key(&principal)?;
+        Ok(TenantKey(principal))
     }
 }
