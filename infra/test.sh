@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: a local stack of its own (ports apart from `make run`'s), then every unit
-# and integration test against it. The stack stops when the tests end, pass or fail.
+# and integration test against it, then Schemathesis against both APIs. The stack stops when the tests end, pass or fail.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,7 +13,10 @@ set -a
 source .local/test/stack.env
 set +a
 export WEBHOOK_FUNCTION_ENV="$root/.local/test/functions/WebhookFunction.env"
-if ! cargo test --workspace --no-fail-fast; then
+failed=0
+cargo test --workspace --no-fail-fast || failed=1
+infra/api-fuzz.sh .local/test/stack.env || failed=1
+if [ "$failed" = 1 ]; then
   echo "tests failed; the stack's logs are in .local/test/logs" >&2
   exit 1
 fi

@@ -411,6 +411,8 @@ async fn bad_requests_name_the_field_and_queue_nothing() {
     };
     let (status, body) = raw(b"{\"from\": ".to_vec(), "application/json").await;
     assert_eq!((status, code(&body)), (400, "invalid_request"), "{body}");
+    let (status, body) = raw(b"[\"from\", \"to\"]".to_vec(), "application/json").await;
+    assert_eq!((status, code(&body)), (400, "invalid_request"), "{body}");
     let (status, body) = raw(vec![b' '; 300 * 1024], "application/json").await;
     assert_eq!((status, code(&body)), (413, "payload_too_large"), "{body}");
     let (status, body) = raw(b"from=1".to_vec(), "application/x-www-form-urlencoded").await;

@@ -91,6 +91,20 @@ pub enum KeyedRouteErrors {
     RateLimited(ErrorBody),
 }
 
+/// What any route with a JSON body may answer about the body itself.
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyErrors {
+    /// Not JSON, or not the request's shape; `field` names what is wrong.
+    #[response(status = 400)]
+    Invalid(ErrorBody),
+    /// The body is larger than 256 KiB.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not sent as `application/json`.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+}
+
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid {

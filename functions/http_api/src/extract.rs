@@ -35,6 +35,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     message: other.body_text(),
                 },
             })?;
+        // Every request body is an object: serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::Invalid {
+                field: None,
+                message: "the body must be a JSON object".into(),
+            });
+        }
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -142,5 +149,14 @@ mod tests {
             Some("inner[0].weeks")
         );
         assert_eq!(field_of(r#"{"name": "#), None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_refused_as_invalid_json() {
+        let bytes = b"\xff\xfe{\"name\": \"a\", \"inner\": []}";
+        assert!(matches!(
+            parse_json::<Outer>(bytes),
+            Err(ApiError::Invalid { field: None, .. })
+        ));
     }
 }

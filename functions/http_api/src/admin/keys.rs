@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use wagate_shared::access::{ApiKeyRecord, NewApiKey, Role};
 
 use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
@@ -122,7 +122,7 @@ fn view(record: &ApiKeyRecord, now: i64) -> KeyView {
     request_body = CreateKey,
     responses(
         (status = 201, description = "Created; `key` is shown only now", body = CreatedKey),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         (status = 409, description = "The tenant has too many keys", body = ErrorBody),
         KeyedRouteErrors,
     ),

@@ -15,7 +15,7 @@ use wagate_shared::domain::tenant::{MetaApp, TenantId, token_fingerprint};
 use wagate_shared::secrets::{SecretContext, SecretPurpose};
 
 use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
@@ -70,7 +70,7 @@ fn checked_secret(field: &str, value: &str) -> Result<(), ApiError> {
     request_body = ConnectMetaApp,
     responses(
         (status = 200, description = "Connected", body = MetaAppView),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]

@@ -16,7 +16,7 @@ use wagate_shared::secrets::SecretContext;
 use wagate_shared::tenants::NUMBER_TTL;
 
 use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
@@ -149,7 +149,7 @@ async fn encrypt_token(
     request_body = ConnectNumber,
     responses(
         (status = 200, description = "Connected", body = NumberView),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         (status = 409, description = "The number is connected to another tenant", body = ErrorBody),
         KeyedRouteErrors,
     ),
@@ -240,7 +240,7 @@ pub async fn list_numbers(
     request_body = RotateToken,
     responses(
         (status = 200, description = "The number with its new token's fingerprint", body = NumberView),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]

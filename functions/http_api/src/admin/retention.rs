@@ -14,7 +14,7 @@ use wagate_shared::domain::retention::{Retention, RetentionError};
 use wagate_shared::store::retention::RetentionSettings;
 
 use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
 /// The highest ceiling the operator may set for content: ten years.
@@ -87,7 +87,7 @@ pub async fn get_retention(
     request_body = SetRetention,
     responses(
         (status = 200, description = "The settings as stored", body = RetentionView),
-        (status = 400, description = "Out of bounds; `field` names which", body = ErrorBody),
+        JsonBodyErrors,
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]

@@ -13,7 +13,7 @@ use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
 use super::state::{AdminState, AdministeredTenant, Caller};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -54,7 +54,7 @@ pub struct TenantView {
     pub id: String,
     pub name: String,
     pub status: TenantState,
-    pub retention: RetentionView,
+    pub retention: RetentionDays,
     /// Why Meta refused the tenant's credentials, when it did; sending is stopped until
     /// they are replaced.
     pub sending_stopped: Option<String>,
@@ -62,9 +62,9 @@ pub struct TenantView {
     pub meta_app_id: Option<String>,
 }
 
-/// Days each data class is kept.
+/// Days each data class is kept (`/retention` also tells the tenant's limit).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RetentionView {
+pub struct RetentionDays {
     pub content_days: u32,
     pub metadata_days: u32,
     pub contact_days: u32,
@@ -96,7 +96,7 @@ impl From<&Tenant> for TenantView {
             id: t.id.to_string(),
             name: t.name.clone(),
             status: t.status.into(),
-            retention: RetentionView {
+            retention: RetentionDays {
                 content_days: r.content_days,
                 metadata_days: r.metadata_days,
                 contact_days: r.contact_days,
@@ -130,7 +130,7 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
     request_body = CreateTenant,
     responses(
         (status = 201, description = "Created", body = TenantView),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         (status = 409, description = "The id is taken", body = ErrorBody),
         KeyedRouteErrors,
     ),
@@ -185,7 +185,7 @@ pub async fn get_tenant(
     request_body = UpdateTenant,
     responses(
         (status = 200, description = "The tenant as updated", body = TenantView),
-        (status = 400, description = "Invalid request", body = ErrorBody),
+        JsonBodyErrors,
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]

@@ -19,7 +19,7 @@ use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor
 use super::send_body::SendMessageRequest;
 use super::state::{BusinessState, TenantKey};
 use super::views::{AcceptedView, MessagePageView, MessageView};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::{JsonBody, QueryParams, parse_value};
 use crate::unix_now;
 
@@ -34,10 +34,8 @@ const MAX_PAGE: u32 = 100;
     request_body = SendMessageRequest,
     responses(
         (status = 202, description = "Accepted and queued (or, for a repeated idempotency key, accepted before)", body = AcceptedView),
-        (status = 400, description = "Invalid request; `field` names what is wrong", body = ErrorBody),
+        JsonBodyErrors,
         (status = 409, description = "The idempotency key was used with another body", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "Cannot be sent: `window_closed` (free-form outside the 24-hour window: send a template), `unknown_number`, `sending_stopped`", body = ErrorBody),
         KeyedRouteErrors,
     ),
