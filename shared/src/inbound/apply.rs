@@ -153,6 +153,7 @@ impl InboundProcessor {
             profile_name: profile.and_then(|p| p.name.as_deref()),
             username: profile.and_then(|p| p.username.as_deref()),
             inbound_at: Some(message.sent_at),
+            inbound_number: job.event.phone_number_id.as_deref(),
         };
         let contact = store
             .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)

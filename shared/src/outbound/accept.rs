@@ -175,6 +175,14 @@ impl Outbox {
                 Err(e) => Some(e.into()),
             },
         };
+        if failure.is_none()
+            && let Err(e) = store
+                .record_outbound_activity(tenant_id, &contact, phone_number_id, now)
+                .await
+        {
+            // The message is queued: failing the call now would invite a second send.
+            tracing::warn!(tenant = %tenant_id, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
+        }
         if let Some(e) = failure {
             // Nothing half-made stays behind: the record goes, and the key is free again.
             store.delete_queued_outbound(tenant_id, key).await?;

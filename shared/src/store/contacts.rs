@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use rand::Rng;
 
 use super::attrs::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use super::conversations::conversation_attrs;
 use super::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
 use super::{EXPIRES_AT, Store, StoreError, is_live};
 use crate::domain::identity::{IdentityKey, UserIdentity};
@@ -24,6 +25,10 @@ pub struct ContactProfile {
     pub profile_name: Option<String>,
     pub username: Option<String>,
     pub last_inbound_at: Option<i64>,
+    /// When the business last sent to the contact through the API (same granularity).
+    pub last_outbound_at: Option<i64>,
+    /// The tenant's number of the latest activity.
+    pub last_number: Option<String>,
     pub marketing_opt_out: bool,
 }
 
@@ -41,6 +46,8 @@ pub struct ContactFacts<'a> {
     pub profile_name: Option<&'a str>,
     pub username: Option<&'a str>,
     pub inbound_at: Option<i64>,
+    /// The tenant's number the user wrote to.
+    pub inbound_number: Option<&'a str>,
 }
 
 impl Store {
@@ -163,14 +170,23 @@ impl Store {
             sets.push("username = :username");
             values.push((":username", s(username)));
         }
+        // Also written when the business had answered: the conversation becomes unread.
         let stale = |at: i64| {
             current
                 .last_inbound_at
                 .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
+                || current.answered()
         };
         if let Some(at) = facts.inbound_at.filter(|at| stale(*at)) {
             sets.push("last_inbound_at = :at");
             values.push((":at", n(at)));
+            let activity = at.max(current.last_outbound_at.unwrap_or(0));
+            for (set, name, value) in
+                conversation_attrs(tenant, &current.contact_id, activity, facts.inbound_number)
+            {
+                sets.push(set);
+                values.push((name, value));
+            }
         }
         if sets.is_empty() {
             return Ok(());
@@ -257,6 +273,11 @@ impl Store {
         }
         if let Some(at) = facts.inbound_at {
             it.insert("last_inbound_at".into(), n(at));
+            for (set, _, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number)
+            {
+                let name = set.split(' ').next().unwrap_or_default();
+                it.insert(name.to_owned(), value);
+            }
         }
         self.put("PutItem contact", it).await?;
         Ok(ContactProfile {
@@ -266,6 +287,10 @@ impl Store {
             profile_name: facts.profile_name.map(str::to_owned),
             username: facts.username.map(str::to_owned),
             last_inbound_at: facts.inbound_at,
+            last_outbound_at: None,
+            last_number: facts
+                .inbound_at
+                .and(facts.inbound_number.map(str::to_owned)),
             marketing_opt_out: false,
         })
     }
@@ -342,7 +367,7 @@ fn add_identity_attrs(it: &mut Item, identity: &UserIdentity) {
     }
 }
 
-fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
+pub(crate) fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
     let text = |name: &str| get_s(it, name).map(str::to_owned);
     ContactProfile {
         contact_id: contact_id.to_owned(),
@@ -351,6 +376,8 @@ fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
         profile_name: text("profile_name"),
         username: text("username"),
         last_inbound_at: get_i64(it, "last_inbound_at"),
+        last_outbound_at: get_i64(it, "last_outbound_at"),
+        last_number: text("last_number"),
         marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
     }
 }

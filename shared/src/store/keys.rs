@@ -16,6 +16,10 @@
 //! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
 //! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
+//!
+//! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant) and
+//! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact
+//! id>`, on contact profiles).
 
 use sha2::{Digest, Sha256};
 

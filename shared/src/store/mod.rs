@@ -4,6 +4,7 @@
 pub mod api_keys;
 mod attrs;
 pub mod contacts;
+pub mod conversations;
 pub mod events;
 pub mod idempotency;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
 
+mod conversations;
 mod messages;
 mod send_body;
 mod state;
@@ -20,7 +21,8 @@ use crate::openapi::BearerAuth;
 #[openapi(
     info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
     paths(
-        messages::send_message, messages::get_message, messages::conversation_messages,
+        messages::send_message, messages::get_message, conversations::list_conversations,
+        messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
 )]
@@ -30,6 +32,7 @@ pub fn router(state: Arc<BusinessState>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::send_message))
         .route("/v1/messages/{message_id}", get(messages::get_message))
+        .route("/v1/conversations", get(conversations::list_conversations))
         .route(
             "/v1/conversations/{contact_id}/messages",
             get(messages::conversation_messages),

@@ -1,0 +1,181 @@
+//! `GET /v1/conversations`: the tenant's contacts, most recently active first.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wagate_shared::access::Permission;
+use wagate_shared::outbound::window::WINDOW_SECS;
+use wagate_shared::store::contacts::ContactProfile;
+use wagate_shared::store::conversations::{ConversationCursor, ConversationFilter};
+
+use super::state::{BusinessState, TenantKey};
+use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::extract::QueryParams;
+use crate::unix_now;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationParams {
+    /// Conversations per page, 1 to 100 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Only conversations whose latest activity was on this phone number id.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Only conversations active at or after this time (epoch seconds).
+    #[serde(default)]
+    pub since: Option<u32>,
+    /// Only conversations where the user wrote and the business has not answered since.
+    #[serde(default)]
+    pub unread: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationView {
+    pub contact_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bsuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
+    /// Epoch seconds of the latest message either way, to five minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_inbound_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_outbound_at: Option<i64>,
+    /// The tenant's number of the latest activity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number_id: Option<String>,
+    /// The user wrote and the business has not answered since.
+    pub unread: bool,
+    /// Whether free-form messages may be sent (may show closed up to five minutes early;
+    /// sending decides exactly).
+    pub window_open: bool,
+    pub marketing_opt_out: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationPageView {
+    pub conversations: Vec<ConversationView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
+    params(ConversationParams),
+    responses(
+        (status = 200, description = "Conversations, most recently active first; expired contacts are never returned", body = ConversationPageView),
+        (status = 400, description = "Invalid parameter; `field` names which", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn list_conversations(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    QueryParams(params): QueryParams<ConversationParams>,
+) -> Result<Json<ConversationPageView>, ApiError> {
+    key.require(Permission::Converse, "read conversations")?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
+    let filter = ConversationFilter {
+        phone_number_id: params.number.as_deref(),
+        since: params.since.map(i64::from),
+        unread_only: params.unread.unwrap_or(false),
+    };
+    let now = unix_now();
+    let page = state
+        .store()
+        .conversations(&key.0.tenant_id, &filter, after.as_ref(), limit as i32, now)
+        .await?;
+    Ok(Json(ConversationPageView {
+        conversations: page.contacts.iter().map(|c| view(c, now)).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+    }))
+}
+
+fn view(contact: &ContactProfile, now: i64) -> ConversationView {
+    ConversationView {
+        contact_id: contact.contact_id.clone(),
+        phone: contact.phone.clone(),
+        bsuid: contact.bsuid.clone(),
+        profile_name: contact.profile_name.clone(),
+        last_activity_at: contact.last_activity_at(),
+        last_inbound_at: contact.last_inbound_at,
+        last_outbound_at: contact.last_outbound_at,
+        phone_number_id: contact.last_number.clone(),
+        unread: contact.unread(),
+        window_open: contact
+            .last_inbound_at
+            .is_some_and(|at| now < at + WINDOW_SECS),
+        marketing_opt_out: contact.marketing_opt_out,
+    }
+}
+
+fn encode_cursor(cursor: &ConversationCursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
+}
+
+/// Only a cursor this listing made: a contact id and its index key, consistent.
+fn decode_cursor(raw: &str) -> Result<ConversationCursor, ApiError> {
+    let bad = || ApiError::invalid("cursor", "is not a cursor of this listing");
+    if raw.len() > 512 {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let cursor: ConversationCursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let valid_contact = cursor.contact_id.starts_with("c_")
+        && cursor.contact_id.len() <= 64
+        && cursor.contact_id[2..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric());
+    let consistent = cursor.conv_sk.split_once('#').is_some_and(|(at, id)| {
+        at.len() == 10 && at.bytes().all(|b| b.is_ascii_digit()) && id == cursor.contact_id
+    });
+    if valid_contact && consistent {
+        Ok(cursor)
+    } else {
+        Err(bad())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_a_forged_one_is_refused() {
+        let cursor = ConversationCursor {
+            contact_id: "c_0123456789abcdef0123".into(),
+            conv_sk: "1795345663#c_0123456789abcdef0123".into(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
+        let forged = ConversationCursor {
+            contact_id: "c_0123456789abcdef0123".into(),
+            conv_sk: "1795345663#c_other".into(),
+        };
+        assert!(decode_cursor(&encode_cursor(&forged)).is_err());
+        assert!(decode_cursor("nope").is_err());
+    }
+}

@@ -1,0 +1,207 @@
+//! Conversations: a tenant's contacts ordered by their latest activity, through the
+//! `conversation-index` GSI over the contact profiles. The profile carries the index's keys
+//! (`conv_pk` = the tenant, `conv_sk` = activity time + contact id), written together with
+//! `last_inbound_at` or `last_outbound_at`: in steps of five minutes, and whenever the
+//! conversation turns unread (the user wrote after the business) or read (the business
+//! answered), so that a busy conversation costs no extra write per message.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::{Item, get_s, n, s};
+use super::contacts::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
+use super::{Store, StoreError, is_live};
+use crate::domain::tenant::TenantId;
+
+pub const CONVERSATION_INDEX: &str = "conversation-index";
+
+/// The index attributes of a conversation whose latest activity is `at`, as
+/// `(SET clause, value name, value)`.
+pub(crate) fn conversation_attrs(
+    tenant: &TenantId,
+    contact_id: &str,
+    at: i64,
+    number: Option<&str>,
+) -> Vec<(&'static str, &'static str, AttributeValue)> {
+    let mut attrs = vec![
+        ("conv_pk = :cpk", ":cpk", s(tenant_pk(tenant.as_str()))),
+        (
+            "conv_sk = :csk",
+            ":csk",
+            s(format!("{at:010}#{contact_id}")),
+        ),
+    ];
+    if let Some(number) = number {
+        attrs.push(("last_number = :num", ":num", s(number)));
+    }
+    attrs
+}
+
+impl ContactProfile {
+    /// The business wrote after the user's latest (recorded) message.
+    pub fn answered(&self) -> bool {
+        self.last_outbound_at
+            .is_some_and(|out| self.last_inbound_at.is_none_or(|inb| out >= inb))
+    }
+
+    /// The user wrote and the business has not answered since.
+    pub fn unread(&self) -> bool {
+        self.last_inbound_at.is_some() && !self.answered()
+    }
+
+    pub fn last_activity_at(&self) -> Option<i64> {
+        self.last_inbound_at.max(self.last_outbound_at)
+    }
+}
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter<'a> {
+    /// Only those whose latest activity was on this number.
+    pub phone_number_id: Option<&'a str>,
+    /// Only those active at or after this time (epoch seconds).
+    pub since: Option<i64>,
+    /// Only those the business has not answered since the user last wrote.
+    pub unread_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationPage {
+    pub contacts: Vec<ContactProfile>,
+    /// Where the next page starts, when there may be one.
+    pub next: Option<ConversationCursor>,
+}
+
+/// A position in the index: the profile's table key and its index key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConversationCursor {
+    pub contact_id: String,
+    pub conv_sk: String,
+}
+
+impl Store {
+    /// Records that the business sent to `contact` through `number` at `now`, when that
+    /// changes what the listing shows (the step passed, or an unread conversation is
+    /// answered).
+    pub async fn record_outbound_activity(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactProfile,
+        number: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let stale = contact
+            .last_outbound_at
+            .is_none_or(|last| now >= last + LAST_INBOUND_GRANULARITY_SECS);
+        if !stale && !contact.unread() && contact.last_number.as_deref() == Some(number) {
+            return Ok(());
+        }
+        let activity = now.max(contact.last_inbound_at.unwrap_or(0));
+        let mut sets = vec!["last_outbound_at = :out"];
+        let mut values = HashMap::from([(":out".to_owned(), n(now))]);
+        for (set, name, value) in
+            conversation_attrs(tenant, &contact.contact_id, activity, Some(number))
+        {
+            sets.push(set);
+            values.insert(name.to_owned(), value);
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), &contact.contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            // Only forward: a slower call never moves the time back.
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < :out)",
+            )
+            .set_expression_attribute_values(Some(values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem outbound activity", result)?;
+        Ok(())
+    }
+
+    /// A page of the tenant's conversations, most recently active first.
+    pub async fn conversations(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter<'_>,
+        after: Option<&ConversationCursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<ConversationPage, StoreError> {
+        let mut conditions = vec!["(attribute_not_exists(expires_at) OR expires_at > :now)"];
+        let mut values = HashMap::from([
+            (":cpk".to_owned(), s(tenant_pk(tenant.as_str()))),
+            (":now".to_owned(), n(now)),
+        ]);
+        if let Some(number) = filter.phone_number_id {
+            conditions.push("last_number = :num");
+            values.insert(":num".into(), s(number));
+        }
+        if filter.unread_only {
+            conditions.push(
+                "attribute_exists(last_inbound_at) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < last_inbound_at)",
+            );
+        }
+        let key_condition = match filter.since {
+            Some(since) => {
+                values.insert(":since".into(), s(format!("{since:010}")));
+                "conv_pk = :cpk AND conv_sk >= :since"
+            }
+            None => "conv_pk = :cpk",
+        };
+        let start = after.map(|c| {
+            HashMap::from([
+                (
+                    "pk".to_owned(),
+                    s(contact_pk(tenant.as_str(), &c.contact_id)),
+                ),
+                ("sk".to_owned(), s(PROFILE_SK)),
+                ("conv_pk".to_owned(), s(tenant_pk(tenant.as_str()))),
+                ("conv_sk".to_owned(), s(&c.conv_sk)),
+            ])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(CONVERSATION_INDEX)
+            .key_condition_expression(key_condition)
+            .filter_expression(conditions.join(" AND "))
+            .set_expression_attribute_values(Some(values))
+            .set_exclusive_start_key(start)
+            .scan_index_forward(false)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query conversations", e))?;
+        self.count_read(out.consumed_capacity());
+        let contacts = out
+            .items()
+            .iter()
+            .filter(|it| is_live(it, now))
+            .filter_map(|it| {
+                let id = get_s(it, "contact_id")?;
+                Some(super::contacts::profile_from_item(id, it))
+            })
+            .collect();
+        let next = out.last_evaluated_key().and_then(cursor_of);
+        Ok(ConversationPage { contacts, next })
+    }
+}
+
+fn cursor_of(key: &Item) -> Option<ConversationCursor> {
+    let conv_sk = get_s(key, "conv_sk")?.to_owned();
+    let contact_id = conv_sk.split_once('#')?.1.to_owned();
+    Some(ConversationCursor {
+        contact_id,
+        conv_sk,
+    })
+}
