@@ -6,7 +6,7 @@ cd "$root"
 port_base=${1:-4850}
 cargo build --bins
 cargo build --release --bin webhook
-cargo bench -p wagate-tests --bench pipeline --bench outbound --no-run
+cargo bench -p wagate-tests --bench pipeline --bench outbound --bench api --no-run
 trap 'infra/stack.sh down bench' EXIT
 infra/stack.sh up bench "$port_base"
 set -a
@@ -16,3 +16,5 @@ set +a
 # One core for the hot paths, as the targets state.
 taskset -c 0 cargo bench -p wagate-tests --bench pipeline
 taskset -c 0 cargo bench -p wagate-tests --bench outbound
+# The API over HTTP through the local Function URL: latency is the whole stack's.
+cargo bench -p wagate-tests --bench api
