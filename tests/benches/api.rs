@@ -12,9 +12,11 @@ use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
 use wagate_shared::access::Role;
+use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
-use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
+use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::token_bucket::Rate;
 use wagate_tests::bench::{Row, print_table, through_inbound};
@@ -116,8 +118,16 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
         std::env::var("OUTBOUND_QUEUE_URL").unwrap(),
         metrics.clone(),
     ));
-    let state =
-        http_api::business::BusinessState::new(store, queue, Rate::per_second(100_000, 100_000));
+    let receipts = ReadReceipts::new(
+        SecretStore::new(
+            aws_sdk_kms::Client::new(&setup.stack.sdk),
+            setup.stack.kms_key_id.clone(),
+            metrics.clone(),
+        ),
+        CloudApiClient::new(CloudApiConfig::default()).unwrap(),
+    );
+    let rate = Rate::per_second(100_000, 100_000);
+    let state = http_api::business::BusinessState::new(store, queue, receipts, rate);
     let router = http_api::business::router(Arc::new(state));
     let call = |i: usize| {
         let mut request =

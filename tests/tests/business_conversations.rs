@@ -181,3 +181,95 @@ async fn conversations_list_who_wrote_and_who_was_answered() {
         assert_eq!(body["error"]["field"], field, "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn marking_a_users_message_read_reaches_meta_and_reads_the_conversation() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let agent = tenant.api_key(&stack, Role::Agent).await;
+    let phone = format!("49155{}", random_digits(8));
+    let wamid = tenant.user_writes(&stack, &phone, "Are you there?").await;
+    let contact = eventually(WAIT, "the contact", || async {
+        stack.contact_of(&tenant.id, &phone).await
+    })
+    .await;
+    let path = format!("/v1/conversations/{contact}/messages");
+    let message_id = eventually(WAIT, "the message", || async {
+        let (_, page) = stack.api(Method::GET, &path, Some(&agent), None, &[]).await;
+        page["messages"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await;
+    assert!(find(&list(&stack, &agent, "unread=true").await, &contact).is_some());
+
+    let read_path = format!("/v1/messages/{message_id}/read");
+    let (status, body) = stack
+        .api(
+            Method::POST,
+            &read_path,
+            Some(&agent),
+            Some(json!({"typing_indicator": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let receipts: Vec<Value> = tenant
+        .sim_received(&stack)
+        .await
+        .into_iter()
+        .filter(|r| r["body"]["status"] == "read")
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["body"]["message_id"], wamid.as_str());
+    assert_eq!(receipts[0]["body"]["typing_indicator"]["type"], "text");
+    assert!(find(&list(&stack, &agent, "unread=true").await, &contact).is_none());
+    let (status, _) = stack
+        .api(Method::POST, &read_path, Some(&agent), None, &[])
+        .await;
+    assert_eq!(status, 204, "again, without a body");
+
+    // Only the user's messages; another tenant's key finds nothing.
+    let (_, sent) = stack
+        .api(
+            Method::POST,
+            "/v1/messages",
+            Some(&agent),
+            Some(json!({"from": tenant.phone_number_id, "to": phone, "type": "text", "text": {"body": "Yes!"}})),
+            &[],
+        )
+        .await;
+    let (status, body) = stack
+        .api(
+            Method::POST,
+            &format!("/v1/messages/{}/read", sent["id"].as_str().unwrap()),
+            Some(&agent),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("not_inbound")),
+        "{body}"
+    );
+    let other = TestTenant::create(&stack).await;
+    let foreign = other.api_key(&stack, Role::Admin).await;
+    let (status, _) = stack
+        .api(Method::POST, &read_path, Some(&foreign), None, &[])
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = stack
+        .api(
+            Method::POST,
+            &read_path,
+            Some(&agent),
+            Some(json!({"typing": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("typing")),
+        "{body}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The business API function's configuration, read once at init from the environment.
 
 use http_api::rate_limit::KeyRateLimit;
+use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::config::{ConfigError, Settings, environment};
 use wagate_shared::token_bucket::Rate;
 
@@ -8,6 +9,9 @@ use wagate_shared::token_bucket::Rate;
 pub struct ApiConfig {
     pub table_name: String,
     pub outbound_queue_url: String,
+    /// To decrypt access tokens for read receipts.
+    pub kms_key_id: String,
+    pub cloud_api: CloudApiConfig,
     /// Each key's request rate.
     pub rate: Rate,
 }
@@ -22,6 +26,8 @@ impl ApiConfig {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
+            kms_key_id: settings.required("KMS_KEY_ID")?,
+            cloud_api: CloudApiConfig::from_settings(&settings)?,
             rate: KeyRateLimit::rate_from(&settings)?,
         })
     }

@@ -4,9 +4,11 @@ use api::ApiConfig;
 use http_api::business::{BusinessState, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
+use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
+use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 
 #[tokio::main]
@@ -23,12 +25,11 @@ async fn main() -> Result<(), Error> {
     let queue = OutboundQueue::new(EventQueue::new(
         aws_sdk_sqs::Client::new(&sdk),
         config.outbound_queue_url,
-        metrics,
+        metrics.clone(),
     ));
-    run(router(Arc::new(BusinessState::new(
-        store,
-        queue,
-        config.rate,
-    ))))
-    .await
+    // Tokens are decrypted on first use and cached: no KMS call at cold start.
+    let secrets = SecretStore::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id, metrics);
+    let receipts = ReadReceipts::new(secrets, CloudApiClient::new(config.cloud_api)?);
+    let state = BusinessState::new(store, queue, receipts, config.rate);
+    run(router(Arc::new(state))).await
 }

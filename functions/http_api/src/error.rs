@@ -44,6 +44,9 @@ pub enum ApiError {
     },
     #[error("the tenant is suspended")]
     TenantSuspended,
+    /// Meta could not be reached or failed for now; the call may be repeated.
+    #[error("the Cloud API is unavailable; try again")]
+    MetaUnavailable,
     #[error("too many requests with this key: try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
     #[error("the route does not take this method")]
@@ -136,6 +139,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended"),
+            Self::MetaUnavailable => (StatusCode::BAD_GATEWAY, "meta_unavailable"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Store(_) | Self::Secret(_) | Self::Queue(_) => {

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::cloud_api::client::{DEFAULT_BASE_URL, DEFAULT_GRAPH_VERSION};
 use wagate_shared::config::{ConfigError, Settings, environment};
 use wagate_shared::outbound::SenderSettings;
 
@@ -25,15 +24,6 @@ impl OutboundConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
-        let base_url = settings
-            .optional("CLOUD_API_BASE_URL")
-            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://127.0.0.1")) {
-            return Err(ConfigError::invalid(
-                "CLOUD_API_BASE_URL",
-                "must be https (plain http only to 127.0.0.1)",
-            ));
-        }
         let max_attempts: u32 = settings.number_or("SEND_MAX_ATTEMPTS", 8)?;
         if max_attempts == 0 {
             return Err(ConfigError::invalid(
@@ -44,13 +34,7 @@ impl OutboundConfig {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
-            cloud_api: CloudApiConfig {
-                base_url,
-                graph_version: settings
-                    .optional("GRAPH_API_VERSION")
-                    .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.into()),
-                timeout: Duration::from_secs(settings.number_or("CLOUD_API_TIMEOUT_SECONDS", 10)?),
-            },
+            cloud_api: CloudApiConfig::from_settings(&settings)?,
             sender: SenderSettings {
                 max_attempts,
                 ..SenderSettings::default()
@@ -63,6 +47,7 @@ impl OutboundConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wagate_shared::cloud_api::client::DEFAULT_BASE_URL;
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

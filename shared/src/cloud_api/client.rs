@@ -22,6 +22,31 @@ pub struct CloudApiConfig {
     pub timeout: Duration,
 }
 
+impl CloudApiConfig {
+    /// From `CLOUD_API_BASE_URL` (https, or plain http to 127.0.0.1 only),
+    /// `GRAPH_API_VERSION` and `CLOUD_API_TIMEOUT_SECONDS`, each with Meta's defaults.
+    pub fn from_settings(
+        settings: &crate::config::Settings<impl Fn(&str) -> Option<String>>,
+    ) -> Result<Self, crate::config::ConfigError> {
+        let base_url = settings
+            .optional("CLOUD_API_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://127.0.0.1")) {
+            return Err(crate::config::ConfigError::invalid(
+                "CLOUD_API_BASE_URL",
+                "must be https (plain http only to 127.0.0.1)",
+            ));
+        }
+        Ok(Self {
+            base_url,
+            graph_version: settings
+                .optional("GRAPH_API_VERSION")
+                .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.into()),
+            timeout: Duration::from_secs(settings.number_or("CLOUD_API_TIMEOUT_SECONDS", 10)?),
+        })
+    }
+}
+
 impl Default for CloudApiConfig {
     fn default() -> Self {
         Self {

@@ -7,6 +7,7 @@ pub mod enqueue;
 pub mod job;
 pub mod pacer;
 pub mod pair;
+pub mod read_receipt;
 pub mod retry;
 pub mod sender;
 pub mod window;
@@ -14,6 +15,7 @@ pub mod window;
 pub use accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
 pub use enqueue::{EnqueueError, OutboundQueue};
 pub use job::{JobError, OutboundJob};
+pub use read_receipt::{ReadError, ReadReceipts};
 pub use sender::{
     Delivery, Done, JobResult, Prepared, ReadyJob, Sender, SenderError, SenderSettings,
 };

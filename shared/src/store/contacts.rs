@@ -29,6 +29,8 @@ pub struct ContactProfile {
     pub last_outbound_at: Option<i64>,
     /// The tenant's number of the latest activity.
     pub last_number: Option<String>,
+    /// The send time of the newest inbound message the business marked read.
+    pub last_read_at: Option<i64>,
     pub marketing_opt_out: bool,
 }
 
@@ -291,6 +293,7 @@ impl Store {
             last_number: facts
                 .inbound_at
                 .and(facts.inbound_number.map(str::to_owned)),
+            last_read_at: None,
             marketing_opt_out: false,
         })
     }
@@ -378,6 +381,7 @@ pub(crate) fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
         last_inbound_at: get_i64(it, "last_inbound_at"),
         last_outbound_at: get_i64(it, "last_outbound_at"),
         last_number: text("last_number"),
+        last_read_at: get_i64(it, "last_read_at"),
         marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
     }
 }

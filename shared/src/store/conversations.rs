@@ -40,10 +40,11 @@ pub(crate) fn conversation_attrs(
 }
 
 impl ContactProfile {
-    /// The business wrote after the user's latest (recorded) message.
+    /// The business wrote, or marked read, after the user's latest (recorded) message.
     pub fn answered(&self) -> bool {
         self.last_outbound_at
-            .is_some_and(|out| self.last_inbound_at.is_none_or(|inb| out >= inb))
+            .max(self.last_read_at)
+            .is_some_and(|seen| self.last_inbound_at.is_none_or(|inb| seen >= inb))
     }
 
     /// The user wrote and the business has not answered since.
@@ -126,6 +127,32 @@ impl Store {
         Ok(())
     }
 
+    /// Records that the business read the contact's messages up to `read_up_to` (the
+    /// send time of the message marked read); only ever forward.
+    pub async fn record_read(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        read_up_to: i64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .update_expression("SET last_read_at = :at")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_read_at) OR last_read_at < :at)",
+            )
+            .expression_attribute_values(":at", n(read_up_to))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.settle("UpdateItem read", result)?;
+        Ok(())
+    }
+
     /// A page of the tenant's conversations, most recently active first.
     pub async fn conversations(
         &self,
@@ -146,7 +173,7 @@ impl Store {
         }
         if filter.unread_only {
             conditions.push(
-                "attribute_exists(last_inbound_at) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < last_inbound_at)",
+                "attribute_exists(last_inbound_at) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < last_inbound_at) AND (attribute_not_exists(last_read_at) OR last_read_at < last_inbound_at)",
             );
         }
         let key_condition = match filter.since {

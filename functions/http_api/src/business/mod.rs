@@ -2,6 +2,7 @@
 
 mod conversations;
 mod messages;
+mod read;
 mod send_body;
 mod state;
 mod views;
@@ -21,7 +22,8 @@ use crate::openapi::BearerAuth;
 #[openapi(
     info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
     paths(
-        messages::send_message, messages::get_message, conversations::list_conversations,
+        messages::send_message, messages::get_message, read::mark_read,
+        conversations::list_conversations,
         messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
@@ -32,6 +34,7 @@ pub fn router(state: Arc<BusinessState>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::send_message))
         .route("/v1/messages/{message_id}", get(messages::get_message))
+        .route("/v1/messages/{message_id}/read", post(read::mark_read))
         .route("/v1/conversations", get(conversations::list_conversations))
         .route(
             "/v1/conversations/{contact_id}/messages",

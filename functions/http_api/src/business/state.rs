@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use wagate_shared::access::{Authenticator, Permission, Principal};
-use wagate_shared::outbound::{OutboundQueue, Outbox};
+use wagate_shared::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
@@ -21,13 +21,15 @@ const TENANT_TTL: Duration = Duration::from_secs(30);
 
 pub struct BusinessState {
     pub outbox: Outbox,
+    pub receipts: ReadReceipts,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
 }
 
 impl BusinessState {
-    pub fn new(store: Store, queue: OutboundQueue, rate: Rate) -> Self {
+    pub fn new(store: Store, queue: OutboundQueue, receipts: ReadReceipts, rate: Rate) -> Self {
         Self {
+            receipts,
             rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),

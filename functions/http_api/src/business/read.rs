@@ -1,0 +1,105 @@
+//! `POST /v1/messages/{id}/read`: blue ticks for a user's message, now.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use wagate_shared::access::Permission;
+use wagate_shared::cloud_api::{ErrorClass, SendError};
+use wagate_shared::outbound::ReadError;
+use wagate_shared::store::message_ref::MessageRef;
+use wagate_shared::telemetry::error_chain;
+
+use super::state::{BusinessState, TenantKey};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use crate::extract::OptionalJsonBody;
+use crate::unix_now;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkReadRequest {
+    /// Also show the user a typing indicator (until the reply, or 25 seconds).
+    #[serde(default)]
+    pub typing_indicator: bool,
+}
+
+#[utoipa::path(post, path = "/v1/messages/{message_id}/read", tag = "messages",
+    params(("message_id" = String, Path, description = "The id of a message the user sent")),
+    request_body(content = Option<MarkReadRequest>, description = "Optional"),
+    responses(
+        (status = 204, description = "Marked read at Meta; the conversation counts as read up to this message"),
+        JsonBodyErrors,
+        (status = 422, description = "`not_inbound` (only the user's messages), `number_disconnected`, or `meta_refused` (Meta's code in the message)", body = ErrorBody),
+        (status = 502, description = "The Cloud API could not be reached; try again", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn mark_read(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    Path(message_id): Path<String>,
+    OptionalJsonBody(request): OptionalJsonBody<MarkReadRequest>,
+) -> Result<StatusCode, ApiError> {
+    key.require(Permission::Converse, "mark messages read")?;
+    let message = MessageRef::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
+    state
+        .receipts
+        .mark_read(
+            state.outbox.directory(),
+            &key.0.tenant_id,
+            &message,
+            request.typing_indicator,
+            unix_now(),
+        )
+        .await
+        .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn refusal(error: ReadError) -> ApiError {
+    match error {
+        ReadError::NotFound => ApiError::NotFound("message"),
+        e @ ReadError::NotInbound => ApiError::Unprocessable {
+            code: "not_inbound",
+            field: None,
+            message: e.to_string(),
+        },
+        e @ ReadError::NumberGone => ApiError::Unprocessable {
+            code: "number_disconnected",
+            field: None,
+            message: e.to_string(),
+        },
+        ReadError::Meta(e) => meta_refusal(e),
+        ReadError::Store(e) => ApiError::Store(e),
+        ReadError::Secret(e) => ApiError::Secret(e),
+    }
+}
+
+/// Meta's refusals that a repeat would not change are the caller's to see; the rest are
+/// Meta being unavailable for now.
+fn meta_refusal(error: SendError) -> ApiError {
+    let lasting = matches!(
+        error.class(),
+        ErrorClass::Permanent(_)
+            | ErrorClass::PauseNumber
+            | ErrorClass::StopTenantCredential
+            | ErrorClass::StopAccount
+    );
+    match error {
+        SendError::Refused { error, .. } if lasting => ApiError::Unprocessable {
+            code: "meta_refused",
+            field: None,
+            message: format!(
+                "Meta refused to mark the message read (code {}): {}",
+                error.code,
+                error.message.unwrap_or_default()
+            ),
+        },
+        other => {
+            tracing::warn!(error = %error_chain(&other), "mark-read failed at Meta");
+            ApiError::MetaUnavailable
+        }
+    }
+}
