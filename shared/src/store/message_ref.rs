@@ -37,14 +37,17 @@ impl MessageRef {
         }
         let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
         let (contact_id, rest) = raw.split_once('|')?;
-        let valid_contact = contact_id.starts_with("c_")
-            && contact_id.len() <= 64
-            && contact_id[2..].bytes().all(|b| b.is_ascii_alphanumeric());
-        if !valid_contact || rest.is_empty() || rest.chars().any(char::is_control) {
+        if !is_contact_id(contact_id) || rest.is_empty() || rest.chars().any(char::is_control) {
             return None;
         }
         Some(Self::new(contact_id, &format!("{MESSAGE_PREFIX}{rest}")))
     }
+}
+
+/// Whether `raw` has the shape of the contact ids this service makes (`c_` and letters or
+/// digits); anything else is refused before it reaches a key.
+pub fn is_contact_id(raw: &str) -> bool {
+    raw.starts_with("c_") && raw.len() <= 64 && raw[2..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A position in a conversation's messages, for the next page.

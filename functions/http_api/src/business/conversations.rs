@@ -12,14 +12,12 @@ use wagate_shared::access::Permission;
 use wagate_shared::outbound::window::WINDOW_SECS;
 use wagate_shared::store::contacts::ContactProfile;
 use wagate_shared::store::conversations::{ConversationCursor, ConversationFilter};
+use wagate_shared::store::message_ref::is_contact_id;
 
 use super::state::{BusinessState, TenantKey};
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::QueryParams;
 use crate::unix_now;
-
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 100;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -91,13 +89,7 @@ pub async fn list_conversations(
     QueryParams(params): QueryParams<ConversationParams>,
 ) -> Result<Json<ConversationPageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = super::page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = ConversationFilter {
         phone_number_id: params.number.as_deref(),
@@ -107,7 +99,7 @@ pub async fn list_conversations(
     let now = unix_now();
     let page = state
         .store()
-        .conversations(&key.0.tenant_id, &filter, after.as_ref(), limit as i32, now)
+        .conversations(&key.0.tenant_id, &filter, after.as_ref(), limit, now)
         .await?;
     Ok(Json(ConversationPageView {
         conversations: page.contacts.iter().map(|c| view(c, now)).collect(),
@@ -145,11 +137,7 @@ fn decode_cursor(raw: &str) -> Result<ConversationCursor, ApiError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let cursor: ConversationCursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let valid_contact = cursor.contact_id.starts_with("c_")
-        && cursor.contact_id.len() <= 64
-        && cursor.contact_id[2..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric());
+    let valid_contact = is_contact_id(&cursor.contact_id);
     let consistent = cursor.conv_sk.split_once('#').is_some_and(|(at, id)| {
         at.len() == 10 && at.bytes().all(|b| b.is_ascii_digit()) && id == cursor.contact_id
     });

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::request::OutboundContent;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
-use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor};
+use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor, is_contact_id};
 
 use super::send_body::SendMessageRequest;
 use super::state::{BusinessState, TenantKey};
@@ -25,8 +25,6 @@ use crate::unix_now;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 100;
 
 #[utoipa::path(post, path = "/v1/messages", tag = "messages",
     params(("Idempotency-Key" = Option<String>, Header,
@@ -156,13 +154,7 @@ pub async fn conversation_messages(
     QueryParams(params): QueryParams<PageParams>,
 ) -> Result<Json<MessagePageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = super::page_limit(params.limit)?;
     let after = match &params.cursor {
         Some(cursor) => Some(
             decode_cursor(cursor)
@@ -174,11 +166,11 @@ pub async fn conversation_messages(
     let now = unix_now();
     let store = state.store();
     // Another tenant's contact ids, and unknown ones, are not found.
-    if store.get_contact(tenant, &contact_id, now).await?.is_none() {
+    if !is_contact_id(&contact_id) || store.get_contact(tenant, &contact_id, now).await?.is_none() {
         return Err(ApiError::NotFound("contact"));
     }
     let page = store
-        .conversation_page(tenant, &contact_id, after.as_deref(), limit as i32, now)
+        .conversation_page(tenant, &contact_id, after.as_deref(), limit, now)
         .await?;
     let wamids: Vec<&str> = page
         .messages
