@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use rand::Rng;
 
 use super::attrs::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use super::contact_details::ContactDetails;
 use super::conversations::conversation_attrs;
 use super::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
 use super::{EXPIRES_AT, Store, StoreError, is_live};
@@ -32,6 +33,8 @@ pub struct ContactProfile {
     /// The send time of the newest inbound message the business marked read.
     pub last_read_at: Option<i64>,
     pub marketing_opt_out: bool,
+    /// What the business records about the contact (see `contact_details`).
+    pub details: ContactDetails,
 }
 
 /// A contact found or created by [`Store::resolve_contact`].
@@ -295,6 +298,7 @@ impl Store {
                 .and(facts.inbound_number.map(str::to_owned)),
             last_read_at: None,
             marketing_opt_out: false,
+            details: ContactDetails::default(),
         })
     }
 
@@ -383,6 +387,7 @@ pub(crate) fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
         last_number: text("last_number"),
         last_read_at: get_i64(it, "last_read_at"),
         marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
+        details: ContactDetails::from_item(it),
     }
 }
 

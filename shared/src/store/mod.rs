@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 mod attrs;
+pub mod contact_details;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

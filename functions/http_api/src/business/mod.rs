@@ -1,5 +1,6 @@
 //! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
 
+mod contacts;
 mod conversations;
 mod messages;
 mod read;
@@ -23,7 +24,8 @@ use crate::openapi::BearerAuth;
     info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
     paths(
         messages::send_message, messages::get_message, read::mark_read,
-        conversations::list_conversations,
+        conversations::list_conversations, contacts::create_contact, contacts::find_contact,
+        contacts::get_contact, contacts::update_contact,
         messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
@@ -52,6 +54,14 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         .route("/v1/messages/{message_id}", get(messages::get_message))
         .route("/v1/messages/{message_id}/read", post(read::mark_read))
         .route("/v1/conversations", get(conversations::list_conversations))
+        .route(
+            "/v1/contacts",
+            get(contacts::find_contact).post(contacts::create_contact),
+        )
+        .route(
+            "/v1/contacts/{contact_id}",
+            get(contacts::get_contact).patch(contacts::update_contact),
+        )
         .route(
             "/v1/conversations/{contact_id}/messages",
             get(messages::conversation_messages),

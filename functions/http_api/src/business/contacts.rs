@@ -1,0 +1,290 @@
+//! Contacts: create, read, find by phone or BSUID, and update what the business records
+//! about them (name, email, custom attributes).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wagate_shared::access::Permission;
+use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
+use wagate_shared::domain::tenant::Tenant;
+use wagate_shared::store::contact_details::{DetailsChange, DetailsError};
+use wagate_shared::store::contacts::{ContactFacts, ContactProfile};
+use wagate_shared::store::message_ref::is_contact_id;
+
+use super::state::{BusinessState, TenantKey};
+use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use crate::extract::{JsonBody, QueryParams};
+use crate::unix_now;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    /// A phone number in international form; this and/or `bsuid`.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// A business-scoped user id.
+    #[serde(default)]
+    pub bsuid: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Up to 50 keys (letters, digits, `_-.`) with text values.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Fields left out stay as they are; `null` removes one; `attributes` replaces them all.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContact {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default)]
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// A field that is present, even as `null`, is `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FindContact {
+    /// A phone number in international form.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// A business-scoped user id.
+    #[serde(default)]
+    pub bsuid: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub contact_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bsuid: Option<String>,
+    /// The name the user set in WhatsApp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The name the business gave the contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub marketing_opt_out: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_inbound_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_outbound_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactList {
+    pub contacts: Vec<ContactView>,
+}
+
+impl From<ContactProfile> for ContactView {
+    fn from(c: ContactProfile) -> Self {
+        Self {
+            contact_id: c.contact_id,
+            phone: c.phone,
+            bsuid: c.bsuid,
+            profile_name: c.profile_name,
+            username: c.username,
+            name: c.details.name,
+            email: c.details.email,
+            attributes: c.details.attributes,
+            marketing_opt_out: c.marketing_opt_out,
+            last_inbound_at: c.last_inbound_at,
+            last_outbound_at: c.last_outbound_at,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/v1/contacts", tag = "contacts",
+    request_body = CreateContact,
+    responses(
+        (status = 201, description = "Created", body = ContactView),
+        JsonBodyErrors,
+        (status = 409, description = "A contact with this phone or BSUID exists; the message names it", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn create_contact(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    JsonBody(body): JsonBody<CreateContact>,
+) -> Result<(StatusCode, Json<ContactView>), ApiError> {
+    key.require(
+        Permission::Contacts,
+        "manage contacts (a manager key is needed)",
+    )?;
+    let identity = identity(body.phone.as_deref(), body.bsuid.as_deref())?
+        .ok_or_else(|| ApiError::invalid("phone", "a phone number or a bsuid is required"))?;
+    let change = DetailsChange {
+        name: body.name.map(Some),
+        email: body.email.map(Some),
+        attributes: (!body.attributes.is_empty()).then_some(body.attributes),
+    };
+    change.validate().map_err(refused)?;
+    let tenant = tenant(&state, &key).await?;
+    let store = state.store();
+    let now = unix_now();
+    if let Some(existing) = store.find_contact(&tenant.id, &identity, now).await? {
+        return Err(ApiError::Conflict(format!(
+            "contact {} already has this phone or BSUID",
+            existing.contact_id
+        )));
+    }
+    let facts = ContactFacts::default();
+    let mut contact = store
+        .resolve_contact(&tenant.id, &identity, &facts, &tenant.retention, now)
+        .await?
+        .profile;
+    if !change.is_empty() {
+        contact = store
+            .update_contact_details(
+                &tenant.id,
+                &contact.contact_id,
+                &change,
+                &tenant.retention,
+                now,
+            )
+            .await?
+            .ok_or(ApiError::NotFound("contact"))?;
+    }
+    Ok((StatusCode::CREATED, Json(contact.into())))
+}
+
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
+    params(FindContact),
+    responses(
+        (status = 200, description = "The contact with this phone or BSUID, if there is one", body = ContactList),
+        (status = 400, description = "Neither phone nor bsuid, or one that is not valid", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn find_contact(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    QueryParams(query): QueryParams<FindContact>,
+) -> Result<Json<ContactList>, ApiError> {
+    key.require(Permission::Converse, "read contacts")?;
+    let identity = identity(query.phone.as_deref(), query.bsuid.as_deref())?
+        .ok_or_else(|| ApiError::invalid("phone", "search by phone or bsuid"))?;
+    let found = state
+        .store()
+        .find_contact(&key.0.tenant_id, &identity, unix_now())
+        .await?;
+    Ok(Json(ContactList {
+        contacts: found.into_iter().map(ContactView::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    params(("contact_id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 200, description = "The contact", body = ContactView),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn get_contact(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    Path(contact_id): Path<String>,
+) -> Result<Json<ContactView>, ApiError> {
+    key.require(Permission::Converse, "read contacts")?;
+    if !is_contact_id(&contact_id) {
+        return Err(ApiError::NotFound("contact"));
+    }
+    let contact = state
+        .store()
+        .get_contact(&key.0.tenant_id, &contact_id, unix_now())
+        .await?
+        .ok_or(ApiError::NotFound("contact"))?;
+    Ok(Json(contact.into()))
+}
+
+#[utoipa::path(patch, path = "/v1/contacts/{contact_id}", tag = "contacts",
+    params(("contact_id" = String, Path, description = "The contact's id")),
+    request_body = UpdateContact,
+    responses(
+        (status = 200, description = "The contact as it is now", body = ContactView),
+        JsonBodyErrors,
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn update_contact(
+    State(state): State<Arc<BusinessState>>,
+    key: TenantKey,
+    Path(contact_id): Path<String>,
+    JsonBody(body): JsonBody<UpdateContact>,
+) -> Result<Json<ContactView>, ApiError> {
+    key.require(
+        Permission::Contacts,
+        "manage contacts (a manager key is needed)",
+    )?;
+    if !is_contact_id(&contact_id) {
+        return Err(ApiError::NotFound("contact"));
+    }
+    let change = DetailsChange {
+        name: body.name,
+        email: body.email,
+        attributes: body.attributes,
+    };
+    change.validate().map_err(refused)?;
+    let tenant = tenant(&state, &key).await?;
+    let store = state.store();
+    let now = unix_now();
+    let contact = if change.is_empty() {
+        store.get_contact(&tenant.id, &contact_id, now).await?
+    } else {
+        store
+            .update_contact_details(&tenant.id, &contact_id, &change, &tenant.retention, now)
+            .await?
+    };
+    Ok(Json(contact.ok_or(ApiError::NotFound("contact"))?.into()))
+}
+
+async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Tenant, ApiError> {
+    state
+        .outbox
+        .directory()
+        .tenant(&key.0.tenant_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated(
+            wagate_shared::access::AuthError::Unknown,
+        ))
+}
+
+/// A phone and/or a BSUID, each checked; `None` when neither was given.
+fn identity(phone: Option<&str>, bsuid: Option<&str>) -> Result<Option<UserIdentity>, ApiError> {
+    let phone = phone
+        .map(|p| Phone::parse(p).map_err(|e| ApiError::invalid("phone", e.to_string())))
+        .transpose()?;
+    let bsuid = bsuid
+        .map(|b| Bsuid::parse(b).map_err(|e| ApiError::invalid("bsuid", e.to_string())))
+        .transpose()?;
+    Ok((phone.is_some() || bsuid.is_some()).then_some(UserIdentity { phone, bsuid }))
+}
+
+fn refused(e: DetailsError) -> ApiError {
+    ApiError::invalid(&e.field, e.problem)
+}
