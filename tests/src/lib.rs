@@ -158,6 +158,29 @@ impl Stack {
         (status, json)
     }
 
+    /// POSTs raw bytes with `content_type` to `url` with `key`: the status and the JSON
+    /// answer, for bodies a JSON client would never send.
+    pub async fn post_raw(
+        &self,
+        url: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status().as_u16();
+        let json = response.json().await.expect("a JSON answer");
+        (status, json)
+    }
+
     /// POSTs JSON to the simulator's `path`; its answer as JSON.
     pub async fn sim_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let response = self

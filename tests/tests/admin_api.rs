@@ -330,21 +330,13 @@ async fn bad_requests_get_a_json_error_naming_the_field_and_change_nothing() {
         .await;
     assert_eq!(status, 404, "a refused create stored the tenant");
 
+    let url = format!("{}/admin/v1/tenants", stack.admin_url);
     let raw = |body: Vec<u8>, content_type: &'static str| {
-        let stack = &stack;
+        let (stack, url) = (&stack, url.clone());
         async move {
-            let response = stack
-                .http
-                .post(format!("{}/admin/v1/tenants", stack.admin_url))
-                .bearer_auth(&stack.operator_key)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
+            stack
+                .post_raw(&url, &stack.operator_key, content_type, body)
                 .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap();
-            (status, body)
         }
     };
     let (status, body) = raw(b"{\"id\": ".to_vec(), "application/json").await;

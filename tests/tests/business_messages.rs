@@ -391,23 +391,8 @@ async fn bad_requests_name_the_field_and_queue_nothing() {
 
     let url = format!("{}/v1/messages", s.stack.api_url);
     let raw = |body: Vec<u8>, content_type: &'static str| {
-        let s = &s;
-        let url = url.clone();
-        async move {
-            let response = s
-                .stack
-                .http
-                .post(url)
-                .bearer_auth(&s.manager)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap();
-            (status, body)
-        }
+        let (s, url) = (&s, url.clone());
+        async move { s.stack.post_raw(&url, &s.manager, content_type, body).await }
     };
     let (status, body) = raw(b"{\"from\": ".to_vec(), "application/json").await;
     assert_eq!((status, code(&body)), (400, "invalid_request"), "{body}");

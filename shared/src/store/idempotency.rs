@@ -96,20 +96,15 @@ impl Store {
         key: &str,
         resource_id: &str,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(idempotency_pk(tenant.as_str(), key)))
-            .key("sk", s(IDEMPOTENCY_SK))
-            .condition_expression("resource_id = :id")
-            .expression_attribute_values(":id", s(resource_id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if super::is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError::dynamo("DeleteItem idempotency key", e)),
-        }
+        // Only this call's claim: a later call may hold the key by now.
+        self.delete_if(
+            "DeleteItem idempotency key",
+            (idempotency_pk(tenant.as_str(), key), IDEMPOTENCY_SK.into()),
+            "resource_id = :id",
+            &[],
+            &[(":id", s(resource_id))],
+        )
+        .await?;
+        Ok(())
     }
 }

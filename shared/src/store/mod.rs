@@ -95,6 +95,12 @@ impl Consumed for aws_sdk_dynamodb::operation::put_item::PutItemOutput {
     }
 }
 
+impl Consumed for aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput {
+    fn consumed(&self) -> Option<&ConsumedCapacity> {
+        self.consumed_capacity()
+    }
+}
+
 impl Consumed for aws_sdk_dynamodb::operation::update_item::UpdateItemOutput {
     fn consumed(&self) -> Option<&ConsumedCapacity> {
         self.consumed_capacity()
@@ -215,6 +221,35 @@ impl Store {
         } else {
             PutOutcome::Duplicate
         })
+    }
+}
+
+impl Store {
+    /// Deletes an item only if `condition` holds on it; false when it did not (or there was
+    /// no item). `names` and `values` are the condition's placeholders.
+    pub(crate) async fn delete_if(
+        &self,
+        op: &'static str,
+        (pk, sk): (String, String),
+        condition: &str,
+        names: &[(&str, &str)],
+        values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", attrs::s(pk))
+            .key("sk", attrs::s(sk))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        self.settle(op, request.send().await)
     }
 }
 

@@ -146,22 +146,19 @@ impl Store {
         tenant: &TenantId,
         key: OutboundKey<'_>,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), key.contact_id)))
-            .key("sk", s(outbound_sk(key.enqueued_at, key.job_id)))
-            .condition_expression("#state = :queued")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":queued", s(QUEUED))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if super::is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError::dynamo("DeleteItem queued outbound", e)),
-        }
+        // Only while still queued: a decided record stays.
+        self.delete_if(
+            "DeleteItem queued outbound",
+            (
+                contact_pk(tenant.as_str(), key.contact_id),
+                outbound_sk(key.enqueued_at, key.job_id),
+            ),
+            "#state = :queued",
+            &[("#state", "state")],
+            &[(":queued", s(QUEUED))],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
