@@ -6,6 +6,7 @@ pub mod aws;
 pub mod cache;
 pub mod cloud_api;
 pub mod config;
+pub mod contact_import;
 pub mod domain;
 pub mod http;
 pub mod inbound;

@@ -2,6 +2,7 @@
 //! each test, signed webhook posts, and reads of what the pipeline stored.
 
 pub mod bench;
+pub mod pacing;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -159,7 +160,8 @@ impl Stack {
     }
 
     /// POSTs raw bytes with `content_type` to `url` with `key`: the status and the JSON
-    /// answer, for bodies a JSON client would never send.
+    /// answer, for bodies a JSON client would never send and for bulk requests (a 10,000-row
+    /// import takes DynamoDB Local's single-threaded transactions tens of seconds).
     pub async fn post_raw(
         &self,
         url: &str,
@@ -173,6 +175,7 @@ impl Stack {
             .bearer_auth(key)
             .header("content-type", content_type)
             .body(body)
+            .timeout(Duration::from_secs(240))
             .send()
             .await
             .expect("the API answers");

@@ -1,6 +1,6 @@
 //! Contacts through the business API on the local stack: create, find by phone or BSUID,
 //! read, update (name, email, custom attributes; `null` removes), conflicts, roles, tenant
-//! isolation and bad input naming the field.
+//! isolation and bad input naming the field; CSV imports, listing and searching by name.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -146,4 +146,97 @@ async fn a_contact_is_created_found_read_and_updated() {
     }
     let (_, unchanged) = call(&stack, Method::GET, &path, &agent, None).await;
     assert_eq!(unchanged, updated, "refused changes wrote nothing");
+}
+
+#[tokio::test]
+async fn csv_imports_update_what_they_match_and_bad_requests_write_nothing() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let agent = tenant.api_key(&stack, Role::Agent).await;
+    let url = format!("{}/v1/contacts/import", stack.api_url);
+    let a = format!("4916{}", random_digits(8));
+    let b = format!("4916{}", random_digits(8));
+
+    let csv =
+        format!("phone,name,email,attributes.city\n{a},Zoë Adler,zoe@example.com,Köln\n{b},,,\n");
+    let (status, report) = stack
+        .post_raw(&url, &manager, "text/csv; charset=utf-8", csv.into_bytes())
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 2);
+
+    let (_, listed) = stack
+        .api(
+            Method::GET,
+            "/v1/contacts?name=ZOË",
+            Some(&agent),
+            None,
+            &[],
+        )
+        .await;
+    let found = &listed["contacts"][0];
+    assert_eq!(found["phone"], a.as_str());
+    assert_eq!(found["attributes"]["city"], "Köln");
+
+    let csv = format!("phone,name\n{b},Bruno\n");
+    let (_, report) = stack
+        .post_raw(&url, &manager, "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(report["updated"], 1);
+    let (_, all) = stack
+        .api(Method::GET, "/v1/contacts", Some(&agent), None, &[])
+        .await;
+    let names: Vec<&str> = all["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Bruno", "Zoë Adler"], "listed by name");
+
+    // Refused as a whole, nothing written.
+    let c = format!("4916{}", random_digits(8));
+    let refused = [
+        ("text/csv", format!("phone,colour\n{c},red\n"), 400),
+        ("text/plain", format!("phone\n{c}\n"), 415),
+        ("application/json", "[1, 2".to_owned(), 400),
+        ("application/json", json!({"rows": []}).to_string(), 400),
+    ];
+    for (content_type, body, expected) in refused {
+        let (status, answer) = stack
+            .post_raw(&url, &manager, content_type, body.into_bytes())
+            .await;
+        assert_eq!(status, expected, "{content_type}: {answer}");
+    }
+    let (status, answer) = stack
+        .post_raw(
+            &url,
+            &agent,
+            "text/csv",
+            format!("phone\n{c}\n").into_bytes(),
+        )
+        .await;
+    assert_eq!(status, 403, "an agent may not import: {answer}");
+    let (_, none) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/contacts?phone={c}"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(none["contacts"], json!([]));
+
+    // A forged cursor, a cursor outside the search, and a search that is empty.
+    for path in [
+        "/v1/contacts?cursor=bm9wZQ",
+        "/v1/contacts?name=zo&cursor=YnJ1bm8jY18x",
+        "/v1/contacts?name=%20%20",
+        &format!("/v1/contacts?name=b&phone={c}"),
+    ] {
+        let (status, answer) = stack.api(Method::GET, path, Some(&agent), None, &[]).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+    }
 }

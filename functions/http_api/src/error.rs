@@ -25,6 +25,9 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("the body must be JSON (Content-Type: application/json)")]
     NotJson,
+    /// The body's Content-Type is not one the route reads; the message names those it does.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     #[error(transparent)]
     Unauthenticated(#[from] AuthError),
     #[error("this key's role may not {0}")]
@@ -124,6 +127,9 @@ impl ApiError {
             Self::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             Self::Unauthenticated(AuthError::Store(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }

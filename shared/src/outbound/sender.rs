@@ -192,10 +192,12 @@ impl Sender {
             now,
             send_by_us: delivery.send_by_us,
         };
-        if store
-            .outbound_record(&ready.tenant.id, ready.key())
-            .await?
-            .is_some_and(|record| record.outcome.is_some())
+        // A contact made just now has no records: its first job skips the read.
+        if !contact.new_id
+            && store
+                .outbound_record(&ready.tenant.id, ready.key())
+                .await?
+                .is_some_and(|record| record.outcome.is_some())
         {
             return finished(JobResult::Done(Done::AlreadyHandled));
         }

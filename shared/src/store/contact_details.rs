@@ -113,6 +113,20 @@ impl DetailsChange {
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.email.is_none() && self.attributes.is_none()
     }
+
+    /// Writes the given details into a new profile item (removals have nothing to remove).
+    pub(crate) fn write_new(&self, it: &mut Item) {
+        if let Some(Some(name)) = &self.name {
+            it.insert("name".into(), s(name));
+        }
+        if let Some(Some(email)) = &self.email {
+            it.insert("email".into(), s(email));
+        }
+        if let Some(attributes) = self.attributes.as_ref().filter(|a| !a.is_empty()) {
+            let json = serde_json::to_string(attributes).expect("a string map serialises");
+            it.insert("attributes".into(), s(json));
+        }
+    }
 }
 
 impl ContactDetails {
@@ -197,10 +211,16 @@ impl Store {
         match result {
             Ok(out) => {
                 self.count_write(out.consumed_capacity());
-                Ok(out
-                    .attributes()
-                    .filter(|it| is_live(it, now))
-                    .map(|it| profile_from_item(contact_id, it)))
+                let Some(it) = out.attributes().filter(|it| is_live(it, now)) else {
+                    return Ok(None);
+                };
+                let profile = profile_from_item(contact_id, it);
+                if change.name.is_some() || !it.contains_key("cname_sk") {
+                    let indexed = it.get("cname_sk").and_then(|v| v.as_s().ok());
+                    self.reindex_contact_name(tenant, &profile, indexed.map(String::as_str))
+                        .await?;
+                }
+                Ok(Some(profile))
             }
             Err(e) if super::is_condition_failure(&e) => {
                 self.count_write(None);

@@ -5,6 +5,7 @@ use rand::Rng;
 
 use super::attrs::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
 use super::contact_details::ContactDetails;
+use super::contact_index::contact_index_attrs;
 use super::conversations::conversation_attrs;
 use super::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
 use super::{EXPIRES_AT, Store, StoreError, is_live};
@@ -43,6 +44,9 @@ pub struct ResolvedContact {
     pub profile: ContactProfile,
     /// Created by this call, with the facts already written.
     pub created: bool,
+    /// Its id was made by this call: nothing was ever stored under it (a profile that
+    /// expired while an identity lived on is created again under its old id).
+    pub new_id: bool,
 }
 
 /// What an event tells about its user; `None` leaves a field as it is.
@@ -87,6 +91,7 @@ impl Store {
                 _ => missing.push(key.clone()),
             }
         }
+        let new_id = contact_id.is_none();
         let existing = match &contact_id {
             Some(id) => self.get_contact(tenant, id, now).await?,
             None => None,
@@ -113,7 +118,11 @@ impl Store {
             self.record_identity_on_profile(tenant, &profile.contact_id, identity, retention, now)
                 .await?;
         }
-        Ok(ResolvedContact { profile, created })
+        Ok(ResolvedContact {
+            profile,
+            created,
+            new_id,
+        })
     }
 
     /// The contact of `identity` if there is one; nothing is created.
@@ -167,6 +176,14 @@ impl Store {
         {
             sets.push("profile_name = :name");
             values.push((":name", s(name)));
+            if current.details.name.is_none() {
+                // The name the contact shows changed: so does its place in the index.
+                sets.push("cname_pk = :cnpk, cname_sk = :cnsk");
+                let [(_, pk), (_, sk)] =
+                    contact_index_attrs(tenant, &current.contact_id, Some(name));
+                values.push((":cnpk", pk));
+                values.push((":cnsk", sk));
+            }
         }
         if let Some(username) = facts
             .username
@@ -259,31 +276,7 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<ContactProfile, StoreError> {
-        let mut it = item([
-            ("pk", s(contact_pk(tenant.as_str(), contact_id))),
-            ("sk", s(PROFILE_SK)),
-            ("contact_id", s(contact_id)),
-            ("created_at", n(now)),
-            (
-                EXPIRES_AT,
-                n(retention.expires_at(DataClass::ContactProfile, now)),
-            ),
-        ]);
-        add_identity_attrs(&mut it, identity);
-        if let Some(name) = facts.profile_name {
-            it.insert("profile_name".into(), s(name));
-        }
-        if let Some(username) = facts.username {
-            it.insert("username".into(), s(username));
-        }
-        if let Some(at) = facts.inbound_at {
-            it.insert("last_inbound_at".into(), n(at));
-            for (set, _, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number)
-            {
-                let name = set.split(' ').next().unwrap_or_default();
-                it.insert(name.to_owned(), value);
-            }
-        }
+        let it = new_profile_item(tenant, contact_id, identity, facts, retention, now);
         self.put("PutItem contact", it).await?;
         Ok(ContactProfile {
             contact_id: contact_id.to_owned(),
@@ -349,20 +342,67 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.put(
-            "PutItem identity",
-            item([
-                ("pk", s(identity_pk(tenant.as_str(), key))),
-                ("sk", s(IDENTITY_SK)),
-                ("contact_id", s(contact_id)),
-                (
-                    EXPIRES_AT,
-                    n(retention.expires_at(DataClass::ContactProfile, now)),
-                ),
-            ]),
-        )
-        .await
+        let it = identity_item(tenant, key, contact_id, retention, now);
+        self.put("PutItem identity", it).await
     }
+}
+
+/// A new contact profile item, with its identity, the facts known and its index keys.
+pub(crate) fn new_profile_item(
+    tenant: &TenantId,
+    contact_id: &str,
+    identity: &UserIdentity,
+    facts: &ContactFacts<'_>,
+    retention: &Retention,
+    now: i64,
+) -> Item {
+    let mut it = item([
+        ("pk", s(contact_pk(tenant.as_str(), contact_id))),
+        ("sk", s(PROFILE_SK)),
+        ("contact_id", s(contact_id)),
+        ("created_at", n(now)),
+        (
+            EXPIRES_AT,
+            n(retention.expires_at(DataClass::ContactProfile, now)),
+        ),
+    ]);
+    add_identity_attrs(&mut it, identity);
+    for (name, value) in contact_index_attrs(tenant, contact_id, facts.profile_name) {
+        it.insert(name.to_owned(), value);
+    }
+    if let Some(name) = facts.profile_name {
+        it.insert("profile_name".into(), s(name));
+    }
+    if let Some(username) = facts.username {
+        it.insert("username".into(), s(username));
+    }
+    if let Some(at) = facts.inbound_at {
+        it.insert("last_inbound_at".into(), n(at));
+        for (set, _, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number) {
+            let name = set.split(' ').next().unwrap_or_default();
+            it.insert(name.to_owned(), value);
+        }
+    }
+    it
+}
+
+/// The item that leads from a phone or BSUID to its contact.
+pub(crate) fn identity_item(
+    tenant: &TenantId,
+    key: &IdentityKey,
+    contact_id: &str,
+    retention: &Retention,
+    now: i64,
+) -> Item {
+    item([
+        ("pk", s(identity_pk(tenant.as_str(), key))),
+        ("sk", s(IDENTITY_SK)),
+        ("contact_id", s(contact_id)),
+        (
+            EXPIRES_AT,
+            n(retention.expires_at(DataClass::ContactProfile, now)),
+        ),
+    ])
 }
 
 fn add_identity_attrs(it: &mut Item, identity: &UserIdentity) {
@@ -392,7 +432,7 @@ pub(crate) fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
 }
 
 /// A random, unguessable contact id: `c_` and 20 hex digits.
-fn new_contact_id() -> String {
+pub(crate) fn new_contact_id() -> String {
     let bytes: [u8; 10] = rand::rng().random();
     format!("c_{}", hex::encode(bytes))
 }

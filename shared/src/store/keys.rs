@@ -17,9 +17,10 @@
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
 //! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
 //!
-//! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant) and
+//! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant),
 //! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact
-//! id>`, on contact profiles).
+//! id>`, on contact profiles) and `contact-index` (`cname_pk` = `T#<t>`, `cname_sk` =
+//! `<name as searched>#<contact id>`, on contact profiles).
 
 use sha2::{Digest, Sha256};
 

@@ -3,7 +3,10 @@
 
 pub mod api_keys;
 mod attrs;
+mod batch;
+pub mod contact_batch;
 pub mod contact_details;
+pub mod contact_index;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
@@ -41,6 +44,8 @@ pub enum StoreError {
     },
     #[error("item {key} is malformed: {problem}")]
     Corrupt { key: String, problem: String },
+    #[error("DynamoDB {0} left keys unprocessed after several rounds")]
+    Unprocessed(&'static str),
 }
 
 impl StoreError {

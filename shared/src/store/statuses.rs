@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, get_i64, get_s, n, s};
 use super::keys::{contact_pk, wamid_sk};
@@ -170,42 +170,10 @@ impl Store {
             .map(|w| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(wamid_sk(w)))]))
             .collect();
         keys.dedup();
-        // Unprocessed keys come back under load; a few rounds are enough.
-        for _ in 0..5 {
-            if keys.is_empty() {
-                break;
+        for it in self.batch_get("BatchGetItem statuses", keys, now).await? {
+            if let Some(wamid) = get_s(&it, "wamid") {
+                states.insert(wamid.to_owned(), state_from_item(&it));
             }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut keys)))
-                .build()
-                .map_err(|e| StoreError::dynamo("BatchGetItem statuses", e))?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("BatchGetItem statuses", e))?;
-            for consumed in out.consumed_capacity() {
-                self.count_read(Some(consumed));
-            }
-            for it in out
-                .responses()
-                .and_then(|r| r.get(&self.table))
-                .into_iter()
-                .flatten()
-                .filter(|it| is_live(it, now))
-            {
-                if let Some(wamid) = get_s(it, "wamid") {
-                    states.insert(wamid.to_owned(), state_from_item(it));
-                }
-            }
-            keys = out
-                .unprocessed_keys()
-                .and_then(|u| u.get(&self.table))
-                .map(|k| k.keys().to_vec())
-                .unwrap_or_default();
         }
         Ok(states)
     }

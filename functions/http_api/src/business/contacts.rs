@@ -1,11 +1,13 @@
-//! Contacts: create, read, find by phone or BSUID, and update what the business records
-//! about them (name, email, custom attributes).
+//! Contacts: create, read, list by name, find by phone, BSUID or the start of a name, and
+//! update what the business records about them (name, email, custom attributes).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +15,7 @@ use wagate_shared::access::Permission;
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::tenant::Tenant;
 use wagate_shared::store::contact_details::{DetailsChange, DetailsError};
+use wagate_shared::store::contact_index::searchable_name;
 use wagate_shared::store::contacts::{ContactFacts, ContactProfile};
 use wagate_shared::store::message_ref::is_contact_id;
 
@@ -62,12 +65,22 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FindContact {
-    /// A phone number in international form.
+    /// The contact with this phone number (international form), if there is one.
     #[serde(default)]
     pub phone: Option<String>,
-    /// A business-scoped user id.
+    /// The contact with this business-scoped user id, if there is one.
     #[serde(default)]
     pub bsuid: Option<String>,
+    /// Contacts whose name starts with this (case and spacing aside): the name the business
+    /// gave, else the user's WhatsApp profile name. Not with `phone` or `bsuid`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Contacts per page, 1 to 100 (default 50), when listing or searching by name.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,6 +111,9 @@ pub struct ContactView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactList {
     pub contacts: Vec<ContactView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl From<ContactProfile> for ContactView {
@@ -176,26 +192,87 @@ pub async fn create_contact(
 #[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
     params(FindContact),
     responses(
-        (status = 200, description = "The contact with this phone or BSUID, if there is one", body = ContactList),
-        (status = 400, description = "Neither phone nor bsuid, or one that is not valid", body = ErrorBody),
+        (status = 200, description = "The contact with this phone or BSUID, if there is one; else the contacts by name, in pages", body = ContactList),
+        (status = 400, description = "A phone, BSUID, name, limit or cursor that is not valid, or name with phone or bsuid", body = ErrorBody),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
-pub async fn find_contact(
+pub async fn list_contacts(
     State(state): State<Arc<BusinessState>>,
     key: TenantKey,
     QueryParams(query): QueryParams<FindContact>,
 ) -> Result<Json<ContactList>, ApiError> {
     key.require(Permission::Converse, "read contacts")?;
-    let identity = identity(query.phone.as_deref(), query.bsuid.as_deref())?
-        .ok_or_else(|| ApiError::invalid("phone", "search by phone or bsuid"))?;
-    let found = state
-        .store()
-        .find_contact(&key.0.tenant_id, &identity, unix_now())
+    let store = state.store();
+    let now = unix_now();
+    if let Some(identity) = identity(query.phone.as_deref(), query.bsuid.as_deref())? {
+        if query.name.is_some() {
+            return Err(ApiError::invalid(
+                "name",
+                "search by phone or bsuid, or by name, not both",
+            ));
+        }
+        let found = store.find_contact(&key.0.tenant_id, &identity, now).await?;
+        return Ok(Json(ContactList {
+            contacts: found.into_iter().map(ContactView::from).collect(),
+            next_cursor: None,
+        }));
+    }
+    let prefix = query
+        .name
+        .as_deref()
+        .map(|name| {
+            let searched = searchable_name(name);
+            if searched.is_empty() || name.chars().count() > MAX_SEARCHED_NAME_CHARS {
+                Err(ApiError::invalid(
+                    "name",
+                    format!("give 1 to {MAX_SEARCHED_NAME_CHARS} characters"),
+                ))
+            } else {
+                Ok(searched)
+            }
+        })
+        .transpose()?;
+    let limit = super::page_limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| decode_contact_cursor(c, prefix.as_deref()))
+        .transpose()?;
+    let page = store
+        .list_contacts(
+            &key.0.tenant_id,
+            prefix.as_deref(),
+            after.as_deref(),
+            limit,
+            now,
+        )
         .await?;
     Ok(Json(ContactList {
-        contacts: found.into_iter().map(ContactView::from).collect(),
+        contacts: page.contacts.into_iter().map(ContactView::from).collect(),
+        next_cursor: page.next.as_deref().map(|k| URL_SAFE_NO_PAD.encode(k)),
     }))
+}
+
+const MAX_SEARCHED_NAME_CHARS: usize = 200;
+
+/// Only a cursor of this listing: an index key ending in a contact id, within the search.
+fn decode_contact_cursor(raw: &str, prefix: Option<&str>) -> Result<String, ApiError> {
+    let bad = || ApiError::invalid("cursor", "is not a cursor of this listing");
+    if raw.len() > 1_200 {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let key = String::from_utf8(bytes).map_err(|_| bad())?;
+    let well_formed = key
+        .rsplit_once('#')
+        .is_some_and(|(_, id)| is_contact_id(id))
+        && !key.chars().any(char::is_control);
+    if well_formed && prefix.is_none_or(|p| key.starts_with(p)) {
+        Ok(key)
+    } else {
+        Err(bad())
+    }
 }
 
 #[utoipa::path(get, path = "/v1/contacts/{contact_id}", tag = "contacts",

@@ -1,5 +1,6 @@
 //! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
 
+mod contact_import;
 mod contacts;
 mod conversations;
 mod messages;
@@ -24,8 +25,8 @@ use crate::openapi::BearerAuth;
     info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
     paths(
         messages::send_message, messages::get_message, read::mark_read,
-        conversations::list_conversations, contacts::create_contact, contacts::find_contact,
-        contacts::get_contact, contacts::update_contact,
+        conversations::list_conversations, contacts::create_contact, contacts::list_contacts,
+        contacts::get_contact, contacts::update_contact, contact_import::import,
         messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
@@ -56,7 +57,12 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         .route("/v1/conversations", get(conversations::list_conversations))
         .route(
             "/v1/contacts",
-            get(contacts::find_contact).post(contacts::create_contact),
+            get(contacts::list_contacts).post(contacts::create_contact),
+        )
+        .route(
+            "/v1/contacts/import",
+            post(contact_import::import)
+                .layer(DefaultBodyLimit::max(contact_import::MAX_IMPORT_BYTES)),
         )
         .route(
             "/v1/contacts/{contact_id}",

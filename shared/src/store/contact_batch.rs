@@ -1,0 +1,169 @@
+//! Contacts in bulk: which phones and BSUIDs are known, and new contacts written many to a
+//! transaction, each with its identities, so that none is half-made and none takes a phone
+//! or BSUID that another contact got meanwhile.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
+use futures_util::StreamExt;
+
+use super::attrs::{Item, get_s, n, s};
+use super::contact_details::DetailsChange;
+use super::contact_index::contact_index_attrs;
+use super::contacts::{ContactFacts, identity_item, new_contact_id, new_profile_item};
+use super::keys::{IDENTITY_SK, identity_pk};
+use super::{Store, StoreError};
+use crate::domain::identity::{IdentityKey, UserIdentity};
+use crate::domain::retention::Retention;
+use crate::domain::tenant::TenantId;
+
+/// DynamoDB's limit of actions in one transaction.
+const MAX_ACTIONS: usize = 100;
+/// Transactions in flight at once: enough to hide the round trips, few enough to stay
+/// clear of a new table's write capacity.
+const CONCURRENT_TRANSACTIONS: usize = 4;
+
+/// A contact to create, with the details the business gives it.
+#[derive(Debug, Clone)]
+pub struct NewContact<'a> {
+    pub identity: &'a UserIdentity,
+    pub details: &'a DetailsChange,
+}
+
+impl Store {
+    /// Which of `keys` lead to a live contact.
+    pub async fn known_identities(
+        &self,
+        tenant: &TenantId,
+        keys: &[IdentityKey],
+        now: i64,
+    ) -> Result<HashSet<IdentityKey>, StoreError> {
+        let by_pk: HashMap<String, &IdentityKey> = keys
+            .iter()
+            .map(|k| (identity_pk(tenant.as_str(), k), k))
+            .collect();
+        let requested = by_pk
+            .keys()
+            .map(|pk| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(IDENTITY_SK))]))
+            .collect();
+        let found = self
+            .batch_get("BatchGetItem identities", requested, now)
+            .await?;
+        Ok(found
+            .iter()
+            .filter_map(|it| by_pk.get(get_s(it, "pk")?).map(|k| (*k).clone()))
+            .collect())
+    }
+
+    /// Creates `contacts` in transactions of up to 100 writes. Each transaction is written
+    /// whole or not at all; the result says, per contact, whether it was created (`false`:
+    /// its transaction found a phone or BSUID taken, and the caller handles it another way).
+    pub async fn create_contacts(
+        &self,
+        tenant: &TenantId,
+        contacts: &[NewContact<'_>],
+        retention: &Retention,
+        now: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        // Transactions of whole contacts: (actions, how many contacts they create).
+        let mut transactions: Vec<(Vec<TransactWriteItem>, usize)> = Vec::new();
+        for contact in contacts {
+            let writes = contact_writes(&self.table, tenant, contact, retention, now)?;
+            match transactions.last_mut() {
+                Some((actions, count)) if actions.len() + writes.len() <= MAX_ACTIONS => {
+                    actions.extend(writes);
+                    *count += 1;
+                }
+                _ => transactions.push((writes, 1)),
+            }
+        }
+        let writes: Vec<_> = transactions
+            .into_iter()
+            .map(|(actions, count)| async move {
+                Ok::<_, StoreError>((self.transact(actions).await?, count))
+            })
+            .collect();
+        let results: Vec<Result<(bool, usize), StoreError>> = futures_util::stream::iter(writes)
+            .buffered(CONCURRENT_TRANSACTIONS)
+            .collect()
+            .await;
+        let mut created = Vec::with_capacity(contacts.len());
+        for result in results {
+            let (written, count) = result?;
+            created.extend(std::iter::repeat_n(written, count));
+        }
+        Ok(created)
+    }
+
+    async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                for consumed in out.consumed_capacity() {
+                    self.count_write(Some(consumed));
+                }
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("TransactWriteItems contacts", e)),
+        }
+    }
+}
+
+/// The profile and identity writes of one new contact, each only if its item is free.
+fn contact_writes(
+    table: &str,
+    tenant: &TenantId,
+    contact: &NewContact<'_>,
+    retention: &Retention,
+    now: i64,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let id = new_contact_id();
+    let facts = ContactFacts::default();
+    let mut profile = new_profile_item(tenant, &id, contact.identity, &facts, retention, now);
+    contact.details.write_new(&mut profile);
+    let shown = contact.details.name.as_ref().and_then(|n| n.as_deref());
+    for (name, value) in contact_index_attrs(tenant, &id, shown) {
+        profile.insert(name.to_owned(), value);
+    }
+    let mut writes = vec![put_if_free(
+        table,
+        profile,
+        "attribute_not_exists(pk)",
+        None,
+    )?];
+    for key in contact.identity.keys() {
+        let it = identity_item(tenant, &key, &id, retention, now);
+        // An expired identity is free, even before TTL deletes it.
+        let condition = "attribute_not_exists(pk) OR expires_at <= :now";
+        writes.push(put_if_free(table, it, condition, Some(now))?);
+    }
+    Ok(writes)
+}
+
+fn put_if_free(
+    table: &str,
+    item: Item,
+    condition: &str,
+    now: Option<i64>,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .set_expression_attribute_values(now.map(|t| HashMap::from([(":now".to_owned(), n(t))])))
+        .build()
+        .map_err(|e| StoreError::dynamo("TransactWriteItems contacts", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}

@@ -1,0 +1,180 @@
+//! The `contact-index` GSI over the contact profiles: a tenant's contacts ordered by name,
+//! to list them all and to find them by the start of a name. The profile carries the
+//! index's keys (`cname_pk` = the tenant, `cname_sk` = the name as searched + contact id),
+//! rewritten whenever the name the contact shows changes: the business's `name`, else the
+//! user's WhatsApp profile name.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::{Item, get_s, n, s};
+use super::contacts::{ContactProfile, profile_from_item};
+use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
+use super::{Store, StoreError, is_live};
+use crate::domain::tenant::TenantId;
+
+pub const CONTACT_INDEX: &str = "contact-index";
+/// Where contacts without a name sort: after names in Latin script.
+const UNNAMED: &str = "~";
+/// Longer names are indexed by their start (the contact keeps its whole name).
+const INDEXED_NAME_CHARS: usize = 200;
+
+/// The form of a name the index sorts and matches on: lower case, single spaces, no `#`
+/// (the key's separator).
+pub fn searchable_name(name: &str) -> String {
+    let lower = name.to_lowercase().replace('#', " ");
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    words.join(" ").chars().take(INDEXED_NAME_CHARS).collect()
+}
+
+/// The name a contact shows: what the business called it, else its WhatsApp profile name.
+pub fn shown_name(profile: &ContactProfile) -> Option<&str> {
+    profile
+        .details
+        .name
+        .as_deref()
+        .or(profile.profile_name.as_deref())
+}
+
+pub(crate) fn contact_name_key(contact_id: &str, shown: Option<&str>) -> String {
+    let name = shown
+        .map(searchable_name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| UNNAMED.to_owned());
+    format!("{name}#{contact_id}")
+}
+
+/// The index attributes of a contact that shows `shown`.
+pub(crate) fn contact_index_attrs(
+    tenant: &TenantId,
+    contact_id: &str,
+    shown: Option<&str>,
+) -> [(&'static str, AttributeValue); 2] {
+    [
+        ("cname_pk", s(tenant_pk(tenant.as_str()))),
+        ("cname_sk", s(contact_name_key(contact_id, shown))),
+    ]
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactPage {
+    pub contacts: Vec<ContactProfile>,
+    /// The index key to start the next page after, when there may be one.
+    pub next: Option<String>,
+}
+
+impl Store {
+    /// A page of the tenant's contacts by name; with `name_prefix`, only those whose shown
+    /// name starts with it (compared as [`searchable_name`]s).
+    pub async fn list_contacts(
+        &self,
+        tenant: &TenantId,
+        name_prefix: Option<&str>,
+        after: Option<&str>,
+        limit: i32,
+        now: i64,
+    ) -> Result<ContactPage, StoreError> {
+        let mut values = HashMap::from([
+            (":p".to_owned(), s(tenant_pk(tenant.as_str()))),
+            (":now".to_owned(), n(now)),
+        ]);
+        let key_condition = match name_prefix {
+            Some(prefix) => {
+                values.insert(":name".into(), s(searchable_name(prefix)));
+                "cname_pk = :p AND begins_with(cname_sk, :name)"
+            }
+            None => "cname_pk = :p",
+        };
+        let start = after.and_then(|key| {
+            let (_, contact_id) = key.rsplit_once('#')?;
+            Some(HashMap::from([
+                ("pk".to_owned(), s(contact_pk(tenant.as_str(), contact_id))),
+                ("sk".to_owned(), s(PROFILE_SK)),
+                ("cname_pk".to_owned(), s(tenant_pk(tenant.as_str()))),
+                ("cname_sk".to_owned(), s(key)),
+            ]))
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(CONTACT_INDEX)
+            .key_condition_expression(key_condition)
+            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
+            .set_expression_attribute_values(Some(values))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query contacts", e))?;
+        self.count_read(out.consumed_capacity());
+        let contacts = out
+            .items()
+            .iter()
+            .filter(|it| is_live(it, now))
+            .filter_map(|it| Some(profile_from_item(get_s(it, "contact_id")?, it)))
+            .collect();
+        let next = out
+            .last_evaluated_key()
+            .and_then(|key: &Item| get_s(key, "cname_sk"))
+            .map(str::to_owned);
+        Ok(ContactPage { contacts, next })
+    }
+
+    /// Points the index at the name `profile` shows, when its key says otherwise (or the
+    /// profile predates the index).
+    pub(crate) async fn reindex_contact_name(
+        &self,
+        tenant: &TenantId,
+        profile: &ContactProfile,
+        indexed: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let [(_, pk), (_, sk)] =
+            contact_index_attrs(tenant, &profile.contact_id, shown_name(profile));
+        if indexed == sk.as_s().ok().map(String::as_str) {
+            return Ok(());
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contact_pk(tenant.as_str(), &profile.contact_id)))
+            .key("sk", s(PROFILE_SK))
+            .update_expression("SET cname_pk = :p, cname_sk = :k")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", pk)
+            .expression_attribute_values(":k", sk)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(())
+            }
+            // Gone meanwhile (expired or erased): nothing to index.
+            Err(e) if super::is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(StoreError::dynamo("UpdateItem contact name key", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_matched_in_lower_case_with_single_spaces_and_no_separator() {
+        assert_eq!(
+            searchable_name("  Anna   MARIA#Schmidt "),
+            "anna maria schmidt"
+        );
+        assert_eq!(searchable_name("Ölçü"), "ölçü");
+        assert_eq!(contact_name_key("c1", Some("Bob")), "bob#c1");
+        assert_eq!(contact_name_key("c1", Some("  ")), "~#c1");
+        assert_eq!(contact_name_key("c1", None), "~#c1");
+        assert_eq!(searchable_name(&"x".repeat(500)).len(), INDEXED_NAME_CHARS);
+    }
+}
