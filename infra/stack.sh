@@ -86,6 +86,9 @@ wait_for_port "$moto_port" "moto"
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
   --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" --param OutboundVisibilityTimeoutSeconds=35 \
   --param WorkerTimeoutSeconds=30 --param CloudApiBaseUrl="http://127.0.0.1:$sim_port" \
+  --param CallbackVisibilityTimeoutSeconds=35 --param AllowInsecureCallbackUrls=true \
+  --param CallbackFirstRetrySeconds="${CALLBACK_FIRST_RETRY_SECONDS:-30}" \
+  --param CallbackRetryPeriodSeconds="${CALLBACK_RETRY_PERIOD_SECONDS:-86400}" \
   >"$dir/resources.env"
 
 start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
@@ -103,6 +106,7 @@ run_function WebhookFunction webhook
 run_function InboundFunction inbound
 run_function AdminFunction admin
 run_function ApiFunction api
+run_function CallbacksFunction callbacks
 # Several outbound instances, as Lambda runs one per active message group up to its
 # concurrency: pacing must hold across them. Six keep a number at its 80/s on two cores
 # even when the host takes CPU away (four dropped to 53-63/s under CPU steal).
@@ -126,6 +130,8 @@ start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$IN
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
 start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$OUTBOUND_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers "$outbound_instances"
+start esm-callbacks "$target/wagate-local" esm --function callbacks --queue-url "$CALLBACK_QUEUE_URL" \
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
 
 
 {
@@ -146,6 +152,7 @@ start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$
   echo "KMS_KEY_ID=$SECRETS_KEY_ARN"
   echo "INBOUND_DLQ_URL=$INBOUND_DEAD_LETTER_QUEUE_URL"
   echo "OUTBOUND_DLQ_URL=$OUTBOUND_DEAD_LETTER_QUEUE_URL"
+  echo "CALLBACK_DLQ_URL=$CALLBACK_DEAD_LETTER_QUEUE_URL"
   cat "$dir/resources.env"
 } >"$dir/stack.env"
 echo "stack: '$name' is up; endpoints in .local/$name/stack.env, logs in .local/$name/logs"

@@ -7,7 +7,8 @@ cd "$root"
 port_base=${1:-4800}
 
 trap 'infra/stack.sh down test' EXIT
-infra/stack.sh up test "$port_base"
+# Callback retries in seconds, not a day, so the tests see retries and the dead-letter queue.
+CALLBACK_FIRST_RETRY_SECONDS=1 CALLBACK_RETRY_PERIOD_SECONDS=8 infra/stack.sh up test "$port_base"
 set -a
 # shellcheck disable=SC1091
 source .local/test/stack.env

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod aws;
 pub mod cache;
+pub mod callbacks;
 pub mod cloud_api;
 pub mod config;
 pub mod contact_import;

@@ -23,6 +23,8 @@ pub enum SecretPurpose {
     MetaAccessToken,
     /// The operator's key to the admin API.
     OperatorKey,
+    /// The secret a tenant's callback endpoint verifies our signatures with.
+    CallbackSigningSecret,
 }
 
 impl SecretPurpose {
@@ -33,6 +35,7 @@ impl SecretPurpose {
             Self::MetaVerifyToken => "meta-verify-token",
             Self::MetaAccessToken => "meta-access-token",
             Self::OperatorKey => "operator-key",
+            Self::CallbackSigningSecret => "callback-signing-secret",
         }
     }
 }

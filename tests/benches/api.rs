@@ -12,6 +12,8 @@ use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
 use wagate_shared::access::Role;
+use wagate_shared::callbacks::emitter::CallbackQueue;
+use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
@@ -127,7 +129,21 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
         CloudApiClient::new(CloudApiConfig::default()).unwrap(),
     );
     let rate = Rate::per_second(100_000, 100_000);
-    let state = http_api::business::BusinessState::new(store, queue, receipts, rate);
+    let callbacks = CallbackRegistry::new(
+        store.clone(),
+        SecretStore::new(
+            aws_sdk_kms::Client::new(&setup.stack.sdk),
+            setup.stack.kms_key_id.clone(),
+            metrics.clone(),
+        ),
+        CallbackQueue::new(
+            setup.stack.sqs.clone(),
+            std::env::var("CALLBACK_QUEUE_URL").unwrap(),
+            metrics.clone(),
+        ),
+        false,
+    );
+    let state = http_api::business::BusinessState::new(store, queue, receipts, callbacks, rate);
     let router = http_api::business::router(Arc::new(state));
     let call = |i: usize| {
         let mut request =

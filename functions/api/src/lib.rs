@@ -14,6 +14,10 @@ pub struct ApiConfig {
     pub cloud_api: CloudApiConfig,
     /// Each key's request rate.
     pub rate: Rate,
+    /// Where replayed callback events are queued.
+    pub callback_queue_url: String,
+    /// Local stacks only: callback URLs may be http or internal addresses.
+    pub allow_insecure_callback_urls: bool,
 }
 
 impl ApiConfig {
@@ -29,6 +33,10 @@ impl ApiConfig {
             kms_key_id: settings.required("KMS_KEY_ID")?,
             cloud_api: CloudApiConfig::from_settings(&settings)?,
             rate: KeyRateLimit::rate_from(&settings)?,
+            callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
+            allow_insecure_callback_urls: settings
+                .optional("CALLBACKS_ALLOW_INSECURE_URLS")
+                .is_some_and(|v| v == "true"),
         })
     }
 }

@@ -4,6 +4,8 @@ use api::ApiConfig;
 use http_api::business::{BusinessState, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
+use wagate_shared::callbacks::emitter::CallbackQueue;
+use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
@@ -22,14 +24,22 @@ async fn main() -> Result<(), Error> {
         &config.table_name,
         metrics.clone(),
     );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let kms = aws_sdk_kms::Client::new(&sdk);
     let queue = OutboundQueue::new(EventQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
+        sqs.clone(),
         config.outbound_queue_url,
         metrics.clone(),
     ));
     // Tokens are decrypted on first use and cached: no KMS call at cold start.
-    let secrets = SecretStore::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id, metrics);
+    let secrets = SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone());
     let receipts = ReadReceipts::new(secrets, CloudApiClient::new(config.cloud_api)?);
-    let state = BusinessState::new(store, queue, receipts, config.rate);
+    let callbacks = CallbackRegistry::new(
+        store.clone(),
+        SecretStore::new(kms, config.kms_key_id, metrics.clone()),
+        CallbackQueue::new(sqs, config.callback_queue_url, metrics),
+        config.allow_insecure_callback_urls,
+    );
+    let state = BusinessState::new(store, queue, receipts, callbacks, config.rate);
     run(router(Arc::new(state))).await
 }

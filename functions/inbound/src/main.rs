@@ -7,6 +7,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
+use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
 use wagate_shared::config::{Settings, environment};
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
@@ -16,14 +17,16 @@ use wagate_shared::tenants::TenantDirectory;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     wagate_shared::telemetry::init();
-    let table = Settings::new(environment).required("TABLE_NAME")?;
+    let settings = Settings::new(environment);
+    let table = settings.required("TABLE_NAME")?;
+    let callback_queue_url = settings.required("CALLBACK_QUEUE_URL")?;
     let sdk = load_config().await;
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        table,
-        Arc::new(Metrics::default()),
-    );
-    let processor = Arc::new(InboundProcessor::new(TenantDirectory::new(store)));
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table, metrics.clone());
+    let queue = CallbackQueue::new(aws_sdk_sqs::Client::new(&sdk), callback_queue_url, metrics);
+    let callbacks = CallbackEmitter::new(store.clone(), queue);
+    let processor =
+        Arc::new(InboundProcessor::new(TenantDirectory::new(store)).with_callbacks(callbacks));
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let processor = processor.clone();
         async move { Ok::<_, Error>(inbound::handle_batch(&processor, event.payload).await) }

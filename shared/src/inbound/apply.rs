@@ -1,7 +1,9 @@
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::callbacks::emitter::{CallbackEmitter, EmitError};
+use crate::callbacks::event::{CallbackEvent, EventType};
 use crate::domain::identity::UserIdentity;
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
@@ -31,6 +33,8 @@ pub enum ProcessError {
     BadTenant,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the event could not be queued for the tenant's callbacks")]
+    Callbacks(#[from] EmitError),
 }
 
 /// What became of an event; for logs and tests.
@@ -50,6 +54,7 @@ pub enum Outcome {
 
 pub struct InboundProcessor {
     directory: TenantDirectory,
+    callbacks: Option<CallbackEmitter>,
 }
 
 /// A `contacts[]` entry of a webhook: the user's profile as Meta knows it.
@@ -73,7 +78,16 @@ struct ProfileEntry {
 
 impl InboundProcessor {
     pub fn new(directory: TenantDirectory) -> Self {
-        Self { directory }
+        Self {
+            directory,
+            callbacks: None,
+        }
+    }
+
+    /// Also hands every event it applies to the tenant's callback endpoints.
+    pub fn with_callbacks(mut self, emitter: CallbackEmitter) -> Self {
+        self.callbacks = Some(emitter);
+        self
     }
 
     /// Processes one queue message body.
@@ -177,6 +191,17 @@ impl InboundProcessor {
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
                 .await?;
         }
+        let data = json!({
+            "contact_id": contact.profile.contact_id,
+            "phone_number_id": job.event.phone_number_id,
+            "from": identity.phone.as_ref().map(|p| p.as_str()),
+            "from_user_id": identity.bsuid.as_ref().map(|b| b.as_str()),
+            "profile_name": facts.profile_name,
+            "message": job.item,
+        });
+        // On duplicates too: a worker stopped after the write but before this left it
+        // undone, and receivers drop repeats by the event's id.
+        self.emit(job, EventType::MessageReceived, data).await?;
         Ok(match outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
@@ -228,6 +253,14 @@ impl InboundProcessor {
                 retention.expires_at(DataClass::Metadata, job.now),
             )
             .await?;
+        let data = json!({
+            "contact_id": contact.profile.contact_id,
+            "phone_number_id": job.event.phone_number_id,
+            // Older than what the message already reached: kept in its history only.
+            "late": outcome == StatusOutcome::Late,
+            "status": job.item,
+        });
+        self.emit(job, EventType::MessageStatus, data).await?;
         Ok(match outcome {
             StatusOutcome::Advanced => Outcome::Applied,
             StatusOutcome::Late => Outcome::LateStatus,
@@ -271,6 +304,12 @@ impl InboundProcessor {
         store
             .set_marketing_opt_out(&job.tenant.id, &contact.profile.contact_id, opted_out, at)
             .await?;
+        let data = json!({
+            "contact_id": contact.profile.contact_id,
+            "marketing_opt_out": opted_out,
+            "at": at,
+        });
+        self.emit(job, EventType::MarketingPreference, data).await?;
         self.record(job, DataClass::Metadata, None)
             .await
             .map(|_| Outcome::Applied)
@@ -280,7 +319,18 @@ impl InboundProcessor {
         let store = self.directory.store();
         let tenant = &job.tenant.id;
         let time = job.event_time();
-        match parse_management(&job.event.field, job.item) {
+        let management = parse_management(&job.event.field, job.item);
+        let event_type = match &management {
+            ManagementEvent::TemplateStatus { .. }
+            | ManagementEvent::TemplateQuality { .. }
+            | ManagementEvent::TemplateCategory { .. }
+            | ManagementEvent::TemplateComponents { .. } => Some(EventType::TemplateUpdate),
+            ManagementEvent::AccountUpdate { .. }
+            | ManagementEvent::PhoneNumberQuality { .. }
+            | ManagementEvent::PhoneNumberName { .. } => Some(EventType::AccountUpdate),
+            ManagementEvent::Other => None,
+        };
+        match management {
             ManagementEvent::TemplateStatus {
                 template, status, ..
             } => {
@@ -327,9 +377,37 @@ impl InboundProcessor {
             | ManagementEvent::PhoneNumberQuality { .. }
             | ManagementEvent::PhoneNumberName { .. } => {}
         }
-        self.record(job, DataClass::Metadata, None)
-            .await
-            .map(|_| Outcome::Applied)
+        self.record(job, DataClass::Metadata, None).await?;
+        if let Some(event_type) = event_type {
+            let data = json!({
+                "field": job.event.field,
+                "waba_id": job.event.waba_id,
+                "value": job.item,
+            });
+            self.emit(job, event_type, data).await?;
+        }
+        Ok(Outcome::Applied)
+    }
+
+    /// Queues the event for the tenant's callback endpoints, when this worker has them.
+    async fn emit(
+        &self,
+        job: &Job<'_>,
+        event_type: EventType,
+        data: Value,
+    ) -> Result<(), ProcessError> {
+        let Some(emitter) = &self.callbacks else {
+            return Ok(());
+        };
+        let event = CallbackEvent::new(
+            job.tenant.id.as_str(),
+            event_type,
+            job.event.item.get(),
+            job.event.received_at_ms / 1000,
+            data,
+        );
+        emitter.emit(&job.tenant.id, &event).await?;
+        Ok(())
     }
 
     async fn upgrade_throughput(

@@ -16,6 +16,8 @@
 //! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
 //! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
 //! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
+//! | callback endpoint | `T#<t>` | `CB#<endpoint id>` |
+//! | callback delivery (log) | `T#<t>#CBLOG` | `<event time, 10 digits>#<event id>#<endpoint id>` |
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant),
 //! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact

@@ -4,6 +4,7 @@
 pub mod api_keys;
 mod attrs;
 mod batch;
+pub mod callbacks;
 pub mod contact_batch;
 pub mod contact_details;
 pub mod contact_index;

@@ -1,5 +1,6 @@
 //! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
 
+mod callbacks;
 mod contact_import;
 mod contacts;
 mod conversations;
@@ -27,6 +28,8 @@ use crate::openapi::BearerAuth;
         messages::send_message, messages::get_message, read::mark_read,
         conversations::list_conversations, contacts::create_contact, contacts::list_contacts,
         contacts::get_contact, contacts::update_contact, contact_import::import,
+        callbacks::create_callback, callbacks::list_callbacks, callbacks::delete_callback,
+        callbacks::list_deliveries, callbacks::replay,
         messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
@@ -71,6 +74,16 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         .route(
             "/v1/conversations/{contact_id}/messages",
             get(messages::conversation_messages),
+        )
+        .route(
+            "/v1/callbacks",
+            get(callbacks::list_callbacks).post(callbacks::create_callback),
+        )
+        .route("/v1/callbacks/deliveries", get(callbacks::list_deliveries))
+        .route("/v1/callbacks/replay", post(callbacks::replay))
+        .route(
+            "/v1/callbacks/{callback_id}",
+            axum::routing::delete(callbacks::delete_callback),
         )
         .route(
             "/v1/openapi.json",

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use wagate_shared::access::{Authenticator, Permission, Principal};
+use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
@@ -22,14 +23,22 @@ const TENANT_TTL: Duration = Duration::from_secs(30);
 pub struct BusinessState {
     pub outbox: Outbox,
     pub receipts: ReadReceipts,
+    pub callbacks: CallbackRegistry,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
 }
 
 impl BusinessState {
-    pub fn new(store: Store, queue: OutboundQueue, receipts: ReadReceipts, rate: Rate) -> Self {
+    pub fn new(
+        store: Store,
+        queue: OutboundQueue,
+        receipts: ReadReceipts,
+        callbacks: CallbackRegistry,
+        rate: Rate,
+    ) -> Self {
         Self {
             receipts,
+            callbacks,
             rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),

@@ -1,0 +1,44 @@
+//! The callbacks worker's settings, read once at start.
+
+use std::time::Duration;
+
+use wagate_shared::callbacks::delivery::RetrySchedule;
+use wagate_shared::config::{ConfigError, Settings, environment};
+
+#[derive(Debug, Clone)]
+pub struct CallbacksConfig {
+    pub table_name: String,
+    pub kms_key_id: String,
+    pub queue_url: String,
+    pub dead_letter_queue_url: String,
+    pub schedule: RetrySchedule,
+}
+
+impl CallbacksConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(environment)
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let settings = Settings::new(lookup);
+        let defaults = RetrySchedule::default();
+        let seconds = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let value: u64 = settings.number_or(name, default.as_secs())?;
+            if value == 0 {
+                return Err(ConfigError::invalid(name, "must be at least 1"));
+            }
+            Ok(Duration::from_secs(value))
+        };
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            kms_key_id: settings.required("KMS_KEY_ID")?,
+            queue_url: settings.required("CALLBACK_QUEUE_URL")?,
+            dead_letter_queue_url: settings.required("CALLBACK_DLQ_URL")?,
+            schedule: RetrySchedule {
+                first_retry: seconds("CALLBACK_FIRST_RETRY_SECONDS", defaults.first_retry)?,
+                max_delay: seconds("CALLBACK_MAX_DELAY_SECONDS", defaults.max_delay)?,
+                give_up_after: seconds("CALLBACK_RETRY_PERIOD_SECONDS", defaults.give_up_after)?,
+            },
+        })
+    }
+}

@@ -1,0 +1,52 @@
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use callbacks::Worker;
+use callbacks::config::CallbacksConfig;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use wagate_shared::aws::load_config;
+use wagate_shared::callbacks::delivery::Deliverer;
+use wagate_shared::domain::timestamp::now_seconds;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::queue::EventQueue;
+use wagate_shared::secrets::SecretStore;
+use wagate_shared::store::Store;
+use wagate_shared::tenants::TenantDirectory;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wagate_shared::telemetry::init();
+    let config = CallbacksConfig::from_env()?;
+    let sdk = load_config().await;
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.table_name.clone(),
+        metrics.clone(),
+    );
+    let secrets = SecretStore::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.kms_key_id.clone(),
+        metrics.clone(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let worker = Arc::new(Worker {
+        deliverer: Deliverer::new(
+            TenantDirectory::new(store),
+            secrets,
+            Deliverer::http_client()?,
+            config.schedule,
+        ),
+        queue: EventQueue::new(sqs.clone(), config.queue_url.clone(), metrics.clone()),
+        sqs,
+        dead_letter_queue_url: config.dead_letter_queue_url,
+        metrics,
+    });
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let worker = worker.clone();
+        async move {
+            Ok::<_, Error>(callbacks::handle_batch(&worker, event.payload, now_seconds()).await)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,9 @@
+//! Callbacks to the tenant: normalised events, signed and POSTed to the URLs a tenant
+//! registers, retried for a day, logged per delivery and replayable.
+
+pub mod delivery;
+pub mod emitter;
+pub mod endpoint;
+pub mod event;
+pub mod registry;
+pub mod signature;

@@ -1,0 +1,152 @@
+//! What a tenant does with its callbacks: register an endpoint (its signing secret made,
+//! shown once and kept only as KMS ciphertext), list and delete them, and replay the events
+//! of a time range from the delivery log.
+
+use super::emitter::{CallbackJob, CallbackQueue};
+use super::endpoint::{
+    CallbackEndpoint, MAX_ENDPOINTS, check_url, new_endpoint_id, new_signing_secret,
+};
+use super::event::{CallbackEvent, EventType};
+use crate::domain::tenant::{TenantId, token_fingerprint};
+use crate::queue::QueueError;
+use crate::secret::Secret;
+use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::store::{Store, StoreError};
+
+/// Events re-queued by one replay call; a longer range continues from its cursor.
+pub const MAX_REPLAYED: usize = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("url {0}")]
+    BadUrl(&'static str),
+    #[error("a tenant has at most {MAX_ENDPOINTS} callback endpoints")]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// The outcome of one replay call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    pub queued: usize,
+    /// Where the next call goes on, when the range held more than [`MAX_REPLAYED`].
+    pub next: Option<String>,
+}
+
+pub struct CallbackRegistry {
+    store: Store,
+    secrets: SecretStore,
+    queue: CallbackQueue,
+    /// Local stacks only: http and internal addresses are admitted.
+    allow_insecure_urls: bool,
+}
+
+impl CallbackRegistry {
+    pub fn new(
+        store: Store,
+        secrets: SecretStore,
+        queue: CallbackQueue,
+        allow_insecure_urls: bool,
+    ) -> Self {
+        Self {
+            store,
+            secrets,
+            queue,
+            allow_insecure_urls,
+        }
+    }
+
+    /// Registers an endpoint; its signing secret, to be shown once.
+    pub async fn register(
+        &self,
+        tenant: &TenantId,
+        url: &str,
+        events: Vec<EventType>,
+        now: i64,
+    ) -> Result<(CallbackEndpoint, Secret), RegistryError> {
+        check_url(url, self.allow_insecure_urls).map_err(RegistryError::BadUrl)?;
+        if self.store.callbacks_of(tenant).await?.len() >= MAX_ENDPOINTS {
+            return Err(RegistryError::TooMany);
+        }
+        let secret = new_signing_secret();
+        let context = SecretContext::tenant(SecretPurpose::CallbackSigningSecret, tenant.as_str());
+        let endpoint = CallbackEndpoint {
+            id: new_endpoint_id(),
+            tenant_id: tenant.clone(),
+            url: url.to_owned(),
+            events,
+            secret_ciphertext: self.secrets.encrypt(&secret, &context).await?,
+            secret_fingerprint: token_fingerprint(&secret),
+            created_at: now,
+        };
+        self.store.put_callback(&endpoint).await?;
+        Ok((endpoint, Secret::new(secret)))
+    }
+
+    pub async fn endpoints(&self, tenant: &TenantId) -> Result<Vec<CallbackEndpoint>, StoreError> {
+        self.store.callbacks_of(tenant).await
+    }
+
+    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        self.store.delete_callback(tenant, id).await
+    }
+
+    /// Queues again every logged delivery of events created in `[from, to]`, for
+    /// `endpoint` only when given, from `after` (a previous call's `next`). Deliveries to
+    /// endpoints deleted since are left out.
+    pub async fn replay(
+        &self,
+        tenant: &TenantId,
+        from: i64,
+        to: i64,
+        endpoint: Option<&str>,
+        after: Option<&str>,
+        now: i64,
+    ) -> Result<Replayed, RegistryError> {
+        let live: Vec<String> = self
+            .store
+            .callbacks_of(tenant)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .filter(|id| endpoint.is_none_or(|wanted| wanted == id))
+            .collect();
+        let mut jobs = Vec::new();
+        let mut cursor = after.map(str::to_owned);
+        loop {
+            let room = (MAX_REPLAYED - jobs.len()).min(100) as i32;
+            let (records, next) = self
+                .store
+                .deliveries(tenant, from, to, cursor.as_deref(), room, now)
+                .await?;
+            for record in records {
+                if !live.contains(&record.endpoint_id) {
+                    continue;
+                }
+                match serde_json::from_str::<CallbackEvent>(&record.body) {
+                    Ok(event) => jobs.push(CallbackJob {
+                        endpoint_id: record.endpoint_id,
+                        event,
+                    }),
+                    Err(_) => {
+                        tracing::warn!(tenant = %tenant, "a logged callback event is unreadable; not replayed")
+                    }
+                }
+            }
+            cursor = next;
+            if cursor.is_none() || jobs.len() >= MAX_REPLAYED {
+                break;
+            }
+        }
+        self.queue.send(&jobs).await?;
+        Ok(Replayed {
+            queued: jobs.len(),
+            next: cursor,
+        })
+    }
+}

@@ -1,0 +1,308 @@
+//! Callback endpoints (`T#<t>` / `CB#<id>`) and the delivery log of their events
+//! (`T#<t>#CBLOG` / `<event time, 10 digits>#<event id>#<endpoint id>`): one item per
+//! event and endpoint, rewritten at each attempt, holding the event so it can be replayed.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
+use super::keys::tenant_pk;
+use super::{Store, StoreError, is_live};
+use crate::callbacks::endpoint::CallbackEndpoint;
+use crate::callbacks::event::EventType;
+use crate::domain::tenant::TenantId;
+
+const ENDPOINT_PREFIX: &str = "CB#";
+
+fn endpoint_sk(id: &str) -> String {
+    format!("{ENDPOINT_PREFIX}{id}")
+}
+
+pub fn delivery_log_pk(tenant: &str) -> String {
+    format!("T#{tenant}#CBLOG")
+}
+
+pub fn delivery_sk(created_at: i64, event_id: &str, endpoint_id: &str) -> String {
+    format!("{created_at:010}#{event_id}#{endpoint_id}")
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Delivered,
+    /// Failed so far; another attempt is scheduled.
+    Retrying,
+    /// Given up on: in the dead-letter queue.
+    Dead,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Retrying => "retrying",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Delivered, Self::Retrying, Self::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// One attempt's result, as the log keeps it.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt<'a> {
+    pub tenant: &'a TenantId,
+    pub endpoint_id: &'a str,
+    pub event_id: &'a str,
+    pub event_type: EventType,
+    pub event_created_at: i64,
+    /// The event as sent, for replays.
+    pub body: &'a str,
+    pub state: DeliveryState,
+    pub attempt: u32,
+    /// The receiver's HTTP status, when it answered.
+    pub http_status: Option<u16>,
+    pub error: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// A delivery as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub log_key: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub event_created_at: i64,
+    pub state: Option<DeliveryState>,
+    pub attempts: i64,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+    pub updated_at: i64,
+    pub body: String,
+}
+
+impl Store {
+    pub async fn put_callback(&self, endpoint: &CallbackEndpoint) -> Result<(), StoreError> {
+        let events: Vec<AttributeValue> = endpoint.events.iter().map(|e| s(e.as_str())).collect();
+        let mut it = item([
+            ("pk", s(tenant_pk(endpoint.tenant_id.as_str()))),
+            ("sk", s(endpoint_sk(&endpoint.id))),
+            ("callback_id", s(&endpoint.id)),
+            ("url", s(&endpoint.url)),
+            ("secret_ct", b(endpoint.secret_ciphertext.clone())),
+            ("secret_fingerprint", s(&endpoint.secret_fingerprint)),
+            ("created_at", n(endpoint.created_at)),
+        ]);
+        if !events.is_empty() {
+            it.insert("events".into(), AttributeValue::L(events));
+        }
+        self.put("PutItem callback", it).await
+    }
+
+    pub async fn callbacks_of(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<CallbackEndpoint>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
+            .expression_attribute_values(":prefix", s(ENDPOINT_PREFIX))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query callbacks", e))?;
+        self.count_read(out.consumed_capacity());
+        out.items()
+            .iter()
+            .map(|it| endpoint_from_item(tenant, it))
+            .collect()
+    }
+
+    /// Deletes the endpoint; false when the tenant has none of that id.
+    pub async fn delete_callback(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        self.delete_if(
+            "DeleteItem callback",
+            (tenant_pk(tenant.as_str()), endpoint_sk(id)),
+            "attribute_exists(pk)",
+            &[],
+            &[],
+        )
+        .await
+    }
+
+    pub async fn record_delivery(&self, attempt: &DeliveryAttempt<'_>) -> Result<(), StoreError> {
+        let mut sets = vec![
+            "endpoint_id = :ep",
+            "event_id = :ev",
+            "event_type = :type",
+            "event_created_at = :created",
+            "body = :body",
+            "#state = :state",
+            "attempts = :attempts",
+            "updated_at = :now",
+            "expires_at = :exp",
+        ];
+        let mut values = vec![
+            (":ep", s(attempt.endpoint_id)),
+            (":ev", s(attempt.event_id)),
+            (":type", s(attempt.event_type.as_str())),
+            (":created", n(attempt.event_created_at)),
+            (":body", s(attempt.body)),
+            (":state", s(attempt.state.as_str())),
+            (":attempts", n(attempt.attempt)),
+            (":now", n(attempt.now)),
+            (":exp", n(attempt.expires_at)),
+        ];
+        // Each attempt's answer replaces the previous attempt's.
+        let mut removes = Vec::new();
+        match attempt.http_status {
+            Some(status) => {
+                sets.push("http_status = :status");
+                values.push((":status", n(status)));
+            }
+            None => removes.push("http_status"),
+        }
+        match attempt.error {
+            Some(error) => {
+                sets.push("#error = :error");
+                values.push((":error", s(error)));
+            }
+            None => removes.push("#error"),
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(delivery_log_pk(attempt.tenant.as_str())))
+            .key(
+                "sk",
+                s(delivery_sk(
+                    attempt.event_created_at,
+                    attempt.event_id,
+                    attempt.endpoint_id,
+                )),
+            )
+            .update_expression(expression)
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#error", "error")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem callback delivery", e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
+    /// Deliveries of events created in `[from, to]` (epoch seconds), oldest first, from
+    /// after `after` (a `log_key`), at most `limit`.
+    pub async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        from: i64,
+        to: i64,
+        after: Option<&str>,
+        limit: i32,
+        now: i64,
+    ) -> Result<(Vec<DeliveryRecord>, Option<String>), StoreError> {
+        let pk = delivery_log_pk(tenant.as_str());
+        let start = after.map(|sk| {
+            std::collections::HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":from", s(format!("{from:010}#")))
+            // '~' sorts after every character of an event or endpoint id.
+            .expression_attribute_values(":to", s(format!("{to:010}#~")))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query callback deliveries", e))?;
+        self.count_read(out.consumed_capacity());
+        let records = out
+            .items()
+            .iter()
+            .filter(|it| is_live(it, now))
+            .map(delivery_from_item)
+            .collect();
+        let next = out
+            .last_evaluated_key()
+            .and_then(|k| get_s(k, "sk"))
+            .map(str::to_owned);
+        Ok((records, next))
+    }
+}
+
+fn endpoint_from_item(tenant: &TenantId, it: &Item) -> Result<CallbackEndpoint, StoreError> {
+    let corrupt = |problem: &str| StoreError::Corrupt {
+        key: format!(
+            "{}/{}",
+            tenant_pk(tenant.as_str()),
+            get_s(it, "sk").unwrap_or("?")
+        ),
+        problem: problem.to_owned(),
+    };
+    let events = match it.get("events") {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .filter_map(|v| v.as_s().ok())
+            .map(|raw| EventType::parse(raw).ok_or_else(|| corrupt("unknown event type")))
+            .collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    Ok(CallbackEndpoint {
+        id: get_s(it, "callback_id")
+            .ok_or_else(|| corrupt("no callback_id"))?
+            .to_owned(),
+        tenant_id: tenant.clone(),
+        url: get_s(it, "url")
+            .ok_or_else(|| corrupt("no url"))?
+            .to_owned(),
+        events,
+        secret_ciphertext: get_b(it, "secret_ct")
+            .ok_or_else(|| corrupt("no secret"))?
+            .to_vec(),
+        secret_fingerprint: get_s(it, "secret_fingerprint")
+            .unwrap_or_default()
+            .to_owned(),
+        created_at: get_i64(it, "created_at").unwrap_or(0),
+    })
+}
+
+fn delivery_from_item(it: &Item) -> DeliveryRecord {
+    let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
+    DeliveryRecord {
+        log_key: text("sk"),
+        endpoint_id: text("endpoint_id"),
+        event_id: text("event_id"),
+        event_type: text("event_type"),
+        event_created_at: get_i64(it, "event_created_at").unwrap_or(0),
+        state: get_s(it, "state").and_then(DeliveryState::parse),
+        attempts: get_i64(it, "attempts").unwrap_or(0),
+        http_status: get_i64(it, "http_status"),
+        error: get_s(it, "error").map(str::to_owned),
+        updated_at: get_i64(it, "updated_at").unwrap_or(0),
+        body: text("body"),
+    }
+}
