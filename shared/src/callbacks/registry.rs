@@ -22,6 +22,8 @@ pub enum RegistryError {
     BadUrl(&'static str),
     #[error("a tenant has at most {MAX_ENDPOINTS} callback endpoints")]
     TooMany,
+    #[error("the tenant has no such callback endpoint")]
+    UnknownEndpoint,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -116,6 +118,9 @@ impl CallbackRegistry {
             .map(|e| e.id)
             .filter(|id| endpoint.is_none_or(|wanted| wanted == id))
             .collect();
+        if endpoint.is_some() && live.is_empty() {
+            return Err(RegistryError::UnknownEndpoint);
+        }
         let mut jobs = Vec::new();
         let mut cursor = after.map(str::to_owned);
         loop {

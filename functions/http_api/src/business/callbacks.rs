@@ -350,6 +350,7 @@ fn registry_error(e: RegistryError) -> ApiError {
             field: None,
             message: e.to_string(),
         },
+        RegistryError::UnknownEndpoint => ApiError::NotFound("callback"),
         RegistryError::Store(e) => e.into(),
         RegistryError::Secret(e) => e.into(),
         RegistryError::Queue(e) => e.into(),
