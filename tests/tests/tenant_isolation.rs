@@ -169,7 +169,10 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
             covered.insert(format!("{method} {template}"));
         }
     }
-    assert!(covered.len() >= 30, "both documents were walked: {covered:?}");
+    assert!(
+        covered.len() >= 30,
+        "both documents were walked: {covered:?}"
+    );
 
     // Nothing of B's changed: its contact, message, callback and keys are as they were.
     let (status, contact) = stack
