@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod signature;
 pub mod store;
 pub mod telemetry;
+pub mod templates;
 pub mod tenants;
 pub mod token_bucket;
 pub mod webhook;

@@ -20,6 +20,7 @@ use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
+use wagate_shared::templates::TemplateManager;
 use wagate_shared::token_bucket::Rate;
 use wagate_tests::bench::{Row, print_table, through_inbound};
 use wagate_tests::{Stack, TestTenant, now, random_digits, wamid};
@@ -143,7 +144,17 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
         ),
         false,
     );
-    let state = http_api::business::BusinessState::new(store, queue, receipts, callbacks, rate);
+    let templates = TemplateManager::new(
+        store.clone(),
+        SecretStore::new(
+            aws_sdk_kms::Client::new(&setup.stack.sdk),
+            setup.stack.kms_key_id.clone(),
+            metrics.clone(),
+        ),
+        CloudApiClient::new(CloudApiConfig::default()).unwrap(),
+    );
+    let state =
+        http_api::business::BusinessState::new(store, queue, receipts, callbacks, templates, rate);
     let router = http_api::business::router(Arc::new(state));
     let call = |i: usize| {
         let mut request =

@@ -17,6 +17,7 @@ struct Theirs {
     contact_id: String,
     message_id: String,
     callback_id: String,
+    template_id: String,
     phone_number_id: String,
     key_id: String,
     phone: String,
@@ -30,6 +31,7 @@ impl Theirs {
             ("{contact_id}", &self.contact_id),
             ("{message_id}", &self.message_id),
             ("{callback_id}", &self.callback_id),
+            ("{template_id}", &self.template_id),
             ("{phone_number_id}", &self.phone_number_id),
             ("{key_id}", &self.key_id),
         ] {
@@ -129,6 +131,19 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         )
         .await;
     assert_eq!(status, 201, "{callback}");
+    let (status, template) = stack
+        .api(
+            Method::POST,
+            "/v1/templates",
+            Some(&their_admin),
+            Some(
+                json!({"name": "b_only", "language": "en_US", "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": "For B"}]}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{template}");
     let (_, keys) = stack
         .admin(
             Method::GET,
@@ -142,6 +157,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         contact_id: contact_id.clone(),
         message_id: sent["id"].as_str().unwrap().to_owned(),
         callback_id: callback["id"].as_str().unwrap().to_owned(),
+        template_id: template["id"].as_str().unwrap().to_owned(),
         phone_number_id: other.phone_number_id.clone(),
         key_id: keys["keys"][0]["key_id"].as_str().unwrap().to_owned(),
         phone: phone.clone(),
@@ -170,7 +186,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         }
     }
     assert!(
-        covered.len() >= 30,
+        covered.len() >= 34,
         "both documents were walked: {covered:?}"
     );
 
@@ -249,6 +265,20 @@ async fn check_route_without_ids(
                 "{answer}"
             );
         }
+        ("GET", "/v1/templates") => {
+            let (status, answer) = call(Method::GET, template.into(), None).await;
+            assert_eq!(status, 200, "{answer}");
+            assert!(
+                !answer.to_string().contains(&theirs.template_id),
+                "{answer}"
+            );
+        }
+        // A's own accounts only: B's templates do not come into A's list.
+        ("POST", "/v1/templates/sync") => {
+            call(Method::POST, template.into(), None).await;
+            let (_, list) = call(Method::GET, "/v1/templates".into(), None).await;
+            assert!(!list.to_string().contains(&theirs.template_id), "{list}");
+        }
         ("POST", "/v1/callbacks/replay") => {
             let body = json!({"from": 0, "callback_id": theirs.callback_id});
             let (status, answer) = call(Method::POST, template.into(), Some(body)).await;
@@ -262,9 +292,9 @@ async fn check_route_without_ids(
             assert_eq!(answer["error"]["code"], "unknown_number");
         }
         // Creations that make A's own items, whatever B has: a contact with B's phone is
-        // A's contact, a callback is A's, an import writes A's contacts, a tenant is the
+        // A's contact, a callback or template is A's, an import writes A's contacts, a tenant is the
         // operator's to create.
-        ("POST", "/v1/contacts" | "/v1/callbacks" | "/v1/contacts/import") => {}
+        ("POST", "/v1/contacts" | "/v1/callbacks" | "/v1/contacts/import" | "/v1/templates") => {}
         ("POST", "/admin/v1/tenants") => {
             let body = json!({"id": format!("t-{}", random_digits(12)), "name": "x"});
             let (status, _) = call(Method::POST, template.into(), Some(body)).await;

@@ -12,6 +12,7 @@ use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
+use wagate_shared::templates::TemplateManager;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -33,13 +34,19 @@ async fn main() -> Result<(), Error> {
     ));
     // Tokens are decrypted on first use and cached: no KMS call at cold start.
     let secrets = SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone());
-    let receipts = ReadReceipts::new(secrets, CloudApiClient::new(config.cloud_api)?);
+    let cloud_api = CloudApiClient::new(config.cloud_api)?;
+    let receipts = ReadReceipts::new(secrets, cloud_api.clone());
+    let templates = TemplateManager::new(
+        store.clone(),
+        SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone()),
+        cloud_api,
+    );
     let callbacks = CallbackRegistry::new(
         store.clone(),
         SecretStore::new(kms, config.kms_key_id, metrics.clone()),
         CallbackQueue::new(sqs, config.callback_queue_url, metrics),
         config.allow_insecure_callback_urls,
     );
-    let state = BusinessState::new(store, queue, receipts, callbacks, config.rate);
+    let state = BusinessState::new(store, queue, receipts, callbacks, templates, config.rate);
     run(router(Arc::new(state))).await
 }

@@ -4,7 +4,8 @@
 //!
 //!   wagate-sim --port 4703 [--number FILE.json]...
 //!
-//! Routes: `POST /{version}/{phone-number-id}/messages`, `GET /{version}/{media-id}`, and
+//! Routes: `POST /{version}/{phone-number-id}/messages`, `GET /{version}/{media-id}`,
+//! `POST|GET|DELETE /{version}/{waba-id}/message_templates`, and
 //! under `/_sim`: `POST numbers`, `POST numbers/{id}/users/write`, `GET numbers/{id}/received`,
 //! `GET numbers/{id}/counters`, `POST|DELETE faults`, `POST media`,
 //! `GET media/{id}/download`, `GET health`.
@@ -13,6 +14,7 @@ mod control;
 mod limits;
 mod meta;
 mod state;
+mod templates;
 mod validate;
 mod webhooks;
 
@@ -107,6 +109,7 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let authorization = req
         .headers()
         .get("authorization")
@@ -135,6 +138,15 @@ async fn handle(
         (&Method::DELETE, ["_sim", "faults"]) => control::clear_faults(&app),
         (&Method::POST, ["_sim", "media"]) => control::upload_media(&app, &body),
         (&Method::GET, ["_sim", "media", id, "download"]) => meta::media_download(&app, id, auth),
+        (&Method::POST, [version, waba, "message_templates"]) if version.starts_with('v') => {
+            templates::create(&app, waba, auth, &body).await
+        }
+        (&Method::GET, [version, waba, "message_templates"]) if version.starts_with('v') => {
+            templates::list(&app, waba, auth, &query)
+        }
+        (&Method::DELETE, [version, waba, "message_templates"]) if version.starts_with('v') => {
+            templates::delete(&app, waba, auth, &query)
+        }
         (&Method::POST, [version, id, "messages"]) if version.starts_with('v') => {
             meta::send(&app, id, auth, &body).await
         }

@@ -172,6 +172,8 @@ pub struct SimState {
     pub last_inbound: HashMap<(String, String), i64>,
     pub faults: Vec<Fault>,
     pub media: HashMap<String, Media>,
+    /// WABA id -> its message templates, in creation order.
+    pub templates: HashMap<String, Vec<crate::templates::SimTemplate>>,
 }
 
 impl SimState {

@@ -74,6 +74,8 @@ pub enum SendError {
     UnexpectedBody(String),
     #[error("the HTTP client could not be built")]
     Build(#[source] reqwest::Error),
+    #[error("the request URL is not valid: {0}")]
+    BadUrl(String),
 }
 
 impl SendError {
@@ -82,7 +84,7 @@ impl SendError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Refused { error, .. } => classify(Some(error.code)),
-            Self::Invalid(_) | Self::UnexpectedBody(_) | Self::Build(_) => {
+            Self::Invalid(_) | Self::UnexpectedBody(_) | Self::Build(_) | Self::BadUrl(_) => {
                 ErrorClass::Permanent(super::classify::PermanentReason::BadRequest)
             }
             Self::Http { .. } | Self::Transport(_) => classify(None),
@@ -158,11 +160,34 @@ impl CloudApiClient {
         token: &Secret,
         body: &serde_json::Value,
     ) -> Result<Vec<u8>, SendError> {
-        let response = self
+        let request = self
             .http
             .post(self.messages_url(phone_number_id))
+            .json(body);
+        self.call(request, token).await
+    }
+
+    /// `{base}/{version}/{path}`: a Graph API node or edge.
+    pub(crate) fn graph_url(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{path}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.graph_version
+        )
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends `request` with the Bearer token: the body of a 2xx answer, or Meta's error.
+    pub(crate) async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &Secret,
+    ) -> Result<Vec<u8>, SendError> {
+        let response = request
             .bearer_auth(token.expose())
-            .json(body)
             .send()
             .await
             .map_err(SendError::Transport)?;

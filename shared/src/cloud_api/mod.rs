@@ -6,6 +6,7 @@ pub mod classify;
 pub mod client;
 pub mod request;
 pub mod response;
+pub mod templates;
 
 pub use classify::{ErrorClass, classify};
 pub use client::{CloudApiClient, CloudApiConfig, SendError};

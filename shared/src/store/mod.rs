@@ -19,6 +19,7 @@ pub mod outbound;
 pub mod pacing;
 pub mod retention;
 pub mod statuses;
+pub mod templates;
 pub mod tenants;
 
 use std::sync::Arc;

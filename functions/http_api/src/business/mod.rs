@@ -8,6 +8,7 @@ mod messages;
 mod read;
 mod send_body;
 mod state;
+mod templates;
 mod views;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ use crate::openapi::BearerAuth;
         contacts::get_contact, contacts::update_contact, contact_import::import,
         callbacks::create_callback, callbacks::list_callbacks, callbacks::delete_callback,
         callbacks::list_deliveries, callbacks::replay,
+        templates::list_templates, templates::create_template, templates::sync_templates,
+        templates::delete_template,
         messages::conversation_messages,
     ),
     modifiers(&BearerAuth),
@@ -81,6 +84,15 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         )
         .route("/v1/callbacks/deliveries", get(callbacks::list_deliveries))
         .route("/v1/callbacks/replay", post(callbacks::replay))
+        .route(
+            "/v1/templates",
+            get(templates::list_templates).post(templates::create_template),
+        )
+        .route("/v1/templates/sync", post(templates::sync_templates))
+        .route(
+            "/v1/templates/{template_id}",
+            axum::routing::delete(templates::delete_template),
+        )
         .route(
             "/v1/callbacks/{callback_id}",
             axum::routing::delete(callbacks::delete_callback),

@@ -71,7 +71,7 @@ fn refusal(error: ReadError) -> ApiError {
             field: None,
             message: e.to_string(),
         },
-        ReadError::Meta(e) => meta_refusal(e),
+        ReadError::Meta(e) => meta_refusal(e, "mark the message read"),
         ReadError::Store(e) => ApiError::Store(e),
         ReadError::Secret(e) => ApiError::Secret(e),
     }
@@ -79,7 +79,7 @@ fn refusal(error: ReadError) -> ApiError {
 
 /// Meta's refusals that a repeat would not change are the caller's to see; the rest are
 /// Meta being unavailable for now.
-fn meta_refusal(error: SendError) -> ApiError {
+pub(super) fn meta_refusal(error: SendError, what: &str) -> ApiError {
     let lasting = matches!(
         error.class(),
         ErrorClass::Permanent(_)
@@ -92,13 +92,13 @@ fn meta_refusal(error: SendError) -> ApiError {
             code: "meta_refused",
             field: None,
             message: format!(
-                "Meta refused to mark the message read (code {}): {}",
+                "Meta refused to {what} (code {}): {}",
                 error.code,
                 error.message.unwrap_or_default()
             ),
         },
         other => {
-            tracing::warn!(error = %error_chain(&other), "mark-read failed at Meta");
+            tracing::warn!(error = %error_chain(&other), what, "a Cloud API call failed");
             ApiError::MetaUnavailable
         }
     }

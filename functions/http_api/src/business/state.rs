@@ -9,6 +9,7 @@ use wagate_shared::access::{Authenticator, Permission, Principal};
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_shared::store::Store;
+use wagate_shared::templates::TemplateManager;
 use wagate_shared::tenants::TenantDirectory;
 
 use wagate_shared::token_bucket::Rate;
@@ -24,6 +25,7 @@ pub struct BusinessState {
     pub outbox: Outbox,
     pub receipts: ReadReceipts,
     pub callbacks: CallbackRegistry,
+    pub templates: TemplateManager,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
 }
@@ -34,11 +36,13 @@ impl BusinessState {
         queue: OutboundQueue,
         receipts: ReadReceipts,
         callbacks: CallbackRegistry,
+        templates: TemplateManager,
         rate: Rate,
     ) -> Self {
         Self {
             receipts,
             callbacks,
+            templates,
             rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),
