@@ -429,6 +429,7 @@ impl TestTenant {
                 pause_reason: None,
                 token_fingerprint: None,
                 token_set_at: None,
+                quality: None,
             })
             .await
             .expect("store the number");

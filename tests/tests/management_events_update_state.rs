@@ -102,6 +102,61 @@ async fn a_throughput_upgrade_raises_the_numbers_recorded_throughput() {
 }
 
 #[tokio::test]
+async fn a_quality_update_is_shown_with_the_number_and_an_older_one_changes_nothing() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let update = |event: &str, limit: &str, time: i64| {
+        serde_json::json!({"object": "whatsapp_business_account", "entry": [{
+            "id": tenant.waba_id, "time": time, "changes": [{
+                "field": "phone_number_quality_update",
+                "value": {"display_phone_number": tenant.display_phone_number,
+                          "event": event, "current_limit": limit}}]}]})
+        .to_string()
+    };
+    let now = wagate_tests::now();
+    assert_eq!(
+        stack
+            .post_signed(&update("FLAGGED", "TIER_1K", now))
+            .await
+            .0,
+        200
+    );
+    // Sent earlier, arriving later: Meta does not keep order.
+    assert_eq!(
+        stack
+            .post_signed(&update("UPGRADE", "TIER_10K", now - 60))
+            .await
+            .0,
+        200
+    );
+    let quality = eventually(Duration::from_secs(30), "the number's quality", || async {
+        let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+        numbers[0].quality.clone()
+    })
+    .await;
+    assert_eq!(quality.event, "FLAGGED");
+    assert_eq!(quality.messaging_limit.as_deref(), Some("TIER_1K"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+    assert_eq!(
+        numbers[0].quality.as_ref().unwrap().event,
+        "FLAGGED",
+        "the older event lost"
+    );
+    // The admin API lists it with the number.
+    let path = format!("/admin/v1/tenants/{}/numbers", tenant.id);
+    let (status, listed) = stack
+        .admin(reqwest::Method::GET, &path, Some(&stack.operator_key), None)
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["numbers"][0]["quality"]["event"], "FLAGGED");
+    assert_eq!(
+        listed["numbers"][0]["quality"]["messaging_limit"],
+        "TIER_1K"
+    );
+}
+
+#[tokio::test]
 async fn marketing_stop_and_resume_set_the_users_opt_out_and_a_late_older_choice_is_ignored() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;

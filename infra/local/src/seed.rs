@@ -132,6 +132,7 @@ pub async fn seed_demo(
             pause_reason: None,
             token_fingerprint: Some(token_fingerprint(&values.access_token)),
             token_set_at: Some(now_secs()),
+            quality: None,
         })
         .await?;
     let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());

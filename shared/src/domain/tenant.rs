@@ -110,6 +110,19 @@ pub struct PhoneNumber {
     /// SHA-256. With `token_set_at` (epoch seconds), what the admin API shows of a token.
     pub token_fingerprint: Option<String>,
     pub token_set_at: Option<i64>,
+    /// What Meta last said about the number's quality and messaging limit.
+    pub quality: Option<NumberQuality>,
+}
+
+/// The latest `phone_number_quality_update` of a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberQuality {
+    /// `FLAGGED`, `UNFLAGGED`, `UPGRADE`, `DOWNGRADE`, `THROUGHPUT_UPGRADE`…
+    pub event: String,
+    /// `TIER_250`, `TIER_1K`, … `TIER_UNLIMITED`, when Meta said.
+    pub messaging_limit: Option<String>,
+    /// When Meta sent it, epoch seconds.
+    pub at: i64,
 }
 
 /// A token's fingerprint: enough to tell two tokens apart, nothing to rebuild one from.

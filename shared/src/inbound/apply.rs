@@ -12,7 +12,7 @@ use crate::domain::management::{
 use crate::domain::message::parse_message;
 use crate::domain::retention::DataClass;
 use crate::domain::status::parse_status;
-use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
+use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
@@ -363,9 +363,15 @@ impl InboundProcessor {
             ManagementEvent::PhoneNumberQuality {
                 display_phone_number,
                 event,
-                ..
-            } if event == THROUGHPUT_UPGRADE_EVENT => {
-                self.upgrade_throughput(job, &display_phone_number).await?
+                current_limit,
+            } => {
+                let quality = NumberQuality {
+                    event,
+                    messaging_limit: current_limit,
+                    at: time,
+                };
+                self.number_quality(job, &display_phone_number, &quality)
+                    .await?
             }
             ManagementEvent::Other => {
                 return self
@@ -374,7 +380,6 @@ impl InboundProcessor {
             }
             ManagementEvent::TemplateComponents { .. }
             | ManagementEvent::AccountUpdate { .. }
-            | ManagementEvent::PhoneNumberQuality { .. }
             | ManagementEvent::PhoneNumberName { .. } => {}
         }
         self.record(job, DataClass::Metadata, None).await?;
@@ -410,28 +415,33 @@ impl InboundProcessor {
         Ok(())
     }
 
-    async fn upgrade_throughput(
+    /// Records the number's quality event; a throughput upgrade also raises the rate the
+    /// sender paces it at.
+    async fn number_quality(
         &self,
         job: &Job<'_>,
         display_phone_number: &str,
+        quality: &NumberQuality,
     ) -> Result<(), StoreError> {
         let store = self.directory.store();
         let wanted = digits(display_phone_number);
         let numbers = store.phone_numbers_of(&job.tenant.id).await?;
-        let number = numbers
+        let Some(number) = numbers
             .iter()
-            .find(|n| digits(&n.display_phone_number) == wanted && n.waba_id == job.event.waba_id);
-        match number {
-            Some(n) => {
-                store
-                    .set_throughput(&job.tenant.id, &n.phone_number_id, UPGRADED_THROUGHPUT)
-                    .await
-            }
-            None => {
-                tracing::warn!(tenant = %job.tenant.id, "THROUGHPUT_UPGRADE for a number the tenant has not registered");
-                Ok(())
-            }
+            .find(|n| digits(&n.display_phone_number) == wanted && n.waba_id == job.event.waba_id)
+        else {
+            tracing::warn!(tenant = %job.tenant.id, event = %quality.event, "a quality update for a number the tenant has not registered");
+            return Ok(());
+        };
+        store
+            .record_number_quality(&job.tenant.id, &number.phone_number_id, quality)
+            .await?;
+        if quality.event == THROUGHPUT_UPGRADE_EVENT {
+            store
+                .set_throughput(&job.tenant.id, &number.phone_number_id, UPGRADED_THROUGHPUT)
+                .await?;
         }
+        Ok(())
     }
 
     /// Stores the event as a tenant event that was not acted on.

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod message_ref;
 pub mod messages;
+pub mod number_quality;
 pub mod outbound;
 pub mod pacing;
 pub mod retention;

@@ -7,7 +7,7 @@ use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n,
 use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
 use super::{PutOutcome, ROUTE_INDEX, Store, StoreError};
 use crate::domain::retention::Retention;
-use crate::domain::tenant::{MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus};
+use crate::domain::tenant::{MetaApp, NumberQuality, PhoneNumber, Tenant, TenantId, TenantStatus};
 
 const ROUTE_PK: &str = "route_pk";
 
@@ -571,5 +571,10 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
         pause_reason: get_s(it, "pause_reason").map(str::to_owned),
         token_fingerprint: get_s(it, "token_fingerprint").map(str::to_owned),
         token_set_at: get_i64(it, "token_set_at"),
+        quality: get_s(it, "quality_event").map(|event| NumberQuality {
+            event: event.to_owned(),
+            messaging_limit: get_s(it, "messaging_limit").map(str::to_owned),
+            at: get_i64(it, "quality_at").unwrap_or(0),
+        }),
     })
 }

@@ -60,6 +60,20 @@ pub struct NumberView {
     pub paused_until: Option<i64>,
     pub pause_reason: Option<String>,
     pub token: TokenView,
+    /// Meta's latest quality update for the number, when there was one.
+    pub quality: Option<QualityView>,
+}
+
+/// A number's quality as Meta's `phone_number_quality_update` last reported it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualityView {
+    /// `FLAGGED` (quality dropped: the messaging limit may be lowered), `UNFLAGGED`,
+    /// `UPGRADE`, `DOWNGRADE`, `THROUGHPUT_UPGRADE`…
+    pub event: String,
+    /// `TIER_250`, `TIER_1K`, … `TIER_UNLIMITED`: unique users per 24 hours.
+    pub messaging_limit: Option<String>,
+    /// When Meta sent it, epoch seconds.
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -103,6 +117,11 @@ fn view(number: &PhoneNumber, now: i64) -> NumberView {
             fingerprint: number.token_fingerprint.clone(),
             set_at: number.token_set_at,
         },
+        quality: number.quality.as_ref().map(|q| QualityView {
+            event: q.event.clone(),
+            messaging_limit: q.messaging_limit.clone(),
+            at: q.at,
+        }),
     }
 }
 
@@ -197,6 +216,7 @@ pub async fn connect_number(
         pause_reason: None,
         token_fingerprint: Some(token_fingerprint(&body.access_token)),
         token_set_at: Some(now),
+        quality: None,
     };
     state.store.put_phone_number(&number).await?;
     state.store.reset_pace(&tenant, &phone_number_id).await?;
