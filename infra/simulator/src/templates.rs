@@ -157,13 +157,7 @@ pub fn list(app: &App, waba_id: &str, authorization: Option<&str>, query: &str) 
     if let Err(reply) = authorised(app, waba_id, authorization) {
         return reply;
     }
-    let param = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    };
+    let param = |name: &str| query_param(query, name);
     let limit: usize = param("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(25)
@@ -189,13 +183,7 @@ pub fn delete(app: &App, waba_id: &str, authorization: Option<&str>, query: &str
     if let Err(reply) = authorised(app, waba_id, authorization) {
         return reply;
     }
-    let param = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    };
+    let param = |name: &str| query_param(query, name);
     let Some(name) = param("name") else {
         return meta_error(100, "name is required");
     };
@@ -208,4 +196,13 @@ pub fn delete(app: &App, waba_id: &str, authorization: Option<&str>, query: &str
         return meta_error(100, "Message template not found");
     }
     Reply::Json(200, json!({"success": true}))
+}
+
+/// The value of `name` in a query string (the values used here need no decoding).
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
 }

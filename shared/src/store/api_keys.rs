@@ -1,7 +1,5 @@
 //! API keys of a tenant: stored by key id under the tenant, holding the secret's hash only.
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
 use super::keys::{API_KEY_PREFIX, api_key_sk, tenant_pk};
 use super::{Store, StoreError};
@@ -39,30 +37,11 @@ impl Store {
     }
 
     pub async fn api_keys_of(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
-                .expression_attribute_values(":prefix", s(API_KEY_PREFIX))
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query API keys", e))?;
-            self.count_read(out.consumed_capacity());
-            for it in out.items() {
-                keys.push(api_key_from_item(tenant, it)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(keys),
-            }
-        }
+        self.query_prefix("Query API keys", tenant_pk(tenant.as_str()), API_KEY_PREFIX)
+            .await?
+            .iter()
+            .map(|it| api_key_from_item(tenant, it))
+            .collect()
     }
 
     /// Marks the key revoked at `now`; false when the tenant has no such key. Revoking a

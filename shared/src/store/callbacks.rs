@@ -108,22 +108,15 @@ impl Store {
         &self,
         tenant: &TenantId,
     ) -> Result<Vec<CallbackEndpoint>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
-            .expression_attribute_values(":prefix", s(ENDPOINT_PREFIX))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query callbacks", e))?;
-        self.count_read(out.consumed_capacity());
-        out.items()
-            .iter()
-            .map(|it| endpoint_from_item(tenant, it))
-            .collect()
+        self.query_prefix(
+            "Query callbacks",
+            tenant_pk(tenant.as_str()),
+            ENDPOINT_PREFIX,
+        )
+        .await?
+        .iter()
+        .map(|it| endpoint_from_item(tenant, it))
+        .collect()
     }
 
     /// Deletes the endpoint; false when the tenant has none of that id.

@@ -18,6 +18,7 @@ pub mod messages;
 pub mod number_quality;
 pub mod outbound;
 pub mod pacing;
+mod prefix;
 pub mod retention;
 pub mod statuses;
 pub mod templates;

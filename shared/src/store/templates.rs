@@ -82,28 +82,14 @@ impl Store {
     }
 
     pub async fn templates_of(&self, tenant: &TenantId) -> Result<Vec<TemplateRecord>, StoreError> {
-        let mut templates = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
-                .expression_attribute_values(":prefix", s(TEMPLATE_PREFIX))
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query templates", e))?;
-            self.count_read(out.consumed_capacity());
-            templates.extend(out.items().iter().map(template_from_item));
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(templates),
-            }
-        }
+        let items = self
+            .query_prefix(
+                "Query templates",
+                tenant_pk(tenant.as_str()),
+                TEMPLATE_PREFIX,
+            )
+            .await?;
+        Ok(items.iter().map(template_from_item).collect())
     }
 
     pub async fn template(

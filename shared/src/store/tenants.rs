@@ -126,19 +126,8 @@ impl Store {
         &self,
         tenant: &TenantId,
     ) -> Result<Vec<PhoneNumber>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(tenant_pk(tenant.as_str())))
-            .expression_attribute_values(":prefix", s("PN#"))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query phone numbers", e))?;
-        self.count_read(out.consumed_capacity());
-        out.items()
+        self.query_prefix("Query phone numbers", tenant_pk(tenant.as_str()), "PN#")
+            .await?
             .iter()
             .map(|it| number_from_item(tenant, it))
             .collect()

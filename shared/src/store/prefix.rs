@@ -1,0 +1,39 @@
+//! Every item of one partition whose sort key starts with a prefix, over all pages: the
+//! tenant's numbers, keys, callback endpoints and templates are read this way.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{Item, s};
+use super::{Store, StoreError};
+
+impl Store {
+    pub(crate) async fn query_prefix(
+        &self,
+        op: &'static str,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo(op, e))?;
+            self.count_read(out.consumed_capacity());
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
