@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, get_s, n, s};
+use super::attrs::{Item, get_s, s};
 use super::contacts::{ContactProfile, profile_from_item};
 use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
-use super::{Store, StoreError, is_live};
+use super::{Store, StoreError};
 use crate::domain::tenant::TenantId;
 
 pub const CONTACT_INDEX: &str = "contact-index";
@@ -75,10 +75,7 @@ impl Store {
         limit: i32,
         now: i64,
     ) -> Result<ContactPage, StoreError> {
-        let mut values = HashMap::from([
-            (":p".to_owned(), s(tenant_pk(tenant.as_str()))),
-            (":now".to_owned(), n(now)),
-        ]);
+        let mut values = HashMap::from([(":p".to_owned(), s(tenant_pk(tenant.as_str())))]);
         let key_condition = match name_prefix {
             Some(prefix) => {
                 values.insert(":name".into(), s(searchable_name(prefix)));
@@ -101,7 +98,6 @@ impl Store {
             .table_name(&self.table)
             .index_name(CONTACT_INDEX)
             .key_condition_expression(key_condition)
-            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
             .set_expression_attribute_values(Some(values))
             .set_exclusive_start_key(start)
             .limit(limit)
@@ -110,12 +106,26 @@ impl Store {
             .await
             .map_err(|e| StoreError::dynamo("Query contacts", e))?;
         self.count_read(out.consumed_capacity());
-        let contacts = out
+        // The index holds keys only: the page's profiles in one read, expired ones left out.
+        let order: Vec<String> = out
             .items()
             .iter()
-            .filter(|it| is_live(it, now))
-            .filter_map(|it| Some(profile_from_item(get_s(it, "contact_id")?, it)))
+            .filter_map(|it| get_s(it, "pk").map(str::to_owned))
             .collect();
+        let keys = order
+            .iter()
+            .map(|pk| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(PROFILE_SK))]))
+            .collect();
+        let mut profiles: HashMap<String, ContactProfile> = self
+            .batch_get("BatchGetItem contacts", keys, now)
+            .await?
+            .iter()
+            .filter_map(|it| {
+                let pk = get_s(it, "pk")?.to_owned();
+                Some((pk, profile_from_item(get_s(it, "contact_id")?, it)))
+            })
+            .collect();
+        let contacts = order.iter().filter_map(|pk| profiles.remove(pk)).collect();
         let next = out
             .last_evaluated_key()
             .and_then(|key: &Item| get_s(key, "cname_sk"))
