@@ -15,26 +15,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if media_type(req.headers()).as_deref() != Some("application/json") {
             return Err(ApiError::NotJson);
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e: BytesRejection| match e {
-                BytesRejection::FailedToBufferBody(_) => ApiError::TooLarge {
-                    limit: crate::MAX_BODY_BYTES,
-                },
-                other => ApiError::Invalid {
-                    field: None,
-                    message: other.body_text(),
-                },
-            })?;
+            .map_err(|e| body_error(e, crate::MAX_BODY_BYTES))?;
         // Every request body is an object: serde would also read a struct from an array.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ApiError::Invalid {
@@ -43,6 +29,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             });
         }
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The request's media type, lower case, without parameters (`text/csv; charset=utf-8` is
+/// `text/csv`).
+pub fn media_type(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+}
+
+/// A body that could not be read: over the route's `limit`, or broken in transit.
+pub fn body_error(rejection: BytesRejection, limit: usize) -> ApiError {
+    match rejection {
+        BytesRejection::FailedToBufferBody(_) => ApiError::TooLarge { limit },
+        other => ApiError::Invalid {
+            field: None,
+            message: other.body_text(),
+        },
     }
 }
 

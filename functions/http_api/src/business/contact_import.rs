@@ -16,6 +16,7 @@ use wagate_shared::contact_import::rows::{ImportFormatError, ReadRows, read_csv,
 
 use super::state::{BusinessState, TenantKey};
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use crate::extract::{body_error, media_type};
 use crate::unix_now;
 
 /// An import's body: within a Lambda Function URL's 6 MB, room for 20,000 rows.
@@ -75,12 +76,7 @@ pub async fn import(
         "manage contacts (a manager key is needed)",
     )?;
     let read = read_body(&headers, body)?;
-    let tenant = state
-        .outbox
-        .directory()
-        .tenant(&key.0.tenant_id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
+    let tenant = super::contacts::tenant(&state, &key).await?;
     let report = import_contacts(state.store(), &tenant, read, unix_now()).await?;
     tracing::info!(tenant = %tenant.id, rows = report.rows, created = report.created, updated = report.updated, rejected = report.rejected.len(), "contacts imported");
     Ok(Json(ImportReportView {
@@ -103,12 +99,7 @@ fn read_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<ReadRows, ApiError> {
-    let mime = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase());
-    let is_csv = match mime.as_deref() {
+    let is_csv = match media_type(headers).as_deref() {
         Some("application/json") => false,
         Some("text/csv") => true,
         _ => {
@@ -117,15 +108,7 @@ fn read_body(
             ));
         }
     };
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => ApiError::TooLarge {
-            limit: MAX_IMPORT_BYTES,
-        },
-        other => ApiError::Invalid {
-            field: None,
-            message: other.body_text(),
-        },
-    })?;
+    let bytes = body.map_err(|e| body_error(e, MAX_IMPORT_BYTES))?;
     let read = if is_csv {
         read_csv(&bytes)
     } else {

@@ -340,7 +340,8 @@ pub async fn update_contact(
     Ok(Json(contact.ok_or(ApiError::NotFound("contact"))?.into()))
 }
 
-async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Tenant, ApiError> {
+/// The key's tenant, as the API's cache holds it.
+pub(super) async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Tenant, ApiError> {
     state
         .outbox
         .directory()
