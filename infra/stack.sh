@@ -81,6 +81,8 @@ start moto "$tools/venv/bin/python" infra/moto/server.py -H 127.0.0.1 -p "$moto_
 wait_for_port "$ddb_port" "DynamoDB Local"
 wait_for_port "$moto_port" "moto"
 
+# A deleted tenant's erasure starts after 2 s locally (10 minutes deployed: containers' cached
+# tenants must expire first; a local stack's tests wait for nothing in flight).
 # Short visibility timeouts locally, so a failed record comes back in seconds; not for the
 # outbound queue, whose jobs may wait for a send slot and must not reach a second worker.
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
@@ -89,6 +91,7 @@ wait_for_port "$moto_port" "moto"
   --param CallbackVisibilityTimeoutSeconds=35 --param AllowInsecureCallbackUrls=true \
   --param CallbackFirstRetrySeconds="${CALLBACK_FIRST_RETRY_SECONDS:-30}" \
   --param CallbackRetryPeriodSeconds="${CALLBACK_RETRY_PERIOD_SECONDS:-86400}" \
+  --param TenantErasureDelaySeconds="${TENANT_ERASURE_DELAY_SECONDS:-2}" --param ErasureVisibilityTimeoutSeconds=60 \
   >"$dir/resources.env"
 
 start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
@@ -107,6 +110,7 @@ run_function InboundFunction inbound
 run_function AdminFunction admin
 run_function ApiFunction api
 run_function CallbacksFunction callbacks
+run_function ErasureFunction erasure
 # Several outbound instances, as Lambda runs one per active message group up to its
 # concurrency: pacing must hold across them. Six keep a number at its 80/s on two cores
 # even when the host takes CPU away (four dropped to 53-63/s under CPU steal).
@@ -132,6 +136,8 @@ start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers "$outbound_instances"
 start esm-callbacks "$target/wagate-local" esm --function callbacks --queue-url "$CALLBACK_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
+start esm-erasure "$target/wagate-local" esm --function erasure --queue-url "$ERASURE_QUEUE_URL" \
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 1
 
 
 {
@@ -153,6 +159,7 @@ start esm-callbacks "$target/wagate-local" esm --function callbacks --queue-url 
   echo "INBOUND_DLQ_URL=$INBOUND_DEAD_LETTER_QUEUE_URL"
   echo "OUTBOUND_DLQ_URL=$OUTBOUND_DEAD_LETTER_QUEUE_URL"
   echo "CALLBACK_DLQ_URL=$CALLBACK_DEAD_LETTER_QUEUE_URL"
+  echo "ERASURE_DLQ_URL=$ERASURE_DEAD_LETTER_QUEUE_URL"
   cat "$dir/resources.env"
 } >"$dir/stack.env"
 echo "stack: '$name' is up; endpoints in .local/$name/stack.env, logs in .local/$name/logs"

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::cache::TtlCache;
-use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus};
 use crate::store::{Store, StoreError};
 
 const TENANT_TTL: Duration = Duration::from_secs(300);
@@ -47,6 +47,8 @@ impl TenantDirectory {
         &self.store
     }
 
+    /// The tenant, `None` when it does not exist or is being deleted: the pipeline and the
+    /// business API treat a tenant in deletion as gone.
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         if let Some(found) = self.tenants.get(id) {
             return Ok(found);
@@ -54,7 +56,11 @@ impl TenantDirectory {
         if self.tenant_misses.get(id).is_some() {
             return Ok(None);
         }
-        let found = self.store.get_tenant(id).await?;
+        let found = self
+            .store
+            .get_tenant(id)
+            .await?
+            .filter(|t| t.status != TenantStatus::Deleting);
         match &found {
             Some(_) => self.tenants.insert(id.clone(), found.clone()),
             None => self.tenant_misses.insert(id.clone(), ()),
@@ -124,4 +130,20 @@ impl TenantDirectory {
         }
         Ok(found)
     }
+}
+
+/// Stops sends from a number that was just removed (disconnected, or its tenant deleted).
+/// Senders hold a cached copy of the number for up to [`NUMBER_TTL`]: their next send slot
+/// moves past it, and by then the number is gone from every cache.
+pub async fn hold_removed_number(
+    store: &Store,
+    tenant: &TenantId,
+    phone_number_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let hold_until_us = (now + 2 * NUMBER_TTL.as_secs() as i64) * 1_000_000;
+    store
+        .move_pace_forward(tenant, phone_number_id, hold_until_us, hold_until_us)
+        .await?;
+    Ok(())
 }

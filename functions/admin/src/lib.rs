@@ -1,7 +1,10 @@
 //! The admin function's configuration, read once at init from the environment.
 
+use std::time::Duration;
+
 use http_api::rate_limit::KeyRateLimit;
 use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::job_queue::MAX_DELAY;
 use wagate_shared::token_bucket::Rate;
 
 #[derive(Debug, Clone)]
@@ -12,6 +15,11 @@ pub struct AdminConfig {
     pub operator_key_ciphertext: Vec<u8>,
     /// Each key's request rate.
     pub rate: Rate,
+    /// Where a deleted tenant's erasure jobs go.
+    pub erasure_queue_url: String,
+    /// How long a deleted tenant's erasure waits: longer than any container caches the
+    /// tenant (5 minutes), so that no worker writes behind the sweep. At most 15 minutes.
+    pub erasure_delay: Duration,
 }
 
 impl AdminConfig {
@@ -26,6 +34,50 @@ impl AdminConfig {
             kms_key_id: settings.required("KMS_KEY_ID")?,
             operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
             rate: KeyRateLimit::rate_from(&settings)?,
+            erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
+            erasure_delay: erasure_delay(&settings)?,
         })
+    }
+}
+
+fn erasure_delay<F: Fn(&str) -> Option<String>>(
+    settings: &Settings<F>,
+) -> Result<Duration, ConfigError> {
+    const NAME: &str = "ERASURE_START_DELAY_SECONDS";
+    let seconds: u64 = settings.number_or(NAME, 600)?;
+    if Duration::from_secs(seconds) > MAX_DELAY {
+        return Err(ConfigError::invalid(
+            NAME,
+            "must be at most 900 (SQS's longest delay)",
+        ));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> Result<AdminConfig, ConfigError> {
+        let mut vars = std::collections::HashMap::from([
+            ("TABLE_NAME", "t"),
+            ("KMS_KEY_ID", "k"),
+            ("OPERATOR_KEY_CIPHERTEXT", "AAAA"),
+            ("ERASURE_QUEUE_URL", "http://127.0.0.1:1/q"),
+        ]);
+        vars.extend(extra.iter().copied());
+        AdminConfig::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn the_erasure_waits_ten_minutes_unless_told_and_never_past_sqs_limit() {
+        assert_eq!(config(&[]).unwrap().erasure_delay, Duration::from_secs(600));
+        let told = config(&[("ERASURE_START_DELAY_SECONDS", "2")]).unwrap();
+        assert_eq!(told.erasure_delay, Duration::from_secs(2));
+        let too_long = config(&[("ERASURE_START_DELAY_SECONDS", "901")]).unwrap_err();
+        assert!(
+            too_long.to_string().contains("ERASURE_START_DELAY_SECONDS"),
+            "{too_long}"
+        );
     }
 }

@@ -1,9 +1,11 @@
 use std::sync::Arc;
 
 use admin::AdminConfig;
-use http_api::admin::{AdminState, router};
+use http_api::admin::{AdminState, TenantDeletion, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
+use wagate_shared::erasure::TenantEraser;
+use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::secrets::{SecretContext, SecretStore};
 use wagate_shared::store::Store;
@@ -22,8 +24,17 @@ async fn main() -> Result<(), Error> {
     let secrets = SecretStore::new(
         aws_sdk_kms::Client::new(&sdk),
         config.kms_key_id.clone(),
+        metrics.clone(),
+    );
+    let erasure_queue = JobQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        config.erasure_queue_url.clone(),
         metrics,
     );
+    let deletion = TenantDeletion {
+        eraser: TenantEraser::new(store.clone(), erasure_queue),
+        delay: config.erasure_delay,
+    };
     // One KMS call per cold start: the operator key is checked on every admin request.
     let operator_key = secrets
         .decrypt(
@@ -31,6 +42,12 @@ async fn main() -> Result<(), Error> {
             &SecretContext::operator_key(),
         )
         .await?;
-    let state = Arc::new(AdminState::new(store, secrets, &operator_key, config.rate));
+    let state = Arc::new(AdminState::new(
+        store,
+        secrets,
+        &operator_key,
+        config.rate,
+        deletion,
+    ));
     run(router(state)).await
 }

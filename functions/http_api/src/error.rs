@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
+use wagate_shared::erasure::ErasureError;
 use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
 use wagate_shared::store::StoreError;
@@ -60,6 +61,16 @@ pub enum ApiError {
     Secret(#[from] SecretError),
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
+}
+
+impl From<ErasureError> for ApiError {
+    fn from(e: ErasureError) -> Self {
+        match e {
+            ErasureError::Store(e) => Self::Store(e),
+            ErasureError::Queue(e) => Self::Queue(e),
+            ErasureError::BadTenant(_) => Self::NotFound("tenant"),
+        }
+    }
 }
 
 /// The JSON error body every failing call answers with.

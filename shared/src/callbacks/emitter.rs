@@ -6,15 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde::{Deserialize, Serialize};
 
 use super::endpoint::CallbackEndpoint;
 use super::event::CallbackEvent;
 use crate::cache::TtlCache;
 use crate::domain::tenant::TenantId;
-use crate::metrics::Metrics;
-use crate::queue::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, QueueError};
+use crate::job_queue::JobQueue;
+use crate::queue::QueueError;
 use crate::store::{Store, StoreError};
 
 /// How long a container trusts its copy of a tenant's endpoints: a new endpoint receives
@@ -70,67 +69,7 @@ impl EndpointDirectory {
 }
 
 /// The callback queue, for the inbound worker's events and for replays.
-#[derive(Clone)]
-pub struct CallbackQueue {
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    metrics: Arc<Metrics>,
-}
-
-impl CallbackQueue {
-    pub fn new(sqs: aws_sdk_sqs::Client, url: String, metrics: Arc<Metrics>) -> Self {
-        Self { sqs, url, metrics }
-    }
-
-    /// Queues every job, in batches within SQS's limits on entries and on their bytes.
-    pub async fn send(&self, jobs: &[CallbackJob]) -> Result<(), QueueError> {
-        let mut batch: Vec<SendMessageBatchRequestEntry> = Vec::new();
-        let mut batch_bytes = 0;
-        for (i, job) in jobs.iter().enumerate() {
-            let body = serde_json::to_string(job).expect("a job serialises");
-            if body.len() > MAX_BATCH_BYTES {
-                return Err(QueueError::TooLarge(body.len()));
-            }
-            if batch.len() == MAX_BATCH_ENTRIES || batch_bytes + body.len() > MAX_BATCH_BYTES {
-                self.send_batch(std::mem::take(&mut batch)).await?;
-                batch_bytes = 0;
-            }
-            batch_bytes += body.len();
-            let entry = SendMessageBatchRequestEntry::builder()
-                .id(format!("e{i}"))
-                .message_body(body)
-                .build()
-                .map_err(|e| QueueError::Send(Box::new(e)))?;
-            batch.push(entry);
-        }
-        if !batch.is_empty() {
-            self.send_batch(batch).await?;
-        }
-        Ok(())
-    }
-
-    async fn send_batch(
-        &self,
-        entries: Vec<SendMessageBatchRequestEntry>,
-    ) -> Result<(), QueueError> {
-        self.metrics.add_sqs_request();
-        let out = self
-            .sqs
-            .send_message_batch()
-            .queue_url(&self.url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| QueueError::Send(Box::new(e)))?;
-        match out.failed().first() {
-            None => Ok(()),
-            Some(first) => Err(QueueError::Refused {
-                failed: out.failed().len(),
-                code: first.code().to_owned(),
-            }),
-        }
-    }
-}
+pub type CallbackQueue = JobQueue;
 
 pub struct CallbackEmitter {
     endpoints: EndpointDirectory,

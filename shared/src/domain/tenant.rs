@@ -58,6 +58,9 @@ impl std::fmt::Display for TenantId {
 pub enum TenantStatus {
     Active,
     Suspended,
+    /// Deletion was asked for: the tenant is cut off and its data is being erased; the
+    /// pipeline treats it as gone.
+    Deleting,
 }
 
 /// A tenant as the pipeline needs it; secrets stay ciphertext until used.

@@ -34,8 +34,10 @@ pub fn tenant_pk(tenant: &str) -> String {
 
 pub const TENANT_SK: &str = "TENANT";
 
+pub const NUMBER_PREFIX: &str = "PN#";
+
 pub fn number_sk(phone_number_id: &str) -> String {
-    format!("PN#{phone_number_id}")
+    format!("{NUMBER_PREFIX}{phone_number_id}")
 }
 
 pub fn waba_sk(waba_id: &str) -> String {
@@ -70,8 +72,10 @@ pub fn outbound_sk(enqueued_at: i64, job_id: &str) -> String {
     format!("MSG#{enqueued_at:010}#job.{job_id}")
 }
 
+pub const PACE_PREFIX: &str = "PACE#";
+
 pub fn pace_sk(phone_number_id: &str) -> String {
-    format!("PACE#{phone_number_id}")
+    format!("{PACE_PREFIX}{phone_number_id}")
 }
 
 pub fn api_key_sk(key_id: &str) -> String {

@@ -1,5 +1,6 @@
-//! Every item of one partition whose sort key starts with a prefix, over all pages: the
-//! tenant's numbers, keys, callback endpoints and templates are read this way.
+//! Every item of one partition whose sort key starts with a prefix (an empty one: every
+//! item), over all pages: the tenant's numbers, keys, callback endpoints and templates are
+//! read this way.
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
@@ -15,14 +16,22 @@ impl Store {
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
+        let mut values = std::collections::HashMap::from([(":pk".to_owned(), s(&pk))]);
+        // DynamoDB refuses a value the expression does not use.
+        if !prefix.is_empty() {
+            values.insert(":prefix".to_owned(), s(prefix));
+        }
         loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":prefix", s(prefix))
+                .key_condition_expression(if prefix.is_empty() {
+                    "pk = :pk"
+                } else {
+                    "pk = :pk AND begins_with(sk, :prefix)"
+                })
+                .set_expression_attribute_values(Some(values.clone()))
                 .set_exclusive_start_key(start.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()

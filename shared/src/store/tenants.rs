@@ -1,6 +1,8 @@
 //! Tenants, their Meta app, phone numbers and WABAs; and the route lookups the webhook
 //! makes from a phone number id or WABA id to the tenant.
 
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
@@ -23,7 +25,7 @@ impl Store {
     }
 
     /// Renames and/or suspends or resumes a tenant, answering the tenant as it now stands;
-    /// `None` when there is no such tenant.
+    /// `None` when there is no such tenant or it is being deleted.
     pub async fn update_tenant(
         &self,
         id: &TenantId,
@@ -31,9 +33,12 @@ impl Store {
         status: Option<TenantStatus>,
     ) -> Result<Option<Tenant>, StoreError> {
         let mut sets = vec!["tenant_id = :id"];
-        let mut values = std::collections::HashMap::from([(":id".to_owned(), s(id.as_str()))]);
-        // DynamoDB refuses attribute names the expression does not use.
-        let mut names = std::collections::HashMap::new();
+        let mut values = std::collections::HashMap::from([
+            (":id".to_owned(), s(id.as_str())),
+            (":deleting".to_owned(), s("deleting")),
+        ]);
+        let mut names =
+            std::collections::HashMap::from([("#status".to_owned(), "status".to_owned())]);
         if let Some(name) = name {
             sets.push("#name = :name");
             values.insert(":name".to_owned(), s(name));
@@ -42,7 +47,6 @@ impl Store {
         if let Some(status) = status {
             sets.push("#status = :status");
             values.insert(":status".to_owned(), s(status_name(status)));
-            names.insert("#status".to_owned(), "status".to_owned());
         }
         let result = self
             .client
@@ -51,13 +55,29 @@ impl Store {
             .key("pk", s(tenant_pk(id.as_str())))
             .key("sk", s(TENANT_SK))
             .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression("attribute_exists(pk)")
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            // A tenant being deleted is not brought back by a rename or a resume.
+            .condition_expression("attribute_exists(pk) AND #status <> :deleting")
+            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
+        self.updated_tenant("UpdateItem tenant", id, result)
+    }
+
+    /// The tenant as an UpdateItem that returned `ALL_NEW` left it; `None` when the
+    /// update's condition failed.
+    pub(crate) fn updated_tenant<E, R>(
+        &self,
+        op: &'static str,
+        id: &TenantId,
+        result: Result<UpdateItemOutput, SdkError<E, R>>,
+    ) -> Result<Option<Tenant>, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
         match result {
             Ok(out) => {
                 self.count_write(out.consumed_capacity());
@@ -66,7 +86,7 @@ impl Store {
                     .transpose()
             }
             Err(e) if super::is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(StoreError::dynamo("UpdateItem tenant", e)),
+            Err(e) => Err(StoreError::dynamo(op, e)),
         }
     }
 
@@ -495,6 +515,7 @@ fn status_name(status: TenantStatus) -> &'static str {
     match status {
         TenantStatus::Active => "active",
         TenantStatus::Suspended => "suspended",
+        TenantStatus::Deleting => "deleting",
     }
 }
 
@@ -529,6 +550,7 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
         status: match get_s(it, "status") {
             Some("active") => TenantStatus::Active,
             Some("suspended") => TenantStatus::Suspended,
+            Some("deleting") => TenantStatus::Deleting,
             other => return Err(corrupt(&key, &format!("unknown status {other:?}"))),
         },
         retention: Retention {

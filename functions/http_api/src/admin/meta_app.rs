@@ -115,14 +115,12 @@ pub async fn connect_meta_app(
     ),
     security(("bearer" = [])))]
 pub async fn get_meta_app(
-    State(state): State<Arc<AdminState>>,
-    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    AdministeredTenant {
+        id: tenant,
+        tenant: found,
+        ..
+    }: AdministeredTenant,
 ) -> Result<Json<MetaAppView>, ApiError> {
-    let found = state
-        .store
-        .get_tenant(&tenant)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
     let app = found.meta_app.ok_or(ApiError::NotFound("Meta app"))?;
     Ok(Json(view(&tenant, &app)))
 }

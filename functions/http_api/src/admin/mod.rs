@@ -15,7 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use utoipa::OpenApi;
 
-pub use state::{AdminState, AdministeredTenant, Caller};
+pub use state::{AdminState, AdministeredTenant, Caller, TenantDeletion, TenantPath};
 
 use crate::openapi::BearerAuth;
 
@@ -24,6 +24,7 @@ use crate::openapi::BearerAuth;
     info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
+        tenants::delete_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
         retention::get_retention, retention::set_retention,
         numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
@@ -42,7 +43,9 @@ pub fn router(state: Arc<AdminState>) -> Router {
         )
         .route(
             "/admin/v1/tenants/{tenant_id}",
-            get(tenants::get_tenant).patch(tenants::update_tenant),
+            get(tenants::get_tenant)
+                .patch(tenants::update_tenant)
+                .delete(tenants::delete_tenant),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/keys",

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{DEFAULT_THROUGHPUT, PhoneNumber, TenantId, token_fingerprint};
 use wagate_shared::secrets::SecretContext;
-use wagate_shared::tenants::NUMBER_TTL;
+use wagate_shared::tenants::hold_removed_number;
 
 use super::state::{AdminState, AdministeredTenant};
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
@@ -187,9 +187,6 @@ pub async fn connect_number(
         .unwrap_or(&body.display_phone_number);
     digits("display_phone_number", display, 6, 15)?;
     checked_token(&body.access_token)?;
-    if state.store.get_tenant(&tenant).await?.is_none() {
-        return Err(ApiError::NotFound("tenant"));
-    }
     match state
         .store
         .tenant_for_phone_number(&phone_number_id)
@@ -236,9 +233,6 @@ pub async fn list_numbers(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
 ) -> Result<Json<NumberList>, ApiError> {
-    if state.store.get_tenant(&tenant).await?.is_none() {
-        return Err(ApiError::NotFound("tenant"));
-    }
     let now = unix_now();
     let numbers = state
         .store
@@ -318,13 +312,7 @@ pub async fn disconnect_number(
     {
         return Err(ApiError::NotFound("phone number"));
     }
-    // Senders hold a cached copy of the number for up to NUMBER_TTL: their next send slot
-    // moves past it, and by then the number is gone from every cache.
-    let hold_until_us = (unix_now() + 2 * NUMBER_TTL.as_secs() as i64) * 1_000_000;
-    state
-        .store
-        .move_pace_forward(&tenant, &phone_number_id, hold_until_us, hold_until_us)
-        .await?;
+    hold_removed_number(&state.store, &tenant, &phone_number_id, unix_now()).await?;
     tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "phone number disconnected");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -93,7 +93,9 @@ pub async fn get_retention(
     security(("bearer" = [])))]
 pub async fn set_retention(
     State(state): State<Arc<AdminState>>,
-    AdministeredTenant { id: tenant, caller }: AdministeredTenant,
+    AdministeredTenant {
+        id: tenant, caller, ..
+    }: AdministeredTenant,
     JsonBody(body): JsonBody<SetRetention>,
 ) -> Result<Json<RetentionView>, ApiError> {
     let current = state

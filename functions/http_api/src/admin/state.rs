@@ -7,11 +7,11 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
-use wagate_shared::domain::tenant::TenantId;
+use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
+use wagate_shared::erasure::TenantEraser;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
-
 use wagate_shared::token_bucket::Rate;
 
 use crate::error::ApiError;
@@ -23,13 +23,28 @@ pub struct AdminState {
     pub secrets: SecretStore,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
+    pub deletion: TenantDeletion,
     operator_key_sha256: [u8; 32],
+}
+
+/// How a tenant is deleted: who erases its data, and how long the sweeps wait for every
+/// container's cached copy of the tenant to expire.
+pub struct TenantDeletion {
+    pub eraser: TenantEraser,
+    pub delay: std::time::Duration,
 }
 
 impl AdminState {
     /// `operator_key` is the decrypted operator key; only its hash is kept.
-    pub fn new(store: Store, secrets: SecretStore, operator_key: &Secret, rate: Rate) -> Self {
+    pub fn new(
+        store: Store,
+        secrets: SecretStore,
+        operator_key: &Secret,
+        rate: Rate,
+        deletion: TenantDeletion,
+    ) -> Self {
         Self {
+            deletion,
             rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             store,
@@ -105,13 +120,14 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
 
 /// The tenant a route's `{tenant_id}` names, once the caller was found allowed to
 /// administer it: the operator, or an admin key of that very tenant. Taking this in a
-/// handler is how a route checks the role; other tenants' ids answer 404.
-pub struct AdministeredTenant {
+/// handler is how a route checks the role; other tenants' ids answer 404. The tenant is
+/// not read: the routes of the tenant itself (read, delete) take this.
+pub struct TenantPath {
     pub id: TenantId,
     pub caller: Caller,
 }
 
-impl FromRequestParts<Arc<AdminState>> for AdministeredTenant {
+impl FromRequestParts<Arc<AdminState>> for TenantPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -130,5 +146,32 @@ impl FromRequestParts<Arc<AdminState>> for AdministeredTenant {
         let id = TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))?;
         caller.require_tenant_admin(&id)?;
         Ok(Self { id, caller })
+    }
+}
+
+/// Like [`TenantPath`], for the routes that manage a tenant's settings and resources: the
+/// tenant is read, and one that does not exist or is being deleted answers 404, so
+/// nothing new is written behind its erasure.
+pub struct AdministeredTenant {
+    pub id: TenantId,
+    pub caller: Caller,
+    pub tenant: Tenant,
+}
+
+impl FromRequestParts<Arc<AdminState>> for AdministeredTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        let TenantPath { id, caller } = TenantPath::from_request_parts(parts, state).await?;
+        let tenant = state
+            .store
+            .get_tenant(&id)
+            .await?
+            .filter(|t| t.status != TenantStatus::Deleting)
+            .ok_or(ApiError::NotFound("tenant"))?;
+        Ok(Self { id, caller, tenant })
     }
 }

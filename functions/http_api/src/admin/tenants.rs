@@ -1,5 +1,5 @@
-//! `/admin/v1/tenants`: the operator creates, reads, renames, suspends and resumes tenants;
-//! a tenant's admin key reads its own.
+//! `/admin/v1/tenants`: the operator creates, reads, renames, suspends, resumes and deletes
+//! tenants; a tenant's admin key reads its own.
 
 use std::sync::Arc;
 
@@ -12,9 +12,10 @@ use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
-use super::state::{AdminState, AdministeredTenant, Caller};
+use super::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
+use crate::unix_now;
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -38,7 +39,8 @@ pub struct CreateTenant {
 pub struct UpdateTenant {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    /// `suspended` stops the tenant's API keys' sending; `active` resumes it.
+    /// `suspended` stops the tenant's API keys' sending; `active` resumes it. (`deleting`
+    /// is `DELETE`'s to set.)
     pub status: Option<TenantState>,
 }
 
@@ -47,6 +49,8 @@ pub struct UpdateTenant {
 pub enum TenantState {
     Active,
     Suspended,
+    /// Cut off, its data being erased; the tenant is gone once that is done.
+    Deleting,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,15 +80,7 @@ impl From<TenantStatus> for TenantState {
         match status {
             TenantStatus::Active => Self::Active,
             TenantStatus::Suspended => Self::Suspended,
-        }
-    }
-}
-
-impl From<TenantState> for TenantStatus {
-    fn from(state: TenantState) -> Self {
-        match state {
-            TenantState::Active => Self::Active,
-            TenantState::Suspended => Self::Suspended,
+            TenantStatus::Deleting => Self::Deleting,
         }
     }
 }
@@ -169,7 +165,7 @@ pub async fn create_tenant(
     security(("bearer" = [])))]
 pub async fn get_tenant(
     State(state): State<Arc<AdminState>>,
-    tenant: AdministeredTenant,
+    tenant: TenantPath,
 ) -> Result<Json<TenantView>, ApiError> {
     let tenant = state
         .store
@@ -191,16 +187,52 @@ pub async fn get_tenant(
     security(("bearer" = [])))]
 pub async fn update_tenant(
     State(state): State<Arc<AdminState>>,
-    AdministeredTenant { id, caller }: AdministeredTenant,
+    AdministeredTenant { id, caller, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<UpdateTenant>,
 ) -> Result<Json<TenantView>, ApiError> {
     caller.require_operator("rename, suspend or resume tenants")?;
     let name = body.name.as_deref().map(checked_name).transpose()?;
-    let status = body.status.map(TenantStatus::from);
+    let status = match body.status {
+        None => None,
+        Some(TenantState::Active) => Some(TenantStatus::Active),
+        Some(TenantState::Suspended) => Some(TenantStatus::Suspended),
+        Some(TenantState::Deleting) => {
+            return Err(ApiError::invalid(
+                "status",
+                "a tenant is deleted with DELETE /admin/v1/tenants/{tenant_id}",
+            ));
+        }
+    };
     let tenant = state
         .store
         .update_tenant(&id, name.as_deref(), status)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(TenantView::from(&tenant)))
+}
+
+/// Deletes a tenant (operator only). At once: its numbers (its webhooks are no longer
+/// accepted, their tokens are gone), API keys, callback endpoints and templates are
+/// deleted, and the tenant reads as `deleting`. Then, in the background, every other item
+/// it owns (contacts, messages, logs) is erased, and last the tenant itself: reading it
+/// answers 404 from then on. Asking again restarts the erasure.
+#[utoipa::path(delete, path = "/admin/v1/tenants/{tenant_id}", tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 202, description = "Cut off; its data is being erased", body = TenantView),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn delete_tenant(
+    State(state): State<Arc<AdminState>>,
+    TenantPath { id, caller }: TenantPath,
+) -> Result<(StatusCode, Json<TenantView>), ApiError> {
+    caller.require_operator("delete tenants")?;
+    let deletion = &state.deletion;
+    let tenant = deletion
+        .eraser
+        .start(&id, unix_now(), deletion.delay)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    Ok((StatusCode::ACCEPTED, Json(TenantView::from(&tenant))))
 }

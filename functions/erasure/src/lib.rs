@@ -1,0 +1,69 @@
+//! The erasure worker: consumes the erasure queue, one job per record, and runs each until
+//! it is done or the invocation's time is nearly up (the job then queues its own rest).
+//! A job that fails is redelivered by SQS; one that keeps failing lands in the DLQ.
+
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use wagate_shared::erasure::{ErasureJob, SweepOutcome, TenantEraser};
+use wagate_shared::telemetry::error_chain;
+
+/// Time kept back from the invocation's deadline for the page in flight and the queueing
+/// of the rest: a page is at most 1,000 items, deleted 25 to a request.
+pub const RESERVE: Duration = Duration::from_secs(20);
+
+/// What the worker did with one record; for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    Done(SweepOutcome),
+    /// Not a job this worker knows: logged and dropped (it would fail every time).
+    Unreadable,
+    /// Our own failure (store, SQS): SQS redelivers the record after its timeout.
+    Failed,
+}
+
+/// Runs the batch's jobs one after another, stopping each in time for `deadline`.
+pub async fn handle_batch(
+    eraser: &TenantEraser,
+    event: SqsEvent,
+    deadline: Instant,
+) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        if handle_record(eraser, record, deadline).await == Handled::Failed {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.clone().unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+pub async fn handle_record(
+    eraser: &TenantEraser,
+    record: &SqsMessage,
+    deadline: Instant,
+) -> Handled {
+    let id = record.message_id.as_deref().unwrap_or_default();
+    let body = record.body.as_deref().unwrap_or_default();
+    let Ok(job) = serde_json::from_str::<ErasureJob>(body) else {
+        tracing::error!(alert = "erasure_job_unreadable", message_id = %id, "unreadable erasure job dropped");
+        return Handled::Unreadable;
+    };
+    let keep_going = || Instant::now() + RESERVE < deadline;
+    let started = Instant::now();
+    match eraser.run(&job, keep_going).await {
+        Ok(outcome) => {
+            let left_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64;
+            let took_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(message_id = %id, ?outcome, took_ms, left_ms, "erasure job ran");
+            Handled::Done(outcome)
+        }
+        Err(e) => {
+            tracing::error!(message_id = %id, error = %error_chain(&e), "erasure job failed; SQS will redeliver it");
+            Handled::Failed
+        }
+    }
+}

@@ -1,0 +1,46 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use wagate_shared::aws::load_config;
+use wagate_shared::config::{Settings, environment};
+use wagate_shared::erasure::TenantEraser;
+use wagate_shared::job_queue::JobQueue;
+use wagate_shared::metrics::Metrics;
+use wagate_shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    wagate_shared::telemetry::init();
+    let settings = Settings::new(environment);
+    let table_name = settings.required("TABLE_NAME")?;
+    let queue_url = settings.required("ERASURE_QUEUE_URL")?;
+    let sdk = load_config().await;
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table_name,
+        metrics.clone(),
+    );
+    let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url, metrics);
+    let eraser = Arc::new(TenantEraser::new(store, queue));
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let eraser = eraser.clone();
+        let deadline = instant_of(event.context.deadline);
+        async move { Ok::<_, Error>(erasure::handle_batch(&eraser, event.payload, deadline).await) }
+    }))
+    .await
+}
+
+/// The invocation's deadline (epoch milliseconds) as an `Instant`. One already past is not
+/// a real deadline (cargo-lambda's emulator sends its timeout, 600,000, instead): then the
+/// job works for the function's timeout as `template.yaml` sets it (150 s).
+fn instant_of(deadline_ms: u64) -> Instant {
+    const TIMEOUT: Duration = Duration::from_secs(150);
+    let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    match deadline.duration_since(SystemTime::now()) {
+        Ok(left) if !left.is_zero() => Instant::now() + left,
+        _ => Instant::now() + TIMEOUT,
+    }
+}

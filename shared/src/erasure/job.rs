@@ -1,0 +1,87 @@
+//! The erasure queue's messages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::erasure::ScanPosition;
+
+/// One message of the erasure queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum ErasureJob {
+    TenantSweep(TenantSweep),
+}
+
+/// Delete the tenant's items in one segment of a parallel scan of the table, from `start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSweep {
+    pub tenant: String,
+    /// The deletion request this belongs to; a newer request, or a new tenant of the same
+    /// id, makes it stale.
+    pub run: String,
+    pub segment: u32,
+    pub segments: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ScanPosition>,
+}
+
+impl TenantSweep {
+    /// The sweeps of a new deletion run, one per segment.
+    pub fn all(tenant: &str, run: &str, segments: u32) -> Vec<ErasureJob> {
+        (0..segments)
+            .map(|segment| {
+                ErasureJob::TenantSweep(TenantSweep {
+                    tenant: tenant.to_owned(),
+                    run: run.to_owned(),
+                    segment,
+                    segments,
+                    start: None,
+                })
+            })
+            .collect()
+    }
+
+    /// The same sweep, going on from `start`.
+    pub fn from(&self, start: ScanPosition) -> ErasureJob {
+        ErasureJob::TenantSweep(TenantSweep {
+            start: Some(start),
+            ..self.clone()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_has_one_sweep_per_segment_from_the_start() {
+        let jobs = TenantSweep::all("acme", "r1", 4);
+        assert_eq!(jobs.len(), 4);
+        for (i, job) in jobs.iter().enumerate() {
+            let ErasureJob::TenantSweep(sweep) = job;
+            assert_eq!((sweep.segment, sweep.segments), (i as u32, 4));
+            assert_eq!(sweep.start, None);
+        }
+    }
+
+    #[test]
+    fn a_continuation_round_trips_through_json() {
+        let ErasureJob::TenantSweep(first) = TenantSweep::all("acme", "r1", 2).remove(1);
+        let next = first.from(ScanPosition {
+            pk: "T#acme#C#c1".into(),
+            sk: "MSG#0000000001#w".into(),
+        });
+        let text = serde_json::to_string(&next).unwrap();
+        assert!(
+            text.starts_with(r#"{"job":"tenant_sweep","tenant":"acme""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
+    }
+
+    #[test]
+    fn an_unknown_job_is_refused() {
+        let text = r#"{"job":"export","tenant":"acme"}"#;
+        assert!(serde_json::from_str::<ErasureJob>(text).is_err());
+    }
+}
