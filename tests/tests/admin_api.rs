@@ -484,3 +484,72 @@ async fn retention_is_set_within_its_bounds_and_new_messages_expire_by_it() {
         "content expires after {days} days"
     );
 }
+
+#[tokio::test]
+async fn the_operator_lists_tenants_by_id_in_pages() {
+    let stack = Stack::connect().await;
+    let id = create_tenant(&stack).await;
+    let list = |query: String| {
+        let stack = &stack;
+        async move {
+            stack
+                .admin(
+                    Method::GET,
+                    &format!("/admin/v1/tenants{query}"),
+                    Some(&stack.operator_key),
+                    None,
+                )
+                .await
+        }
+    };
+    // A cursor just before the new id: the page starts with it.
+    use base64::Engine;
+    let before = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&id[..id.len() - 1]);
+    let (status, page) = list(format!("?limit=1&cursor={before}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["tenants"][0]["id"], id.as_str(), "{page}");
+    assert_eq!(page["tenants"][0]["status"], "active");
+    assert!(page["next_cursor"].is_string(), "{page}");
+
+    // Pages follow on in id order, with nothing repeated.
+    let mut ids: Vec<String> = Vec::new();
+    let mut query = "?limit=3".to_owned();
+    for _ in 0..4 {
+        let (status, page) = list(query.clone()).await;
+        assert_eq!(status, 200, "{page}");
+        ids.extend(
+            page["tenants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => query = format!("?limit=3&cursor={next}"),
+            None => break,
+        }
+    }
+    assert!(ids.len() >= 3, "{ids:?}");
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?cursor=%2A%2A",
+        "?cursor=AAAA",
+        "?colour=red",
+    ] {
+        let (status, body) = list(bad.to_owned()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let admin = create_key(&stack, &id, &stack.operator_key, "admin", json!({})).await;
+    let (status, body) = stack
+        .admin(
+            Method::GET,
+            "/admin/v1/tenants",
+            admin["key"].as_str(),
+            None,
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
+}

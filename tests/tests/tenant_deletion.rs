@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_shared::access::{NewApiKey, Role};
@@ -234,6 +236,19 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     .await;
     let left = items_of(&stack, &id).await;
     assert!(left.is_empty(), "left behind: {left:?}");
+    // Gone from the operator's listing too: the page from just before its id starts with
+    // the neighbour.
+    let before = URL_SAFE_NO_PAD.encode(&id[..id.len() - 1]);
+    let (status, page) = stack
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/tenants?limit=1&cursor={before}"),
+            Some(&stack.operator_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["tenants"][0]["id"], neighbour_id.as_str(), "{page}");
     assert_eq!(items_of(&stack, &neighbour_id).await, neighbour_before);
     let (status, page) = stack
         .api(Method::GET, "/v1/contacts", Some(&neighbour_key), None, &[])

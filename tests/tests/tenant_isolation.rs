@@ -300,6 +300,10 @@ async fn check_route_without_ids(
             let (status, _) = call(Method::POST, template.into(), Some(body)).await;
             assert_eq!(status, 403, "only the operator creates tenants");
         }
+        ("GET", "/admin/v1/tenants") => {
+            let (status, answer) = call(Method::GET, template.into(), None).await;
+            assert_eq!(status, 403, "only the operator lists tenants: {answer}");
+        }
         _ => panic!("{method} {template}: say how this route keeps tenants apart"),
     }
 }

@@ -130,6 +130,22 @@ fn field_error(path: String, message: String) -> ApiError {
     ApiError::Invalid { field, message }
 }
 
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 100;
+
+/// A listing's `limit`: 1 to 100, 50 when not given.
+pub fn page_limit(requested: Option<u32>) -> Result<i32, ApiError> {
+    let limit = requested.unwrap_or(DEFAULT_PAGE);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit as i32)
+    } else {
+        Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

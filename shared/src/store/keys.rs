@@ -22,7 +22,8 @@
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant),
 //! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact
 //! id>`, on contact profiles) and `contact-index` (`cname_pk` = `T#<t>`, `cname_sk` =
-//! `<name as searched>#<contact id>`, on contact profiles).
+//! `<name as searched>#<contact id>`, on contact profiles) and `tenant-index` (`tlist_pk` =
+//! `TENANTS`, `tlist_sk` = tenant id, on tenant items: the operator's listing).
 
 use sha2::{Digest, Sha256};
 

@@ -23,6 +23,7 @@ mod prefix;
 pub mod retention;
 pub mod statuses;
 pub mod templates;
+pub mod tenant_index;
 pub mod tenants;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
+use super::tenant_index::TENANT_LIST_PK;
 use super::{PutOutcome, ROUTE_INDEX, Store, StoreError};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::{MetaApp, NumberQuality, PhoneNumber, Tenant, TenantId, TenantStatus};
@@ -484,6 +485,8 @@ fn tenant_item(tenant: &Tenant) -> Item {
         ("pk", s(tenant_pk(tenant.id.as_str()))),
         ("sk", s(TENANT_SK)),
         ("tenant_id", s(tenant.id.as_str())),
+        ("tlist_pk", s(TENANT_LIST_PK)),
+        ("tlist_sk", s(tenant.id.as_str())),
         ("name", s(&tenant.name)),
         ("status", s(status_name(tenant.status))),
         ("retention_content_days", n(r.content_days)),

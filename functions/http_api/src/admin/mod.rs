@@ -23,7 +23,7 @@ use crate::openapi::BearerAuth;
 #[openapi(
     info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
-        tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
+        tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
         retention::get_retention, retention::set_retention,
@@ -39,7 +39,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
     Router::new()
         .route(
             "/admin/v1/tenants",
-            axum::routing::post(tenants::create_tenant),
+            get(tenants::list_tenants).post(tenants::create_tenant),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}",

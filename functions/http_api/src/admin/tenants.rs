@@ -1,20 +1,22 @@
-//! `/admin/v1/tenants`: the operator creates, reads, renames, suspends, resumes and deletes
-//! tenants; a tenant's admin key reads its own.
+//! `/admin/v1/tenants`: the operator creates, lists, reads, renames, suspends, resumes and
+//! deletes tenants; a tenant's admin key reads its own.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
 use super::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, QueryParams, page_limit};
 use crate::unix_now;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -153,6 +155,62 @@ pub async fn create_tenant(
             tenant.id
         ))),
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListTenants {
+    /// Tenants per page, 1 to 100 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantList {
+    /// By id.
+    pub tenants: Vec<TenantView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Lists every tenant by id, those being deleted too (operator only).
+#[utoipa::path(get, path = "/admin/v1/tenants", tag = "tenants",
+    params(ListTenants),
+    responses(
+        (status = 200, description = "A page of tenants", body = TenantList),
+        (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn list_tenants(
+    State(state): State<Arc<AdminState>>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ListTenants>,
+) -> Result<Json<TenantList>, ApiError> {
+    caller.require_operator("list tenants")?;
+    let limit = page_limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|raw| {
+            URL_SAFE_NO_PAD
+                .decode(raw)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|id| TenantId::parse(&id).ok())
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor of this listing"))
+        })
+        .transpose()?;
+    let page = state.store.list_tenants(after.as_ref(), limit).await?;
+    Ok(Json(TenantList {
+        tenants: page.tenants.iter().map(TenantView::from).collect(),
+        next_cursor: page.next.map(|id| URL_SAFE_NO_PAD.encode(id.as_str())),
+    }))
 }
 
 /// Reads a tenant (the operator, or the tenant's admin key).

@@ -227,7 +227,7 @@ pub async fn list_deliveries(
     key.require(Permission::Administer, WHAT)?;
     let now = unix_now();
     let (from, to) = range(params.from, params.to, now)?;
-    let limit = super::page_limit(params.limit)?;
+    let limit = crate::extract::page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let (records, next) = state
         .store()

@@ -233,7 +233,7 @@ pub async fn list_contacts(
             }
         })
         .transpose()?;
-    let limit = super::page_limit(query.limit)?;
+    let limit = crate::extract::page_limit(query.limit)?;
     let after = query
         .cursor
         .as_deref()

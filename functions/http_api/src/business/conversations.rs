@@ -89,7 +89,7 @@ pub async fn list_conversations(
     QueryParams(params): QueryParams<ConversationParams>,
 ) -> Result<Json<ConversationPageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = super::page_limit(params.limit)?;
+    let limit = crate::extract::page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = ConversationFilter {
         phone_number_id: params.number.as_deref(),

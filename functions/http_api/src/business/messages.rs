@@ -154,7 +154,7 @@ pub async fn conversation_messages(
     QueryParams(params): QueryParams<PageParams>,
 ) -> Result<Json<MessagePageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = super::page_limit(params.limit)?;
+    let limit = crate::extract::page_limit(params.limit)?;
     let after = match &params.cursor {
         Some(cursor) => Some(
             decode_cursor(cursor)

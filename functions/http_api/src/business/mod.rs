@@ -39,22 +39,6 @@ use crate::openapi::BearerAuth;
 )]
 pub struct BusinessApi;
 
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 100;
-
-/// A listing's `limit`: 1 to 100, 50 when not given.
-fn page_limit(requested: Option<u32>) -> Result<i32, crate::error::ApiError> {
-    let limit = requested.unwrap_or(DEFAULT_PAGE);
-    if (1..=MAX_PAGE).contains(&limit) {
-        Ok(limit as i32)
-    } else {
-        Err(crate::error::ApiError::invalid(
-            "limit",
-            format!("must be 1 to {MAX_PAGE}"),
-        ))
-    }
-}
-
 pub fn router(state: Arc<BusinessState>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::send_message))

@@ -1,0 +1,91 @@
+//! The operator's listing of tenants: a sparse GSI, `tenant-index`, whose key only tenant
+//! items carry (`tlist_pk` = `TENANTS`, `tlist_sk` = the tenant id). Keys only, so a
+//! tenant's frequent-enough updates (retention, credentials) write no index copy; a page
+//! reads its tenants with one BatchGetItem.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::attrs::{Item, get_s, s};
+use super::keys::{TENANT_SK, tenant_pk};
+use super::tenants::tenant_from_item;
+use super::{Store, StoreError};
+use crate::domain::tenant::{Tenant, TenantId};
+
+pub const TENANT_INDEX: &str = "tenant-index";
+/// The index partition of every tenant: there are few, and only the operator lists them.
+pub const TENANT_LIST_PK: &str = "TENANTS";
+
+/// One page of tenants, by id.
+#[derive(Debug, Default)]
+pub struct TenantPage {
+    pub tenants: Vec<Tenant>,
+    /// The last id of this page, when more may follow.
+    pub next: Option<TenantId>,
+}
+
+impl Store {
+    /// Up to `limit` tenants by id, after `after`.
+    pub async fn list_tenants(
+        &self,
+        after: Option<&TenantId>,
+        limit: i32,
+    ) -> Result<TenantPage, StoreError> {
+        let start = after.map(|id| {
+            HashMap::from([
+                ("pk".to_owned(), s(tenant_pk(id.as_str()))),
+                ("sk".to_owned(), s(TENANT_SK)),
+                ("tlist_pk".to_owned(), s(TENANT_LIST_PK)),
+                ("tlist_sk".to_owned(), s(id.as_str())),
+            ])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TENANT_INDEX)
+            .key_condition_expression("tlist_pk = :p")
+            .expression_attribute_values(":p", s(TENANT_LIST_PK))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query tenants", e))?;
+        self.count_read(out.consumed_capacity());
+        let order: Vec<TenantId> = out
+            .items()
+            .iter()
+            .filter_map(|it| TenantId::parse(get_s(it, "tlist_sk")?).ok())
+            .collect();
+        let keys = order
+            .iter()
+            .map(|id| {
+                HashMap::from([
+                    ("pk".to_owned(), s(tenant_pk(id.as_str()))),
+                    ("sk".to_owned(), s(TENANT_SK)),
+                ])
+            })
+            .collect();
+        let mut found: HashMap<String, Item> = self
+            .batch_get("BatchGetItem tenants", keys, 0)
+            .await?
+            .into_iter()
+            .filter_map(|it| Some((get_s(&it, "pk")?.to_owned(), it)))
+            .collect();
+        // A tenant erased between the query and the read is left out.
+        let tenants = order
+            .iter()
+            .filter_map(|id| {
+                let it = found.remove(&tenant_pk(id.as_str()))?;
+                Some(tenant_from_item(id, &it))
+            })
+            .collect::<Result<_, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .and_then(|key: &Item| get_s(key, "tlist_sk"))
+            .and_then(|id| TenantId::parse(id).ok());
+        Ok(TenantPage { tenants, next })
+    }
+}
