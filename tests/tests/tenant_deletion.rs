@@ -259,37 +259,42 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     create_tenant(&stack, &id).await;
 }
 
+/// Takes the jobs SQS hands out in one receive (waiting up to a second) off the queue.
+async fn take_jobs(stack: &Stack, queue_url: &str) -> Vec<ErasureJob> {
+    let out = stack
+        .sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for message in out.messages() {
+        jobs.push(serde_json::from_str(message.body().unwrap()).unwrap());
+        stack
+            .sqs
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    jobs
+}
+
 /// Runs the jobs on `queue` one page at a time (each job stops after its first page and
 /// queues the rest), until none is left; the outcomes in order.
 async fn drain(stack: &Stack, queue_url: &str, eraser: &TenantEraser) -> Vec<SweepOutcome> {
     let mut outcomes = Vec::new();
     let mut idle = 0;
     while idle < 3 {
-        let out = stack
-            .sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if out.messages().is_empty() {
-            idle += 1;
-            continue;
-        }
-        idle = 0;
-        for message in out.messages() {
-            let job: ErasureJob = serde_json::from_str(message.body().unwrap()).unwrap();
-            outcomes.push(eraser.run(&job, || false).await.expect("the sweep runs"));
-            stack
-                .sqs
-                .delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+        let jobs = take_jobs(stack, queue_url).await;
+        idle = if jobs.is_empty() { idle + 1 } else { 0 };
+        for job in &jobs {
+            outcomes.push(eraser.run(job, || false).await.expect("the sweep runs"));
         }
     }
     outcomes
@@ -442,30 +447,11 @@ async fn sweeps_go_on_page_by_page_and_stale_jobs_do_nothing() {
         .unwrap();
 }
 
-/// Takes every job now on the queue off it.
+/// The first request's three jobs, taken off the queue.
 async fn receive_all(stack: &Stack, queue_url: &str) -> Vec<ErasureJob> {
     let mut jobs = Vec::new();
     for _ in 0..5 {
-        let out = stack
-            .sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for message in out.messages() {
-            jobs.push(serde_json::from_str(message.body().unwrap()).unwrap());
-            stack
-                .sqs
-                .delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
+        jobs.extend(take_jobs(stack, queue_url).await);
         if jobs.len() == 3 {
             break;
         }
