@@ -62,10 +62,10 @@ impl TenantEraser {
     /// Marks the tenant as being deleted, cuts it off (numbers, WABAs, API keys, callback
     /// endpoints and templates are deleted now: its webhooks stop routing, its keys stop
     /// working, its tokens are gone, its numbers' senders are held back as when a number is
-    /// disconnected) and queues the sweeps that erase the rest, to start
-    /// after `delay`: long enough for every container's cached copy of the tenant to
-    /// expire, so that no worker writes behind a sweep. `None` when there is no such
-    /// tenant. Asking again starts a new run, which also restarts a stuck one.
+    /// disconnected) and queues the sweeps that erase the rest, to start after `delay`:
+    /// long enough for every container's cached copy of the tenant to expire, so that no
+    /// worker writes behind a sweep. `None` when there is no such tenant. Asking again
+    /// starts a new run, which also restarts a stuck one.
     pub async fn start(
         &self,
         id: &TenantId,
