@@ -34,8 +34,6 @@ pub struct ScanPosition {
 pub struct ScanPage {
     pub keys: Vec<ScanPosition>,
     pub next: Option<ScanPosition>,
-    /// Items the page read, the tenant's or not.
-    pub scanned: usize,
 }
 
 impl Store {
@@ -160,7 +158,6 @@ impl Store {
                 .as_ref()
                 .filter(|key| !key.is_empty())
                 .and_then(position),
-            scanned: out.scanned_count().max(0) as usize,
         })
     }
 
