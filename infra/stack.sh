@@ -81,11 +81,18 @@ start moto "$tools/venv/bin/python" infra/moto/server.py -H 127.0.0.1 -p "$moto_
 wait_for_port "$ddb_port" "DynamoDB Local"
 wait_for_port "$moto_port" "moto"
 
+# The Cloud API simulator first: the demo number is registered there and connected through
+# the same check against "Meta" as any number.
+webhook_url="http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook"
+start simulator "$target/wagate-sim" --port "$sim_port"
+wait_for_port "$sim_port" "the Cloud API simulator"
+
 # A deleted tenant's erasure starts after 2 s locally (10 minutes deployed: containers' cached
 # tenants must expire first; a local stack's tests wait for nothing in flight).
 # Short visibility timeouts locally, so a failed record comes back in seconds; not for the
 # outbound queue, whose jobs may wait for a send slot and must not reach a second worker.
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
+  --sim-url "http://127.0.0.1:$sim_port" --webhook-url "$webhook_url" \
   --param QueueVisibilityTimeoutSeconds="${VISIBILITY_TIMEOUT:-2}" --param OutboundVisibilityTimeoutSeconds=35 \
   --param WorkerTimeoutSeconds=30 --param CloudApiBaseUrl="http://127.0.0.1:$sim_port" \
   --param CallbackVisibilityTimeoutSeconds=35 --param AllowInsecureCallbackUrls=true \
@@ -121,15 +128,6 @@ done
 
 # shellcheck disable=SC1091
 source "$dir/resources.env"
-webhook_url="http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook"
-# The demo number at the simulator: its token, and webhooks signed with the platform app's secret.
-cat >"$dir/sim-demo-number.json" <<EOT
-{"phone_number_id": "$DEMO_PHONE_NUMBER_ID", "display_phone_number": "$DEMO_DISPLAY_PHONE_NUMBER",
- "waba_id": "$DEMO_WABA_ID", "access_token": "$DEMO_ACCESS_TOKEN", "app_secret": "$DEMO_APP_SECRET",
- "webhook_url": "$webhook_url"}
-EOT
-start simulator "$target/wagate-sim" --port "$sim_port" --number "$dir/sim-demo-number.json"
-wait_for_port "$sim_port" "the Cloud API simulator"
 start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$INBOUND_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
 start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$OUTBOUND_QUEUE_URL" \

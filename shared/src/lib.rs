@@ -14,6 +14,7 @@ pub mod http;
 pub mod inbound;
 pub mod job_queue;
 pub mod metrics;
+pub mod numbers;
 pub mod outbound;
 pub mod queue;
 pub mod queued_event;

@@ -108,14 +108,16 @@ pub enum SecretError {
     NotUtf8,
 }
 
+/// Clones share their cache.
+#[derive(Clone)]
 pub struct SecretStore {
     kms: aws_sdk_kms::Client,
     key_id: String,
     metrics: Arc<Metrics>,
-    cache: TtlCache<[u8; 32], Secret>,
+    cache: Arc<TtlCache<[u8; 32], Secret>>,
     /// Held while a missing secret is decrypted, so that a batch's jobs arriving together
     /// at a cold container make one KMS call rather than one each.
-    decrypting: tokio::sync::Mutex<()>,
+    decrypting: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SecretStore {
@@ -124,8 +126,8 @@ impl SecretStore {
             kms,
             key_id,
             metrics,
-            cache: TtlCache::new(CACHE_TTL, 4096),
-            decrypting: tokio::sync::Mutex::new(()),
+            cache: Arc::new(TtlCache::new(CACHE_TTL, 4096)),
+            decrypting: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 

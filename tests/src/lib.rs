@@ -13,14 +13,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
 use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
+use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::{
-    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus,
-};
+use wagate_shared::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
 use wagate_shared::metrics::Metrics;
+use wagate_shared::numbers::{ConnectNumber, NumberConnector};
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
+use wagate_shared::secret::Secret;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
 use wagate_shared::store::outbound::{OutboundKey, OutboundRecord, SendOutcome};
 use wagate_shared::store::{Item, Store};
@@ -52,6 +53,8 @@ pub struct Stack {
     pub sqs: aws_sdk_sqs::Client,
     pub store: Store,
     pub secrets: SecretStore,
+    /// Connects numbers as the admin API does: after the simulator confirmed them.
+    pub numbers: NumberConnector,
     pub http: reqwest::Client,
     /// The admin API's base URL (routes start with /admin/v1) and the operator's key.
     pub admin_url: String,
@@ -73,7 +76,19 @@ impl Stack {
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table = var("TABLE_NAME");
         let kms_key_id = var("KMS_KEY_ID");
+        let store = Store::new(dynamo.clone(), table.clone(), metrics.clone());
+        let secrets = SecretStore::new(
+            aws_sdk_kms::Client::new(&sdk),
+            kms_key_id.clone(),
+            metrics.clone(),
+        );
+        let simulator = CloudApiClient::new(CloudApiConfig {
+            base_url: var("SIM_URL"),
+            ..CloudApiConfig::default()
+        })
+        .expect("a Cloud API client for the simulator");
         Stack {
+            numbers: NumberConnector::new(store.clone(), secrets.clone(), simulator),
             webhook_url: var("WEBHOOK_URL"),
             platform_app_secret: var("DEMO_APP_SECRET"),
             platform_verify_token: var("DEMO_VERIFY_TOKEN"),
@@ -88,8 +103,8 @@ impl Stack {
                 var("OUTBOUND_QUEUE_URL"),
                 metrics.clone(),
             )),
-            store: Store::new(dynamo.clone(), table.clone(), metrics.clone()),
-            secrets: SecretStore::new(aws_sdk_kms::Client::new(&sdk), kms_key_id.clone(), metrics),
+            store,
+            secrets,
             sqs: aws_sdk_sqs::Client::new(&sdk),
             http: wagate_shared::http::client_builder()
                 .timeout(Duration::from_secs(30))
@@ -392,11 +407,6 @@ impl TestTenant {
             SecretContext::tenant(SecretPurpose::MetaVerifyToken, t),
         )
         .await;
-        let access_token_ciphertext = encrypt(
-            tenant.access_token.clone(),
-            SecretContext::phone_number(t, &tenant.phone_number_id),
-        )
-        .await;
         stack
             .store
             .put_tenant(&Tenant {
@@ -415,24 +425,21 @@ impl TestTenant {
             })
             .await
             .expect("store the tenant");
+        // The number exists at "Meta" first, and is connected the way the admin API does.
+        tenant.register_at_sim(stack, serde_json::json!({})).await;
         stack
-            .store
-            .put_phone_number(&PhoneNumber {
-                tenant_id: tenant.id.clone(),
-                phone_number_id: tenant.phone_number_id.clone(),
-                waba_id: tenant.waba_id.clone(),
-                display_phone_number: tenant.display_phone_number.clone(),
-                access_token_ciphertext,
-                throughput_per_second: DEFAULT_THROUGHPUT,
+            .numbers
+            .connect(ConnectNumber {
+                tenant: &tenant.id,
+                phone_number_id: &tenant.phone_number_id,
+                waba_id: &tenant.waba_id,
+                access_token: &Secret::new(tenant.access_token.clone()),
                 coexistence: false,
-                paused_until: None,
-                pause_reason: None,
-                token_fingerprint: None,
-                token_set_at: None,
-                quality: None,
+                expected_display_number: Some(&tenant.display_phone_number),
+                now: now(),
             })
             .await
-            .expect("store the number");
+            .expect("the simulator confirms the test tenant's number");
         tenant
     }
 

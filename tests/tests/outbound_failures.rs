@@ -177,13 +177,7 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
     tenant
         .register_at_sim(&stack, json!({"access_token": rotated}))
         .await;
-    let mut number = stack
-        .store
-        .get_phone_number(&tenant.id, &tenant.phone_number_id)
-        .await
-        .unwrap()
-        .unwrap();
-    number.access_token_ciphertext = stack
+    let ciphertext = stack
         .secrets
         .encrypt(
             &rotated,
@@ -191,7 +185,18 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
         )
         .await
         .unwrap();
-    stack.store.put_phone_number(&number).await.unwrap();
+    let rotated_here = stack
+        .store
+        .rotate_access_token(
+            &tenant.id,
+            &tenant.phone_number_id,
+            ciphertext,
+            "test",
+            now(),
+        )
+        .await
+        .unwrap();
+    assert!(rotated_here);
 
     let after = send(&stack, &tenant, &phone, "after").await;
     let record = stack.outcome_of(&after, WAIT).await;

@@ -345,12 +345,22 @@ async fn sweeps_go_on_page_by_page_and_stale_jobs_do_nothing() {
     assert!(items_of(&stack, &id).await.len() > 300);
 
     let number = random_digits(15);
+    let waba = random_digits(15);
+    let token = format!("EAATEST{}", random_digits(20));
+    stack
+        .sim_post(
+            "/_sim/numbers",
+            json!({"phone_number_id": number, "display_phone_number": "15550001111",
+                   "waba_id": waba, "access_token": token, "app_secret": random_digits(32),
+                   "webhook_url": stack.tenant_webhook_url(&id)}),
+        )
+        .await;
     let (status, body) = stack
         .admin(
             Method::PUT,
             &format!("/admin/v1/tenants/{id}/numbers/{number}"),
             Some(&stack.operator_key),
-            Some(json!({"waba_id": random_digits(15), "display_phone_number": "+15550001111", "access_token": "EAATESTTOKEN0123456789"})),
+            Some(json!({"waba_id": waba, "display_phone_number": "+15550001111", "access_token": token})),
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -20,6 +20,7 @@ struct Theirs {
     template_id: String,
     phone_number_id: String,
     key_id: String,
+    waba_id: String,
     phone: String,
 }
 
@@ -34,6 +35,7 @@ impl Theirs {
             ("{template_id}", &self.template_id),
             ("{phone_number_id}", &self.phone_number_id),
             ("{key_id}", &self.key_id),
+            ("{waba_id}", &self.waba_id),
         ] {
             path = path.replace(name, value);
         }
@@ -66,12 +68,12 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             "app_id": "1234567890", "app_secret": "0123456789abcdef0123456789abcdef",
             "verify_token": "a-verify-token-of-length"}),
         ("PUT", "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}") => json!({
-            "waba_id": "102290129340398", "display_phone_number": "15550001111",
-            "access_token": "EAAtakenovertakenover"}),
+            "waba_id": "102290129340398", "access_token": "EAAtakenovertakenover"}),
         ("PUT", "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}/token") => {
             json!({"access_token": "EAAtakenovertakenover"})
         }
         ("PUT", "/admin/v1/tenants/{tenant_id}/retention") => json!({"content_days": 30}),
+        ("PUT", "/admin/v1/wabas/{waba_id}") => json!({"owner": "taken-over"}),
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     })
@@ -160,6 +162,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         template_id: template["id"].as_str().unwrap().to_owned(),
         phone_number_id: other.phone_number_id.clone(),
         key_id: keys["keys"][0]["key_id"].as_str().unwrap().to_owned(),
+        waba_id: other.waba_id.clone(),
         phone: phone.clone(),
     };
 
@@ -177,8 +180,14 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
                         .api(method.clone(), &path, Some(&admin), body, &[])
                         .await
                 };
-                assert_eq!(status, 404, "{method} {template}: {answer}");
-                assert_eq!(answer["error"]["code"], "not_found", "{method} {template}");
+                if template.starts_with("/admin/v1/wabas/") {
+                    // The operator's alone: every tenant key is refused, whatever the id.
+                    assert_eq!(status, 403, "{method} {template}: {answer}");
+                    assert_eq!(answer["error"]["code"], "forbidden", "{method} {template}");
+                } else {
+                    assert_eq!(status, 404, "{method} {template}: {answer}");
+                    assert_eq!(answer["error"]["code"], "not_found", "{method} {template}");
+                }
             } else {
                 check_route_without_ids(&stack, &admin, &method, &template, &theirs).await;
             }

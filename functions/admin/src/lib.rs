@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use http_api::rate_limit::KeyRateLimit;
+use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::config::{ConfigError, Settings, environment};
 use wagate_shared::job_queue::MAX_DELAY;
 use wagate_shared::token_bucket::Rate;
@@ -15,6 +16,8 @@ pub struct AdminConfig {
     pub operator_key_ciphertext: Vec<u8>,
     /// Each key's request rate.
     pub rate: Rate,
+    /// Meta's Graph API, asked whether a token reaches a number before it is connected.
+    pub cloud_api: CloudApiConfig,
     /// Where a deleted tenant's erasure jobs go.
     pub erasure_queue_url: String,
     /// How long a deleted tenant's erasure waits: longer than any container caches the
@@ -34,6 +37,7 @@ impl AdminConfig {
             kms_key_id: settings.required("KMS_KEY_ID")?,
             operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
             rate: KeyRateLimit::rate_from(&settings)?,
+            cloud_api: CloudApiConfig::from_settings(&settings)?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
             erasure_delay: erasure_delay(&settings)?,
         })

@@ -4,6 +4,7 @@ use admin::AdminConfig;
 use http_api::admin::{AdminState, TenantDeletion, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
+use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::erasure::TenantEraser;
 use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;
@@ -45,6 +46,7 @@ async fn main() -> Result<(), Error> {
     let state = Arc::new(AdminState::new(
         store,
         secrets,
+        CloudApiClient::new(config.cloud_api.clone())?,
         &operator_key,
         config.rate,
         deletion,

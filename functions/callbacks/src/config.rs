@@ -12,6 +12,8 @@ pub struct CallbacksConfig {
     pub queue_url: String,
     pub dead_letter_queue_url: String,
     pub schedule: RetrySchedule,
+    /// Local stacks only: deliveries may reach loopback and private addresses.
+    pub allow_internal_urls: bool,
 }
 
 impl CallbacksConfig {
@@ -39,6 +41,9 @@ impl CallbacksConfig {
                 max_delay: seconds("CALLBACK_MAX_DELAY_SECONDS", defaults.max_delay)?,
                 give_up_after: seconds("CALLBACK_RETRY_PERIOD_SECONDS", defaults.give_up_after)?,
             },
+            allow_internal_urls: settings
+                .optional("CALLBACKS_ALLOW_INSECURE_URLS")
+                .is_some_and(|v| v == "true"),
         })
     }
 }

@@ -34,8 +34,9 @@ async fn main() -> Result<(), Error> {
         deliverer: Deliverer::new(
             TenantDirectory::new(store),
             secrets,
-            Deliverer::http_client()?,
+            Deliverer::http_client(config.allow_internal_urls)?,
             config.schedule,
+            config.allow_internal_urls,
         ),
         queue: EventQueue::new(sqs.clone(), config.queue_url.clone(), metrics.clone()),
         sqs,

@@ -38,6 +38,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict the client may act on by its `code` (`number_taken`, `waba_taken`…).
+    #[error("{message}")]
+    ConflictOf { code: &'static str, message: String },
     /// Well-formed, but not something that can be done now (a closed 24-hour window, a
     /// number that is not the tenant's); `code` says which.
     #[error("{message}")]
@@ -154,6 +157,7 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::ConflictOf { code, .. } => (StatusCode::CONFLICT, code),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended"),
             Self::MetaUnavailable => (StatusCode::BAD_GATEWAY, "meta_unavailable"),

@@ -3,7 +3,8 @@
 //! source mapping does.
 //!
 //! Usage:
-//!   wagate-local up --template template.yaml --prefix NAME --out-dir DIR [--param KEY=VALUE]...
+//!   wagate-local up --template template.yaml --prefix NAME --out-dir DIR --sim-url URL
+//!                   --webhook-url URL [--param KEY=VALUE]...
 //!   wagate-local esm --function NAME --queue-url URL --invoke-url URL [--pollers N]
 //!   wagate-local send --tenant ID --phone-number-id ID --to PHONE --text TEXT --queue-url URL
 //!

@@ -33,7 +33,11 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         .get("SecretsKey.Arn")
         .ok_or("the template has no SecretsKey")?
         .clone();
-    let demo = seed::seed_demo(sdk, &table, &key_arn).await?;
+    let simulator = seed::Simulator {
+        url: args.required("sim-url")?,
+        webhook_url: args.required("webhook-url")?,
+    };
+    let demo = seed::seed_demo(sdk, &table, &key_arn, &simulator).await?;
     template.set_param(
         "PlatformAppSecretCiphertext",
         demo.platform_secret_ciphertext.clone(),
@@ -127,6 +131,15 @@ async fn create_tables(
     template: &mut Template,
 ) -> Result<(), BoxError> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    // DynamoDB Local's port opens a moment before it answers: wait for a first answer.
+    let mut tries = 0;
+    while let Err(e) = dynamo.list_tables().send().await {
+        tries += 1;
+        if tries == 60 {
+            return Err(format!("DynamoDB Local does not answer: {e}").into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     for (id, props) in template.resources_of("AWS::DynamoDB::Table") {
         let name = format!("{}-{id}", template.stack_name);
         let mut request = dynamo

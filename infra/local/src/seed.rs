@@ -1,17 +1,20 @@
 //! The demo tenant that `make run` and the tests start with: one phone number and WABA,
 //! its own Meta app, an admin API key, the platform app's secrets and the operator key.
-//! Fresh random secrets every run.
+//! Fresh random secrets every run. The demo number is registered at the Cloud API
+//! simulator and then connected the way the admin API connects any number: after the
+//! simulator, as Meta, confirmed that the token reaches it.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use rand::Rng;
 use wagate_shared::access::{NewApiKey, OPERATOR_KEY_SCHEME, Role};
+use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::{
-    DEFAULT_THROUGHPUT, MetaApp, PhoneNumber, Tenant, TenantId, TenantStatus, token_fingerprint,
-};
+use wagate_shared::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus, token_fingerprint};
 use wagate_shared::metrics::Metrics;
+use wagate_shared::numbers::{ConnectNumber, NumberConnector};
+use wagate_shared::secret::Secret;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
 use wagate_shared::store::Store;
 
@@ -55,10 +58,17 @@ impl DemoValues {
     }
 }
 
+/// The Cloud API simulator the demo number lives at, and where its webhooks go.
+pub struct Simulator<'a> {
+    pub url: &'a str,
+    pub webhook_url: &'a str,
+}
+
 pub async fn seed_demo(
     sdk: &aws_config::SdkConfig,
     table: &str,
     key_arn: &str,
+    simulator: &Simulator<'_>,
 ) -> Result<DemoValues, BoxError> {
     let metrics = Arc::new(Metrics::default());
     let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), table, metrics.clone());
@@ -97,12 +107,6 @@ pub async fn seed_demo(
             &SecretContext::tenant(SecretPurpose::MetaVerifyToken, tenant.as_str()),
         )
         .await?;
-    let token_ct = secrets
-        .encrypt(
-            &values.access_token,
-            &SecretContext::phone_number(tenant.as_str(), DEMO_PHONE_NUMBER_ID),
-        )
-        .await?;
     store
         .put_tenant(&Tenant {
             id: tenant.clone(),
@@ -119,20 +123,20 @@ pub async fn seed_demo(
             sending_stopped: None,
         })
         .await?;
-    store
-        .put_phone_number(&PhoneNumber {
-            tenant_id: tenant.clone(),
-            phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
-            waba_id: DEMO_WABA_ID.into(),
-            display_phone_number: DEMO_DISPLAY_PHONE_NUMBER.into(),
-            access_token_ciphertext: token_ct,
-            throughput_per_second: DEFAULT_THROUGHPUT,
+    register_demo_number(simulator, &values).await?;
+    let api = CloudApiClient::new(CloudApiConfig {
+        base_url: simulator.url.to_owned(),
+        ..CloudApiConfig::default()
+    })?;
+    NumberConnector::new(store.clone(), secrets, api)
+        .connect(ConnectNumber {
+            tenant: &tenant,
+            phone_number_id: DEMO_PHONE_NUMBER_ID,
+            waba_id: DEMO_WABA_ID,
+            access_token: &Secret::new(values.access_token.clone()),
             coexistence: false,
-            paused_until: None,
-            pause_reason: None,
-            token_fingerprint: Some(token_fingerprint(&values.access_token)),
-            token_set_at: Some(now_secs()),
-            quality: None,
+            expected_display_number: Some(DEMO_DISPLAY_PHONE_NUMBER),
+            now: now_secs(),
         })
         .await?;
     let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());
@@ -144,6 +148,38 @@ pub async fn seed_demo(
         demo_api_key: api_key.key.expose().to_owned(),
         ..values
     })
+}
+
+/// The demo number at the simulator: its token, and webhooks signed with the platform
+/// app's secret.
+async fn register_demo_number(
+    simulator: &Simulator<'_>,
+    values: &DemoValues,
+) -> Result<(), BoxError> {
+    let number = serde_json::json!({
+        "phone_number_id": DEMO_PHONE_NUMBER_ID,
+        "display_phone_number": DEMO_DISPLAY_PHONE_NUMBER,
+        "waba_id": DEMO_WABA_ID,
+        "verified_name": "Demo Company",
+        "access_token": values.access_token,
+        "app_secret": values.platform_app_secret,
+        "webhook_url": simulator.webhook_url,
+    });
+    let response = wagate_shared::http::client_builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?
+        .post(format!("{}/_sim/numbers", simulator.url))
+        .json(&number)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "the simulator refused the demo number: {}",
+            response.status()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn now_secs() -> i64 {

@@ -4,7 +4,8 @@
 //!
 //!   wagate-sim --port 4703 [--number FILE.json]...
 //!
-//! Routes: `POST /{version}/{phone-number-id}/messages`, `GET /{version}/{media-id}`,
+//! Routes: `POST /{version}/{phone-number-id}/messages`, `GET /{version}/{phone-number-id}`,
+//! `GET /{version}/{waba-id}/phone_numbers`, `GET /{version}/{media-id}`,
 //! `POST|GET|DELETE /{version}/{waba-id}/message_templates`, and
 //! under `/_sim`: `POST numbers`, `POST numbers/{id}/users/write`, `GET numbers/{id}/received`,
 //! `GET numbers/{id}/counters`, `POST|DELETE faults`, `POST media`,
@@ -13,6 +14,7 @@
 mod control;
 mod limits;
 mod meta;
+mod numbers;
 mod state;
 mod templates;
 mod validate;
@@ -149,6 +151,14 @@ async fn handle(
         }
         (&Method::POST, [version, id, "messages"]) if version.starts_with('v') => {
             meta::send(&app, id, auth, &body).await
+        }
+        (&Method::GET, [version, waba, "phone_numbers"]) if version.starts_with('v') => {
+            numbers::account_numbers(&app, waba, auth, &query)
+        }
+        (&Method::GET, [version, id])
+            if version.starts_with('v') && numbers::is_number(&app, id) =>
+        {
+            numbers::number(&app, id, auth)
         }
         (&Method::GET, [version, id]) if version.starts_with('v') => {
             meta::media_info(&app, id, auth)

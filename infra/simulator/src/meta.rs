@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::App;
-use crate::state::{Received, epoch_ms, epoch_secs, random_id};
+use crate::state::{FaultedCall, Received, epoch_ms, epoch_secs, random_id};
 use crate::validate::{Refusal, check_mark_read, check_message, is_mark_read};
 use crate::webhooks::{schedule_statuses, statuses_for};
 
@@ -76,7 +76,9 @@ pub async fn send(
         .get("type")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let fault = app.lock().take_fault(phone_number_id, to.as_deref());
+    let fault = app
+        .lock()
+        .take_fault(FaultedCall::Send, phone_number_id, to.as_deref());
     if let Some(latency) = fault.as_ref().and_then(|f| f.latency_ms) {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }

@@ -15,8 +15,14 @@ pub struct NumberConfig {
     pub phone_number_id: String,
     pub display_phone_number: String,
     pub waba_id: String,
-    /// The Bearer token the number's sends must carry.
+    /// The Bearer token the number's sends must carry; it also reaches every number of the
+    /// same WABA, as a system user's token does.
     pub access_token: String,
+    /// The business name Meta verified, shown by `GET /{phone-number-id}`.
+    #[serde(default = "default_verified_name")]
+    pub verified_name: String,
+    #[serde(default = "default_quality")]
+    pub quality_rating: String,
     /// Signs the webhooks posted for this number.
     pub app_secret: String,
     /// Where its webhooks go.
@@ -68,6 +74,12 @@ impl Default for StatusBehaviour {
     }
 }
 
+fn default_verified_name() -> String {
+    "Simulated Business".into()
+}
+fn default_quality() -> String {
+    "GREEN".into()
+}
 fn default_throughput() -> f64 {
     80.0
 }
@@ -87,9 +99,22 @@ fn yes() -> bool {
     true
 }
 
+/// Which calls a fault applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultedCall {
+    /// `POST /{phone-number-id}/messages`.
+    #[default]
+    Send,
+    /// `GET /{phone-number-id}`: the lookup that connecting a number makes.
+    Lookup,
+}
+
 /// A fault injected through `POST /_sim/faults`, applied to the next matching calls.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Fault {
+    #[serde(default)]
+    pub call: FaultedCall,
     #[serde(default)]
     pub phone_number_id: Option<String>,
     #[serde(default)]
@@ -178,11 +203,17 @@ pub struct SimState {
 
 impl SimState {
     /// Takes the first fault matching a call, using up one of its count.
-    pub fn take_fault(&mut self, phone_number_id: &str, recipient: Option<&str>) -> Option<Fault> {
+    pub fn take_fault(
+        &mut self,
+        call: FaultedCall,
+        phone_number_id: &str,
+        recipient: Option<&str>,
+    ) -> Option<Fault> {
         let index = self.faults.iter().position(|f| {
-            f.phone_number_id
-                .as_deref()
-                .is_none_or(|p| p == phone_number_id)
+            f.call == call
+                && f.phone_number_id
+                    .as_deref()
+                    .is_none_or(|p| p == phone_number_id)
                 && f.recipient.as_deref().is_none_or(|r| Some(r) == recipient)
         })?;
         let fault = self.faults[index].clone();

@@ -199,7 +199,7 @@ pub fn delete(app: &App, waba_id: &str, authorization: Option<&str>, query: &str
 }
 
 /// The value of `name` in a query string (the values used here need no decoding).
-fn query_param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))

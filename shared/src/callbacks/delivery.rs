@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use super::destination::{DeliveryFailure, PublicOnly, check_literal_host};
 use super::emitter::{CallbackJob, EndpointDirectory};
 use super::endpoint::CallbackEndpoint;
 use super::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
@@ -86,14 +87,18 @@ pub struct Deliverer {
     secrets: SecretStore,
     http: reqwest::Client,
     schedule: RetrySchedule,
+    /// Local stacks only: deliveries may go to loopback and private addresses.
+    allow_internal: bool,
 }
 
 impl Deliverer {
+    /// `http` comes from [`Deliverer::http_client`] with the same `allow_internal`.
     pub fn new(
         tenants: TenantDirectory,
         secrets: SecretStore,
         http: reqwest::Client,
         schedule: RetrySchedule,
+        allow_internal: bool,
     ) -> Self {
         Self {
             endpoints: EndpointDirectory::new(tenants.store().clone()),
@@ -101,13 +106,21 @@ impl Deliverer {
             secrets,
             http,
             schedule,
+            allow_internal,
         }
     }
 
-    /// The client deliveries need: no redirects (a receiver answers, it does not send us
-    /// elsewhere), a timeout, and nothing else shared with the Cloud API client.
-    pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    /// The client deliveries need: public addresses only (unless `allow_internal`, on
+    /// local stacks), no redirects (a receiver answers, it does not send us elsewhere), a
+    /// timeout, and nothing else shared with the Cloud API client.
+    pub fn http_client(allow_internal: bool) -> reqwest::Result<reqwest::Client> {
+        Self::client_resolving(PublicOnly::system(allow_internal))
+    }
+
+    /// The delivery client, names resolved by `resolver` (a fixed table in tests).
+    pub fn client_resolving(resolver: PublicOnly) -> reqwest::Result<reqwest::Client> {
         crate::http::client_builder()
+            .dns_resolver(resolver)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
@@ -140,31 +153,10 @@ impl Deliverer {
             )
             .await?;
         let body = serde_json::to_string(&job.event).expect("an event serialises");
-        let answer = self
-            .http
-            .post(&endpoint.url)
-            .header("content-type", "application/json")
-            .header(EVENT_ID_HEADER, &job.event.id)
-            .header(
-                SIGNATURE_HEADER,
-                sign(secret.expose(), now, body.as_bytes()),
-            )
-            .body(body.clone())
-            .send()
+        let (http_status, failure) = self
+            .post(&endpoint.url, job, secret.expose(), now, &body)
             .await;
-        let (http_status, failure) = match answer {
-            Ok(response) if response.status().is_success() => (Some(response.status()), None),
-            Ok(response) => (
-                Some(response.status()),
-                Some(format!(
-                    "the receiver answered {}",
-                    response.status().as_u16()
-                )),
-            ),
-            Err(e) if e.is_timeout() => (None, Some("no answer within 10 s".to_owned())),
-            Err(e) if e.is_connect() => (None, Some("could not connect".to_owned())),
-            Err(_) => (None, Some("the request failed".to_owned())),
-        };
+        let failure = failure.map(|f| f.to_string());
         let age = Duration::from_secs((now - job.event.created_at).max(0) as u64);
         let step = match &failure {
             None => NextStep::Done,
@@ -189,13 +181,50 @@ impl Deliverer {
                 body: &body,
                 state,
                 attempt,
-                http_status: http_status.map(|s| s.as_u16()),
+                http_status,
                 error: failure.as_deref(),
                 now,
                 expires_at: tenant.retention.expires_at(DataClass::Content, now),
             })
             .await?;
         Ok(step)
+    }
+
+    /// POSTs the signed event: the receiver's status, and the failure when it was not a
+    /// delivery.
+    async fn post(
+        &self,
+        url: &str,
+        job: &CallbackJob,
+        secret: &str,
+        now: i64,
+        body: &str,
+    ) -> (Option<u16>, Option<DeliveryFailure>) {
+        let Ok(parsed) = reqwest::Url::parse(url) else {
+            return (None, Some(DeliveryFailure::Request));
+        };
+        if check_literal_host(&parsed, self.allow_internal).is_err() {
+            return (None, Some(DeliveryFailure::RefusedDestination));
+        }
+        let answer = self
+            .http
+            .post(parsed)
+            .header("content-type", "application/json")
+            .header(EVENT_ID_HEADER, &job.event.id)
+            .header(SIGNATURE_HEADER, sign(secret, now, body.as_bytes()))
+            .body(body.to_owned())
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status().is_success() => {
+                (Some(response.status().as_u16()), None)
+            }
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (Some(status), Some(DeliveryFailure::Status(status)))
+            }
+            Err(e) => (None, Some(DeliveryFailure::of(&e))),
+        }
     }
 
     /// The endpoint, read again once when this container's copy does not know it (a new

@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng;
 
+use super::destination::is_refused;
 use super::event::EventType;
 use crate::domain::tenant::TenantId;
 
@@ -50,7 +51,8 @@ pub fn new_signing_secret() -> String {
 }
 
 /// Checks a callback URL: HTTPS to a named or public host. `allow_insecure` (local stacks
-/// only) also admits plain HTTP and loopback or private addresses.
+/// only) also admits plain HTTP and loopback or private addresses. A name is checked again
+/// at every delivery, against what it resolves to then (see `destination`).
 pub fn check_url(raw: &str, allow_insecure: bool) -> Result<(), &'static str> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err("must be at most 2048 characters");
@@ -73,33 +75,15 @@ pub fn check_url(raw: &str, allow_insecure: bool) -> Result<(), &'static str> {
         .trim_end_matches(']')
         .parse::<IpAddr>()
         .ok();
-    let internal = host.eq_ignore_ascii_case("localhost") || ip.is_some_and(is_internal);
+    let lowercase = host.to_ascii_lowercase();
+    let local_name = lowercase == "localhost" || lowercase.ends_with(".localhost");
+    let internal = local_name || ip.is_some_and(is_refused);
     if internal && !allow_insecure {
-        return Err("must not point at a loopback, private or link-local address");
+        return Err(
+            "must not point at a loopback, private, link-local, shared, multicast, documentation or reserved address",
+        );
     }
     Ok(())
-}
-
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -118,6 +102,13 @@ mod tests {
             "https://[::1]/x",
             "https://[::ffff:192.168.0.1]/x",
             "https://localhost:8443/x",
+            "https://api.localhost/x",
+            "https://100.64.1.1/x",
+            "https://198.18.0.5/x",
+            "https://[64:ff9b::a00:1]/x",
+            "https://[fd12::1]/x",
+            "https://0.0.0.0/x",
+            "https://240.1.2.3/x",
             "ftp://hooks.example.com/",
             "not a url",
         ] {

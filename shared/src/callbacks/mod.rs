@@ -2,6 +2,7 @@
 //! registers, retried for a day, logged per delivery and replayable.
 
 pub mod delivery;
+pub mod destination;
 pub mod emitter;
 pub mod endpoint;
 pub mod event;

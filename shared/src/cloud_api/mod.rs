@@ -4,6 +4,7 @@
 
 pub mod classify;
 pub mod client;
+pub mod numbers;
 pub mod request;
 pub mod response;
 pub mod templates;

@@ -145,8 +145,9 @@ struct TemplatePage {
     paging: Option<Paging>,
 }
 
+/// The paging object of a Graph API list.
 #[derive(Deserialize)]
-struct Paging {
+pub(crate) struct Paging {
     #[serde(default)]
     cursors: Option<Cursors>,
     /// Present only when there is a next page.
@@ -160,14 +161,22 @@ struct Cursors {
     after: Option<String>,
 }
 
+impl Paging {
+    /// The cursor of the next page, when there is one.
+    pub(crate) fn next_cursor(self) -> Option<String> {
+        self.next.as_ref()?;
+        self.cursors.and_then(|c| c.after)
+    }
+}
+
 /// `url` with the pairs as its query string, each part encoded.
-fn with_query(url: &str, pairs: &[(&str, &str)]) -> Result<reqwest::Url, SendError> {
+pub(crate) fn with_query(url: &str, pairs: &[(&str, &str)]) -> Result<reqwest::Url, SendError> {
     let mut url = reqwest::Url::parse(url).map_err(|e| SendError::BadUrl(e.to_string()))?;
     url.query_pairs_mut().extend_pairs(pairs);
     Ok(url)
 }
 
-fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SendError> {
+pub(crate) fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SendError> {
     serde_json::from_slice(body).map_err(|e| SendError::UnexpectedBody(e.to_string()))
 }
 
@@ -205,12 +214,7 @@ impl CloudApiClient {
             .call(self.http().get(with_query(&url, &query)?), token)
             .await?;
         let page: TemplatePage = read(&body)?;
-        let next = page
-            .paging
-            .filter(|p| p.next.is_some())
-            .and_then(|p| p.cursors)
-            .and_then(|c| c.after);
-        Ok((page.data, next))
+        Ok((page.data, page.paging.and_then(Paging::next_cursor)))
     }
 
     /// Deletes the template `name` in the language of template `id` (without `id`, Meta

@@ -113,6 +113,11 @@ pub struct PhoneNumber {
     /// SHA-256. With `token_set_at` (epoch seconds), what the admin API shows of a token.
     pub token_fingerprint: Option<String>,
     pub token_set_at: Option<i64>,
+    /// The business name Meta verified for the number, as Meta answered when it was
+    /// connected.
+    pub verified_name: Option<String>,
+    /// Meta's quality rating when the number was connected: `GREEN`, `YELLOW`, `RED`…
+    pub quality_rating: Option<String>,
     /// What Meta last said about the number's quality and messaging limit.
     pub quality: Option<NumberQuality>,
 }

@@ -1,7 +1,9 @@
 //! Accepting a message for sending, as the business API does: everything that can be
 //! refused is refused here, before anything is queued (an invalid message, a suspended
 //! tenant, a number that is not the tenant's, a free-form message outside the 24-hour
-//! window); an accepted message is recorded as `queued` and its job enqueued.
+//! window, a job too large to queue); an accepted message is recorded as `queued` and its
+//! job enqueued, and a call with an idempotency key finishes what an earlier call with the
+//! key left half-done.
 
 use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, ValidationError};
 use crate::domain::identity::UserIdentity;
@@ -71,9 +73,26 @@ pub enum AcceptError {
 }
 
 /// Accepts messages for the outbound queue.
+///
+/// With an idempotency key, the key is claimed first and names the message it will make
+/// (its contact, time and job id); then the message is recorded as `queued`, then its job
+/// is queued. A failure or a crash between these steps leaves them as they are, and the
+/// next call with the same key finishes the work instead of replaying nothing: a key that
+/// names no message takes it over and makes it under the same id; a message still
+/// `queued` has its job queued again. This is safe however the steps interleave: the
+/// record is written only if absent, and a job queued twice is the same job (same id,
+/// same FIFO group), which SQS drops within five minutes and the sender finds decided
+/// after that, so it is sent at most once; and it is sent at least once, since every path
+/// that answers with an id has its record written and its job queued.
 pub struct Outbox {
     directory: TenantDirectory,
     queue: OutboundQueue,
+}
+
+/// What the checks before queueing found.
+struct Checked {
+    retention: crate::domain::retention::Retention,
+    contact: ContactProfile,
 }
 
 impl Outbox {
@@ -86,20 +105,109 @@ impl Outbox {
     }
 
     pub async fn accept(&self, command: SendCommand<'_>) -> Result<AcceptedMessage, AcceptError> {
+        command.message.validate()?;
+        let store = self.directory.store();
+        if let Some(idem) = command.idempotency
+            && let Some(held) = store
+                .idempotency_record(command.tenant, idem.key, command.now)
+                .await?
+        {
+            return self.resume(command, idem, &held).await;
+        }
+        let checked = self.checked(command, None).await?;
+        let job = self.job(command, command.now)?;
+        let message_ref = MessageRef::new(
+            &checked.contact.contact_id,
+            &outbound_sk(job.enqueued_at, &job.job_id),
+        );
+        if let Some(idem) = command.idempotency {
+            let record = IdempotencyRecord {
+                body_sha256: idem.body_sha256.to_owned(),
+                resource_id: message_ref.encode(),
+                created_at: command.now,
+            };
+            if let Claim::Taken(held) = store
+                .claim_idempotency_key(command.tenant, idem.key, &record)
+                .await?
+            {
+                return self.resume(command, idem, &held).await;
+            }
+        }
+        self.record_and_queue(command, &checked, &job).await?;
+        Ok(AcceptedMessage {
+            message: message_ref,
+            replayed: false,
+        })
+    }
+
+    /// A call with a key an earlier call claimed: the earlier call's message, finished if
+    /// that call stopped half-way.
+    async fn resume(
+        &self,
+        command: SendCommand<'_>,
+        idem: IdempotencyKey<'_>,
+        held: &IdempotencyRecord,
+    ) -> Result<AcceptedMessage, AcceptError> {
+        if held.body_sha256 != idem.body_sha256 {
+            return Err(AcceptError::IdempotencyConflict);
+        }
+        let corrupt = |problem: &str| StoreError::Corrupt {
+            key: "idempotency key".into(),
+            problem: problem.into(),
+        };
+        let message_ref =
+            MessageRef::decode(&held.resource_id).ok_or_else(|| corrupt("holds no message id"))?;
+        let enqueued_at =
+            outbound_time(&message_ref.sk).ok_or_else(|| corrupt("names no outbound message"))?;
+        // The same key and body make the same job: its id, its time, its group.
+        let job = self.job(command, enqueued_at)?;
+        if message_ref.sk != outbound_sk(job.enqueued_at, &job.job_id) {
+            return Err(corrupt("names another job").into());
+        }
+        let key = OutboundKey {
+            contact_id: &message_ref.contact_id,
+            enqueued_at,
+            job_id: &job.job_id,
+        };
+        let store = self.directory.store();
+        match store.outbound_record(command.tenant, key).await? {
+            // Decided: the sender took it; there is nothing to finish.
+            Some(record) if record.outcome.is_some() => {}
+            // Recorded but perhaps never queued: queue it (again).
+            Some(_) => self.queue_job(&job).await?,
+            // The earlier call stopped before recording it: this call makes it, under the
+            // id the key names, after the same checks.
+            None => {
+                let checked = self.checked(command, Some(&message_ref.contact_id)).await?;
+                self.record_and_queue(command, &checked, &job).await?;
+                tracing::info!(tenant = %command.tenant, job_id = %job.job_id, "an idempotency key that named no message was taken over");
+                return Ok(AcceptedMessage {
+                    message: message_ref,
+                    replayed: false,
+                });
+            }
+        }
+        Ok(AcceptedMessage {
+            message: message_ref,
+            replayed: true,
+        })
+    }
+
+    /// Everything that refuses a message before anything is written for it: the tenant,
+    /// the number, the recipient's window (or, for a template, their contact, made if
+    /// new). `contact_id`: the contact an earlier call chose, for a key taken over.
+    async fn checked(
+        &self,
+        command: SendCommand<'_>,
+        contact_id: Option<&str>,
+    ) -> Result<Checked, AcceptError> {
         let SendCommand {
             tenant: tenant_id,
             phone_number_id,
             message,
-            idempotency,
             now,
+            ..
         } = command;
-        message.validate()?;
-        let store = self.directory.store();
-        if let Some(idem) = idempotency
-            && let Some(held) = store.idempotency_record(tenant_id, idem.key, now).await?
-        {
-            return replay(&held, idem);
-        }
         let tenant = self
             .directory
             .tenant(tenant_id)
@@ -119,6 +227,7 @@ impl Outbox {
         {
             return Err(AcceptError::UnknownNumber);
         }
+        let store = self.directory.store();
         let identity = identity_of(&message.to);
         let contact = if matches!(message.content, OutboundContent::Template(_)) {
             let facts = ContactFacts::default();
@@ -129,74 +238,93 @@ impl Outbox {
         } else {
             self.contact_in_window(tenant_id, &identity, now).await?
         };
+        if contact_id.is_some_and(|id| id != contact.contact_id) {
+            // The recipient's contact was erased and made anew since the key was claimed.
+            return Err(StoreError::Corrupt {
+                key: "idempotency key".into(),
+                problem: "names a contact the recipient no longer has".into(),
+            }
+            .into());
+        }
+        Ok(Checked {
+            retention: tenant.retention,
+            contact,
+        })
+    }
+
+    /// The job of the command, enqueued at `enqueued_at`; refused when it cannot be
+    /// queued at all (too large), before anything is written.
+    fn job(&self, command: SendCommand<'_>, enqueued_at: i64) -> Result<OutboundJob, AcceptError> {
         let job = OutboundJob::new(
-            tenant_id,
-            phone_number_id,
-            message,
-            idempotency.map(|i| i.key),
-            now,
+            command.tenant,
+            command.phone_number_id,
+            command.message,
+            command.idempotency.map(|i| i.key),
+            enqueued_at,
         )?;
+        OutboundQueue::check_size(&job).map_err(AcceptError::TooLarge)?;
+        Ok(job)
+    }
+
+    /// Records the job's message as `queued` (unless it is recorded already) and queues the
+    /// job. Without an idempotency key a failure takes the record back, since nothing can
+    /// resume it; with one, record and key stay for the next call with the key to finish.
+    async fn record_and_queue(
+        &self,
+        command: SendCommand<'_>,
+        checked: &Checked,
+        job: &OutboundJob,
+    ) -> Result<(), AcceptError> {
+        let store = self.directory.store();
         let key = OutboundKey {
-            contact_id: &contact.contact_id,
+            contact_id: &checked.contact.contact_id,
             enqueued_at: job.enqueued_at,
             job_id: &job.job_id,
         };
-        let message_ref = MessageRef::new(
-            &contact.contact_id,
-            &outbound_sk(key.enqueued_at, key.job_id),
-        );
-        if let Some(idem) = idempotency {
-            let record = IdempotencyRecord {
-                body_sha256: idem.body_sha256.to_owned(),
-                resource_id: message_ref.encode(),
-                created_at: now,
-            };
-            if let Claim::Taken(held) = store
-                .claim_idempotency_key(tenant_id, idem.key, &record)
-                .await?
-            {
-                return replay(&held, idem);
-            }
-        }
         let content = job.stored_content();
         let queued = QueuedOutbound {
             key,
-            phone_number_id,
+            phone_number_id: command.phone_number_id,
             message_type: &job.message_type,
             content: &content,
-            expires_at: tenant.retention.expires_at(DataClass::Content, now),
+            expires_at: checked
+                .retention
+                .expires_at(DataClass::Content, command.now),
         };
-        let failure: Option<AcceptError> = match store.put_queued_outbound(tenant_id, &queued).await
-        {
-            Err(e) => Some(e.into()),
-            Ok(_) => match self.queue.enqueue_jobs(std::slice::from_ref(&job)).await {
-                Ok(()) => None,
-                Err(QueueError::TooLarge(bytes)) => Some(AcceptError::TooLarge(bytes)),
-                Err(e) => Some(e.into()),
-            },
-        };
-        if failure.is_none()
-            && let Err(e) = store
-                .record_outbound_activity(tenant_id, &contact, phone_number_id, now)
-                .await
-        {
-            // The message is queued: failing the call now would invite a second send.
-            tracing::warn!(tenant = %tenant_id, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
-        }
-        if let Some(e) = failure {
-            // Nothing half-made stays behind: the record goes, and the key is free again.
-            store.delete_queued_outbound(tenant_id, key).await?;
-            if let Some(idem) = idempotency {
-                store
-                    .release_idempotency_key(tenant_id, idem.key, &message_ref.encode())
-                    .await?;
+        // Already recorded (a call taking over a key while the first one finishes): the
+        // same message; its job is queued again below, which sends nothing twice.
+        store.put_queued_outbound(command.tenant, &queued).await?;
+        if let Err(e) = self.queue_job(job).await {
+            if command.idempotency.is_none() {
+                // Only while still queued: a job that reached the queue after all and was
+                // sent keeps its record.
+                store.delete_queued_outbound(command.tenant, key).await?;
             }
             return Err(e);
         }
-        Ok(AcceptedMessage {
-            message: message_ref,
-            replayed: false,
-        })
+        if let Err(e) = store
+            .record_outbound_activity(
+                command.tenant,
+                &checked.contact,
+                command.phone_number_id,
+                command.now,
+            )
+            .await
+        {
+            // The message is queued: failing the call now would invite a second send.
+            tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
+        }
+        Ok(())
+    }
+
+    async fn queue_job(&self, job: &OutboundJob) -> Result<(), AcceptError> {
+        self.queue
+            .enqueue_jobs(std::slice::from_ref(job))
+            .await
+            .map_err(|e| match e {
+                QueueError::TooLarge(bytes) => AcceptError::TooLarge(bytes),
+                other => other.into(),
+            })
     }
 
     async fn contact_in_window(
@@ -216,21 +344,12 @@ impl Outbox {
     }
 }
 
-fn replay(
-    held: &IdempotencyRecord,
-    idem: IdempotencyKey<'_>,
-) -> Result<AcceptedMessage, AcceptError> {
-    if held.body_sha256 != idem.body_sha256 {
-        return Err(AcceptError::IdempotencyConflict);
-    }
-    let message = MessageRef::decode(&held.resource_id).ok_or_else(|| StoreError::Corrupt {
-        key: "idempotency key".into(),
-        problem: "holds no message id".into(),
-    })?;
-    Ok(AcceptedMessage {
-        message,
-        replayed: true,
-    })
+/// The enqueue time in an outbound message's sort key (`MSG#<time>#job.<id>`).
+fn outbound_time(sk: &str) -> Option<i64> {
+    let rest = sk.strip_prefix("MSG#")?;
+    let (time, job) = rest.split_once('#')?;
+    job.strip_prefix("job.")?;
+    time.parse().ok()
 }
 
 fn identity_of(to: &Recipient) -> UserIdentity {

@@ -41,6 +41,16 @@ impl OutboundQueue {
         Ok(job)
     }
 
+    /// Whether the job fits in a queue message; its size in bytes when it does not.
+    pub fn check_size(job: &OutboundJob) -> Result<(), usize> {
+        let size = job.to_body().len();
+        if size > crate::queue::MAX_BATCH_BYTES {
+            Err(size)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Queues jobs made beforehand, ten to a request.
     pub async fn enqueue_jobs(&self, jobs: &[OutboundJob]) -> Result<(), QueueError> {
         let messages = jobs

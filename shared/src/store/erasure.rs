@@ -97,21 +97,30 @@ impl Store {
     /// Deletes every item of the tenant's own partition but the tenant item and the
     /// numbers' pacing (which holds their senders back; the sweep takes it): its numbers
     /// and WABAs (so webhooks stop routing and tokens are gone), API keys, callback
-    /// endpoints and templates. Answers the phone number ids it deleted.
+    /// endpoints and templates; and frees its numbers' routes. Answers the phone number ids
+    /// it deleted.
     pub async fn cut_off_tenant(&self, id: &TenantId) -> Result<Vec<String>, StoreError> {
-        let keys: Vec<ScanPosition> = self
+        let items = self
             .query_prefix("Query tenant partition", tenant_pk(id.as_str()), "")
-            .await?
+            .await?;
+        let keys: Vec<ScanPosition> = items
             .iter()
             .filter_map(position)
             .filter(|key| key.sk != TENANT_SK && !key.sk.starts_with(PACE_PREFIX))
             .collect();
         self.delete_keys(&keys).await?;
-        Ok(keys
-            .iter()
-            .filter_map(|key| key.sk.strip_prefix(NUMBER_PREFIX))
-            .map(str::to_owned)
-            .collect())
+        let mut numbers = Vec::new();
+        for it in &items {
+            let (Some(number), Some(waba)) = (
+                get_s(it, "sk").and_then(|sk| sk.strip_prefix(NUMBER_PREFIX)),
+                get_s(it, "waba_id"),
+            ) else {
+                continue;
+            };
+            self.release_number_routes(id, number, waba).await?;
+            numbers.push(number.to_owned());
+        }
+        Ok(numbers)
     }
 
     /// One page of segment `segment` of `segments` of a scan for the tenant's items,

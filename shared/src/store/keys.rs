@@ -1,11 +1,14 @@
-//! Key layout of the single table. Every partition key starts with `T#<tenant>`, so tenant
-//! isolation shows in every key and IAM `dynamodb:LeadingKeys` can enforce it.
+//! Key layout of the single table. Every partition key of a tenant's data starts with
+//! `T#<tenant>`, so tenant isolation shows in every key and IAM `dynamodb:LeadingKeys` can
+//! enforce it. The routes are the exception by nature: they are found from Meta's ids
+//! before the tenant is known, and hold nothing but the owner.
 //!
 //! | item | pk | sk |
 //! |---|---|---|
 //! | tenant | `T#<t>` | `TENANT` |
-//! | phone number | `T#<t>` | `PN#<phone number id>` (route-index: `PN#<id>`) |
-//! | WABA | `T#<t>` | `WABA#<waba id>` (route-index: `WABA#<id>`) |
+//! | phone number | `T#<t>` | `PN#<phone number id>` |
+//! | phone number id → tenant | `ROUTE#PN#<phone number id>` | `ROUTE` |
+//! | WABA id → owner, sharing, connected numbers | `ROUTE#WABA#<waba id>` | `ROUTE` |
 //! | template | `T#<t>` | `TPL#<template id>` |
 //! | identity → contact | `T#<t>#ID#<phone:…/bsuid:…>` | `ID` |
 //! | contact profile | `T#<t>#C#<contact id>` | `PROFILE` |
@@ -19,7 +22,8 @@
 //! | callback endpoint | `T#<t>` | `CB#<endpoint id>` |
 //! | callback delivery (log) | `T#<t>#CBLOG` | `<event time, 10 digits>#<event id>#<endpoint id>` |
 //!
-//! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant),
+//! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
+//! connected before route items existed; read only when a route item is missing),
 //! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact
 //! id>`, on contact profiles) and `contact-index` (`cname_pk` = `T#<t>`, `cname_sk` =
 //! `<name as searched>#<contact id>`, on contact profiles) and `tenant-index` (`tlist_pk` =
@@ -41,8 +45,19 @@ pub fn number_sk(phone_number_id: &str) -> String {
     format!("{NUMBER_PREFIX}{phone_number_id}")
 }
 
+/// A tenant's WABA item, as numbers connected before route items existed left it.
 pub fn waba_sk(waba_id: &str) -> String {
     format!("WABA#{waba_id}")
+}
+
+pub const ROUTE_SK: &str = "ROUTE";
+
+pub fn number_route_pk(phone_number_id: &str) -> String {
+    format!("ROUTE#PN#{phone_number_id}")
+}
+
+pub fn waba_route_pk(waba_id: &str) -> String {
+    format!("ROUTE#WABA#{waba_id}")
 }
 
 pub fn template_sk(template_id: &str) -> String {

@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod pacing;
 mod prefix;
 pub mod retention;
+pub mod routes;
 pub mod statuses;
 pub mod templates;
 pub mod tenant_index;

@@ -1,5 +1,5 @@
-//! Tenants, their Meta app, phone numbers and WABAs; and the route lookups the webhook
-//! makes from a phone number id or WABA id to the tenant.
+//! Tenants, their Meta app and their phone numbers (the routes from Meta's ids to a tenant
+//! are in `routes`).
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
@@ -8,11 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use super::attrs::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 use super::keys::{TENANT_SK, number_sk, tenant_pk, waba_sk};
 use super::tenant_index::TENANT_LIST_PK;
-use super::{PutOutcome, ROUTE_INDEX, Store, StoreError};
+use super::{PutOutcome, Store, StoreError};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::{MetaApp, NumberQuality, PhoneNumber, Tenant, TenantId, TenantStatus};
-
-const ROUTE_PK: &str = "route_pk";
 
 impl Store {
     pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
@@ -96,51 +94,6 @@ impl Store {
             return Ok(None);
         };
         tenant_from_item(id, &it).map(Some)
-    }
-
-    /// Registers a phone number with its WABA, so both route to the tenant.
-    pub async fn put_phone_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
-        let tenant = number.tenant_id.as_str();
-        self.put(
-            "PutItem phone number",
-            item([
-                ("pk", s(tenant_pk(tenant))),
-                ("sk", s(number_sk(&number.phone_number_id))),
-                (ROUTE_PK, s(number_sk(&number.phone_number_id))),
-                ("tenant_id", s(tenant)),
-                ("phone_number_id", s(&number.phone_number_id)),
-                ("waba_id", s(&number.waba_id)),
-                ("display_phone_number", s(&number.display_phone_number)),
-                ("access_token_ct", b(number.access_token_ciphertext.clone())),
-                ("throughput_per_second", n(number.throughput_per_second)),
-                ("coexistence", bool_attr(number.coexistence)),
-            ])
-            .into_iter()
-            .chain(
-                number
-                    .token_fingerprint
-                    .as_ref()
-                    .map(|f| ("token_fingerprint".to_owned(), s(f))),
-            )
-            .chain(
-                number
-                    .token_set_at
-                    .map(|at| ("token_set_at".to_owned(), n(at))),
-            )
-            .collect(),
-        )
-        .await?;
-        self.put(
-            "PutItem WABA",
-            item([
-                ("pk", s(tenant_pk(tenant))),
-                ("sk", s(waba_sk(&number.waba_id))),
-                (ROUTE_PK, s(waba_sk(&number.waba_id))),
-                ("tenant_id", s(tenant)),
-                ("waba_id", s(&number.waba_id)),
-            ]),
-        )
-        .await
     }
 
     pub async fn phone_numbers_of(
@@ -246,8 +199,8 @@ impl Store {
         .await
     }
 
-    /// Removes a number and its token; its WABA too when no other number of the tenant
-    /// belongs to it. False when the tenant has no such number.
+    /// Removes a number and its token, and frees its routes (its WABA's too, with the
+    /// WABA's last number). False when the tenant has no such number.
     pub async fn disconnect_phone_number(
         &self,
         tenant: &TenantId,
@@ -272,26 +225,35 @@ impl Store {
             Err(e) if super::is_condition_failure(&e) => return Ok(false),
             Err(e) => return Err(StoreError::dynamo("DeleteItem phone number", e)),
         };
-        let waba = removed
-            .as_ref()
-            .and_then(|it| get_s(it, "waba_id"))
-            .map(str::to_owned);
-        if let Some(waba) = waba {
-            let still_used = self
-                .phone_numbers_of(tenant)
-                .await?
-                .iter()
-                .any(|other| other.waba_id == waba);
-            if !still_used {
-                self.delete_item(
-                    "DeleteItem WABA",
-                    tenant_pk(tenant.as_str()),
-                    waba_sk(&waba),
-                )
+        if let Some(waba) = removed.as_ref().and_then(|it| get_s(it, "waba_id")) {
+            self.release_number_routes(tenant, phone_number_id, waba)
                 .await?;
-            }
+            self.drop_legacy_waba_item(tenant, waba).await?;
         }
         Ok(true)
+    }
+
+    /// Deletes the tenant's own WABA item that numbers connected before route items left,
+    /// once none of its numbers belongs to the WABA.
+    pub(crate) async fn drop_legacy_waba_item(
+        &self,
+        tenant: &TenantId,
+        waba_id: &str,
+    ) -> Result<(), StoreError> {
+        let still_used = self
+            .phone_numbers_of(tenant)
+            .await?
+            .iter()
+            .any(|other| other.waba_id == waba_id);
+        if !still_used {
+            self.delete_item(
+                "DeleteItem WABA",
+                tenant_pk(tenant.as_str()),
+                waba_sk(waba_id),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn delete_item(
@@ -391,43 +353,6 @@ impl Store {
                 "the item to update does not exist",
             ))
         }
-    }
-
-    /// The tenant a phone number id belongs to, if any.
-    pub async fn tenant_for_phone_number(
-        &self,
-        phone_number_id: &str,
-    ) -> Result<Option<TenantId>, StoreError> {
-        self.route(number_sk(phone_number_id)).await
-    }
-
-    /// The tenant a WABA belongs to, if any.
-    pub async fn tenant_for_waba(&self, waba_id: &str) -> Result<Option<TenantId>, StoreError> {
-        self.route(waba_sk(waba_id)).await
-    }
-
-    async fn route(&self, route_key: String) -> Result<Option<TenantId>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(ROUTE_INDEX)
-            .key_condition_expression("route_pk = :r")
-            .expression_attribute_values(":r", s(&route_key))
-            .limit(1)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query route-index", e))?;
-        self.count_read(out.consumed_capacity());
-        let Some(found) = out.items().first() else {
-            return Ok(None);
-        };
-        let tenant =
-            get_s(found, "tenant_id").ok_or_else(|| corrupt(&route_key, "no tenant_id"))?;
-        TenantId::parse(tenant)
-            .map(Some)
-            .map_err(|e| corrupt(&route_key, &e.to_string()))
     }
 
     pub(crate) async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
@@ -567,6 +492,36 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
     })
 }
 
+/// A tenant's number as stored; written with its routes (see `routes`).
+pub(crate) fn number_item(number: &PhoneNumber) -> Item {
+    let mut it = item([
+        ("pk", s(tenant_pk(number.tenant_id.as_str()))),
+        ("sk", s(number_sk(&number.phone_number_id))),
+        ("tenant_id", s(number.tenant_id.as_str())),
+        ("phone_number_id", s(&number.phone_number_id)),
+        ("waba_id", s(&number.waba_id)),
+        ("display_phone_number", s(&number.display_phone_number)),
+        ("access_token_ct", b(number.access_token_ciphertext.clone())),
+        ("throughput_per_second", n(number.throughput_per_second)),
+        ("coexistence", bool_attr(number.coexistence)),
+    ]);
+    let optional = [
+        (
+            "token_fingerprint",
+            number.token_fingerprint.as_ref().map(s),
+        ),
+        ("token_set_at", number.token_set_at.map(n)),
+        ("verified_name", number.verified_name.as_ref().map(s)),
+        ("quality_rating", number.quality_rating.as_ref().map(s)),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            it.insert(name.to_owned(), value);
+        }
+    }
+    it
+}
+
 fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreError> {
     let text = |name: &str| {
         get_s(it, name)
@@ -585,6 +540,8 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
         pause_reason: get_s(it, "pause_reason").map(str::to_owned),
         token_fingerprint: get_s(it, "token_fingerprint").map(str::to_owned),
         token_set_at: get_i64(it, "token_set_at"),
+        verified_name: get_s(it, "verified_name").map(str::to_owned),
+        quality_rating: get_s(it, "quality_rating").map(str::to_owned),
         quality: get_s(it, "quality_event").map(|event| NumberQuality {
             event: event.to_owned(),
             messaging_limit: get_s(it, "messaging_limit").map(str::to_owned),

@@ -7,6 +7,7 @@ mod numbers;
 mod retention;
 mod state;
 mod tenants;
+mod wabas;
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use crate::openapi::BearerAuth;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account) and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant,
@@ -30,6 +31,7 @@ use crate::openapi::BearerAuth;
         numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
         numbers::disconnect_number,
         meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
+        wabas::get_waba, wabas::share_waba,
     ),
     modifiers(&BearerAuth),
 )]
@@ -76,6 +78,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
             get(meta_app::get_meta_app)
                 .put(meta_app::connect_meta_app)
                 .delete(meta_app::disconnect_meta_app),
+        )
+        .route(
+            "/admin/v1/wabas/{waba_id}",
+            get(wabas::get_waba).put(wabas::share_waba),
         )
         .route(
             "/admin/v1/openapi.json",

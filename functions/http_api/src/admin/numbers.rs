@@ -1,8 +1,11 @@
 //! `/admin/v1/tenants/{tenant_id}/numbers`: a tenant's WhatsApp phone numbers. Connecting
-//! one stores its access token KMS-encrypted under the tenant + number context; reads show
-//! only the token's fingerprint and when it was set. Disconnecting deletes the token and
-//! holds every sender off the number until their cached copy of it has expired, so sending
-//! stops at once; its webhooks stop being routed within the route cache's minute.
+//! one first asks Meta, with the token given, whether the token reaches the number and its
+//! WhatsApp Business Account and whether the account lists the number; then the number is
+//! stored with what Meta answered, its token KMS-encrypted under the tenant + number
+//! context, and its routes written so no other tenant can hold it. Reads show only the
+//! token's fingerprint and when it was set. Disconnecting deletes the token and holds every
+//! sender off the number until their cached copy of it has expired, so sending stops at
+//! once; its webhooks stop being routed within the route cache's minute.
 
 use std::sync::Arc;
 
@@ -11,7 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{DEFAULT_THROUGHPUT, PhoneNumber, TenantId, token_fingerprint};
+use wagate_shared::domain::tenant::{PhoneNumber, TenantId, token_fingerprint};
+use wagate_shared::numbers::{ConnectError, ConnectNumber as Connect};
+use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretContext;
 use wagate_shared::tenants::hold_removed_number;
 
@@ -20,17 +25,20 @@ use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectNumber {
-    /// The WhatsApp Business Account the number belongs to (digits).
+    /// The WhatsApp Business Account the number belongs to (digits). Meta must list the
+    /// number among the account's numbers.
     #[schema(pattern = "^[0-9]{5,20}$")]
     pub waba_id: String,
-    /// The number as people dial it, digits with an optional leading `+`.
+    /// Optional: the number as people dial it, digits with an optional leading `+`. When
+    /// given, it must be the display number Meta shows; the stored one is always Meta's.
+    #[serde(default)]
     #[schema(pattern = "^[+]?[0-9]{6,15}$")]
-    pub display_phone_number: String,
-    /// A system user access token with whatsapp_business_messaging permission. Stored
-    /// encrypted; never returned.
+    pub display_phone_number: Option<String>,
+    /// A system user access token with whatsapp_business_messaging permission, which must
+    /// reach both the number and the account. Stored encrypted; never returned.
     #[schema(min_length = 20, max_length = 1024)]
     pub access_token: String,
     /// Shared with the WhatsApp Business app (coexistence): Meta allows 20 messages/s.
@@ -38,18 +46,40 @@ pub struct ConnectNumber {
     pub coexistence: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// Carries a token: never printed.
+impl std::fmt::Debug for ConnectNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectNumber")
+            .field("waba_id", &self.waba_id)
+            .field("coexistence", &self.coexistence)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateToken {
     #[schema(min_length = 20, max_length = 1024)]
     pub access_token: String,
 }
 
+/// Carries a token: never printed.
+impl std::fmt::Debug for RotateToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RotateToken { .. }")
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NumberView {
     pub phone_number_id: String,
     pub waba_id: String,
+    /// As Meta showed it when the number was connected.
     pub display_phone_number: String,
+    /// The business name Meta verified for the number.
+    pub verified_name: Option<String>,
+    /// Meta's quality rating when the number was connected (`GREEN`, `YELLOW`, `RED`…).
+    pub quality_rating: Option<String>,
     /// Messages per second Meta allows the number, as last reported.
     pub throughput_per_second: u32,
     /// What the sender uses: the throughput, or 20 for a coexistence number.
@@ -103,6 +133,8 @@ fn view(number: &PhoneNumber, now: i64) -> NumberView {
         phone_number_id: number.phone_number_id.clone(),
         waba_id: number.waba_id.clone(),
         display_phone_number: number.display_phone_number.clone(),
+        verified_name: number.verified_name.clone(),
+        quality_rating: number.quality_rating.clone(),
         throughput_per_second: number.throughput_per_second,
         send_rate: number.send_rate(),
         coexistence: number.coexistence,
@@ -159,7 +191,8 @@ async fn encrypt_token(
     Ok(state.secrets.encrypt(token, &context).await?)
 }
 
-/// Connects a phone number to the tenant, or replaces its connection.
+/// Connects a phone number to the tenant, or replaces its connection, once Meta confirmed
+/// that the token reaches the number and its account and that the account lists it.
 #[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}", tag = "numbers",
     params(
         ("tenant_id" = String, Path, description = "The tenant's id"),
@@ -169,7 +202,9 @@ async fn encrypt_token(
     responses(
         (status = 200, description = "Connected", body = NumberView),
         JsonBodyErrors,
-        (status = 409, description = "The number is connected to another tenant", body = ErrorBody),
+        (status = 409, description = "The number (`number_taken`) or its WhatsApp Business Account (`waba_taken`) is held by another tenant", body = ErrorBody),
+        (status = 422, description = "Meta does not confirm it: `not_owned` (the field that did not match) or `token_invalid` (Meta's code in the message)", body = ErrorBody),
+        (status = 502, description = "Meta could not be asked; nothing was stored", body = ErrorBody),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
@@ -181,44 +216,61 @@ pub async fn connect_number(
 ) -> Result<Json<NumberView>, ApiError> {
     digits("phone_number_id", &phone_number_id, 5, 20)?;
     digits("waba_id", &body.waba_id, 5, 20)?;
-    let display = body
+    let expected = body
         .display_phone_number
-        .strip_prefix('+')
-        .unwrap_or(&body.display_phone_number);
-    digits("display_phone_number", display, 6, 15)?;
-    checked_token(&body.access_token)?;
-    match state
-        .store
-        .tenant_for_phone_number(&phone_number_id)
-        .await?
-    {
-        Some(owner) if owner != tenant => {
-            return Err(ApiError::Conflict(
-                "the phone number is connected to another tenant".into(),
-            ));
-        }
-        _ => {}
+        .as_deref()
+        .map(|d| d.strip_prefix('+').unwrap_or(d));
+    if let Some(display) = expected {
+        digits("display_phone_number", display, 6, 15)?;
     }
-    let ciphertext = encrypt_token(&state, &tenant, &phone_number_id, &body.access_token).await?;
+    checked_token(&body.access_token)?;
+    let token = Secret::new(body.access_token);
     let now = unix_now();
-    let number = PhoneNumber {
-        tenant_id: tenant.clone(),
-        phone_number_id: phone_number_id.clone(),
-        waba_id: body.waba_id,
-        display_phone_number: display.to_owned(),
-        access_token_ciphertext: ciphertext,
-        throughput_per_second: DEFAULT_THROUGHPUT,
-        coexistence: body.coexistence,
-        paused_until: None,
-        pause_reason: None,
-        token_fingerprint: Some(token_fingerprint(&body.access_token)),
-        token_set_at: Some(now),
-        quality: None,
-    };
-    state.store.put_phone_number(&number).await?;
-    state.store.reset_pace(&tenant, &phone_number_id).await?;
-    tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "phone number connected");
+    let number = state
+        .numbers
+        .connect(Connect {
+            tenant: &tenant,
+            phone_number_id: &phone_number_id,
+            waba_id: &body.waba_id,
+            access_token: &token,
+            coexistence: body.coexistence,
+            expected_display_number: expected,
+            now,
+        })
+        .await?;
     Ok(Json(view(&number, now)))
+}
+
+impl From<ConnectError> for ApiError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::NotOwned(what) => ApiError::Unprocessable {
+                code: "not_owned",
+                field: Some(what.field()),
+                message: what.explanation().to_owned(),
+            },
+            ConnectError::TokenInvalid { .. } => ApiError::Unprocessable {
+                code: "token_invalid",
+                field: Some("access_token"),
+                message: e.to_string(),
+            },
+            ConnectError::MetaUnreachable(source) => {
+                tracing::warn!(error = %wagate_shared::telemetry::error_chain(&source), "Meta could not confirm a number");
+                ApiError::MetaUnavailable
+            }
+            ConnectError::NumberTaken => ApiError::ConflictOf {
+                code: "number_taken",
+                message: e.to_string(),
+            },
+            ConnectError::WabaTaken => ApiError::ConflictOf {
+                code: "waba_taken",
+                message: "the WhatsApp Business Account is held by another tenant; the operator can share it".into(),
+            },
+            ConnectError::TenantGone => ApiError::NotFound("tenant"),
+            ConnectError::Store(e) => e.into(),
+            ConnectError::Secret(e) => e.into(),
+        }
+    }
 }
 
 /// Lists the tenant's phone numbers with their throughput, status and token fingerprint.

@@ -7,8 +7,10 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
+use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::erasure::TenantEraser;
+use wagate_shared::numbers::NumberConnector;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
@@ -21,6 +23,8 @@ use crate::unix_now;
 pub struct AdminState {
     pub store: Store,
     pub secrets: SecretStore,
+    /// Connects numbers once Meta confirmed them.
+    pub numbers: NumberConnector,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
@@ -39,12 +43,14 @@ impl AdminState {
     pub fn new(
         store: Store,
         secrets: SecretStore,
+        cloud_api: CloudApiClient,
         operator_key: &Secret,
         rate: Rate,
         deletion: TenantDeletion,
     ) -> Self {
         Self {
             deletion,
+            numbers: NumberConnector::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rate),
             auth: Authenticator::new(store.clone()),
             store,
