@@ -1,10 +1,11 @@
 //! Container-local token buckets, one per key: a burst is allowed, then one unit comes back
 //! every `refill`. Used for Meta's pair rate and for API keys' request rate.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::cache::Lru;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate {
@@ -29,40 +30,59 @@ struct Bucket {
     at: Instant,
 }
 
+/// Buckets of many keys; at most `max_tracked` at once, the least recently used forgotten
+/// first (a forgotten bucket comes back full, as a bucket left alone long enough would).
 pub struct TokenBuckets<K> {
     rate: Rate,
-    max_tracked: usize,
-    buckets: Mutex<HashMap<K, Bucket>>,
+    buckets: Mutex<Lru<K, Bucket>>,
 }
 
-impl<K: Eq + Hash> TokenBuckets<K> {
+impl<K: Eq + Hash + Clone> TokenBuckets<K> {
     pub fn new(rate: Rate, max_tracked: usize) -> Self {
         Self {
             rate,
-            max_tracked,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Lru::new(max_tracked)),
         }
     }
 
     /// Takes one unit of `key`'s allowance, or says how long until there is one.
     pub fn try_take(&self, key: K) -> Result<(), Duration> {
+        self.with_bucket(key, |bucket| {
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Whether `key` has a unit of allowance now, without taking it; how long until it
+    /// has one otherwise.
+    pub fn check(&self, key: K) -> Result<(), Duration> {
+        self.with_bucket(key, |bucket| bucket.tokens >= 1.0)
+    }
+
+    /// Brings `key`'s bucket up to now and lets `take` decide on it; when it declines, how
+    /// long until a unit is there.
+    fn with_bucket(&self, key: K, take: impl FnOnce(&mut Bucket) -> bool) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        if buckets.len() >= self.max_tracked {
-            // Full buckets carry no information: forgetting them changes nothing.
-            let full_after = self.rate.refill * self.rate.burst;
-            buckets.retain(|_, b| now.duration_since(b.at) < full_after);
-        }
         let burst = f64::from(self.rate.burst);
-        let bucket = buckets.entry(key).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        if buckets.get_mut(&key).is_none() {
+            buckets.insert(
+                key.clone(),
+                Bucket {
+                    tokens: burst,
+                    at: now,
+                },
+            );
+        }
+        let bucket = buckets.get_mut(&key).expect("just inserted");
         let earned = now.duration_since(bucket.at).as_secs_f64() / self.rate.refill.as_secs_f64();
         bucket.tokens = (bucket.tokens + earned).min(burst);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if take(bucket) {
             Ok(())
         } else {
             Err(self.rate.refill.mul_f64(1.0 - bucket.tokens))

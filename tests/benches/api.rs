@@ -129,7 +129,11 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
         ),
         CloudApiClient::new(CloudApiConfig::default()).unwrap(),
     );
-    let rate = Rate::per_second(100_000, 100_000);
+    let unlimited = Rate::per_second(100_000, 100_000);
+    let rate = http_api::rate_limit::Rates {
+        key: unlimited,
+        tenant: unlimited,
+    };
     let callbacks = CallbackRegistry::new(
         store.clone(),
         SecretStore::new(

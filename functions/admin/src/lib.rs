@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use http_api::rate_limit::KeyRateLimit;
+use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::config::{ConfigError, Settings, environment};
 use wagate_shared::job_queue::MAX_DELAY;
-use wagate_shared::token_bucket::Rate;
 
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
@@ -15,7 +14,7 @@ pub struct AdminConfig {
     /// The operator key as base64 KMS ciphertext (context: purpose = operator-key).
     pub operator_key_ciphertext: Vec<u8>,
     /// Each key's request rate.
-    pub rate: Rate,
+    pub rates: Rates,
     /// Meta's Graph API, asked whether a token reaches a number before it is connected.
     pub cloud_api: CloudApiConfig,
     /// Where a deleted tenant's erasure jobs go.
@@ -36,7 +35,7 @@ impl AdminConfig {
             table_name: settings.required("TABLE_NAME")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
-            rate: KeyRateLimit::rate_from(&settings)?,
+            rates: Rates::from_settings(&settings)?,
             cloud_api: CloudApiConfig::from_settings(&settings)?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
             erasure_delay: erasure_delay(&settings)?,

@@ -48,7 +48,7 @@ async fn main() -> Result<(), Error> {
         secrets,
         CloudApiClient::new(config.cloud_api.clone())?,
         &operator_key,
-        config.rate,
+        config.rates,
         deletion,
     ));
     run(router(state)).await

@@ -1,9 +1,8 @@
 //! The business API function's configuration, read once at init from the environment.
 
-use http_api::rate_limit::KeyRateLimit;
+use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::config::{ConfigError, Settings, environment};
-use wagate_shared::token_bucket::Rate;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -13,7 +12,7 @@ pub struct ApiConfig {
     pub kms_key_id: String,
     pub cloud_api: CloudApiConfig,
     /// Each key's request rate.
-    pub rate: Rate,
+    pub rates: Rates,
     /// Where replayed callback events are queued.
     pub callback_queue_url: String,
     /// Local stacks only: callback URLs may be http or internal addresses.
@@ -32,7 +31,7 @@ impl ApiConfig {
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             cloud_api: CloudApiConfig::from_settings(&settings)?,
-            rate: KeyRateLimit::rate_from(&settings)?,
+            rates: Rates::from_settings(&settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             allow_insecure_callback_urls: settings
                 .optional("CALLBACKS_ALLOW_INSECURE_URLS")

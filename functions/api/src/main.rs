@@ -47,6 +47,6 @@ async fn main() -> Result<(), Error> {
         CallbackQueue::new(sqs, config.callback_queue_url, metrics),
         config.allow_insecure_callback_urls,
     );
-    let state = BusinessState::new(store, queue, receipts, callbacks, templates, config.rate);
+    let state = BusinessState::new(store, queue, receipts, callbacks, templates, config.rates);
     run(router(Arc::new(state))).await
 }

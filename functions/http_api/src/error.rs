@@ -147,6 +147,9 @@ impl ApiError {
             Self::Unauthenticated(AuthError::Store(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
+            Self::Unauthenticated(AuthError::TooManyFailures(_)) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
             Self::Unauthenticated(AuthError::Unusable(KeyUnusable::Revoked)) => {
                 (StatusCode::UNAUTHORIZED, "key_revoked")
             }
@@ -181,6 +184,7 @@ impl IntoResponse for ApiError {
         };
         let retry_after = match self {
             Self::RateLimited { retry_after } => Some(retry_after),
+            Self::Unauthenticated(AuthError::TooManyFailures(seconds)) => Some(seconds),
             _ => None,
         };
         let field = match self {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod rate_limit;
+pub mod source;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

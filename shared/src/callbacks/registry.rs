@@ -15,6 +15,11 @@ use crate::store::{Store, StoreError};
 
 /// Events re-queued by one replay call; a longer range continues from its cursor.
 pub const MAX_REPLAYED: usize = 1_000;
+/// Logged deliveries one replay call reads at most, whatever it finds (deliveries to
+/// deleted endpoints, expired ones): a call always ends in bounded time.
+pub const MAX_EXAMINED: usize = 5_000;
+/// Logged deliveries read per query.
+const PAGE: usize = 250;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -36,7 +41,8 @@ pub enum RegistryError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replayed {
     pub queued: usize,
-    /// Where the next call goes on, when the range held more than [`MAX_REPLAYED`].
+    /// Where the next call goes on, when it stopped before the end of the range (more than
+    /// [`MAX_REPLAYED`] events, or [`MAX_EXAMINED`] deliveries read).
     pub next: Option<String>,
 }
 
@@ -46,6 +52,7 @@ pub struct CallbackRegistry {
     queue: CallbackQueue,
     /// Local stacks only: http and internal addresses are admitted.
     allow_insecure_urls: bool,
+    max_examined: usize,
 }
 
 impl CallbackRegistry {
@@ -60,7 +67,14 @@ impl CallbackRegistry {
             secrets,
             queue,
             allow_insecure_urls,
+            max_examined: MAX_EXAMINED,
         }
+    }
+
+    /// Reads at most `deliveries` logged deliveries per replay call (tests make it small).
+    pub fn with_replay_examined(mut self, deliveries: usize) -> Self {
+        self.max_examined = deliveries.max(1);
+        self
     }
 
     /// Registers an endpoint; its signing secret, to be shown once.
@@ -123,12 +137,17 @@ impl CallbackRegistry {
         }
         let mut jobs = Vec::new();
         let mut cursor = after.map(str::to_owned);
+        let mut examined = 0;
         loop {
-            let room = (MAX_REPLAYED - jobs.len()).min(100) as i32;
+            // No page can take the call past either bound.
+            let room = (MAX_REPLAYED - jobs.len())
+                .min(self.max_examined - examined)
+                .min(PAGE);
             let (records, next) = self
                 .store
-                .deliveries(tenant, from, to, cursor.as_deref(), room, now)
+                .deliveries(tenant, from, to, cursor.as_deref(), room as i32, now)
                 .await?;
+            examined += room;
             for record in records {
                 if !live.contains(&record.endpoint_id) {
                     continue;
@@ -144,7 +163,7 @@ impl CallbackRegistry {
                 }
             }
             cursor = next;
-            if cursor.is_none() || jobs.len() >= MAX_REPLAYED {
+            if cursor.is_none() || jobs.len() >= MAX_REPLAYED || examined >= self.max_examined {
                 break;
             }
         }

@@ -1,10 +1,15 @@
 //! API keys of a tenant: stored by key id under the tenant, holding the secret's hash only.
+//! A revoked or expired key stays listed for [`UNUSABLE_KEY_KEPT_SECS`], then TTL deletes
+//! it, so a tenant's keys cannot pile up however many it makes and revokes.
 
 use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
 use super::keys::{API_KEY_PREFIX, api_key_sk, tenant_pk};
-use super::{Store, StoreError};
+use super::{EXPIRES_AT, Store, StoreError};
 use crate::access::{ApiKeyRecord, Role};
 use crate::domain::tenant::TenantId;
+
+/// How long a revoked or expired key is kept, for the listing: 90 days.
+pub const UNUSABLE_KEY_KEPT_SECS: i64 = 90 * 24 * 3600;
 
 impl Store {
     pub async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -19,6 +24,7 @@ impl Store {
         ]);
         if let Some(at) = key.expires_at {
             it.insert("key_expires_at".into(), n(at));
+            it.insert(EXPIRES_AT.into(), n(at + UNUSABLE_KEY_KEPT_SECS));
         }
         self.put_new("PutItem API key", it).await.map(|_| ())
     }
@@ -56,8 +62,8 @@ impl Store {
             "UpdateItem revoke API key",
             tenant_pk(tenant.as_str()),
             api_key_sk(key_id),
-            "SET revoked_at = if_not_exists(revoked_at, :now)",
-            [(":now", n(now))],
+            "SET revoked_at = if_not_exists(revoked_at, :now), expires_at = :gone",
+            [(":now", n(now)), (":gone", n(now + UNUSABLE_KEY_KEPT_SECS))],
         )
         .await
     }

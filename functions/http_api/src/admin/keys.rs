@@ -151,9 +151,17 @@ pub async fn create_key(
             "expires_at must be in the future and at most ten years ahead (epoch seconds)",
         ));
     }
-    if state.store.api_keys_of(&tenant).await?.len() >= MAX_KEYS_PER_TENANT {
+    // Revoked and expired keys do not count (they leave the listing some time later).
+    let usable = state
+        .store
+        .api_keys_of(&tenant)
+        .await?
+        .iter()
+        .filter(|key| key.usable_at(now).is_ok())
+        .count();
+    if usable >= MAX_KEYS_PER_TENANT {
         return Err(ApiError::Conflict(format!(
-            "the tenant has {MAX_KEYS_PER_TENANT} keys; revoke some first"
+            "the tenant has {MAX_KEYS_PER_TENANT} usable keys; revoke some first"
         )));
     }
     let made = NewApiKey::generate(&tenant, name, body.role.into(), body.expires_at, now);

@@ -14,10 +14,10 @@ use wagate_shared::numbers::NumberConnector;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
-use wagate_shared::token_bucket::Rate;
 
 use crate::error::ApiError;
-use crate::rate_limit::KeyRateLimit;
+use crate::rate_limit::{KeyRateLimit, Rates};
+use crate::source::source_address;
 use crate::unix_now;
 
 pub struct AdminState {
@@ -45,13 +45,13 @@ impl AdminState {
         secrets: SecretStore,
         cloud_api: CloudApiClient,
         operator_key: &Secret,
-        rate: Rate,
+        rates: Rates,
         deletion: TenantDeletion,
     ) -> Self {
         Self {
             deletion,
             numbers: NumberConnector::new(store.clone(), secrets.clone(), cloud_api),
-            rate_limit: KeyRateLimit::new(rate),
+            rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
             store,
             secrets,
@@ -106,6 +106,7 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
+        let source = source_address(parts);
         if let Some(key) = header
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
@@ -115,10 +116,13 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
                 state.rate_limit.check_operator()?;
                 Ok(Caller::Operator)
             } else {
-                Err(wagate_shared::access::AuthError::Unknown.into())
+                Err(state
+                    .auth
+                    .refuse_failure(source, wagate_shared::access::AuthError::Unknown)
+                    .into())
             };
         }
-        let principal = state.auth.authenticate(header, unix_now()).await?;
+        let principal = state.auth.authenticate(header, unix_now(), source).await?;
         state.rate_limit.check_key(&principal)?;
         Ok(Caller::Tenant(principal))
     }

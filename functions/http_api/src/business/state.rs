@@ -12,10 +12,9 @@ use wagate_shared::store::Store;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::tenants::TenantDirectory;
 
-use wagate_shared::token_bucket::Rate;
-
 use crate::error::ApiError;
-use crate::rate_limit::KeyRateLimit;
+use crate::rate_limit::{KeyRateLimit, Rates};
+use crate::source::source_address;
 use crate::unix_now;
 
 /// A tenant's settings (suspension above all) reach the API within this long.
@@ -37,13 +36,13 @@ impl BusinessState {
         receipts: ReadReceipts,
         callbacks: CallbackRegistry,
         templates: TemplateManager,
-        rate: Rate,
+        rates: Rates,
     ) -> Self {
         Self {
             receipts,
             callbacks,
             templates,
-            rate_limit: KeyRateLimit::new(rate),
+            rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
             outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),
         }
@@ -78,7 +77,10 @@ impl FromRequestParts<Arc<BusinessState>> for TenantKey {
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let principal = state.auth.authenticate(header, unix_now()).await?;
+        let principal = state
+            .auth
+            .authenticate(header, unix_now(), source_address(parts))
+            .await?;
         state.rate_limit.check_key(&principal)?;
         Ok(TenantKey(principal))
     }
