@@ -1,6 +1,7 @@
 //! Sends events to a FIFO queue with `SendMessageBatch`, in chunks that respect SQS limits,
 //! and reports success only when SQS took every one of them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
@@ -45,29 +46,37 @@ impl EventQueue {
     }
 
     /// Sends every message, or fails: the caller answers Meta with a 5xx so it retries.
+    /// Batches that share a message group go one after another, in the messages' order
+    /// (a conversation's events reach the queue in order, however many there are); batches
+    /// of other groups go at the same time. A failed wave stops the later ones, whose
+    /// messages would otherwise overtake the failed ones of their group.
     pub async fn send_all(&self, messages: Vec<QueueMessage>) -> Result<(), QueueError> {
-        let chunks = chunk(messages)?;
-        let permits = Arc::new(Semaphore::new(PARALLEL_BATCHES));
-        let mut tasks = JoinSet::new();
-        for batch in chunks {
-            let queue = self.clone();
-            let permits = permits.clone();
-            tasks.spawn(async move {
-                let _permit = permits
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                queue.send_batch(batch).await
-            });
-        }
-        let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
-            let result = joined.unwrap_or_else(|e| Err(QueueError::Send(Box::new(e))));
-            if let Err(e) = result {
-                first_error.get_or_insert(e);
+        for wave in waves(chunk(messages)?) {
+            let permits = Arc::new(Semaphore::new(PARALLEL_BATCHES));
+            let mut tasks = JoinSet::new();
+            for batch in wave {
+                let queue = self.clone();
+                let permits = permits.clone();
+                tasks.spawn(async move {
+                    let _permit = permits
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    queue.send_batch(batch).await
+                });
+            }
+            let mut first_error = None;
+            while let Some(joined) = tasks.join_next().await {
+                let result = joined.unwrap_or_else(|e| Err(QueueError::Send(Box::new(e))));
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
             }
         }
-        first_error.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// Makes a received message visible again only after `delay`: the retry of one job,
@@ -138,6 +147,30 @@ impl EventQueue {
     }
 }
 
+/// Orders batches into waves: a batch goes in the wave after the last one that holds an
+/// earlier message of any of its groups, so each group's batches are sent one after
+/// another while batches of unrelated groups share a wave.
+pub fn waves(batches: Vec<Vec<QueueMessage>>) -> Vec<Vec<Vec<QueueMessage>>> {
+    let mut wave_of_group: HashMap<String, usize> = HashMap::new();
+    let mut waves: Vec<Vec<Vec<QueueMessage>>> = Vec::new();
+    for batch in batches {
+        let wave = batch
+            .iter()
+            .filter_map(|m| wave_of_group.get(&m.group_id))
+            .map(|w| w + 1)
+            .max()
+            .unwrap_or(0);
+        for m in &batch {
+            wave_of_group.insert(m.group_id.clone(), wave);
+        }
+        if waves.len() <= wave {
+            waves.resize_with(wave + 1, Vec::new);
+        }
+        waves[wave].push(batch);
+    }
+    waves
+}
+
 /// Groups messages into batches of at most ten entries and 256 KiB of bodies, in order.
 pub fn chunk(messages: Vec<QueueMessage>) -> Result<Vec<Vec<QueueMessage>>, QueueError> {
     let mut batches: Vec<Vec<QueueMessage>> = Vec::new();
@@ -193,6 +226,52 @@ mod tests {
                 .iter()
                 .all(|b| b.iter().map(|m| m.body.len()).sum::<usize>() <= MAX_BATCH_BYTES)
         );
+    }
+
+    fn in_group(group: &str, i: usize) -> QueueMessage {
+        QueueMessage {
+            group_id: group.into(),
+            deduplication_id: format!("{group}-{i}"),
+            body: format!("{group}-{i}"),
+        }
+    }
+
+    #[test]
+    fn one_groups_batches_go_one_after_another_and_other_groups_share_a_wave() {
+        // 25 events of one conversation, then one each of 15 others.
+        let mut messages: Vec<QueueMessage> = (0..25).map(|i| in_group("g", i)).collect();
+        messages.extend((0..15).map(|i| in_group(&format!("other{i}"), 0)));
+        let waves = waves(chunk(messages).unwrap());
+        let bodies = |wave: &Vec<Vec<QueueMessage>>| -> Vec<String> {
+            wave.iter().flatten().map(|m| m.body.clone()).collect()
+        };
+        assert_eq!(waves.len(), 3);
+        let first = bodies(&waves[0]);
+        assert_eq!(
+            &first[..10],
+            (0..10).map(|i| format!("g-{i}")).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            first.len(),
+            10 + 10,
+            "ten other groups ride in the first wave"
+        );
+        let second = bodies(&waves[1]);
+        assert_eq!(
+            &second[..10],
+            (10..20).map(|i| format!("g-{i}")).collect::<Vec<_>>()
+        );
+        let third = bodies(&waves[2]);
+        assert_eq!(
+            &third[..5],
+            (20..25).map(|i| format!("g-{i}")).collect::<Vec<_>>()
+        );
+        // Every message is sent, each once.
+        let all: usize = waves
+            .iter()
+            .map(|w| w.iter().map(Vec::len).sum::<usize>())
+            .sum();
+        assert_eq!(all, 40);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::cloud_api::templates::{DefinitionError, TemplateDefinition};
 use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::management::TemplateRef;
-use crate::domain::tenant::{PhoneNumber, TenantId};
+use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, TenantId, TenantStatus};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
 use crate::store::events::TemplateAttribute;
@@ -16,6 +16,10 @@ use crate::store::{Store, StoreError};
 pub enum TemplateError {
     #[error(transparent)]
     Invalid(#[from] DefinitionError),
+    #[error("the tenant does not exist")]
+    UnknownTenant,
+    #[error(transparent)]
+    Blocked(#[from] MetaCallsBlocked),
     /// No connected number in that account, or (with `None`) several accounts to choose from.
     #[error("{0}")]
     NoAccount(String),
@@ -173,12 +177,19 @@ impl TemplateManager {
         Ok(true)
     }
 
-    /// A connected number of the account, with its decrypted token.
+    /// A connected number of the account, with its decrypted token, once the tenant is
+    /// found allowed to call Meta.
     async fn account(
         &self,
         tenant: &TenantId,
         waba_id: Option<&str>,
     ) -> Result<(PhoneNumber, Secret), TemplateError> {
+        self.store
+            .get_tenant(tenant)
+            .await?
+            .filter(|t| t.status != TenantStatus::Deleting)
+            .ok_or(TemplateError::UnknownTenant)?
+            .may_call_meta()?;
         let numbers = self.store.phone_numbers_of(tenant).await?;
         let number = match waba_id {
             Some(waba) => numbers.into_iter().find(|n| n.waba_id == waba),

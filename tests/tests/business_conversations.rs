@@ -273,3 +273,49 @@ async fn marking_a_users_message_read_reaches_meta_and_reads_the_conversation() 
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_reply_queued_by_another_path_than_the_api_answers_the_conversation_too() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let key = tenant.api_key(&stack, Role::Agent).await;
+    let phone = format!("49153{}", random_digits(8));
+    tenant.user_writes(&stack, &phone, "Anyone there?").await;
+    let contact = eventually(WAIT, "the contact", || async {
+        stack.contact_of(&tenant.id, &phone).await
+    })
+    .await;
+    let all = list(&stack, &key, "").await;
+    assert_eq!(find(&all, &contact).unwrap()["unread"], true);
+
+    // As a bot or infra/send-text.sh does: straight onto the outbound queue.
+    let job = stack
+        .outbound
+        .enqueue(
+            &tenant.id,
+            &tenant.phone_number_id,
+            &wagate_tests::text_to(&phone, "Yes, here."),
+            None,
+            now(),
+        )
+        .await
+        .unwrap();
+    let sent = stack.outcome_of(&job, WAIT).await;
+    assert!(
+        matches!(
+            sent.outcome,
+            wagate_shared::store::outbound::SendOutcome::Accepted { .. }
+        ),
+        "{sent:?}"
+    );
+    let answered = eventually(WAIT, "the conversation answered", || async {
+        let all = list(&stack, &key, "").await;
+        let c = find(&all, &contact)?.clone();
+        (c["unread"] == false).then_some(c)
+    })
+    .await;
+    assert!(
+        answered["last_outbound_at"].as_i64().is_some(),
+        "{answered}"
+    );
+}

@@ -453,6 +453,105 @@ async fn a_suspended_tenant_may_not_send() {
     assert!(s.sends_to(&to).await.is_empty());
 }
 
+/// The id of the inbound message `wamid` of the contact, read from the table (no API call:
+/// the API would cache the tenant before the test changes it).
+async fn inbound_id(s: &Setup, contact: &str, wamid: &str) -> String {
+    let items = s.stack.tenant_items(s.tenant.id.as_str()).await;
+    let sk = items
+        .iter()
+        .filter(|it| wagate_tests::text(it, "pk").is_some_and(|pk| pk.ends_with(contact)))
+        .filter_map(|it| wagate_tests::text(it, "sk"))
+        .find(|sk| sk.ends_with(wamid))
+        .expect("the stored inbound message")
+        .to_owned();
+    wagate_shared::store::message_ref::MessageRef::new(contact, &sk).encode()
+}
+
+/// What a blocked tenant's calls to Meta's routes answer: read receipts and templates.
+async fn meta_routes(s: &Setup, admin: &str, message: &str) -> Vec<(u16, Value)> {
+    let template = json!({"name": "blocked_check", "language": "en_US", "category": "UTILITY",
+                          "components": [{"type": "BODY", "text": "Hello"}]});
+    vec![
+        s.stack
+            .api(
+                Method::POST,
+                &format!("/v1/messages/{message}/read"),
+                Some(admin),
+                Some(json!({"typing_indicator": true})),
+                &[],
+            )
+            .await,
+        s.stack
+            .api(
+                Method::POST,
+                "/v1/templates",
+                Some(admin),
+                Some(template),
+                &[],
+            )
+            .await,
+        s.stack
+            .api(Method::POST, "/v1/templates/sync", Some(admin), None, &[])
+            .await,
+    ]
+}
+
+#[tokio::test]
+async fn a_suspended_or_stopped_tenant_calls_meta_on_no_route() {
+    for stopped in [false, true] {
+        let s = setup().await;
+        let admin = s.tenant.api_key(&s.stack, Role::Admin).await;
+        let phone = phone();
+        let wamid = s
+            .tenant
+            .user_writes(&s.stack, &phone, "Where is my order?")
+            .await;
+        let contact = eventually(WAIT, "the contact", || async {
+            s.stack.contact_of(&s.tenant.id, &phone).await
+        })
+        .await;
+        eventually(WAIT, "the stored message", || async {
+            let items = s.stack.tenant_items(s.tenant.id.as_str()).await;
+            items
+                .iter()
+                .any(|it| wagate_tests::text(it, "sk").is_some_and(|sk| sk.ends_with(&wamid)))
+                .then_some(())
+        })
+        .await;
+        let id = inbound_id(&s, &contact, &wamid).await;
+        let before = s.tenant.sim_received(&s.stack).await.len();
+        let expected = if stopped {
+            s.stack
+                .store
+                .stop_sending(&s.tenant.id, "Meta refused the access token (code 190)")
+                .await
+                .unwrap();
+            (422, "sending_stopped")
+        } else {
+            let (status, body) = s
+                .stack
+                .admin(
+                    Method::PATCH,
+                    &format!("/admin/v1/tenants/{}", s.tenant.id),
+                    Some(&s.stack.operator_key),
+                    Some(json!({"status": "suspended"})),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            (403, "tenant_suspended")
+        };
+        for (status, body) in meta_routes(&s, &admin, &id).await {
+            assert_eq!((status, code(&body)), expected, "{body}");
+        }
+        // No read receipt went out (the simulator records them with the sends).
+        assert_eq!(
+            s.tenant.sim_received(&s.stack).await.len(),
+            before,
+            "a blocked tenant's call reached Meta"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_key_past_its_rate_gets_429_with_retry_after_and_other_keys_go_on() {
     let s = setup().await;

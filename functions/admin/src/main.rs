@@ -43,6 +43,7 @@ async fn main() -> Result<(), Error> {
             &SecretContext::operator_key(),
         )
         .await?;
+    wagate_shared::access::check_operator_key(operator_key.expose())?;
     let state = Arc::new(AdminState::new(
         store,
         secrets,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
+use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
 use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
@@ -64,6 +65,19 @@ pub enum ApiError {
     Secret(#[from] SecretError),
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
+}
+
+impl From<MetaCallsBlocked> for ApiError {
+    fn from(blocked: MetaCallsBlocked) -> Self {
+        match blocked {
+            MetaCallsBlocked::Suspended => Self::TenantSuspended,
+            e @ MetaCallsBlocked::SendingStopped(_) => Self::Unprocessable {
+                code: "sending_stopped",
+                field: None,
+                message: e.to_string(),
+            },
+        }
+    }
 }
 
 impl From<ErasureError> for ApiError {

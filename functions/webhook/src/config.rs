@@ -1,6 +1,7 @@
 //! The webhook's configuration, read once at init from the environment.
 
 use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::secret::Secret;
 
 /// Meta sends up to 3 MB in one delivery; anything larger is refused before any work.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -12,8 +13,8 @@ pub struct WebhookConfig {
     pub kms_key_id: String,
     /// The platform Meta app's secret as base64 KMS ciphertext (context: platform-app-secret).
     pub platform_app_secret_ciphertext: Vec<u8>,
-    /// The platform Meta app's verify token for the GET handshake.
-    pub platform_verify_token: String,
+    /// The platform Meta app's verify token for the GET handshake: a secret, never printed.
+    pub platform_verify_token: Secret,
     pub max_body_bytes: usize,
 }
 
@@ -31,7 +32,7 @@ impl WebhookConfig {
             inbound_queue_url: settings.required("INBOUND_QUEUE_URL")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             platform_app_secret_ciphertext: settings.base64("PLATFORM_APP_SECRET_CIPHERTEXT")?,
-            platform_verify_token: settings.required("PLATFORM_VERIFY_TOKEN")?,
+            platform_verify_token: Secret::new(settings.required("PLATFORM_VERIFY_TOKEN")?),
             max_body_bytes: settings.number_or("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
         })
     }

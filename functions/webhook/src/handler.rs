@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
 use wagate_shared::domain::timestamp::now_millis;
+use wagate_shared::queue::MAX_BATCH_BYTES;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::{SecretContext, SecretPurpose};
 use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
@@ -57,7 +58,7 @@ async fn handshake(
 ) -> Result<Response<Body>, WebhookError> {
     let query = request.query_string_parameters();
     let expected = match door {
-        Door::Platform => Secret::new(state.config.platform_verify_token.clone()),
+        Door::Platform => state.config.platform_verify_token.clone(),
         Door::Tenant(id) => tenant_secret(state, id, SecretPurpose::MetaVerifyToken).await?,
     };
     let token_matches = query
@@ -116,12 +117,31 @@ async fn deliver(
             "events for numbers or WABAs of no tenant were not queued"
         );
     }
+    // One event too large for a queue message must not hold back the rest of the delivery
+    // on every one of Meta's retries: it is refused alone, logged and counted.
+    let (messages, oversized): (Vec<QueueMessage>, Vec<QueueMessage>) = messages
+        .into_iter()
+        .partition(|m| m.body.len() <= MAX_BATCH_BYTES);
+    for event in &oversized {
+        tracing::error!(
+            alert = "webhook_event_too_large",
+            group = %event.group_id,
+            bytes = event.body.len(),
+            "an event too large for the queue was not queued"
+        );
+    }
     let queued = messages.len();
     state.queue.send_all(messages).await?;
-    tracing::info!(queued, unroutable, bytes = body.len(), "delivery accepted");
+    tracing::info!(
+        queued,
+        unroutable,
+        oversized = oversized.len(),
+        bytes = body.len(),
+        "delivery accepted"
+    );
     Ok(json_response(
         200,
-        &serde_json::json!({"queued": queued, "unroutable": unroutable}),
+        &serde_json::json!({"queued": queued, "unroutable": unroutable, "oversized": oversized.len()}),
     ))
 }
 

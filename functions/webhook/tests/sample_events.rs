@@ -24,7 +24,7 @@ async fn offline_state() -> AppState {
         inbound_queue_url: "http://127.0.0.1:9/queue.fifo".into(),
         kms_key_id: "unused".into(),
         platform_app_secret_ciphertext: vec![1, 2, 3],
-        platform_verify_token: FIXTURE_VERIFY_TOKEN.into(),
+        platform_verify_token: wagate_shared::secret::Secret::new(FIXTURE_VERIFY_TOKEN.into()),
         max_body_bytes: webhook::config::DEFAULT_MAX_BODY_BYTES,
     };
     let metrics = Arc::new(Metrics::default());

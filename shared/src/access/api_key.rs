@@ -24,6 +24,34 @@ const MAX_PRESENTED_LEN: usize = 160;
 #[error("the API key is malformed: expected wg.<tenant>.<key id>.<secret>")]
 pub struct BadApiKey;
 
+/// The operator key's least random part, and its longest form.
+const OPERATOR_KEY_MIN_RANDOM: usize = 32;
+const OPERATOR_KEY_MAX_LEN: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the operator key must be 'wgop.' followed by 32 to 251 letters, digits, '-' or '_' (decrypted from OPERATOR_KEY_CIPHERTEXT)"
+)]
+pub struct BadOperatorKey;
+
+/// Checks the operator key's form when the admin function starts, so a wrong key stops the
+/// function with a clear error instead of refusing every call.
+pub fn check_operator_key(key: &str) -> Result<(), BadOperatorKey> {
+    let random = key
+        .strip_prefix(OPERATOR_KEY_SCHEME)
+        .ok_or(BadOperatorKey)?;
+    let well_formed = random.len() >= OPERATOR_KEY_MIN_RANDOM
+        && key.len() <= OPERATOR_KEY_MAX_LEN
+        && random
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(BadOperatorKey)
+    }
+}
+
 /// A key as a caller presented it, split into its public id and its secret.
 pub struct PresentedKey {
     pub tenant_id: TenantId,
@@ -148,6 +176,20 @@ fn secret_hash(secret: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operator_key_of_the_wrong_form_is_told_apart() {
+        assert!(check_operator_key(&format!("wgop.{}", "a1".repeat(32))).is_ok());
+        for bad in [
+            String::new(),
+            "wgop.short".into(),
+            format!("wg.{}", "a".repeat(40)),
+            format!("wgop.{} ", "a".repeat(40)),
+            format!("wgop.{}", "a".repeat(300)),
+        ] {
+            assert_eq!(check_operator_key(&bad), Err(BadOperatorKey), "{bad:?}");
+        }
+    }
 
     fn tenant() -> TenantId {
         TenantId::parse("acme").unwrap()

@@ -6,7 +6,8 @@ pub mod authenticator;
 pub mod role;
 
 pub use api_key::{
-    ApiKeyRecord, BadApiKey, KeyUnusable, NewApiKey, OPERATOR_KEY_SCHEME, PresentedKey,
+    ApiKeyRecord, BadApiKey, BadOperatorKey, KeyUnusable, NewApiKey, OPERATOR_KEY_SCHEME,
+    PresentedKey, check_operator_key,
 };
 pub use authenticator::{AuthError, Authenticator, Principal};
 pub use role::{Permission, Role};

@@ -76,6 +76,29 @@ pub struct Tenant {
     pub sending_stopped: Option<String>,
 }
 
+/// Why a tenant may not call Meta now: no message, read receipt, typing indicator or
+/// template call goes out for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetaCallsBlocked {
+    #[error("the tenant is suspended")]
+    Suspended,
+    #[error("sending is stopped for this tenant: {0}")]
+    SendingStopped(String),
+}
+
+impl Tenant {
+    /// Whether the tenant may call Meta: every route that does asks this first.
+    pub fn may_call_meta(&self) -> Result<(), MetaCallsBlocked> {
+        if self.status == TenantStatus::Suspended {
+            return Err(MetaCallsBlocked::Suspended);
+        }
+        if let Some(reason) = &self.sending_stopped {
+            return Err(MetaCallsBlocked::SendingStopped(reason.clone()));
+        }
+        Ok(())
+    }
+}
+
 /// A tenant's own Meta app, used by `/webhook/{tenant_id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaApp {

@@ -8,7 +8,7 @@
 use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, ValidationError};
 use crate::domain::identity::UserIdentity;
 use crate::domain::retention::DataClass;
-use crate::domain::tenant::{TenantId, TenantStatus};
+use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contacts::{ContactFacts, ContactProfile};
@@ -213,12 +213,10 @@ impl Outbox {
             .tenant(tenant_id)
             .await?
             .ok_or(AcceptError::UnknownTenant)?;
-        if tenant.status == TenantStatus::Suspended {
-            return Err(AcceptError::TenantSuspended);
-        }
-        if let Some(reason) = &tenant.sending_stopped {
-            return Err(AcceptError::SendingStopped(reason.clone()));
-        }
+        tenant.may_call_meta().map_err(|blocked| match blocked {
+            MetaCallsBlocked::Suspended => AcceptError::TenantSuspended,
+            MetaCallsBlocked::SendingStopped(reason) => AcceptError::SendingStopped(reason),
+        })?;
         if self
             .directory
             .phone_number(tenant_id, phone_number_id)

@@ -4,7 +4,7 @@
 
 use crate::cloud_api::request::MarkRead;
 use crate::cloud_api::{CloudApiClient, SendError};
-use crate::domain::tenant::TenantId;
+use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secrets::{SecretContext, SecretError, SecretStore};
 use crate::store::StoreError;
 use crate::store::message_ref::MessageRef;
@@ -19,6 +19,10 @@ pub enum ReadError {
     NotInbound,
     #[error("the number that received the message is no longer connected")]
     NumberGone,
+    #[error("the tenant does not exist")]
+    UnknownTenant,
+    #[error(transparent)]
+    Blocked(#[from] MetaCallsBlocked),
     #[error("the Cloud API refused to mark the message read")]
     Meta(#[from] SendError),
     #[error(transparent)]
@@ -45,6 +49,11 @@ impl ReadReceipts {
         typing_indicator: bool,
         now: i64,
     ) -> Result<(), ReadError> {
+        directory
+            .tenant(tenant)
+            .await?
+            .ok_or(ReadError::UnknownTenant)?
+            .may_call_meta()?;
         let store = directory.store();
         let found = store
             .message_at(tenant, &message.contact_id, &message.sk, now)

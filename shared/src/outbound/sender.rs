@@ -9,7 +9,7 @@ use crate::domain::retention::DataClass;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantStatus};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
-use crate::store::contacts::ContactFacts;
+use crate::store::contacts::{ContactFacts, ContactProfile};
 use crate::store::outbound::{NewOutbound, OutboundKey, SendOutcome};
 use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
@@ -112,7 +112,8 @@ pub struct ReadyJob<'a> {
     job: &'a OutboundJob,
     tenant: Tenant,
     number: PhoneNumber,
-    contact_id: String,
+    /// The contact as it stood before the send: an unread conversation is answered by it.
+    contact: ContactProfile,
     attempt: u32,
     now: i64,
     send_by_us: i64,
@@ -185,7 +186,7 @@ impl Sender {
             .await?;
         let ready = ReadyJob {
             job,
-            contact_id: contact.profile.contact_id.clone(),
+            contact: contact.profile.clone(),
             tenant,
             number,
             attempt: delivery.attempt,
@@ -296,6 +297,7 @@ impl Sender {
                             .unwrap_or_else(|| "accepted".into()),
                     };
                     self.record(sending, outcome).await?;
+                    self.mark_answered(sending).await;
                     return Ok(JobResult::Done(Done::Sent {
                         wamid: accepted.wamid,
                     }));
@@ -455,6 +457,29 @@ impl Sender {
         Ok(())
     }
 
+    /// A conversation answered by this message stops being unread, whatever path queued it
+    /// (the API records its own sends when it accepts them; a bot or a script does not).
+    async fn mark_answered(&self, sending: &ReadyJob<'_>) {
+        if !sending.contact.unread() {
+            return;
+        }
+        let tenant = &sending.tenant.id;
+        let result = self
+            .directory
+            .store()
+            .record_outbound_activity(
+                tenant,
+                &sending.contact,
+                &sending.job.phone_number_id,
+                sending.now,
+            )
+            .await;
+        if let Err(e) = result {
+            // The message is sent: its conversation shows as unread until the next reply.
+            tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the answered conversation was not marked");
+        }
+    }
+
     async fn token(&self, number: &PhoneNumber) -> Result<Secret, SecretError> {
         self.secrets
             .decrypt(
@@ -472,7 +497,7 @@ impl ReadyJob<'_> {
 
     fn key(&self) -> OutboundKey<'_> {
         OutboundKey {
-            contact_id: &self.contact_id,
+            contact_id: &self.contact.contact_id,
             enqueued_at: self.job.enqueued_at,
             job_id: &self.job.job_id,
         }

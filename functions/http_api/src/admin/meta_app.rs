@@ -19,7 +19,7 @@ use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::JsonBody;
 use crate::unix_now;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectMetaApp {
     /// The Meta app's id (digits).
@@ -31,6 +31,15 @@ pub struct ConnectMetaApp {
     /// The verify token entered in the app's webhook settings. Stored encrypted.
     #[schema(min_length = 16, max_length = 256)]
     pub verify_token: String,
+}
+
+/// Carries a secret and a token: never printed.
+impl std::fmt::Debug for ConnectMetaApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectMetaApp")
+            .field("app_id", &self.app_id)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -46,12 +46,21 @@ pub struct CallbackView {
     pub created_at: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedCallback {
     #[serde(flatten)]
     pub callback: CallbackView,
     /// Verify each delivery's `Wagate-Signature` with it. Shown only now.
     pub secret: String,
+}
+
+/// Carries the signing secret: never printed.
+impl std::fmt::Debug for CreatedCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedCallback")
+            .field("callback", &self.callback)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

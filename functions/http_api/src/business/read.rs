@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use wagate_shared::access::AuthError;
 use wagate_shared::access::Permission;
 use wagate_shared::cloud_api::{ErrorClass, SendError};
 use wagate_shared::outbound::ReadError;
@@ -72,6 +73,8 @@ fn refusal(error: ReadError) -> ApiError {
             message: e.to_string(),
         },
         ReadError::Meta(e) => meta_refusal(e, "mark the message read"),
+        ReadError::UnknownTenant => ApiError::Unauthenticated(AuthError::Unknown),
+        ReadError::Blocked(blocked) => blocked.into(),
         ReadError::Store(e) => ApiError::Store(e),
         ReadError::Secret(e) => ApiError::Secret(e),
     }

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
     /// The phone number id to send from: one of the tenant's numbers.
-    #[schema(example = "106540352242922")]
+    #[schema(example = "106540352242922", pattern = "^[0-9]{5,20}$")]
     pub from: String,
     /// The recipient: a phone number in international form, or a business-scoped user id.
     #[schema(example = "+4915112345678")]
@@ -260,6 +260,14 @@ impl SendMessageRequest {
     pub fn into_message(self) -> Result<OutboundMessage, ApiError> {
         let kind = self.message_type;
         self.no_other_parts(kind)?;
+        let from_ok =
+            (5..=20).contains(&self.from.len()) && self.from.bytes().all(|b| b.is_ascii_digit());
+        if !from_ok {
+            return Err(ApiError::invalid(
+                "from",
+                "must be the id (5 to 20 digits) of one of the tenant's phone numbers",
+            ));
+        }
         let to = Recipient::parse(&self.to).map_err(|e| ApiError::invalid("to", e.problem))?;
         let missing = || {
             ApiError::invalid(
@@ -489,13 +497,29 @@ mod tests {
     }
 
     #[test]
+    fn a_sender_that_is_no_phone_number_id_is_refused_by_name() {
+        for from in [
+            "1",
+            "abc",
+            "1234567890123456789012",
+            "10654035224292\\u0000",
+            "",
+        ] {
+            let body = format!(
+                r#"{{"from":"{from}","to":"4915112345678","type":"text","text":{{"body":"hi"}}}}"#
+            );
+            assert_eq!(field_of(&body).as_deref(), Some("from"), "{from}");
+        }
+    }
+
+    #[test]
     fn each_type_takes_its_part_and_validates() {
         let text =
-            message(r#"{"from":"1","to":"+49 151 12345678","type":"text","text":{"body":"hi"}}"#)
+            message(r#"{"from":"106540352242922","to":"+49 151 12345678","type":"text","text":{"body":"hi"}}"#)
                 .unwrap();
         assert!(matches!(text.content, OutboundContent::Text { .. }));
         let template = message(
-            r#"{"from":"1","to":"4915112345678","type":"template","template":{"name":"order","language":"en_US",
+            r#"{"from":"106540352242922","to":"4915112345678","type":"template","template":{"name":"order","language":"en_US",
                 "components":[{"type":"body","parameters":[{"type":"text","text":"Ann"},
                 {"type":"currency","fallback_value":"€5","code":"EUR","amount_1000":5000}]},
                 {"type":"header","parameters":[{"type":"image","image":{"link":"https://example.com/a.png"}}]}]}}"#,
@@ -503,14 +527,14 @@ mod tests {
         .unwrap();
         template.validate().unwrap();
         let buttons = message(
-            r#"{"from":"1","to":"US.1349120865530274","type":"buttons","reply_to":"wamid.X",
+            r#"{"from":"106540352242922","to":"US.1349120865530274","type":"buttons","reply_to":"wamid.X",
                 "buttons":{"body":"Pick","buttons":[{"id":"a","title":"A"}]}}"#,
         )
         .unwrap();
         assert_eq!(buttons.reply_to.as_deref(), Some("wamid.X"));
         buttons.validate().unwrap();
         let reaction = message(
-            r#"{"from":"1","to":"4915112345678","type":"reaction","reaction":{"message_id":"wamid.X","emoji":""}}"#,
+            r#"{"from":"106540352242922","to":"4915112345678","type":"reaction","reaction":{"message_id":"wamid.X","emoji":""}}"#,
         )
         .unwrap();
         assert!(matches!(
@@ -522,37 +546,38 @@ mod tests {
     #[test]
     fn refusals_name_the_field_at_fault() {
         assert_eq!(
-            field_of(r#"{"from":"1","to":"4915112345678","type":"text"}"#).as_deref(),
+            field_of(r#"{"from":"106540352242922","to":"4915112345678","type":"text"}"#).as_deref(),
             Some("text")
         );
         assert_eq!(
-            field_of(r#"{"from":"1","to":"4915112345678","type":"text","text":{"body":"a"},"image":{"id":"1"}}"#)
+            field_of(r#"{"from":"106540352242922","to":"4915112345678","type":"text","text":{"body":"a"},"image":{"id":"1"}}"#)
                 .as_deref(),
             Some("image")
         );
         assert_eq!(
-            field_of(r#"{"from":"1","to":"12","type":"text","text":{"body":"a"}}"#).as_deref(),
+            field_of(r#"{"from":"106540352242922","to":"12","type":"text","text":{"body":"a"}}"#)
+                .as_deref(),
             Some("to")
         );
         assert_eq!(
-            field_of(r#"{"from":"1","to":"4915112345678","type":"image","image":{"id":"1","link":"https://x"}}"#)
+            field_of(r#"{"from":"106540352242922","to":"4915112345678","type":"image","image":{"id":"1","link":"https://x"}}"#)
                 .as_deref(),
             Some("image")
         );
         assert_eq!(
             field_of(
-                r#"{"from":"1","to":"4915112345678","type":"text","text":{"body":"a","bold":true}}"#
+                r#"{"from":"106540352242922","to":"4915112345678","type":"text","text":{"body":"a","bold":true}}"#
             )
             .as_deref(),
             Some("text.bold")
         );
         assert_eq!(
-            field_of(r#"{"from":"1","to":"4915112345678","type":"fax"}"#).as_deref(),
+            field_of(r#"{"from":"106540352242922","to":"4915112345678","type":"fax"}"#).as_deref(),
             Some("type")
         );
         assert_eq!(
             field_of(
-                r#"{"from":"1","to":"4915112345678","type":"template","template":{"name":"t","language":"en",
+                r#"{"from":"106540352242922","to":"4915112345678","type":"template","template":{"name":"t","language":"en",
                 "components":[{"type":"body","parameters":[{"type":"text","txt":"a"}]}]}}"#
             )
             .as_deref(),

@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use wagate_shared::access::Permission;
+use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::templates::TemplateDefinition;
 use wagate_shared::store::templates::TemplateRecord;
 use wagate_shared::templates::TemplateError;
@@ -210,6 +210,8 @@ fn template_error(e: TemplateError, what: &str) -> ApiError {
             message,
         },
         TemplateError::Meta(e) => meta_refusal(e, what),
+        TemplateError::UnknownTenant => ApiError::Unauthenticated(AuthError::Unknown),
+        TemplateError::Blocked(blocked) => blocked.into(),
         TemplateError::Store(e) => e.into(),
         TemplateError::Secret(e) => e.into(),
     }
