@@ -28,6 +28,10 @@ stop_stack() {
   tac "$dir/pids" | while read -r pid; do
     kill -9 "$pid" 2>/dev/null || true
   done
+  # The functions their supervisors started, should one have outlived its supervisor.
+  for pid_file in "$dir"/pids.d/*.pid; do
+    [ -f "$pid_file" ] && kill -9 "$(cat "$pid_file")" 2>/dev/null || true
+  done
   rm -f "$dir/pids"
 }
 
@@ -105,9 +109,13 @@ start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-
   -A 127.0.0.1 -P "$lambda_port"
 wait_for_port "$lambda_port" "cargo-lambda"
 
+# Each function process runs under a supervisor that starts it again when it dies, as
+# Lambda starts a new container; the running process's pid is in $dir/pids.d/<log>.pid.
+mkdir -p "$dir/pids.d"
 run_function() {
   local logical=$1 binary=$2 log=${3:-$2}
-  start "$log" env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
+  start "$log" "$target/wagate-local" supervise --pid-file "$dir/pids.d/$log.pid" -- \
+    env $(grep -v '^#' "$dir/functions/$logical.env" | xargs -d '\n') \
     AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt/$binary" \
     AWS_LAMBDA_FUNCTION_NAME="$binary" AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 \
     RUST_LOG="${RUST_LOG:-info}" "$target/$binary"
@@ -128,14 +136,21 @@ done
 
 # shellcheck disable=SC1091
 source "$dir/resources.env"
+# An invocation that outlives its function's timeout (its runtime died) fails and its batch
+# comes back after the visibility timeout; a second poller keeps a queue moving meanwhile.
+timeout_of() { cat "$dir/functions/$1.timeout"; }
 start esm-inbound "$target/wagate-local" esm --function inbound --queue-url "$INBOUND_QUEUE_URL" \
-  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers 2 \
+  --timeout-seconds "$(timeout_of InboundFunction)"
 start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$OUTBOUND_QUEUE_URL" \
-  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers "$outbound_instances"
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers "$outbound_instances" \
+  --timeout-seconds "$(timeout_of OutboundFunction)"
 start esm-callbacks "$target/wagate-local" esm --function callbacks --queue-url "$CALLBACK_QUEUE_URL" \
-  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers 2 \
+  --timeout-seconds "$(timeout_of CallbacksFunction)"
 start esm-erasure "$target/wagate-local" esm --function erasure --queue-url "$ERASURE_QUEUE_URL" \
-  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 1
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 1 \
+  --timeout-seconds "$(timeout_of ErasureFunction)"
 
 
 {
@@ -146,6 +161,7 @@ start esm-erasure "$target/wagate-local" esm --function erasure --queue-url "$ER
   echo "SIM_URL=http://127.0.0.1:$sim_port"
   echo "TENANT_WEBHOOK_URL=http://127.0.0.1:$lambda_port/lambda-url/webhook/webhook/demo"
   echo "LAMBDA_URL=http://127.0.0.1:$lambda_port"
+  echo "STACK_DIR=$dir"
   echo "AWS_REGION=$AWS_REGION"
   echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
   echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"

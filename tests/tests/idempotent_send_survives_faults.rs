@@ -296,3 +296,83 @@ async fn without_a_key_a_job_that_could_not_be_queued_leaves_no_message_behind()
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sends_to(&stack, &tenant, &phone).await, 0);
 }
+
+#[tokio::test]
+async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery() {
+    use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
+    use wagate_shared::outbound::sender::{Delivery, Done, JobResult, Sender, SenderSettings};
+    use wagate_shared::store::outbound::SendOutcome;
+
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let phone = format!("4917{}", random_digits(9));
+    let job = wagate_shared::outbound::OutboundJob::new(
+        &tenant.id,
+        &tenant.phone_number_id,
+        &template_to(&phone),
+        None,
+        now(),
+    )
+    .unwrap();
+    let sender = |fault: Option<Fault>| {
+        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&stack.sdk);
+        if let Some(fault) = fault {
+            dynamo = dynamo.interceptor(fault);
+        }
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+            stack.table.clone(),
+            Arc::new(Metrics::default()),
+        );
+        let api = CloudApiClient::new(CloudApiConfig {
+            base_url: std::env::var("SIM_URL").unwrap(),
+            ..CloudApiConfig::default()
+        })
+        .unwrap();
+        Arc::new(Sender::new(
+            TenantDirectory::new(store),
+            stack.secrets.clone(),
+            api,
+            SenderSettings::default(),
+        ))
+    };
+    let delivery = |attempt| Delivery {
+        attempt,
+        now: now(),
+        send_by_us: wagate_shared::outbound::pacer::now_us() + 20_000_000,
+    };
+
+    // The first delivery sends, then dies writing the message's record.
+    let dying = sender(Some(Fault::new(Step::RecordMessage, Mode::Crash)));
+    let first = {
+        let job = job.clone();
+        tokio::spawn(async move { dying.process(&job, delivery(1), 1).await }).await
+    };
+    assert!(first.unwrap_err().is_panic());
+    assert_eq!(sends_to(&stack, &tenant, &phone).await, 1);
+    // Meta's statuses for the message come back through the pipeline, carrying the job's tag.
+    let contact = eventually(WAIT, "the contact", || async {
+        stack.contact_of(&tenant.id, &phone).await
+    })
+    .await;
+    eventually(WAIT, "the message's statuses", || async {
+        stack
+            .store
+            .wamid_with_callback_data(&tenant.id, &contact, &job.status_tag())
+            .await
+            .unwrap()
+    })
+    .await;
+
+    // The redelivery finds them: it records the fate and sends nothing.
+    let healthy = sender(None);
+    let second = healthy.process(&job, delivery(2), 1).await.unwrap();
+    assert_eq!(second, JobResult::Done(Done::AlreadyHandled));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sends_to(&stack, &tenant, &phone).await, 1, "sent twice");
+    let record = stack.outbound_record(&job).await.expect("the job's record");
+    assert!(
+        matches!(record.outcome, Some(SendOutcome::Accepted { .. })),
+        "{record:?}"
+    );
+}

@@ -1,9 +1,11 @@
 //! `wagate-local esm`: an SQS event source mapping as Lambda runs one. It long-polls the
 //! queue, invokes the function through the runtime emulator's Invoke API with a batch, and
 //! deletes only the records the function did not report in `batchItemFailures`. An
-//! invocation that fails as a whole deletes nothing. Failed records come back after the
-//! visibility timeout, and SQS's redrive policy moves them to the DLQ after
-//! maxReceiveCount receives.
+//! invocation that fails as a whole deletes nothing; so does one that does not answer
+//! within the function's timeout (`--timeout-seconds`, from template.yaml), as when its
+//! runtime died: the poller goes on with the next batch, served by the next runtime.
+//! Failed records come back after the visibility timeout, and SQS's redrive policy moves
+//! them to the DLQ after maxReceiveCount receives.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -25,6 +27,8 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
     );
     let batch_size: i32 = args.optional("batch-size").unwrap_or("10").parse()?;
     let pollers: usize = args.optional("pollers").unwrap_or("1").parse()?;
+    // Lambda's longest timeout when none is given; a moment more for the answer to come.
+    let timeout: u64 = args.optional("timeout-seconds").unwrap_or("900").parse()?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let arn = sqs
         .get_queue_attributes()
@@ -36,7 +40,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .unwrap_or_default();
     let http = wagate_shared::http::client_builder()
-        .timeout(Duration::from_secs(900))
+        .timeout(Duration::from_secs(timeout) + Duration::from_secs(2))
         .build()?;
     let mapping = Mapping {
         sqs,

@@ -7,6 +7,7 @@
 //!                   --webhook-url URL [--param KEY=VALUE]...
 //!   wagate-local esm --function NAME --queue-url URL --invoke-url URL [--pollers N]
 //!   wagate-local send --tenant ID --phone-number-id ID --to PHONE --text TEXT --queue-url URL
+//!   wagate-local supervise --pid-file FILE -- PROGRAM [ARGS]...
 //!
 //! Resource names, endpoints and the like are printed as `KEY=value` lines for stack.env.
 
@@ -15,6 +16,7 @@ mod esm;
 mod provision;
 mod seed;
 mod send;
+mod supervise;
 mod template;
 
 use args::Args;
@@ -23,6 +25,23 @@ use args::Args;
 async fn main() {
     let mut argv = std::env::args().skip(1);
     let command = argv.next().unwrap_or_default();
+    if command == "supervise" {
+        let rest: Vec<String> = argv.collect();
+        let split = rest.iter().position(|a| a == "--").unwrap_or(rest.len());
+        let result = match Args::parse(rest[..split].iter().cloned()) {
+            Ok(args) => match args.required("pid-file") {
+                Ok(pid_file) => {
+                    supervise::run(pid_file, rest.get(split + 1..).unwrap_or_default()).await
+                }
+                Err(e) => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = result {
+            fail(&e.to_string());
+        }
+        return;
+    }
     let args = match Args::parse(argv) {
         Ok(a) => a,
         Err(e) => fail(&e),

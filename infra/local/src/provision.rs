@@ -66,6 +66,13 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
             }
         }
         std::fs::write(format!("{out_dir}/{id}.env"), env)?;
+        // The event source mapping fails an invocation that outlives the function's timeout.
+        if let Some(timeout) = props.get("Timeout") {
+            std::fs::write(
+                format!("{out_dir}/{id}.timeout"),
+                template.resolve(timeout)?,
+            )?;
+        }
     }
 
     let mut lines = String::new();

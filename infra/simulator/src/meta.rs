@@ -163,7 +163,10 @@ fn decide(
         return (meta_error(131056, "Too many messages to this user"), None);
     }
     let wamid = random_id("wamid.SIM");
-    let statuses = statuses_for(&number.config, &wamid, &to, is_template, now);
+    let callback_data = request
+        .get("biz_opaque_callback_data")
+        .and_then(Value::as_str);
+    let statuses = statuses_for(&number.config, &wamid, &to, is_template, now, callback_data);
     schedule_statuses(app.http.clone(), number.config.clone(), statuses);
     let contact = if to.contains('.') {
         json!({"input": to, "user_id": to})

@@ -119,6 +119,13 @@ pub fn check_message(body: &Value) -> Result<String, Refusal> {
     if let Some(context) = body.get("context") {
         text(context, "message_id")?;
     }
+    if body.get("biz_opaque_callback_data").is_some() {
+        limit(
+            text(body, "biz_opaque_callback_data")?,
+            "biz_opaque_callback_data",
+            512,
+        )?;
+    }
     let kind = text(body, "type")?;
     let content = object(body, kind).or_else(|e| {
         if kind == "contacts" {

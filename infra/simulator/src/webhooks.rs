@@ -28,6 +28,7 @@ pub fn statuses_for(
     to: &str,
     is_template: bool,
     sent_at: i64,
+    callback_data: Option<&str>,
 ) -> Vec<Value> {
     let behaviour: &StatusBehaviour = &number.statuses;
     let chain: &[&str] = match behaviour.final_status.as_str() {
@@ -55,6 +56,10 @@ pub fn statuses_for(
                 s["recipient_user_id"] = json!(to);
             } else {
                 s["recipient_id"] = json!(to);
+            }
+            // Meta echoes the sender's opaque data in every status of the message.
+            if let Some(data) = callback_data {
+                s["biz_opaque_callback_data"] = json!(data);
             }
             if *status == "failed" {
                 let code = behaviour.fail_code.unwrap_or(131026);

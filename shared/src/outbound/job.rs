@@ -104,6 +104,25 @@ impl OutboundJob {
         )
     }
 
+    /// What the job's send asks Meta to echo in the message's statuses
+    /// (`biz_opaque_callback_data`): a job that comes back without a recorded fate finds by
+    /// it whether its earlier delivery reached Meta.
+    pub fn status_tag(&self) -> String {
+        format!("wg1.{}", self.job_id)
+    }
+
+    /// The request body Meta receives: the validated request, with the job's status tag.
+    pub fn request_for_meta(&self) -> Value {
+        let mut request = self.request.clone();
+        if let Some(map) = request.as_object_mut() {
+            map.insert(
+                "biz_opaque_callback_data".into(),
+                Value::String(self.status_tag()),
+            );
+        }
+        request
+    }
+
     /// The request's content as stored on the message: everything but the addressing.
     pub fn stored_content(&self) -> String {
         let mut content = self.request.clone();
@@ -166,6 +185,16 @@ mod tests {
         assert!(!job.message_group_id().contains("4915112345678"));
         assert!(job.message_group_id().starts_with("acme:106:"));
         assert!(!job.stored_content().contains("4915112345678"));
+    }
+
+    #[test]
+    fn meta_is_asked_to_echo_the_jobs_tag_and_the_queued_request_is_unchanged() {
+        let job = OutboundJob::new(&tenant(), "1", &text_to("4915112345678"), None, 1).unwrap();
+        let request = job.request_for_meta();
+        assert_eq!(request["biz_opaque_callback_data"], job.status_tag());
+        assert!(job.status_tag().ends_with(&job.job_id));
+        assert!(job.request.get("biz_opaque_callback_data").is_none());
+        assert_eq!(request["text"], job.request["text"]);
     }
 
     #[test]

@@ -202,6 +202,26 @@ impl Sender {
         {
             return finished(JobResult::Done(Done::AlreadyHandled));
         }
+        // A delivery that died between Meta's answer and the record leaves no fate behind;
+        // the message's statuses, which carry the job's tag, tell whether it reached Meta.
+        if delivery.attempt > 1
+            && !contact.new_id
+            && let Some(wamid) = store
+                .wamid_with_callback_data(
+                    &ready.tenant.id,
+                    &ready.contact.contact_id,
+                    &job.status_tag(),
+                )
+                .await?
+        {
+            let outcome = SendOutcome::Accepted {
+                wamid,
+                message_status: "accepted".into(),
+            };
+            self.record(&ready, outcome).await?;
+            tracing::warn!(tenant = %ready.tenant.id, job_id = %job.job_id, "an earlier delivery of the job reached Meta but died before recording it; recorded now, not sent again");
+            return finished(JobResult::Done(Done::AlreadyHandled));
+        }
         if let Some(reason) = &ready.tenant.sending_stopped {
             let title = format!("sending is stopped for this tenant: {reason}");
             return finished(self.fail(&ready, None, title, None).await?);
@@ -286,7 +306,7 @@ impl Sender {
             sleep_until_us(slot).await;
             let error = match self
                 .api
-                .send_request(&job.phone_number_id, &token, &job.request)
+                .send_request(&job.phone_number_id, &token, &job.request_for_meta())
                 .await
             {
                 Ok(accepted) => {

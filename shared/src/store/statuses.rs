@@ -43,6 +43,44 @@ const ALL: [DeliveryStatus; 6] = [
 ];
 
 impl Store {
+    /// The wamid of the contact's message whose statuses carry `callback_data` (Meta echoes
+    /// a send's `biz_opaque_callback_data` in each of them), once one has arrived. Read only
+    /// when a job comes back without a recorded fate, to learn whether its earlier delivery
+    /// reached Meta before it died.
+    pub async fn wamid_with_callback_data(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        callback_data: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :wamid)")
+                .filter_expression("callback_data = :data")
+                .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+                .expression_attribute_values(":wamid", s(wamid_sk("")))
+                .expression_attribute_values(":data", s(callback_data))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query status by callback data", e))?;
+            self.count_read(out.consumed_capacity());
+            if let Some(wamid) = out.items().iter().find_map(|it| get_s(it, "wamid")) {
+                return Ok(Some(wamid.to_owned()));
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     pub async fn apply_status(
         &self,
         tenant: &TenantId,
