@@ -608,6 +608,34 @@ pub fn wamid() -> String {
     format!("wamid.TEST{}", random_digits(24))
 }
 
+/// The webhook function's state, for running its handler in process: the stack's
+/// configuration and clients, but `sqs` for its queue, and `inbound_queue_url` instead of
+/// the stack's inbound queue when given.
+pub fn webhook_in_process(
+    stack: &Stack,
+    sqs: aws_sdk_sqs::Client,
+    inbound_queue_url: Option<&str>,
+) -> webhook::AppState {
+    let mut env = webhook_function_env();
+    if let Some(url) = inbound_queue_url {
+        env.insert("INBOUND_QUEUE_URL".into(), url.to_owned());
+    }
+    let config = webhook::WebhookConfig::from_lookup(|k| env.get(k).cloned())
+        .expect("the function's env is complete");
+    let metrics = Arc::new(Metrics::default());
+    webhook::AppState::with_clients(
+        config.clone(),
+        Store::new(
+            stack.dynamo.clone(),
+            config.table_name.clone(),
+            metrics.clone(),
+        ),
+        sqs,
+        aws_sdk_kms::Client::new(&stack.sdk),
+        metrics,
+    )
+}
+
 /// The webhook function's environment as the stack wrote it (`WEBHOOK_FUNCTION_ENV`), for
 /// tests that run the handler in-process.
 pub fn webhook_function_env() -> HashMap<String, String> {

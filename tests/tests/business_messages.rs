@@ -75,6 +75,20 @@ impl Setup {
         .await
     }
 
+    /// The operator suspends the tenant.
+    async fn suspend(&self) {
+        let (status, body) = self
+            .stack
+            .admin(
+                Method::PATCH,
+                &format!("/admin/v1/tenants/{}", self.tenant.id),
+                Some(&self.stack.operator_key),
+                Some(json!({"status": "suspended"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     async fn sends_to(&self, phone: &str) -> Vec<Value> {
         self.tenant
             .sim_received(&self.stack)
@@ -434,16 +448,7 @@ async fn bad_requests_name_the_field_and_queue_nothing() {
 #[tokio::test]
 async fn a_suspended_tenant_may_not_send() {
     let s = setup().await;
-    let (status, body) = s
-        .stack
-        .admin(
-            Method::PATCH,
-            &format!("/admin/v1/tenants/{}", s.tenant.id),
-            Some(&s.stack.operator_key),
-            Some(json!({"status": "suspended"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    s.suspend().await;
     let to = phone();
     let (status, body) = s
         .send(&s.manager, template_to(&s.tenant.phone_number_id, &to))
@@ -528,16 +533,7 @@ async fn a_suspended_or_stopped_tenant_calls_meta_on_no_route() {
                 .unwrap();
             (422, "sending_stopped")
         } else {
-            let (status, body) = s
-                .stack
-                .admin(
-                    Method::PATCH,
-                    &format!("/admin/v1/tenants/{}", s.tenant.id),
-                    Some(&s.stack.operator_key),
-                    Some(json!({"status": "suspended"})),
-                )
-                .await;
-            assert_eq!(status, 200, "{body}");
+            s.suspend().await;
             (403, "tenant_suspended")
         };
         for (status, body) in meta_routes(&s, &admin, &id).await {

@@ -1,18 +1,14 @@
 //! Failures lose nothing that was valid: SQS down makes the webhook answer 5xx so Meta
 //! retries, and a record the worker cannot process fails alone and ends in the DLQ.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::store::Store;
 use wagate_shared::webhook::{split_delivery, to_queue_message};
 use wagate_tests::{
-    Stack, TestTenant, eventually, now, random_digits, sign, wamid, webhook_function_env,
+    Stack, TestTenant, eventually, now, random_digits, sign, wamid, webhook_in_process,
     with_sk_prefix,
 };
-use webhook::{AppState, WebhookConfig};
 
 #[tokio::test]
 async fn with_sqs_unreachable_the_webhook_answers_5xx_and_the_retry_is_processed_once() {
@@ -22,26 +18,12 @@ async fn with_sqs_unreachable_the_webhook_answers_5xx_and_the_retry_is_processed
     let body = tenant.text_from("4915112345002", &id, now(), "while SQS was down");
     let signature = sign(&stack.platform_app_secret, body.as_bytes());
 
-    let env = webhook_function_env();
-    let config = WebhookConfig::from_lookup(|k| env.get(k).cloned())
-        .expect("the function's env is complete");
     let unreachable_sqs = aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::config::Builder::from(&stack.sdk)
             .endpoint_url("http://127.0.0.1:9")
             .build(),
     );
-    let metrics = Arc::new(Metrics::default());
-    let state = AppState::with_clients(
-        config.clone(),
-        Store::new(
-            stack.dynamo.clone(),
-            config.table_name.clone(),
-            metrics.clone(),
-        ),
-        unreachable_sqs,
-        aws_sdk_kms::Client::new(&stack.sdk),
-        metrics,
-    );
+    let state = webhook_in_process(&stack, unreachable_sqs, None);
     let request = http::Request::builder()
         .method("POST")
         .uri("/webhook")

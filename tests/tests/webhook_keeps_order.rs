@@ -3,14 +3,9 @@
 //! against a FIFO queue of this test's own on the local stack's SQS, which the test then
 //! reads in order.
 
-use std::sync::Arc;
-
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::store::Store;
-use wagate_tests::{Stack, TestTenant, now, random_digits, sign, wamid, webhook_function_env};
-use webhook::{AppState, WebhookConfig};
+use wagate_tests::{Stack, TestTenant, now, random_digits, sign, wamid, webhook_in_process};
 
 #[tokio::test]
 async fn a_users_many_events_are_queued_in_order_and_an_oversized_event_is_refused_alone() {
@@ -26,21 +21,7 @@ async fn a_users_many_events_are_queued_in_order_and_an_oversized_event_is_refus
         .unwrap()
         .queue_url
         .unwrap();
-    let mut env = webhook_function_env();
-    env.insert("INBOUND_QUEUE_URL".into(), queue_url.clone());
-    let config = WebhookConfig::from_lookup(|k| env.get(k).cloned()).unwrap();
-    let metrics = Arc::new(Metrics::default());
-    let state = AppState::with_clients(
-        config.clone(),
-        Store::new(
-            stack.dynamo.clone(),
-            config.table_name.clone(),
-            metrics.clone(),
-        ),
-        stack.sqs.clone(),
-        aws_sdk_kms::Client::new(&stack.sdk),
-        metrics,
-    );
+    let state = webhook_in_process(&stack, stack.sqs.clone(), Some(&queue_url));
 
     // 25 messages of one user in one delivery, and one of another user's too large for SQS.
     let user = format!("4915{}", random_digits(9));

@@ -90,6 +90,13 @@ impl Store {
             .add_write_units(consumed.and_then(|c| c.capacity_units).unwrap_or(1.0));
     }
 
+    /// Counts what a transaction's writes cost, item by item.
+    pub(crate) fn count_writes(&self, consumed: &[ConsumedCapacity]) {
+        for item in consumed {
+            self.count_write(Some(item));
+        }
+    }
+
     pub(crate) fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
         self.metrics
             .add_read_units(consumed.and_then(|c| c.capacity_units).unwrap_or(0.5));

@@ -128,9 +128,7 @@ impl Store {
             .await;
         match result {
             Ok(out) => {
-                for consumed in out.consumed_capacity() {
-                    self.count_write(Some(consumed));
-                }
+                self.count_writes(out.consumed_capacity());
                 Ok(Connected::Done)
             }
             Err(e) => {
