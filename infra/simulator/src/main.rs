@@ -155,13 +155,13 @@ async fn handle(
         (&Method::GET, [version, waba, "phone_numbers"]) if version.starts_with('v') => {
             numbers::account_numbers(&app, waba, auth, &query)
         }
-        (&Method::GET, [version, id])
-            if version.starts_with('v') && numbers::is_number(&app, id) =>
-        {
-            numbers::number(&app, id, auth)
-        }
-        (&Method::GET, [version, id]) if version.starts_with('v') => {
+        (&Method::GET, [version, id]) if version.starts_with('v') && meta::is_media(&app, id) => {
             meta::media_info(&app, id, auth)
+        }
+        // Any other node is looked up as a phone number: the token is checked first, as
+        // Meta does (190 for a token it does not know, then 100 for what it cannot see).
+        (&Method::GET, [version, id]) if version.starts_with('v') => {
+            numbers::number(&app, id, auth)
         }
         _ => meta::meta_error(100, &format!("Unsupported {method} request to {path}")),
     };

@@ -181,6 +181,11 @@ fn decide(
     (Reply::Json(200, body), Some(wamid))
 }
 
+/// Whether `id` names a media object the simulator holds.
+pub fn is_media(app: &App, id: &str) -> bool {
+    app.lock().media.contains_key(id)
+}
+
 /// `GET /{version}/{media-id}`: where to download a media object, for its owner's token.
 pub fn media_info(app: &App, media_id: &str, authorization: Option<&str>) -> Reply {
     let state = app.lock();

@@ -51,11 +51,6 @@ fn describe(config: &NumberConfig) -> Value {
     })
 }
 
-/// Whether `id` names a registered number (else the node is a media object).
-pub fn is_number(app: &App, id: &str) -> bool {
-    app.lock().numbers.contains_key(id)
-}
-
 /// `GET /{version}/{phone-number-id}`; a `lookup` fault answers instead when one matches.
 pub fn number(app: &App, phone_number_id: &str, authorization: Option<&str>) -> Reply {
     let token = bearer(authorization);
