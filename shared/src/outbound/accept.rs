@@ -52,10 +52,9 @@ pub enum AcceptError {
     Invalid(#[from] ValidationError),
     #[error("the tenant does not exist")]
     UnknownTenant,
-    #[error("the tenant is suspended: it may not send messages")]
-    TenantSuspended,
-    #[error("sending is stopped for this tenant: {0}")]
-    SendingStopped(String),
+    /// Suspended, or its sending stopped: it may not call Meta.
+    #[error(transparent)]
+    Blocked(#[from] MetaCallsBlocked),
     #[error("the phone number is not one of the tenant's")]
     UnknownNumber,
     #[error(
@@ -213,10 +212,7 @@ impl Outbox {
             .tenant(tenant_id)
             .await?
             .ok_or(AcceptError::UnknownTenant)?;
-        tenant.may_call_meta().map_err(|blocked| match blocked {
-            MetaCallsBlocked::Suspended => AcceptError::TenantSuspended,
-            MetaCallsBlocked::SendingStopped(reason) => AcceptError::SendingStopped(reason),
-        })?;
+        tenant.may_call_meta()?;
         if self
             .directory
             .phone_number(tenant_id, phone_number_id)

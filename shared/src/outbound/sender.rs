@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::retention::DataClass;
-use crate::domain::tenant::{PhoneNumber, Tenant, TenantStatus};
+use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
 use crate::store::contacts::{ContactFacts, ContactProfile};
@@ -222,12 +222,13 @@ impl Sender {
             tracing::warn!(tenant = %ready.tenant.id, job_id = %job.job_id, "an earlier delivery of the job reached Meta but died before recording it; recorded now, not sent again");
             return finished(JobResult::Done(Done::AlreadyHandled));
         }
-        if let Some(reason) = &ready.tenant.sending_stopped {
-            let title = format!("sending is stopped for this tenant: {reason}");
-            return finished(self.fail(&ready, None, title, None).await?);
-        }
-        if ready.tenant.status == TenantStatus::Suspended {
-            let title = "the tenant is suspended: its messages are not sent".to_owned();
+        if let Err(blocked) = ready.tenant.may_call_meta() {
+            let title = match blocked {
+                MetaCallsBlocked::Suspended => {
+                    "the tenant is suspended: its messages are not sent".to_owned()
+                }
+                stopped => stopped.to_string(),
+            };
             return finished(self.fail(&ready, None, title, None).await?);
         }
         if let Some(until) = ready.number.paused_until.filter(|u| *u > now) {

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures_util::StreamExt;
 
 use super::attrs::{Item, get_s, n, s};
@@ -12,6 +12,7 @@ use super::contact_details::DetailsChange;
 use super::contact_index::contact_index_attrs;
 use super::contacts::{ContactFacts, identity_item, new_contact_id, new_profile_item};
 use super::keys::{IDENTITY_SK, identity_pk};
+use super::transact::Transacted;
 use super::{Store, StoreError};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
@@ -80,7 +81,10 @@ impl Store {
         let writes: Vec<_> = transactions
             .into_iter()
             .map(|(actions, count)| async move {
-                Ok::<_, StoreError>((self.transact(actions).await?, count))
+                let written = self
+                    .transact("TransactWriteItems contacts", actions)
+                    .await?;
+                Ok::<_, StoreError>((written == Transacted::Written, count))
             })
             .collect();
         let results: Vec<Result<(bool, usize), StoreError>> = futures_util::stream::iter(writes)
@@ -93,29 +97,6 @@ impl Store {
             created.extend(std::iter::repeat_n(written, count));
         }
         Ok(created)
-    }
-
-    async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count_writes(out.consumed_capacity());
-                Ok(true)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("TransactWriteItems contacts", e)),
-        }
     }
 }
 

@@ -26,6 +26,7 @@ pub mod statuses;
 pub mod templates;
 pub mod tenant_index;
 pub mod tenants;
+mod transact;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ use super::keys::{
     ROUTE_SK, TENANT_SK, number_route_pk, number_sk, tenant_pk, waba_route_pk, waba_sk,
 };
 use super::tenants::number_item;
+use super::transact::Transacted;
 use super::{ROUTE_INDEX, Store, StoreError};
 use crate::domain::tenant::{PhoneNumber, TenantId};
 
@@ -112,53 +113,33 @@ impl Store {
             .set_item(Some(number_item(number)))
             .build()
             .map_err(built)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(tenant_alive)
-                    .build(),
-            )
-            .transact_items(TransactWriteItem::builder().put(number_route).build())
-            .transact_items(TransactWriteItem::builder().update(waba_route).build())
-            .transact_items(TransactWriteItem::builder().put(number_item).build())
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count_writes(out.consumed_capacity());
-                Ok(Connected::Done)
-            }
-            Err(e) => {
-                let Some(
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled),
-                ) = e.as_service_error()
-                else {
-                    return Err(StoreError::dynamo(op, e));
-                };
-                self.count_write(None);
-                let failed = |i: usize| {
-                    cancelled
-                        .cancellation_reasons()
-                        .get(i)
-                        .and_then(|r| r.code())
-                        .is_some_and(|code| code == "ConditionalCheckFailed")
-                };
-                Ok(if failed(0) {
-                    Connected::TenantGone
-                } else if failed(1) {
-                    Connected::NumberTaken
-                } else if failed(2) {
-                    Connected::WabaTaken
-                } else {
-                    // Cancelled for another reason (a conflicting transaction): the caller
-                    // sees a passing failure and may try again.
-                    return Err(StoreError::dynamo(op, e));
-                })
-            }
-        }
+        let items = vec![
+            TransactWriteItem::builder()
+                .condition_check(tenant_alive)
+                .build(),
+            TransactWriteItem::builder().put(number_route).build(),
+            TransactWriteItem::builder().update(waba_route).build(),
+            TransactWriteItem::builder().put(number_item).build(),
+        ];
+        let failed_conditions = match self.transact(op, items).await? {
+            Transacted::Written => return Ok(Connected::Done),
+            Transacted::Cancelled { failed_conditions } => failed_conditions,
+        };
+        let failed = |i: usize| failed_conditions.get(i).copied().unwrap_or(false);
+        Ok(if failed(0) {
+            Connected::TenantGone
+        } else if failed(1) {
+            Connected::NumberTaken
+        } else if failed(2) {
+            Connected::WabaTaken
+        } else {
+            // Cancelled by a conflicting transaction: a passing failure; the caller may
+            // try again.
+            return Err(StoreError::Dynamo {
+                op,
+                source: "the transaction was cancelled by a conflicting one".into(),
+            });
+        })
     }
 
     /// Frees what a removed number held: its route (only the tenant's own) and its place in

@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::request::OutboundContent;
-use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
 use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor, is_contact_id};
 
@@ -225,8 +224,7 @@ fn refusal(error: AcceptError) -> ApiError {
     match error {
         AcceptError::Invalid(e) => ApiError::invalid(&e.field, e.problem),
         AcceptError::UnknownTenant => ApiError::Unauthenticated(AuthError::Unknown),
-        AcceptError::TenantSuspended => MetaCallsBlocked::Suspended.into(),
-        AcceptError::SendingStopped(reason) => MetaCallsBlocked::SendingStopped(reason).into(),
+        AcceptError::Blocked(blocked) => blocked.into(),
         AcceptError::UnknownNumber => ApiError::Unprocessable {
             code: "unknown_number",
             field: Some("from"),
