@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 
 pub const SIGNATURE_HEADER: &str = "wagate-signature";
 pub const EVENT_ID_HEADER: &str = "wagate-event-id";
-/// How far from the receiver's clock a signature's time may be, as the README advises.
+/// How far from the receiver's clock a signature's time may be, as docs/api.md advises.
 pub const TOLERANCE_SECS: i64 = 300;
 
 fn mac(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
