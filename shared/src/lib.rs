@@ -10,6 +10,8 @@ pub mod config;
 pub mod contact_import;
 pub mod domain;
 pub mod erasure;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod http;
 pub mod inbound;
 pub mod job_queue;

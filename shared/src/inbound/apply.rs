@@ -2,6 +2,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::port::{CallbackSink, InboundStore};
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::{CallbackEvent, EventType};
 use crate::domain::identity::UserIdentity;
@@ -52,9 +53,10 @@ pub enum Outcome {
     TenantGone,
 }
 
-pub struct InboundProcessor {
-    directory: TenantDirectory,
-    callbacks: Option<CallbackEmitter>,
+/// Applies queued events through its two ports: `S` stores, `C` takes callbacks.
+pub struct InboundProcessor<S = TenantDirectory, C = CallbackEmitter> {
+    pub(super) store: S,
+    pub(super) callbacks: Option<C>,
 }
 
 /// A `contacts[]` entry of a webhook: the user's profile as Meta knows it.
@@ -77,16 +79,20 @@ struct ProfileEntry {
 }
 
 impl InboundProcessor {
+    /// The worker's processor, over the table; callbacks are added with `with_callbacks`.
     pub fn new(directory: TenantDirectory) -> Self {
-        Self {
-            directory,
-            callbacks: None,
-        }
+        Self::with_ports(directory, None)
+    }
+}
+
+impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
+    pub fn with_ports(store: S, callbacks: Option<C>) -> Self {
+        Self { store, callbacks }
     }
 
     /// Also hands every event it applies to the tenant's callback endpoints.
-    pub fn with_callbacks(mut self, emitter: CallbackEmitter) -> Self {
-        self.callbacks = Some(emitter);
+    pub fn with_callbacks(mut self, sink: C) -> Self {
+        self.callbacks = Some(sink);
         self
     }
 
@@ -97,7 +103,7 @@ impl InboundProcessor {
             return Err(ProcessError::UnknownVersion(event.v));
         }
         let tenant_id = TenantId::parse(&event.tenant_id).map_err(|_| ProcessError::BadTenant)?;
-        let Some(tenant) = self.directory.tenant(&tenant_id).await? else {
+        let Some(tenant) = self.store.tenant(&tenant_id).await? else {
             tracing::warn!(tenant = %tenant_id, "event for a tenant that no longer exists dropped");
             return Ok(Outcome::TenantGone);
         };
@@ -160,7 +166,7 @@ impl InboundProcessor {
                 )
                 .await;
         };
-        let store = self.directory.store();
+        let store = &self.store;
         let retention = &job.tenant.retention;
         let profile = job.contact.profile.as_ref();
         let facts = ContactFacts {
@@ -234,7 +240,7 @@ impl InboundProcessor {
                 )
                 .await;
         };
-        let store = self.directory.store();
+        let store = &self.store;
         let retention = &job.tenant.retention;
         let contact = store
             .resolve_contact(
@@ -290,7 +296,7 @@ impl InboundProcessor {
                 )
                 .await;
         };
-        let store = self.directory.store();
+        let store = &self.store;
         let contact = store
             .resolve_contact(
                 &job.tenant.id,
@@ -316,7 +322,7 @@ impl InboundProcessor {
     }
 
     async fn change(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
-        let store = self.directory.store();
+        let store = &self.store;
         let tenant = &job.tenant.id;
         let time = job.event_time();
         let management = parse_management(&job.event.field, job.item);
@@ -423,7 +429,7 @@ impl InboundProcessor {
         display_phone_number: &str,
         quality: &NumberQuality,
     ) -> Result<(), StoreError> {
-        let store = self.directory.store();
+        let store = &self.store;
         let wanted = digits(display_phone_number);
         let numbers = store.phone_numbers_of(&job.tenant.id).await?;
         let Some(number) = numbers
@@ -484,8 +490,7 @@ impl InboundProcessor {
             expiry: job.expiry(class),
         };
         Ok(self
-            .directory
-            .store()
+            .store
             .put_tenant_event(&job.tenant.id, &event, job.now)
             .await?)
     }

@@ -3,5 +3,9 @@
 //! changes nothing.
 
 mod apply;
+pub mod port;
+#[cfg(test)]
+mod tests;
 
 pub use apply::{InboundProcessor, Outcome, ProcessError};
+pub use port::{CallbackSink, InboundStore};

@@ -18,9 +18,10 @@ use crate::store::message_ref::MessageRef;
 use crate::store::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
 
+use super::accept_port::{AcceptStore, JobSink};
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
-use super::window::window_is_open;
+use super::window::{Window, window_from_message, window_from_profile};
 
 /// A message to accept.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +84,9 @@ pub enum AcceptError {
 /// same FIFO group), which SQS drops within five minutes and the sender finds decided
 /// after that, so it is sent at most once; and it is sent at least once, since every path
 /// that answers with an id has its record written and its job queued.
-pub struct Outbox {
-    directory: TenantDirectory,
-    queue: OutboundQueue,
+pub struct Outbox<S = TenantDirectory, Q = OutboundQueue> {
+    pub(super) store: S,
+    pub(super) queue: Q,
 }
 
 /// What the checks before queueing found.
@@ -96,16 +97,22 @@ struct Checked {
 
 impl Outbox {
     pub fn new(directory: TenantDirectory, queue: OutboundQueue) -> Self {
-        Self { directory, queue }
+        Self::with_ports(directory, queue)
     }
 
     pub fn directory(&self) -> &TenantDirectory {
-        &self.directory
+        &self.store
+    }
+}
+
+impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
+    pub fn with_ports(store: S, queue: Q) -> Self {
+        Self { store, queue }
     }
 
     pub async fn accept(&self, command: SendCommand<'_>) -> Result<AcceptedMessage, AcceptError> {
         command.message.validate()?;
-        let store = self.directory.store();
+        let store = &self.store;
         if let Some(idem) = command.idempotency
             && let Some(held) = store
                 .idempotency_record(command.tenant, idem.key, command.now)
@@ -168,7 +175,7 @@ impl Outbox {
             enqueued_at,
             job_id: &job.job_id,
         };
-        let store = self.directory.store();
+        let store = &self.store;
         match store.outbound_record(command.tenant, key).await? {
             // Decided: the sender took it; there is nothing to finish.
             Some(record) if record.outcome.is_some() => {}
@@ -208,20 +215,20 @@ impl Outbox {
             ..
         } = command;
         let tenant = self
-            .directory
+            .store
             .tenant(tenant_id)
             .await?
             .ok_or(AcceptError::UnknownTenant)?;
         tenant.may_call_meta()?;
         if self
-            .directory
+            .store
             .phone_number(tenant_id, phone_number_id)
             .await?
             .is_none()
         {
             return Err(AcceptError::UnknownNumber);
         }
-        let store = self.directory.store();
+        let store = &self.store;
         let identity = identity_of(&message.to);
         let contact = if matches!(message.content, OutboundContent::Template(_)) {
             let facts = ContactFacts::default();
@@ -269,7 +276,7 @@ impl Outbox {
         checked: &Checked,
         job: &OutboundJob,
     ) -> Result<(), AcceptError> {
-        let store = self.directory.store();
+        let store = &self.store;
         let key = OutboundKey {
             contact_id: &checked.contact.contact_id,
             enqueued_at: job.enqueued_at,
@@ -312,13 +319,10 @@ impl Outbox {
     }
 
     async fn queue_job(&self, job: &OutboundJob) -> Result<(), AcceptError> {
-        self.queue
-            .enqueue_jobs(std::slice::from_ref(job))
-            .await
-            .map_err(|e| match e {
-                QueueError::TooLarge(bytes) => AcceptError::TooLarge(bytes),
-                other => other.into(),
-            })
+        self.queue.enqueue(job).await.map_err(|e| match e {
+            QueueError::TooLarge(bytes) => AcceptError::TooLarge(bytes),
+            other => other.into(),
+        })
     }
 
     async fn contact_in_window(
@@ -327,11 +331,20 @@ impl Outbox {
         identity: &UserIdentity,
         now: i64,
     ) -> Result<ContactProfile, AcceptError> {
-        let store = self.directory.store();
+        let store = &self.store;
         let Some(contact) = store.find_contact(tenant, identity, now).await? else {
             return Err(AcceptError::WindowClosed);
         };
-        if !window_is_open(store, tenant, &contact, now).await? {
+        let window = match window_from_profile(contact.last_inbound_at, now) {
+            Window::Unsure { since } => {
+                let newest = store
+                    .newest_inbound_since(tenant, &contact.contact_id, since)
+                    .await?;
+                window_from_message(newest, now)
+            }
+            decided => decided,
+        };
+        if window != Window::Open {
             return Err(AcceptError::WindowClosed);
         }
         Ok(contact)

@@ -3,6 +3,9 @@
 //! per recipient, with Meta's errors turned into retries, refusals or stops.
 
 pub mod accept;
+pub mod accept_port;
+#[cfg(test)]
+mod accept_tests;
 pub mod enqueue;
 pub mod job;
 pub mod pacer;
@@ -13,6 +16,7 @@ pub mod sender;
 pub mod window;
 
 pub use accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
+pub use accept_port::{AcceptStore, JobSink};
 pub use enqueue::{EnqueueError, OutboundQueue};
 pub use job::{JobError, OutboundJob};
 pub use read_receipt::{ReadError, ReadReceipts};

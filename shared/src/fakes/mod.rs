@@ -1,0 +1,190 @@
+//! In-memory ports for unit tests. They keep the promises the DynamoDB adapters keep (a
+//! put of a known key is a duplicate, statuses merge by rank, a late change never
+//! overwrites a newer one, a claimed key stays claimed) and can be told to fail one
+//! operation, as an outage or a crash between two writes would.
+
+mod accept;
+mod inbound;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+pub use accept::FakeQueue;
+pub use inbound::FakeCallbacks;
+
+use crate::domain::identity::UserIdentity;
+use crate::domain::status::DeliveryStatus;
+use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::store::StoreError;
+use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::idempotency::IdempotencyRecord;
+use crate::store::outbound::OutboundRecord;
+
+/// One wamid's merged delivery state.
+#[derive(Debug, Clone, Default)]
+pub struct FakeDelivery {
+    pub status: Option<DeliveryStatus>,
+    pub history: BTreeMap<&'static str, i64>,
+}
+
+#[derive(Default)]
+pub struct Tables {
+    pub tenants: HashMap<TenantId, Tenant>,
+    /// (tenant, identity key as text) → contact id.
+    pub identities: HashMap<(TenantId, String), String>,
+    pub contacts: HashMap<(TenantId, String), ContactProfile>,
+    /// (tenant, wamid) → contact id.
+    pub messages: HashMap<(TenantId, String), String>,
+    pub deliveries: HashMap<(TenantId, String), FakeDelivery>,
+    /// (tenant, contact id) → (opted out, when).
+    pub opt_outs: HashMap<(TenantId, String), (bool, i64)>,
+    /// (tenant, template id, attribute) → (value, when).
+    pub templates: HashMap<(TenantId, String, &'static str), (String, i64)>,
+    pub numbers: Vec<PhoneNumber>,
+    pub events: HashMap<(TenantId, i64, String), Option<String>>,
+    /// (tenant, key) → the live claim.
+    pub idempotency: HashMap<(TenantId, String), IdempotencyRecord>,
+    /// (tenant, contact id, job id) → the outbound message.
+    pub outbound: HashMap<(TenantId, String, String), OutboundRecord>,
+    /// (tenant, contact id) → when the contact's newest inbound message was sent.
+    pub newest_inbound: HashMap<(TenantId, String), i64>,
+    /// How often the conversation moved to answered, by (tenant, contact id).
+    pub outbound_activity: HashMap<(TenantId, String), u32>,
+    /// Operations that fail once each, by name, as a crash or an outage would.
+    pub fail_next: HashSet<&'static str>,
+    pub next_contact: u32,
+}
+
+#[derive(Default)]
+pub struct FakeStore {
+    pub tables: Mutex<Tables>,
+}
+
+impl FakeStore {
+    pub fn with_tenant(tenant: Tenant) -> Self {
+        let store = Self::default();
+        store.lock().tenants.insert(tenant.id.clone(), tenant);
+        store
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.tables
+            .lock()
+            .expect("the fake's lock is never poisoned")
+    }
+
+    /// Makes the next call of `operation` fail.
+    pub fn fail_once(&self, operation: &'static str) {
+        self.lock().fail_next.insert(operation);
+    }
+
+    fn check(&self, operation: &'static str) -> Result<(), StoreError> {
+        if self.lock().fail_next.remove(operation) {
+            return Err(StoreError::Unprocessed(operation));
+        }
+        Ok(())
+    }
+
+    /// A contact as `resolve_contact` finds or makes it.
+    pub fn resolve(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+    ) -> Result<ResolvedContact, StoreError> {
+        self.check("resolve_contact")?;
+        let mut t = self.lock();
+        let keys: Vec<String> = identity.keys().iter().map(ToString::to_string).collect();
+        let known = keys
+            .iter()
+            .find_map(|k| t.identities.get(&(tenant.clone(), k.clone())).cloned());
+        let (contact_id, new_id) = match known {
+            Some(id) => (id, false),
+            None => {
+                t.next_contact += 1;
+                (format!("c_fake{}", t.next_contact), true)
+            }
+        };
+        for key in keys {
+            t.identities
+                .insert((tenant.clone(), key), contact_id.clone());
+        }
+        let slot = (tenant.clone(), contact_id.clone());
+        if let Some(profile) = t.contacts.get(&slot) {
+            return Ok(ResolvedContact {
+                profile: profile.clone(),
+                created: false,
+                new_id,
+            });
+        }
+        let profile = new_profile(&contact_id, identity, facts);
+        t.contacts.insert(slot, profile.clone());
+        Ok(ResolvedContact {
+            profile,
+            created: true,
+            new_id,
+        })
+    }
+
+    /// The contact of `identity`, if one was made.
+    fn find(&self, tenant: &TenantId, identity: &UserIdentity) -> Option<ContactProfile> {
+        let t = self.lock();
+        let id = identity
+            .keys()
+            .iter()
+            .find_map(|k| t.identities.get(&(tenant.clone(), k.to_string())))?
+            .clone();
+        t.contacts.get(&(tenant.clone(), id)).cloned()
+    }
+}
+
+fn new_profile(
+    contact_id: &str,
+    identity: &UserIdentity,
+    facts: &ContactFacts<'_>,
+) -> ContactProfile {
+    ContactProfile {
+        contact_id: contact_id.to_owned(),
+        phone: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
+        bsuid: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),
+        profile_name: facts.profile_name.map(str::to_owned),
+        username: facts.username.map(str::to_owned),
+        last_inbound_at: facts.inbound_at,
+        last_number: facts
+            .inbound_at
+            .and(facts.inbound_number.map(str::to_owned)),
+        ..ContactProfile::default()
+    }
+}
+
+/// A connected number of `tenant`, paced at 80 messages a second.
+pub fn phone_number(tenant: &TenantId, phone_number_id: &str, display: &str) -> PhoneNumber {
+    PhoneNumber {
+        tenant_id: tenant.clone(),
+        phone_number_id: phone_number_id.to_owned(),
+        waba_id: "102290129340398".to_owned(),
+        display_phone_number: display.to_owned(),
+        access_token_ciphertext: Vec::new(),
+        throughput_per_second: 80,
+        coexistence: false,
+        paused_until: None,
+        pause_reason: None,
+        token_fingerprint: None,
+        token_set_at: None,
+        verified_name: None,
+        quality_rating: None,
+        quality: None,
+    }
+}
+
+/// An active tenant with default retention.
+pub fn tenant(id: &str) -> Tenant {
+    Tenant {
+        id: TenantId::parse(id).expect("a valid tenant id"),
+        name: id.to_owned(),
+        status: crate::domain::tenant::TenantStatus::Active,
+        retention: crate::domain::retention::Retention::default(),
+        meta_app: None,
+        sending_stopped: None,
+    }
+}

@@ -1,0 +1,245 @@
+//! What processing an inbound event needs from the rest of the system, as two narrow
+//! ports: the storage it reads and writes, and where applied events go for the tenant's
+//! callbacks. The worker runs on the DynamoDB adapters; the unit tests on in-memory fakes.
+
+use std::future::Future;
+
+use crate::callbacks::emitter::{CallbackEmitter, EmitError};
+use crate::callbacks::event::CallbackEvent;
+use crate::domain::identity::UserIdentity;
+use crate::domain::management::TemplateRef;
+use crate::domain::retention::Retention;
+use crate::domain::status::StatusUpdate;
+use crate::domain::tenant::{NumberQuality, PhoneNumber, Tenant, TenantId};
+use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::events::{TemplateAttribute, TenantEvent};
+use crate::store::messages::NewInbound;
+use crate::store::statuses::StatusOutcome;
+use crate::store::{Expiry, PutOutcome, StoreError};
+use crate::tenants::TenantDirectory;
+
+type Done<T> = Result<T, StoreError>;
+
+/// The storage the inbound processor uses. Every write is idempotent: applying the same
+/// event twice leaves what applying it once left.
+pub trait InboundStore: Send + Sync {
+    /// The tenant, `None` when it does not exist or is being deleted.
+    fn tenant(&self, id: &TenantId) -> impl Future<Output = Done<Option<Tenant>>> + Send;
+
+    /// The contact of `identity`, created on first sight with `facts` in it.
+    fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Done<ResolvedContact>> + Send;
+
+    /// Writes what `facts` change about a known contact (nothing when nothing changes).
+    fn update_contact(
+        &self,
+        tenant: &TenantId,
+        current: &ContactProfile,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    /// Stores an inbound message once; a redelivery is a duplicate.
+    fn put_inbound_message(
+        &self,
+        tenant: &TenantId,
+        inbound: &NewInbound<'_>,
+        expiry: Expiry,
+        now: i64,
+    ) -> impl Future<Output = Done<PutOutcome>> + Send;
+
+    /// Merges a delivery status into its message's state, monotonically.
+    fn apply_status(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        update: &StatusUpdate,
+        expires_at: i64,
+    ) -> impl Future<Output = Done<StatusOutcome>> + Send;
+
+    /// Records a marketing choice unless a newer one is known.
+    fn set_marketing_opt_out(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        opted_out: bool,
+        at: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    /// Sets a template's status, quality or category unless a newer event set it.
+    fn update_template(
+        &self,
+        tenant: &TenantId,
+        template: &TemplateRef,
+        attribute: TemplateAttribute,
+        value: &str,
+        event_time: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    fn phone_numbers_of(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Done<Vec<PhoneNumber>>> + Send;
+
+    /// Records a number's quality event unless a newer one is known.
+    fn record_number_quality(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        quality: &NumberQuality,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    fn set_throughput(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    /// Stores a tenant event once; the same event again is a duplicate.
+    fn put_tenant_event(
+        &self,
+        tenant: &TenantId,
+        event: &TenantEvent<'_>,
+        now: i64,
+    ) -> impl Future<Output = Done<PutOutcome>> + Send;
+}
+
+/// Where the processor hands each event it applied, for the tenant's callback endpoints.
+pub trait CallbackSink: Send + Sync {
+    fn emit(
+        &self,
+        tenant: &TenantId,
+        event: &CallbackEvent,
+    ) -> impl Future<Output = Result<(), EmitError>> + Send;
+}
+
+impl CallbackSink for CallbackEmitter {
+    async fn emit(&self, tenant: &TenantId, event: &CallbackEvent) -> Result<(), EmitError> {
+        CallbackEmitter::emit(self, tenant, event).await.map(|_| ())
+    }
+}
+
+/// The DynamoDB adapter: tenants through the directory's cache, the rest from the table.
+impl InboundStore for TenantDirectory {
+    async fn tenant(&self, id: &TenantId) -> Done<Option<Tenant>> {
+        TenantDirectory::tenant(self, id).await
+    }
+
+    async fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Done<ResolvedContact> {
+        self.store()
+            .resolve_contact(tenant, identity, facts, retention, now)
+            .await
+    }
+
+    async fn update_contact(
+        &self,
+        tenant: &TenantId,
+        current: &ContactProfile,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Done<()> {
+        self.store()
+            .update_contact(tenant, current, facts, retention, now)
+            .await
+    }
+
+    async fn put_inbound_message(
+        &self,
+        tenant: &TenantId,
+        inbound: &NewInbound<'_>,
+        expiry: Expiry,
+        now: i64,
+    ) -> Done<PutOutcome> {
+        self.store()
+            .put_inbound_message(tenant, inbound, expiry, now)
+            .await
+    }
+
+    async fn apply_status(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        update: &StatusUpdate,
+        expires_at: i64,
+    ) -> Done<StatusOutcome> {
+        self.store()
+            .apply_status(tenant, contact_id, update, expires_at)
+            .await
+    }
+
+    async fn set_marketing_opt_out(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        opted_out: bool,
+        at: i64,
+    ) -> Done<()> {
+        self.store()
+            .set_marketing_opt_out(tenant, contact_id, opted_out, at)
+            .await
+    }
+
+    async fn update_template(
+        &self,
+        tenant: &TenantId,
+        template: &TemplateRef,
+        attribute: TemplateAttribute,
+        value: &str,
+        event_time: i64,
+    ) -> Done<()> {
+        self.store()
+            .update_template(tenant, template, attribute, value, event_time)
+            .await
+    }
+
+    async fn phone_numbers_of(&self, tenant: &TenantId) -> Done<Vec<PhoneNumber>> {
+        self.store().phone_numbers_of(tenant).await
+    }
+
+    async fn record_number_quality(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        quality: &NumberQuality,
+    ) -> Done<()> {
+        self.store()
+            .record_number_quality(tenant, phone_number_id, quality)
+            .await
+    }
+
+    async fn set_throughput(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+    ) -> Done<()> {
+        self.store()
+            .set_throughput(tenant, phone_number_id, per_second)
+            .await
+    }
+
+    async fn put_tenant_event(
+        &self,
+        tenant: &TenantId,
+        event: &TenantEvent<'_>,
+        now: i64,
+    ) -> Done<PutOutcome> {
+        self.store().put_tenant_event(tenant, event, now).await
+    }
+}

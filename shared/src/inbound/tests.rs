@@ -1,0 +1,471 @@
+//! The processor's rules on in-memory ports: every outcome, and what a failure half-way
+//! leaves for the redelivery. The integration tests run the same code on the local stack.
+
+use serde_json::{Value, json};
+
+use super::{InboundProcessor, Outcome, ProcessError};
+use crate::callbacks::event::EventType;
+use crate::domain::status::DeliveryStatus;
+use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
+use crate::fakes::{FakeCallbacks, FakeStore, phone_number};
+
+const NUMBER: &str = "106540352242922";
+const WABA: &str = "102290129340398";
+const USER: &str = "4915112345678";
+
+fn tenant() -> Tenant {
+    crate::fakes::tenant("acme")
+}
+
+fn acme() -> TenantId {
+    tenant().id
+}
+
+type Processor = InboundProcessor<FakeStore, FakeCallbacks>;
+
+fn given_a_tenant() -> Processor {
+    InboundProcessor::with_ports(
+        FakeStore::with_tenant(tenant()),
+        Some(FakeCallbacks::default()),
+    )
+}
+
+fn store(p: &Processor) -> &FakeStore {
+    &p.store
+}
+
+fn callbacks(p: &Processor) -> &FakeCallbacks {
+    p.callbacks.as_ref().unwrap()
+}
+
+/// A queue message body as the webhook writes it.
+fn queued(kind: &str, field: &str, item: Value, contact: Option<Value>) -> String {
+    let mut event = json!({
+        "v": 1,
+        "tenant_id": "acme",
+        "waba_id": WABA,
+        "field": field,
+        "kind": kind,
+        "phone_number_id": NUMBER,
+        "received_at_ms": 1_767_000_000_000_i64,
+        "item": item,
+    });
+    if let Some(contact) = contact {
+        event["contact"] = contact;
+    }
+    event.to_string()
+}
+
+fn text_message(wamid: &str, at: i64) -> String {
+    queued(
+        "message",
+        "messages",
+        json!({"from": USER, "id": wamid, "timestamp": at.to_string(), "type": "text",
+               "text": {"body": "Is my order on its way?"}}),
+        Some(json!({"wa_id": USER, "profile": {"name": "Ana"}})),
+    )
+}
+
+fn status(wamid: &str, status: &str, at: i64) -> String {
+    queued(
+        "status",
+        "messages",
+        json!({"id": wamid, "status": status, "timestamp": at.to_string(), "recipient_id": USER}),
+        None,
+    )
+}
+
+fn change(field: &str, value: Value) -> String {
+    let mut body: Value = serde_json::from_str(&queued("change", field, value, None)).unwrap();
+    body["entry_time"] = json!(1_767_000_100);
+    body.as_object_mut().unwrap().remove("phone_number_id");
+    body.to_string()
+}
+
+#[tokio::test]
+async fn a_new_users_message_is_stored_with_a_new_contact_and_handed_to_callbacks() {
+    // GIVEN a tenant that has never heard from the user
+    let p = given_a_tenant();
+    // WHEN the user writes
+    let outcome = p
+        .process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    // THEN the message is stored under a new contact named as Meta names them
+    assert_eq!(outcome, Outcome::Stored);
+    {
+        let t = store(&p).lock();
+        assert_eq!(t.messages.len(), 1);
+        let profile = t.contacts.values().next().unwrap();
+        assert_eq!(profile.profile_name.as_deref(), Some("Ana"));
+        assert_eq!(profile.phone.as_deref(), Some(USER));
+        assert_eq!(profile.last_inbound_at, Some(1_767_000_000));
+        assert_eq!(profile.last_number.as_deref(), Some(NUMBER));
+    }
+    // AND the tenant's callbacks get it with the contact's id
+    assert_eq!(callbacks(&p).types(), [EventType::MessageReceived]);
+    let data = callbacks(&p).last_data();
+    assert_eq!(data["contact_id"], json!(profile_id(&p)));
+    assert_eq!(data["from"], json!(USER));
+    assert_eq!(data["message"]["id"], json!("wamid.A"));
+}
+
+fn profile_id(p: &Processor) -> String {
+    store(p)
+        .lock()
+        .contacts
+        .values()
+        .next()
+        .unwrap()
+        .contact_id
+        .clone()
+}
+
+#[tokio::test]
+async fn a_redelivered_message_is_a_duplicate_that_stores_nothing_again() {
+    // GIVEN a stored message
+    let p = given_a_tenant();
+    let body = text_message("wamid.A", 1_767_000_000);
+    p.process(&body).await.unwrap();
+    // WHEN Meta delivers it again
+    let outcome = p.process(&body).await.unwrap();
+    // THEN nothing new is stored, and the callback goes out again (receivers drop repeats
+    // by id; a worker that died before emitting needs this)
+    assert_eq!(outcome, Outcome::Duplicate);
+    assert_eq!(store(&p).lock().messages.len(), 1);
+    assert_eq!(store(&p).lock().contacts.len(), 1);
+    assert_eq!(callbacks(&p).types().len(), 2);
+}
+
+#[tokio::test]
+async fn a_known_users_next_message_updates_their_contact_instead_of_making_one() {
+    // GIVEN a contact who wrote before
+    let p = given_a_tenant();
+    p.process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    // WHEN they write again, later
+    let outcome = p
+        .process(&text_message("wamid.B", 1_767_003_600))
+        .await
+        .unwrap();
+    // THEN the message joins the same contact, whose last inbound time moves forward
+    assert_eq!(outcome, Outcome::Stored);
+    {
+        let t = store(&p).lock();
+        assert_eq!(t.contacts.len(), 1);
+        assert_eq!(t.messages.len(), 2);
+        let profile = t.contacts.values().next().unwrap();
+        assert_eq!(profile.last_inbound_at, Some(1_767_003_600));
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_contact_and_the_message_loses_nothing_on_redelivery() {
+    // GIVEN a first attempt that made the contact, then failed to store the message
+    let p = given_a_tenant();
+    let body = text_message("wamid.A", 1_767_000_000);
+    store(&p).fail_once("put_inbound_message");
+    let first = p.process(&body).await;
+    assert!(matches!(first, Err(ProcessError::Store(_))), "{first:?}");
+    assert_eq!(store(&p).lock().messages.len(), 0);
+    assert!(
+        callbacks(&p).types().is_empty(),
+        "nothing is emitted before it is stored"
+    );
+    // WHEN SQS delivers the record again
+    let second = p.process(&body).await.unwrap();
+    // THEN the message is stored once, under the contact the first attempt made
+    assert_eq!(second, Outcome::Stored);
+    let t = store(&p).lock();
+    assert_eq!(t.messages.len(), 1);
+    assert_eq!(t.contacts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_callback_hand_over_fails_the_record_so_it_comes_back() {
+    // GIVEN storage that takes the message but a contact update that fails
+    let p = given_a_tenant();
+    p.process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    store(&p).fail_once("update_contact");
+    // WHEN the next message is processed
+    let result = p.process(&text_message("wamid.B", 1_767_003_600)).await;
+    // THEN the record fails (SQS redelivers it) and the redelivery finishes the update
+    assert!(result.is_err());
+    assert_eq!(
+        p.process(&text_message("wamid.B", 1_767_003_600))
+            .await
+            .unwrap(),
+        Outcome::Duplicate
+    );
+    let t = store(&p).lock();
+    assert_eq!(
+        t.contacts.values().next().unwrap().last_inbound_at,
+        Some(1_767_003_600)
+    );
+}
+
+#[tokio::test]
+async fn statuses_advance_in_rank_and_a_late_one_is_kept_in_history_only() {
+    // GIVEN a message we sent
+    let p = given_a_tenant();
+    // WHEN its statuses arrive out of order, one of them twice
+    let read = p
+        .process(&status("wamid.OUT", "read", 1_767_000_030))
+        .await
+        .unwrap();
+    let delivered = p
+        .process(&status("wamid.OUT", "delivered", 1_767_000_020))
+        .await
+        .unwrap();
+    let again = p
+        .process(&status("wamid.OUT", "delivered", 1_767_000_020))
+        .await
+        .unwrap();
+    // THEN read stands, the late delivered is history, the repeat changes nothing
+    assert_eq!(read, Outcome::Applied);
+    assert_eq!(delivered, Outcome::LateStatus);
+    assert_eq!(again, Outcome::Duplicate);
+    let t = store(&p).lock();
+    let state = t.deliveries.values().next().unwrap();
+    assert_eq!(state.status, Some(DeliveryStatus::Read));
+    assert_eq!(state.history.len(), 2);
+    // AND each is a callback, the late one marked late
+    assert_eq!(callbacks(&p).types().len(), 3);
+    assert_eq!(callbacks(&p).data(0)["late"], json!(false));
+    assert_eq!(callbacks(&p).data(1)["late"], json!(true));
+}
+
+#[tokio::test]
+async fn a_group_status_is_kept_unacted_on() {
+    let p = given_a_tenant();
+    let body = queued(
+        "status",
+        "messages",
+        json!({"id": "wamid.G", "status": "sent", "timestamp": "1767000000",
+               "recipient_id": USER, "recipient_type": "group"}),
+        None,
+    );
+    assert_eq!(p.process(&body).await.unwrap(), Outcome::KeptUnknown);
+    assert!(store(&p).lock().deliveries.is_empty());
+    assert_eq!(store(&p).lock().events.len(), 1);
+}
+
+#[tokio::test]
+async fn a_message_of_an_unknown_type_is_stored_whole_not_lost() {
+    // GIVEN a message of a type this gateway does not know yet
+    let p = given_a_tenant();
+    let body = queued(
+        "message",
+        "messages",
+        json!({"from": USER, "id": "wamid.X", "timestamp": "1767000000", "type": "hologram"}),
+        None,
+    );
+    // WHEN it arrives, THEN it is stored as a message (its raw JSON kept) and handed on
+    assert_eq!(p.process(&body).await.unwrap(), Outcome::Stored);
+    assert_eq!(store(&p).lock().messages.len(), 1);
+    assert_eq!(callbacks(&p).data(0)["message"]["type"], json!("hologram"));
+}
+
+#[tokio::test]
+async fn a_message_meta_sent_malformed_is_kept_as_an_event_once() {
+    // GIVEN a message without its timestamp
+    let p = given_a_tenant();
+    let body = queued(
+        "message",
+        "messages",
+        json!({"from": USER, "id": "wamid.X", "type": "text", "text": {"body": "hi"}}),
+        None,
+    );
+    // WHEN it arrives, twice
+    let first = p.process(&body).await.unwrap();
+    let second = p.process(&body).await.unwrap();
+    // THEN it is kept once as a tenant event with the reason, and no message is stored
+    assert_eq!((first, second), (Outcome::KeptUnknown, Outcome::Duplicate));
+    {
+        let t = store(&p).lock();
+        assert!(t.messages.is_empty());
+        assert_eq!(t.events.len(), 1);
+        assert!(
+            t.events.values().next().unwrap().is_some(),
+            "the reason is kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_message_without_a_valid_sender_is_kept_not_stored() {
+    let p = given_a_tenant();
+    let body = queued(
+        "message",
+        "messages",
+        json!({"from": "not-a-phone", "id": "wamid.Y", "timestamp": "1767000000",
+               "type": "text", "text": {"body": "hi"}}),
+        None,
+    );
+    assert_eq!(p.process(&body).await.unwrap(), Outcome::KeptUnknown);
+    assert!(store(&p).lock().contacts.is_empty());
+}
+
+#[tokio::test]
+async fn echoes_calls_and_errors_are_kept_without_action() {
+    let p = given_a_tenant();
+    for (kind, item) in [
+        ("echo", json!({"id": "wamid.E", "to": USER, "type": "text"})),
+        ("call", json!({"id": "call.1", "event": "connect"})),
+        (
+            "error",
+            json!({"code": 131000, "title": "Something went wrong"}),
+        ),
+    ] {
+        let outcome = p
+            .process(&queued(kind, "messages", item, None))
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::KeptUnknown, "{kind}");
+    }
+    assert_eq!(store(&p).lock().events.len(), 3);
+    assert!(callbacks(&p).types().is_empty());
+}
+
+#[tokio::test]
+async fn an_event_for_a_tenant_that_is_gone_is_dropped_and_writes_nothing() {
+    // GIVEN no tenant (deleted, or being deleted)
+    let p: Processor =
+        InboundProcessor::with_ports(FakeStore::default(), Some(FakeCallbacks::default()));
+    // WHEN its user's message arrives
+    let outcome = p
+        .process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    // THEN it is dropped
+    assert_eq!(outcome, Outcome::TenantGone);
+    let t = store(&p).lock();
+    assert!(t.contacts.is_empty() && t.messages.is_empty() && t.events.is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_records_and_unknown_versions_fail_without_writing() {
+    let p = given_a_tenant();
+    assert!(matches!(
+        p.process("{not json").await,
+        Err(ProcessError::Unreadable(_))
+    ));
+    let mut body: Value = serde_json::from_str(&text_message("wamid.A", 1)).unwrap();
+    body["v"] = json!(9);
+    assert!(matches!(
+        p.process(&body.to_string()).await,
+        Err(ProcessError::UnknownVersion(9))
+    ));
+    body["v"] = json!(1);
+    body["tenant_id"] = json!("../other");
+    assert!(matches!(
+        p.process(&body.to_string()).await,
+        Err(ProcessError::BadTenant)
+    ));
+    assert!(store(&p).lock().contacts.is_empty());
+}
+
+#[tokio::test]
+async fn a_marketing_stop_then_an_older_resume_leaves_the_user_opted_out() {
+    // GIVEN a user who stops marketing messages
+    let p = given_a_tenant();
+    let preference = |value: &str, at: i64| {
+        queued(
+            "user_preference",
+            "user_preferences",
+            json!({"wa_id": USER, "category": "marketing_messages", "value": value,
+                   "timestamp": at}),
+            None,
+        )
+    };
+    let stop = p.process(&preference("stop", 1_767_000_100)).await.unwrap();
+    // WHEN an older resume arrives late
+    let resume = p
+        .process(&preference("resume", 1_767_000_050))
+        .await
+        .unwrap();
+    // THEN the stop stands
+    assert_eq!((stop, resume), (Outcome::Applied, Outcome::Applied));
+    let opt_out = store(&p).lock().opt_outs.values().next().copied();
+    assert_eq!(opt_out, Some((true, 1_767_000_100)));
+    assert_eq!(
+        callbacks(&p).types(),
+        [
+            EventType::MarketingPreference,
+            EventType::MarketingPreference
+        ]
+    );
+    // AND a preference of another category is kept unacted on
+    let other = queued(
+        "user_preference",
+        "user_preferences",
+        json!({"wa_id": USER, "category": "something_else", "value": "stop"}),
+        None,
+    );
+    assert_eq!(p.process(&other).await.unwrap(), Outcome::KeptUnknown);
+}
+
+#[tokio::test]
+async fn a_template_status_update_sets_the_status_and_reaches_callbacks() {
+    let p = given_a_tenant();
+    let body = change(
+        "message_template_status_update",
+        json!({"event": "APPROVED", "message_template_id": 5_550_001,
+               "message_template_name": "order_shipped", "message_template_language": "en_US",
+               "reason": "NONE"}),
+    );
+    assert_eq!(p.process(&body).await.unwrap(), Outcome::Applied);
+    {
+        let t = store(&p).lock();
+        let (value, _) = t
+            .templates
+            .get(&(acme(), "5550001".into(), "status"))
+            .unwrap();
+        assert_eq!(value, "APPROVED");
+        assert_eq!(t.events.len(), 1, "the event is recorded too");
+    }
+    assert_eq!(callbacks(&p).types(), [EventType::TemplateUpdate]);
+}
+
+#[tokio::test]
+async fn a_throughput_upgrade_raises_the_numbers_rate_and_an_unknown_field_is_kept() {
+    // GIVEN a tenant with one number
+    let p = given_a_tenant();
+    store(&p)
+        .lock()
+        .numbers
+        .push(phone_number(&acme(), NUMBER, "15551234567"));
+    // WHEN Meta reports a throughput upgrade for its display number
+    let body = change(
+        "phone_number_quality_update",
+        json!({"display_phone_number": "+1 555-123-4567", "event": "THROUGHPUT_UPGRADE",
+               "current_limit": "TIER_UNLIMITED"}),
+    );
+    assert_eq!(p.process(&body).await.unwrap(), Outcome::Applied);
+    // THEN the number's quality and rate follow
+    {
+        let t = store(&p).lock();
+        let number = &t.numbers[0];
+        assert_eq!(number.throughput_per_second, UPGRADED_THROUGHPUT);
+        assert_eq!(number.quality.as_ref().unwrap().event, "THROUGHPUT_UPGRADE");
+    }
+    assert_eq!(callbacks(&p).types(), [EventType::AccountUpdate]);
+    // AND a field this gateway does not act on is kept as an event, nothing else
+    let unknown = change("some_future_field", json!({"anything": 1}));
+    assert_eq!(p.process(&unknown).await.unwrap(), Outcome::KeptUnknown);
+    assert_eq!(callbacks(&p).types().len(), 1);
+}
+
+#[tokio::test]
+async fn a_worker_without_callbacks_still_stores() {
+    let p: InboundProcessor<FakeStore, FakeCallbacks> =
+        InboundProcessor::with_ports(FakeStore::with_tenant(tenant()), None);
+    let outcome = p
+        .process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Stored);
+}

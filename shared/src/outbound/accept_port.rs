@@ -1,0 +1,212 @@
+//! What accepting a send needs, as two narrow ports: the storage it checks and records in,
+//! and the queue its job goes to. The API runs on the DynamoDB and SQS adapters; the unit
+//! tests on in-memory fakes.
+
+use std::future::Future;
+
+use super::enqueue::OutboundQueue;
+use super::job::OutboundJob;
+use crate::domain::identity::UserIdentity;
+use crate::domain::retention::Retention;
+use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::queue::QueueError;
+use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::idempotency::{Claim, IdempotencyRecord};
+use crate::store::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
+use crate::store::{PutOutcome, StoreError};
+use crate::tenants::TenantDirectory;
+
+type Done<T> = Result<T, StoreError>;
+
+/// The storage accepting a send uses.
+pub trait AcceptStore: Send + Sync {
+    /// The tenant, `None` when it does not exist or is being deleted.
+    fn tenant(&self, id: &TenantId) -> impl Future<Output = Done<Option<Tenant>>> + Send;
+
+    fn phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> impl Future<Output = Done<Option<PhoneNumber>>> + Send;
+
+    /// The live claim on an idempotency key, read consistently.
+    fn idempotency_record(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        now: i64,
+    ) -> impl Future<Output = Done<Option<IdempotencyRecord>>> + Send;
+
+    /// Claims a key unless a live claim holds it.
+    fn claim_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        record: &IdempotencyRecord,
+    ) -> impl Future<Output = Done<Claim>> + Send;
+
+    /// The outbound message of a job, read consistently.
+    fn outbound_record(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> impl Future<Output = Done<Option<OutboundRecord>>> + Send;
+
+    fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Done<ResolvedContact>> + Send;
+
+    fn find_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> impl Future<Output = Done<Option<ContactProfile>>> + Send;
+
+    /// The exact time of the contact's newest inbound message since `since`.
+    fn newest_inbound_since(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        since: i64,
+    ) -> impl Future<Output = Done<Option<i64>>> + Send;
+
+    /// Records a message as `queued` unless its job's record exists.
+    fn put_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &QueuedOutbound<'_>,
+    ) -> impl Future<Output = Done<PutOutcome>> + Send;
+
+    /// Takes a `queued` record back; a decided one stays.
+    fn delete_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    /// Moves the conversation: the business answered.
+    fn record_outbound_activity(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactProfile,
+        number: &str,
+        now: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
+}
+
+/// Where accepted jobs go.
+pub trait JobSink: Send + Sync {
+    fn enqueue(&self, job: &OutboundJob) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+impl JobSink for OutboundQueue {
+    async fn enqueue(&self, job: &OutboundJob) -> Result<(), QueueError> {
+        self.enqueue_jobs(std::slice::from_ref(job)).await
+    }
+}
+
+/// The DynamoDB adapter: tenants and numbers through the directory's caches.
+impl AcceptStore for TenantDirectory {
+    async fn tenant(&self, id: &TenantId) -> Done<Option<Tenant>> {
+        TenantDirectory::tenant(self, id).await
+    }
+
+    async fn phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Done<Option<PhoneNumber>> {
+        TenantDirectory::phone_number(self, tenant, phone_number_id).await
+    }
+
+    async fn idempotency_record(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        now: i64,
+    ) -> Done<Option<IdempotencyRecord>> {
+        self.store().idempotency_record(tenant, key, now).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        record: &IdempotencyRecord,
+    ) -> Done<Claim> {
+        self.store()
+            .claim_idempotency_key(tenant, key, record)
+            .await
+    }
+
+    async fn outbound_record(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> Done<Option<OutboundRecord>> {
+        self.store().outbound_record(tenant, key).await
+    }
+
+    async fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Done<ResolvedContact> {
+        self.store()
+            .resolve_contact(tenant, identity, facts, retention, now)
+            .await
+    }
+
+    async fn find_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> Done<Option<ContactProfile>> {
+        self.store().find_contact(tenant, identity, now).await
+    }
+
+    async fn newest_inbound_since(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        since: i64,
+    ) -> Done<Option<i64>> {
+        self.store()
+            .newest_inbound_since(tenant, contact_id, since)
+            .await
+    }
+
+    async fn put_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &QueuedOutbound<'_>,
+    ) -> Done<PutOutcome> {
+        self.store().put_queued_outbound(tenant, message).await
+    }
+
+    async fn delete_queued_outbound(&self, tenant: &TenantId, key: OutboundKey<'_>) -> Done<()> {
+        self.store().delete_queued_outbound(tenant, key).await
+    }
+
+    async fn record_outbound_activity(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactProfile,
+        number: &str,
+        now: i64,
+    ) -> Done<()> {
+        self.store()
+            .record_outbound_activity(tenant, contact, number, now)
+            .await
+    }
+}

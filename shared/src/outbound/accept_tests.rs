@@ -1,0 +1,357 @@
+//! Accepting a send on in-memory ports: every refusal, the idempotency key's replay,
+//! conflict and take-over, and what each failure leaves behind. The integration tests
+//! (`business_messages`, `idempotent_send_survives_faults`) run the same code on the
+//! local stack.
+
+use super::accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
+use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
+use crate::domain::identity::{Phone, UserIdentity};
+use crate::domain::tenant::{MetaCallsBlocked, TenantId, TenantStatus};
+use crate::fakes::{FakeQueue, FakeStore, phone_number, tenant};
+use crate::store::contacts::ContactFacts;
+use crate::store::outbound::SendOutcome;
+
+const NUMBER: &str = "106540352242922";
+const USER: &str = "4915112345678";
+const NOW: i64 = 1_767_000_000;
+
+type TestOutbox = Outbox<FakeStore, FakeQueue>;
+
+fn acme() -> TenantId {
+    tenant("acme").id
+}
+
+fn given_a_tenant_with_a_number() -> TestOutbox {
+    let store = FakeStore::with_tenant(tenant("acme"));
+    store
+        .lock()
+        .numbers
+        .push(phone_number(&acme(), NUMBER, "15551234567"));
+    Outbox::with_ports(store, FakeQueue::default())
+}
+
+/// A contact who last wrote `ago` seconds before now.
+fn and_a_user_who_wrote(outbox: &TestOutbox, ago: i64) -> String {
+    let identity = user();
+    let facts = ContactFacts {
+        inbound_at: Some(NOW - ago),
+        inbound_number: Some(NUMBER),
+        ..ContactFacts::default()
+    };
+    let contact = outbox.store.resolve(&acme(), &identity, &facts).unwrap();
+    outbox
+        .store
+        .lock()
+        .newest_inbound
+        .insert((acme(), contact.profile.contact_id.clone()), NOW - ago);
+    contact.profile.contact_id
+}
+
+fn user() -> UserIdentity {
+    UserIdentity::from_parts(Some(USER), None).unwrap()
+}
+
+fn text(body: &str) -> OutboundMessage {
+    OutboundMessage {
+        to: Recipient::Phone(Phone::parse(USER).unwrap()),
+        reply_to: None,
+        content: OutboundContent::Text {
+            body: body.to_owned(),
+            preview_url: false,
+        },
+    }
+}
+
+fn template() -> OutboundMessage {
+    OutboundMessage {
+        to: Recipient::Phone(Phone::parse(USER).unwrap()),
+        reply_to: None,
+        content: OutboundContent::Template(Template {
+            name: "order_shipped".into(),
+            language: "en_US".into(),
+            components: Vec::new(),
+        }),
+    }
+}
+
+fn command<'a>(
+    tenant: &'a TenantId,
+    message: &'a OutboundMessage,
+    idempotency: Option<IdempotencyKey<'a>>,
+) -> SendCommand<'a> {
+    SendCommand {
+        tenant,
+        phone_number_id: NUMBER,
+        message,
+        idempotency,
+        now: NOW,
+    }
+}
+
+fn key<'a>(key: &'a str, body: &'a str) -> Option<IdempotencyKey<'a>> {
+    Some(IdempotencyKey {
+        key,
+        body_sha256: body,
+    })
+}
+
+async fn send(
+    outbox: &TestOutbox,
+    message: &OutboundMessage,
+) -> Result<AcceptedMessage, AcceptError> {
+    outbox.accept(command(&acme(), message, None)).await
+}
+
+fn records(outbox: &TestOutbox) -> usize {
+    outbox.store.lock().outbound.len()
+}
+
+#[tokio::test]
+async fn a_reply_in_the_window_is_recorded_queued_and_answers_the_conversation() {
+    // GIVEN a user who wrote an hour ago
+    let outbox = given_a_tenant_with_a_number();
+    let contact_id = and_a_user_who_wrote(&outbox, 3600);
+    // WHEN the business replies
+    let accepted = send(&outbox, &text("It ships today.")).await.unwrap();
+    // THEN the message is recorded as queued under the contact, its job queued once
+    assert!(!accepted.replayed);
+    assert_eq!(accepted.message.contact_id, contact_id);
+    let t = outbox.store.lock();
+    let record = t.outbound.values().next().unwrap();
+    assert_eq!(record.state(), "queued");
+    assert_eq!(record.message_type, "text");
+    assert_eq!(outbox.queue.job_ids(), std::slice::from_ref(&record.job_id));
+    // AND the conversation is answered
+    assert_eq!(t.outbound_activity.get(&(acme(), contact_id)), Some(&1));
+}
+
+#[tokio::test]
+async fn a_free_form_message_outside_the_window_is_refused_before_anything_is_written() {
+    // GIVEN a user who never wrote, and one who wrote 25 hours ago
+    let outbox = given_a_tenant_with_a_number();
+    // WHEN the business sends free-form text to either
+    let never = send(&outbox, &text("Hello")).await;
+    and_a_user_who_wrote(&outbox, 25 * 3600);
+    let stale = send(&outbox, &text("Hello")).await;
+    // THEN both are refused, nothing recorded or queued
+    assert!(matches!(never, Err(AcceptError::WindowClosed)), "{never:?}");
+    assert!(matches!(stale, Err(AcceptError::WindowClosed)), "{stale:?}");
+    assert_eq!(records(&outbox), 0);
+    assert!(outbox.queue.job_ids().is_empty());
+}
+
+#[tokio::test]
+async fn near_the_windows_end_the_newest_message_decides() {
+    // GIVEN a profile whose rounded time says "maybe" (24 hours and two minutes ago)
+    let outbox = given_a_tenant_with_a_number();
+    let contact_id = and_a_user_who_wrote(&outbox, 24 * 3600 + 120);
+    // AND a newer message than the profile shows, a minute later
+    outbox
+        .store
+        .lock()
+        .newest_inbound
+        .insert((acme(), contact_id), NOW - 24 * 3600 + 60);
+    // WHEN the business replies, THEN the exact time keeps the window open
+    assert!(send(&outbox, &text("Still here")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_template_to_someone_new_makes_their_contact() {
+    let outbox = given_a_tenant_with_a_number();
+    let accepted = send(&outbox, &template()).await.unwrap();
+    let t = outbox.store.lock();
+    assert_eq!(t.contacts.len(), 1);
+    assert_eq!(
+        t.contacts.values().next().unwrap().contact_id,
+        accepted.message.contact_id
+    );
+    assert_eq!(outbox.queue.job_ids().len(), 1);
+}
+
+#[tokio::test]
+async fn the_tenant_the_number_and_the_message_are_checked_first() {
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    // an invalid message
+    let empty = send(&outbox, &text("")).await;
+    assert!(matches!(empty, Err(AcceptError::Invalid(_))), "{empty:?}");
+    // a number that is not the tenant's
+    let message = text("Hi");
+    let tenant_id = acme();
+    let mut other_number = command(&tenant_id, &message, None);
+    other_number.phone_number_id = "999";
+    let unknown = outbox.accept(other_number).await;
+    assert!(
+        matches!(unknown, Err(AcceptError::UnknownNumber)),
+        "{unknown:?}"
+    );
+    // a tenant that does not exist
+    let ghost = TenantId::parse("ghost").unwrap();
+    let gone = outbox.accept(command(&ghost, &message, None)).await;
+    assert!(matches!(gone, Err(AcceptError::UnknownTenant)), "{gone:?}");
+    // a suspended tenant
+    outbox.store.lock().tenants.get_mut(&acme()).unwrap().status = TenantStatus::Suspended;
+    let blocked = send(&outbox, &message).await;
+    assert!(
+        matches!(
+            blocked,
+            Err(AcceptError::Blocked(MetaCallsBlocked::Suspended))
+        ),
+        "{blocked:?}"
+    );
+    assert_eq!(records(&outbox), 0);
+    assert!(outbox.queue.job_ids().is_empty());
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_replay_the_message_and_another_body_conflicts() {
+    // GIVEN a message accepted under a key
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    let message = text("It ships today.");
+    let first = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    // WHEN the call is made again with the key, once as it was and once with another body
+    let again = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    let other = outbox
+        .accept(command(
+            &acme(),
+            &text("Something else"),
+            key("order-1", "sha-b"),
+        ))
+        .await;
+    // THEN the replay names the same message; the other body is a conflict
+    assert!(again.replayed);
+    assert_eq!(again.message, first.message);
+    assert!(
+        matches!(other, Err(AcceptError::IdempotencyConflict)),
+        "{other:?}"
+    );
+    assert_eq!(records(&outbox), 1);
+    // AND a message still queued has the same job queued again (SQS drops the repeat)
+    let jobs = outbox.queue.job_ids();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0], jobs[1]);
+}
+
+#[tokio::test]
+async fn a_replay_of_a_decided_message_queues_nothing() {
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    let message = text("It ships today.");
+    outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    // GIVEN the sender decided its fate
+    for record in outbox.store.lock().outbound.values_mut() {
+        record.outcome = Some(SendOutcome::Accepted {
+            wamid: "wamid.OUT".into(),
+            message_status: "accepted".into(),
+        });
+    }
+    // WHEN the call is repeated, THEN it replays without queueing
+    let again = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(outbox.queue.job_ids().len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_key_a_queue_failure_takes_the_record_back() {
+    // GIVEN a queue that fails once
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    outbox.queue.fail_once();
+    // WHEN a message without a key is sent
+    let failed = send(&outbox, &text("Hi")).await;
+    // THEN the call fails and leaves no record that nothing would ever send
+    assert!(matches!(failed, Err(AcceptError::Queue(_))), "{failed:?}");
+    assert_eq!(records(&outbox), 0);
+    // AND a retry is a new message, sent once
+    send(&outbox, &text("Hi")).await.unwrap();
+    assert_eq!(records(&outbox), 1);
+    assert_eq!(outbox.queue.job_ids().len(), 1);
+}
+
+#[tokio::test]
+async fn with_a_key_a_queue_failure_is_finished_by_the_next_call() {
+    // GIVEN a call with a key whose job could not be queued
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    let message = text("It ships today.");
+    outbox.queue.fail_once();
+    let failed = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await;
+    assert!(failed.is_err());
+    // THEN the record and the key stay for the next call
+    assert_eq!(records(&outbox), 1);
+    // WHEN the caller retries with the key
+    let retried = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    // THEN the same message's job is queued, once
+    let record_job = outbox
+        .store
+        .lock()
+        .outbound
+        .values()
+        .next()
+        .unwrap()
+        .job_id
+        .clone();
+    assert_eq!(outbox.queue.job_ids(), [record_job]);
+    assert!(retried.replayed);
+}
+
+#[tokio::test]
+async fn a_key_whose_call_died_before_the_record_is_taken_over_under_its_id() {
+    // GIVEN a call that claimed its key, then failed to record the message
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    let message = text("It ships today.");
+    outbox.store.fail_once("put_queued_outbound");
+    let failed = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await;
+    assert!(matches!(failed, Err(AcceptError::Store(_))), "{failed:?}");
+    assert_eq!(records(&outbox), 0);
+    assert_eq!(outbox.store.lock().idempotency.len(), 1);
+    // WHEN the caller retries with the key
+    let retried = outbox
+        .accept(command(&acme(), &message, key("order-1", "sha-a")))
+        .await
+        .unwrap();
+    // THEN the message is made under the id the key names, and queued once
+    assert!(!retried.replayed);
+    let held = outbox
+        .store
+        .lock()
+        .idempotency
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(held.resource_id, retried.message.encode());
+    assert_eq!(records(&outbox), 1);
+    assert_eq!(outbox.queue.job_ids().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_conversation_update_does_not_fail_a_queued_message() {
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    outbox.store.fail_once("record_outbound_activity");
+    let accepted = send(&outbox, &text("Hi")).await;
+    assert!(accepted.is_ok(), "{accepted:?}");
+    assert_eq!(outbox.queue.job_ids().len(), 1);
+}
