@@ -25,6 +25,8 @@ pub enum SecretPurpose {
     OperatorKey,
     /// The secret a tenant's callback endpoint verifies our signatures with.
     CallbackSigningSecret,
+    /// The service's key that seals pagination cursors.
+    CursorKey,
 }
 
 impl SecretPurpose {
@@ -36,6 +38,7 @@ impl SecretPurpose {
             Self::MetaAccessToken => "meta-access-token",
             Self::OperatorKey => "operator-key",
             Self::CallbackSigningSecret => "callback-signing-secret",
+            Self::CursorKey => "cursor-key",
         }
     }
 }
@@ -61,6 +64,14 @@ impl SecretContext {
     pub fn operator_key() -> Self {
         Self {
             purpose: SecretPurpose::OperatorKey,
+            tenant_id: None,
+            phone_number_id: None,
+        }
+    }
+
+    pub fn cursor_key() -> Self {
+        Self {
+            purpose: SecretPurpose::CursorKey,
             tenant_id: None,
             phone_number_id: None,
         }

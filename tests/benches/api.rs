@@ -157,8 +157,17 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
         ),
         CloudApiClient::new(CloudApiConfig::default()).unwrap(),
     );
-    let state =
-        http_api::business::BusinessState::new(store, queue, receipts, callbacks, templates, rate);
+    let cursors = wagate_shared::store::cursor::CursorKeys::new(
+        store.clone(),
+        SecretStore::new(
+            aws_sdk_kms::Client::new(&setup.stack.sdk),
+            setup.stack.kms_key_id.clone(),
+            metrics.clone(),
+        ),
+    );
+    let state = http_api::business::BusinessState::new(
+        store, queue, receipts, callbacks, templates, rate, cursors,
+    );
     let router = http_api::business::router(Arc::new(state));
     let call = |i: usize| {
         let mut request =

@@ -130,6 +130,23 @@ impl Stack {
         self.call(method, &url, key, body, &[]).await
     }
 
+    /// Every tenant the operator's listing shows, page by page (100 a page), in id order.
+    pub async fn all_tenants(&self) -> Vec<serde_json::Value> {
+        let mut tenants = Vec::new();
+        let mut path = "/admin/v1/tenants?limit=100".to_owned();
+        loop {
+            let (status, page) = self
+                .admin(reqwest::Method::GET, &path, Some(&self.operator_key), None)
+                .await;
+            assert_eq!(status, 200, "{page}");
+            tenants.extend(page["tenants"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => path = format!("/admin/v1/tenants?limit=100&cursor={next}"),
+                None => return tenants,
+            }
+        }
+    }
+
     /// Calls the business API, as [`Stack::admin`] does the admin API, with extra headers.
     pub async fn api(
         &self,

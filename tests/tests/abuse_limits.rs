@@ -180,13 +180,13 @@ async fn a_replay_of_deliveries_to_deleted_endpoints_stops_within_its_call_with_
     futures_util::future::join_all((0..5).map(|i| log(live.id.clone(), start + 100, 1_000 + i)))
         .await;
 
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<wagate_shared::store::cursor::Cursor> = None;
     let mut calls = 0;
     let mut queued = 0;
     loop {
         let reads = metrics.snapshot().read_units;
         let replayed = registry
-            .replay(&tenant.id, start, now(), None, cursor.as_deref(), now())
+            .replay(&tenant.id, start, now(), None, cursor.as_ref(), now())
             .await
             .unwrap();
         calls += 1;

@@ -130,6 +130,7 @@ async fn conversations_list_who_wrote_and_who_was_answered() {
         3
     );
     let mut seen = Vec::new();
+    let mut cursors = Vec::new();
     let mut query = "limit=1".to_owned();
     for _ in 0..10 {
         let (_, page) = stack
@@ -149,7 +150,10 @@ async fn conversations_list_who_wrote_and_who_was_answered() {
                 .map(|c| c["contact_id"].clone()),
         );
         match page["next_cursor"].as_str() {
-            Some(next) => query = format!("limit=1&cursor={next}"),
+            Some(next) => {
+                cursors.push(next.to_owned());
+                query = format!("limit=1&cursor={next}");
+            }
             None => break,
         }
     }
@@ -179,6 +183,21 @@ async fn conversations_list_who_wrote_and_who_was_answered() {
             .await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["field"], field, "{query}: {body}");
+    }
+    // A cursor is sealed for its listing, tenant and filters: anywhere else it is a 400.
+    let cursor = &cursors[0];
+    for (caller, path) in [
+        (&foreign, format!("/v1/conversations?cursor={cursor}")),
+        (
+            &key,
+            format!("/v1/conversations?unread=true&cursor={cursor}"),
+        ),
+        (&key, format!("/v1/conversations?number=1&cursor={cursor}")),
+        (&key, format!("/v1/contacts?cursor={cursor}")),
+    ] {
+        let (status, body) = stack.api(Method::GET, &path, Some(caller), None, &[]).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["field"], "cursor", "{path}: {body}");
     }
 }
 

@@ -12,6 +12,7 @@ use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
+use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::templates::TemplateManager;
 
 #[tokio::main]
@@ -41,12 +42,24 @@ async fn main() -> Result<(), Error> {
         SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone()),
         cloud_api,
     );
+    let cursors = CursorKeys::new(
+        store.clone(),
+        SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone()),
+    );
     let callbacks = CallbackRegistry::new(
         store.clone(),
         SecretStore::new(kms, config.kms_key_id, metrics.clone()),
         CallbackQueue::new(sqs, config.callback_queue_url, metrics),
         config.allow_insecure_callback_urls,
     );
-    let state = BusinessState::new(store, queue, receipts, callbacks, templates, config.rates);
+    let state = BusinessState::new(
+        store,
+        queue,
+        receipts,
+        callbacks,
+        templates,
+        config.rates,
+        cursors,
+    );
     run(router(Arc::new(state))).await
 }

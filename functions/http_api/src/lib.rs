@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod business;
+pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -11,6 +11,7 @@ use crate::domain::tenant::{TenantId, token_fingerprint};
 use crate::queue::QueueError;
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 
 /// Events re-queued by one replay call; a longer range continues from its cursor.
@@ -43,7 +44,7 @@ pub struct Replayed {
     pub queued: usize,
     /// Where the next call goes on, when it stopped before the end of the range (more than
     /// [`MAX_REPLAYED`] events, or [`MAX_EXAMINED`] deliveries read).
-    pub next: Option<String>,
+    pub next: Option<Cursor>,
 }
 
 pub struct CallbackRegistry {
@@ -121,7 +122,7 @@ impl CallbackRegistry {
         from: i64,
         to: i64,
         endpoint: Option<&str>,
-        after: Option<&str>,
+        after: Option<&Cursor>,
         now: i64,
     ) -> Result<Replayed, RegistryError> {
         let live: Vec<String> = self
@@ -136,7 +137,7 @@ impl CallbackRegistry {
             return Err(RegistryError::UnknownEndpoint);
         }
         let mut jobs = Vec::new();
-        let mut cursor = after.map(str::to_owned);
+        let mut cursor = after.cloned();
         let mut examined = 0;
         loop {
             // No page can take the call past either bound.
@@ -145,7 +146,7 @@ impl CallbackRegistry {
                 .min(PAGE);
             let (records, next) = self
                 .store
-                .deliveries(tenant, from, to, cursor.as_deref(), room as i32, now)
+                .deliveries(tenant, from, to, cursor.as_ref(), room as i32, now)
                 .await?;
             examined += room;
             for record in records {

@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
+use super::cursor::Cursor;
 use super::keys::tenant_pk;
 use super::{Store, StoreError, is_live};
 use crate::callbacks::endpoint::CallbackEndpoint;
@@ -203,20 +204,18 @@ impl Store {
     }
 
     /// Deliveries of events created in `[from, to]` (epoch seconds), oldest first, from
-    /// after `after` (a `log_key`), at most `limit`.
+    /// after `after`, at most `limit`.
     pub async fn deliveries(
         &self,
         tenant: &TenantId,
         from: i64,
         to: i64,
-        after: Option<&str>,
+        after: Option<&Cursor>,
         limit: i32,
         now: i64,
-    ) -> Result<(Vec<DeliveryRecord>, Option<String>), StoreError> {
+    ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
         let pk = delivery_log_pk(tenant.as_str());
-        let start = after.map(|sk| {
-            std::collections::HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
-        });
+        let start = Cursor::start_key(after);
         let out = self
             .client
             .query()
@@ -239,11 +238,7 @@ impl Store {
             .filter(|it| is_live(it, now))
             .map(delivery_from_item)
             .collect();
-        let next = out
-            .last_evaluated_key()
-            .and_then(|k| get_s(k, "sk"))
-            .map(str::to_owned);
-        Ok((records, next))
+        Ok((records, Cursor::after(out.last_evaluated_key())))
     }
 }
 

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, get_s, s};
+use super::attrs::{get_s, s};
 use super::contacts::{ContactProfile, profile_from_item};
+use super::cursor::Cursor;
 use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use super::{Store, StoreError};
 use crate::domain::tenant::TenantId;
@@ -60,8 +61,8 @@ pub(crate) fn contact_index_attrs(
 #[derive(Debug, Clone)]
 pub struct ContactPage {
     pub contacts: Vec<ContactProfile>,
-    /// The index key to start the next page after, when there may be one.
-    pub next: Option<String>,
+    /// Where the next page starts, when there may be one.
+    pub next: Option<Cursor>,
 }
 
 impl Store {
@@ -71,7 +72,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         name_prefix: Option<&str>,
-        after: Option<&str>,
+        after: Option<&Cursor>,
         limit: i32,
         now: i64,
     ) -> Result<ContactPage, StoreError> {
@@ -83,15 +84,7 @@ impl Store {
             }
             None => "cname_pk = :p",
         };
-        let start = after.and_then(|key| {
-            let (_, contact_id) = key.rsplit_once('#')?;
-            Some(HashMap::from([
-                ("pk".to_owned(), s(contact_pk(tenant.as_str(), contact_id))),
-                ("sk".to_owned(), s(PROFILE_SK)),
-                ("cname_pk".to_owned(), s(tenant_pk(tenant.as_str()))),
-                ("cname_sk".to_owned(), s(key)),
-            ]))
-        });
+        let start = Cursor::start_key(after);
         let out = self
             .client
             .query()
@@ -126,10 +119,7 @@ impl Store {
             })
             .collect();
         let contacts = order.iter().filter_map(|pk| profiles.remove(pk)).collect();
-        let next = out
-            .last_evaluated_key()
-            .and_then(|key: &Item| get_s(key, "cname_sk"))
-            .map(str::to_owned);
+        let next = Cursor::after(out.last_evaluated_key());
         Ok(ContactPage { contacts, next })
     }
 

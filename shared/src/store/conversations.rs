@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, get_s, n, s};
+use super::attrs::{get_s, n, s};
 use super::contacts::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use super::cursor::Cursor;
 use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use super::{Store, StoreError, is_live};
 use crate::domain::tenant::TenantId;
@@ -72,14 +73,7 @@ pub struct ConversationFilter<'a> {
 pub struct ConversationPage {
     pub contacts: Vec<ContactProfile>,
     /// Where the next page starts, when there may be one.
-    pub next: Option<ConversationCursor>,
-}
-
-/// A position in the index: the profile's table key and its index key.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ConversationCursor {
-    pub contact_id: String,
-    pub conv_sk: String,
+    pub next: Option<Cursor>,
 }
 
 impl Store {
@@ -158,7 +152,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         filter: &ConversationFilter<'_>,
-        after: Option<&ConversationCursor>,
+        after: Option<&Cursor>,
         limit: i32,
         now: i64,
     ) -> Result<ConversationPage, StoreError> {
@@ -183,17 +177,7 @@ impl Store {
             }
             None => "conv_pk = :cpk",
         };
-        let start = after.map(|c| {
-            HashMap::from([
-                (
-                    "pk".to_owned(),
-                    s(contact_pk(tenant.as_str(), &c.contact_id)),
-                ),
-                ("sk".to_owned(), s(PROFILE_SK)),
-                ("conv_pk".to_owned(), s(tenant_pk(tenant.as_str()))),
-                ("conv_sk".to_owned(), s(&c.conv_sk)),
-            ])
-        });
+        let start = Cursor::start_key(after);
         let out = self
             .client
             .query()
@@ -219,16 +203,7 @@ impl Store {
                 Some(super::contacts::profile_from_item(id, it))
             })
             .collect();
-        let next = out.last_evaluated_key().and_then(cursor_of);
+        let next = Cursor::after(out.last_evaluated_key());
         Ok(ConversationPage { contacts, next })
     }
-}
-
-fn cursor_of(key: &Item) -> Option<ConversationCursor> {
-    let conv_sk = get_s(key, "conv_sk")?.to_owned();
-    let contact_id = conv_sk.split_once('#')?.1.to_owned();
-    Some(ConversationCursor {
-        contact_id,
-        conv_sk,
-    })
 }

@@ -50,19 +50,6 @@ pub fn is_contact_id(raw: &str) -> bool {
     raw.starts_with("c_") && raw.len() <= 64 && raw[2..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// A position in a conversation's messages, for the next page.
-pub fn encode_cursor(sk: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sk)
-}
-
-pub fn decode_cursor(cursor: &str) -> Option<String> {
-    if cursor.len() > MAX_ID_CHARS {
-        return None;
-    }
-    let sk = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    (sk.starts_with(MESSAGE_PREFIX) && !sk.chars().any(char::is_control)).then_some(sk)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,13 +72,5 @@ mod tests {
             None,
             "an id without a message"
         );
-    }
-
-    #[test]
-    fn a_cursor_must_point_at_a_message() {
-        let sk = "MSG#1700000000#job.abc";
-        assert_eq!(decode_cursor(&encode_cursor(sk)).as_deref(), Some(sk));
-        assert_eq!(decode_cursor(&encode_cursor("PROFILE")), None);
-        assert_eq!(decode_cursor("%%%"), None);
     }
 }

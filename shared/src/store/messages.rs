@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_i64, get_s, item, n, s};
+use super::cursor::Cursor;
 use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
 use super::outbound::{self, OutboundRecord};
 use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
@@ -125,25 +126,23 @@ impl StoredMessage {
 pub struct MessagePage {
     /// Each message with its sort key.
     pub messages: Vec<(String, StoredMessage)>,
-    /// The sort key to continue after, when there may be more.
-    pub next: Option<String>,
+    /// Where the next page starts, when there may be more.
+    pub next: Option<Cursor>,
 }
 
 impl Store {
-    /// A page of a contact's messages, newest first, starting after `after_sk`; expired
+    /// A page of a contact's messages, newest first, starting after `after`; expired
     /// messages are left out (a page may then hold fewer than `limit`).
     pub async fn conversation_page(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        after_sk: Option<&str>,
+        after: Option<&Cursor>,
         limit: i32,
         now: i64,
     ) -> Result<MessagePage, StoreError> {
         let pk = contact_pk(tenant.as_str(), contact_id);
-        let start = after_sk.map(|sk| {
-            std::collections::HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
-        });
+        let start = Cursor::start_key(after);
         let out = self
             .client
             .query()
@@ -170,10 +169,7 @@ impl Store {
                 Some((sk, StoredMessage::from_item(it)))
             })
             .collect();
-        let next = out
-            .last_evaluated_key()
-            .and_then(|key| get_s(key, "sk"))
-            .map(str::to_owned);
+        let next = Cursor::after(out.last_evaluated_key());
         Ok(MessagePage { messages, next })
     }
 

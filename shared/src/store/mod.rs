@@ -10,6 +10,7 @@ pub mod contact_details;
 pub mod contact_index;
 pub mod contacts;
 pub mod conversations;
+pub mod cursor;
 pub mod erasure;
 pub mod events;
 pub mod idempotency;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::attrs::{Item, get_s, s};
+use super::cursor::Cursor;
 use super::keys::{TENANT_SK, tenant_pk};
 use super::tenants::tenant_from_item;
 use super::{Store, StoreError};
@@ -21,25 +22,18 @@ pub const TENANT_LIST_PK: &str = "TENANTS";
 #[derive(Debug, Default)]
 pub struct TenantPage {
     pub tenants: Vec<Tenant>,
-    /// The last id of this page, when more may follow.
-    pub next: Option<TenantId>,
+    /// Where the next page starts, when more may follow.
+    pub next: Option<Cursor>,
 }
 
 impl Store {
     /// Up to `limit` tenants by id, after `after`.
     pub async fn list_tenants(
         &self,
-        after: Option<&TenantId>,
+        after: Option<&Cursor>,
         limit: i32,
     ) -> Result<TenantPage, StoreError> {
-        let start = after.map(|id| {
-            HashMap::from([
-                ("pk".to_owned(), s(tenant_pk(id.as_str()))),
-                ("sk".to_owned(), s(TENANT_SK)),
-                ("tlist_pk".to_owned(), s(TENANT_LIST_PK)),
-                ("tlist_sk".to_owned(), s(id.as_str())),
-            ])
-        });
+        let start = Cursor::start_key(after);
         let out = self
             .client
             .query()
@@ -82,10 +76,7 @@ impl Store {
                 Some(tenant_from_item(id, &it))
             })
             .collect::<Result<_, _>>()?;
-        let next = out
-            .last_evaluated_key()
-            .and_then(|key: &Item| get_s(key, "tlist_sk"))
-            .and_then(|id| TenantId::parse(id).ok());
+        let next = Cursor::after(out.last_evaluated_key());
         Ok(TenantPage { tenants, next })
     }
 }

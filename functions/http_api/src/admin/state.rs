@@ -14,6 +14,7 @@ use wagate_shared::numbers::NumberConnector;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
+use wagate_shared::store::cursor::CursorKeys;
 
 use crate::error::ApiError;
 use crate::rate_limit::{KeyRateLimit, Rates};
@@ -28,6 +29,8 @@ pub struct AdminState {
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
+    /// Seals the listings' cursors.
+    pub cursors: CursorKeys,
     operator_key_sha256: [u8; 32],
 }
 
@@ -50,6 +53,7 @@ impl AdminState {
     ) -> Self {
         Self {
             deletion,
+            cursors: CursorKeys::new(store.clone(), secrets.clone()),
             numbers: NumberConnector::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),

@@ -6,8 +6,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::domain::retention::Retention;
@@ -15,6 +13,7 @@ use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
 use super::state::{AdminState, AdministeredTenant, Caller, TenantPath};
+use crate::cursor;
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::{JsonBody, QueryParams, page_limit};
 use crate::unix_now;
@@ -194,22 +193,12 @@ pub async fn list_tenants(
 ) -> Result<Json<TenantList>, ApiError> {
     caller.require_operator("list tenants")?;
     let limit = page_limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|raw| {
-            URL_SAFE_NO_PAD
-                .decode(raw)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|id| TenantId::parse(&id).ok())
-                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor of this listing"))
-        })
-        .transpose()?;
+    let scope = cursor::scope(&["operator", "tenants"]);
+    let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
     let page = state.store.list_tenants(after.as_ref(), limit).await?;
     Ok(Json(TenantList {
         tenants: page.tenants.iter().map(TenantView::from).collect(),
-        next_cursor: page.next.map(|id| URL_SAFE_NO_PAD.encode(id.as_str())),
+        next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
     }))
 }
 

@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +16,7 @@ use wagate_shared::callbacks::registry::RegistryError;
 use wagate_shared::store::callbacks::DeliveryRecord;
 
 use super::state::{BusinessState, TenantKey};
+use crate::cursor;
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::{JsonBody, QueryParams};
 use crate::unix_now;
@@ -237,14 +236,16 @@ pub async fn list_deliveries(
     let now = unix_now();
     let (from, to) = range(params.from, params.to, now)?;
     let limit = crate::extract::page_limit(params.limit)?;
-    let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
+    let range_text = format!("{from}-{to}");
+    let scope = cursor::scope(&[key.0.tenant_id.as_str(), "deliveries", &range_text]);
+    let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
     let (records, next) = state
         .store()
-        .deliveries(&key.0.tenant_id, from, to, after.as_deref(), limit, now)
+        .deliveries(&key.0.tenant_id, from, to, after.as_ref(), limit, now)
         .await?;
     Ok(Json(DeliveryPage {
         deliveries: records.into_iter().map(DeliveryView::from).collect(),
-        next_cursor: next.as_deref().map(|k| URL_SAFE_NO_PAD.encode(k)),
+        next_cursor: cursor::seal(&state.cursors, &scope, next.as_ref()).await?,
     }))
 }
 
@@ -296,7 +297,14 @@ pub async fn replay(
     {
         return Err(ApiError::NotFound("callback"));
     }
-    let after = body.cursor.as_deref().map(decode_cursor).transpose()?;
+    let range_text = format!("{from}-{to}");
+    let scope = cursor::scope(&[
+        key.0.tenant_id.as_str(),
+        "replay",
+        &range_text,
+        body.callback_id.as_deref().unwrap_or_default(),
+    ]);
+    let after = cursor::open(&state.cursors, &scope, body.cursor.as_deref()).await?;
     let replayed = state
         .callbacks
         .replay(
@@ -304,7 +312,7 @@ pub async fn replay(
             from,
             to,
             body.callback_id.as_deref(),
-            after.as_deref(),
+            after.as_ref(),
             now,
         )
         .await
@@ -314,7 +322,7 @@ pub async fn replay(
         StatusCode::ACCEPTED,
         Json(ReplayView {
             queued: replayed.queued,
-            next_cursor: replayed.next.as_deref().map(|k| URL_SAFE_NO_PAD.encode(k)),
+            next_cursor: cursor::seal(&state.cursors, &scope, replayed.next.as_ref()).await?,
         }),
     ))
 }
@@ -326,29 +334,6 @@ fn range(from: u32, to: Option<u32>, now: i64) -> Result<(i64, i64), ApiError> {
         return Err(ApiError::invalid("from", "must not be after `to`"));
     }
     Ok((from, to))
-}
-
-/// Only a cursor of the delivery log: `<10 digits>#evt_…#cb_…`.
-fn decode_cursor(raw: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor of this listing");
-    if raw.len() > 200 {
-        return Err(bad());
-    }
-    let key = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let mut parts = key.split('#');
-    let well_formed = parts
-        .next()
-        .is_some_and(|t| t.len() == 10 && t.bytes().all(|b| b.is_ascii_digit()))
-        && parts.next().is_some_and(|e| {
-            e.starts_with("evt_") && e[4..].bytes().all(|b| b.is_ascii_hexdigit())
-        })
-        && parts.next().is_some_and(is_endpoint_id)
-        && parts.next().is_none();
-    if well_formed { Ok(key) } else { Err(bad()) }
 }
 
 fn registry_error(e: RegistryError) -> ApiError {

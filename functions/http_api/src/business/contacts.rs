@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,6 +18,7 @@ use wagate_shared::store::contacts::{ContactFacts, ContactProfile};
 use wagate_shared::store::message_ref::is_contact_id;
 
 use super::state::{BusinessState, TenantKey};
+use crate::cursor;
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::{JsonBody, QueryParams};
 use crate::unix_now;
@@ -234,46 +233,27 @@ pub async fn list_contacts(
         })
         .transpose()?;
     let limit = crate::extract::page_limit(query.limit)?;
-    let after = query
-        .cursor
+    let searched = prefix
         .as_deref()
-        .map(|c| decode_contact_cursor(c, prefix.as_deref()))
-        .transpose()?;
+        .map_or(String::new(), |p| format!("name:{p}"));
+    let scope = cursor::scope(&[key.0.tenant_id.as_str(), "contacts", &searched]);
+    let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
     let page = store
         .list_contacts(
             &key.0.tenant_id,
             prefix.as_deref(),
-            after.as_deref(),
+            after.as_ref(),
             limit,
             now,
         )
         .await?;
     Ok(Json(ContactList {
         contacts: page.contacts.into_iter().map(ContactView::from).collect(),
-        next_cursor: page.next.as_deref().map(|k| URL_SAFE_NO_PAD.encode(k)),
+        next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
     }))
 }
 
 const MAX_SEARCHED_NAME_CHARS: usize = 200;
-
-/// Only a cursor of this listing: an index key ending in a contact id, within the search.
-fn decode_contact_cursor(raw: &str, prefix: Option<&str>) -> Result<String, ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor of this listing");
-    if raw.len() > 1_200 {
-        return Err(bad());
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let key = String::from_utf8(bytes).map_err(|_| bad())?;
-    let well_formed = key
-        .rsplit_once('#')
-        .is_some_and(|(_, id)| is_contact_id(id))
-        && !key.chars().any(char::is_control);
-    if well_formed && prefix.is_none_or(|p| key.starts_with(p)) {
-        Ok(key)
-    } else {
-        Err(bad())
-    }
-}
 
 #[utoipa::path(get, path = "/v1/contacts/{contact_id}", tag = "contacts",
     params(("contact_id" = String, Path, description = "The contact's id")),

@@ -4,17 +4,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
 use wagate_shared::outbound::window::WINDOW_SECS;
 use wagate_shared::store::contacts::ContactProfile;
-use wagate_shared::store::conversations::{ConversationCursor, ConversationFilter};
-use wagate_shared::store::message_ref::is_contact_id;
+use wagate_shared::store::conversations::ConversationFilter;
 
 use super::state::{BusinessState, TenantKey};
+use crate::cursor;
 use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use crate::extract::QueryParams;
 use crate::unix_now;
@@ -90,12 +88,20 @@ pub async fn list_conversations(
 ) -> Result<Json<ConversationPageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
     let limit = crate::extract::page_limit(params.limit)?;
-    let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = ConversationFilter {
         phone_number_id: params.number.as_deref(),
         since: params.since.map(i64::from),
         unread_only: params.unread.unwrap_or(false),
     };
+    let since = filter.since.map(|s| s.to_string()).unwrap_or_default();
+    let scope = cursor::scope(&[
+        key.0.tenant_id.as_str(),
+        "conversations",
+        filter.phone_number_id.unwrap_or_default(),
+        &since,
+        if filter.unread_only { "unread" } else { "all" },
+    ]);
+    let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
     let now = unix_now();
     let page = state
         .store()
@@ -103,7 +109,7 @@ pub async fn list_conversations(
         .await?;
     Ok(Json(ConversationPageView {
         conversations: page.contacts.iter().map(|c| view(c, now)).collect(),
-        next_cursor: page.next.as_ref().map(encode_cursor),
+        next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
     }))
 }
 
@@ -122,48 +128,5 @@ fn view(contact: &ContactProfile, now: i64) -> ConversationView {
             .last_inbound_at
             .is_some_and(|at| now < at + WINDOW_SECS),
         marketing_opt_out: contact.marketing_opt_out,
-    }
-}
-
-fn encode_cursor(cursor: &ConversationCursor) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
-}
-
-/// Only a cursor this listing made: a contact id and its index key, consistent.
-fn decode_cursor(raw: &str) -> Result<ConversationCursor, ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor of this listing");
-    if raw.len() > 512 {
-        return Err(bad());
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let cursor: ConversationCursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let valid_contact = is_contact_id(&cursor.contact_id);
-    let consistent = cursor.conv_sk.split_once('#').is_some_and(|(at, id)| {
-        at.len() == 10 && at.bytes().all(|b| b.is_ascii_digit()) && id == cursor.contact_id
-    });
-    if valid_contact && consistent {
-        Ok(cursor)
-    } else {
-        Err(bad())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_round_trips_and_a_forged_one_is_refused() {
-        let cursor = ConversationCursor {
-            contact_id: "c_0123456789abcdef0123".into(),
-            conv_sk: "1795345663#c_0123456789abcdef0123".into(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
-        let forged = ConversationCursor {
-            contact_id: "c_0123456789abcdef0123".into(),
-            conv_sk: "1795345663#c_other".into(),
-        };
-        assert!(decode_cursor(&encode_cursor(&forged)).is_err());
-        assert!(decode_cursor("nope").is_err());
     }
 }

@@ -14,11 +14,12 @@ use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::request::OutboundContent;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
-use wagate_shared::store::message_ref::{MessageRef, decode_cursor, encode_cursor, is_contact_id};
+use wagate_shared::store::message_ref::{MessageRef, is_contact_id};
 
 use super::send_body::SendMessageRequest;
 use super::state::{BusinessState, TenantKey};
 use super::views::{AcceptedView, MessagePageView, MessageView};
+use crate::cursor;
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use crate::extract::{JsonBody, QueryParams, parse_value};
 use crate::unix_now;
@@ -155,14 +156,9 @@ pub async fn conversation_messages(
 ) -> Result<Json<MessagePageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
     let limit = crate::extract::page_limit(params.limit)?;
-    let after = match &params.cursor {
-        Some(cursor) => Some(
-            decode_cursor(cursor)
-                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor of this listing"))?,
-        ),
-        None => None,
-    };
     let tenant = &key.0.tenant_id;
+    let scope = cursor::scope(&[tenant.as_str(), "messages", &contact_id]);
+    let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
     let now = unix_now();
     let store = state.store();
     // Another tenant's contact ids, and unknown ones, are not found.
@@ -170,7 +166,7 @@ pub async fn conversation_messages(
         return Err(ApiError::NotFound("contact"));
     }
     let page = store
-        .conversation_page(tenant, &contact_id, after.as_deref(), limit, now)
+        .conversation_page(tenant, &contact_id, after.as_ref(), limit, now)
         .await?;
     let wamids: Vec<&str> = page
         .messages
@@ -191,7 +187,7 @@ pub async fn conversation_messages(
         .collect();
     Ok(Json(MessagePageView {
         messages,
-        next_cursor: page.next.as_deref().map(encode_cursor),
+        next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
     }))
 }
 

@@ -9,6 +9,7 @@ use wagate_shared::access::{Authenticator, Permission, Principal};
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_shared::store::Store;
+use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::tenants::TenantDirectory;
 
@@ -27,6 +28,8 @@ pub struct BusinessState {
     pub templates: TemplateManager,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
+    /// Seals the listings' cursors.
+    pub cursors: CursorKeys,
 }
 
 impl BusinessState {
@@ -37,8 +40,10 @@ impl BusinessState {
         callbacks: CallbackRegistry,
         templates: TemplateManager,
         rates: Rates,
+        cursors: CursorKeys,
     ) -> Self {
         Self {
+            cursors,
             receipts,
             callbacks,
             templates,
