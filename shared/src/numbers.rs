@@ -15,7 +15,7 @@ use crate::domain::tenant::{
 };
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
-use crate::store::routes::Connected;
+use crate::store::number::route::Connected;
 use crate::store::{Store, StoreError};
 
 /// A request to connect a number.

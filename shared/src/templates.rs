@@ -8,8 +8,8 @@ use crate::domain::management::TemplateRef;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, TenantId, TenantStatus};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
-use crate::store::events::TemplateAttribute;
-use crate::store::templates::{TemplateFromMeta, TemplateRecord};
+use crate::store::event::TemplateAttribute;
+use crate::store::template::{TemplateFromMeta, TemplateRecord};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

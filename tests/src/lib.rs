@@ -23,7 +23,7 @@ use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
-use wagate_shared::store::outbound::{OutboundKey, OutboundRecord, SendOutcome};
+use wagate_shared::store::message::outbound::{OutboundKey, OutboundRecord, SendOutcome};
 use wagate_shared::store::{Item, Store};
 
 pub use wagate_shared::signature::sign;

@@ -14,7 +14,7 @@ use wagate_shared::callbacks::event::{CallbackEvent, EventType};
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
-use wagate_shared::store::callbacks::{DeliveryAttempt, DeliveryState};
+use wagate_shared::store::callback::{DeliveryAttempt, DeliveryState};
 use wagate_tests::{Stack, TestTenant, now};
 
 /// A key of the right shape that no tenant ever made.

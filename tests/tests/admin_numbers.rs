@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::domain::tenant::{TenantId, token_fingerprint};
 use wagate_shared::outbound::OutboundJob;
-use wagate_shared::store::outbound::SendOutcome;
+use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);

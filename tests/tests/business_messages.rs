@@ -469,7 +469,7 @@ async fn inbound_id(s: &Setup, contact: &str, wamid: &str) -> String {
         .find(|sk| sk.ends_with(wamid))
         .expect("the stored inbound message")
         .to_owned();
-    wagate_shared::store::message_ref::MessageRef::new(contact, &sk).encode()
+    wagate_shared::store::message::id::MessageRef::new(contact, &sk).encode()
 }
 
 /// What a blocked tenant's calls to Meta's routes answer: read receipts and templates.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use wagate_shared::domain::tenant::TenantStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secrets::SecretContext;
-use wagate_shared::store::outbound::SendOutcome;
+use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
 
 const WAIT: Duration = Duration::from_secs(90);

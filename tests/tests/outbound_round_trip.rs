@@ -16,7 +16,7 @@ use wagate_shared::domain::message::MediaKind;
 use wagate_shared::domain::status::DeliveryStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret::Secret;
-use wagate_shared::store::outbound::SendOutcome;
+use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text, text_to, wamid};
 
 const WAIT: Duration = Duration::from_secs(60);

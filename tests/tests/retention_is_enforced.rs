@@ -6,7 +6,7 @@ use std::time::Duration;
 use wagate_shared::domain::message::InboundMessage;
 use wagate_shared::domain::message::parse_message;
 use wagate_shared::domain::retention::Retention;
-use wagate_shared::store::messages::NewInbound;
+use wagate_shared::store::message::inbound::NewInbound;
 use wagate_shared::store::{Expiry, PutOutcome};
 use wagate_tests::{Stack, TestTenant, eventually, now, wamid, with_sk_prefix};
 

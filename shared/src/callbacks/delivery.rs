@@ -13,7 +13,7 @@ use super::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
 use crate::domain::retention::DataClass;
 use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::StoreError;
-use crate::store::callbacks::{DeliveryAttempt, DeliveryState};
+use crate::store::callback::{DeliveryAttempt, DeliveryState};
 use crate::tenants::TenantDirectory;
 
 /// How long a receiver may take to answer one delivery.

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::Tenant;
-use crate::store::contact_batch::NewContact;
-use crate::store::contacts::ContactFacts;
+use crate::store::contact::ContactFacts;
+use crate::store::contact::import::NewContact;
 use crate::store::{Store, StoreError};
 use rows::{ImportRow, ReadRows, RowError};
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::erasure::ScanPosition;
+use crate::store::tenant::erasure::ScanPosition;
 
 /// One message of the erasure queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,9 +8,9 @@ use crate::domain::retention::Retention;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
 use crate::outbound::{AcceptStore, JobSink, OutboundJob};
 use crate::queue::QueueError;
-use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
 use crate::store::idempotency::{Claim, IdempotencyRecord};
-use crate::store::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
+use crate::store::message::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
 
 impl AcceptStore for FakeStore {

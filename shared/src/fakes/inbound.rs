@@ -11,10 +11,10 @@ use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, Tenant, TenantId};
 use crate::inbound::{CallbackSink, InboundStore};
-use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
-use crate::store::events::{TemplateAttribute, TenantEvent};
-use crate::store::messages::NewInbound;
-use crate::store::statuses::StatusOutcome;
+use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::event::{TemplateAttribute, TenantEvent};
+use crate::store::message::delivery::StatusOutcome;
+use crate::store::message::inbound::NewInbound;
 use crate::store::{Expiry, PutOutcome, StoreError};
 
 impl InboundStore for FakeStore {

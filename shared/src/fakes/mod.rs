@@ -16,9 +16,9 @@ use crate::domain::identity::UserIdentity;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
 use crate::store::StoreError;
-use crate::store::contacts::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
 use crate::store::idempotency::IdempotencyRecord;
-use crate::store::outbound::OutboundRecord;
+use crate::store::message::outbound::OutboundRecord;
 
 /// One wamid's merged delivery state.
 #[derive(Debug, Clone, Default)]

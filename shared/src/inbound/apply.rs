@@ -17,10 +17,10 @@ use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT
 use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
-use crate::store::contacts::ContactFacts;
-use crate::store::events::{TemplateAttribute, TenantEvent};
-use crate::store::messages::NewInbound;
-use crate::store::statuses::StatusOutcome;
+use crate::store::contact::ContactFacts;
+use crate::store::event::{TemplateAttribute, TenantEvent};
+use crate::store::message::delivery::StatusOutcome;
+use crate::store::message::inbound::NewInbound;
 use crate::store::{Expiry, PutOutcome};
 use crate::tenants::TenantDirectory;
 

@@ -11,11 +11,11 @@ use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
 use crate::store::StoreError;
-use crate::store::contacts::{ContactFacts, ContactProfile};
+use crate::store::contact::{ContactFacts, ContactProfile};
 use crate::store::idempotency::{Claim, IdempotencyRecord};
 use crate::store::keys::outbound_sk;
-use crate::store::message_ref::MessageRef;
-use crate::store::outbound::{OutboundKey, QueuedOutbound};
+use crate::store::message::id::MessageRef;
+use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
 
 use super::accept_port::{AcceptStore, JobSink};

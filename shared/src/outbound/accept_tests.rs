@@ -8,8 +8,8 @@ use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Tem
 use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId, TenantStatus};
 use crate::fakes::{FakeQueue, FakeStore, phone_number, tenant};
-use crate::store::contacts::ContactFacts;
-use crate::store::outbound::SendOutcome;
+use crate::store::contact::ContactFacts;
+use crate::store::message::outbound::SendOutcome;
 
 const NUMBER: &str = "106540352242922";
 const USER: &str = "4915112345678";

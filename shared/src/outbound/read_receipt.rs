@@ -7,8 +7,8 @@ use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secrets::{SecretContext, SecretError, SecretStore};
 use crate::store::StoreError;
-use crate::store::message_ref::MessageRef;
-use crate::store::messages::StoredMessage;
+use crate::store::message::id::MessageRef;
+use crate::store::message::inbound::StoredMessage;
 use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]

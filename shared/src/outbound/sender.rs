@@ -9,8 +9,8 @@ use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::secret::Secret;
 use crate::secrets::{SecretContext, SecretError, SecretStore};
-use crate::store::contacts::{ContactFacts, ContactProfile};
-use crate::store::outbound::{NewOutbound, OutboundKey, SendOutcome};
+use crate::store::contact::{ContactFacts, ContactProfile};
+use crate::store::message::outbound::{NewOutbound, OutboundKey, SendOutcome};
 use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 

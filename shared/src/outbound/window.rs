@@ -2,7 +2,7 @@
 //! user's last inbound message.
 
 use crate::domain::tenant::TenantId;
-use crate::store::contacts::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use crate::store::contact::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
 use crate::store::{Store, StoreError};
 
 pub const WINDOW_SECS: i64 = 24 * 3600;

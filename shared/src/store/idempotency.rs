@@ -4,10 +4,10 @@
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{get_i64, get_s, item, n, s};
-use super::keys::{IDEMPOTENCY_SK, idempotency_pk};
-use super::{EXPIRES_AT, Store, StoreError, is_live};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk};
+use crate::store::table::{get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 /// How long a key is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;

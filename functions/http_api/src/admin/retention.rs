@@ -11,7 +11,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::retention::{Retention, RetentionError};
-use wagate_shared::store::retention::RetentionSettings;
+use wagate_shared::store::tenant::retention::RetentionSettings;
 
 use super::state::{AdminState, AdministeredTenant};
 use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};

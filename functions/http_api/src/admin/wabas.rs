@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
-use wagate_shared::store::routes::WabaRoute;
+use wagate_shared::store::number::route::WabaRoute;
 
 use super::state::{AdminState, Caller};
 use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

@@ -13,7 +13,7 @@ use wagate_shared::access::Permission;
 use wagate_shared::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id};
 use wagate_shared::callbacks::event::EventType;
 use wagate_shared::callbacks::registry::RegistryError;
-use wagate_shared::store::callbacks::DeliveryRecord;
+use wagate_shared::store::callback::DeliveryRecord;
 
 use super::state::{BusinessState, TenantKey};
 use crate::cursor;

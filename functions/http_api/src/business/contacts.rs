@@ -12,10 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::tenant::Tenant;
-use wagate_shared::store::contact_details::{DetailsChange, DetailsError};
-use wagate_shared::store::contact_index::searchable_name;
-use wagate_shared::store::contacts::{ContactFacts, ContactProfile};
-use wagate_shared::store::message_ref::is_contact_id;
+use wagate_shared::store::contact::details::{DetailsChange, DetailsError};
+use wagate_shared::store::contact::index::searchable_name;
+use wagate_shared::store::contact::{ContactFacts, ContactProfile};
+use wagate_shared::store::message::id::is_contact_id;
 
 use super::state::{BusinessState, TenantKey};
 use crate::cursor;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
 use wagate_shared::outbound::window::WINDOW_SECS;
-use wagate_shared::store::contacts::ContactProfile;
-use wagate_shared::store::conversations::ConversationFilter;
+use wagate_shared::store::contact::ContactProfile;
+use wagate_shared::store::contact::conversation::ConversationFilter;
 
 use super::state::{BusinessState, TenantKey};
 use crate::cursor;

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::request::OutboundContent;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
-use wagate_shared::store::message_ref::{MessageRef, is_contact_id};
+use wagate_shared::store::message::id::{MessageRef, is_contact_id};
 
 use super::send_body::SendMessageRequest;
 use super::state::{BusinessState, TenantKey};

@@ -10,7 +10,7 @@ use wagate_shared::access::AuthError;
 use wagate_shared::access::Permission;
 use wagate_shared::cloud_api::{ErrorClass, SendError};
 use wagate_shared::outbound::ReadError;
-use wagate_shared::store::message_ref::MessageRef;
+use wagate_shared::store::message::id::MessageRef;
 use wagate_shared::telemetry::error_chain;
 
 use super::state::{BusinessState, TenantKey};

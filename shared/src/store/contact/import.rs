@@ -7,16 +7,16 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures_util::StreamExt;
 
-use super::attrs::{Item, get_s, n, s};
-use super::contact_details::DetailsChange;
-use super::contact_index::contact_index_attrs;
-use super::contacts::{ContactFacts, identity_item, new_contact_id, new_profile_item};
-use super::keys::{IDENTITY_SK, identity_pk};
-use super::transact::Transacted;
-use super::{Store, StoreError};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
+use crate::store::Transacted;
+use crate::store::contact::details::DetailsChange;
+use crate::store::contact::index::contact_index_attrs;
+use crate::store::contact::{ContactFacts, identity_item, new_contact_id, new_profile_item};
+use crate::store::keys::{IDENTITY_SK, identity_pk};
+use crate::store::table::{Item, get_s, n, s};
+use crate::store::{Store, StoreError};
 
 /// DynamoDB's limit of actions in one transaction.
 const MAX_ACTIONS: usize = 100;

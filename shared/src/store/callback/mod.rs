@@ -4,13 +4,13 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, b, get_b, get_i64, get_s, item, n, s};
-use super::cursor::Cursor;
-use super::keys::tenant_pk;
-use super::{Store, StoreError, is_live};
 use crate::callbacks::endpoint::CallbackEndpoint;
 use crate::callbacks::event::EventType;
 use crate::domain::tenant::TenantId;
+use crate::store::cursor::Cursor;
+use crate::store::keys::tenant_pk;
+use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
+use crate::store::{Store, StoreError, is_live};
 
 const ENDPOINT_PREFIX: &str = "CB#";
 

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::keys::MESSAGE_PREFIX;
+use crate::store::keys::MESSAGE_PREFIX;
 
 /// The longest id accepted: a contact id, a time and a wamid or job id fit well within.
 const MAX_ID_CHARS: usize = 512;

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{Item, get_i64, get_s, n, s};
-use super::keys::{contact_pk, wamid_sk};
-use super::{Store, StoreError, is_live};
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{contact_pk, wamid_sk};
+use crate::store::table::{Item, get_i64, get_s, n, s};
+use crate::store::{Store, StoreError, is_live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusOutcome {

@@ -13,10 +13,10 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, ReturnConsumedCapacity, ReturnValue, WriteRequest,
 };
 
-use super::attrs::{Item, get_s, n, s};
-use super::keys::{NUMBER_PREFIX, PACE_PREFIX, TENANT_SK, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::keys::{NUMBER_PREFIX, PACE_PREFIX, TENANT_SK, tenant_pk};
+use crate::store::table::{Item, get_s, n, s};
+use crate::store::{Store, StoreError};
 
 const MAX_DELETES_PER_CALL: usize = 25;
 /// Rounds for the deletes DynamoDB leaves unprocessed under load, with a growing pause.
@@ -202,10 +202,10 @@ impl Store {
                     Some(AttributeValue::Ns(set)) => set.len(),
                     _ => 0,
                 };
-                let of = super::attrs::get_i64(&it, "erasure_segments").unwrap_or(i64::MAX);
+                let of = crate::store::table::get_i64(&it, "erasure_segments").unwrap_or(i64::MAX);
                 Ok(Some(done as i64 >= of))
             }
-            Err(e) if super::is_condition_failure(&e) => Ok(None),
+            Err(e) if crate::store::is_condition_failure(&e) => Ok(None),
             Err(e) => Err(StoreError::dynamo("UpdateItem erasure segment", e)),
         }
     }

@@ -19,13 +19,17 @@ use aws_sdk_dynamodb::types::{
     Update,
 };
 
-use super::attrs::{Item, get_s, item, s};
-use super::keys::{
+use crate::store::Transacted;
+use crate::store::keys::{
     ROUTE_SK, TENANT_SK, number_route_pk, number_sk, tenant_pk, waba_route_pk, waba_sk,
 };
-use super::tenants::number_item;
-use super::transact::Transacted;
-use super::{ROUTE_INDEX, Store, StoreError};
+use crate::store::number::number_item;
+use crate::store::table::{Item, get_s, item, s};
+use crate::store::{Store, StoreError};
+
+/// The index that finds a tenant from a phone number id or a WABA id, for numbers
+/// connected before route items existed.
+pub const ROUTE_INDEX: &str = "route-index";
 use crate::domain::tenant::{PhoneNumber, TenantId};
 
 /// What became of a connection.
@@ -186,7 +190,7 @@ impl Store {
                 self.count_write(out.consumed_capacity());
                 out.attributes.unwrap_or_default()
             }
-            Err(e) if super::is_condition_failure(&e) => return Ok(()),
+            Err(e) if crate::store::is_condition_failure(&e) => return Ok(()),
             Err(e) => return Err(StoreError::dynamo("UpdateItem WABA route", e)),
         };
         if left.contains_key("numbers") || left.contains_key("shared_with") {

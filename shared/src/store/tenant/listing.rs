@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{Item, get_s, s};
-use super::cursor::Cursor;
-use super::keys::{TENANT_SK, tenant_pk};
-use super::tenants::tenant_from_item;
-use super::{Store, StoreError};
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::cursor::Cursor;
+use crate::store::keys::{TENANT_SK, tenant_pk};
+use crate::store::table::{Item, get_s, s};
+use crate::store::tenant::tenant_from_item;
+use crate::store::{Store, StoreError};
 
 pub const TENANT_INDEX: &str = "tenant-index";
 /// The index partition of every tenant: there are few, and only the operator lists them.

@@ -4,10 +4,10 @@
 
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 
-use super::attrs::{get_i64, n, s};
-use super::keys::{pace_sk, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{pace_sk, tenant_pk};
+use crate::store::table::{get_i64, n, s};
+use crate::store::{Store, StoreError};
 
 impl Store {
     /// Moves the number's next free slot `span_us` later and returns where it now stands;

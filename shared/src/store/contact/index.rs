@@ -8,12 +8,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{get_s, s};
-use super::contacts::{ContactProfile, profile_from_item};
-use super::cursor::Cursor;
-use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::tenant::TenantId;
+use crate::store::contact::{ContactProfile, profile_from_item};
+use crate::store::cursor::Cursor;
+use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
+use crate::store::table::{get_s, s};
+use crate::store::{Store, StoreError};
 
 pub const CONTACT_INDEX: &str = "contact-index";
 /// Where contacts without a name sort: after names in Latin script.
@@ -155,7 +155,7 @@ impl Store {
                 Ok(())
             }
             // Gone meanwhile (expired or erased): nothing to index.
-            Err(e) if super::is_condition_failure(&e) => Ok(()),
+            Err(e) if crate::store::is_condition_failure(&e) => Ok(()),
             Err(e) => Err(StoreError::dynamo("UpdateItem contact name key", e)),
         }
     }

@@ -5,10 +5,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde_json::Value;
 
-use super::attrs::{Item, get_i64, get_s, n, s};
-use super::keys::{template_sk, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{template_sk, tenant_pk};
+use crate::store::table::{Item, get_i64, get_s, n, s};
+use crate::store::{Store, StoreError};
 
 const TEMPLATE_PREFIX: &str = "TPL#";
 

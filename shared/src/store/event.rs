@@ -3,11 +3,11 @@
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{Item, get_s, item, n, s};
-use super::keys::{event_sk, events_pk, template_sk, tenant_pk};
-use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 use crate::domain::management::TemplateRef;
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{event_sk, events_pk, template_sk, tenant_pk};
+use crate::store::table::{Item, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// One stored tenant event.
 #[derive(Debug, Clone)]

@@ -7,10 +7,10 @@
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{Item, get_i64, get_s, item, n, s};
-use super::keys::{contact_pk, outbound_sk};
-use super::{EXPIRES_AT, PutOutcome, Store, StoreError};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{contact_pk, outbound_sk};
+use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
 
 /// Where an outbound message lives.
 #[derive(Debug, Clone, Copy)]

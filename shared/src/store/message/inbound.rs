@@ -3,13 +3,13 @@
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{Item, get_i64, get_s, item, n, s};
-use super::cursor::Cursor;
-use super::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
-use super::outbound::{self, OutboundRecord};
-use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 use crate::domain::message::InboundMessage;
 use crate::domain::tenant::TenantId;
+use crate::store::cursor::Cursor;
+use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
+use crate::store::message::outbound::{self, OutboundRecord};
+use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// An inbound message and where it belongs.
 #[derive(Debug, Clone, Copy)]

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 
-use super::attrs::{Item, get_s, n, s};
-use super::contacts::{ContactProfile, profile_from_item};
-use super::keys::{PROFILE_SK, contact_pk};
-use super::{Store, StoreError, is_live};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::contact::{ContactProfile, profile_from_item};
+use crate::store::keys::{PROFILE_SK, contact_pk};
+use crate::store::table::{Item, get_s, n, s};
+use crate::store::{Store, StoreError, is_live};
 
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -222,7 +222,7 @@ impl Store {
                 }
                 Ok(Some(profile))
             }
-            Err(e) if super::is_condition_failure(&e) => {
+            Err(e) if crate::store::is_condition_failure(&e) => {
                 self.count_write(None);
                 Ok(None)
             }

@@ -1,17 +1,24 @@
 //! Contacts: one per person per tenant, found by phone and/or BSUID through identity items.
+//! The profile item carries the business's details (`details`), its places in the
+//! conversation and name indexes (`conversation`, `index`); `import` writes many at once.
+
+pub mod conversation;
+pub mod details;
+pub mod import;
+pub mod index;
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use rand::Rng;
 
-use super::attrs::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
-use super::contact_details::ContactDetails;
-use super::contact_index::contact_index_attrs;
-use super::conversations::conversation_attrs;
-use super::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
-use super::{EXPIRES_AT, Store, StoreError, is_live};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::contact::conversation::conversation_attrs;
+use crate::store::contact::details::ContactDetails;
+use crate::store::contact::index::contact_index_attrs;
+use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
+use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 /// `last_inbound_at` is rewritten only when it moves by at least this much, so that a
 /// conversation's burst of messages costs one profile write, not one per message. Read

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
-use super::attrs::{get_s, n, s};
-use super::contacts::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
-use super::cursor::Cursor;
-use super::keys::{PROFILE_SK, contact_pk, tenant_pk};
-use super::{Store, StoreError, is_live};
 use crate::domain::tenant::TenantId;
+use crate::store::contact::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use crate::store::cursor::Cursor;
+use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
+use crate::store::table::{get_s, n, s};
+use crate::store::{Store, StoreError, is_live};
 
 pub const CONVERSATION_INDEX: &str = "conversation-index";
 
@@ -200,7 +200,7 @@ impl Store {
             .filter(|it| is_live(it, now))
             .filter_map(|it| {
                 let id = get_s(it, "contact_id")?;
-                Some(super::contacts::profile_from_item(id, it))
+                Some(crate::store::contact::profile_from_item(id, it))
             })
             .collect();
         let next = Cursor::after(out.last_evaluated_key());

@@ -3,10 +3,10 @@
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::attrs::{n, s};
-use super::keys::{number_sk, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::tenant::{NumberQuality, TenantId};
+use crate::store::keys::{number_sk, tenant_pk};
+use crate::store::table::{n, s};
+use crate::store::{Store, StoreError};
 
 impl Store {
     pub async fn record_number_quality(
@@ -39,7 +39,7 @@ impl Store {
                 Ok(())
             }
             // A newer event was recorded, or the number was disconnected meanwhile.
-            Err(e) if super::is_condition_failure(&e) => Ok(()),
+            Err(e) if crate::store::is_condition_failure(&e) => Ok(()),
             Err(e) => Err(StoreError::dynamo("UpdateItem number quality", e)),
         }
     }

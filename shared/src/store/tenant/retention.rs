@@ -2,11 +2,11 @@
 //! tenant item. The pipeline reads the settings with the tenant (cached for minutes) and
 //! stamps every new item's `expires_at` from them.
 
-use super::attrs::{get_i64, n};
-use super::keys::{TENANT_SK, tenant_pk};
-use super::{Store, StoreError};
 use crate::domain::retention::{MAX_CONTENT_DAYS, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::keys::{TENANT_SK, tenant_pk};
+use crate::store::table::{get_i64, n};
+use crate::store::{Store, StoreError};
 
 const CEILING: &str = "retention_content_ceiling_days";
 
@@ -29,7 +29,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let found = super::tenants::tenant_from_item(tenant, &it)?;
+        let found = crate::store::tenant::tenant_from_item(tenant, &it)?;
         Ok(Some(RetentionSettings {
             retention: found.retention,
             content_ceiling_days: get_i64(&it, CEILING).map_or(MAX_CONTENT_DAYS, |d| d as u32),

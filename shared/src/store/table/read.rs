@@ -1,0 +1,42 @@
+//! Single-item reads, eventually or strongly consistent.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::Item;
+use super::{Store, StoreError};
+
+impl Store {
+    pub(crate) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.get_item(pk, sk, false).await
+    }
+
+    /// A strongly consistent read, for decisions that must see the latest write.
+    pub(crate) async fn get_consistent(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<Item>, StoreError> {
+        self.get_item(pk, sk, true).await
+    }
+
+    async fn get_item(
+        &self,
+        pk: String,
+        sk: String,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(consistent)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(out.item)
+    }
+}

@@ -1,0 +1,132 @@
+//! Puts and deletes: plain, only-if-new, once per event (with a dedup record when the item
+//! itself will not outlive the dedup window), and conditional deletes.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, attrs, is_live};
+use attrs::{Item, s};
+
+impl Store {
+    pub(crate) async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+
+    pub(crate) async fn delete_item(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_write(out.consumed_capacity());
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Puts `it` unless an item with its key was put before: the item is its own dedup
+    /// record, at no extra write. Only when the item expires before `dedup_until` (a
+    /// tenant keeping content shorter than Meta's retry window) does a separate record,
+    /// holding nothing but the key, keep deduplicating after the item is gone.
+    pub(crate) async fn put_once(
+        &self,
+        op: &'static str,
+        it: Item,
+        expiry: Expiry,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let pk = attrs::get_s(&it, "pk").unwrap_or_default().to_owned();
+        let dedup_sk = format!("DEDUP#{}", attrs::get_s(&it, "sk").unwrap_or_default());
+        let separate = expiry.at < expiry.dedup_until;
+        if separate {
+            let earlier = self.get(pk.clone(), dedup_sk.clone()).await?;
+            if earlier.is_some_and(|found| is_live(&found, now)) {
+                return Ok(PutOutcome::Duplicate);
+            }
+        }
+        if self.put_new(op, it).await? == PutOutcome::Duplicate {
+            return Ok(PutOutcome::Duplicate);
+        }
+        if separate {
+            let record = attrs::item([
+                ("pk", attrs::s(pk)),
+                ("sk", attrs::s(dedup_sk)),
+                (EXPIRES_AT, attrs::n(expiry.dedup_until)),
+            ]);
+            self.put("PutItem dedup record", record).await?;
+        }
+        Ok(PutOutcome::Stored)
+    }
+}
+
+impl Store {
+    /// Puts `it` only if no item has its key.
+    pub(crate) async fn put_new(
+        &self,
+        op: &'static str,
+        it: Item,
+    ) -> Result<PutOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        Ok(if self.settle(op, result)? {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
+    }
+}
+
+impl Store {
+    /// Deletes an item only if `condition` holds on it; false when it did not (or there was
+    /// no item). `names` and `values` are the condition's placeholders.
+    pub(crate) async fn delete_if(
+        &self,
+        op: &'static str,
+        (pk, sk): (String, String),
+        condition: &str,
+        names: &[(&str, &str)],
+        values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", attrs::s(pk))
+            .key("sk", attrs::s(sk))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        self.settle(op, request.send().await)
+    }
+}

@@ -1,0 +1,241 @@
+//! The tenant item: settings, status, its own Meta app, retention (`retention`), the
+//! state of its erasure (`erasure`) and its place in the operator's listing (`listing`).
+
+pub mod erasure;
+pub mod listing;
+pub mod retention;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use crate::domain::retention::Retention;
+use crate::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
+use crate::store::keys::{TENANT_SK, tenant_pk};
+use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
+use crate::store::tenant::listing::TENANT_LIST_PK;
+use crate::store::{PutOutcome, Store, StoreError};
+
+impl Store {
+    pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.put("PutItem tenant", tenant_item(tenant)).await
+    }
+
+    /// Stores a new tenant; `Duplicate` when the id is taken.
+    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<PutOutcome, StoreError> {
+        self.put_new("PutItem new tenant", tenant_item(tenant))
+            .await
+    }
+
+    /// Renames and/or suspends or resumes a tenant, answering the tenant as it now stands;
+    /// `None` when there is no such tenant or it is being deleted.
+    pub async fn update_tenant(
+        &self,
+        id: &TenantId,
+        name: Option<&str>,
+        status: Option<TenantStatus>,
+    ) -> Result<Option<Tenant>, StoreError> {
+        let mut sets = vec!["tenant_id = :id"];
+        let mut values = std::collections::HashMap::from([
+            (":id".to_owned(), s(id.as_str())),
+            (":deleting".to_owned(), s("deleting")),
+        ]);
+        let mut names =
+            std::collections::HashMap::from([("#status".to_owned(), "status".to_owned())]);
+        if let Some(name) = name {
+            sets.push("#name = :name");
+            values.insert(":name".to_owned(), s(name));
+            names.insert("#name".to_owned(), "name".to_owned());
+        }
+        if let Some(status) = status {
+            sets.push("#status = :status");
+            values.insert(":status".to_owned(), s(status_name(status)));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(id.as_str())))
+            .key("sk", s(TENANT_SK))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            // A tenant being deleted is not brought back by a rename or a resume.
+            .condition_expression("attribute_exists(pk) AND #status <> :deleting")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.updated_tenant("UpdateItem tenant", id, result)
+    }
+
+    /// The tenant as an UpdateItem that returned `ALL_NEW` left it; `None` when the
+    /// update's condition failed.
+    pub(crate) fn updated_tenant<E, R>(
+        &self,
+        op: &'static str,
+        id: &TenantId,
+        result: Result<UpdateItemOutput, SdkError<E, R>>,
+    ) -> Result<Option<Tenant>, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                out.attributes
+                    .map(|it| tenant_from_item(id, &it))
+                    .transpose()
+            }
+            Err(e) if crate::store::is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(StoreError::dynamo(op, e)),
+        }
+    }
+
+    pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let Some(it) = self.get(tenant_pk(id.as_str()), TENANT_SK.into()).await? else {
+            return Ok(None);
+        };
+        tenant_from_item(id, &it).map(Some)
+    }
+
+    /// Connects the tenant's own Meta app (its webhooks come to `/webhook/{tenant}`), or
+    /// replaces it; `None` removes it. False when there is no such tenant.
+    pub async fn set_meta_app(
+        &self,
+        tenant: &TenantId,
+        app: Option<&MetaApp>,
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(tenant_pk(tenant.as_str())))
+            .key("sk", s(TENANT_SK))
+            .condition_expression("attribute_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        request = match app {
+            Some(app) => request
+                .update_expression(
+                    "SET meta_app_id = :id, meta_app_secret_ct = :secret, \
+                     meta_verify_token_ct = :token, meta_app_secret_fingerprint = :fp, \
+                     meta_app_set_at = :at",
+                )
+                .expression_attribute_values(":id", s(&app.app_id))
+                .expression_attribute_values(":secret", b(app.app_secret_ciphertext.clone()))
+                .expression_attribute_values(":token", b(app.verify_token_ciphertext.clone()))
+                .expression_attribute_values(
+                    ":fp",
+                    s(app.secret_fingerprint.clone().unwrap_or_default()),
+                )
+                .expression_attribute_values(":at", n(app.set_at.unwrap_or_default())),
+            None => request.update_expression(
+                "REMOVE meta_app_id, meta_app_secret_ct, meta_verify_token_ct, \
+                 meta_app_secret_fingerprint, meta_app_set_at",
+            ),
+        };
+        self.settle("UpdateItem Meta app", request.send().await)
+    }
+
+    /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put
+    /// again with working credentials.
+    pub async fn stop_sending(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem stop sending",
+            tenant_pk(tenant.as_str()),
+            TENANT_SK.into(),
+            "SET sending_stopped = :r",
+            [(":r", s(reason))],
+        )
+        .await
+    }
+}
+
+fn tenant_item(tenant: &Tenant) -> Item {
+    let r = &tenant.retention;
+    let mut it = item([
+        ("pk", s(tenant_pk(tenant.id.as_str()))),
+        ("sk", s(TENANT_SK)),
+        ("tenant_id", s(tenant.id.as_str())),
+        ("tlist_pk", s(TENANT_LIST_PK)),
+        ("tlist_sk", s(tenant.id.as_str())),
+        ("name", s(&tenant.name)),
+        ("status", s(status_name(tenant.status))),
+        ("retention_content_days", n(r.content_days)),
+        ("retention_metadata_days", n(r.metadata_days)),
+        ("retention_contact_days", n(r.contact_days)),
+        ("retention_dedup_days", n(r.dedup_days)),
+    ]);
+    if let Some(app) = &tenant.meta_app {
+        it.insert("meta_app_id".into(), s(&app.app_id));
+        it.insert(
+            "meta_app_secret_ct".into(),
+            b(app.app_secret_ciphertext.clone()),
+        );
+        it.insert(
+            "meta_verify_token_ct".into(),
+            b(app.verify_token_ciphertext.clone()),
+        );
+        if let Some(fingerprint) = &app.secret_fingerprint {
+            it.insert("meta_app_secret_fingerprint".into(), s(fingerprint));
+        }
+        if let Some(at) = app.set_at {
+            it.insert("meta_app_set_at".into(), n(at));
+        }
+    }
+    it
+}
+
+fn status_name(status: TenantStatus) -> &'static str {
+    match status {
+        TenantStatus::Active => "active",
+        TenantStatus::Suspended => "suspended",
+        TenantStatus::Deleting => "deleting",
+    }
+}
+
+fn corrupt(key: &str, problem: &str) -> StoreError {
+    StoreError::Corrupt {
+        key: key.to_owned(),
+        problem: problem.to_owned(),
+    }
+}
+
+pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
+    let key = tenant_pk(id.as_str());
+    let days = |name: &str, default: u32| get_i64(it, name).map_or(default, |d| d as u32);
+    let defaults = Retention::default();
+    let meta_app = match (
+        get_s(it, "meta_app_id"),
+        get_b(it, "meta_app_secret_ct"),
+        get_b(it, "meta_verify_token_ct"),
+    ) {
+        (Some(app_id), Some(secret), Some(token)) => Some(MetaApp {
+            app_id: app_id.to_owned(),
+            app_secret_ciphertext: secret.to_vec(),
+            verify_token_ciphertext: token.to_vec(),
+            secret_fingerprint: get_s(it, "meta_app_secret_fingerprint").map(str::to_owned),
+            set_at: get_i64(it, "meta_app_set_at"),
+        }),
+        _ => None,
+    };
+    Ok(Tenant {
+        id: id.clone(),
+        name: get_s(it, "name").unwrap_or_default().to_owned(),
+        status: match get_s(it, "status") {
+            Some("active") => TenantStatus::Active,
+            Some("suspended") => TenantStatus::Suspended,
+            Some("deleting") => TenantStatus::Deleting,
+            other => return Err(corrupt(&key, &format!("unknown status {other:?}"))),
+        },
+        retention: Retention {
+            content_days: days("retention_content_days", defaults.content_days),
+            metadata_days: days("retention_metadata_days", defaults.metadata_days),
+            contact_days: days("retention_contact_days", defaults.contact_days),
+            dedup_days: days("retention_dedup_days", defaults.dedup_days),
+        },
+        meta_app,
+        sending_stopped: get_s(it, "sending_stopped").map(str::to_owned),
+    })
+}
