@@ -85,8 +85,8 @@ impl Fault {
             Step::QueueJob => input.downcast_ref::<SendMessageBatchInput>().is_some(),
             Step::RecordActivity => input
                 .downcast_ref::<UpdateItemInput>()
-                .and_then(|update| update.update_expression())
-                .is_some_and(|e| e.contains("last_outbound_at")),
+                .and_then(|update| update.expression_attribute_names())
+                .is_some_and(|names| names.values().any(|n| n == "last_outbound_at")),
         }
     }
 }

@@ -18,9 +18,10 @@ use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
-use crate::store::event::{TemplateAttribute, TenantEvent};
+use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
+use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome};
 use crate::tenants::TenantDirectory;
 

@@ -12,9 +12,10 @@ use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, Tenant, TenantId};
 use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
-use crate::store::event::{TemplateAttribute, TenantEvent};
+use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
+use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 

@@ -2,8 +2,6 @@
 //! hash of its body and the id of what it made; a later call with the same key gets that
 //! id back, or a conflict if its body differs.
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk};
 use crate::store::table::{get_i64, get_s, item, n, s};
@@ -39,25 +37,25 @@ impl Store {
         record: &IdempotencyRecord,
     ) -> Result<Claim, StoreError> {
         let pk = idempotency_pk(tenant.as_str(), key);
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item([
-                ("pk", s(&pk)),
-                ("sk", s(IDEMPOTENCY_SK)),
-                ("body_sha256", s(&record.body_sha256)),
-                ("resource_id", s(&record.resource_id)),
-                ("created_at", n(record.created_at)),
-                (EXPIRES_AT, n(record.created_at + IDEMPOTENCY_TTL_SECS)),
-            ])))
-            // An expired claim that TTL has not deleted yet is free again.
-            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-            .expression_attribute_values(":now", n(record.created_at))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        if self.settle("PutItem idempotency key", result)? {
+        let claim = item([
+            ("pk", s(&pk)),
+            ("sk", s(IDEMPOTENCY_SK)),
+            ("body_sha256", s(&record.body_sha256)),
+            ("resource_id", s(&record.resource_id)),
+            ("created_at", n(record.created_at)),
+            (EXPIRES_AT, n(record.created_at + IDEMPOTENCY_TTL_SECS)),
+        ]);
+        // An expired claim that TTL has not deleted yet is free again.
+        let claimed = self
+            .put_if(
+                "PutItem idempotency key",
+                claim,
+                "attribute_not_exists(pk) OR expires_at <= :now",
+                &[],
+                &[(":now", n(record.created_at))],
+            )
+            .await?;
+        if claimed {
             return Ok(Claim::Claimed);
         }
         let held = self

@@ -26,4 +26,4 @@ pub mod tenant;
 
 pub use table::cursor;
 pub use table::{EXPIRES_AT, Expiry, Item, PutOutcome, Store, StoreError};
-pub(crate) use table::{Transacted, is_condition_failure, is_live};
+pub(crate) use table::{Transacted, is_live};

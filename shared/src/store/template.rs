@@ -1,10 +1,11 @@
 //! The tenant's message templates (`T#<t>` / `TPL#<Meta's template id>`): what was submitted
 //! or listed from Meta, with the status, quality and category that template webhooks keep
-//! current (see `events.rs`; a newer event is never overwritten by an older one).
+//! current (`update_template`; a newer event is never overwritten by an older one).
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
+use crate::domain::management::TemplateRef;
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{template_sk, tenant_pk};
 use crate::store::table::{Item, get_i64, get_s, n, s};
@@ -49,35 +50,22 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         let components = serde_json::to_string(template.components).expect("JSON serialises");
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(template_sk(template.id)))
-            .update_expression(
-                "SET template_id = :id, waba_id = :waba, template_name = :name, \
-                 template_language = :lang, components = :components, \
-                 #status = if_not_exists(#status, :status), \
-                 status_at = if_not_exists(status_at, :at), \
-                 category = if_not_exists(category, :category), \
-                 category_at = if_not_exists(category_at, :at)",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":id", s(template.id))
-            .expression_attribute_values(":waba", s(template.waba_id))
-            .expression_attribute_values(":name", s(template.name))
-            .expression_attribute_values(":lang", s(template.language))
-            .expression_attribute_values(":components", s(components))
-            .expression_attribute_values(":status", s(template.status))
-            .expression_attribute_values(":category", s(template.category))
-            .expression_attribute_values(":at", n(at))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let out = request
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem template from Meta", e))?;
-        self.count_write(out.consumed_capacity());
+        self.update(
+            "UpdateItem template from Meta",
+            tenant_pk(tenant.as_str()),
+            template_sk(template.id),
+        )
+        .set("template_id", s(template.id))
+        .set("waba_id", s(template.waba_id))
+        .set("template_name", s(template.name))
+        .set("template_language", s(template.language))
+        .set("components", s(components))
+        .set_if_absent("status", s(template.status))
+        .set_if_absent("status_at", n(at))
+        .set_if_absent("category", s(template.category))
+        .set_if_absent("category_at", n(at))
+        .send()
+        .await?;
         Ok(())
     }
 
@@ -138,5 +126,79 @@ fn template_from_item(it: &Item) -> TemplateRecord {
             .and_then(|raw| serde_json::from_str(raw).ok())
             .unwrap_or_default(),
         status_at: get_i64(it, "status_at"),
+    }
+}
+
+/// Template state as webhooks report it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TemplateState {
+    pub status: Option<String>,
+    pub quality: Option<String>,
+    pub category: Option<String>,
+}
+
+impl Store {
+    /// Sets one template attribute (`status`, `quality` or `category`) unless a newer
+    /// event already set it: Meta does not keep order.
+    pub async fn update_template(
+        &self,
+        tenant: &TenantId,
+        template: &TemplateRef,
+        attribute: TemplateAttribute,
+        value: &str,
+        event_time: i64,
+    ) -> Result<(), StoreError> {
+        let (attr, at_attr) = attribute.names();
+        let mut update = self
+            .update(
+                "UpdateItem template",
+                tenant_pk(tenant.as_str()),
+                template_sk(&template.id),
+            )
+            .set(attr, s(value))
+            .set(at_attr, n(event_time))
+            .condition("attribute_not_exists(#at) OR #at <= :at")
+            .name("#at", at_attr)
+            .value(":at", n(event_time));
+        if let Some(name) = &template.name {
+            update = update.set("template_name", s(name));
+        }
+        if let Some(language) = &template.language {
+            update = update.set("template_language", s(language));
+        }
+        update.send().await?;
+        Ok(())
+    }
+
+    pub async fn template_state(
+        &self,
+        tenant: &TenantId,
+        template_id: &str,
+    ) -> Result<Option<TemplateState>, StoreError> {
+        let found: Option<Item> = self
+            .get(tenant_pk(tenant.as_str()), template_sk(template_id))
+            .await?;
+        Ok(found.map(|it| TemplateState {
+            status: get_s(&it, "status").map(str::to_owned),
+            quality: get_s(&it, "quality").map(str::to_owned),
+            category: get_s(&it, "category").map(str::to_owned),
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateAttribute {
+    Status,
+    Quality,
+    Category,
+}
+
+impl TemplateAttribute {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Status => ("status", "status_at"),
+            Self::Quality => ("quality", "quality_at"),
+            Self::Category => ("category", "category_at"),
+        }
     }
 }

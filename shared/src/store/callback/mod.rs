@@ -2,7 +2,7 @@
 //! (`T#<t>#CBLOG` / `<event time, 10 digits>#<event id>#<endpoint id>`): one item per
 //! event and endpoint, rewritten at each attempt, holding the event so it can be replayed.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::callbacks::endpoint::CallbackEndpoint;
 use crate::callbacks::event::EventType;
@@ -133,73 +133,29 @@ impl Store {
     }
 
     pub async fn record_delivery(&self, attempt: &DeliveryAttempt<'_>) -> Result<(), StoreError> {
-        let mut sets = vec![
-            "endpoint_id = :ep",
-            "event_id = :ev",
-            "event_type = :type",
-            "event_created_at = :created",
-            "body = :body",
-            "#state = :state",
-            "attempts = :attempts",
-            "updated_at = :now",
-            "expires_at = :exp",
-        ];
-        let mut values = vec![
-            (":ep", s(attempt.endpoint_id)),
-            (":ev", s(attempt.event_id)),
-            (":type", s(attempt.event_type.as_str())),
-            (":created", n(attempt.event_created_at)),
-            (":body", s(attempt.body)),
-            (":state", s(attempt.state.as_str())),
-            (":attempts", n(attempt.attempt)),
-            (":now", n(attempt.now)),
-            (":exp", n(attempt.expires_at)),
-        ];
         // Each attempt's answer replaces the previous attempt's.
-        let mut removes = Vec::new();
-        match attempt.http_status {
-            Some(status) => {
-                sets.push("http_status = :status");
-                values.push((":status", n(status)));
-            }
-            None => removes.push("http_status"),
-        }
-        match attempt.error {
-            Some(error) => {
-                sets.push("#error = :error");
-                values.push((":error", s(error)));
-            }
-            None => removes.push("#error"),
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(delivery_log_pk(attempt.tenant.as_str())))
-            .key(
-                "sk",
-                s(delivery_sk(
-                    attempt.event_created_at,
-                    attempt.event_id,
-                    attempt.endpoint_id,
-                )),
-            )
-            .update_expression(expression)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#error", "error")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem callback delivery", e))?;
-        self.count_write(out.consumed_capacity());
+        self.update(
+            "UpdateItem callback delivery",
+            delivery_log_pk(attempt.tenant.as_str()),
+            delivery_sk(
+                attempt.event_created_at,
+                attempt.event_id,
+                attempt.endpoint_id,
+            ),
+        )
+        .set("endpoint_id", s(attempt.endpoint_id))
+        .set("event_id", s(attempt.event_id))
+        .set("event_type", s(attempt.event_type.as_str()))
+        .set("event_created_at", n(attempt.event_created_at))
+        .set("body", s(attempt.body))
+        .set("state", s(attempt.state.as_str()))
+        .set("attempts", n(attempt.attempt))
+        .set("updated_at", n(attempt.now))
+        .set("expires_at", n(attempt.expires_at))
+        .set_or_remove("http_status", attempt.http_status.map(n))
+        .set_or_remove("error", attempt.error.map(s))
+        .send()
+        .await?;
         Ok(())
     }
 
@@ -214,31 +170,26 @@ impl Store {
         limit: i32,
         now: i64,
     ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
-        let pk = delivery_log_pk(tenant.as_str());
-        let start = Cursor::start_key(after);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":from", s(format!("{from:010}#")))
+        let page = self
+            .query(
+                "Query callback deliveries",
+                "pk = :pk AND sk BETWEEN :from AND :to",
+            )
+            .value(":pk", s(delivery_log_pk(tenant.as_str())))
+            .value(":from", s(format!("{from:010}#")))
             // '~' sorts after every character of an event or endpoint id.
-            .expression_attribute_values(":to", s(format!("{to:010}#~")))
-            .set_exclusive_start_key(start)
+            .value(":to", s(format!("{to:010}#~")))
+            .after(after)
             .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query callback deliveries", e))?;
-        self.count_read(out.consumed_capacity());
-        let records = out
-            .items()
+            .page()
+            .await?;
+        let records = page
+            .items
             .iter()
             .filter(|it| is_live(it, now))
             .map(delivery_from_item)
             .collect();
-        Ok((records, Cursor::after(out.last_evaluated_key())))
+        Ok((records, page.next))
     }
 }
 

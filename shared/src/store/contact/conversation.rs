@@ -5,9 +5,7 @@
 //! conversation turns unread (the user wrote after the business) or read (the business
 //! answered), so that a busy conversation costs no extra write per message.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::tenant::TenantId;
 use crate::store::contact::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
@@ -18,24 +16,19 @@ use crate::store::{Store, StoreError, is_live};
 
 pub const CONVERSATION_INDEX: &str = "conversation-index";
 
-/// The index attributes of a conversation whose latest activity is `at`, as
-/// `(SET clause, value name, value)`.
+/// The index attributes of a conversation whose latest activity is `at`.
 pub(crate) fn conversation_attrs(
     tenant: &TenantId,
     contact_id: &str,
     at: i64,
     number: Option<&str>,
-) -> Vec<(&'static str, &'static str, AttributeValue)> {
+) -> Vec<(&'static str, AttributeValue)> {
     let mut attrs = vec![
-        ("conv_pk = :cpk", ":cpk", s(tenant_pk(tenant.as_str()))),
-        (
-            "conv_sk = :csk",
-            ":csk",
-            s(format!("{at:010}#{contact_id}")),
-        ),
+        ("conv_pk", s(tenant_pk(tenant.as_str()))),
+        ("conv_sk", s(format!("{at:010}#{contact_id}"))),
     ];
     if let Some(number) = number {
-        attrs.push(("last_number = :num", ":num", s(number)));
+        attrs.push(("last_number", s(number)));
     }
     attrs
 }
@@ -94,30 +87,26 @@ impl Store {
             return Ok(());
         }
         let activity = now.max(contact.last_inbound_at.unwrap_or(0));
-        let mut sets = vec!["last_outbound_at = :out"];
-        let mut values = HashMap::from([(":out".to_owned(), n(now))]);
-        for (set, name, value) in
+        let mut update = self
+            .update(
+                "UpdateItem outbound activity",
+                contact_pk(tenant.as_str(), &contact.contact_id),
+                PROFILE_SK.into(),
+            )
+            .set("last_outbound_at", n(now));
+        for (attribute, value) in
             conversation_attrs(tenant, &contact.contact_id, activity, Some(number))
         {
-            sets.push(set);
-            values.insert(name.to_owned(), value);
+            update = update.set(attribute, value);
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), &contact.contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            // Only forward: a slower call never moves the time back.
-            .condition_expression(
+        // Only forward: a slower call never moves the time back.
+        update
+            .condition(
                 "attribute_exists(pk) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < :out)",
             )
-            .set_expression_attribute_values(Some(values))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .value(":out", n(now))
             .send()
-            .await;
-        self.settle("UpdateItem outbound activity", result)?;
+            .await?;
         Ok(())
     }
 
@@ -129,21 +118,18 @@ impl Store {
         contact_id: &str,
         read_up_to: i64,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression("SET last_read_at = :at")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(last_read_at) OR last_read_at < :at)",
-            )
-            .expression_attribute_values(":at", n(read_up_to))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem read", result)?;
+        self.update(
+            "UpdateItem read",
+            contact_pk(tenant.as_str(), contact_id),
+            PROFILE_SK.into(),
+        )
+        .set("last_read_at", n(read_up_to))
+        .condition(
+            "attribute_exists(pk) AND (attribute_not_exists(last_read_at) OR last_read_at < :at)",
+        )
+        .value(":at", n(read_up_to))
+        .send()
+        .await?;
         Ok(())
     }
 
@@ -157,45 +143,37 @@ impl Store {
         now: i64,
     ) -> Result<ConversationPage, StoreError> {
         let mut conditions = vec!["(attribute_not_exists(expires_at) OR expires_at > :now)"];
-        let mut values = HashMap::from([
-            (":cpk".to_owned(), s(tenant_pk(tenant.as_str()))),
-            (":now".to_owned(), n(now)),
-        ]);
-        if let Some(number) = filter.phone_number_id {
+        if filter.phone_number_id.is_some() {
             conditions.push("last_number = :num");
-            values.insert(":num".into(), s(number));
         }
         if filter.unread_only {
             conditions.push(
                 "attribute_exists(last_inbound_at) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < last_inbound_at) AND (attribute_not_exists(last_read_at) OR last_read_at < last_inbound_at)",
             );
         }
-        let key_condition = match filter.since {
-            Some(since) => {
-                values.insert(":since".into(), s(format!("{since:010}")));
-                "conv_pk = :cpk AND conv_sk >= :since"
-            }
-            None => "conv_pk = :cpk",
+        let key_condition = if filter.since.is_some() {
+            "conv_pk = :cpk AND conv_sk >= :since"
+        } else {
+            "conv_pk = :cpk"
         };
-        let start = Cursor::start_key(after);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(CONVERSATION_INDEX)
-            .key_condition_expression(key_condition)
-            .filter_expression(conditions.join(" AND "))
-            .set_expression_attribute_values(Some(values))
-            .set_exclusive_start_key(start)
-            .scan_index_forward(false)
-            .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query conversations", e))?;
-        self.count_read(out.consumed_capacity());
-        let contacts = out
-            .items()
+        let mut query = self
+            .query("Query conversations", key_condition)
+            .index(CONVERSATION_INDEX)
+            .filter(conditions.join(" AND "))
+            .value(":cpk", s(tenant_pk(tenant.as_str())))
+            .value(":now", n(now))
+            .after(after)
+            .backwards()
+            .limit(limit);
+        if let Some(number) = filter.phone_number_id {
+            query = query.value(":num", s(number));
+        }
+        if let Some(since) = filter.since {
+            query = query.value(":since", s(format!("{since:010}")));
+        }
+        let page = query.page().await?;
+        let contacts = page
+            .items
             .iter()
             .filter(|it| is_live(it, now))
             .filter_map(|it| {
@@ -203,7 +181,9 @@ impl Store {
                 Some(crate::store::contact::profile_from_item(id, it))
             })
             .collect();
-        let next = Cursor::after(out.last_evaluated_key());
-        Ok(ConversationPage { contacts, next })
+        Ok(ConversationPage {
+            contacts,
+            next: page.next,
+        })
     }
 }

@@ -2,16 +2,16 @@
 //! an email address and custom attributes. Kept on the contact's profile item, so erasing
 //! or exporting the contact reaches them with the rest; checked here, before any write.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::store::contact::{ContactProfile, profile_from_item};
 use crate::store::keys::{PROFILE_SK, contact_pk};
 use crate::store::table::{Item, get_s, n, s};
-use crate::store::{Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -151,83 +151,46 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        let mut sets = vec!["expires_at = :exp"];
-        let mut removes = Vec::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::from([
-            (
-                ":exp".to_owned(),
+        let text = |value: &Option<String>| value.as_deref().map(s);
+        let mut update = self
+            .update(
+                "UpdateItem contact details",
+                contact_pk(tenant.as_str(), contact_id),
+                PROFILE_SK.into(),
+            )
+            .set(
+                EXPIRES_AT,
                 n(retention.expires_at(DataClass::ContactProfile, now)),
-            ),
-            (":now".to_owned(), n(now)),
-        ]);
-        let mut field =
-            |name: &'static str, set: &'static str, value: &Option<Option<String>>| match value {
-                Some(Some(v)) => {
-                    sets.push(set);
-                    values.insert(format!(":{name}"), s(v));
-                }
-                Some(None) => removes.push(name),
-                None => {}
-            };
-        field("name", "#name = :name", &change.name);
-        field("email", "email = :email", &change.email);
+            );
+        if let Some(name) = &change.name {
+            update = update.set_or_remove("name", text(name));
+        }
+        if let Some(email) = &change.email {
+            update = update.set_or_remove("email", text(email));
+        }
         if let Some(attributes) = &change.attributes {
-            if attributes.is_empty() {
-                removes.push("attributes");
-            } else {
-                sets.push("attributes = :attributes");
-                let json = serde_json::to_string(attributes).expect("a string map serialises");
-                values.insert(":attributes".into(), s(json));
-            }
+            let json = (!attributes.is_empty())
+                .then(|| s(serde_json::to_string(attributes).expect("a string map serialises")));
+            update = update.set_or_remove("attributes", json);
         }
-        let removes: Vec<&str> = removes
-            .into_iter()
-            .map(|r| if r == "name" { "#name" } else { r })
-            .collect();
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        let uses_name = expression.contains("#name");
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression(expression)
-            // An expired profile is gone, even before TTL deletes it.
-            .condition_expression(
+        // An expired profile is gone, even before TTL deletes it.
+        let updated = update
+            .condition(
                 "attribute_exists(pk) AND (attribute_not_exists(expires_at) OR expires_at > :now)",
             )
-            .set_expression_attribute_names(
-                uses_name.then(|| HashMap::from([("#name".to_owned(), "name".to_owned())])),
-            )
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                let Some(it) = out.attributes().filter(|it| is_live(it, now)) else {
-                    return Ok(None);
-                };
-                let profile = profile_from_item(contact_id, it);
-                if change.name.is_some() || !it.contains_key("cname_sk") {
-                    let indexed = it.get("cname_sk").and_then(|v| v.as_s().ok());
-                    self.reindex_contact_name(tenant, &profile, indexed.map(String::as_str))
-                        .await?;
-                }
-                Ok(Some(profile))
-            }
-            Err(e) if crate::store::is_condition_failure(&e) => {
-                self.count_write(None);
-                Ok(None)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem contact details", e)),
+            .value(":now", n(now))
+            .send_returning(ReturnValue::AllNew)
+            .await?;
+        let Some(it) = updated.filter(|it| is_live(it, now)) else {
+            return Ok(None);
+        };
+        let profile = profile_from_item(contact_id, &it);
+        if change.name.is_some() || !it.contains_key("cname_sk") {
+            let indexed = it.get("cname_sk").and_then(|v| v.as_s().ok());
+            self.reindex_contact_name(tenant, &profile, indexed.map(String::as_str))
+                .await?;
         }
+        Ok(Some(profile))
     }
 }
 

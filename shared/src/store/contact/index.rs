@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::tenant::TenantId;
 use crate::store::contact::{ContactProfile, profile_from_item};
@@ -76,32 +76,23 @@ impl Store {
         limit: i32,
         now: i64,
     ) -> Result<ContactPage, StoreError> {
-        let mut values = HashMap::from([(":p".to_owned(), s(tenant_pk(tenant.as_str())))]);
         let key_condition = match name_prefix {
-            Some(prefix) => {
-                values.insert(":name".into(), s(searchable_name(prefix)));
-                "cname_pk = :p AND begins_with(cname_sk, :name)"
-            }
+            Some(_) => "cname_pk = :p AND begins_with(cname_sk, :name)",
             None => "cname_pk = :p",
         };
-        let start = Cursor::start_key(after);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(CONTACT_INDEX)
-            .key_condition_expression(key_condition)
-            .set_expression_attribute_values(Some(values))
-            .set_exclusive_start_key(start)
-            .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query contacts", e))?;
-        self.count_read(out.consumed_capacity());
+        let mut query = self
+            .query("Query contacts", key_condition)
+            .index(CONTACT_INDEX)
+            .value(":p", s(tenant_pk(tenant.as_str())))
+            .after(after)
+            .limit(limit);
+        if let Some(prefix) = name_prefix {
+            query = query.value(":name", s(searchable_name(prefix)));
+        }
+        let page = query.page().await?;
         // The index holds keys only: the page's profiles in one read, expired ones left out.
-        let order: Vec<String> = out
-            .items()
+        let order: Vec<String> = page
+            .items
             .iter()
             .filter_map(|it| get_s(it, "pk").map(str::to_owned))
             .collect();
@@ -119,8 +110,10 @@ impl Store {
             })
             .collect();
         let contacts = order.iter().filter_map(|pk| profiles.remove(pk)).collect();
-        let next = Cursor::after(out.last_evaluated_key());
-        Ok(ContactPage { contacts, next })
+        Ok(ContactPage {
+            contacts,
+            next: page.next,
+        })
     }
 
     /// Points the index at the name `profile` shows, when its key says otherwise (or the
@@ -136,28 +129,18 @@ impl Store {
         if indexed == sk.as_s().ok().map(String::as_str) {
             return Ok(());
         }
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), &profile.contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression("SET cname_pk = :p, cname_sk = :k")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":p", pk)
-            .expression_attribute_values(":k", sk)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match out {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                Ok(())
-            }
-            // Gone meanwhile (expired or erased): nothing to index.
-            Err(e) if crate::store::is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError::dynamo("UpdateItem contact name key", e)),
-        }
+        // Gone meanwhile (expired or erased): nothing to index, and no error.
+        self.update(
+            "UpdateItem contact name key",
+            contact_pk(tenant.as_str(), &profile.contact_id),
+            PROFILE_SK.into(),
+        )
+        .set("cname_pk", pk)
+        .set("cname_sk", sk)
+        .condition("attribute_exists(pk)")
+        .send()
+        .await?;
+        Ok(())
     }
 }
 

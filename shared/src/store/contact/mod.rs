@@ -7,7 +7,6 @@ pub mod details;
 pub mod import;
 pub mod index;
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use rand::Rng;
 
 use crate::domain::identity::{IdentityKey, UserIdentity};
@@ -175,29 +174,33 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut sets = Vec::new();
-        let mut values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> = Vec::new();
+        let mut update = self.update(
+            "UpdateItem contact",
+            contact_pk(tenant.as_str(), &current.contact_id),
+            PROFILE_SK.into(),
+        );
+        let mut changed = false;
         if let Some(name) = facts
             .profile_name
             .filter(|n| Some(*n) != current.profile_name.as_deref())
         {
-            sets.push("profile_name = :name");
-            values.push((":name", s(name)));
+            update = update.set("profile_name", s(name));
             if current.details.name.is_none() {
                 // The name the contact shows changed: so does its place in the index.
-                sets.push("cname_pk = :cnpk, cname_sk = :cnsk");
-                let [(_, pk), (_, sk)] =
-                    contact_index_attrs(tenant, &current.contact_id, Some(name));
-                values.push((":cnpk", pk));
-                values.push((":cnsk", sk));
+                for (attribute, value) in
+                    contact_index_attrs(tenant, &current.contact_id, Some(name))
+                {
+                    update = update.set(attribute, value);
+                }
             }
+            changed = true;
         }
         if let Some(username) = facts
             .username
             .filter(|u| Some(*u) != current.username.as_deref())
         {
-            sets.push("username = :username");
-            values.push((":username", s(username)));
+            update = update.set("username", s(username));
+            changed = true;
         }
         // Also written when the business had answered: the conversation becomes unread.
         let stale = |at: i64| {
@@ -206,44 +209,32 @@ impl Store {
                 .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
                 || current.answered()
         };
-        if let Some(at) = facts.inbound_at.filter(|at| stale(*at)) {
-            sets.push("last_inbound_at = :at");
-            values.push((":at", n(at)));
+        let inbound_at = facts.inbound_at.filter(|at| stale(*at));
+        if let Some(at) = inbound_at {
+            update = update.set("last_inbound_at", n(at));
             let activity = at.max(current.last_outbound_at.unwrap_or(0));
-            for (set, name, value) in
+            for (attribute, value) in
                 conversation_attrs(tenant, &current.contact_id, activity, facts.inbound_number)
             {
-                sets.push(set);
-                values.push((name, value));
+                update = update.set(attribute, value);
             }
+            changed = true;
         }
-        if sets.is_empty() {
+        if !changed {
             return Ok(());
         }
-        sets.push("expires_at = :exp");
-        values.push((
-            ":exp",
+        update = update.set(
+            EXPIRES_AT,
             n(retention.expires_at(DataClass::ContactProfile, now)),
-        ));
+        );
         // last_inbound_at only ever moves forward, even when events arrive out of order.
-        let condition = if values.iter().any(|(k, _)| *k == ":at") {
-            "attribute_exists(pk) AND (attribute_not_exists(last_inbound_at) OR last_inbound_at < :at)"
-        } else {
-            "attribute_exists(pk)"
+        update = match inbound_at {
+            Some(at) => update
+                .condition("attribute_exists(pk) AND (attribute_not_exists(last_inbound_at) OR last_inbound_at < :at)")
+                .value(":at", n(at)),
+            None => update.condition("attribute_exists(pk)"),
         };
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), &current.contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(condition)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        for (k, v) in values {
-            request = request.expression_attribute_values(k, v);
-        }
-        self.settle("UpdateItem contact", request.send().await)?;
+        update.send().await?;
         Ok(())
     }
 
@@ -255,22 +246,19 @@ impl Store {
         opted_out: bool,
         at: i64,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .update_expression("SET marketing_opt_out = :o, marketing_changed_at = :at")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(marketing_changed_at) OR marketing_changed_at <= :at)",
-            )
-            .expression_attribute_values(":o", bool_attr(opted_out))
-            .expression_attribute_values(":at", n(at))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem marketing opt-out", result)?;
+        self.update(
+            "UpdateItem marketing opt-out",
+            contact_pk(tenant.as_str(), contact_id),
+            PROFILE_SK.into(),
+        )
+        .set("marketing_opt_out", bool_attr(opted_out))
+        .set("marketing_changed_at", n(at))
+        .condition(
+            "attribute_exists(pk) AND (attribute_not_exists(marketing_changed_at) OR marketing_changed_at <= :at)",
+        )
+        .value(":at", n(at))
+        .send()
+        .await?;
         Ok(())
     }
 
@@ -310,34 +298,24 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut sets = vec!["expires_at = :exp"];
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .key("sk", s(PROFILE_SK))
-            .expression_attribute_values(
-                ":exp",
+        let mut update = self
+            .update(
+                "UpdateItem contact identity",
+                contact_pk(tenant.as_str(), contact_id),
+                PROFILE_SK.into(),
+            )
+            .set(
+                EXPIRES_AT,
                 n(retention.expires_at(DataClass::ContactProfile, now)),
             )
-            .expression_attribute_values(":cid", s(contact_id))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        sets.push("contact_id = :cid");
+            .set("contact_id", s(contact_id));
         if let Some(p) = &identity.phone {
-            sets.push("phone = :phone");
-            request = request.expression_attribute_values(":phone", s(p.as_str()));
+            update = update.set("phone", s(p.as_str()));
         }
         if let Some(b) = &identity.bsuid {
-            sets.push("bsuid = :bsuid");
-            request = request.expression_attribute_values(":bsuid", s(b.as_str()));
+            update = update.set("bsuid", s(b.as_str()));
         }
-        let out = request
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem contact identity", e))?;
-        self.count_write(out.consumed_capacity());
+        update.send().await?;
         Ok(())
     }
 
@@ -385,9 +363,8 @@ pub(crate) fn new_profile_item(
     }
     if let Some(at) = facts.inbound_at {
         it.insert("last_inbound_at".into(), n(at));
-        for (set, _, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number) {
-            let name = set.split(' ').next().unwrap_or_default();
-            it.insert(name.to_owned(), value);
+        for (attribute, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number) {
+            it.insert(attribute.to_owned(), value);
         }
     }
     it

@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
-
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{contact_pk, wamid_sk};
+use crate::store::table::Update;
 use crate::store::table::{Item, get_i64, get_s, n, s};
-use crate::store::{Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusOutcome {
@@ -53,32 +52,17 @@ impl Store {
         contact_id: &str,
         callback_data: &str,
     ) -> Result<Option<String>, StoreError> {
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :wamid)")
-                .filter_expression("callback_data = :data")
-                .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-                .expression_attribute_values(":wamid", s(wamid_sk("")))
-                .expression_attribute_values(":data", s(callback_data))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query status by callback data", e))?;
-            self.count_read(out.consumed_capacity());
-            if let Some(wamid) = out.items().iter().find_map(|it| get_s(it, "wamid")) {
-                return Ok(Some(wamid.to_owned()));
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(None),
-            }
-        }
+        self.query(
+            "Query status by callback data",
+            "pk = :pk AND begins_with(sk, :wamid)",
+        )
+        .filter("callback_data = :data")
+        .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+        .value(":wamid", s(wamid_sk("")))
+        .value(":data", s(callback_data))
+        .consistent()
+        .find_map(|it| get_s(it, "wamid").map(str::to_owned))
+        .await
     }
 
     pub async fn apply_status(
@@ -89,86 +73,39 @@ impl Store {
         expires_at: i64,
     ) -> Result<StatusOutcome, StoreError> {
         let at_attr = format!("at_{}", update.status.as_str());
-        let mut sets = vec![
-            "#status = :status".to_owned(),
-            "status_rank = :rank".to_owned(),
-            "wamid = :wamid".to_owned(),
-            "expires_at = :exp".to_owned(),
-        ];
-        let mut values = vec![
-            (":status", s(update.status.as_str())),
-            (":rank", n(update.status.rank())),
-            (":wamid", s(&update.wamid)),
-            (":exp", n(expires_at)),
-        ];
-        let mut history_sets = vec![format!("{at_attr} = if_not_exists({at_attr}, :at)")];
-        values.push((":at", n(update.at)));
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let sk = wamid_sk(&update.wamid);
+        let mut advance = self
+            .update("UpdateItem status", pk.clone(), sk.clone())
+            .set("status", s(update.status.as_str()))
+            .set("status_rank", n(update.status.rank()))
+            .set("wamid", s(&update.wamid))
+            .set(EXPIRES_AT, n(expires_at));
         if let Some(error) = update.errors.first() {
-            sets.push("error_code = :ecode".into());
-            values.push((":ecode", n(error.code)));
+            advance = advance.set("error_code", n(error.code));
             if let Some(title) = &error.title {
-                sets.push("error_title = :etitle".into());
-                values.push((":etitle", s(title)));
+                advance = advance.set("error_title", s(title));
             }
         }
-        if let Some(p) = &update.pricing {
-            let pricing = serde_json::to_string(p).expect("pricing serialises");
-            history_sets.push("pricing = if_not_exists(pricing, :pricing)".into());
-            values.push((":pricing", s(pricing)));
-        }
-        if let Some(data) = &update.callback_data {
-            history_sets.push("callback_data = if_not_exists(callback_data, :cb)".into());
-            values.push((":cb", s(data)));
-        }
-        let key = (
-            s(contact_pk(tenant.as_str(), contact_id)),
-            s(wamid_sk(&update.wamid)),
-        );
-        let advance = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", key.0.clone())
-            .key("sk", key.1.clone())
-            .update_expression(format!(
-                "SET {}, {}",
-                sets.join(", "),
-                history_sets.join(", ")
-            ))
-            .condition_expression("attribute_not_exists(status_rank) OR status_rank < :rank")
-            .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(
-                values
-                    .iter()
-                    .cloned()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect(),
-            ))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        let advanced = with_history(advance, update, &at_attr)
+            .condition("attribute_not_exists(status_rank) OR status_rank < :rank")
+            .value(":rank", n(update.status.rank()))
             .send()
-            .await;
-        if self.settle("UpdateItem status", advance)? {
+            .await?;
+        if advanced {
             return Ok(StatusOutcome::Advanced);
         }
         // Not an advance: keep the late status in the history, once.
-        let history_values: std::collections::HashMap<String, AttributeValue> = values
-            .into_iter()
-            .filter(|(k, _)| history_sets.iter().any(|set| set.contains(k)))
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let late = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", key.0)
-            .key("sk", key.1)
-            .update_expression(format!("SET {}", history_sets.join(", ")))
-            .condition_expression(format!("attribute_not_exists({at_attr})"))
-            .set_expression_attribute_values(Some(history_values))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        Ok(if self.settle("UpdateItem status history", late)? {
+        let late = with_history(
+            self.update("UpdateItem status history", pk, sk),
+            update,
+            &at_attr,
+        )
+        .condition("attribute_not_exists(#seen)")
+        .name("#seen", &at_attr)
+        .send()
+        .await?;
+        Ok(if late {
             StatusOutcome::Late
         } else {
             StatusOutcome::Duplicate
@@ -234,4 +171,18 @@ fn state_from_item(it: &Item) -> DeliveryState {
             .filter_map(|st| get_i64(it, &format!("at_{}", st.as_str())).map(|at| (*st, at)))
             .collect(),
     }
+}
+
+/// What every status adds to its wamid's history, once: when it came, the pricing, the
+/// tenant's tag.
+fn with_history<'a>(mut write: Update<'a>, update: &StatusUpdate, at_attr: &str) -> Update<'a> {
+    write = write.set_if_absent(at_attr, n(update.at));
+    if let Some(p) = &update.pricing {
+        let pricing = serde_json::to_string(p).expect("pricing serialises");
+        write = write.set_if_absent("pricing", s(pricing));
+    }
+    if let Some(data) = &update.callback_data {
+        write = write.set_if_absent("callback_data", s(data));
+    }
+    write
 }

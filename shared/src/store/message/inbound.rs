@@ -1,8 +1,6 @@
 //! Inbound messages. The message item is its own idempotency record: a conditional put on a
 //! key made of Meta's timestamp and wamid, so a retry or duplicate never stores twice.
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use crate::domain::message::InboundMessage;
 use crate::domain::tenant::TenantId;
 use crate::store::cursor::Cursor;
@@ -80,24 +78,13 @@ impl Store {
         now: i64,
         limit: i32,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
-            .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .expression_attribute_values(":prefix", s(MESSAGE_PREFIX))
-            .expression_attribute_values(":now", n(now))
-            .scan_index_forward(false)
+        let page = self
+            .messages_query("Query messages", tenant, contact_id, now)
             .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query messages", e))?;
-        self.count_read(out.consumed_capacity());
-        Ok(out
-            .items()
+            .page()
+            .await?;
+        Ok(page
+            .items
             .iter()
             .filter(|it| is_live(it, now))
             .map(record_from_item)
@@ -141,27 +128,14 @@ impl Store {
         limit: i32,
         now: i64,
     ) -> Result<MessagePage, StoreError> {
-        let pk = contact_pk(tenant.as_str(), contact_id);
-        let start = Cursor::start_key(after);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(MESSAGE_PREFIX))
-            .expression_attribute_values(":now", n(now))
-            .set_exclusive_start_key(start)
-            .scan_index_forward(false)
+        let page = self
+            .messages_query("Query conversation", tenant, contact_id, now)
+            .after(after)
             .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query conversation", e))?;
-        self.count_read(out.consumed_capacity());
-        let messages = out
-            .items()
+            .page()
+            .await?;
+        let messages = page
+            .items
             .iter()
             .filter(|it| is_live(it, now))
             .filter_map(|it| {
@@ -169,7 +143,7 @@ impl Store {
                 Some((sk, StoredMessage::from_item(it)))
             })
             .collect();
-        let next = Cursor::after(out.last_evaluated_key());
+        let next = page.next;
         Ok(MessagePage { messages, next })
     }
 
@@ -205,4 +179,22 @@ fn record_from_item(it: &Item) -> MessageRecord {
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values always serialise")
+}
+
+impl Store {
+    /// A contact's live messages, newest first.
+    fn messages_query(
+        &self,
+        op: &'static str,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> crate::store::table::Query<'_> {
+        self.query(op, "pk = :pk AND begins_with(sk, :prefix)")
+            .filter("attribute_not_exists(expires_at) OR expires_at > :now")
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":prefix", s(MESSAGE_PREFIX))
+            .value(":now", n(now))
+            .backwards()
+    }
 }

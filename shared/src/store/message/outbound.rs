@@ -5,8 +5,6 @@
 //! job's idempotency record: a redelivered job that finds a decided item is not sent
 //! again. Delivery statuses stay on the wamid's own item (see `statuses`).
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{contact_pk, outbound_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
@@ -210,18 +208,16 @@ impl Store {
             }
         }
         // Written once: over nothing, or over the job's queued record.
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .condition_expression("attribute_not_exists(pk) OR #state = :queued")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":queued", s(QUEUED))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        Ok(if self.settle("PutItem outbound", result)? {
+        let written = self
+            .put_if(
+                "PutItem outbound",
+                it,
+                "attribute_not_exists(pk) OR #state = :queued",
+                &[("#state", "state")],
+                &[(":queued", s(QUEUED))],
+            )
+            .await?;
+        Ok(if written {
             PutOutcome::Stored
         } else {
             PutOutcome::Duplicate
@@ -236,23 +232,17 @@ impl Store {
         contact_id: &str,
         since: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk >= :from")
-            .filter_expression("direction = :in")
-            .expression_attribute_values(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .expression_attribute_values(":from", s(format!("MSG#{since:010}")))
-            .expression_attribute_values(":in", s("in"))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query newest inbound", e))?;
-        self.count_read(out.consumed_capacity());
-        Ok(out
-            .items()
+        let page = self
+            .query("Query newest inbound", "pk = :pk AND sk >= :from")
+            .filter("direction = :in")
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":from", s(format!("MSG#{since:010}")))
+            .value(":in", s("in"))
+            .consistent()
+            .page()
+            .await?;
+        Ok(page
+            .items
             .iter()
             .filter(|it| get_s(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
             .filter_map(|it| get_i64(it, "sent_at"))

@@ -6,8 +6,6 @@ pub mod pacing;
 mod quality;
 pub mod route;
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::store::keys::{number_sk, tenant_pk, waba_sk};
 use crate::store::table::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
@@ -86,25 +84,17 @@ impl Store {
         tenant: &TenantId,
         phone_number_id: &str,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(number_sk(phone_number_id)))
-            .condition_expression("attribute_exists(pk)")
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        let removed = match out {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                out.attributes
-            }
-            Err(e) if crate::store::is_condition_failure(&e) => return Ok(false),
-            Err(e) => return Err(StoreError::dynamo("DeleteItem phone number", e)),
+        let Some(removed) = self
+            .delete_existing(
+                "DeleteItem phone number",
+                tenant_pk(tenant.as_str()),
+                number_sk(phone_number_id),
+            )
+            .await?
+        else {
+            return Ok(false);
         };
+        let removed = Some(removed);
         if let Some(waba) = removed.as_ref().and_then(|it| get_s(it, "waba_id")) {
             self.release_number_routes(tenant, phone_number_id, waba)
                 .await?;

@@ -2,11 +2,11 @@
 //! next free send slot (`next_us`, epoch microseconds). A worker reserves a block of slots
 //! with one write, so pacing costs one write per block rather than per message.
 
-use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{pace_sk, tenant_pk};
-use crate::store::table::{get_i64, n, s};
+use crate::store::table::{get_i64, n};
 use crate::store::{Store, StoreError};
 
 impl Store {
@@ -19,21 +19,17 @@ impl Store {
         phone_number_id: &str,
         span_us: i64,
     ) -> Result<i64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(pace_sk(phone_number_id)))
-            .update_expression("ADD next_us :span")
-            .expression_attribute_values(":span", n(span_us))
-            .return_values(ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem pace", e))?;
-        self.count_write(out.consumed_capacity());
-        out.attributes()
+        let updated = self
+            .update(
+                "UpdateItem pace",
+                tenant_pk(tenant.as_str()),
+                pace_sk(phone_number_id),
+            )
+            .add("next_us", n(span_us))
+            .send_returning(ReturnValue::UpdatedNew)
+            .await?;
+        updated
+            .as_ref()
             .and_then(|a| get_i64(a, "next_us"))
             .ok_or_else(|| StoreError::Corrupt {
                 key: pace_sk(phone_number_id),
@@ -53,20 +49,16 @@ impl Store {
         if_before_us: i64,
         to_us: i64,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(pace_sk(phone_number_id)))
-            .update_expression("SET next_us = :to")
-            .condition_expression("attribute_not_exists(next_us) OR next_us < :before")
-            .expression_attribute_values(":to", n(to_us))
-            .expression_attribute_values(":before", n(if_before_us))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("UpdateItem pace forward", result)
+        self.update(
+            "UpdateItem pace forward",
+            tenant_pk(tenant.as_str()),
+            pace_sk(phone_number_id),
+        )
+        .set("next_us", n(to_us))
+        .condition("attribute_not_exists(next_us) OR next_us < :before")
+        .value(":before", n(if_before_us))
+        .send()
+        .await
     }
 
     /// Forgets the number's pacing: a newly connected number starts afresh, whatever an

@@ -12,11 +12,8 @@
 //! Numbers connected before route items existed carry a `route_pk` on their own item and
 //! are found through `route-index` when their route item is missing.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
-    Update,
+    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
 };
 
 use crate::store::Transacted;
@@ -172,26 +169,19 @@ impl Store {
         waba_id: &str,
         phone_number_id: &str,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(waba_route_pk(waba_id)))
-            .key("sk", s(ROUTE_SK))
-            .update_expression("DELETE numbers :n")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":n", AttributeValue::Ss(vec![phone_number_id.into()]))
-            .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        let left = match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                out.attributes.unwrap_or_default()
-            }
-            Err(e) if crate::store::is_condition_failure(&e) => return Ok(()),
-            Err(e) => return Err(StoreError::dynamo("UpdateItem WABA route", e)),
+        let left = self
+            .update(
+                "UpdateItem WABA route",
+                waba_route_pk(waba_id),
+                ROUTE_SK.into(),
+            )
+            .delete("numbers", AttributeValue::Ss(vec![phone_number_id.into()]))
+            .condition("attribute_exists(pk)")
+            .send_returning(ReturnValue::AllNew)
+            .await?;
+        // No route (released already): nothing to do.
+        let Some(left) = left else {
+            return Ok(());
         };
         if left.contains_key("numbers") || left.contains_key("shared_with") {
             return Ok(());
@@ -261,32 +251,19 @@ impl Store {
         owner: &TenantId,
         shared_with: &[TenantId],
     ) -> Result<(), StoreError> {
-        let mut values = HashMap::from([
-            (":t".to_owned(), s(owner.as_str())),
-            (":w".to_owned(), s(waba_id)),
-        ]);
-        let expression = if shared_with.is_empty() {
-            "SET tenant_id = :t, waba_id = :w REMOVE shared_with"
-        } else {
-            values.insert(
-                ":s".to_owned(),
-                AttributeValue::Ss(shared_with.iter().map(|t| t.to_string()).collect()),
-            );
-            "SET tenant_id = :t, waba_id = :w, shared_with = :s"
-        };
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(waba_route_pk(waba_id)))
-            .key("sk", s(ROUTE_SK))
-            .update_expression(expression)
-            .set_expression_attribute_values(Some(values))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem WABA sharing", e))?;
-        self.count_write(out.consumed_capacity());
+        // A string set may not be empty: no tenant to share with removes the attribute.
+        let shared = (!shared_with.is_empty())
+            .then(|| AttributeValue::Ss(shared_with.iter().map(|t| t.to_string()).collect()));
+        self.update(
+            "UpdateItem WABA sharing",
+            waba_route_pk(waba_id),
+            ROUTE_SK.into(),
+        )
+        .set("tenant_id", s(owner.as_str()))
+        .set("waba_id", s(waba_id))
+        .set_or_remove("shared_with", shared)
+        .send()
+        .await?;
         Ok(())
     }
 
@@ -309,20 +286,14 @@ impl Store {
 
     /// A route of a number or WABA connected before route items existed.
     async fn legacy_route(&self, route_key: String) -> Result<Option<TenantId>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(ROUTE_INDEX)
-            .key_condition_expression("route_pk = :r")
-            .expression_attribute_values(":r", s(&route_key))
+        let page = self
+            .query("Query route-index", "route_pk = :r")
+            .index(ROUTE_INDEX)
+            .value(":r", s(&route_key))
             .limit(1)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query route-index", e))?;
-        self.count_read(out.consumed_capacity());
-        out.items().first().map(owner).transpose()
+            .page()
+            .await?;
+        page.items.first().map(owner).transpose()
     }
 }
 

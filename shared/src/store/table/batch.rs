@@ -1,14 +1,19 @@
-//! BatchGetItem over any number of keys: chunks of 100 (DynamoDB's limit), unprocessed
-//! keys asked again, expired items left out.
+//! Batches over any number of keys: BatchGetItem in chunks of 100 (unprocessed keys asked
+//! again, expired items left out) and BatchWriteItem deletes in chunks of 25.
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{
+    DeleteRequest, KeysAndAttributes, ReturnConsumedCapacity, WriteRequest,
+};
 
-use super::attrs::Item;
+use super::attrs::{Item, s};
 use super::{Store, StoreError, is_live};
 
 /// Rounds for the keys DynamoDB leaves unprocessed under load.
 const ROUNDS: usize = 5;
 const MAX_KEYS_PER_CALL: usize = 100;
+const MAX_DELETES_PER_CALL: usize = 25;
+/// Rounds for the deletes DynamoDB leaves unprocessed under load, with a growing pause.
+const DELETE_ROUNDS: u32 = 6;
 
 impl Store {
     /// The live items of `keys` (each a `pk`/`sk` map), in no particular order; `op`
@@ -60,5 +65,55 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// Deletes the items of `keys` (`pk`, `sk`), 25 to a BatchWriteItem; keys DynamoDB
+    /// leaves unprocessed are sent again after a growing pause.
+    pub(crate) async fn batch_delete<'k>(
+        &self,
+        keys: impl Iterator<Item = (&'k str, &'k str)>,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "BatchWriteItem delete";
+        let keys: Vec<(&str, &str)> = keys.collect();
+        for chunk in keys.chunks(MAX_DELETES_PER_CALL) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    let delete = DeleteRequest::builder()
+                        .key("pk", s(*pk))
+                        .key("sk", s(*sk))
+                        .build()
+                        .map_err(|e| StoreError::dynamo(OP, e))?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            for round in 0..DELETE_ROUNDS {
+                if pending.is_empty() {
+                    break;
+                }
+                if round > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamo(OP, e))?;
+                for consumed in out.consumed_capacity() {
+                    self.count_write(Some(consumed));
+                }
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unprocessed(OP));
+            }
+        }
+        Ok(())
     }
 }

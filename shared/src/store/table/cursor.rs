@@ -43,6 +43,11 @@ impl Cursor {
         cursor.map(|c| c.0.iter().map(|(k, v)| (k.clone(), s(v))).collect())
     }
 
+    /// One key attribute of the position.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     /// A cursor at the given key attributes.
     #[cfg(test)]
     pub(crate) fn at(pairs: impl IntoIterator<Item = (String, String)>) -> Self {

@@ -6,13 +6,16 @@ mod attrs;
 mod batch;
 pub mod cursor;
 mod prefix;
+mod query;
 mod read;
+mod scan;
 mod transact;
 mod update;
 mod write;
 
 pub use attrs::Item;
 pub(crate) use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
+pub(crate) use query::Query;
 pub(crate) use transact::Transacted;
 pub(crate) use update::Update;
 

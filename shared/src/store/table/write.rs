@@ -103,6 +103,60 @@ impl Store {
 }
 
 impl Store {
+    /// Puts `it` only if `condition` holds on the item it would replace; false when it
+    /// did not (nothing written). `names` and `values` are the condition's placeholders.
+    pub(crate) async fn put_if(
+        &self,
+        op: &'static str,
+        it: Item,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        self.settle(op, request.send().await)
+    }
+
+    /// Deletes an item and answers what it held; `None` when there was none.
+    pub(crate) async fn delete_existing(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<Item>, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count_write(out.consumed_capacity());
+                Ok(Some(out.attributes.unwrap_or_default()))
+            }
+            Err(e) if super::is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(StoreError::dynamo(op, e)),
+        }
+    }
+
     /// Deletes an item only if `condition` holds on it; false when it did not (or there was
     /// no item). `names` and `values` are the condition's placeholders.
     pub(crate) async fn delete_if(

@@ -7,20 +7,12 @@
 //! and a deleted tenant must leave nothing behind. Deleting a tenant is rare; reading the
 //! table once for it is the price of completeness.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, ReturnConsumedCapacity, ReturnValue, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::keys::{NUMBER_PREFIX, PACE_PREFIX, TENANT_SK, tenant_pk};
 use crate::store::table::{Item, get_s, n, s};
 use crate::store::{Store, StoreError};
-
-const MAX_DELETES_PER_CALL: usize = 25;
-/// Rounds for the deletes DynamoDB leaves unprocessed under load, with a growing pause.
-const ROUNDS: u32 = 6;
 
 /// Where a scan segment stopped: the last key DynamoDB evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,48 +39,32 @@ impl Store {
         segments: u32,
         now: i64,
     ) -> Result<Option<Tenant>, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(id.as_str())))
-            .key("sk", s(TENANT_SK))
-            .update_expression(
-                "SET #status = :deleting, erasure_run = :run, erasure_segments = :segments, \
-                 deletion_requested_at = if_not_exists(deletion_requested_at, :now) \
-                 REMOVE erased_segments",
+        let updated = self
+            .update(
+                "UpdateItem begin tenant deletion",
+                tenant_pk(id.as_str()),
+                TENANT_SK.into(),
             )
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":deleting", s("deleting"))
-            .expression_attribute_values(":run", s(run))
-            .expression_attribute_values(":segments", n(segments))
-            .expression_attribute_values(":now", n(now))
-            .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.updated_tenant("UpdateItem begin tenant deletion", id, result)
+            .set("status", s("deleting"))
+            .set("erasure_run", s(run))
+            .set("erasure_segments", n(segments))
+            .set_if_absent("deletion_requested_at", n(now))
+            .remove("erased_segments")
+            .condition("attribute_exists(pk)")
+            .send_returning(ReturnValue::AllNew)
+            .await?;
+        updated
+            .map(|it| super::tenant_from_item(id, &it))
+            .transpose()
     }
 
     /// The erasure run the tenant is in, read consistently; `None` when it is in none or
     /// does not exist.
     pub async fn erasure_run(&self, id: &TenantId) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(id.as_str())))
-            .key("sk", s(TENANT_SK))
-            .projection_expression("erasure_run")
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem erasure run", e))?;
-        self.count_read(out.consumed_capacity());
-        Ok(out
-            .item
+        let found = self
+            .get_consistent(tenant_pk(id.as_str()), TENANT_SK.into())
+            .await?;
+        Ok(found
             .as_ref()
             .and_then(|it| get_s(it, "erasure_run"))
             .map(str::to_owned))
@@ -134,39 +110,31 @@ impl Store {
         limit: i32,
     ) -> Result<ScanPage, StoreError> {
         let own = tenant_pk(id.as_str());
-        let out =
-            self.client
-                .scan()
-                .table_name(&self.table)
-                .segment(segment as i32)
-                .total_segments(segments as i32)
-                .limit(limit)
-                // `T#acme` must not take `T#acme2`'s items: its partitions are `T#acme` and
-                // `T#acme#…`.
-                .filter_expression("pk = :own OR begins_with(pk, :nested)")
-                .expression_attribute_values(":own", s(&own))
-                .expression_attribute_values(":nested", s(format!("{own}#")))
-                .projection_expression("pk, sk")
-                .set_exclusive_start_key(start.map(|p| {
-                    HashMap::from([("pk".to_owned(), s(&p.pk)), ("sk".to_owned(), s(&p.sk))])
-                }))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Scan tenant items", e))?;
-        self.count_read(out.consumed_capacity());
+        // `T#acme` must not take `T#acme2`'s items: its partitions are `T#acme` and
+        // `T#acme#…`.
+        let page = self
+            .scan_keys_page(
+                "Scan tenant items",
+                "pk = :own OR begins_with(pk, :nested)",
+                &[(":own", s(&own)), (":nested", s(format!("{own}#")))],
+                (segment, segments),
+                start.map(|p| (p.pk.as_str(), p.sk.as_str())),
+                limit,
+            )
+            .await?;
         Ok(ScanPage {
-            keys: out
-                .items()
+            keys: page
+                .items
                 .iter()
                 .filter_map(position)
                 .filter(|key| !(key.pk == own && key.sk == TENANT_SK))
                 .collect(),
-            next: out
-                .last_evaluated_key
-                .as_ref()
-                .filter(|key| !key.is_empty())
-                .and_then(position),
+            next: page.next.as_ref().and_then(|at| {
+                Some(ScanPosition {
+                    pk: at.get("pk")?.to_owned(),
+                    sk: at.get("sk")?.to_owned(),
+                })
+            }),
         })
     }
 
@@ -180,97 +148,47 @@ impl Store {
         segment: u32,
     ) -> Result<Option<bool>, StoreError> {
         // A set, not a counter: a segment redelivered after it finished counts once.
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(id.as_str())))
-            .key("sk", s(TENANT_SK))
-            .update_expression("ADD erased_segments :segment")
-            .condition_expression("erasure_run = :run")
-            .expression_attribute_values(":segment", AttributeValue::Ns(vec![segment.to_string()]))
-            .expression_attribute_values(":run", s(run))
-            .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                let it = out.attributes.unwrap_or_default();
-                let done = match it.get("erased_segments") {
-                    Some(AttributeValue::Ns(set)) => set.len(),
-                    _ => 0,
-                };
-                let of = crate::store::table::get_i64(&it, "erasure_segments").unwrap_or(i64::MAX);
-                Ok(Some(done as i64 >= of))
-            }
-            Err(e) if crate::store::is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(StoreError::dynamo("UpdateItem erasure segment", e)),
-        }
+        let updated = self
+            .update(
+                "UpdateItem erasure segment",
+                tenant_pk(id.as_str()),
+                TENANT_SK.into(),
+            )
+            .add(
+                "erased_segments",
+                AttributeValue::Ns(vec![segment.to_string()]),
+            )
+            .condition("erasure_run = :run")
+            .value(":run", s(run))
+            .send_returning(ReturnValue::AllNew)
+            .await?;
+        Ok(updated.map(|it| {
+            let done = match it.get("erased_segments") {
+                Some(AttributeValue::Ns(set)) => set.len(),
+                _ => 0,
+            };
+            let of = crate::store::table::get_i64(&it, "erasure_segments").unwrap_or(i64::MAX);
+            done as i64 >= of
+        }))
     }
 
     /// Deletes the tenant item once run `run` erased everything else; false when another
     /// run took over (it deletes the item when it is done).
     pub async fn delete_erased_tenant(&self, id: &TenantId, run: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(id.as_str())))
-            .key("sk", s(TENANT_SK))
-            .condition_expression("erasure_run = :run")
-            .expression_attribute_values(":run", s(run))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.settle("DeleteItem erased tenant", result)
+        self.delete_if(
+            "DeleteItem erased tenant",
+            (tenant_pk(id.as_str()), TENANT_SK.into()),
+            "erasure_run = :run",
+            &[],
+            &[(":run", s(run))],
+        )
+        .await
     }
 
-    /// Deletes items by key, 25 to a BatchWriteItem; keys DynamoDB leaves unprocessed are
-    /// sent again after a pause.
+    /// Deletes the items of `keys`.
     pub async fn delete_keys(&self, keys: &[ScanPosition]) -> Result<(), StoreError> {
-        const OP: &str = "BatchWriteItem delete";
-        for chunk in keys.chunks(MAX_DELETES_PER_CALL) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    let delete = DeleteRequest::builder()
-                        .key("pk", s(&key.pk))
-                        .key("sk", s(&key.sk))
-                        .build()
-                        .map_err(|e| StoreError::dynamo(OP, e))?;
-                    Ok(WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect::<Result<_, StoreError>>()?;
-            for round in 0..ROUNDS {
-                if pending.is_empty() {
-                    break;
-                }
-                if round > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
-                }
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, std::mem::take(&mut pending))
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo(OP, e))?;
-                for consumed in out.consumed_capacity() {
-                    self.count_write(Some(consumed));
-                }
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unprocessed(OP));
-            }
-        }
-        Ok(())
+        self.batch_delete(keys.iter().map(|key| (key.pk.as_str(), key.sk.as_str())))
+            .await
     }
 }
 

@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{TENANT_SK, tenant_pk};
@@ -33,23 +31,16 @@ impl Store {
         after: Option<&Cursor>,
         limit: i32,
     ) -> Result<TenantPage, StoreError> {
-        let start = Cursor::start_key(after);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(TENANT_INDEX)
-            .key_condition_expression("tlist_pk = :p")
-            .expression_attribute_values(":p", s(TENANT_LIST_PK))
-            .set_exclusive_start_key(start)
+        let page = self
+            .query("Query tenants", "tlist_pk = :p")
+            .index(TENANT_INDEX)
+            .value(":p", s(TENANT_LIST_PK))
+            .after(after)
             .limit(limit)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query tenants", e))?;
-        self.count_read(out.consumed_capacity());
-        let order: Vec<TenantId> = out
-            .items()
+            .page()
+            .await?;
+        let order: Vec<TenantId> = page
+            .items
             .iter()
             .filter_map(|it| TenantId::parse(get_s(it, "tlist_sk")?).ok())
             .collect();
@@ -76,7 +67,9 @@ impl Store {
                 Some(tenant_from_item(id, &it))
             })
             .collect::<Result<_, _>>()?;
-        let next = Cursor::after(out.last_evaluated_key());
-        Ok(TenantPage { tenants, next })
+        Ok(TenantPage {
+            tenants,
+            next: page.next,
+        })
     }
 }

@@ -5,9 +5,7 @@ pub mod erasure;
 pub mod listing;
 pub mod retention;
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::domain::retention::Retention;
 use crate::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
@@ -35,62 +33,27 @@ impl Store {
         name: Option<&str>,
         status: Option<TenantStatus>,
     ) -> Result<Option<Tenant>, StoreError> {
-        let mut sets = vec!["tenant_id = :id"];
-        let mut values = std::collections::HashMap::from([
-            (":id".to_owned(), s(id.as_str())),
-            (":deleting".to_owned(), s("deleting")),
-        ]);
-        let mut names =
-            std::collections::HashMap::from([("#status".to_owned(), "status".to_owned())]);
+        let mut update = self
+            .update(
+                "UpdateItem tenant",
+                tenant_pk(id.as_str()),
+                TENANT_SK.into(),
+            )
+            .set("tenant_id", s(id.as_str()));
         if let Some(name) = name {
-            sets.push("#name = :name");
-            values.insert(":name".to_owned(), s(name));
-            names.insert("#name".to_owned(), "name".to_owned());
+            update = update.set("name", s(name));
         }
         if let Some(status) = status {
-            sets.push("#status = :status");
-            values.insert(":status".to_owned(), s(status_name(status)));
+            update = update.set("status", s(status_name(status)));
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(id.as_str())))
-            .key("sk", s(TENANT_SK))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            // A tenant being deleted is not brought back by a rename or a resume.
-            .condition_expression("attribute_exists(pk) AND #status <> :deleting")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        self.updated_tenant("UpdateItem tenant", id, result)
-    }
-
-    /// The tenant as an UpdateItem that returned `ALL_NEW` left it; `None` when the
-    /// update's condition failed.
-    pub(crate) fn updated_tenant<E, R>(
-        &self,
-        op: &'static str,
-        id: &TenantId,
-        result: Result<UpdateItemOutput, SdkError<E, R>>,
-    ) -> Result<Option<Tenant>, StoreError>
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-    {
-        match result {
-            Ok(out) => {
-                self.count_write(out.consumed_capacity());
-                out.attributes
-                    .map(|it| tenant_from_item(id, &it))
-                    .transpose()
-            }
-            Err(e) if crate::store::is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(StoreError::dynamo(op, e)),
-        }
+        // A tenant being deleted is not brought back by a rename or a resume.
+        let updated = update
+            .condition("attribute_exists(pk) AND #status <> :deleting")
+            .name("#status", "status")
+            .value(":deleting", s(status_name(TenantStatus::Deleting)))
+            .send_returning(ReturnValue::AllNew)
+            .await?;
+        updated.map(|it| tenant_from_item(id, &it)).transpose()
     }
 
     pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -107,35 +70,32 @@ impl Store {
         tenant: &TenantId,
         app: Option<&MetaApp>,
     ) -> Result<bool, StoreError> {
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(tenant_pk(tenant.as_str())))
-            .key("sk", s(TENANT_SK))
-            .condition_expression("attribute_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        request = match app {
-            Some(app) => request
-                .update_expression(
-                    "SET meta_app_id = :id, meta_app_secret_ct = :secret, \
-                     meta_verify_token_ct = :token, meta_app_secret_fingerprint = :fp, \
-                     meta_app_set_at = :at",
+        let update = self.update(
+            "UpdateItem Meta app",
+            tenant_pk(tenant.as_str()),
+            TENANT_SK.into(),
+        );
+        let update = match app {
+            Some(app) => update
+                .set("meta_app_id", s(&app.app_id))
+                .set("meta_app_secret_ct", b(app.app_secret_ciphertext.clone()))
+                .set(
+                    "meta_verify_token_ct",
+                    b(app.verify_token_ciphertext.clone()),
                 )
-                .expression_attribute_values(":id", s(&app.app_id))
-                .expression_attribute_values(":secret", b(app.app_secret_ciphertext.clone()))
-                .expression_attribute_values(":token", b(app.verify_token_ciphertext.clone()))
-                .expression_attribute_values(
-                    ":fp",
+                .set(
+                    "meta_app_secret_fingerprint",
                     s(app.secret_fingerprint.clone().unwrap_or_default()),
                 )
-                .expression_attribute_values(":at", n(app.set_at.unwrap_or_default())),
-            None => request.update_expression(
-                "REMOVE meta_app_id, meta_app_secret_ct, meta_verify_token_ct, \
-                 meta_app_secret_fingerprint, meta_app_set_at",
-            ),
+                .set("meta_app_set_at", n(app.set_at.unwrap_or_default())),
+            None => update
+                .remove("meta_app_id")
+                .remove("meta_app_secret_ct")
+                .remove("meta_verify_token_ct")
+                .remove("meta_app_secret_fingerprint")
+                .remove("meta_app_set_at"),
         };
-        self.settle("UpdateItem Meta app", request.send().await)
+        update.condition("attribute_exists(pk)").send().await
     }
 
     /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put

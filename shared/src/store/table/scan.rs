@@ -1,0 +1,48 @@
+//! One page of one segment of a parallel Scan, keys only: what a sweep over the whole
+//! table (a tenant's erasure) reads.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+
+use super::attrs::s;
+use super::query::Page;
+use super::{Store, StoreError, cursor::Cursor};
+
+impl Store {
+    /// The `pk`/`sk` of the items `filter` takes in one page of segment `segment` of
+    /// `segments`, from after `start`.
+    pub(crate) async fn scan_keys_page(
+        &self,
+        op: &'static str,
+        filter: &str,
+        values: &[(&str, AttributeValue)],
+        (segment, segments): (u32, u32),
+        start: Option<(&str, &str)>,
+        limit: i32,
+    ) -> Result<Page, StoreError> {
+        let mut request = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .segment(segment as i32)
+            .total_segments(segments as i32)
+            .limit(limit)
+            .filter_expression(filter)
+            .projection_expression("pk, sk")
+            .set_exclusive_start_key(
+                start.map(|(pk, sk)| [("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))].into()),
+            )
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(Page {
+            next: Cursor::after(out.last_evaluated_key()),
+            items: out.items.unwrap_or_default(),
+        })
+    }
+}
