@@ -13,7 +13,6 @@ use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contact::{ContactFacts, ContactProfile};
 use crate::store::idempotency::{Claim, IdempotencyRecord};
-use crate::store::keys::outbound_sk;
 use crate::store::message::id::MessageRef;
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
@@ -122,10 +121,8 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         }
         let checked = self.checked(command, None).await?;
         let job = self.job(command, command.now)?;
-        let message_ref = MessageRef::new(
-            &checked.contact.contact_id,
-            &outbound_sk(job.enqueued_at, &job.job_id),
-        );
+        let message_ref =
+            MessageRef::outbound(&checked.contact.contact_id, job.enqueued_at, &job.job_id);
         if let Some(idem) = command.idempotency {
             let record = IdempotencyRecord {
                 body_sha256: idem.body_sha256.to_owned(),
@@ -163,11 +160,12 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         };
         let message_ref =
             MessageRef::decode(&held.resource_id).ok_or_else(|| corrupt("holds no message id"))?;
-        let enqueued_at =
-            outbound_time(&message_ref.sk).ok_or_else(|| corrupt("names no outbound message"))?;
+        let enqueued_at = message_ref
+            .outbound_time()
+            .ok_or_else(|| corrupt("names no outbound message"))?;
         // The same key and body make the same job: its id, its time, its group.
         let job = self.job(command, enqueued_at)?;
-        if message_ref.sk != outbound_sk(job.enqueued_at, &job.job_id) {
+        if message_ref != MessageRef::outbound(&message_ref.contact_id, enqueued_at, &job.job_id) {
             return Err(corrupt("names another job").into());
         }
         let key = OutboundKey {
@@ -349,14 +347,6 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         }
         Ok(contact)
     }
-}
-
-/// The enqueue time in an outbound message's sort key (`MSG#<time>#job.<id>`).
-fn outbound_time(sk: &str) -> Option<i64> {
-    let rest = sk.strip_prefix("MSG#")?;
-    let (time, job) = rest.split_once('#')?;
-    job.strip_prefix("job.")?;
-    time.parse().ok()
 }
 
 fn identity_of(to: &Recipient) -> UserIdentity {

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::store::keys::MESSAGE_PREFIX;
+use crate::store::keys::{MESSAGE_PREFIX, outbound_sk};
 
 /// The longest id accepted: a contact id, a time and a wamid or job id fit well within.
 const MAX_ID_CHARS: usize = 512;
@@ -23,6 +23,19 @@ impl MessageRef {
             contact_id: contact_id.to_owned(),
             sk: sk.to_owned(),
         }
+    }
+
+    /// The id of the outbound message of a job.
+    pub fn outbound(contact_id: &str, enqueued_at: i64, job_id: &str) -> Self {
+        Self::new(contact_id, &outbound_sk(enqueued_at, job_id))
+    }
+
+    /// When the job of an outbound message was enqueued; `None` for an inbound message.
+    pub fn outbound_time(&self) -> Option<i64> {
+        let rest = self.sk.strip_prefix(MESSAGE_PREFIX)?;
+        let (time, job) = rest.split_once('#')?;
+        job.strip_prefix("job.")?;
+        time.parse().ok()
     }
 
     pub fn encode(&self) -> String {
@@ -53,6 +66,15 @@ pub fn is_contact_id(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outbound_id_tells_its_enqueue_time_and_an_inbound_one_does_not() {
+        let out = MessageRef::outbound("c_0123456789abcdef0123", 1_767_000_000, "abc");
+        assert_eq!(out.outbound_time(), Some(1_767_000_000));
+        assert_eq!(MessageRef::decode(&out.encode()), Some(out));
+        let inbound = MessageRef::new("c_0123456789abcdef0123", "MSG#1767000000#wamid.X");
+        assert_eq!(inbound.outbound_time(), None);
+    }
 
     #[test]
     fn an_id_round_trips_and_anything_else_is_refused() {

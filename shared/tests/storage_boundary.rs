@@ -1,0 +1,92 @@
+//! The storage boundary, checked on the source so that it stays: DynamoDB is called from
+//! `store/table` only, and no key format or key attribute of the table appears outside
+//! `store/` (tests aside). Item modules own their keys; everything else asks them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Key prefixes and key attributes of the table, as string literals.
+const KEY_LITERALS: [&str; 16] = [
+    "\"pk\"",
+    "\"sk\"",
+    "\"T#",
+    "\"MSG#",
+    "\"PN#",
+    "\"ROUTE#",
+    "\"WAMID#",
+    "\"TPL#",
+    "\"KEY#",
+    "\"CB#",
+    "\"PACE#",
+    "\"EV#",
+    "\"IDEM\"",
+    "\"PROFILE\"",
+    "\"TENANT\"",
+    "#C#",
+];
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("a source folder") {
+        let path = entry.expect("a folder entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// A file's code without its unit tests, which may build keys to check them.
+fn code_of(path: &Path) -> String {
+    let text = fs::read_to_string(path).expect("a readable source file");
+    match text.find("#[cfg(test)]") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn only_the_table_module_calls_dynamodb() {
+    let store = root().join("shared/src/store");
+    let mut files = Vec::new();
+    rust_files(&store, &mut files);
+    let offenders: Vec<_> = files
+        .iter()
+        .filter(|f| !f.starts_with(store.join("table")))
+        .filter(|f| {
+            let code = code_of(f);
+            code.contains(".client") || code.contains("aws_sdk_dynamodb::Client")
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "SDK calls outside store/table: {offenders:?}"
+    );
+}
+
+#[test]
+fn no_key_format_or_key_attribute_outside_the_store() {
+    let mut files = Vec::new();
+    rust_files(&root().join("shared/src"), &mut files);
+    for function in fs::read_dir(root().join("functions")).expect("the functions folder") {
+        let src = function.expect("a function folder").path().join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
+    }
+    let store = root().join("shared/src/store");
+    let mut offenders = Vec::new();
+    for file in files.iter().filter(|f| !f.starts_with(&store)) {
+        let code = code_of(file);
+        for literal in KEY_LITERALS {
+            if code.contains(literal) {
+                offenders.push(format!("{} holds {literal}", file.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
