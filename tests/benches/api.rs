@@ -165,10 +165,9 @@ async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
             metrics.clone(),
         ),
     );
-    let state = http_api::business::BusinessState::new(
-        store, queue, receipts, callbacks, templates, rate, cursors,
-    );
-    let router = http_api::business::router(Arc::new(state));
+    let state =
+        api::BusinessState::new(store, queue, receipts, callbacks, templates, rate, cursors);
+    let router = api::router(Arc::new(state));
     let call = |i: usize| {
         let mut request =
             Request::builder().header("authorization", format!("Bearer {}", setup.keys[0]));

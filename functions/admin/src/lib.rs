@@ -1,86 +1,17 @@
-//! The admin function's configuration, read once at init from the environment.
+//! The admin API function, `/admin/v1`: tenants, keys, numbers, WABAs, Meta apps and
+//! retention, for the operator and tenants' admin keys. It owns its router (`router`),
+//! its handlers and its configuration (`config`); what both APIs share is `http_api`.
 
-use std::time::Duration;
+pub mod config;
+mod keys;
+mod meta_app;
+mod numbers;
+mod retention;
+mod router;
+mod state;
+mod tenants;
+mod wabas;
 
-use http_api::rate_limit::Rates;
-use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, Settings, environment};
-use wagate_shared::job_queue::MAX_DELAY;
-
-#[derive(Debug, Clone)]
-pub struct AdminConfig {
-    pub table_name: String,
-    pub kms_key_id: String,
-    /// The operator key as base64 KMS ciphertext (context: purpose = operator-key).
-    pub operator_key_ciphertext: Vec<u8>,
-    /// Each key's request rate.
-    pub rates: Rates,
-    /// Meta's Graph API, asked whether a token reaches a number before it is connected.
-    pub cloud_api: CloudApiConfig,
-    /// Where a deleted tenant's erasure jobs go.
-    pub erasure_queue_url: String,
-    /// How long a deleted tenant's erasure waits: longer than any container caches the
-    /// tenant (5 minutes), so that no worker writes behind the sweep. At most 15 minutes.
-    pub erasure_delay: Duration,
-}
-
-impl AdminConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
-        Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
-            kms_key_id: settings.required("KMS_KEY_ID")?,
-            operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
-            rates: Rates::from_settings(&settings)?,
-            cloud_api: CloudApiConfig::from_settings(&settings)?,
-            erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
-            erasure_delay: erasure_delay(&settings)?,
-        })
-    }
-}
-
-fn erasure_delay<F: Fn(&str) -> Option<String>>(
-    settings: &Settings<F>,
-) -> Result<Duration, ConfigError> {
-    const NAME: &str = "ERASURE_START_DELAY_SECONDS";
-    let seconds: u64 = settings.number_or(NAME, 600)?;
-    if Duration::from_secs(seconds) > MAX_DELAY {
-        return Err(ConfigError::invalid(
-            NAME,
-            "must be at most 900 (SQS's longest delay)",
-        ));
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(extra: &[(&str, &str)]) -> Result<AdminConfig, ConfigError> {
-        let mut vars = std::collections::HashMap::from([
-            ("TABLE_NAME", "t"),
-            ("KMS_KEY_ID", "k"),
-            ("OPERATOR_KEY_CIPHERTEXT", "AAAA"),
-            ("ERASURE_QUEUE_URL", "http://127.0.0.1:1/q"),
-        ]);
-        vars.extend(extra.iter().copied());
-        AdminConfig::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
-    }
-
-    #[test]
-    fn the_erasure_waits_ten_minutes_unless_told_and_never_past_sqs_limit() {
-        assert_eq!(config(&[]).unwrap().erasure_delay, Duration::from_secs(600));
-        let told = config(&[("ERASURE_START_DELAY_SECONDS", "2")]).unwrap();
-        assert_eq!(told.erasure_delay, Duration::from_secs(2));
-        let too_long = config(&[("ERASURE_START_DELAY_SECONDS", "901")]).unwrap_err();
-        assert!(
-            too_long.to_string().contains("ERASURE_START_DELAY_SECONDS"),
-            "{too_long}"
-        );
-    }
-}
+pub use config::AdminConfig;
+pub use router::{AdminApi, router};
+pub use state::{AdminState, AdministeredTenant, Caller, TenantDeletion, TenantPath};

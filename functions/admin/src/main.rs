@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use admin::AdminConfig;
-use http_api::admin::{AdminState, TenantDeletion, router};
+use admin::{AdminState, TenantDeletion, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
 use wagate_shared::cloud_api::CloudApiClient;

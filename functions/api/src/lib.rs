@@ -1,41 +1,20 @@
-//! The business API function's configuration, read once at init from the environment.
+//! The business API function, `/v1`: what a tenant's systems and agents call with their
+//! keys. It owns its router (`router`), its handlers, and its configuration (`config`);
+//! what both APIs share (errors, extractors, rate limits, cursors) is `http_api`.
 
-use http_api::rate_limit::Rates;
-use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, Settings, environment};
+mod callbacks;
+pub mod config;
+mod contact_import;
+mod contacts;
+mod conversations;
+mod messages;
+mod read;
+mod router;
+mod send_body;
+mod state;
+mod templates;
+mod views;
 
-#[derive(Debug, Clone)]
-pub struct ApiConfig {
-    pub table_name: String,
-    pub outbound_queue_url: String,
-    /// To decrypt access tokens for read receipts.
-    pub kms_key_id: String,
-    pub cloud_api: CloudApiConfig,
-    /// Each key's request rate.
-    pub rates: Rates,
-    /// Where replayed callback events are queued.
-    pub callback_queue_url: String,
-    /// Local stacks only: callback URLs may be http or internal addresses.
-    pub allow_insecure_callback_urls: bool,
-}
-
-impl ApiConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
-        Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
-            outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
-            kms_key_id: settings.required("KMS_KEY_ID")?,
-            cloud_api: CloudApiConfig::from_settings(&settings)?,
-            rates: Rates::from_settings(&settings)?,
-            callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
-            allow_insecure_callback_urls: settings
-                .optional("CALLBACKS_ALLOW_INSECURE_URLS")
-                .is_some_and(|v| v == "true"),
-        })
-    }
-}
+pub use config::ApiConfig;
+pub use router::{BusinessApi, router};
+pub use state::{BusinessState, TenantKey};

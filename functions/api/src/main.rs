@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use api::ApiConfig;
-use http_api::business::{BusinessState, router};
+use api::{BusinessState, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::CallbackQueue;

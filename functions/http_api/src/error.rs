@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
 use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
+use wagate_shared::numbers::ConnectError;
 use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
 use wagate_shared::store::StoreError;
@@ -76,6 +77,38 @@ impl From<MetaCallsBlocked> for ApiError {
                 field: None,
                 message: e.to_string(),
             },
+        }
+    }
+}
+
+impl From<ConnectError> for ApiError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::NotOwned(what) => ApiError::Unprocessable {
+                code: "not_owned",
+                field: Some(what.field()),
+                message: what.explanation().to_owned(),
+            },
+            ConnectError::TokenInvalid { .. } => ApiError::Unprocessable {
+                code: "token_invalid",
+                field: Some("access_token"),
+                message: e.to_string(),
+            },
+            ConnectError::MetaUnreachable(source) => {
+                tracing::warn!(error = %wagate_shared::telemetry::error_chain(&source), "Meta could not confirm a number");
+                ApiError::MetaUnavailable
+            }
+            ConnectError::NumberTaken => ApiError::ConflictOf {
+                code: "number_taken",
+                message: e.to_string(),
+            },
+            ConnectError::WabaTaken => ApiError::ConflictOf {
+                code: "waba_taken",
+                message: "the WhatsApp Business Account is held by another tenant; the operator can share it".into(),
+            },
+            ConnectError::TenantGone => ApiError::NotFound("tenant"),
+            ConnectError::Store(e) => e.into(),
+            ConnectError::Secret(e) => e.into(),
         }
     }
 }

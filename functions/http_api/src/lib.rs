@@ -1,9 +1,7 @@
-//! The hosted HTTPS APIs as axum routers: `admin` (tenants, keys, numbers, retention) and
-//! `business` (messages, conversations). The function crates run them under lambda_http;
-//! every answer that is not a success is a JSON [`error::ErrorBody`].
+//! What the two hosted APIs share: errors and their one mapping to HTTP (every answer that
+//! is not a success is a JSON [`error::ErrorBody`]), extractors, rate limits, cursors and
+//! OpenAPI helpers. The `api` and `admin` function crates own their routers.
 
-pub mod admin;
-pub mod business;
 pub mod cursor;
 pub mod error;
 pub mod extract;
@@ -25,10 +23,12 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-async fn not_found() -> ApiError {
+/// The answer to a route neither API has.
+pub async fn not_found() -> ApiError {
     ApiError::NotFound("route")
 }
 
-async fn method_not_allowed() -> ApiError {
+/// The answer to a method a route does not take.
+pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }

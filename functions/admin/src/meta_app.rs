@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{MetaApp, TenantId, token_fingerprint};
 use wagate_shared::secrets::{SecretContext, SecretPurpose};
 
-use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
-use crate::unix_now;
+use crate::state::{AdminState, AdministeredTenant};
+use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
+use http_api::unix_now;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

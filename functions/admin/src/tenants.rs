@@ -12,11 +12,11 @@ use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::store::PutOutcome;
 
-use super::state::{AdminState, AdministeredTenant, Caller, TenantPath};
-use crate::cursor;
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::{JsonBody, QueryParams, page_limit};
-use crate::unix_now;
+use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams, page_limit};
+use http_api::unix_now;
 
 const MAX_NAME_CHARS: usize = 200;
 

@@ -16,13 +16,13 @@ use wagate_shared::cloud_api::request::OutboundContent;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
 use wagate_shared::store::message::id::{MessageRef, is_contact_id};
 
-use super::send_body::SendMessageRequest;
-use super::state::{BusinessState, TenantKey};
-use super::views::{AcceptedView, MessagePageView, MessageView};
-use crate::cursor;
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::{JsonBody, QueryParams, parse_value};
-use crate::unix_now;
+use crate::send_body::SendMessageRequest;
+use crate::state::{BusinessState, TenantKey};
+use crate::views::{AcceptedView, MessagePageView, MessageView};
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams, parse_value};
+use http_api::unix_now;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -155,7 +155,7 @@ pub async fn conversation_messages(
     QueryParams(params): QueryParams<PageParams>,
 ) -> Result<Json<MessagePageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = crate::extract::page_limit(params.limit)?;
+    let limit = http_api::extract::page_limit(params.limit)?;
     let tenant = &key.0.tenant_id;
     let scope = cursor::scope(&[tenant.as_str(), "messages", &contact_id]);
     let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
@@ -235,7 +235,7 @@ fn refusal(error: AcceptError) -> ApiError {
             "the Idempotency-Key was used with a different request in the last 24 hours".into(),
         ),
         AcceptError::TooLarge(_) => ApiError::TooLarge {
-            limit: crate::MAX_BODY_BYTES,
+            limit: http_api::MAX_BODY_BYTES,
         },
         AcceptError::Store(e) => ApiError::Store(e),
         AcceptError::Queue(e) => ApiError::Queue(e),

@@ -13,10 +13,10 @@ use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::tenants::TenantDirectory;
 
-use crate::error::ApiError;
-use crate::rate_limit::{KeyRateLimit, Rates};
-use crate::source::source_address;
-use crate::unix_now;
+use http_api::error::ApiError;
+use http_api::rate_limit::{KeyRateLimit, Rates};
+use http_api::source::source_address;
+use http_api::unix_now;
 
 /// A tenant's settings (suspension above all) reach the API within this long.
 const TENANT_TTL: Duration = Duration::from_secs(30);

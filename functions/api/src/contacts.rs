@@ -17,11 +17,11 @@ use wagate_shared::store::contact::index::searchable_name;
 use wagate_shared::store::contact::{ContactFacts, ContactProfile};
 use wagate_shared::store::message::id::is_contact_id;
 
-use super::state::{BusinessState, TenantKey};
-use crate::cursor;
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::{JsonBody, QueryParams};
-use crate::unix_now;
+use crate::state::{BusinessState, TenantKey};
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams};
+use http_api::unix_now;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -232,7 +232,7 @@ pub async fn list_contacts(
             }
         })
         .transpose()?;
-    let limit = crate::extract::page_limit(query.limit)?;
+    let limit = http_api::extract::page_limit(query.limit)?;
     let searched = prefix
         .as_deref()
         .map_or(String::new(), |p| format!("name:{p}"));

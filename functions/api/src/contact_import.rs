@@ -14,10 +14,10 @@ use wagate_shared::access::Permission;
 use wagate_shared::contact_import::import_contacts;
 use wagate_shared::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
 
-use super::state::{BusinessState, TenantKey};
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
-use crate::extract::{body_error, media_type};
-use crate::unix_now;
+use crate::state::{BusinessState, TenantKey};
+use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use http_api::extract::{body_error, media_type};
+use http_api::unix_now;
 
 /// An import's body: within a Lambda Function URL's 6 MB, room for 20,000 rows.
 pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
@@ -31,7 +31,7 @@ pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
 #[allow(dead_code)]
 pub struct ContactImport {
     /// Up to 20,000 contacts, each as in `POST /v1/contacts`.
-    contacts: Vec<super::contacts::CreateContact>,
+    contacts: Vec<crate::contacts::CreateContact>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,7 +76,7 @@ pub async fn import(
         "manage contacts (a manager key is needed)",
     )?;
     let read = read_body(&headers, body)?;
-    let tenant = super::contacts::tenant(&state, &key).await?;
+    let tenant = crate::contacts::tenant(&state, &key).await?;
     let report = import_contacts(state.store(), &tenant, read, unix_now()).await?;
     tracing::info!(tenant = %tenant.id, rows = report.rows, created = report.created, updated = report.updated, rejected = report.rejected.len(), "contacts imported");
     Ok(Json(ImportReportView {

@@ -1,16 +1,5 @@
 //! The business API, `/v1/...`: what a tenant's systems and agents call with their keys.
 
-mod callbacks;
-mod contact_import;
-mod contacts;
-mod conversations;
-mod messages;
-mod read;
-mod send_body;
-mod state;
-mod templates;
-mod views;
-
 use std::sync::Arc;
 
 use axum::Router;
@@ -18,9 +7,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-pub use state::{BusinessState, TenantKey};
+use http_api::openapi::BearerAuth;
 
-use crate::openapi::BearerAuth;
+use crate::state::BusinessState;
+use crate::{callbacks, contact_import, contacts, conversations, messages, read, templates};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -83,10 +73,18 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         )
         .route(
             "/v1/openapi.json",
-            get(crate::openapi::serve::<BusinessApi>),
+            get(http_api::openapi::serve::<BusinessApi>),
         )
-        .fallback(crate::not_found)
-        .method_not_allowed_fallback(crate::method_not_allowed)
-        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .fallback(http_api::not_found)
+        .method_not_allowed_fallback(http_api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(http_api::MAX_BODY_BYTES))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_document_is_the_generated_one() {
+        http_api::openapi::assert_committed::<super::BusinessApi>("api.json");
+    }
 }

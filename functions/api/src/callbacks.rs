@@ -15,11 +15,11 @@ use wagate_shared::callbacks::event::EventType;
 use wagate_shared::callbacks::registry::RegistryError;
 use wagate_shared::store::callback::DeliveryRecord;
 
-use super::state::{BusinessState, TenantKey};
-use crate::cursor;
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::{JsonBody, QueryParams};
-use crate::unix_now;
+use crate::state::{BusinessState, TenantKey};
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams};
+use http_api::unix_now;
 
 const WHAT: &str = "manage callbacks (an admin key is needed)";
 
@@ -235,7 +235,7 @@ pub async fn list_deliveries(
     key.require(Permission::Administer, WHAT)?;
     let now = unix_now();
     let (from, to) = range(params.from, params.to, now)?;
-    let limit = crate::extract::page_limit(params.limit)?;
+    let limit = http_api::extract::page_limit(params.limit)?;
     let range_text = format!("{from}-{to}");
     let scope = cursor::scope(&[key.0.tenant_id.as_str(), "deliveries", &range_text]);
     let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;

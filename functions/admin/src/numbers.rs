@@ -15,15 +15,15 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{PhoneNumber, TenantId, token_fingerprint};
-use wagate_shared::numbers::{ConnectError, ConnectNumber as Connect};
+use wagate_shared::numbers::ConnectNumber as Connect;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretContext;
 use wagate_shared::tenants::hold_removed_number;
 
-use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
-use crate::unix_now;
+use crate::state::{AdminState, AdministeredTenant};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
+use http_api::unix_now;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -239,38 +239,6 @@ pub async fn connect_number(
         })
         .await?;
     Ok(Json(view(&number, now)))
-}
-
-impl From<ConnectError> for ApiError {
-    fn from(e: ConnectError) -> Self {
-        match e {
-            ConnectError::NotOwned(what) => ApiError::Unprocessable {
-                code: "not_owned",
-                field: Some(what.field()),
-                message: what.explanation().to_owned(),
-            },
-            ConnectError::TokenInvalid { .. } => ApiError::Unprocessable {
-                code: "token_invalid",
-                field: Some("access_token"),
-                message: e.to_string(),
-            },
-            ConnectError::MetaUnreachable(source) => {
-                tracing::warn!(error = %wagate_shared::telemetry::error_chain(&source), "Meta could not confirm a number");
-                ApiError::MetaUnavailable
-            }
-            ConnectError::NumberTaken => ApiError::ConflictOf {
-                code: "number_taken",
-                message: e.to_string(),
-            },
-            ConnectError::WabaTaken => ApiError::ConflictOf {
-                code: "waba_taken",
-                message: "the WhatsApp Business Account is held by another tenant; the operator can share it".into(),
-            },
-            ConnectError::TenantGone => ApiError::NotFound("tenant"),
-            ConnectError::Store(e) => e.into(),
-            ConnectError::Secret(e) => e.into(),
-        }
-    }
 }
 
 /// Lists the tenant's phone numbers with their throughput, status and token fingerprint.

@@ -16,10 +16,10 @@ use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
 
-use crate::error::ApiError;
-use crate::rate_limit::{KeyRateLimit, Rates};
-use crate::source::source_address;
-use crate::unix_now;
+use http_api::error::ApiError;
+use http_api::rate_limit::{KeyRateLimit, Rates};
+use http_api::source::source_address;
+use http_api::unix_now;
 
 pub struct AdminState {
     pub store: Store,

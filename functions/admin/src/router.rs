@@ -1,14 +1,6 @@
 //! The admin API, `/admin/v1/...`: tenants, their API keys and retention settings, for
 //! the operator and each tenant's admin keys.
 
-mod keys;
-mod meta_app;
-mod numbers;
-mod retention;
-mod state;
-mod tenants;
-mod wabas;
-
 use std::sync::Arc;
 
 use axum::Router;
@@ -16,9 +8,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use utoipa::OpenApi;
 
-pub use state::{AdminState, AdministeredTenant, Caller, TenantDeletion, TenantPath};
+use http_api::openapi::BearerAuth;
 
-use crate::openapi::BearerAuth;
+use crate::state::AdminState;
+use crate::{keys, meta_app, numbers, retention, tenants, wabas};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -85,10 +78,18 @@ pub fn router(state: Arc<AdminState>) -> Router {
         )
         .route(
             "/admin/v1/openapi.json",
-            get(crate::openapi::serve::<AdminApi>),
+            get(http_api::openapi::serve::<AdminApi>),
         )
-        .fallback(crate::not_found)
-        .method_not_allowed_fallback(crate::method_not_allowed)
-        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .fallback(http_api::not_found)
+        .method_not_allowed_fallback(http_api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(http_api::MAX_BODY_BYTES))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_document_is_the_generated_one() {
+        http_api::openapi::assert_committed::<super::AdminApi>("admin.json");
+    }
 }

@@ -12,7 +12,7 @@ use wagate_shared::cloud_api::request::{
 };
 use wagate_shared::domain::message::MediaKind;
 
-use crate::error::ApiError;
+use http_api::error::ApiError;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -483,7 +483,7 @@ fn template_parameter(part: ParameterPart, field: &str) -> Result<TemplateParame
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::parse_json;
+    use http_api::extract::parse_json;
 
     fn message(body: &str) -> Result<OutboundMessage, ApiError> {
         parse_json::<SendMessageRequest>(body.as_bytes())?.into_message()

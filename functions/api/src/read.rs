@@ -13,10 +13,10 @@ use wagate_shared::outbound::ReadError;
 use wagate_shared::store::message::id::MessageRef;
 use wagate_shared::telemetry::error_chain;
 
-use super::state::{BusinessState, TenantKey};
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::OptionalJsonBody;
-use crate::unix_now;
+use crate::state::{BusinessState, TenantKey};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::OptionalJsonBody;
+use http_api::unix_now;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

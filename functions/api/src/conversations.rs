@@ -11,11 +11,11 @@ use wagate_shared::outbound::window::WINDOW_SECS;
 use wagate_shared::store::contact::ContactProfile;
 use wagate_shared::store::contact::conversation::ConversationFilter;
 
-use super::state::{BusinessState, TenantKey};
-use crate::cursor;
-use crate::error::{ApiError, ErrorBody, KeyedRouteErrors};
-use crate::extract::QueryParams;
-use crate::unix_now;
+use crate::state::{BusinessState, TenantKey};
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
+use http_api::extract::QueryParams;
+use http_api::unix_now;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +87,7 @@ pub async fn list_conversations(
     QueryParams(params): QueryParams<ConversationParams>,
 ) -> Result<Json<ConversationPageView>, ApiError> {
     key.require(Permission::Converse, "read conversations")?;
-    let limit = crate::extract::page_limit(params.limit)?;
+    let limit = http_api::extract::page_limit(params.limit)?;
     let filter = ConversationFilter {
         phone_number_id: params.number.as_deref(),
         since: params.since.map(i64::from),

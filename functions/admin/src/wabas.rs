@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
 use wagate_shared::store::number::route::WabaRoute;
 
-use super::state::{AdminState, Caller};
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
+use crate::state::{AdminState, Caller};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
 
 /// Tenants a WABA may be shared with.
 const MAX_SHARED: usize = 20;

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::access::{ApiKeyRecord, NewApiKey, Role};
 
-use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
-use crate::unix_now;
+use crate::state::{AdminState, AdministeredTenant};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
+use http_api::unix_now;
 
 const MAX_KEY_NAME_CHARS: usize = 100;
 /// Keys may be made to expire up to ten years ahead; further is a typo.

@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use wagate_shared::domain::retention::{Retention, RetentionError};
 use wagate_shared::store::tenant::retention::RetentionSettings;
 
-use super::state::{AdminState, AdministeredTenant};
-use crate::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
+use crate::state::{AdminState, AdministeredTenant};
+use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
 
 /// The highest ceiling the operator may set for content: ten years.
 const MAX_CEILING_DAYS: u32 = 3650;

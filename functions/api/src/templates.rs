@@ -15,11 +15,11 @@ use wagate_shared::cloud_api::templates::TemplateDefinition;
 use wagate_shared::store::template::TemplateRecord;
 use wagate_shared::templates::TemplateError;
 
-use super::read::meta_refusal;
-use super::state::{BusinessState, TenantKey};
-use crate::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use crate::extract::JsonBody;
-use crate::unix_now;
+use crate::read::meta_refusal;
+use crate::state::{BusinessState, TenantKey};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
+use http_api::unix_now;
 
 const WHAT: &str = "manage templates (a manager key is needed)";
 
