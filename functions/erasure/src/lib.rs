@@ -2,6 +2,8 @@
 //! it is done or the invocation's time is nearly up (the job then queues its own rest).
 //! A job that fails is redelivered by SQS; one that keeps failing lands in the DLQ.
 
+pub mod config;
+
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};

@@ -1,6 +1,8 @@
 //! The inbound worker: consumes batches from `inbound.fifo` and reports, per record, what
 //! it did not process, so SQS redelivers exactly those (and the DLQ catches poison).
 
+pub mod config;
+
 use std::collections::HashSet;
 use std::future::Future;
 

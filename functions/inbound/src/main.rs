@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use inbound::config::InboundConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
-use wagate_shared::config::{Settings, environment};
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
@@ -17,13 +17,19 @@ use wagate_shared::tenants::TenantDirectory;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     wagate_shared::telemetry::init();
-    let settings = Settings::new(environment);
-    let table = settings.required("TABLE_NAME")?;
-    let callback_queue_url = settings.required("CALLBACK_QUEUE_URL")?;
+    let config = InboundConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table, metrics.clone());
-    let queue = CallbackQueue::new(aws_sdk_sqs::Client::new(&sdk), callback_queue_url, metrics);
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.table_name,
+        metrics.clone(),
+    );
+    let queue = CallbackQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        config.callback_queue_url,
+        metrics,
+    );
     let callbacks = CallbackEmitter::new(store.clone(), queue);
     let processor =
         Arc::new(InboundProcessor::new(TenantDirectory::new(store)).with_callbacks(callbacks));
