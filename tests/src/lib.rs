@@ -15,16 +15,17 @@ use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
+use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::numbers::{ConnectNumber, NumberConnector};
+use wagate_shared::numbers::ConnectNumber;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
+use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::message::outbound::{OutboundKey, OutboundRecord, SendOutcome};
 use wagate_shared::store::{Item, Store};
+use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
 
 pub use wagate_shared::signature::sign;
 
@@ -54,7 +55,8 @@ pub struct Stack {
     pub store: Store,
     pub secrets: SecretStore,
     /// Connects numbers as the admin API does: after the simulator confirmed them.
-    pub numbers: NumberConnector,
+    /// Sets tenants up as the admin API does.
+    pub setup: TenantSetup,
     pub http: reqwest::Client,
     /// The admin API's base URL (routes start with /admin/v1) and the operator's key.
     pub admin_url: String,
@@ -88,7 +90,7 @@ impl Stack {
         })
         .expect("a Cloud API client for the simulator");
         Stack {
-            numbers: NumberConnector::new(store.clone(), secrets.clone(), simulator),
+            setup: TenantSetup::new(store.clone(), secrets.clone(), simulator),
             webhook_url: var("WEBHOOK_URL"),
             platform_app_secret: var("DEMO_APP_SECRET"),
             platform_verify_token: var("DEMO_VERIFY_TOKEN"),
@@ -404,49 +406,27 @@ impl TestTenant {
             access_token: format!("EAATEST{}", hex::encode(rand::rng().random::<[u8; 12]>())),
             id,
         };
-        let t = tenant.id.as_str();
-        let encrypt = |value: String, context: SecretContext| {
-            let secrets = &stack.secrets;
-            async move {
-                secrets
-                    .encrypt(&value, &context)
-                    .await
-                    .expect("KMS encrypts")
-            }
-        };
-        let app_secret_ciphertext = encrypt(
-            tenant.app_secret.clone(),
-            SecretContext::tenant(SecretPurpose::MetaAppSecret, t),
-        )
-        .await;
-        let verify_token_ciphertext = encrypt(
-            tenant.verify_token.clone(),
-            SecretContext::tenant(SecretPurpose::MetaVerifyToken, t),
-        )
-        .await;
+        // Set up the way the admin API sets up any tenant; the number exists at "Meta"
+        // first.
         stack
-            .store
-            .put_tenant(&Tenant {
-                id: tenant.id.clone(),
-                name: format!("Test tenant {t}"),
-                status: TenantStatus::Active,
-                retention,
-                meta_app: Some(MetaApp {
-                    app_id: random_digits(16),
-                    app_secret_ciphertext,
-                    verify_token_ciphertext,
-                    secret_fingerprint: None,
-                    set_at: None,
-                }),
-                sending_stopped: None,
-            })
+            .setup
+            .create(&tenant.id, &format!("Test tenant {}", tenant.id), retention)
             .await
             .expect("store the tenant");
-        // The number exists at "Meta" first, and is connected the way the admin API does.
+        let app = MetaAppSecrets {
+            app_id: &random_digits(16),
+            app_secret: &Secret::new(tenant.app_secret.clone()),
+            verify_token: &Secret::new(tenant.verify_token.clone()),
+        };
+        stack
+            .setup
+            .connect_meta_app(&tenant.id, &app, now())
+            .await
+            .expect("connect the tenant's Meta app");
         tenant.register_at_sim(stack, serde_json::json!({})).await;
         stack
-            .numbers
-            .connect(ConnectNumber {
+            .setup
+            .connect_number(ConnectNumber {
                 tenant: &tenant.id,
                 phone_number_id: &tenant.phone_number_id,
                 waba_id: &tenant.waba_id,

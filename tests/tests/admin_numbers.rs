@@ -449,8 +449,8 @@ async fn twenty_tenants_connecting_one_number_at_once_leave_exactly_one_owner() 
         .collect();
     let results = futures_util::future::join_all(ids.iter().map(|tenant| {
         stack
-            .numbers
-            .connect(wagate_shared::numbers::ConnectNumber {
+            .setup
+            .connect_number(wagate_shared::numbers::ConnectNumber {
                 tenant,
                 phone_number_id: &racing.id,
                 waba_id: &racing.waba,

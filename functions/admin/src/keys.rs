@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::access::{ApiKeyRecord, NewApiKey, Role};
+use wagate_shared::access::{ApiKeyRecord, Role};
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
@@ -164,8 +164,10 @@ pub async fn create_key(
             "the tenant has {MAX_KEYS_PER_TENANT} usable keys; revoke some first"
         )));
     }
-    let made = NewApiKey::generate(&tenant, name, body.role.into(), body.expires_at, now);
-    state.store.put_api_key(&made.record).await?;
+    let made = state
+        .setup
+        .issue_key(&tenant, name, body.role.into(), body.expires_at, now)
+        .await?;
     tracing::info!(tenant = %tenant, key = %made.record.prefix(), role = made.record.role.as_str(), "API key created");
     Ok((
         StatusCode::CREATED,

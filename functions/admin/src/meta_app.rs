@@ -11,8 +11,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{MetaApp, TenantId, token_fingerprint};
-use wagate_shared::secrets::{SecretContext, SecretPurpose};
+use wagate_shared::domain::tenant::{MetaApp, TenantId};
+use wagate_shared::secret::Secret;
+use wagate_shared::tenant_setup::MetaAppSecrets;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
@@ -94,23 +95,17 @@ pub async fn connect_meta_app(
     }
     checked_secret("app_secret", &body.app_secret)?;
     checked_secret("verify_token", &body.verify_token)?;
-    let encrypt = |value: &str, purpose| {
-        let context = SecretContext::tenant(purpose, tenant.as_str());
-        let secrets = &state.secrets;
-        let value = value.to_owned();
-        async move { secrets.encrypt(&value, &context).await }
+    let app_secret = Secret::new(body.app_secret.clone());
+    let verify_token = Secret::new(body.verify_token.clone());
+    let secrets = MetaAppSecrets {
+        app_id: &body.app_id,
+        app_secret: &app_secret,
+        verify_token: &verify_token,
     };
-    let app = MetaApp {
-        app_id: body.app_id.clone(),
-        app_secret_ciphertext: encrypt(&body.app_secret, SecretPurpose::MetaAppSecret).await?,
-        verify_token_ciphertext: encrypt(&body.verify_token, SecretPurpose::MetaVerifyToken)
-            .await?,
-        secret_fingerprint: Some(token_fingerprint(&body.app_secret)),
-        set_at: Some(unix_now()),
-    };
-    if !state.store.set_meta_app(&tenant, Some(&app)).await? {
-        return Err(ApiError::NotFound("tenant"));
-    }
+    let app = state
+        .setup
+        .connect_meta_app(&tenant, &secrets, unix_now())
+        .await?;
     tracing::info!(tenant = %tenant, app_id = %app.app_id, "Meta app connected");
     Ok(Json(view(&tenant, &app)))
 }

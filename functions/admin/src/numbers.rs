@@ -227,8 +227,8 @@ pub async fn connect_number(
     let token = Secret::new(body.access_token);
     let now = unix_now();
     let number = state
-        .numbers
-        .connect(Connect {
+        .setup
+        .connect_number(Connect {
             tenant: &tenant,
             phone_number_id: &phone_number_id,
             waba_id: &body.waba_id,

@@ -10,11 +10,11 @@ use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Prin
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::erasure::TenantEraser;
-use wagate_shared::numbers::NumberConnector;
 use wagate_shared::secret::Secret;
 use wagate_shared::secrets::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
+use wagate_shared::tenant_setup::TenantSetup;
 
 use http_api::error::ApiError;
 use http_api::rate_limit::{KeyRateLimit, Rates};
@@ -24,8 +24,8 @@ use http_api::unix_now;
 pub struct AdminState {
     pub store: Store,
     pub secrets: SecretStore,
-    /// Connects numbers once Meta confirmed them.
-    pub numbers: NumberConnector,
+    /// Makes tenants, connects their Meta apps and numbers, issues keys.
+    pub setup: TenantSetup,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
@@ -54,7 +54,7 @@ impl AdminState {
         Self {
             deletion,
             cursors: CursorKeys::new(store.clone(), secrets.clone()),
-            numbers: NumberConnector::new(store.clone(), secrets.clone(), cloud_api),
+            setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
             store,

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
-use wagate_shared::store::PutOutcome;
 
 use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use http_api::cursor;
@@ -139,21 +138,9 @@ pub async fn create_tenant(
 ) -> Result<(StatusCode, Json<TenantView>), ApiError> {
     caller.require_operator("create tenants")?;
     let id = TenantId::parse(&body.id).map_err(|e| ApiError::invalid("id", e.to_string()))?;
-    let tenant = Tenant {
-        id,
-        name: checked_name(&body.name)?,
-        status: TenantStatus::Active,
-        retention: Retention::default(),
-        meta_app: None,
-        sending_stopped: None,
-    };
-    match state.store.create_tenant(&tenant).await? {
-        PutOutcome::Stored => Ok((StatusCode::CREATED, Json(TenantView::from(&tenant)))),
-        PutOutcome::Duplicate => Err(ApiError::Conflict(format!(
-            "a tenant with id '{}' exists",
-            tenant.id
-        ))),
-    }
+    let name = checked_name(&body.name)?;
+    let tenant = state.setup.create(&id, &name, Retention::default()).await?;
+    Ok((StatusCode::CREATED, Json(TenantView::from(&tenant))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

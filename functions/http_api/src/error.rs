@@ -15,6 +15,7 @@ use wagate_shared::queue::QueueError;
 use wagate_shared::secrets::SecretError;
 use wagate_shared::store::StoreError;
 use wagate_shared::telemetry::error_chain;
+use wagate_shared::tenant_setup::SetupError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -109,6 +110,17 @@ impl From<ConnectError> for ApiError {
             ConnectError::TenantGone => ApiError::NotFound("tenant"),
             ConnectError::Store(e) => e.into(),
             ConnectError::Secret(e) => e.into(),
+        }
+    }
+}
+
+impl From<SetupError> for ApiError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::TenantTaken(_) => ApiError::Conflict(e.to_string()),
+            SetupError::NoTenant => ApiError::NotFound("tenant"),
+            SetupError::Store(e) => e.into(),
+            SetupError::Secret(e) => e.into(),
         }
     }
 }

@@ -8,15 +8,16 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rand::Rng;
-use wagate_shared::access::{NewApiKey, OPERATOR_KEY_SCHEME, Role};
+use wagate_shared::access::{OPERATOR_KEY_SCHEME, Role};
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus, token_fingerprint};
+use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::numbers::{ConnectNumber, NumberConnector};
+use wagate_shared::numbers::ConnectNumber;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::{SecretContext, SecretPurpose, SecretStore};
+use wagate_shared::secrets::{SecretContext, SecretStore};
 use wagate_shared::store::Store;
+use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
 
 use crate::BoxError;
 
@@ -95,41 +96,26 @@ pub async fn seed_demo(
         .encrypt(&values.platform_app_secret, &SecretContext::platform())
         .await?;
     let tenant = TenantId::parse(DEMO_TENANT_ID)?;
-    let app_secret_ct = secrets
-        .encrypt(
-            &values.tenant_app_secret,
-            &SecretContext::tenant(SecretPurpose::MetaAppSecret, tenant.as_str()),
-        )
-        .await?;
-    let verify_ct = secrets
-        .encrypt(
-            &values.tenant_verify_token,
-            &SecretContext::tenant(SecretPurpose::MetaVerifyToken, tenant.as_str()),
-        )
-        .await?;
-    store
-        .put_tenant(&Tenant {
-            id: tenant.clone(),
-            name: "Demo Company".into(),
-            status: TenantStatus::Active,
-            retention: Retention::default(),
-            meta_app: Some(MetaApp {
-                app_id: "1000000000000001".into(),
-                app_secret_ciphertext: app_secret_ct,
-                verify_token_ciphertext: verify_ct,
-                secret_fingerprint: Some(token_fingerprint(&values.tenant_app_secret)),
-                set_at: Some(now_secs()),
-            }),
-            sending_stopped: None,
-        })
-        .await?;
     register_demo_number(simulator, &values).await?;
     let api = CloudApiClient::new(CloudApiConfig {
         base_url: simulator.url.to_owned(),
         ..CloudApiConfig::default()
     })?;
-    NumberConnector::new(store.clone(), secrets, api)
-        .connect(ConnectNumber {
+    // The demo tenant is set up the way the admin API sets up any tenant.
+    let setup = TenantSetup::new(store, secrets, api);
+    setup
+        .create(&tenant, "Demo Company", Retention::default())
+        .await?;
+    let meta_app = MetaAppSecrets {
+        app_id: "1000000000000001",
+        app_secret: &Secret::new(values.tenant_app_secret.clone()),
+        verify_token: &Secret::new(values.tenant_verify_token.clone()),
+    };
+    setup
+        .connect_meta_app(&tenant, &meta_app, now_secs())
+        .await?;
+    setup
+        .connect_number(ConnectNumber {
             tenant: &tenant,
             phone_number_id: DEMO_PHONE_NUMBER_ID,
             waba_id: DEMO_WABA_ID,
@@ -139,8 +125,9 @@ pub async fn seed_demo(
             now: now_secs(),
         })
         .await?;
-    let api_key = NewApiKey::generate(&tenant, "demo", Role::Admin, None, now_secs());
-    store.put_api_key(&api_key.record).await?;
+    let api_key = setup
+        .issue_key(&tenant, "demo", Role::Admin, None, now_secs())
+        .await?;
     let base64 = base64::engine::general_purpose::STANDARD;
     Ok(DemoValues {
         platform_secret_ciphertext: base64.encode(platform_ct),
