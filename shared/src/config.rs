@@ -27,6 +27,22 @@ pub struct Settings<F> {
     lookup: F,
 }
 
+/// A function's configuration, read once at init: every function reads its own this way.
+pub trait FunctionConfig: Sized {
+    /// Reads every value; an error names the value at fault.
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError>;
+
+    /// From the process environment, as Lambda gives it.
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(environment)
+    }
+
+    /// From any source of named values (a function's env file in tests).
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(&Settings::new(lookup))
+    }
+}
+
 /// The process environment, as a lookup for [`Settings`].
 pub fn environment(name: &str) -> Option<String> {
     std::env::var(name).ok()

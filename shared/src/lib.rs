@@ -18,6 +18,7 @@ pub mod job_queue;
 pub mod metrics;
 pub mod numbers;
 pub mod outbound;
+pub mod ports;
 pub mod queue;
 pub mod queued_event;
 pub mod secret;

@@ -20,6 +20,7 @@ use outbound::Worker;
 use outbound::config::OutboundConfig;
 use serde_json::json;
 use wagate_shared::cloud_api::parse_send_response;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
 use wagate_shared::outbound::{OutboundJob, OutboundQueue};
 use wagate_tests::bench::{

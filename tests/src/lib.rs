@@ -617,7 +617,10 @@ pub fn webhook_in_process(
     if let Some(url) = inbound_queue_url {
         env.insert("INBOUND_QUEUE_URL".into(), url.to_owned());
     }
-    let config = webhook::WebhookConfig::from_lookup(|k| env.get(k).cloned())
+    let config =
+        <webhook::WebhookConfig as wagate_shared::config::FunctionConfig>::from_lookup(|k| {
+            env.get(k).cloned()
+        })
         .expect("the function's env is complete");
     let metrics = Arc::new(Metrics::default());
     webhook::AppState::with_clients(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 use wagate_shared::job_queue::MAX_DELAY;
 
 #[derive(Debug, Clone)]
@@ -24,21 +24,16 @@ pub struct AdminConfig {
     pub erasure_delay: Duration,
 }
 
-impl AdminConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for AdminConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
-            rates: Rates::from_settings(&settings)?,
-            cloud_api: CloudApiConfig::from_settings(&settings)?,
+            rates: Rates::from_settings(settings)?,
+            cloud_api: CloudApiConfig::from_settings(settings)?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
-            erasure_delay: erasure_delay(&settings)?,
+            erasure_delay: erasure_delay(settings)?,
         })
     }
 }

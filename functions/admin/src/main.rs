@@ -5,6 +5,7 @@ use admin::{AdminState, TenantDeletion, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
 use wagate_shared::cloud_api::CloudApiClient;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::TenantEraser;
 use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;

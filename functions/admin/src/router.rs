@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use utoipa::OpenApi;
 
@@ -31,7 +30,7 @@ use crate::{keys, meta_app, numbers, retention, tenants, wabas};
 pub struct AdminApi;
 
 pub fn router(state: Arc<AdminState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(
             "/admin/v1/tenants",
             get(tenants::list_tenants).post(tenants::create_tenant),
@@ -75,15 +74,8 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/wabas/{waba_id}",
             get(wabas::get_waba).put(wabas::share_waba),
-        )
-        .route(
-            "/admin/v1/openapi.json",
-            get(http_api::openapi::serve::<AdminApi>),
-        )
-        .fallback(http_api::not_found)
-        .method_not_allowed_fallback(http_api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(http_api::MAX_BODY_BYTES))
-        .with_state(state)
+        );
+    http_api::finish_router::<AdminApi, _>(routes, "/admin/v1/openapi.json").with_state(state)
 }
 
 #[cfg(test)]

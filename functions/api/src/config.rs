@@ -2,7 +2,7 @@
 
 use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -19,19 +19,14 @@ pub struct ApiConfig {
     pub allow_insecure_callback_urls: bool,
 }
 
-impl ApiConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for ApiConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
-            cloud_api: CloudApiConfig::from_settings(&settings)?,
-            rates: Rates::from_settings(&settings)?,
+            cloud_api: CloudApiConfig::from_settings(settings)?,
+            rates: Rates::from_settings(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             allow_insecure_callback_urls: settings
                 .optional("CALLBACKS_ALLOW_INSECURE_URLS")

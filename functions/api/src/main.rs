@@ -7,6 +7,7 @@ use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::CallbackQueue;
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::cloud_api::CloudApiClient;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;

@@ -30,7 +30,7 @@ use crate::{callbacks, contact_import, contacts, conversations, messages, read, 
 pub struct BusinessApi;
 
 pub fn router(state: Arc<BusinessState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/messages", post(messages::send_message))
         .route("/v1/messages/{message_id}", get(messages::get_message))
         .route("/v1/messages/{message_id}/read", post(read::mark_read))
@@ -70,15 +70,8 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         .route(
             "/v1/callbacks/{callback_id}",
             axum::routing::delete(callbacks::delete_callback),
-        )
-        .route(
-            "/v1/openapi.json",
-            get(http_api::openapi::serve::<BusinessApi>),
-        )
-        .fallback(http_api::not_found)
-        .method_not_allowed_fallback(http_api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(http_api::MAX_BODY_BYTES))
-        .with_state(state)
+        );
+    http_api::finish_router::<BusinessApi, _>(routes, "/v1/openapi.json").with_state(state)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use wagate_shared::callbacks::delivery::RetrySchedule;
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 
 #[derive(Debug, Clone)]
 pub struct CallbacksConfig {
@@ -16,13 +16,8 @@ pub struct CallbacksConfig {
     pub allow_internal_urls: bool,
 }
 
-impl CallbacksConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for CallbacksConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         let defaults = RetrySchedule::default();
         let seconds = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
             let value: u64 = settings.number_or(name, default.as_secs())?;

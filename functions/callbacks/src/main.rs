@@ -6,6 +6,7 @@ use callbacks::config::CallbacksConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::delivery::Deliverer;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::domain::timestamp::now_seconds;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;

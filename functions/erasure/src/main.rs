@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::TenantEraser;
 use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;

@@ -11,7 +11,11 @@ pub mod source;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
 use error::ApiError;
+use utoipa::OpenApi;
 
 /// The largest request body the APIs read.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -31,4 +35,18 @@ pub async fn not_found() -> ApiError {
 /// The answer to a method a route does not take.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// What every API router ends with: its OpenAPI document at `openapi_path`, a JSON 404
+/// for unknown routes and 405 for unknown methods, and the body limit.
+pub fn finish_router<A, S>(routes: Router<S>, openapi_path: &str) -> Router<S>
+where
+    A: OpenApi + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    routes
+        .route(openapi_path, get(openapi::serve::<A>))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

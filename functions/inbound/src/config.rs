@@ -1,6 +1,6 @@
 //! The inbound worker's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 
 #[derive(Debug, Clone)]
 pub struct InboundConfig {
@@ -9,13 +9,8 @@ pub struct InboundConfig {
     pub callback_queue_url: String,
 }
 
-impl InboundConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for InboundConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,

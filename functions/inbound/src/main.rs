@@ -9,6 +9,7 @@ use inbound::config::InboundConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;

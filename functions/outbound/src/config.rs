@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 use wagate_shared::outbound::SenderSettings;
 
 #[derive(Debug, Clone)]
@@ -17,13 +17,8 @@ pub struct OutboundConfig {
     pub worker_timeout: Duration,
 }
 
-impl OutboundConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for OutboundConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         let max_attempts: u32 = settings.number_or("SEND_MAX_ATTEMPTS", 8)?;
         if max_attempts == 0 {
             return Err(ConfigError::invalid(
@@ -34,7 +29,7 @@ impl OutboundConfig {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
-            cloud_api: CloudApiConfig::from_settings(&settings)?,
+            cloud_api: CloudApiConfig::from_settings(settings)?,
             sender: SenderSettings {
                 max_attempts,
                 ..SenderSettings::default()

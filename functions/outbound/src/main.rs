@@ -8,6 +8,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use outbound::Worker;
 use outbound::config::OutboundConfig;
 use wagate_shared::aws::load_config;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::Metrics;
 
 #[tokio::main]

@@ -1,6 +1,6 @@
 //! The webhook's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, Settings, environment};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
 use wagate_shared::secret::Secret;
 
 /// Meta sends up to 3 MB in one delivery; anything larger is refused before any work.
@@ -18,15 +18,8 @@ pub struct WebhookConfig {
     pub max_body_bytes: usize,
 }
 
-impl WebhookConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment)
-    }
-
-    /// Reads the configuration from any source of named values (the environment in Lambda,
-    /// a function's env file in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = Settings::new(lookup);
+impl FunctionConfig for WebhookConfig {
+    fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             inbound_queue_url: settings.required("INBOUND_QUEUE_URL")?,

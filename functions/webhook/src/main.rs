@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
 use wagate_shared::aws::load_config;
+use wagate_shared::config::FunctionConfig;
 use webhook::{AppState, WebhookConfig};
 
 #[tokio::main]

@@ -4,21 +4,15 @@ use std::sync::Mutex;
 
 use super::FakeStore;
 use crate::domain::identity::UserIdentity;
-use crate::domain::retention::Retention;
-use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::domain::tenant::{PhoneNumber, TenantId};
 use crate::outbound::{AcceptStore, JobSink, OutboundJob};
 use crate::queue::QueueError;
-use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::ContactProfile;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
 use crate::store::message::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
 
 impl AcceptStore for FakeStore {
-    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.check("tenant")?;
-        Ok(self.lock().tenants.get(id).cloned())
-    }
-
     async fn phone_number(
         &self,
         tenant: &TenantId,
@@ -77,17 +71,6 @@ impl AcceptStore for FakeStore {
             .outbound
             .get(&outbound_slot(tenant, key))
             .cloned())
-    }
-
-    async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        _retention: &Retention,
-        _now: i64,
-    ) -> Result<ResolvedContact, StoreError> {
-        self.resolve(tenant, identity, facts)
     }
 
     async fn find_contact(

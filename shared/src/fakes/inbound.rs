@@ -5,13 +5,12 @@ use std::sync::Mutex;
 use super::FakeStore;
 use crate::callbacks::emitter::EmitError;
 use crate::callbacks::event::{CallbackEvent, EventType};
-use crate::domain::identity::UserIdentity;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
-use crate::domain::tenant::{NumberQuality, PhoneNumber, Tenant, TenantId};
+use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::inbound::{CallbackSink, InboundStore};
-use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::{ContactFacts, ContactProfile};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
@@ -19,22 +18,6 @@ use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome, StoreError};
 
 impl InboundStore for FakeStore {
-    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.check("tenant")?;
-        Ok(self.lock().tenants.get(id).cloned())
-    }
-
-    async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        _retention: &Retention,
-        _now: i64,
-    ) -> Result<ResolvedContact, StoreError> {
-        self.resolve(tenant, identity, facts)
-    }
-
     async fn update_contact(
         &self,
         tenant: &TenantId,

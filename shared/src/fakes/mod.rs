@@ -15,6 +15,7 @@ pub use inbound::FakeCallbacks;
 use crate::domain::identity::UserIdentity;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::ports::TenantContacts;
 use crate::store::StoreError;
 use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
 use crate::store::idempotency::IdempotencyRecord;
@@ -154,6 +155,24 @@ fn new_profile(
             .inbound_at
             .and(facts.inbound_number.map(str::to_owned)),
         ..ContactProfile::default()
+    }
+}
+
+impl TenantContacts for FakeStore {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        self.check("tenant")?;
+        Ok(self.lock().tenants.get(id).cloned())
+    }
+
+    async fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        _retention: &crate::domain::retention::Retention,
+        _now: i64,
+    ) -> Result<ResolvedContact, StoreError> {
+        self.resolve(tenant, identity, facts)
     }
 }
 

@@ -6,12 +6,12 @@ use std::future::Future;
 
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
-use crate::domain::identity::UserIdentity;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
-use crate::domain::tenant::{NumberQuality, PhoneNumber, Tenant, TenantId};
-use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
+use crate::ports::TenantContacts;
+use crate::store::contact::{ContactFacts, ContactProfile};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
@@ -23,20 +23,7 @@ type Done<T> = Result<T, StoreError>;
 
 /// The storage the inbound processor uses. Every write is idempotent: applying the same
 /// event twice leaves what applying it once left.
-pub trait InboundStore: Send + Sync {
-    /// The tenant, `None` when it does not exist or is being deleted.
-    fn tenant(&self, id: &TenantId) -> impl Future<Output = Done<Option<Tenant>>> + Send;
-
-    /// The contact of `identity`, created on first sight with `facts` in it.
-    fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> impl Future<Output = Done<ResolvedContact>> + Send;
-
+pub trait InboundStore: TenantContacts {
     /// Writes what `facts` change about a known contact (nothing when nothing changes).
     fn update_contact(
         &self,
@@ -130,23 +117,6 @@ impl CallbackSink for CallbackEmitter {
 
 /// The DynamoDB adapter: tenants through the directory's cache, the rest from the table.
 impl InboundStore for TenantDirectory {
-    async fn tenant(&self, id: &TenantId) -> Done<Option<Tenant>> {
-        TenantDirectory::tenant(self, id).await
-    }
-
-    async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Done<ResolvedContact> {
-        self.store()
-            .resolve_contact(tenant, identity, facts, retention, now)
-            .await
-    }
-
     async fn update_contact(
         &self,
         tenant: &TenantId,

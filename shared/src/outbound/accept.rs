@@ -20,7 +20,7 @@ use crate::tenants::TenantDirectory;
 use super::accept_port::{AcceptStore, JobSink};
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
-use super::window::{Window, window_from_message, window_from_profile};
+use super::window::window_is_open_with;
 
 /// A message to accept.
 #[derive(Debug, Clone, Copy)]
@@ -333,16 +333,11 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let Some(contact) = store.find_contact(tenant, identity, now).await? else {
             return Err(AcceptError::WindowClosed);
         };
-        let window = match window_from_profile(contact.last_inbound_at, now) {
-            Window::Unsure { since } => {
-                let newest = store
-                    .newest_inbound_since(tenant, &contact.contact_id, since)
-                    .await?;
-                window_from_message(newest, now)
-            }
-            decided => decided,
-        };
-        if window != Window::Open {
+        let open = window_is_open_with(&contact, now, |since| {
+            store.newest_inbound_since(tenant, &contact.contact_id, since)
+        })
+        .await?;
+        if !open {
             return Err(AcceptError::WindowClosed);
         }
         Ok(contact)

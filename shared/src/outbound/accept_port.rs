@@ -7,10 +7,10 @@ use std::future::Future;
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
 use crate::domain::identity::UserIdentity;
-use crate::domain::retention::Retention;
-use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
+use crate::domain::tenant::{PhoneNumber, TenantId};
+use crate::ports::TenantContacts;
 use crate::queue::QueueError;
-use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::ContactProfile;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
 use crate::store::message::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
@@ -19,10 +19,7 @@ use crate::tenants::TenantDirectory;
 type Done<T> = Result<T, StoreError>;
 
 /// The storage accepting a send uses.
-pub trait AcceptStore: Send + Sync {
-    /// The tenant, `None` when it does not exist or is being deleted.
-    fn tenant(&self, id: &TenantId) -> impl Future<Output = Done<Option<Tenant>>> + Send;
-
+pub trait AcceptStore: TenantContacts {
     fn phone_number(
         &self,
         tenant: &TenantId,
@@ -51,15 +48,6 @@ pub trait AcceptStore: Send + Sync {
         tenant: &TenantId,
         key: OutboundKey<'_>,
     ) -> impl Future<Output = Done<Option<OutboundRecord>>> + Send;
-
-    fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> impl Future<Output = Done<ResolvedContact>> + Send;
 
     fn find_contact(
         &self,
@@ -113,10 +101,6 @@ impl JobSink for OutboundQueue {
 
 /// The DynamoDB adapter: tenants and numbers through the directory's caches.
 impl AcceptStore for TenantDirectory {
-    async fn tenant(&self, id: &TenantId) -> Done<Option<Tenant>> {
-        TenantDirectory::tenant(self, id).await
-    }
-
     async fn phone_number(
         &self,
         tenant: &TenantId,
@@ -151,19 +135,6 @@ impl AcceptStore for TenantDirectory {
         key: OutboundKey<'_>,
     ) -> Done<Option<OutboundRecord>> {
         self.store().outbound_record(tenant, key).await
-    }
-
-    async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Done<ResolvedContact> {
-        self.store()
-            .resolve_contact(tenant, identity, facts, retention, now)
-            .await
     }
 
     async fn find_contact(

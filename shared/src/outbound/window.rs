@@ -48,13 +48,24 @@ pub async fn window_is_open(
     contact: &ContactProfile,
     now: i64,
 ) -> Result<bool, StoreError> {
+    window_is_open_with(contact, now, |since| {
+        store.newest_inbound_since(tenant, &contact.contact_id, since)
+    })
+    .await
+}
+
+/// As [`window_is_open`], with `newest_since` telling when the contact's newest inbound
+/// message since a time was sent (read only when the profile cannot tell).
+pub async fn window_is_open_with<Fut>(
+    contact: &ContactProfile,
+    now: i64,
+    newest_since: impl FnOnce(i64) -> Fut,
+) -> Result<bool, StoreError>
+where
+    Fut: std::future::Future<Output = Result<Option<i64>, StoreError>>,
+{
     let window = match window_from_profile(contact.last_inbound_at, now) {
-        Window::Unsure { since } => {
-            let newest = store
-                .newest_inbound_since(tenant, &contact.contact_id, since)
-                .await?;
-            window_from_message(newest, now)
-        }
+        Window::Unsure { since } => window_from_message(newest_since(since).await?, now),
         decided => decided,
     };
     Ok(window == Window::Open)
