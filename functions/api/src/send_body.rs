@@ -156,13 +156,13 @@ pub enum ParameterPart {
         fallback_value: String,
     },
     Image {
-        image: MediaPart,
+        image: TemplateMediaPart,
     },
     Video {
-        video: MediaPart,
+        video: TemplateMediaPart,
     },
     Document {
-        document: MediaPart,
+        document: TemplateMediaPart,
     },
     /// A quick-reply button's payload.
     Payload {
@@ -180,6 +180,20 @@ pub struct MediaPart {
     pub link: Option<String>,
     #[serde(default)]
     pub caption: Option<String>,
+    /// Documents only.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
+/// A template header's media, by the id of an upload or by an HTTPS link: exactly one of
+/// the two. The template's own text frames it: Meta takes no caption here.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateMediaPart {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
     /// Documents only.
     #[serde(default)]
     pub filename: Option<String>,
@@ -400,8 +414,11 @@ impl SendMessageRequest {
     }
 }
 
-fn media_source(part: &MediaPart, field: &str) -> Result<MediaSource, ApiError> {
-    match (&part.id, &part.link) {
+fn media_source(
+    (id, link): (&Option<String>, &Option<String>),
+    field: &str,
+) -> Result<MediaSource, ApiError> {
+    match (id, link) {
         (Some(id), None) => Ok(MediaSource::Id(id.clone())),
         (None, Some(link)) => Ok(MediaSource::Link(link.clone())),
         _ => Err(ApiError::invalid(field, "needs exactly one of id and link")),
@@ -411,7 +428,7 @@ fn media_source(part: &MediaPart, field: &str) -> Result<MediaSource, ApiError> 
 fn media(kind: MediaKind, part: MediaPart, field: &str) -> Result<OutboundContent, ApiError> {
     Ok(OutboundContent::Media {
         kind,
-        source: media_source(&part, field)?,
+        source: media_source((&part.id, &part.link), field)?,
         caption: part.caption,
         filename: part.filename,
     })
@@ -444,10 +461,10 @@ fn template(part: TemplatePart) -> Result<OutboundContent, ApiError> {
 }
 
 fn template_parameter(part: ParameterPart, field: &str) -> Result<TemplateParameter, ApiError> {
-    let with_media = |kind, media: MediaPart, name: &str| {
+    let with_media = |kind, media: TemplateMediaPart, name: &str| {
         Ok(TemplateParameter::Media {
             kind,
-            source: media_source(&media, &format!("{field}.{name}"))?,
+            source: media_source((&media.id, &media.link), &format!("{field}.{name}"))?,
             filename: media.filename,
         })
     };
@@ -509,6 +526,22 @@ mod tests {
                 r#"{{"from":"{from}","to":"4915112345678","type":"text","text":{{"body":"hi"}}}}"#
             );
             assert_eq!(field_of(&body).as_deref(), Some("from"), "{from}");
+        }
+    }
+
+    #[test]
+    fn a_template_media_parameter_with_a_caption_is_refused_not_dropped() {
+        let body = r#"{"from":"106540352242922","to":"4915112345678","type":"template","template":{"name":"order","language":"en_US",
+            "components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://example.com/a.png","caption":"lost"}}]}]}}"#;
+        match message(body) {
+            Err(ApiError::Invalid { field, message }) => {
+                assert_eq!(
+                    field.as_deref(),
+                    Some("template.components[0].parameters[0]")
+                );
+                assert!(message.contains("caption"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
         }
     }
 
