@@ -8,6 +8,11 @@ use axum::routing::{get, post};
 use utoipa::OpenApi;
 
 use http_api::openapi::BearerAuth;
+use wagate_shared::callbacks::event::{CallbackEvent, EventType};
+use wagate_shared::callbacks::payload::{
+    AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
+    MessageStatusData,
+};
 
 use crate::state::BusinessState;
 use crate::{callbacks, contact_import, contacts, conversations, messages, read, templates};
@@ -25,6 +30,11 @@ use crate::{callbacks, contact_import, contacts, conversations, messages, read, 
         templates::delete_template,
         messages::conversation_messages,
     ),
+    // What callback URLs receive: not a route of this API, but its contract all the same.
+    components(schemas(
+        CallbackEvent, CallbackData, EventType, MessageReceivedData, MessageStatusData,
+        MarketingPreferenceData, AccountChangeData,
+    )),
     modifiers(&BearerAuth),
 )]
 pub struct BusinessApi;

@@ -6,8 +6,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+use super::payload::CallbackData;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum EventType {
     #[serde(rename = "message.received")]
     MessageReceived,
@@ -48,18 +51,34 @@ impl EventType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a tenant's callback URL receives, signed: one shape for every event type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CallbackEvent {
+    /// The same across Meta's retries, redeliveries and replays: receivers drop repeats
+    /// by it.
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub tenant_id: String,
     /// When the gateway received it from Meta, epoch seconds.
     pub created_at: i64,
+    /// As `type` says: see `CallbackData`.
+    #[schema(value_type = CallbackData)]
     pub data: Value,
 }
 
 impl CallbackEvent {
+    /// The event of `data` made from `source`, the bytes Meta sent for it.
+    pub fn of(tenant_id: &str, source: &str, created_at: i64, data: &CallbackData) -> Self {
+        Self::new(
+            tenant_id,
+            data.event_type(),
+            source,
+            created_at,
+            data.to_value(),
+        )
+    }
+
     /// An event of `event_type` made from `source`, the bytes Meta sent for it.
     pub fn new(
         tenant_id: &str,

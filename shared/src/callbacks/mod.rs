@@ -6,5 +6,6 @@ pub mod destination;
 pub mod emitter;
 pub mod endpoint;
 pub mod event;
+pub mod payload;
 pub mod registry;
 pub mod signature;

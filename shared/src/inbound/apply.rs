@@ -1,10 +1,14 @@
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::port::{CallbackSink, InboundStore};
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
-use crate::callbacks::event::{CallbackEvent, EventType};
+use crate::callbacks::event::CallbackEvent;
+use crate::callbacks::payload::{
+    AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
+    MessageStatusData,
+};
 use crate::domain::identity::UserIdentity;
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
@@ -198,17 +202,17 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
                 .await?;
         }
-        let data = json!({
-            "contact_id": contact.profile.contact_id,
-            "phone_number_id": job.event.phone_number_id,
-            "from": identity.phone.as_ref().map(|p| p.as_str()),
-            "from_user_id": identity.bsuid.as_ref().map(|b| b.as_str()),
-            "profile_name": facts.profile_name,
-            "message": job.item,
+        let data = CallbackData::MessageReceived(MessageReceivedData {
+            contact_id: contact.profile.contact_id.clone(),
+            phone_number_id: job.event.phone_number_id.clone(),
+            from: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
+            from_user_id: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),
+            profile_name: facts.profile_name.map(str::to_owned),
+            message: job.item.clone(),
         });
         // On duplicates too: a worker stopped after the write but before this left it
         // undone, and receivers drop repeats by the event's id.
-        self.emit(job, EventType::MessageReceived, data).await?;
+        self.emit(job, &data).await?;
         Ok(match outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
@@ -260,14 +264,14 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                 retention.expires_at(DataClass::Metadata, job.now),
             )
             .await?;
-        let data = json!({
-            "contact_id": contact.profile.contact_id,
-            "phone_number_id": job.event.phone_number_id,
+        let data = CallbackData::MessageStatus(MessageStatusData {
+            contact_id: contact.profile.contact_id.clone(),
+            phone_number_id: job.event.phone_number_id.clone(),
             // Older than what the message already reached: kept in its history only.
-            "late": outcome == StatusOutcome::Late,
-            "status": job.item,
+            late: outcome == StatusOutcome::Late,
+            status: job.item.clone(),
         });
-        self.emit(job, EventType::MessageStatus, data).await?;
+        self.emit(job, &data).await?;
         Ok(match outcome {
             StatusOutcome::Advanced => Outcome::Applied,
             StatusOutcome::Late => Outcome::LateStatus,
@@ -311,12 +315,12 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
         store
             .set_marketing_opt_out(&job.tenant.id, &contact.profile.contact_id, opted_out, at)
             .await?;
-        let data = json!({
-            "contact_id": contact.profile.contact_id,
-            "marketing_opt_out": opted_out,
-            "at": at,
+        let data = CallbackData::MarketingPreference(MarketingPreferenceData {
+            contact_id: contact.profile.contact_id.clone(),
+            marketing_opt_out: opted_out,
+            at,
         });
-        self.emit(job, EventType::MarketingPreference, data).await?;
+        self.emit(job, &data).await?;
         self.record(job, DataClass::Metadata, None)
             .await
             .map(|_| Outcome::Applied)
@@ -331,10 +335,12 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             ManagementEvent::TemplateStatus { .. }
             | ManagementEvent::TemplateQuality { .. }
             | ManagementEvent::TemplateCategory { .. }
-            | ManagementEvent::TemplateComponents { .. } => Some(EventType::TemplateUpdate),
+            | ManagementEvent::TemplateComponents { .. } => {
+                Some(CallbackData::TemplateUpdate as fn(AccountChangeData) -> CallbackData)
+            }
             ManagementEvent::AccountUpdate { .. }
             | ManagementEvent::PhoneNumberQuality { .. }
-            | ManagementEvent::PhoneNumberName { .. } => Some(EventType::AccountUpdate),
+            | ManagementEvent::PhoneNumberName { .. } => Some(CallbackData::AccountUpdate as _),
             ManagementEvent::Other => None,
         };
         match management {
@@ -390,30 +396,25 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             | ManagementEvent::PhoneNumberName { .. } => {}
         }
         self.record(job, DataClass::Metadata, None).await?;
-        if let Some(event_type) = event_type {
-            let data = json!({
-                "field": job.event.field,
-                "waba_id": job.event.waba_id,
-                "value": job.item,
-            });
-            self.emit(job, event_type, data).await?;
+        if let Some(data) = event_type.map(|wrap| {
+            wrap(AccountChangeData {
+                field: job.event.field.clone(),
+                waba_id: job.event.waba_id.clone(),
+                value: job.item.clone(),
+            })
+        }) {
+            self.emit(job, &data).await?;
         }
         Ok(Outcome::Applied)
     }
 
     /// Queues the event for the tenant's callback endpoints, when this worker has them.
-    async fn emit(
-        &self,
-        job: &Job<'_>,
-        event_type: EventType,
-        data: Value,
-    ) -> Result<(), ProcessError> {
+    async fn emit(&self, job: &Job<'_>, data: &CallbackData) -> Result<(), ProcessError> {
         let Some(emitter) = &self.callbacks else {
             return Ok(());
         };
-        let event = CallbackEvent::new(
+        let event = CallbackEvent::of(
             job.tenant.id.as_str(),
-            event_type,
             job.event.item.get(),
             job.event.received_at_ms / 1000,
             data,

@@ -108,6 +108,10 @@ async fn a_new_users_message_is_stored_with_a_new_contact_and_handed_to_callback
     assert_eq!(data["contact_id"], json!(profile_id(&p)));
     assert_eq!(data["from"], json!(USER));
     assert_eq!(data["message"]["id"], json!("wamid.A"));
+    // AND it holds the published MessageReceivedData, nothing more
+    let typed: crate::callbacks::payload::MessageReceivedData =
+        serde_json::from_value(data.clone()).unwrap();
+    assert_eq!(serde_json::to_value(typed).unwrap(), data);
 }
 
 fn profile_id(p: &Processor) -> String {
