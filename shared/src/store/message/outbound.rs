@@ -119,22 +119,18 @@ impl Store {
         tenant: &TenantId,
         message: &QueuedOutbound<'_>,
     ) -> Result<PutOutcome, StoreError> {
-        let it = item([
-            ("pk", s(contact_pk(tenant.as_str(), message.key.contact_id))),
-            (
-                "sk",
-                s(outbound_sk(message.key.enqueued_at, message.key.job_id)),
-            ),
-            ("direction", s("out")),
-            ("job_id", s(message.key.job_id)),
-            ("phone_number_id", s(message.phone_number_id)),
-            ("type", s(message.message_type)),
-            ("content", s(message.content)),
-            ("sent_at", n(message.key.enqueued_at)),
-            ("state", s(QUEUED)),
-            ("attempts", n(0)),
-            (EXPIRES_AT, n(message.expires_at)),
-        ]);
+        let it = outbound_item(
+            tenant,
+            &OutboundFields {
+                key: message.key,
+                phone_number_id: message.phone_number_id,
+                message_type: message.message_type,
+                content: message.content,
+                state: QUEUED,
+                attempts: 0,
+                expires_at: message.expires_at,
+            },
+        );
         self.put_new("PutItem queued outbound", it).await
     }
 
@@ -165,23 +161,19 @@ impl Store {
         tenant: &TenantId,
         message: &NewOutbound<'_>,
     ) -> Result<PutOutcome, StoreError> {
-        let mut it = item([
-            ("pk", s(contact_pk(tenant.as_str(), message.key.contact_id))),
-            (
-                "sk",
-                s(outbound_sk(message.key.enqueued_at, message.key.job_id)),
-            ),
-            ("direction", s("out")),
-            ("job_id", s(message.key.job_id)),
-            ("phone_number_id", s(message.phone_number_id)),
-            ("type", s(message.message_type)),
-            ("content", s(message.content)),
-            ("sent_at", n(message.key.enqueued_at)),
-            ("state", s(message.outcome.state())),
-            ("attempts", n(message.attempts)),
-            ("decided_at", n(message.now)),
-            (EXPIRES_AT, n(message.expires_at)),
-        ]);
+        let mut it = outbound_item(
+            tenant,
+            &OutboundFields {
+                key: message.key,
+                phone_number_id: message.phone_number_id,
+                message_type: message.message_type,
+                content: message.content,
+                state: message.outcome.state(),
+                attempts: message.attempts,
+                expires_at: message.expires_at,
+            },
+        );
+        it.insert("decided_at".into(), n(message.now));
         match &message.outcome {
             SendOutcome::Accepted {
                 wamid,
@@ -248,6 +240,33 @@ impl Store {
             .filter_map(|it| get_i64(it, "sent_at"))
             .max())
     }
+}
+
+/// What every outbound item holds, queued or decided.
+struct OutboundFields<'a> {
+    key: OutboundKey<'a>,
+    phone_number_id: &'a str,
+    message_type: &'a str,
+    content: &'a str,
+    state: &'a str,
+    attempts: u32,
+    expires_at: i64,
+}
+
+fn outbound_item(tenant: &TenantId, f: &OutboundFields<'_>) -> Item {
+    item([
+        ("pk", s(contact_pk(tenant.as_str(), f.key.contact_id))),
+        ("sk", s(outbound_sk(f.key.enqueued_at, f.key.job_id))),
+        ("direction", s("out")),
+        ("job_id", s(f.key.job_id)),
+        ("phone_number_id", s(f.phone_number_id)),
+        ("type", s(f.message_type)),
+        ("content", s(f.content)),
+        ("sent_at", n(f.key.enqueued_at)),
+        ("state", s(f.state)),
+        ("attempts", n(f.attempts)),
+        (EXPIRES_AT, n(f.expires_at)),
+    ])
 }
 
 pub(crate) fn record_from_item(it: &Item) -> OutboundRecord {

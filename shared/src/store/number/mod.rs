@@ -176,9 +176,9 @@ pub(crate) fn number_item(number: &PhoneNumber) -> Item {
 
 fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreError> {
     let text = |name: &str| {
-        get_s(it, name)
-            .map(str::to_owned)
-            .ok_or_else(|| corrupt(get_s(it, "sk").unwrap_or("?"), &format!("no {name}")))
+        get_s(it, name).map(str::to_owned).ok_or_else(|| {
+            StoreError::corrupt(get_s(it, "sk").unwrap_or("?"), &format!("no {name}"))
+        })
     };
     Ok(PhoneNumber {
         tenant_id: tenant.clone(),
@@ -200,11 +200,4 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
             at: get_i64(it, "quality_at").unwrap_or(0),
         }),
     })
-}
-
-fn corrupt(key: &str, problem: &str) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        problem: problem.to_owned(),
-    }
 }

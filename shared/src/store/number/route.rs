@@ -226,7 +226,9 @@ impl Store {
             match it.get(name) {
                 Some(AttributeValue::Ss(set)) => set
                     .iter()
-                    .map(|t| TenantId::parse(t).map_err(|e| corrupt(waba_id, &e.to_string())))
+                    .map(|t| {
+                        TenantId::parse(t).map_err(|e| StoreError::corrupt(waba_id, &e.to_string()))
+                    })
                     .collect(),
                 _ => Ok(Vec::new()),
             }
@@ -299,13 +301,6 @@ impl Store {
 
 fn owner(it: &Item) -> Result<TenantId, StoreError> {
     let key = get_s(it, "pk").unwrap_or("route");
-    let tenant = get_s(it, "tenant_id").ok_or_else(|| corrupt(key, "no tenant_id"))?;
-    TenantId::parse(tenant).map_err(|e| corrupt(key, &e.to_string()))
-}
-
-fn corrupt(key: &str, problem: &str) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        problem: problem.to_owned(),
-    }
+    let tenant = get_s(it, "tenant_id").ok_or_else(|| StoreError::corrupt(key, "no tenant_id"))?;
+    TenantId::parse(tenant).map_err(|e| StoreError::corrupt(key, &e.to_string()))
 }

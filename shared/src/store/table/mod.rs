@@ -44,6 +44,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An item that does not hold what its module writes.
+    pub(crate) fn corrupt(key: &str, problem: &str) -> Self {
+        Self::Corrupt {
+            key: key.to_owned(),
+            problem: problem.to_owned(),
+        }
+    }
+
     pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(
         op: &'static str,
         e: E,
@@ -103,12 +111,6 @@ impl Consumed for aws_sdk_dynamodb::operation::put_item::PutItemOutput {
 }
 
 impl Consumed for aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput {
-    fn consumed(&self) -> Option<&ConsumedCapacity> {
-        self.consumed_capacity()
-    }
-}
-
-impl Consumed for aws_sdk_dynamodb::operation::update_item::UpdateItemOutput {
     fn consumed(&self) -> Option<&ConsumedCapacity> {
         self.consumed_capacity()
     }

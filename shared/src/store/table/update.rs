@@ -21,8 +21,6 @@ pub(crate) struct Update<'a> {
     removes: Vec<String>,
     adds: Vec<String>,
     deletes: Vec<String>,
-    /// Whole clauses written by hand.
-    raw_clauses: Vec<String>,
     condition: Option<String>,
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
@@ -40,7 +38,6 @@ impl Store {
             removes: Vec::new(),
             adds: Vec::new(),
             deletes: Vec::new(),
-            raw_clauses: Vec::new(),
             condition: None,
             names: HashMap::new(),
             values: HashMap::new(),
@@ -56,9 +53,12 @@ impl Store {
         expression: &str,
         values: [(&str, AttributeValue); N],
     ) -> Result<bool, StoreError> {
+        let sets = expression.trim().strip_prefix("SET ").ok_or_else(|| {
+            StoreError::corrupt(op, "update_if_exists takes a SET expression only")
+        })?;
         let mut update = self
             .update(op, pk, sk)
-            .raw(expression)
+            .set_expression(sets)
             .condition("attribute_exists(pk)");
         for (placeholder, value) in values {
             update = update.value(placeholder, value);
@@ -134,15 +134,11 @@ impl Update<'_> {
         self
     }
 
-    /// A whole `SET …` (or `SET … REMOVE …`) expression written by hand, for what the
-    /// methods above cannot say (arithmetic, `list_append`); its placeholders come
+    /// `SET` clauses written by hand, for what the methods above cannot say
+    /// (`if_not_exists` over another attribute, arithmetic); their placeholders come
     /// through [`Self::value`].
-    pub(crate) fn raw(mut self, expression: &str) -> Self {
-        let expression = expression.trim();
-        match expression.strip_prefix("SET ") {
-            Some(sets) if !sets.contains(" REMOVE ") => self.sets.push(sets.to_owned()),
-            _ => self.raw_clauses.push(expression.to_owned()),
-        }
+    pub(crate) fn set_expression(mut self, clauses: &str) -> Self {
+        self.sets.push(clauses.to_owned());
         self
     }
 
@@ -220,7 +216,6 @@ impl Update<'_> {
         if !self.deletes.is_empty() {
             clauses.push(format!("DELETE {}", self.deletes.join(", ")));
         }
-        clauses.extend(self.raw_clauses.iter().cloned());
         clauses.join(" ")
     }
 
@@ -285,7 +280,7 @@ mod tests {
             .update("op", "pk".into(), "sk".into())
             .set("a", n(1))
             .set_or_remove("a", None)
-            .raw("SET c = c + :one")
+            .set_expression("c = c + :one")
             .value(":one", n(1));
         assert_eq!(
             update.expression(),

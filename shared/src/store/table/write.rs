@@ -1,6 +1,8 @@
 //! Puts and deletes: plain, only-if-new, once per event (with a dedup record when the item
 //! itself will not outlive the dedup window), and conditional deletes.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, attrs, is_live};
@@ -113,19 +115,15 @@ impl Store {
         names: &[(&str, &str)],
         values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
     ) -> Result<bool, StoreError> {
-        let mut request = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(it))
             .condition_expression(condition)
+            .set_expression_attribute_names(placeholder_names(names))
+            .set_expression_attribute_values(placeholder_values(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        for (placeholder, name) in names {
-            request = request.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in values {
-            request = request.expression_attribute_values(*placeholder, value.clone());
-        }
         self.settle(op, request.send().await)
     }
 
@@ -167,20 +165,38 @@ impl Store {
         names: &[(&str, &str)],
         values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
     ) -> Result<bool, StoreError> {
-        let mut request = self
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", attrs::s(pk))
             .key("sk", attrs::s(sk))
             .condition_expression(condition)
+            .set_expression_attribute_names(placeholder_names(names))
+            .set_expression_attribute_values(placeholder_values(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        for (placeholder, name) in names {
-            request = request.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in values {
-            request = request.expression_attribute_values(*placeholder, value.clone());
-        }
         self.settle(op, request.send().await)
     }
+}
+
+/// A condition's name placeholders; `None` when it has none (DynamoDB refuses an empty map).
+fn placeholder_names(names: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+    (!names.is_empty()).then(|| {
+        names
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    })
+}
+
+/// A condition's value placeholders; `None` when it has none.
+fn placeholder_values(
+    values: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    })
 }

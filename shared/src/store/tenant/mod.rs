@@ -155,13 +155,6 @@ fn status_name(status: TenantStatus) -> &'static str {
     }
 }
 
-fn corrupt(key: &str, problem: &str) -> StoreError {
-    StoreError::Corrupt {
-        key: key.to_owned(),
-        problem: problem.to_owned(),
-    }
-}
-
 pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, StoreError> {
     let key = tenant_pk(id.as_str());
     let days = |name: &str, default: u32| get_i64(it, name).map_or(default, |d| d as u32);
@@ -187,7 +180,12 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
             Some("active") => TenantStatus::Active,
             Some("suspended") => TenantStatus::Suspended,
             Some("deleting") => TenantStatus::Deleting,
-            other => return Err(corrupt(&key, &format!("unknown status {other:?}"))),
+            other => {
+                return Err(StoreError::corrupt(
+                    &key,
+                    &format!("unknown status {other:?}"),
+                ));
+            }
         },
         retention: Retention {
             content_days: days("retention_content_days", defaults.content_days),
