@@ -19,7 +19,7 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 use outbound::Worker;
 use outbound::config::OutboundConfig;
 use serde_json::json;
-use wagate_shared::cloud_api::parse_send_response;
+use wagate_shared::cloud_api::{MetaRequest, parse_send_response};
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
 use wagate_shared::outbound::{OutboundJob, OutboundQueue};
@@ -34,13 +34,14 @@ use wagate_tests::{Stack, TestTenant, now, random_digits, text_to, wamid};
 fn build_and_parse() -> Duration {
     let answer = br#"{"messaging_product":"whatsapp","contacts":[{"input":"4915112345678","wa_id":"4915112345678"}],"messages":[{"id":"wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjRCMjE3RTk3QjdBMEE2MEQ1OAA=","message_status":"accepted"}]}"#;
     let message = text_to(
+        "106540352242922",
         "4915112345678",
         "Ihr Termin am Dienstag um 10:30 ist bestätigt. Bis bald!",
     );
     time_per_call(50_000, || {
         let message = std::hint::black_box(&message);
         message.validate().unwrap();
-        let request = serde_json::to_vec(&message.to_json()).unwrap();
+        let request = serde_json::to_vec(&MetaRequest::new(message)).unwrap();
         std::hint::black_box(request);
         std::hint::black_box(parse_send_response(std::hint::black_box(answer)).unwrap());
     })
@@ -173,8 +174,8 @@ async fn cost_per_message(stack: &Stack, users: usize, rounds: usize) -> (Metric
     let jobs: Vec<OutboundJob> = (0..rounds)
         .flat_map(|_| phones.iter())
         .map(|p| {
-            let reply = text_to(p, "Danke, wir melden uns gleich.");
-            OutboundJob::new(&tenant.id, &tenant.phone_number_id, &reply, None, now()).unwrap()
+            let reply = text_to(&tenant.phone_number_id, p, "Danke, wir melden uns gleich.");
+            OutboundJob::new(&tenant.id, &reply, None, now()).unwrap()
         })
         .collect();
     queue.enqueue_jobs(&jobs).await.unwrap();

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
 use wagate_shared::access::{NewApiKey, Role};
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
@@ -267,7 +267,7 @@ impl Stack {
 
     /// The recorded outcome of an outbound job, once there is one.
     pub async fn outbound_record(&self, job: &OutboundJob) -> Option<OutboundRecord> {
-        let contact = self.contact_of(&job.tenant_id, &job.to).await?;
+        let contact = self.contact_of(&job.tenant_id, job.to()).await?;
         self.store
             .outbound_record(
                 &job.tenant_id,
@@ -464,16 +464,10 @@ impl TestTenant {
         let prefix = format!("4916{}", random_digits(4));
         (0..count)
             .map(|i| {
-                let message = OutboundMessage {
-                    to: Recipient::parse(&format!("{prefix}{i:06}")).unwrap(),
-                    reply_to: None,
-                    content: OutboundContent::Template(Template {
-                        name: "order_update".into(),
-                        language: "en_US".into(),
-                        components: vec![],
-                    }),
-                };
-                OutboundJob::new(&self.id, &self.phone_number_id, &message, None, now()).unwrap()
+                let to = Recipient::parse(&format!("{prefix}{i:06}")).unwrap();
+                let message =
+                    OutboundMessage::template(&self.phone_number_id, to, "order_update", "en_US");
+                OutboundJob::new(&self.id, &message, None, now()).unwrap()
             })
             .collect()
     }
@@ -588,16 +582,10 @@ pub fn now() -> i64 {
     wagate_shared::domain::timestamp::now_seconds()
 }
 
-/// A text message to `to`.
-pub fn text_to(to: &str, body: &str) -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::parse(to).expect("a test recipient is valid"),
-        reply_to: None,
-        content: OutboundContent::Text {
-            body: body.into(),
-            preview_url: false,
-        },
-    }
+/// A text message from the number `from` to `to`.
+pub fn text_to(from: &str, to: &str, body: &str) -> OutboundMessage {
+    let to = Recipient::parse(to).expect("a test recipient is valid");
+    OutboundMessage::text(from, to, body)
 }
 
 /// A unique wamid for a test message.

@@ -70,7 +70,7 @@ impl<'a> PacedNumber<'a> {
         tokio::time::sleep(Duration::from_secs(3)).await;
 
         let received = self.tenant.sim_received(self.stack).await;
-        let measured: HashSet<String> = jobs.iter().map(|j| j.to.clone()).collect();
+        let measured: HashSet<String> = jobs.iter().map(|j| j.to().to_owned()).collect();
         let this_run: Vec<Value> = received
             .iter()
             .filter(|r| measured.contains(r["to"].as_str().unwrap_or_default()))

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
+use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::tenant::{TenantId, token_fingerprint};
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::store::message::outbound::SendOutcome;
@@ -103,24 +103,11 @@ async fn numbers_of(stack: &Stack, tenant: &str) -> (u16, Value) {
 }
 
 async fn send_template(stack: &Stack, tenant: &str, number: &str) -> OutboundJob {
-    let message = OutboundMessage {
-        to: Recipient::parse(&format!("4915{}", random_digits(9))).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Template(Template {
-            name: "order_update".into(),
-            language: "en_US".into(),
-            components: vec![],
-        }),
-    };
+    let to = Recipient::parse(&format!("4915{}", random_digits(9))).unwrap();
+    let message = OutboundMessage::template(number, to, "order_update", "en_US");
     stack
         .outbound
-        .enqueue(
-            &TenantId::parse(tenant).unwrap(),
-            number,
-            &message,
-            None,
-            now(),
-        )
+        .enqueue(&TenantId::parse(tenant).unwrap(), &message, None, now())
         .await
         .unwrap()
 }

@@ -312,8 +312,7 @@ async fn a_reply_queued_by_another_path_than_the_api_answers_the_conversation_to
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &wagate_tests::text_to(&phone, "Yes, here."),
+            &wagate_tests::text_to(&tenant.phone_number_id, &phone, "Yes, here."),
             None,
             now(),
         )

@@ -389,7 +389,7 @@ async fn bad_requests_name_the_field_and_queue_nothing() {
         (
             json!({"from": from, "to": phone, "type": "buttons", "buttons": {"body": "b",
             "buttons": [{"id": "1", "title": "a"}, {"id": "2", "title": "b"}, {"id": "3", "title": "c"}, {"id": "4", "title": "d"}]}}),
-            "interactive.action.buttons",
+            "buttons.buttons",
         ),
         (
             json!({"to": phone, "type": "text", "text": {"body": "a"}}),

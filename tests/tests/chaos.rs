@@ -148,7 +148,7 @@ async fn killed_workers_lose_nothing_and_double_nothing() {
         .map(|i| tenant.text_from(&users[i % USERS], &wamid(), now(), &format!("message {i}")))
         .collect();
     let sends = tenant.template_campaign(SENDS);
-    let recipients: HashSet<String> = sends.iter().map(|job| job.to.clone()).collect();
+    let recipients: HashSet<String> = sends.iter().map(|job| job.to().to_owned()).collect();
 
     // When each worker dies: at a random point of the load, one in each third.
     let mut rng = rand::rng();

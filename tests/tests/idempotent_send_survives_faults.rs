@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use reqwest::Method;
 use wagate_shared::access::Role;
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
+use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{
     AcceptError, AcceptedMessage, IdempotencyKey, OutboundQueue, Outbox, SendCommand,
@@ -133,16 +133,9 @@ fn outbox(stack: &Stack, fault: Option<Fault>) -> Outbox {
     Outbox::new(TenantDirectory::new(store), queue)
 }
 
-fn template_to(phone: &str) -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::parse(phone).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Template(Template {
-            name: "order_update".into(),
-            language: "en_US".into(),
-            components: vec![],
-        }),
-    }
+fn template_to(tenant: &TestTenant, phone: &str) -> OutboundMessage {
+    let to = Recipient::parse(phone).unwrap();
+    OutboundMessage::template(&tenant.phone_number_id, to, "order_update", "en_US")
 }
 
 /// One call of `outbox` with `key`, run as a task so that a crash ends it alone.
@@ -153,11 +146,10 @@ async fn call(
     key: Option<String>,
 ) -> Result<Result<AcceptedMessage, AcceptError>, tokio::task::JoinError> {
     tokio::spawn(async move {
-        let message = template_to(&phone);
+        let message = template_to(&tenant, &phone);
         outbox
             .accept(SendCommand {
                 tenant: &tenant.id,
-                phone_number_id: &tenant.phone_number_id,
                 message: &message,
                 idempotency: key.as_deref().map(|key| IdempotencyKey {
                     key,
@@ -308,8 +300,7 @@ async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery(
     let phone = format!("4917{}", random_digits(9));
     let job = wagate_shared::outbound::OutboundJob::new(
         &tenant.id,
-        &tenant.phone_number_id,
-        &template_to(&phone),
+        &template_to(&tenant, &phone),
         None,
         now(),
     )

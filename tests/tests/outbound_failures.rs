@@ -47,8 +47,7 @@ async fn send(stack: &Stack, tenant: &TestTenant, to: &str, body: &str) -> Outbo
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &text_to(to, body),
+            &text_to(&tenant.phone_number_id, to, body),
             None,
             now(),
         )

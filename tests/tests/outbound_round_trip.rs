@@ -6,13 +6,11 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
 use serde_json::json;
-use wagate_shared::cloud_api::request::{
-    ComponentKind, ListRow, ListSection, MarkRead, MediaSource, OutboundContent, OutboundMessage,
-    Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
-};
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, SendError};
-use wagate_shared::domain::message::MediaKind;
+use wagate_shared::cloud_api::request::MarkRead;
+use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, MetaRequest, SendError};
+use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::status::DeliveryStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret::Secret;
@@ -57,8 +55,7 @@ async fn a_reply_to_a_user_who_wrote_in_is_sent_and_followed_to_read() {
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &text_to(&phone, "Yes, it ships today."),
+            &text_to(&tenant.phone_number_id, &phone, "Yes, it ships today."),
             None,
             now(),
         )
@@ -112,8 +109,7 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &text_to(&phone, "first"),
+            &text_to(&tenant.phone_number_id, &phone, "first"),
             Some("order-1"),
             now(),
         )
@@ -137,8 +133,7 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &text_to(&phone, "second"),
+            &text_to(&tenant.phone_number_id, &phone, "second"),
             None,
             now(),
         )
@@ -173,8 +168,7 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
         .outbound
         .enqueue(
             &tenant.id,
-            &tenant.phone_number_id,
-            &text_to(&phone, "Hi!"),
+            &text_to(&tenant.phone_number_id, &phone, "Hi!"),
             None,
             now(),
         )
@@ -191,18 +185,11 @@ async fn a_free_form_message_outside_the_window_is_refused_before_calling_meta()
     );
 
     // A template needs no window.
-    let template = OutboundMessage {
-        to: Recipient::parse(&phone).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Template(Template {
-            name: "order_update".into(),
-            language: "en_US".into(),
-            components: vec![],
-        }),
-    };
+    let to = Recipient::parse(&phone).unwrap();
+    let template = OutboundMessage::template(&tenant.phone_number_id, to, "order_update", "en_US");
     let job = stack
         .outbound
-        .enqueue(&tenant.id, &tenant.phone_number_id, &template, None, now())
+        .enqueue(&tenant.id, &template, None, now())
         .await
         .unwrap();
     accepted_wamid(&stack, &job).await;
@@ -246,13 +233,13 @@ async fn in_the_windows_last_minutes_the_newest_inbound_message_decides() {
     .await;
 
     let enqueue = |to: &str| {
-        let message = text_to(to, "Sorry for the wait!");
+        let message = text_to(&tenant.phone_number_id, to, "Sorry for the wait!");
         let stack = &stack;
         let tenant = &tenant;
         async move {
             stack
                 .outbound
-                .enqueue(&tenant.id, &tenant.phone_number_id, &message, None, now())
+                .enqueue(&tenant.id, &message, None, now())
                 .await
                 .unwrap()
         }
@@ -274,134 +261,55 @@ async fn in_the_windows_last_minutes_the_newest_inbound_message_decides() {
     assert_eq!(sent_to, [still_open]);
 }
 
-fn every_kind_of_message() -> Vec<OutboundContent> {
-    let link = |s: &str| MediaSource::Link(format!("https://example.com/{s}"));
-    let media =
-        |kind, source, caption: Option<&str>, filename: Option<&str>| OutboundContent::Media {
-            kind,
-            source,
-            caption: caption.map(str::to_owned),
-            filename: filename.map(str::to_owned),
-        };
+/// Every type and part the API takes, as a business would write them (without `from`,
+/// `to` and `reply_to`).
+fn every_kind_of_message() -> Vec<Value> {
     vec![
-        OutboundContent::Text {
-            body: "Plain text https://example.com".into(),
-            preview_url: true,
-        },
-        media(
-            MediaKind::Image,
-            MediaSource::Id("1234567890".into()),
-            Some("A photo"),
-            None,
-        ),
-        media(MediaKind::Video, link("v.mp4"), Some("A clip"), None),
-        media(MediaKind::Audio, link("a.ogg"), None, None),
-        media(
-            MediaKind::Document,
-            link("d.pdf"),
-            Some("Invoice"),
-            Some("invoice.pdf"),
-        ),
-        media(
-            MediaKind::Sticker,
-            MediaSource::Id("998877".into()),
-            None,
-            None,
-        ),
-        OutboundContent::Buttons {
-            body: "Pick one".into(),
-            header: Some("Choice".into()),
-            footer: Some("Thanks".into()),
-            buttons: (1..=3)
-                .map(|i| ReplyButton {
-                    id: format!("b{i}"),
-                    title: format!("Option {i}"),
-                })
-                .collect(),
-        },
-        OutboundContent::List {
-            body: "Our menu".into(),
-            header: None,
-            footer: None,
-            button: "See all".into(),
-            sections: vec![
-                ListSection {
-                    title: Some("Drinks".into()),
-                    rows: vec![ListRow {
-                        id: "tea".into(),
-                        title: "Tea".into(),
-                        description: Some("Hot".into()),
-                    }],
-                },
-                ListSection {
-                    title: Some("Food".into()),
-                    rows: vec![ListRow {
-                        id: "cake".into(),
-                        title: "Cake".into(),
-                        description: None,
-                    }],
-                },
-            ],
-        },
-        OutboundContent::Reaction {
-            message_id: "wamid.ABC".into(),
-            emoji: Some("👍".into()),
-        },
-        OutboundContent::Reaction {
-            message_id: "wamid.ABC".into(),
-            emoji: None,
-        },
-        OutboundContent::Location {
-            latitude: 52.52,
-            longitude: 13.405,
-            name: Some("Office".into()),
-            address: Some("Berlin".into()),
-        },
-        OutboundContent::Contacts(
-            json!([{"name": {"formatted_name": "Ana Lima", "first_name": "Ana"}, "phones": [{"phone": "+4915112345678", "type": "CELL"}]}]),
-        ),
-        OutboundContent::Template(Template {
-            name: "order_shipped".into(),
-            language: "de".into(),
-            components: vec![
-                TemplateComponent {
-                    kind: ComponentKind::Header,
-                    sub_type: None,
-                    index: None,
-                    parameters: vec![TemplateParameter::Media {
-                        kind: MediaKind::Image,
-                        source: link("h.png"),
-                        filename: None,
-                    }],
-                },
-                TemplateComponent {
-                    kind: ComponentKind::Body,
-                    sub_type: None,
-                    index: None,
-                    parameters: vec![
-                        TemplateParameter::Text {
-                            text: "Ana".into(),
-                            name: Some("customer".into()),
-                        },
-                        TemplateParameter::Currency {
-                            fallback: "€12.50".into(),
-                            code: "EUR".into(),
-                            amount_1000: 12_500,
-                        },
-                        TemplateParameter::DateTime {
-                            fallback: "May 1".into(),
-                        },
-                    ],
-                },
-                TemplateComponent {
-                    kind: ComponentKind::Button,
-                    sub_type: Some("quick_reply".into()),
-                    index: Some(0),
-                    parameters: vec![TemplateParameter::Payload("track".into())],
-                },
-            ],
-        }),
+        json!({"type": "text", "text": {"body": "Plain text https://example.com", "preview_url": true}}),
+        json!({"type": "image", "image": {"id": "1234567890", "caption": "A photo"}}),
+        json!({"type": "video", "video": {"link": "https://example.com/v.mp4", "caption": "A clip"}}),
+        json!({"type": "audio", "audio": {"link": "https://example.com/a.ogg"}}),
+        json!({"type": "document", "document": {"link": "https://example.com/d.pdf",
+            "caption": "Invoice", "filename": "invoice.pdf"}}),
+        json!({"type": "sticker", "sticker": {"id": "998877"}}),
+        json!({"type": "buttons", "buttons": {"body": "Pick one", "header": "Choice",
+            "footer": "Thanks", "buttons": [{"id": "b1", "title": "Option 1"},
+            {"id": "b2", "title": "Option 2"}, {"id": "b3", "title": "Option 3"}]}}),
+        json!({"type": "list", "list": {"body": "Our menu", "button": "See all", "sections": [
+            {"title": "Drinks", "rows": [{"id": "tea", "title": "Tea", "description": "Hot"}]},
+            {"title": "Food", "rows": [{"id": "cake", "title": "Cake"}]}]}}),
+        json!({"type": "reaction", "reaction": {"message_id": "wamid.ABC", "emoji": "👍"}}),
+        json!({"type": "reaction", "reaction": {"message_id": "wamid.ABC"}}),
+        json!({"type": "location", "location": {"latitude": 52.52, "longitude": 13.405,
+            "name": "Office", "address": "Berlin"}}),
+        json!({"type": "contacts", "contacts": [{"name": {"formatted_name": "Ana Lima",
+            "first_name": "Ana"}, "phones": [{"phone": "+4915112345678", "type": "CELL"}]}]}),
+        json!({"type": "template", "template": {"name": "order_shipped", "language": "de",
+            "components": [
+                {"type": "header", "parameters": [{"type": "image",
+                    "image": {"link": "https://example.com/h.png"}}]},
+                {"type": "body", "parameters": [
+                    {"type": "text", "text": "Ana", "parameter_name": "customer"},
+                    {"type": "currency", "fallback_value": "€12.50", "code": "EUR", "amount_1000": 12_500},
+                    {"type": "date_time", "fallback_value": "May 1"}]},
+                {"type": "button", "sub_type": "quick_reply", "index": 0,
+                    "parameters": [{"type": "payload", "payload": "track"}]}]}}),
     ]
+}
+
+/// `content` sent from the tenant's number to `to`.
+fn message(
+    tenant: &TestTenant,
+    to: &str,
+    reply_to: Option<&str>,
+    mut content: Value,
+) -> OutboundMessage {
+    content["from"] = json!(tenant.phone_number_id);
+    content["to"] = json!(to);
+    if let Some(reply_to) = reply_to {
+        content["reply_to"] = json!(reply_to);
+    }
+    serde_json::from_value(content).expect("a message the API takes")
 }
 
 #[tokio::test]
@@ -416,12 +324,8 @@ async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_
     .unwrap();
     let token = Secret::new(tenant.access_token.clone());
     for content in every_kind_of_message() {
-        let message = OutboundMessage {
-            to: Recipient::parse(&phone).unwrap(),
-            reply_to: Some(inbound.clone()),
-            content,
-        };
-        let accepted = client.send(&tenant.phone_number_id, &token, &message).await;
+        let message = message(&tenant, &phone, Some(&inbound), content);
+        let accepted = client.send(&token, &message).await;
         assert!(accepted.is_ok(), "{message:?}: {accepted:?}");
     }
     client
@@ -437,25 +341,16 @@ async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_
         .unwrap();
     let sent = tenant.sim_received(&stack).await.len();
 
-    let four_buttons = OutboundMessage {
-        to: Recipient::parse(&phone).unwrap(),
-        reply_to: None,
-        content: OutboundContent::Buttons {
-            body: "Too many".into(),
-            header: None,
-            footer: None,
-            buttons: (1..=4)
-                .map(|i| ReplyButton {
-                    id: format!("b{i}"),
-                    title: "x".into(),
-                })
-                .collect(),
-        },
-    };
-    let error = client
-        .send(&tenant.phone_number_id, &token, &four_buttons)
-        .await
-        .unwrap_err();
+    let buttons: Vec<Value> = (1..=4)
+        .map(|i| json!({"id": format!("b{i}"), "title": "x"}))
+        .collect();
+    let four_buttons = message(
+        &tenant,
+        &phone,
+        None,
+        json!({"type": "buttons", "buttons": {"body": "Too many", "buttons": buttons}}),
+    );
+    let error = client.send(&token, &four_buttons).await.unwrap_err();
     assert!(matches!(error, SendError::Invalid(_)), "{error:?}");
     assert_eq!(
         tenant.sim_received(&stack).await.len(),
@@ -464,7 +359,7 @@ async fn every_message_type_the_client_builds_passes_metas_checks_and_a_bad_one_
     );
 
     // And the simulator refuses what Meta refuses, with Meta's codes.
-    let mut raw = four_buttons.to_json();
+    let mut raw = MetaRequest::new(&four_buttons).to_value();
     raw["interactive"]["action"]["buttons"] = json!([]);
     let response = stack
         .http

@@ -10,7 +10,6 @@ mod conversations;
 mod messages;
 mod read;
 mod router;
-mod send_body;
 mod state;
 mod templates;
 mod views;

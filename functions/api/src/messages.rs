@@ -12,16 +12,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
-use wagate_shared::cloud_api::request::OutboundContent;
+use wagate_shared::domain::outbound::OutboundMessage;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
 use wagate_shared::store::message::id::{MessageRef, is_contact_id};
 
-use crate::send_body::SendMessageRequest;
 use crate::state::{BusinessState, TenantKey};
 use crate::views::{AcceptedView, MessagePageView, MessageView};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
-use http_api::extract::{JsonBody, QueryParams, parse_value};
+use http_api::extract::{JsonObjectBytes, QueryParams, parse_json};
 use http_api::unix_now;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -30,7 +29,7 @@ const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 #[utoipa::path(post, path = "/v1/messages", tag = "messages",
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Makes the call safe to repeat for 24 hours: the same key and body answer with the same message; the same key with another body is a 409")),
-    request_body = SendMessageRequest,
+    request_body = OutboundMessage,
     responses(
         (status = 202, description = "Accepted and queued (or, for a repeated idempotency key, accepted before)", body = AcceptedView),
         JsonBodyErrors,
@@ -43,15 +42,16 @@ pub async fn send_message(
     State(state): State<Arc<BusinessState>>,
     key: TenantKey,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<Value>,
+    JsonObjectBytes(body): JsonObjectBytes,
 ) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
     let idempotency_key = idempotency_key(&headers)?;
+    // Read from the bytes, in the body's own key order, so that a refusal names the field
+    // that broke the rule where the caller wrote it.
+    let message: OutboundMessage = parse_json(&body)?;
     // The canonical form (keys sorted) decides whether a repeated key has the same body.
-    let body_sha256 = hex_sha256(&serde_json::to_vec(&body).unwrap_or_default());
-    let request: SendMessageRequest = parse_value(body)?;
-    let from = request.from.clone();
-    let message = request.into_message()?;
-    if matches!(message.content, OutboundContent::Template(_)) {
+    let canonical: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let body_sha256 = hex_sha256(&serde_json::to_vec(&canonical).unwrap_or_default());
+    if message.content.is_template() {
         key.require(
             Permission::Message,
             "send templates (a manager key is needed)",
@@ -64,7 +64,6 @@ pub async fn send_message(
         .outbox
         .accept(SendCommand {
             tenant,
-            phone_number_id: &from,
             message: &message,
             idempotency: idempotency_key.map(|key| IdempotencyKey {
                 key,

@@ -15,6 +15,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonObjectBytes(bytes) = JsonObjectBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON object body not yet parsed, for a handler that reads it twice (as its type, and
+/// as a canonical value to digest): its media type, size and first byte are checked.
+pub struct JsonObjectBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObjectBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if media_type(req.headers()).as_deref() != Some("application/json") {
             return Err(ApiError::NotJson);
         }
@@ -28,7 +41,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 message: "the body must be a JSON object".into(),
             });
         }
-        parse_json(&bytes).map(JsonBody)
+        Ok(Self(bytes))
     }
 }
 

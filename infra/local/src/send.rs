@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use wagate_shared::cloud_api::request::{OutboundContent, OutboundMessage, Recipient};
+use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::OutboundQueue;
@@ -14,14 +14,11 @@ use crate::args::Args;
 
 pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxError> {
     let tenant = TenantId::parse(args.required("tenant")?)?;
-    let message = OutboundMessage {
-        to: Recipient::parse(args.required("to")?)?,
-        reply_to: None,
-        content: OutboundContent::Text {
-            body: args.required("text")?.to_owned(),
-            preview_url: false,
-        },
-    };
+    let message = OutboundMessage::text(
+        args.required("phone-number-id")?,
+        Recipient::parse(args.required("to")?)?,
+        args.required("text")?,
+    );
     let queue = OutboundQueue::new(EventQueue::new(
         aws_sdk_sqs::Client::new(sdk),
         args.required("queue-url")?.to_owned(),
@@ -31,13 +28,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
     let job = queue
-        .enqueue(
-            &tenant,
-            args.required("phone-number-id")?,
-            &message,
-            args.optional("idempotency-key"),
-            now,
-        )
+        .enqueue(&tenant, &message, args.optional("idempotency-key"), now)
         .await?;
     println!("queued job {}", job.job_id);
     Ok(())

@@ -7,8 +7,9 @@ use std::time::Duration;
 use crate::secret::Secret;
 
 use super::classify::{ErrorClass, classify};
-use super::request::{MarkRead, OutboundMessage, ValidationError};
+use super::request::{MarkRead, MetaRequest};
 use super::response::{MetaApiError, SendAccepted, parse_error_body, parse_send_response};
+use crate::domain::outbound::{OutboundMessage, ValidationError};
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
@@ -119,16 +120,15 @@ impl CloudApiClient {
         )
     }
 
-    /// Validates and sends a message from `phone_number_id`.
+    /// Validates and sends a message from its number.
     pub async fn send(
         &self,
-        phone_number_id: &str,
         token: &Secret,
         message: &OutboundMessage,
     ) -> Result<SendAccepted, SendError> {
         message.validate()?;
-        self.send_request(phone_number_id, token, &message.to_json())
-            .await
+        let request = MetaRequest::new(message).to_value();
+        self.send_request(&message.from, token, &request).await
     }
 
     /// Sends a request body made (and validated) earlier, such as a queued job's.
@@ -213,7 +213,7 @@ mod tests {
 
     use super::*;
     use crate::cloud_api::classify::PermanentReason;
-    use crate::cloud_api::request::{OutboundContent, Recipient};
+    use crate::domain::outbound::{Content, Recipient, TextPart};
 
     /// A one-shot HTTP server on loopback: answers the first request with `status` and
     /// `body`, and hands back the request it received.
@@ -268,21 +268,18 @@ mod tests {
     }
 
     fn hello() -> OutboundMessage {
-        OutboundMessage {
-            to: Recipient::parse("4915112345678").unwrap(),
-            reply_to: None,
-            content: OutboundContent::Text {
-                body: "Hello".into(),
-                preview_url: false,
-            },
-        }
+        OutboundMessage::text(
+            "106540352242922",
+            Recipient::parse("4915112345678").unwrap(),
+            "Hello",
+        )
     }
 
     #[tokio::test]
     async fn a_send_posts_to_the_versioned_path_with_the_bearer_token_and_reads_the_wamid() {
         let (url, server) = serve_once(200, r#"{"messaging_product":"whatsapp","contacts":[{"input":"4915112345678","wa_id":"4915112345678"}],"messages":[{"id":"wamid.OUT1","message_status":"accepted"}]}"#).await;
         let accepted = client(url)
-            .send("106540352242922", &Secret::new("EAAtoken".into()), &hello())
+            .send(&Secret::new("EAAtoken".into()), &hello())
             .await
             .unwrap();
         assert_eq!(accepted.wamid, "wamid.OUT1");
@@ -303,7 +300,7 @@ mod tests {
     async fn a_meta_error_is_classified_by_its_code_not_its_http_status() {
         let (url, server) = serve_once(400, r#"{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,"fbtrace_id":"A1"}}"#).await;
         let error = client(url)
-            .send("1", &Secret::new("t".into()), &hello())
+            .send(&Secret::new("t".into()), &hello())
             .await
             .unwrap_err();
         assert_eq!(
@@ -317,7 +314,7 @@ mod tests {
         )
         .await;
         let error = client(url)
-            .send("1", &Secret::new("t".into()), &hello())
+            .send(&Secret::new("t".into()), &hello())
             .await
             .unwrap_err();
         assert_eq!(error.class(), ErrorClass::RetryThrottled);
@@ -328,14 +325,14 @@ mod tests {
     async fn a_5xx_without_meta_body_and_a_refused_connection_are_retryable() {
         let (url, server) = serve_once(502, "<html>bad gateway</html>").await;
         let error = client(url)
-            .send("1", &Secret::new("t".into()), &hello())
+            .send(&Secret::new("t".into()), &hello())
             .await
             .unwrap_err();
         assert!(matches!(error, SendError::Http { status: 502 }));
         assert!(error.class().is_retryable());
         server.await.unwrap();
         let error = client("http://127.0.0.1:9".into())
-            .send("1", &Secret::new("t".into()), &hello())
+            .send(&Secret::new("t".into()), &hello())
             .await
             .unwrap_err();
         assert!(matches!(error, SendError::Transport(_)));
@@ -345,12 +342,14 @@ mod tests {
     #[tokio::test]
     async fn an_invalid_message_is_refused_without_any_request() {
         let mut message = hello();
-        message.content = OutboundContent::Text {
-            body: String::new(),
-            preview_url: false,
+        message.content = Content::Text {
+            text: TextPart {
+                body: String::new(),
+                preview_url: false,
+            },
         };
         let error = client("http://127.0.0.1:9".into())
-            .send("1", &Secret::new("t".into()), &message)
+            .send(&Secret::new("t".into()), &message)
             .await
             .unwrap_err();
         assert!(matches!(error, SendError::Invalid(ref v) if v.field == "text.body"));

@@ -4,6 +4,7 @@ pub mod identity;
 pub mod management;
 pub mod message;
 pub mod meta_error;
+pub mod outbound;
 pub mod retention;
 pub mod status;
 pub mod tenant;

@@ -5,8 +5,8 @@
 //! job enqueued, and a call with an idempotency key finishes what an earlier call with the
 //! key left half-done.
 
-use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, ValidationError};
 use crate::domain::identity::UserIdentity;
+use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
@@ -22,11 +22,10 @@ use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
 use super::window::window_is_open_with;
 
-/// A message to accept.
+/// A message to accept, from its number.
 #[derive(Debug, Clone, Copy)]
 pub struct SendCommand<'a> {
     pub tenant: &'a TenantId,
-    pub phone_number_id: &'a str,
     pub message: &'a OutboundMessage,
     pub idempotency: Option<IdempotencyKey<'a>>,
     pub now: i64,
@@ -207,7 +206,6 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
     ) -> Result<Checked, AcceptError> {
         let SendCommand {
             tenant: tenant_id,
-            phone_number_id,
             message,
             now,
             ..
@@ -220,7 +218,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         tenant.may_call_meta()?;
         if self
             .store
-            .phone_number(tenant_id, phone_number_id)
+            .phone_number(tenant_id, &message.from)
             .await?
             .is_none()
         {
@@ -228,7 +226,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         }
         let store = &self.store;
         let identity = identity_of(&message.to);
-        let contact = if matches!(message.content, OutboundContent::Template(_)) {
+        let contact = if message.content.is_template() {
             let facts = ContactFacts::default();
             store
                 .resolve_contact(tenant_id, &identity, &facts, &tenant.retention, now)
@@ -256,7 +254,6 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
     fn job(&self, command: SendCommand<'_>, enqueued_at: i64) -> Result<OutboundJob, AcceptError> {
         let job = OutboundJob::new(
             command.tenant,
-            command.phone_number_id,
             command.message,
             command.idempotency.map(|i| i.key),
             enqueued_at,
@@ -280,12 +277,12 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             enqueued_at: job.enqueued_at,
             job_id: &job.job_id,
         };
-        let content = job.stored_content();
+        let stored = job.stored_form();
         let queued = QueuedOutbound {
             key,
-            phone_number_id: command.phone_number_id,
-            message_type: &job.message_type,
-            content: &content,
+            phone_number_id: &command.message.from,
+            message_type: &stored.message_type,
+            content: &stored.content,
             expires_at: checked
                 .retention
                 .expires_at(DataClass::Content, command.now),
@@ -305,7 +302,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             .record_outbound_activity(
                 command.tenant,
                 &checked.contact,
-                command.phone_number_id,
+                &command.message.from,
                 command.now,
             )
             .await

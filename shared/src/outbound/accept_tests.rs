@@ -4,8 +4,8 @@
 //! local stack.
 
 use super::accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
-use crate::cloud_api::request::{OutboundContent, OutboundMessage, Recipient, Template};
-use crate::domain::identity::{Phone, UserIdentity};
+use crate::domain::identity::UserIdentity;
+use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId, TenantStatus};
 use crate::fakes::{FakeQueue, FakeStore, phone_number, tenant};
 use crate::store::contact::ContactFacts;
@@ -52,26 +52,15 @@ fn user() -> UserIdentity {
 }
 
 fn text(body: &str) -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::Phone(Phone::parse(USER).unwrap()),
-        reply_to: None,
-        content: OutboundContent::Text {
-            body: body.to_owned(),
-            preview_url: false,
-        },
-    }
+    OutboundMessage::text(NUMBER, recipient(), body)
 }
 
 fn template() -> OutboundMessage {
-    OutboundMessage {
-        to: Recipient::Phone(Phone::parse(USER).unwrap()),
-        reply_to: None,
-        content: OutboundContent::Template(Template {
-            name: "order_shipped".into(),
-            language: "en_US".into(),
-            components: Vec::new(),
-        }),
-    }
+    OutboundMessage::template(NUMBER, recipient(), "order_shipped", "en_US")
+}
+
+fn recipient() -> Recipient {
+    Recipient::parse(USER).unwrap()
 }
 
 fn command<'a>(
@@ -81,7 +70,6 @@ fn command<'a>(
 ) -> SendCommand<'a> {
     SendCommand {
         tenant,
-        phone_number_id: NUMBER,
         message,
         idempotency,
         now: NOW,
@@ -177,10 +165,9 @@ async fn the_tenant_the_number_and_the_message_are_checked_first() {
     assert!(matches!(empty, Err(AcceptError::Invalid(_))), "{empty:?}");
     // a number that is not the tenant's
     let message = text("Hi");
-    let tenant_id = acme();
-    let mut other_number = command(&tenant_id, &message, None);
-    other_number.phone_number_id = "999";
-    let unknown = outbox.accept(other_number).await;
+    let mut from_another_number = message.clone();
+    from_another_number.from = "999999".into();
+    let unknown = send(&outbox, &from_another_number).await;
     assert!(
         matches!(unknown, Err(AcceptError::UnknownNumber)),
         "{unknown:?}"

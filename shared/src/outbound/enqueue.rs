@@ -1,6 +1,6 @@
 //! Enqueueing outbound jobs: the one way messages get sent (the business API calls it).
 
-use crate::cloud_api::request::{OutboundMessage, ValidationError};
+use crate::domain::outbound::{OutboundMessage, ValidationError};
 use crate::domain::tenant::TenantId;
 use crate::queue::{EventQueue, QueueError};
 use crate::webhook::QueueMessage;
@@ -26,17 +26,16 @@ impl OutboundQueue {
         Self { queue }
     }
 
-    /// Validates `message` and queues it for sending from `phone_number_id`. The same
+    /// Validates `message` and queues it for sending from its number. The same
     /// `idempotency_key` makes the same job, which is sent at most once.
     pub async fn enqueue(
         &self,
         tenant: &TenantId,
-        phone_number_id: &str,
         message: &OutboundMessage,
         idempotency_key: Option<&str>,
         now: i64,
     ) -> Result<OutboundJob, EnqueueError> {
-        let job = OutboundJob::new(tenant, phone_number_id, message, idempotency_key, now)?;
+        let job = OutboundJob::new(tenant, message, idempotency_key, now)?;
         self.enqueue_jobs(std::slice::from_ref(&job)).await?;
         Ok(job)
     }

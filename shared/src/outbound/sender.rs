@@ -167,7 +167,7 @@ impl Sender {
         };
         let Some(number) = self
             .directory
-            .phone_number(&tenant.id, &job.phone_number_id)
+            .phone_number(&tenant.id, job.phone_number_id())
             .await?
         else {
             return finished(JobResult::Done(Done::Dropped {
@@ -244,7 +244,9 @@ impl Sender {
                 .await?;
             return finished(result);
         }
-        if job.free_form && !window_is_open(store, &ready.tenant.id, &contact.profile, now).await? {
+        if job.free_form()
+            && !window_is_open(store, &ready.tenant.id, &contact.profile, now).await?
+        {
             let reason =
                 "the 24-hour customer service window is closed: only a template may be sent";
             self.record(
@@ -266,7 +268,7 @@ impl Sender {
         expected_from_number: u32,
     ) -> Result<JobResult, SenderError> {
         let job = ready.job;
-        if let Err(wait) = self.pairs.try_take(&job.phone_number_id, &job.to) {
+        if let Err(wait) = self.pairs.try_take(job.phone_number_id(), job.to()) {
             if wait > MAX_INLINE_WAIT {
                 return Ok(JobResult::RetryAfter {
                     delay: wait,
@@ -292,7 +294,7 @@ impl Sender {
                 .pacer
                 .next_slot(
                     &sending.tenant.id,
-                    &job.phone_number_id,
+                    job.phone_number_id(),
                     number.send_rate(),
                     expected_from_number,
                 )
@@ -307,7 +309,7 @@ impl Sender {
             sleep_until_us(slot).await;
             let error = match self
                 .api
-                .send_request(&job.phone_number_id, &token, &job.request_for_meta())
+                .send_request(job.phone_number_id(), &token, &job.request_for_meta())
                 .await
             {
                 Ok(accepted) => {
@@ -331,7 +333,7 @@ impl Sender {
                 refreshed = true;
                 if let Some(fresh) = self
                     .directory
-                    .refresh_phone_number(&sending.tenant.id, &job.phone_number_id)
+                    .refresh_phone_number(&sending.tenant.id, job.phone_number_id())
                     .await?
                     .filter(|f| f.access_token_ciphertext != number.access_token_ciphertext)
                 {
@@ -376,10 +378,10 @@ impl Sender {
             ErrorClass::Permanent(_) => self.fail(sending, code, title, details).await,
             retryable => {
                 if retryable == ErrorClass::RetryThrottled {
-                    self.pacer.slow_down(tenant, &job.phone_number_id).await?;
+                    self.pacer.slow_down(tenant, job.phone_number_id()).await?;
                 }
                 if retryable == ErrorClass::RetryRecipient {
-                    self.pairs.exhausted(&job.phone_number_id, &job.to);
+                    self.pairs.exhausted(job.phone_number_id(), job.to());
                 }
                 tracing::warn!(tenant = %tenant, code, attempt = sending.attempt, error = %error, "send failed; will retry");
                 let delay = retry_delay(retryable, sending.attempt);
@@ -396,7 +398,7 @@ impl Sender {
         why: &str,
     ) -> Result<(), SenderError> {
         let tenant = &sending.tenant.id;
-        let number = &sending.job.phone_number_id;
+        let number = sending.job.phone_number_id();
         let reason = format!("{why} (code {})", code_text(code));
         let until = sending.now + PAUSE.as_secs() as i64;
         self.directory
@@ -451,7 +453,7 @@ impl Sender {
         outcome: SendOutcome,
     ) -> Result<(), SenderError> {
         let job = sending.job;
-        let content = job.stored_content();
+        let stored = job.stored_form();
         let written = self
             .directory
             .store()
@@ -459,9 +461,9 @@ impl Sender {
                 &sending.tenant.id,
                 &NewOutbound {
                     key: sending.key(),
-                    phone_number_id: &job.phone_number_id,
-                    message_type: &job.message_type,
-                    content: &content,
+                    phone_number_id: job.phone_number_id(),
+                    message_type: &stored.message_type,
+                    content: &stored.content,
                     outcome,
                     attempts: sending.attempt,
                     expires_at: sending
@@ -491,7 +493,7 @@ impl Sender {
             .record_outbound_activity(
                 tenant,
                 &sending.contact,
-                &sending.job.phone_number_id,
+                sending.job.phone_number_id(),
                 sending.now,
             )
             .await;
@@ -513,7 +515,7 @@ impl Sender {
 
 impl ReadyJob<'_> {
     pub fn phone_number_id(&self) -> &str {
-        &self.job.phone_number_id
+        self.job.phone_number_id()
     }
 
     fn key(&self) -> OutboundKey<'_> {
