@@ -4,9 +4,9 @@
 //!
 //! Its JSON keeps Meta's familiar shape, a `type` and a part of that name, with our names
 //! where Meta's are awkward (`buttons` and `list` instead of `interactive`, `reply_to`
-//! instead of `context`). A new message type is a variant of [`MessageType`] and of
-//! [`Content`], its part in `parts.rs`, its checks in `validate.rs` and its place in Meta's
-//! request.
+//! instead of `context`). A new message type is a line in `message_types!` below, its
+//! part in `parts.rs`, its checks in `validate.rs` and its place in Meta's request
+//! (`cloud_api/request.rs`).
 
 mod parts;
 mod read;
@@ -39,87 +39,73 @@ pub struct OutboundMessage {
     pub content: Content,
 }
 
-/// What is sent: the `type` and the part of the same name.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[schema(as = MessageContent)]
-pub enum Content {
-    Text {
-        text: TextPart,
-    },
-    Template {
-        template: TemplatePart,
-    },
-    Image {
-        image: MediaPart,
-    },
-    Video {
-        video: MediaPart,
-    },
-    Audio {
-        audio: MediaPart,
-    },
-    Document {
-        document: MediaPart,
-    },
-    Sticker {
-        sticker: MediaPart,
-    },
-    Buttons {
-        buttons: ButtonsPart,
-    },
-    List {
-        list: ListPart,
-    },
-    Reaction {
-        reaction: ReactionPart,
-    },
-    Location {
-        location: LocationPart,
-    },
+/// Declares the message types from one list, each with the key and type of its part: the
+/// `Content` a message holds, the `MessageType` names, and the reading of a part by name.
+/// The JSON names come from the variants (`rename_all`), so each is written once.
+macro_rules! message_types {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident { $(#[$field_attr:meta])* $part:ident: $part_type:ty }
+    ),+ $(,)?) => {
+        /// What is sent: the `type` and the part of the same name.
+        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        #[schema(as = MessageContent)]
+        pub enum Content {
+            $( $(#[$doc])* $variant { $(#[$field_attr])* $part: $part_type }, )+
+        }
+
+        /// The names of the message types: a message's `type`, and the key of its part.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum MessageType {
+            $( $variant, )+
+        }
+
+        impl Content {
+            pub fn message_type(&self) -> MessageType {
+                match self {
+                    $( Self::$variant { .. } => MessageType::$variant, )+
+                }
+            }
+        }
+
+        impl MessageType {
+            /// Reads the part of this type (for `read.rs`, which reads the message).
+            fn read_part<'de, D: serde::Deserializer<'de>>(
+                self,
+                part: D,
+            ) -> Result<Content, D::Error> {
+                Ok(match self {
+                    $( Self::$variant => Content::$variant {
+                        $part: Deserialize::deserialize(part)?,
+                    }, )+
+                })
+            }
+        }
+    };
+}
+
+message_types! {
+    Text { text: TextPart },
+    Template { template: TemplatePart },
+    Image { image: MediaPart },
+    Video { video: MediaPart },
+    Audio { audio: MediaPart },
+    Document { document: MediaPart },
+    Sticker { sticker: MediaPart },
+    Buttons { buttons: ButtonsPart },
+    List { list: ListPart },
+    Reaction { reaction: ReactionPart },
+    Location { location: LocationPart },
     /// Contact cards, in the Cloud API's structure.
     Contacts {
         #[schema(value_type = Vec<Object>)]
-        contacts: Vec<Value>,
+        contacts: Vec<Value>
     },
 }
 
-/// The names of the message types: a message's `type`, and the key of its part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageType {
-    Text,
-    Template,
-    Image,
-    Video,
-    Audio,
-    Document,
-    Sticker,
-    Buttons,
-    List,
-    Reaction,
-    Location,
-    Contacts,
-}
-
 impl Content {
-    pub fn message_type(&self) -> MessageType {
-        match self {
-            Self::Text { .. } => MessageType::Text,
-            Self::Template { .. } => MessageType::Template,
-            Self::Image { .. } => MessageType::Image,
-            Self::Video { .. } => MessageType::Video,
-            Self::Audio { .. } => MessageType::Audio,
-            Self::Document { .. } => MessageType::Document,
-            Self::Sticker { .. } => MessageType::Sticker,
-            Self::Buttons { .. } => MessageType::Buttons,
-            Self::List { .. } => MessageType::List,
-            Self::Reaction { .. } => MessageType::Reaction,
-            Self::Location { .. } => MessageType::Location,
-            Self::Contacts { .. } => MessageType::Contacts,
-        }
-    }
-
     /// Templates may be sent at any time; everything else needs the recipient's open
     /// 24-hour window, and a manager's key to send.
     pub fn is_template(&self) -> bool {

@@ -25,50 +25,6 @@ impl<'de> Deserialize<'de> for Recipient {
     }
 }
 
-impl MessageType {
-    /// Reads the part of this type.
-    fn read_part<'de, D: Deserializer<'de>>(self, d: D) -> Result<Content, D::Error> {
-        Ok(match self {
-            Self::Text => Content::Text {
-                text: Deserialize::deserialize(d)?,
-            },
-            Self::Template => Content::Template {
-                template: Deserialize::deserialize(d)?,
-            },
-            Self::Image => Content::Image {
-                image: Deserialize::deserialize(d)?,
-            },
-            Self::Video => Content::Video {
-                video: Deserialize::deserialize(d)?,
-            },
-            Self::Audio => Content::Audio {
-                audio: Deserialize::deserialize(d)?,
-            },
-            Self::Document => Content::Document {
-                document: Deserialize::deserialize(d)?,
-            },
-            Self::Sticker => Content::Sticker {
-                sticker: Deserialize::deserialize(d)?,
-            },
-            Self::Buttons => Content::Buttons {
-                buttons: Deserialize::deserialize(d)?,
-            },
-            Self::List => Content::List {
-                list: Deserialize::deserialize(d)?,
-            },
-            Self::Reaction => Content::Reaction {
-                reaction: Deserialize::deserialize(d)?,
-            },
-            Self::Location => Content::Location {
-                location: Deserialize::deserialize(d)?,
-            },
-            Self::Contacts => Content::Contacts {
-                contacts: Deserialize::deserialize(d)?,
-            },
-        })
-    }
-}
-
 /// A key of the message object.
 enum Key {
     From,
