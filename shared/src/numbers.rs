@@ -14,7 +14,7 @@ use crate::domain::tenant::{
     DEFAULT_THROUGHPUT, PhoneNumber, TenantId, UPGRADED_THROUGHPUT, token_fingerprint,
 };
 use crate::secret::Secret;
-use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::number::route::Connected;
 use crate::store::{Store, StoreError};
 

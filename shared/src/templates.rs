@@ -7,7 +7,7 @@ use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::management::TemplateRef;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, TenantId, TenantStatus};
 use crate::secret::Secret;
-use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::template::TemplateAttribute;
 use crate::store::template::{TemplateFromMeta, TemplateRecord};
 use crate::store::{Store, StoreError};

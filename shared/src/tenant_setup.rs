@@ -11,7 +11,7 @@ use crate::domain::tenant::{
 };
 use crate::numbers::{ConnectError, ConnectNumber, NumberConnector};
 use crate::secret::Secret;
-use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::{PutOutcome, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

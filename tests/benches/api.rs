@@ -18,7 +18,7 @@ use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::token_bucket::Rate;

@@ -22,7 +22,7 @@ use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::message::outbound::{OutboundKey, OutboundRecord, SendOutcome};
 use wagate_shared::store::{Item, Store};
 use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};

@@ -14,7 +14,7 @@ use wagate_shared::callbacks::event::{CallbackEvent, EventType};
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
-use wagate_shared::store::callback::{DeliveryAttempt, DeliveryState};
+use wagate_shared::store::callback::{CallbackDeliveryState, DeliveryAttempt};
 use wagate_tests::{Stack, TestTenant, now};
 
 /// A key of the right shape that no tenant ever made.
@@ -162,7 +162,7 @@ async fn a_replay_of_deliveries_to_deleted_endpoints_stops_within_its_call_with_
                     event_type: event.event_type,
                     event_created_at: at,
                     body: &body,
-                    state: DeliveryState::Delivered,
+                    state: CallbackDeliveryState::Delivered,
                     attempt: 1,
                     http_status: Some(200),
                     error: None,

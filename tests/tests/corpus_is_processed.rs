@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
-use wagate_shared::queued_event::EventKind;
+use wagate_shared::queue::event::EventKind;
 use wagate_shared::webhook::split_delivery;
 use wagate_tests::{Stack, TestTenant, text};
 

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::erasure::{ErasureJob, SweepOutcome, TenantEraser};
-use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;
+use wagate_shared::queue::jobs::JobQueue;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
 use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
-use wagate_shared::job_queue::MAX_DELAY;
+use wagate_shared::queue::jobs::MAX_DELAY;
 
 #[derive(Debug, Clone)]
 pub struct AdminConfig {

@@ -7,9 +7,9 @@ use wagate_shared::aws::load_config;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::TenantEraser;
-use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::secrets::{SecretContext, SecretStore};
+use wagate_shared::queue::jobs::JobQueue;
+use wagate_shared::secret_store::{SecretContext, SecretStore};
 use wagate_shared::store::Store;
 
 #[tokio::main]

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use wagate_shared::domain::tenant::{PhoneNumber, TenantId, token_fingerprint};
 use wagate_shared::numbers::ConnectNumber as Connect;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::SecretContext;
+use wagate_shared::secret_store::SecretContext;
 use wagate_shared::tenants::hold_removed_number;
 
 use crate::state::{AdminState, AdministeredTenant};

@@ -11,7 +11,7 @@ use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
 use wagate_shared::erasure::TenantEraser;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::tenant_setup::TenantSetup;

@@ -11,7 +11,7 @@ use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::templates::TemplateManager;

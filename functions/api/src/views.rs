@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use wagate_shared::store::message::delivery::DeliveryState;
+use wagate_shared::store::message::delivery::DeliveryProgress;
 use wagate_shared::store::message::id::MessageRef;
 use wagate_shared::store::message::inbound::StoredMessage;
 use wagate_shared::store::message::outbound::SendOutcome;
@@ -94,7 +94,7 @@ impl MessageView {
     pub fn new(
         reference: &MessageRef,
         message: StoredMessage,
-        deliveries: &HashMap<String, DeliveryState>,
+        deliveries: &HashMap<String, DeliveryProgress>,
     ) -> Self {
         let id = reference.encode();
         let contact_id = reference.contact_id.clone();
@@ -167,7 +167,7 @@ impl MessageView {
         }
     }
 
-    fn add_delivery(&mut self, delivery: &DeliveryState) {
+    fn add_delivery(&mut self, delivery: &DeliveryProgress) {
         if let Some(status) = delivery.status {
             self.state = status.as_str().to_owned();
         }

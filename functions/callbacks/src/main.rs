@@ -10,7 +10,7 @@ use wagate_shared::config::FunctionConfig;
 use wagate_shared::domain::timestamp::now_seconds;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 

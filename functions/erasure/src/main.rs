@@ -11,8 +11,8 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::TenantEraser;
-use wagate_shared::job_queue::JobQueue;
 use wagate_shared::metrics::Metrics;
+use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Store;
 
 #[tokio::main]

@@ -12,7 +12,7 @@ use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
 use wagate_shared::numbers::ConnectError;
 use wagate_shared::queue::QueueError;
-use wagate_shared::secrets::SecretError;
+use wagate_shared::secret_store::SecretError;
 use wagate_shared::store::StoreError;
 use wagate_shared::telemetry::error_chain;
 use wagate_shared::tenant_setup::SetupError;

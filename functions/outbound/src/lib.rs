@@ -14,7 +14,7 @@ use wagate_shared::cloud_api::{CloudApiClient, SendError};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
 use wagate_shared::queue::EventQueue;
-use wagate_shared::secrets::SecretStore;
+use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 

@@ -2,11 +2,11 @@
 
 use lambda_http::{Body, Response};
 use wagate_shared::queue::QueueError;
-use wagate_shared::secrets::SecretError;
+use wagate_shared::secret_store::SecretError;
 use wagate_shared::signature::SignatureError;
 use wagate_shared::store::StoreError;
 use wagate_shared::telemetry::error_chain;
-use wagate_shared::webhook::DeliveryError;
+use wagate_shared::webhook::WebhookBodyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -21,7 +21,7 @@ pub enum WebhookError {
     #[error(transparent)]
     Signature(#[from] SignatureError),
     #[error(transparent)]
-    Delivery(#[from] DeliveryError),
+    Delivery(#[from] WebhookBodyError),
     #[error("the events could not be queued")]
     Queue(#[from] QueueError),
     #[error("tenant data could not be read")]

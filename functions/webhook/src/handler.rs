@@ -7,7 +7,7 @@ use wagate_shared::domain::tenant::{TenantId, TenantStatus};
 use wagate_shared::domain::timestamp::now_millis;
 use wagate_shared::queue::MAX_BATCH_BYTES;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::{SecretContext, SecretPurpose};
+use wagate_shared::secret_store::{SecretContext, SecretPurpose};
 use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
 use wagate_shared::webhook::{QueueMessage, Route, split_delivery, to_queue_message};
 

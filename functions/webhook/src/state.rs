@@ -6,7 +6,7 @@ use tokio::sync::OnceCell;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::{SecretContext, SecretError, SecretStore};
+use wagate_shared::secret_store::{SecretContext, SecretError, SecretStore};
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 

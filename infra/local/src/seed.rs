@@ -15,7 +15,7 @@ use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::numbers::ConnectNumber;
 use wagate_shared::secret::Secret;
-use wagate_shared::secrets::{SecretContext, SecretStore};
+use wagate_shared::secret_store::{SecretContext, SecretStore};
 use wagate_shared::store::Store;
 use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
 

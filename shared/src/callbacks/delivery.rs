@@ -11,9 +11,9 @@ use super::emitter::{CallbackJob, EndpointDirectory};
 use super::endpoint::CallbackEndpoint;
 use super::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
 use crate::domain::retention::DataClass;
-use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::StoreError;
-use crate::store::callback::{DeliveryAttempt, DeliveryState};
+use crate::store::callback::{CallbackDeliveryState, DeliveryAttempt};
 use crate::tenants::TenantDirectory;
 
 /// How long a receiver may take to answer one delivery.
@@ -74,7 +74,7 @@ pub enum NextStep {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub enum CallbackDeliveryError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the endpoint's signing secret could not be decrypted")]
@@ -134,7 +134,7 @@ impl Deliverer {
         job: &CallbackJob,
         attempt: u32,
         now: i64,
-    ) -> Result<NextStep, DeliveryError> {
+    ) -> Result<NextStep, CallbackDeliveryError> {
         let Ok(tenant_id) = crate::domain::tenant::TenantId::parse(&job.event.tenant_id) else {
             return Ok(NextStep::Dropped);
         };
@@ -166,9 +166,9 @@ impl Deliverer {
             },
         };
         let state = match step {
-            NextStep::Done => DeliveryState::Delivered,
-            NextStep::RetryAfter(_) => DeliveryState::Retrying,
-            _ => DeliveryState::Dead,
+            NextStep::Done => CallbackDeliveryState::Delivered,
+            NextStep::RetryAfter(_) => CallbackDeliveryState::Retrying,
+            _ => CallbackDeliveryState::Dead,
         };
         self.tenants
             .store()

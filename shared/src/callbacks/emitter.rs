@@ -12,8 +12,8 @@ use super::endpoint::CallbackEndpoint;
 use super::event::CallbackEvent;
 use crate::cache::TtlCache;
 use crate::domain::tenant::TenantId;
-use crate::job_queue::JobQueue;
 use crate::queue::QueueError;
+use crate::queue::jobs::JobQueue;
 use crate::store::{Store, StoreError};
 
 /// How long a container trusts its copy of a tenant's endpoints: a new endpoint receives

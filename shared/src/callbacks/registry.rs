@@ -10,7 +10,7 @@ use super::event::{CallbackEvent, EventType};
 use crate::domain::tenant::{TenantId, token_fingerprint};
 use crate::queue::QueueError;
 use crate::secret::Secret;
-use crate::secrets::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 

@@ -7,7 +7,7 @@ use rand::Rng;
 use super::ErasureError;
 use super::job::{ErasureJob, TenantSweep};
 use crate::domain::tenant::{Tenant, TenantId};
-use crate::job_queue::JobQueue;
+use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::tenants::hold_removed_number;
 

@@ -19,7 +19,7 @@ use crate::domain::retention::DataClass;
 use crate::domain::status::parse_status;
 use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::domain::timestamp::{now_seconds, parse_seconds};
-use crate::queued_event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
+use crate::queue::event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
 use crate::store::event::TenantEvent;

@@ -5,7 +5,7 @@
 use crate::cloud_api::request::MarkRead;
 use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
-use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::StoreError;
 use crate::store::message::id::MessageRef;
 use crate::store::message::inbound::StoredMessage;

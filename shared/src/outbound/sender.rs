@@ -8,7 +8,7 @@ use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::secret::Secret;
-use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::contact::{ContactFacts, ContactProfile};
 use crate::store::message::outbound::{NewOutbound, OutboundKey, SendOutcome};
 use crate::store::{PutOutcome, StoreError};

@@ -4,7 +4,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::split::{RoutableEvent, Route};
-use crate::queued_event::{QUEUED_EVENT_VERSION, QueuedEvent};
+use crate::queue::event::{QUEUED_EVENT_VERSION, QueuedEvent};
 
 /// One SQS FIFO message: body, group and deduplication id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::queued_event::EventKind;
+use crate::queue::event::EventKind;
 
 const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub enum WebhookBodyError {
     #[error("the body is not valid JSON: {0}")]
     NotJson(#[source] serde_json::Error),
     #[error("the body is not a WhatsApp Business Account delivery (object is {0:?})")]
@@ -133,11 +133,15 @@ struct ContactKeys<'a> {
 
 /// Parses a delivery and lists its events. Only a body that is not JSON, or not a WhatsApp
 /// Business Account delivery, is an error: an odd event is still routed, never dropped.
-pub fn split_delivery(body: &[u8]) -> Result<Vec<RoutableEvent<'_>>, DeliveryError> {
-    let delivery: Delivery<'_> = serde_json::from_slice(body).map_err(DeliveryError::NotJson)?;
+pub fn split_delivery(body: &[u8]) -> Result<Vec<RoutableEvent<'_>>, WebhookBodyError> {
+    let delivery: Delivery<'_> = serde_json::from_slice(body).map_err(WebhookBodyError::NotJson)?;
     match delivery.object.as_deref() {
         Some(WHATSAPP_OBJECT) => {}
-        other => return Err(DeliveryError::WrongObject(other.unwrap_or("").to_owned())),
+        other => {
+            return Err(WebhookBodyError::WrongObject(
+                other.unwrap_or("").to_owned(),
+            ));
+        }
     }
     let mut events = Vec::new();
     for entry in delivery.entry {
@@ -365,12 +369,12 @@ mod tests {
     fn bodies_that_are_not_whatsapp_deliveries_are_refused() {
         assert!(matches!(
             split_delivery(b"not json"),
-            Err(DeliveryError::NotJson(_))
+            Err(WebhookBodyError::NotJson(_))
         ));
         assert!(split_delivery(b"[]").is_err());
         assert!(matches!(
             split_delivery(br#"{"object":"page","entry":[]}"#),
-            Err(DeliveryError::WrongObject(o)) if o == "page"
+            Err(WebhookBodyError::WrongObject(o)) if o == "page"
         ));
     }
 }

@@ -28,7 +28,7 @@ pub fn delivery_sk(created_at: i64, event_id: &str, endpoint_id: &str) -> String
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryState {
+pub enum CallbackDeliveryState {
     Delivered,
     /// Failed so far; another attempt is scheduled.
     Retrying,
@@ -36,7 +36,7 @@ pub enum DeliveryState {
     Dead,
 }
 
-impl DeliveryState {
+impl CallbackDeliveryState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Delivered => "delivered",
@@ -62,7 +62,7 @@ pub struct DeliveryAttempt<'a> {
     pub event_created_at: i64,
     /// The event as sent, for replays.
     pub body: &'a str,
-    pub state: DeliveryState,
+    pub state: CallbackDeliveryState,
     pub attempt: u32,
     /// The receiver's HTTP status, when it answered.
     pub http_status: Option<u16>,
@@ -79,7 +79,7 @@ pub struct DeliveryRecord {
     pub event_id: String,
     pub event_type: String,
     pub event_created_at: i64,
-    pub state: Option<DeliveryState>,
+    pub state: Option<CallbackDeliveryState>,
     pub attempts: i64,
     pub http_status: Option<i64>,
     pub error: Option<String>,
@@ -237,7 +237,7 @@ fn delivery_from_item(it: &Item) -> DeliveryRecord {
         event_id: text("event_id"),
         event_type: text("event_type"),
         event_created_at: get_i64(it, "event_created_at").unwrap_or(0),
-        state: get_s(it, "state").and_then(DeliveryState::parse),
+        state: get_s(it, "state").and_then(CallbackDeliveryState::parse),
         attempts: get_i64(it, "attempts").unwrap_or(0),
         http_status: get_i64(it, "http_status"),
         error: get_s(it, "error").map(str::to_owned),

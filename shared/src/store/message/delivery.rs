@@ -23,7 +23,7 @@ pub enum StatusOutcome {
 
 /// What a wamid's delivery looks like now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryState {
+pub struct DeliveryProgress {
     pub status: Option<DeliveryStatus>,
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
@@ -118,7 +118,7 @@ impl Store {
         contact_id: &str,
         wamid: &str,
         now: i64,
-    ) -> Result<Option<DeliveryState>, StoreError> {
+    ) -> Result<Option<DeliveryProgress>, StoreError> {
         let found = self
             .get(contact_pk(tenant.as_str(), contact_id), wamid_sk(wamid))
             .await?;
@@ -136,7 +136,7 @@ impl Store {
         contact_id: &str,
         wamids: &[&str],
         now: i64,
-    ) -> Result<HashMap<String, DeliveryState>, StoreError> {
+    ) -> Result<HashMap<String, DeliveryProgress>, StoreError> {
         let pk = contact_pk(tenant.as_str(), contact_id);
         let mut states = HashMap::new();
         let mut keys: Vec<Item> = wamids
@@ -154,8 +154,8 @@ impl Store {
     }
 }
 
-fn state_from_item(it: &Item) -> DeliveryState {
-    DeliveryState {
+fn state_from_item(it: &Item) -> DeliveryProgress {
+    DeliveryProgress {
         status: get_s(it, "status").and_then(DeliveryStatus::parse),
         error_code: get_i64(it, "error_code"),
         error_title: get_s(it, "error_title").map(str::to_owned),

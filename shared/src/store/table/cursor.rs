@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::attrs::{Item, b, get_b, item, s};
 use super::{Store, StoreError};
-use crate::secrets::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretContext, SecretError, SecretStore};
 
 /// Longer than any cursor this service makes; anything longer is refused unread.
 const MAX_SEALED_CHARS: usize = 1_024;
