@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
 use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_shared::domain::conversation::{OutboundRecord, SendOutcome};
 use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::TenantId;
@@ -23,7 +24,7 @@ use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::message::outbound::{OutboundKey, OutboundRecord, SendOutcome};
+use wagate_shared::store::message::outbound::OutboundKey;
 use wagate_shared::store::{Item, Store};
 use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use wagate_shared::domain::conversation::SendOutcome;
 use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::tenant::{TenantId, token_fingerprint};
 use wagate_shared::outbound::OutboundJob;
-use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);

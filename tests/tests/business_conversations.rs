@@ -322,7 +322,7 @@ async fn a_reply_queued_by_another_path_than_the_api_answers_the_conversation_to
     assert!(
         matches!(
             sent.outcome,
-            wagate_shared::store::message::outbound::SendOutcome::Accepted { .. }
+            wagate_shared::domain::conversation::SendOutcome::Accepted { .. }
         ),
         "{sent:?}"
     );

@@ -292,8 +292,8 @@ async fn without_a_key_a_job_that_could_not_be_queued_leaves_no_message_behind()
 #[tokio::test]
 async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery() {
     use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
+    use wagate_shared::domain::conversation::SendOutcome;
     use wagate_shared::outbound::sender::{Delivery, Done, JobResult, Sender, SenderSettings};
-    use wagate_shared::store::message::outbound::SendOutcome;
 
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;

@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wagate_shared::domain::conversation::SendOutcome;
 use wagate_shared::domain::tenant::TenantStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret_store::SecretContext;
-use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
 
 const WAIT: Duration = Duration::from_secs(90);

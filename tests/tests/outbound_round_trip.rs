@@ -10,11 +10,11 @@ use serde_json::Value;
 use serde_json::json;
 use wagate_shared::cloud_api::request::MarkRead;
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, MetaRequest, SendError};
+use wagate_shared::domain::conversation::SendOutcome;
 use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::status::DeliveryStatus;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::secret::Secret;
-use wagate_shared::store::message::outbound::SendOutcome;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text, text_to, wamid};
 
 const WAIT: Duration = Duration::from_secs(60);

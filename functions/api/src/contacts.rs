@@ -10,11 +10,12 @@ use http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
+use wagate_shared::domain::contact::ContactProfile;
+use wagate_shared::domain::contact::{DetailsChange, DetailsError};
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::tenant::Tenant;
-use wagate_shared::store::contact::details::{DetailsChange, DetailsError};
+use wagate_shared::store::contact::ContactFacts;
 use wagate_shared::store::contact::index::searchable_name;
-use wagate_shared::store::contact::{ContactFacts, ContactProfile};
 use wagate_shared::store::message::id::is_contact_id;
 
 use crate::state::{BusinessState, TenantKey};

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use wagate_shared::store::message::delivery::DeliveryProgress;
+use wagate_shared::domain::conversation::DeliveryProgress;
+use wagate_shared::domain::conversation::SendOutcome;
+use wagate_shared::domain::conversation::StoredMessage;
 use wagate_shared::store::message::id::MessageRef;
-use wagate_shared::store::message::inbound::StoredMessage;
-use wagate_shared::store::message::outbound::SendOutcome;
 
 /// The answer to an accepted send.
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use crate::domain::contact::DetailsChange;
 use crate::domain::identity::{Bsuid, IdentityKey, Phone, UserIdentity};
-use crate::store::contact::details::DetailsChange;
 
 /// More rows than this in one request are refused as a whole.
 pub const MAX_ROWS: usize = 20_000;

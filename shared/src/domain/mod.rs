@@ -1,5 +1,7 @@
 //! Domain types and their rules; no I/O here.
 
+pub mod contact;
+pub mod conversation;
 pub mod identity;
 pub mod management;
 pub mod message;

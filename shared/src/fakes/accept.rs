@@ -3,13 +3,14 @@
 use std::sync::Mutex;
 
 use super::FakeStore;
+use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::tenant::{PhoneNumber, TenantId};
 use crate::outbound::{AcceptStore, JobSink, OutboundJob};
 use crate::queue::QueueError;
-use crate::store::contact::ContactProfile;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
-use crate::store::message::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
+use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
 
 impl AcceptStore for FakeStore {

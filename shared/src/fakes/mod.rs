@@ -12,14 +12,15 @@ use std::sync::Mutex;
 pub use accept::FakeQueue;
 pub use inbound::FakeCallbacks;
 
+use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
 use crate::ports::TenantContacts;
 use crate::store::StoreError;
-use crate::store::contact::{ContactFacts, ContactProfile, ResolvedContact};
+use crate::store::contact::{ContactFacts, ResolvedContact};
 use crate::store::idempotency::IdempotencyRecord;
-use crate::store::message::outbound::OutboundRecord;
 
 /// One wamid's merged delivery state.
 #[derive(Debug, Clone, Default)]

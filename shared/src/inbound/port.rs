@@ -6,12 +6,13 @@ use std::future::Future;
 
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
+use crate::domain::contact::ContactProfile;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::ports::TenantContacts;
-use crate::store::contact::{ContactFacts, ContactProfile};
+use crate::store::contact::ContactFacts;
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;

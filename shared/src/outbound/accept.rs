@@ -5,13 +5,14 @@
 //! job enqueued, and a call with an idempotency key finishes what an earlier call with the
 //! key left half-done.
 
+use crate::domain::contact::ContactProfile;
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
 use crate::store::StoreError;
-use crate::store::contact::{ContactFacts, ContactProfile};
+use crate::store::contact::ContactFacts;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
 use crate::store::message::id::MessageRef;
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};

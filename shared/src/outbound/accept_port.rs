@@ -6,13 +6,14 @@ use std::future::Future;
 
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
+use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::tenant::{PhoneNumber, TenantId};
 use crate::ports::TenantContacts;
 use crate::queue::QueueError;
-use crate::store::contact::ContactProfile;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
-use crate::store::message::outbound::{OutboundKey, OutboundRecord, QueuedOutbound};
+use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 

@@ -4,12 +4,12 @@
 //! local stack.
 
 use super::accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
+use crate::domain::conversation::SendOutcome;
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId, TenantStatus};
 use crate::fakes::{FakeQueue, FakeStore, phone_number, tenant};
 use crate::store::contact::ContactFacts;
-use crate::store::message::outbound::SendOutcome;
 
 const NUMBER: &str = "106540352242922";
 const USER: &str = "4915112345678";

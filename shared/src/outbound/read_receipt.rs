@@ -4,11 +4,11 @@
 
 use crate::cloud_api::request::MarkRead;
 use crate::cloud_api::{CloudApiClient, SendError};
+use crate::domain::conversation::StoredMessage;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::StoreError;
 use crate::store::message::id::MessageRef;
-use crate::store::message::inbound::StoredMessage;
 use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]

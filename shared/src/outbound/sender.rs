@@ -5,12 +5,14 @@
 use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
+use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::SendOutcome;
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
-use crate::store::contact::{ContactFacts, ContactProfile};
-use crate::store::message::outbound::{NewOutbound, OutboundKey, SendOutcome};
+use crate::store::contact::ContactFacts;
+use crate::store::message::outbound::{NewOutbound, OutboundKey};
 use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 

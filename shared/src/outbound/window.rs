@@ -1,8 +1,9 @@
 //! The 24-hour customer service window: free-form messages only within 24 hours of the
 //! user's last inbound message.
 
+use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
-use crate::store::contact::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
 use crate::store::{Store, StoreError};
 
 pub const WINDOW_SECS: i64 = 24 * 3600;

@@ -7,8 +7,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
-use crate::store::contact::{ContactProfile, LAST_INBOUND_GRANULARITY_SECS};
+use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use crate::store::table::{get_s, n, s};

@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures_util::StreamExt;
 
+use crate::domain::contact::DetailsChange;
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
 use crate::store::Transacted;
-use crate::store::contact::details::DetailsChange;
 use crate::store::contact::index::contact_index_attrs;
 use crate::store::contact::{ContactFacts, identity_item, new_contact_id, new_profile_item};
 use crate::store::keys::{IDENTITY_SK, identity_pk};

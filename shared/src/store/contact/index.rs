@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
-use crate::store::contact::{ContactProfile, profile_from_item};
+use crate::store::contact::profile_from_item;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use crate::store::table::{get_s, s};

@@ -9,11 +9,11 @@ pub mod index;
 
 use rand::Rng;
 
+use crate::domain::contact::{ContactDetails, ContactProfile};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::store::contact::conversation::conversation_attrs;
-use crate::store::contact::details::ContactDetails;
 use crate::store::contact::index::contact_index_attrs;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
@@ -24,25 +24,6 @@ use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 /// alone, it may thus close the 24-hour window up to five minutes early, never late; a
 /// sender that needs the exact end reads the newest inbound message as well.
 pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 300;
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ContactProfile {
-    pub contact_id: String,
-    pub phone: Option<String>,
-    pub bsuid: Option<String>,
-    pub profile_name: Option<String>,
-    pub username: Option<String>,
-    pub last_inbound_at: Option<i64>,
-    /// When the business last sent to the contact through the API (same granularity).
-    pub last_outbound_at: Option<i64>,
-    /// The tenant's number of the latest activity.
-    pub last_number: Option<String>,
-    /// The send time of the newest inbound message the business marked read.
-    pub last_read_at: Option<i64>,
-    pub marketing_opt_out: bool,
-    /// What the business records about the contact (see `contact_details`).
-    pub details: ContactDetails,
-}
 
 /// A contact found or created by [`Store::resolve_contact`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::conversation::DeliveryProgress;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{contact_pk, wamid_sk};
@@ -19,17 +20,6 @@ pub enum StatusOutcome {
     Late,
     /// This status was recorded before.
     Duplicate,
-}
-
-/// What a wamid's delivery looks like now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryProgress {
-    pub status: Option<DeliveryStatus>,
-    pub error_code: Option<i64>,
-    pub error_title: Option<String>,
-    pub pricing_category: Option<String>,
-    /// When each status was reached, in status order.
-    pub history: Vec<(DeliveryStatus, i64)>,
 }
 
 const ALL: [DeliveryStatus; 6] = [

@@ -1,11 +1,12 @@
 //! Inbound messages. The message item is its own idempotency record: a conditional put on a
 //! key made of Meta's timestamp and wamid, so a retry or duplicate never stores twice.
 
+use crate::domain::conversation::{MessageRecord, StoredMessage};
 use crate::domain::message::InboundMessage;
 use crate::domain::tenant::TenantId;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
-use crate::store::message::outbound::{self, OutboundRecord};
+use crate::store::message::outbound;
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
@@ -17,19 +18,6 @@ pub struct NewInbound<'a> {
     pub message: &'a InboundMessage,
     /// When the webhook accepted it, epoch milliseconds.
     pub received_at_ms: i64,
-}
-
-/// A stored message as reads return it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub wamid: String,
-    pub direction: String,
-    pub message_type: String,
-    /// The typed content as JSON.
-    pub content: String,
-    pub sent_at: i64,
-    pub phone_number_id: Option<String>,
-    pub expires_at: Option<i64>,
 }
 
 impl Store {
@@ -90,13 +78,6 @@ impl Store {
             .map(record_from_item)
             .collect())
     }
-}
-
-/// A message of a conversation: one the user sent, or one sent to them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoredMessage {
-    Inbound(MessageRecord),
-    Outbound(OutboundRecord),
 }
 
 impl StoredMessage {

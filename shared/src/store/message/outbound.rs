@@ -5,6 +5,7 @@
 //! job's idempotency record: a redelivered job that finds a decided item is not sent
 //! again. Delivery statuses stay on the wamid's own item (see `statuses`).
 
+use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{contact_pk, outbound_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
@@ -16,34 +17,6 @@ pub struct OutboundKey<'a> {
     pub contact_id: &'a str,
     pub enqueued_at: i64,
     pub job_id: &'a str,
-}
-
-/// What became of an outbound job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
-    /// Meta accepted it; statuses follow on the wamid.
-    Accepted {
-        wamid: String,
-        message_status: String,
-    },
-    /// Refused before any call to Meta, e.g. a free-form message outside the 24-hour window.
-    Refused { reason: String },
-    /// Meta refused it for good, or retries ran out.
-    Failed {
-        code: Option<i64>,
-        title: String,
-        details: Option<String>,
-    },
-}
-
-impl SendOutcome {
-    pub fn state(&self) -> &'static str {
-        match self {
-            Self::Accepted { .. } => "accepted",
-            Self::Refused { .. } => "refused",
-            Self::Failed { .. } => "failed",
-        }
-    }
 }
 
 /// An outbound message as written.
@@ -69,30 +42,6 @@ pub struct QueuedOutbound<'a> {
     pub content: &'a str,
     pub expires_at: i64,
 }
-
-/// An outbound message as reads return it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboundRecord {
-    pub job_id: String,
-    pub phone_number_id: String,
-    pub message_type: String,
-    pub content: String,
-    /// When it was enqueued, epoch seconds.
-    pub sent_at: i64,
-    /// `None` while the job waits in the queue.
-    pub outcome: Option<SendOutcome>,
-    pub attempts: u32,
-    pub decided_at: Option<i64>,
-    pub expires_at: Option<i64>,
-}
-
-impl OutboundRecord {
-    pub fn state(&self) -> &'static str {
-        self.outcome.as_ref().map_or(QUEUED, SendOutcome::state)
-    }
-}
-
-const QUEUED: &str = "queued";
 
 impl Store {
     /// The outbound message of a job, read consistently: a job redelivered right after

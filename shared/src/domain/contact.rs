@@ -1,0 +1,191 @@
+//! A contact as the business sees it: what WhatsApp told (the profile) and what the
+//! business records (its details), with the checks a change of details passes before any
+//! write. Stored by `store::contact`; nothing here knows an attribute name.
+
+use std::collections::BTreeMap;
+
+pub const MAX_NAME_CHARS: usize = 256;
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_ATTRIBUTES: usize = 50;
+pub const MAX_ATTRIBUTE_KEY_CHARS: usize = 64;
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactProfile {
+    pub contact_id: String,
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub profile_name: Option<String>,
+    pub username: Option<String>,
+    pub last_inbound_at: Option<i64>,
+    /// When the business last sent to the contact through the API (same granularity).
+    pub last_outbound_at: Option<i64>,
+    /// The tenant's number of the latest activity.
+    pub last_number: Option<String>,
+    /// The send time of the newest inbound message the business marked read.
+    pub last_read_at: Option<i64>,
+    pub marketing_opt_out: bool,
+    /// What the business records about the contact (see `contact_details`).
+    pub details: ContactDetails,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A change to a contact's details: `Some(None)` removes a field, `None` leaves it.
+#[derive(Debug, Clone, Default)]
+pub struct DetailsChange {
+    pub name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    /// Replaces every attribute when given.
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// Which field is wrong, and how.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct DetailsError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn refuse(field: impl Into<String>, problem: impl Into<String>) -> DetailsError {
+    DetailsError {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+impl DetailsChange {
+    pub fn validate(&self) -> Result<(), DetailsError> {
+        if let Some(Some(name)) = &self.name {
+            let chars = name.chars().count();
+            if name.trim().is_empty()
+                || chars > MAX_NAME_CHARS
+                || name.chars().any(char::is_control)
+            {
+                return Err(refuse(
+                    "name",
+                    format!("must be 1 to {MAX_NAME_CHARS} printable characters"),
+                ));
+            }
+        }
+        if let Some(Some(email)) = &self.email {
+            let plausible = email.len() <= MAX_EMAIL_CHARS
+                && email.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+                })
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !plausible {
+                return Err(refuse("email", "is not an email address"));
+            }
+        }
+        if let Some(attributes) = &self.attributes {
+            if attributes.len() > MAX_ATTRIBUTES {
+                return Err(refuse(
+                    "attributes",
+                    format!("may hold at most {MAX_ATTRIBUTES} keys"),
+                ));
+            }
+            for (key, value) in attributes {
+                let key_ok = !key.is_empty()
+                    && key.chars().count() <= MAX_ATTRIBUTE_KEY_CHARS
+                    && key
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !key_ok {
+                    return Err(refuse(
+                        format!("attributes.{key}"),
+                        format!(
+                            "keys are 1 to {MAX_ATTRIBUTE_KEY_CHARS} letters, digits, '_', '-' or '.'"
+                        ),
+                    ));
+                }
+                if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS
+                    || value.chars().any(char::is_control)
+                {
+                    return Err(refuse(
+                        format!("attributes.{key}"),
+                        format!(
+                            "values are at most {MAX_ATTRIBUTE_VALUE_CHARS} printable characters"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.email.is_none() && self.attributes.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change() -> DetailsChange {
+        DetailsChange::default()
+    }
+
+    #[test]
+    fn details_are_checked_field_by_field() {
+        let ok = DetailsChange {
+            name: Some(Some("Ana Díaz".into())),
+            email: Some(Some("ana@example.com".into())),
+            attributes: Some(BTreeMap::from([("tier".into(), "gold".into())])),
+        };
+        assert!(ok.validate().is_ok());
+        let bad = |c: DetailsChange| c.validate().unwrap_err().field;
+        assert_eq!(
+            bad(DetailsChange {
+                name: Some(Some(" ".into())),
+                ..change()
+            }),
+            "name"
+        );
+        assert_eq!(
+            bad(DetailsChange {
+                email: Some(Some("ana@".into())),
+                ..change()
+            }),
+            "email"
+        );
+        assert_eq!(
+            bad(DetailsChange {
+                email: Some(Some("a b@x.io".into())),
+                ..change()
+            }),
+            "email"
+        );
+        let attributes = BTreeMap::from([("bad key".to_owned(), "v".to_owned())]);
+        assert_eq!(
+            bad(DetailsChange {
+                attributes: Some(attributes),
+                ..change()
+            }),
+            "attributes.bad key"
+        );
+        let many = (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(
+            bad(DetailsChange {
+                attributes: Some(many),
+                ..change()
+            }),
+            "attributes"
+        );
+        assert!(
+            DetailsChange {
+                name: Some(None),
+                ..change()
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+}
