@@ -8,6 +8,8 @@ pub mod callbacks;
 pub mod cloud_api;
 pub mod config;
 pub mod contact_import;
+pub mod contacts;
+pub mod conversations;
 pub mod domain;
 pub mod erasure;
 #[cfg(test)]

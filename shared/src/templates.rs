@@ -94,6 +94,13 @@ impl TemplateManager {
             }))
     }
 
+    /// The tenant's templates with their latest status, by name and language.
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<TemplateRecord>, StoreError> {
+        let mut templates = self.store.templates_of(tenant).await?;
+        templates.sort_by(|a, b| (&a.name, &a.language).cmp(&(&b.name, &b.language)));
+        Ok(templates)
+    }
+
     /// Reads every template of every account of the tenant from Meta into the gateway's
     /// copy (Meta's list is current: its statuses replace older ones); how many.
     pub async fn sync(&self, tenant: &TenantId, now: i64) -> Result<usize, TemplateError> {

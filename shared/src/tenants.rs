@@ -1,6 +1,7 @@
 //! The tenant directory: tenant configuration and the routes from phone number ids and
 //! WABA ids to tenants, cached per container so no message pays for a lookup.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TtlCache;
@@ -16,8 +17,15 @@ pub const NUMBER_TTL: Duration = Duration::from_secs(60);
 /// A disconnected number's webhooks stop being routed within a minute.
 const ROUTE_TTL: Duration = Duration::from_secs(60);
 
+/// Cheap to clone: the clones share one set of caches, so the API's handlers and its
+/// outbox see a tenant's change at the same moment.
+#[derive(Clone)]
 pub struct TenantDirectory {
     store: Store,
+    caches: Arc<Caches>,
+}
+
+struct Caches {
     tenants: TtlCache<TenantId, Option<Tenant>>,
     tenant_misses: TtlCache<TenantId, ()>,
     routes: TtlCache<String, Option<TenantId>>,
@@ -35,25 +43,29 @@ impl TenantDirectory {
     pub fn with_tenant_ttl(store: Store, tenant_ttl: Duration) -> Self {
         Self {
             store,
-            tenants: TtlCache::new(tenant_ttl, 10_000),
-            tenant_misses: TtlCache::new(MISS_TTL, 10_000),
-            routes: TtlCache::new(ROUTE_TTL, 100_000),
-            route_misses: TtlCache::new(MISS_TTL, 100_000),
-            numbers: TtlCache::new(NUMBER_TTL, 10_000),
+            caches: Arc::new(Caches {
+                tenants: TtlCache::new(tenant_ttl, 10_000),
+                tenant_misses: TtlCache::new(MISS_TTL, 10_000),
+                routes: TtlCache::new(ROUTE_TTL, 100_000),
+                route_misses: TtlCache::new(MISS_TTL, 100_000),
+                numbers: TtlCache::new(NUMBER_TTL, 10_000),
+            }),
         }
     }
 
-    pub fn store(&self) -> &Store {
+    /// For the use cases of this library that read beside the directory; handlers go
+    /// through the services.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
     /// The tenant, `None` when it does not exist or is being deleted: the pipeline and the
     /// business API treat a tenant in deletion as gone.
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        if let Some(found) = self.tenants.get(id) {
+        if let Some(found) = self.caches.tenants.get(id) {
             return Ok(found);
         }
-        if self.tenant_misses.get(id).is_some() {
+        if self.caches.tenant_misses.get(id).is_some() {
             return Ok(None);
         }
         let found = self
@@ -62,15 +74,15 @@ impl TenantDirectory {
             .await?
             .filter(|t| t.status != TenantStatus::Deleting);
         match &found {
-            Some(_) => self.tenants.insert(id.clone(), found.clone()),
-            None => self.tenant_misses.insert(id.clone(), ()),
+            Some(_) => self.caches.tenants.insert(id.clone(), found.clone()),
+            None => self.caches.tenant_misses.insert(id.clone(), ()),
         }
         Ok(found)
     }
 
     /// Forgets a tenant, so the next read sees a change this container made.
     pub fn forget_tenant(&self, id: &TenantId) {
-        self.tenants.remove(id);
+        self.caches.tenants.remove(id);
     }
 
     /// One of a tenant's phone numbers, as senders need it.
@@ -80,7 +92,7 @@ impl TenantDirectory {
         phone_number_id: &str,
     ) -> Result<Option<PhoneNumber>, StoreError> {
         let key = (tenant.clone(), phone_number_id.to_owned());
-        if let Some(found) = self.numbers.get(&key) {
+        if let Some(found) = self.caches.numbers.get(&key) {
             return Ok(found);
         }
         self.refresh_phone_number(tenant, phone_number_id).await
@@ -93,7 +105,8 @@ impl TenantDirectory {
         phone_number_id: &str,
     ) -> Result<Option<PhoneNumber>, StoreError> {
         let found = self.store.get_phone_number(tenant, phone_number_id).await?;
-        self.numbers
+        self.caches
+            .numbers
             .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
         Ok(found)
     }
@@ -117,16 +130,16 @@ impl TenantDirectory {
         key: String,
         lookup: impl std::future::Future<Output = Result<Option<TenantId>, StoreError>>,
     ) -> Result<Option<TenantId>, StoreError> {
-        if let Some(found) = self.routes.get(&key) {
+        if let Some(found) = self.caches.routes.get(&key) {
             return Ok(found);
         }
-        if self.route_misses.get(&key).is_some() {
+        if self.caches.route_misses.get(&key).is_some() {
             return Ok(None);
         }
         let found = lookup.await?;
         match &found {
-            Some(_) => self.routes.insert(key, found.clone()),
-            None => self.route_misses.insert(key, ()),
+            Some(_) => self.caches.routes.insert(key, found.clone()),
+            None => self.caches.route_misses.insert(key, ()),
         }
         Ok(found)
     }

@@ -240,7 +240,7 @@ pub async fn list_deliveries(
     let scope = cursor::scope(&[key.0.tenant_id.as_str(), "deliveries", &range_text]);
     let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
     let (records, next) = state
-        .store()
+        .callbacks
         .deliveries(&key.0.tenant_id, from, to, after.as_ref(), limit, now)
         .await?;
     Ok(Json(DeliveryPage {

@@ -11,7 +11,6 @@ use http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::Permission;
-use wagate_shared::contact_import::import_contacts;
 use wagate_shared::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
 
 use crate::state::{BusinessState, TenantKey};
@@ -77,7 +76,7 @@ pub async fn import(
     )?;
     let read = read_body(&headers, body)?;
     let tenant = crate::contacts::tenant(&state, &key).await?;
-    let report = import_contacts(state.store(), &tenant, read, unix_now()).await?;
+    let report = state.contacts.import(&tenant, read, unix_now()).await?;
     tracing::info!(tenant = %tenant.id, rows = report.rows, created = report.created, updated = report.updated, rejected = report.rejected.len(), "contacts imported");
     Ok(Json(ImportReportView {
         rows: report.rows,

@@ -14,7 +14,6 @@ use wagate_shared::domain::contact::ContactProfile;
 use wagate_shared::domain::contact::{DetailsChange, DetailsError};
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::tenant::Tenant;
-use wagate_shared::store::contact::ContactFacts;
 use wagate_shared::store::contact::index::searchable_name;
 use wagate_shared::store::message::id::is_contact_id;
 
@@ -161,31 +160,10 @@ pub async fn create_contact(
     };
     change.validate().map_err(refused)?;
     let tenant = tenant(&state, &key).await?;
-    let store = state.store();
-    let now = unix_now();
-    if let Some(existing) = store.find_contact(&tenant.id, &identity, now).await? {
-        return Err(ApiError::Conflict(format!(
-            "contact {} already has this phone or BSUID",
-            existing.contact_id
-        )));
-    }
-    let facts = ContactFacts::default();
-    let mut contact = store
-        .resolve_contact(&tenant.id, &identity, &facts, &tenant.retention, now)
-        .await?
-        .profile;
-    if !change.is_empty() {
-        contact = store
-            .update_contact_details(
-                &tenant.id,
-                &contact.contact_id,
-                &change,
-                &tenant.retention,
-                now,
-            )
-            .await?
-            .ok_or(ApiError::NotFound("contact"))?;
-    }
+    let contact = state
+        .contacts
+        .create(&tenant, &identity, &change, unix_now())
+        .await?;
     Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
@@ -203,7 +181,6 @@ pub async fn list_contacts(
     QueryParams(query): QueryParams<FindContact>,
 ) -> Result<Json<ContactList>, ApiError> {
     key.require(Permission::Converse, "read contacts")?;
-    let store = state.store();
     let now = unix_now();
     if let Some(identity) = identity(query.phone.as_deref(), query.bsuid.as_deref())? {
         if query.name.is_some() {
@@ -212,7 +189,10 @@ pub async fn list_contacts(
                 "search by phone or bsuid, or by name, not both",
             ));
         }
-        let found = store.find_contact(&key.0.tenant_id, &identity, now).await?;
+        let found = state
+            .contacts
+            .find(&key.0.tenant_id, &identity, now)
+            .await?;
         return Ok(Json(ContactList {
             contacts: found.into_iter().map(ContactView::from).collect(),
             next_cursor: None,
@@ -239,8 +219,9 @@ pub async fn list_contacts(
         .map_or(String::new(), |p| format!("name:{p}"));
     let scope = cursor::scope(&[key.0.tenant_id.as_str(), "contacts", &searched]);
     let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
-    let page = store
-        .list_contacts(
+    let page = state
+        .contacts
+        .list(
             &key.0.tenant_id,
             prefix.as_deref(),
             after.as_ref(),
@@ -273,8 +254,8 @@ pub async fn get_contact(
         return Err(ApiError::NotFound("contact"));
     }
     let contact = state
-        .store()
-        .get_contact(&key.0.tenant_id, &contact_id, unix_now())
+        .contacts
+        .get(&key.0.tenant_id, &contact_id, unix_now())
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
     Ok(Json(contact.into()))
@@ -309,23 +290,18 @@ pub async fn update_contact(
     };
     change.validate().map_err(refused)?;
     let tenant = tenant(&state, &key).await?;
-    let store = state.store();
-    let now = unix_now();
-    let contact = if change.is_empty() {
-        store.get_contact(&tenant.id, &contact_id, now).await?
-    } else {
-        store
-            .update_contact_details(&tenant.id, &contact_id, &change, &tenant.retention, now)
-            .await?
-    };
-    Ok(Json(contact.ok_or(ApiError::NotFound("contact"))?.into()))
+    let contact = state
+        .contacts
+        .change(&tenant, &contact_id, &change, unix_now())
+        .await?
+        .ok_or(ApiError::NotFound("contact"))?;
+    Ok(Json(contact.into()))
 }
 
 /// The key's tenant, as the API's cache holds it.
 pub(super) async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Tenant, ApiError> {
     state
-        .outbox
-        .directory()
+        .tenants
         .tenant(&key.0.tenant_id)
         .await?
         .ok_or(ApiError::Unauthenticated(

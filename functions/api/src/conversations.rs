@@ -104,8 +104,8 @@ pub async fn list_conversations(
     let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
     let now = unix_now();
     let page = state
-        .store()
-        .conversations(&key.0.tenant_id, &filter, after.as_ref(), limit, now)
+        .conversations
+        .list(&key.0.tenant_id, &filter, after.as_ref(), limit, now)
         .await?;
     Ok(Json(ConversationPageView {
         conversations: page.contacts.iter().map(|c| view(c, now)).collect(),

@@ -12,9 +12,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
+use wagate_shared::domain::conversation::QUEUED;
 use wagate_shared::domain::outbound::OutboundMessage;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
-use wagate_shared::store::message::id::{MessageRef, is_contact_id};
+use wagate_shared::store::message::id::MessageRef;
 
 use crate::state::{BusinessState, TenantKey};
 use crate::views::{AcceptedView, MessagePageView, MessageView};
@@ -76,13 +77,13 @@ pub async fn send_message(
     let state_now = if accepted.replayed {
         let reference = &accepted.message;
         state
-            .store()
-            .message_at(tenant, &reference.contact_id, &reference.sk, unix_now())
+            .conversations
+            .message(tenant, reference, unix_now())
             .await?
             .map(|m| MessageView::new(reference, m, &HashMap::new()).state)
-            .unwrap_or_else(|| "queued".into())
+            .unwrap_or_else(|| QUEUED.into())
     } else {
-        "queued".into()
+        QUEUED.into()
     };
     Ok((
         StatusCode::ACCEPTED,
@@ -109,22 +110,16 @@ pub async fn get_message(
 ) -> Result<Json<MessageView>, ApiError> {
     key.require(Permission::Converse, "read messages")?;
     let reference = MessageRef::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
-    let tenant = &key.0.tenant_id;
-    let now = unix_now();
-    let store = state.store();
-    let message = store
-        .message_at(tenant, &reference.contact_id, &reference.sk, now)
+    let found = state
+        .conversations
+        .message_with_deliveries(&key.0.tenant_id, &reference, unix_now())
         .await?
         .ok_or(ApiError::NotFound("message"))?;
-    let deliveries = match MessageView::accepted_wamid(&message) {
-        Some(wamid) => {
-            store
-                .delivery_states(tenant, &reference.contact_id, &[wamid], now)
-                .await?
-        }
-        None => HashMap::new(),
-    };
-    Ok(Json(MessageView::new(&reference, message, &deliveries)))
+    Ok(Json(MessageView::new(
+        &reference,
+        found.message,
+        &found.deliveries,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -158,31 +153,16 @@ pub async fn conversation_messages(
     let tenant = &key.0.tenant_id;
     let scope = cursor::scope(&[tenant.as_str(), "messages", &contact_id]);
     let after = cursor::open(&state.cursors, &scope, params.cursor.as_deref()).await?;
-    let now = unix_now();
-    let store = state.store();
     // Another tenant's contact ids, and unknown ones, are not found.
-    if !is_contact_id(&contact_id) || store.get_contact(tenant, &contact_id, now).await?.is_none() {
-        return Err(ApiError::NotFound("contact"));
-    }
-    let page = store
-        .conversation_page(tenant, &contact_id, after.as_ref(), limit, now)
-        .await?;
-    let wamids: Vec<&str> = page
-        .messages
-        .iter()
-        .filter_map(|(_, m)| MessageView::accepted_wamid(m))
-        .collect();
-    let deliveries = if wamids.is_empty() {
-        HashMap::new()
-    } else {
-        store
-            .delivery_states(tenant, &contact_id, &wamids, now)
-            .await?
-    };
+    let page = state
+        .conversations
+        .messages(tenant, &contact_id, after.as_ref(), limit, unix_now())
+        .await?
+        .ok_or(ApiError::NotFound("contact"))?;
     let messages = page
         .messages
         .into_iter()
-        .map(|(sk, m)| MessageView::new(&MessageRef::new(&contact_id, &sk), m, &deliveries))
+        .map(|(reference, m)| MessageView::new(&reference, m, &page.deliveries))
         .collect();
     Ok(Json(MessagePageView {
         messages,

@@ -48,7 +48,7 @@ pub async fn mark_read(
     state
         .receipts
         .mark_read(
-            state.outbox.directory(),
+            &state.tenants,
             &key.0.tenant_id,
             &message,
             request.typing_indicator,

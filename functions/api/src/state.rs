@@ -7,6 +7,8 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use wagate_shared::access::{Authenticator, Permission, Principal};
 use wagate_shared::callbacks::registry::CallbackRegistry;
+use wagate_shared::contacts::Contacts;
+use wagate_shared::conversations::Conversations;
 use wagate_shared::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
@@ -22,7 +24,11 @@ use http_api::unix_now;
 const TENANT_TTL: Duration = Duration::from_secs(30);
 
 pub struct BusinessState {
+    /// Tenants as the API's short-lived cache holds them (shared with the outbox).
+    pub tenants: TenantDirectory,
     pub outbox: Outbox,
+    pub contacts: Contacts,
+    pub conversations: Conversations,
     pub receipts: ReadReceipts,
     pub callbacks: CallbackRegistry,
     pub templates: TemplateManager,
@@ -42,19 +48,19 @@ impl BusinessState {
         rates: Rates,
         cursors: CursorKeys,
     ) -> Self {
+        let tenants = TenantDirectory::with_tenant_ttl(store.clone(), TENANT_TTL);
         Self {
+            outbox: Outbox::new(tenants.clone(), queue),
+            tenants,
+            contacts: Contacts::new(store.clone()),
+            conversations: Conversations::new(store.clone()),
             cursors,
             receipts,
             callbacks,
             templates,
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
-            outbox: Outbox::new(TenantDirectory::with_tenant_ttl(store, TENANT_TTL), queue),
         }
-    }
-
-    pub fn store(&self) -> &Store {
-        self.outbox.directory().store()
     }
 }
 

@@ -104,8 +104,7 @@ pub async fn list_templates(
     key: TenantKey,
 ) -> Result<Json<TemplateList>, ApiError> {
     key.require(Permission::Templates, WHAT)?;
-    let mut templates = state.store().templates_of(&key.0.tenant_id).await?;
-    templates.sort_by(|a, b| (&a.name, &a.language).cmp(&(&b.name, &b.language)));
+    let templates = state.templates.list(&key.0.tenant_id).await?;
     Ok(Json(TemplateList {
         templates: templates.into_iter().map(TemplateView::from).collect(),
     }))

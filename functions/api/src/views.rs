@@ -156,17 +156,6 @@ impl MessageView {
         }
     }
 
-    /// The wamid whose delivery state this message shows, if Meta accepted it.
-    pub fn accepted_wamid(message: &StoredMessage) -> Option<&str> {
-        match message {
-            StoredMessage::Outbound(m) => match &m.outcome {
-                Some(SendOutcome::Accepted { wamid, .. }) => Some(wamid),
-                _ => None,
-            },
-            StoredMessage::Inbound(_) => None,
-        }
-    }
-
     fn add_delivery(&mut self, delivery: &DeliveryProgress) {
         if let Some(status) = delivery.status {
             self.state = status.as_str().to_owned();

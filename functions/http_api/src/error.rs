@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
+use wagate_shared::contacts::CreateContactError;
 use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
 use wagate_shared::numbers::ConnectError;
@@ -121,6 +122,16 @@ impl From<SetupError> for ApiError {
             SetupError::NoTenant => ApiError::NotFound("tenant"),
             SetupError::Store(e) => e.into(),
             SetupError::Secret(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreateContactError> for ApiError {
+    fn from(e: CreateContactError) -> Self {
+        match e {
+            CreateContactError::Exists(_) => ApiError::Conflict(e.to_string()),
+            CreateContactError::Gone => ApiError::NotFound("contact"),
+            CreateContactError::Store(e) => e.into(),
         }
     }
 }

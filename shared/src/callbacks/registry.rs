@@ -11,6 +11,7 @@ use crate::domain::tenant::{TenantId, token_fingerprint};
 use crate::queue::QueueError;
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::store::callback::DeliveryRecord;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 
@@ -107,6 +108,22 @@ impl CallbackRegistry {
 
     pub async fn endpoints(&self, tenant: &TenantId) -> Result<Vec<CallbackEndpoint>, StoreError> {
         self.store.callbacks_of(tenant).await
+    }
+
+    /// Deliveries of the events created from `from` to `to`, oldest first, a page at a
+    /// time.
+    pub async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        from: i64,
+        to: i64,
+        after: Option<&Cursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
+        self.store
+            .deliveries(tenant, from, to, after, limit, now)
+            .await
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {

@@ -14,6 +14,20 @@ pub enum StoredMessage {
     Outbound(OutboundRecord),
 }
 
+impl StoredMessage {
+    /// The wamid whose delivery progress this message shows: a sent message's, once Meta
+    /// accepted it.
+    pub fn accepted_wamid(&self) -> Option<&str> {
+        match self {
+            Self::Outbound(OutboundRecord {
+                outcome: Some(SendOutcome::Accepted { wamid, .. }),
+                ..
+            }) => Some(wamid),
+            _ => None,
+        }
+    }
+}
+
 /// A stored message as reads return it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {

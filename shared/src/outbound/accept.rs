@@ -98,10 +98,6 @@ impl Outbox {
     pub fn new(directory: TenantDirectory, queue: OutboundQueue) -> Self {
         Self::with_ports(directory, queue)
     }
-
-    pub fn directory(&self) -> &TenantDirectory {
-        &self.store
-    }
 }
 
 impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {

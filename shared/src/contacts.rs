@@ -1,0 +1,137 @@
+//! A tenant's contacts as the business API sees them: created, found, listed by name, read,
+//! changed and imported, always under the caller's own tenant. Handlers call this, not the
+//! table.
+
+use crate::contact_import::rows::ReadRows;
+use crate::contact_import::{ImportReport, import_contacts};
+use crate::domain::contact::{ContactProfile, DetailsChange};
+use crate::domain::identity::UserIdentity;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::contact::ContactFacts;
+use crate::store::contact::index::ContactPage;
+use crate::store::cursor::Cursor;
+use crate::store::message::id::is_contact_id;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateContactError {
+    /// Another contact already has the phone or BSUID (its id is public to the tenant).
+    #[error("contact {0} already has this phone or BSUID")]
+    Exists(String),
+    /// The new contact expired before its details were written.
+    #[error("the contact is gone")]
+    Gone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Contacts {
+    store: Store,
+}
+
+impl Contacts {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// A new contact for `identity`, with `details` (already checked) written at once.
+    pub async fn create(
+        &self,
+        tenant: &Tenant,
+        identity: &UserIdentity,
+        details: &DetailsChange,
+        now: i64,
+    ) -> Result<ContactProfile, CreateContactError> {
+        if let Some(existing) = self.store.find_contact(&tenant.id, identity, now).await? {
+            return Err(CreateContactError::Exists(existing.contact_id));
+        }
+        let facts = ContactFacts::default();
+        let contact = self
+            .store
+            .resolve_contact(&tenant.id, identity, &facts, &tenant.retention, now)
+            .await?
+            .profile;
+        if details.is_empty() {
+            return Ok(contact);
+        }
+        self.store
+            .update_contact_details(
+                &tenant.id,
+                &contact.contact_id,
+                details,
+                &tenant.retention,
+                now,
+            )
+            .await?
+            .ok_or(CreateContactError::Gone)
+    }
+
+    /// The contact with this phone or BSUID.
+    pub async fn find(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        self.store.find_contact(tenant, identity, now).await
+    }
+
+    /// A page of contacts by name, those whose shown name starts with `name_prefix` (a
+    /// searchable name) when given.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        name_prefix: Option<&str>,
+        after: Option<&Cursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<ContactPage, StoreError> {
+        self.store
+            .list_contacts(tenant, name_prefix, after, limit, now)
+            .await
+    }
+
+    /// The live contact; `None` for an id of another shape, another tenant's or an
+    /// expired one.
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        if !is_contact_id(contact_id) {
+            return Ok(None);
+        }
+        self.store.get_contact(tenant, contact_id, now).await
+    }
+
+    /// Applies `change` (already checked) to a live contact; `None` when there is none.
+    pub async fn change(
+        &self,
+        tenant: &Tenant,
+        contact_id: &str,
+        change: &DetailsChange,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        if change.is_empty() {
+            return self.get(&tenant.id, contact_id, now).await;
+        }
+        if !is_contact_id(contact_id) {
+            return Ok(None);
+        }
+        self.store
+            .update_contact_details(&tenant.id, contact_id, change, &tenant.retention, now)
+            .await
+    }
+
+    /// Creates or updates a contact per row read from an import.
+    pub async fn import(
+        &self,
+        tenant: &Tenant,
+        read: ReadRows,
+        now: i64,
+    ) -> Result<ImportReport, StoreError> {
+        import_contacts(&self.store, tenant, read, now).await
+    }
+}

@@ -1,0 +1,138 @@
+//! A tenant's conversations as the business API reads them: the list of who wrote and who
+//! was answered, a contact's messages page by page, and one message by its id, each
+//! message with the delivery progress of its wamid. Handlers call this, not the table.
+
+use std::collections::HashMap;
+
+use crate::domain::conversation::{DeliveryProgress, StoredMessage};
+use crate::domain::tenant::TenantId;
+use crate::store::contact::conversation::{ConversationFilter, ConversationPage};
+use crate::store::cursor::Cursor;
+use crate::store::message::id::{MessageRef, is_contact_id};
+use crate::store::{Store, StoreError};
+
+/// Messages with the delivery progress of the wamids among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagesPage {
+    /// Newest first, each with its public reference.
+    pub messages: Vec<(MessageRef, StoredMessage)>,
+    /// By wamid, for the sent messages Meta accepted.
+    pub deliveries: HashMap<String, DeliveryProgress>,
+    pub next: Option<Cursor>,
+}
+
+/// One message and, when Meta accepted it, its wamid's delivery progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundMessage {
+    pub message: StoredMessage,
+    pub deliveries: HashMap<String, DeliveryProgress>,
+}
+
+#[derive(Clone)]
+pub struct Conversations {
+    store: Store,
+}
+
+impl Conversations {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Contacts most recently active first, as `filter` narrows them.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &ConversationFilter<'_>,
+        after: Option<&Cursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<ConversationPage, StoreError> {
+        self.store
+            .conversations(tenant, filter, after, limit, now)
+            .await
+    }
+
+    /// The message `reference` names, without its delivery progress; `None` when it is not
+    /// the tenant's or has expired.
+    pub async fn message(
+        &self,
+        tenant: &TenantId,
+        reference: &MessageRef,
+        now: i64,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        self.store
+            .message_at(tenant, &reference.contact_id, &reference.sk, now)
+            .await
+    }
+
+    /// The message `reference` names, with its delivery progress.
+    pub async fn message_with_deliveries(
+        &self,
+        tenant: &TenantId,
+        reference: &MessageRef,
+        now: i64,
+    ) -> Result<Option<FoundMessage>, StoreError> {
+        let Some(message) = self.message(tenant, reference, now).await? else {
+            return Ok(None);
+        };
+        let deliveries = match message.accepted_wamid() {
+            Some(wamid) => {
+                self.store
+                    .delivery_states(tenant, &reference.contact_id, &[wamid], now)
+                    .await?
+            }
+            None => HashMap::new(),
+        };
+        Ok(Some(FoundMessage {
+            message,
+            deliveries,
+        }))
+    }
+
+    /// A page of a live contact's messages, newest first; `None` when the contact is not
+    /// the tenant's (or not live).
+    pub async fn messages(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        after: Option<&Cursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<Option<MessagesPage>, StoreError> {
+        if !is_contact_id(contact_id)
+            || self
+                .store
+                .get_contact(tenant, contact_id, now)
+                .await?
+                .is_none()
+        {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .conversation_page(tenant, contact_id, after, limit, now)
+            .await?;
+        let wamids: Vec<&str> = page
+            .messages
+            .iter()
+            .filter_map(|(_, m)| m.accepted_wamid())
+            .collect();
+        let deliveries = if wamids.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .delivery_states(tenant, contact_id, &wamids, now)
+                .await?
+        };
+        let messages = page
+            .messages
+            .into_iter()
+            .map(|(sk, m)| (MessageRef::new(contact_id, &sk), m))
+            .collect();
+        Ok(Some(MessagesPage {
+            messages,
+            deliveries,
+            next: page.next,
+        }))
+    }
+}
