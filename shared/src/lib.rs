@@ -27,6 +27,7 @@ pub mod signature;
 pub mod store;
 pub mod telemetry;
 pub mod templates;
+pub mod tenant_admin;
 pub mod tenant_setup;
 pub mod tenants;
 pub mod token_bucket;

@@ -152,13 +152,7 @@ pub async fn create_key(
         ));
     }
     // Revoked and expired keys do not count (they leave the listing some time later).
-    let usable = state
-        .store
-        .api_keys_of(&tenant)
-        .await?
-        .iter()
-        .filter(|key| key.usable_at(now).is_ok())
-        .count();
+    let usable = state.admin.usable_keys(&tenant, now).await?;
     if usable >= MAX_KEYS_PER_TENANT {
         return Err(ApiError::Conflict(format!(
             "the tenant has {MAX_KEYS_PER_TENANT} usable keys; revoke some first"
@@ -192,8 +186,8 @@ pub async fn list_keys(
 ) -> Result<Json<KeyList>, ApiError> {
     let now = unix_now();
     let mut keys: Vec<KeyView> = state
-        .store
-        .api_keys_of(&tenant)
+        .admin
+        .api_keys(&tenant)
         .await?
         .iter()
         .map(|k| view(k, now))
@@ -218,13 +212,7 @@ pub async fn revoke_key(
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
     Path((_, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let well_formed = key_id.len() <= 64 && key_id.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !well_formed
-        || !state
-            .store
-            .revoke_api_key(&tenant, &key_id, unix_now())
-            .await?
-    {
+    if !state.admin.revoke_key(&tenant, &key_id, unix_now()).await? {
         return Err(ApiError::NotFound("key"));
     }
     state.auth.forget(&tenant, &key_id);

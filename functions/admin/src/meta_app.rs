@@ -141,7 +141,7 @@ pub async fn disconnect_meta_app(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
 ) -> Result<StatusCode, ApiError> {
-    if !state.store.set_meta_app(&tenant, None).await? {
+    if !state.admin.disconnect_meta_app(&tenant).await? {
         return Err(ApiError::NotFound("tenant"));
     }
     tracing::info!(tenant = %tenant, "Meta app disconnected");

@@ -14,11 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{PhoneNumber, TenantId, token_fingerprint};
+use wagate_shared::domain::tenant::PhoneNumber;
 use wagate_shared::numbers::ConnectNumber as Connect;
 use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::SecretContext;
-use wagate_shared::tenants::hold_removed_number;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
@@ -180,17 +178,6 @@ fn checked_token(token: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The token as KMS ciphertext under the tenant + number context, as the sender decrypts it.
-async fn encrypt_token(
-    state: &AdminState,
-    tenant: &TenantId,
-    phone_number_id: &str,
-    token: &str,
-) -> Result<Vec<u8>, ApiError> {
-    let context = SecretContext::phone_number(tenant.as_str(), phone_number_id);
-    Ok(state.secrets.encrypt(token, &context).await?)
-}
-
 /// Connects a phone number to the tenant, or replaces its connection, once Meta confirmed
 /// that the token reaches the number and its account and that the account lists it.
 #[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}", tag = "numbers",
@@ -255,8 +242,8 @@ pub async fn list_numbers(
 ) -> Result<Json<NumberList>, ApiError> {
     let now = unix_now();
     let numbers = state
-        .store
-        .phone_numbers_of(&tenant)
+        .admin
+        .numbers(&tenant)
         .await?
         .iter()
         .map(|n| view(n, now))
@@ -285,25 +272,12 @@ pub async fn rotate_token(
     JsonBody(body): JsonBody<RotateToken>,
 ) -> Result<Json<NumberView>, ApiError> {
     checked_token(&body.access_token)?;
-    let not_found = || ApiError::NotFound("phone number");
-    if phone_number_id.len() > 20 {
-        return Err(not_found());
-    }
-    let ciphertext = encrypt_token(&state, &tenant, &phone_number_id, &body.access_token).await?;
-    let fingerprint = token_fingerprint(&body.access_token);
     let now = unix_now();
-    if !state
-        .store
-        .rotate_access_token(&tenant, &phone_number_id, ciphertext, &fingerprint, now)
-        .await?
-    {
-        return Err(not_found());
-    }
     let number = state
-        .store
-        .get_phone_number(&tenant, &phone_number_id)
+        .admin
+        .rotate_token(&tenant, &phone_number_id, &body.access_token, now)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or(ApiError::NotFound("phone number"))?;
     tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "access token rotated");
     Ok(Json(view(&number, now)))
 }
@@ -324,15 +298,13 @@ pub async fn disconnect_number(
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
     Path((_, phone_number_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    if phone_number_id.len() > 20
-        || !state
-            .store
-            .disconnect_phone_number(&tenant, &phone_number_id)
-            .await?
+    if !state
+        .admin
+        .disconnect_number(&tenant, &phone_number_id, unix_now())
+        .await?
     {
         return Err(ApiError::NotFound("phone number"));
     }
-    hold_removed_number(&state.store, &tenant, &phone_number_id, unix_now()).await?;
     tracing::info!(tenant = %tenant, phone_number_id = %phone_number_id, "phone number disconnected");
     Ok(StatusCode::NO_CONTENT)
 }

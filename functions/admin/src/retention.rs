@@ -74,8 +74,8 @@ pub async fn get_retention(
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
 ) -> Result<Json<RetentionView>, ApiError> {
     let settings = state
-        .store
-        .retention_settings(&tenant)
+        .admin
+        .retention(&tenant)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(view(&settings)))
@@ -99,8 +99,8 @@ pub async fn set_retention(
     JsonBody(body): JsonBody<SetRetention>,
 ) -> Result<Json<RetentionView>, ApiError> {
     let current = state
-        .store
-        .retention_settings(&tenant)
+        .admin
+        .retention(&tenant)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     let ceiling = match body.content_days_limit {
@@ -129,11 +129,7 @@ pub async fn set_retention(
         retention,
         content_ceiling_days: ceiling,
     };
-    if !state
-        .store
-        .set_retention_settings(&tenant, &settings)
-        .await?
-    {
+    if !state.admin.set_retention(&tenant, &settings).await? {
         return Err(ApiError::NotFound("tenant"));
     }
     tracing::info!(tenant = %tenant, content_days = retention.content_days, metadata_days = retention.metadata_days, contact_days = retention.contact_days, dedup_days = retention.dedup_days, ceiling, "retention set");

@@ -8,12 +8,13 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
 use wagate_shared::cloud_api::CloudApiClient;
-use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
+use wagate_shared::domain::tenant::{Tenant, TenantId};
 use wagate_shared::erasure::TenantEraser;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
+use wagate_shared::tenant_admin::TenantAdmin;
 use wagate_shared::tenant_setup::TenantSetup;
 
 use http_api::error::ApiError;
@@ -22,10 +23,10 @@ use http_api::source::source_address;
 use http_api::unix_now;
 
 pub struct AdminState {
-    pub store: Store,
-    pub secrets: SecretStore,
     /// Makes tenants, connects their Meta apps and numbers, issues keys.
     pub setup: TenantSetup,
+    /// Everything else done to a tenant: listing, changing, keys, retention, numbers.
+    pub admin: TenantAdmin,
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
@@ -57,8 +58,7 @@ impl AdminState {
             setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
-            store,
-            secrets,
+            admin: TenantAdmin::new(store, secrets),
             operator_key_sha256: Sha256::digest(operator_key.expose().as_bytes()).into(),
         }
     }
@@ -181,10 +181,9 @@ impl FromRequestParts<Arc<AdminState>> for AdministeredTenant {
     ) -> Result<Self, Self::Rejection> {
         let TenantPath { id, caller } = TenantPath::from_request_parts(parts, state).await?;
         let tenant = state
-            .store
-            .get_tenant(&id)
+            .admin
+            .live_tenant(&id)
             .await?
-            .filter(|t| t.status != TenantStatus::Deleting)
             .ok_or(ApiError::NotFound("tenant"))?;
         Ok(Self { id, caller, tenant })
     }

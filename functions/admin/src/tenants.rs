@@ -182,7 +182,7 @@ pub async fn list_tenants(
     let limit = page_limit(query.limit)?;
     let scope = cursor::scope(&["operator", "tenants"]);
     let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
-    let page = state.store.list_tenants(after.as_ref(), limit).await?;
+    let page = state.admin.list(after.as_ref(), limit).await?;
     Ok(Json(TenantList {
         tenants: page.tenants.iter().map(TenantView::from).collect(),
         next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
@@ -202,8 +202,8 @@ pub async fn get_tenant(
     tenant: TenantPath,
 ) -> Result<Json<TenantView>, ApiError> {
     let tenant = state
-        .store
-        .get_tenant(&tenant.id)
+        .admin
+        .tenant(&tenant.id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(TenantView::from(&tenant)))
@@ -238,8 +238,8 @@ pub async fn update_tenant(
         }
     };
     let tenant = state
-        .store
-        .update_tenant(&id, name.as_deref(), status)
+        .admin
+        .update(&id, name.as_deref(), status)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
     Ok(Json(TenantView::from(&tenant)))

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{TenantId, TenantStatus};
+use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::store::number::route::WabaRoute;
 
 use crate::state::{AdminState, Caller};
@@ -75,8 +75,8 @@ pub async fn get_waba(
     caller.require_operator("read who holds a WhatsApp Business Account")?;
     checked_waba(&waba_id)?;
     let route = state
-        .store
-        .waba_route(&waba_id)
+        .admin
+        .waba(&waba_id)
         .await?
         .ok_or(ApiError::NotFound("WABA"))?;
     Ok(Json(route.into()))
@@ -116,57 +116,12 @@ pub async fn share_waba(
             shared_with.push(id);
         }
     }
-    for tenant in std::iter::once(&owner).chain(&shared_with) {
-        let alive = state
-            .store
-            .get_tenant(tenant)
-            .await?
-            .is_some_and(|t| t.status != TenantStatus::Deleting);
-        if !alive {
-            return Err(ApiError::Unprocessable {
-                code: "unknown_tenant",
-                field: None,
-                message: format!("there is no tenant '{tenant}'"),
-            });
-        }
-    }
-    let current = state.store.waba_route(&waba_id).await?;
-    if let Some(current) = &current {
-        let keeps = |t: &TenantId| *t == owner || shared_with.contains(t);
-        for left_out in std::iter::once(&current.owner)
-            .chain(&current.shared_with)
-            .filter(|t| !keeps(t))
-        {
-            let holds = state
-                .store
-                .phone_numbers_of(left_out)
-                .await?
-                .iter()
-                .any(|n| n.waba_id == waba_id);
-            if holds {
-                return Err(ApiError::ConflictOf {
-                    code: "waba_in_use",
-                    message: format!(
-                        "tenant '{left_out}' still holds numbers of this account: disconnect them first"
-                    ),
-                });
-            }
-        }
-    }
-    state
-        .store
+    let route = state
+        .admin
         .share_waba(&waba_id, &owner, &shared_with)
         .await?;
     tracing::info!(waba_id = %waba_id, owner = %owner, shared = shared_with.len(), "WABA sharing set by the operator");
-    Ok(Json(
-        WabaRoute {
-            waba_id,
-            owner,
-            shared_with,
-            connected_numbers: current.map_or(0, |c| c.connected_numbers),
-        }
-        .into(),
-    ))
+    Ok(Json(route.into()))
 }
 
 fn tenant_id(field: &str, raw: &str) -> Result<TenantId, ApiError> {

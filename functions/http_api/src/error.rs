@@ -16,6 +16,7 @@ use wagate_shared::queue::QueueError;
 use wagate_shared::secret_store::SecretError;
 use wagate_shared::store::StoreError;
 use wagate_shared::telemetry::error_chain;
+use wagate_shared::tenant_admin::AdminError;
 use wagate_shared::tenant_setup::SetupError;
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +133,24 @@ impl From<CreateContactError> for ApiError {
             CreateContactError::Exists(_) => ApiError::Conflict(e.to_string()),
             CreateContactError::Gone => ApiError::NotFound("contact"),
             CreateContactError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::UnknownTenant(_) => ApiError::Unprocessable {
+                code: "unknown_tenant",
+                field: None,
+                message: e.to_string(),
+            },
+            AdminError::WabaInUse(_) => ApiError::ConflictOf {
+                code: "waba_in_use",
+                message: e.to_string(),
+            },
+            AdminError::Store(e) => e.into(),
+            AdminError::Secret(e) => e.into(),
         }
     }
 }
