@@ -6,11 +6,11 @@ use crate::contact_import::rows::ReadRows;
 use crate::contact_import::{ImportReport, import_contacts};
 use crate::domain::contact::{ContactProfile, DetailsChange};
 use crate::domain::identity::UserIdentity;
+use crate::domain::message_id::is_contact_id;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::contact::ContactFacts;
 use crate::store::contact::index::ContactPage;
 use crate::store::cursor::Cursor;
-use crate::store::message::id::is_contact_id;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

@@ -4,18 +4,19 @@
 
 use std::collections::HashMap;
 
+use crate::domain::conversation::ConversationFilter;
 use crate::domain::conversation::{DeliveryProgress, StoredMessage};
+use crate::domain::message_id::{MessageId, is_contact_id};
 use crate::domain::tenant::TenantId;
-use crate::store::contact::conversation::{ConversationFilter, ConversationPage};
+use crate::store::contact::conversation::ConversationPage;
 use crate::store::cursor::Cursor;
-use crate::store::message::id::{MessageRef, is_contact_id};
 use crate::store::{Store, StoreError};
 
 /// Messages with the delivery progress of the wamids among them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessagesPage {
     /// Newest first, each with its public reference.
-    pub messages: Vec<(MessageRef, StoredMessage)>,
+    pub messages: Vec<(MessageId, StoredMessage)>,
     /// By wamid, for the sent messages Meta accepted.
     pub deliveries: HashMap<String, DeliveryProgress>,
     pub next: Option<Cursor>,
@@ -57,19 +58,17 @@ impl Conversations {
     pub async fn message(
         &self,
         tenant: &TenantId,
-        reference: &MessageRef,
+        reference: &MessageId,
         now: i64,
     ) -> Result<Option<StoredMessage>, StoreError> {
-        self.store
-            .message_at(tenant, &reference.contact_id, &reference.sk, now)
-            .await
+        self.store.message_at(tenant, reference, now).await
     }
 
     /// The message `reference` names, with its delivery progress.
     pub async fn message_with_deliveries(
         &self,
         tenant: &TenantId,
-        reference: &MessageRef,
+        reference: &MessageId,
         now: i64,
     ) -> Result<Option<FoundMessage>, StoreError> {
         let Some(message) = self.message(tenant, reference, now).await? else {
@@ -124,13 +123,8 @@ impl Conversations {
                 .delivery_states(tenant, contact_id, &wamids, now)
                 .await?
         };
-        let messages = page
-            .messages
-            .into_iter()
-            .map(|(sk, m)| (MessageRef::new(contact_id, &sk), m))
-            .collect();
         Ok(Some(MessagesPage {
-            messages,
+            messages: page.messages,
             deliveries,
             next: page.next,
         }))

@@ -5,11 +5,12 @@
 use crate::cloud_api::templates::{DefinitionError, TemplateDefinition};
 use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::management::TemplateRef;
+use crate::domain::template::TemplateRecord;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, TenantId, TenantStatus};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::template::TemplateAttribute;
-use crate::store::template::{TemplateFromMeta, TemplateRecord};
+use crate::store::template::TemplateFromMeta;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

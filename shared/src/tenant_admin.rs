@@ -4,12 +4,12 @@
 //! Handlers call this, not the table.
 
 use crate::access::api_key::ApiKeyRecord;
+use crate::domain::retention::RetentionSettings;
+use crate::domain::tenant::WabaRoute;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus, token_fingerprint};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::cursor::Cursor;
-use crate::store::number::route::WabaRoute;
 use crate::store::tenant::listing::TenantPage;
-use crate::store::tenant::retention::RetentionSettings;
 use crate::store::{Store, StoreError};
 use crate::tenants::hold_removed_number;
 

@@ -469,7 +469,13 @@ async fn inbound_id(s: &Setup, contact: &str, wamid: &str) -> String {
         .find(|sk| sk.ends_with(wamid))
         .expect("the stored inbound message")
         .to_owned();
-    wagate_shared::store::message::id::MessageRef::new(contact, &sk).encode()
+    // The stored key is MSG#<sent_at>#<wamid>: the id of the message sent then.
+    let sent_at = sk
+        .split('#')
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .expect("a time");
+    wagate_shared::domain::message_id::MessageId::inbound(contact, sent_at, wamid).encode()
 }
 
 /// What a blocked tenant's calls to Meta's routes answer: read receipts and templates.

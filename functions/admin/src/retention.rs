@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wagate_shared::domain::retention::RetentionSettings;
 use wagate_shared::domain::retention::{Retention, RetentionError};
-use wagate_shared::store::tenant::retention::RetentionSettings;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};

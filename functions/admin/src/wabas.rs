@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::store::number::route::WabaRoute;
+use wagate_shared::domain::tenant::WabaRoute;
 
 use crate::state::{AdminState, Caller};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
 use wagate_shared::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id};
 use wagate_shared::callbacks::event::EventType;
+use wagate_shared::callbacks::log::DeliveryRecord;
 use wagate_shared::callbacks::registry::RegistryError;
-use wagate_shared::store::callback::DeliveryRecord;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

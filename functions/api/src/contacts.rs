@@ -13,9 +13,9 @@ use wagate_shared::access::Permission;
 use wagate_shared::domain::contact::ContactProfile;
 use wagate_shared::domain::contact::{DetailsChange, DetailsError};
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
+use wagate_shared::domain::message_id::is_contact_id;
 use wagate_shared::domain::tenant::Tenant;
 use wagate_shared::store::contact::index::searchable_name;
-use wagate_shared::store::message::id::is_contact_id;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
 use wagate_shared::domain::contact::ContactProfile;
+use wagate_shared::domain::conversation::ConversationFilter;
 use wagate_shared::outbound::window::WINDOW_SECS;
-use wagate_shared::store::contact::conversation::ConversationFilter;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

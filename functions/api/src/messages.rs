@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::domain::conversation::QUEUED;
+use wagate_shared::domain::message_id::MessageId;
 use wagate_shared::domain::outbound::OutboundMessage;
 use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
-use wagate_shared::store::message::id::MessageRef;
 
 use crate::state::{BusinessState, TenantKey};
 use crate::views::{AcceptedView, MessagePageView, MessageView};
@@ -109,7 +109,7 @@ pub async fn get_message(
     Path(message_id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     key.require(Permission::Converse, "read messages")?;
-    let reference = MessageRef::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
+    let reference = MessageId::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
     let found = state
         .conversations
         .message_with_deliveries(&key.0.tenant_id, &reference, unix_now())

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use wagate_shared::access::AuthError;
 use wagate_shared::access::Permission;
 use wagate_shared::cloud_api::{ErrorClass, SendError};
+use wagate_shared::domain::message_id::MessageId;
 use wagate_shared::outbound::ReadError;
-use wagate_shared::store::message::id::MessageRef;
 use wagate_shared::telemetry::error_chain;
 
 use crate::state::{BusinessState, TenantKey};
@@ -44,7 +44,7 @@ pub async fn mark_read(
     OptionalJsonBody(request): OptionalJsonBody<MarkReadRequest>,
 ) -> Result<StatusCode, ApiError> {
     key.require(Permission::Converse, "mark messages read")?;
-    let message = MessageRef::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
+    let message = MessageId::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
     state
         .receipts
         .mark_read(

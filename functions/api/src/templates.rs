@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::cloud_api::templates::TemplateDefinition;
-use wagate_shared::store::template::TemplateRecord;
+use wagate_shared::domain::template::TemplateRecord;
 use wagate_shared::templates::TemplateError;
 
 use crate::read::meta_refusal;

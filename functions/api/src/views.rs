@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use wagate_shared::domain::conversation::DeliveryProgress;
 use wagate_shared::domain::conversation::SendOutcome;
 use wagate_shared::domain::conversation::StoredMessage;
-use wagate_shared::store::message::id::MessageRef;
+use wagate_shared::domain::message_id::MessageId;
 
 /// The answer to an accepted send.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,7 +92,7 @@ pub struct MessagePageView {
 
 impl MessageView {
     pub fn new(
-        reference: &MessageRef,
+        reference: &MessageId,
         message: StoredMessage,
         deliveries: &HashMap<String, DeliveryProgress>,
     ) -> Self {

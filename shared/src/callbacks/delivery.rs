@@ -10,10 +10,11 @@ use super::destination::{DeliveryFailure, PublicOnly, check_literal_host};
 use super::emitter::{CallbackJob, EndpointDirectory};
 use super::endpoint::CallbackEndpoint;
 use super::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
+use crate::callbacks::log::CallbackDeliveryState;
 use crate::domain::retention::DataClass;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::StoreError;
-use crate::store::callback::{CallbackDeliveryState, DeliveryAttempt};
+use crate::store::callback::DeliveryAttempt;
 use crate::tenants::TenantDirectory;
 
 /// How long a receiver may take to answer one delivery.

@@ -6,6 +6,7 @@ pub mod destination;
 pub mod emitter;
 pub mod endpoint;
 pub mod event;
+pub mod log;
 pub mod payload;
 pub mod registry;
 pub mod signature;

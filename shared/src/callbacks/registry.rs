@@ -7,11 +7,11 @@ use super::endpoint::{
     CallbackEndpoint, MAX_ENDPOINTS, check_url, new_endpoint_id, new_signing_secret,
 };
 use super::event::{CallbackEvent, EventType};
+use crate::callbacks::log::DeliveryRecord;
 use crate::domain::tenant::{TenantId, token_fingerprint};
 use crate::queue::QueueError;
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
-use crate::store::callback::DeliveryRecord;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 

@@ -101,3 +101,14 @@ pub struct DeliveryProgress {
     /// When each status was reached, in status order.
     pub history: Vec<(DeliveryStatus, i64)>,
 }
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter<'a> {
+    /// Only those whose latest activity was on this number.
+    pub phone_number_id: Option<&'a str>,
+    /// Only those active at or after this time (epoch seconds).
+    pub since: Option<i64>,
+    /// Only those the business has not answered since the user last wrote.
+    pub unread_only: bool,
+}

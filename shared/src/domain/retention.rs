@@ -81,6 +81,14 @@ impl Retention {
     }
 }
 
+/// What the admin API shows and changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub retention: Retention,
+    /// The most days of content the tenant may keep; raised only by the operator.
+    pub content_ceiling_days: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,6 +174,23 @@ impl PhoneNumber {
     }
 }
 
+/// Who holds a WABA: its owner gets the WABA-level events; tenants it is shared with may
+/// connect its numbers too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WabaRoute {
+    pub waba_id: String,
+    pub owner: TenantId,
+    pub shared_with: Vec<TenantId>,
+    /// How many of its numbers are connected, over all tenants.
+    pub connected_numbers: usize,
+}
+
+impl WabaRoute {
+    pub fn admits(&self, tenant: &TenantId) -> bool {
+        self.owner == *tenant || self.shared_with.contains(tenant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

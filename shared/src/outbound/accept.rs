@@ -7,6 +7,7 @@
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::UserIdentity;
+use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
@@ -14,7 +15,6 @@ use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
-use crate::store::message::id::MessageRef;
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
 
@@ -41,7 +41,7 @@ pub struct IdempotencyKey<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedMessage {
-    pub message: MessageRef,
+    pub message: MessageId,
     /// Made by an earlier call with the same idempotency key; nothing new was queued.
     pub replayed: bool,
 }
@@ -118,7 +118,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let checked = self.checked(command, None).await?;
         let job = self.job(command, command.now)?;
         let message_ref =
-            MessageRef::outbound(&checked.contact.contact_id, job.enqueued_at, &job.job_id);
+            MessageId::outbound(&checked.contact.contact_id, job.enqueued_at, &job.job_id);
         if let Some(idem) = command.idempotency {
             let record = IdempotencyRecord {
                 body_sha256: idem.body_sha256.to_owned(),
@@ -155,13 +155,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             problem: problem.into(),
         };
         let message_ref =
-            MessageRef::decode(&held.resource_id).ok_or_else(|| corrupt("holds no message id"))?;
+            MessageId::decode(&held.resource_id).ok_or_else(|| corrupt("holds no message id"))?;
         let enqueued_at = message_ref
             .outbound_time()
             .ok_or_else(|| corrupt("names no outbound message"))?;
         // The same key and body make the same job: its id, its time, its group.
         let job = self.job(command, enqueued_at)?;
-        if message_ref != MessageRef::outbound(&message_ref.contact_id, enqueued_at, &job.job_id) {
+        if message_ref != MessageId::outbound(&message_ref.contact_id, enqueued_at, &job.job_id) {
             return Err(corrupt("names another job").into());
         }
         let key = OutboundKey {

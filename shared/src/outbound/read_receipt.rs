@@ -5,10 +5,10 @@
 use crate::cloud_api::request::MarkRead;
 use crate::cloud_api::{CloudApiClient, SendError};
 use crate::domain::conversation::StoredMessage;
+use crate::domain::message_id::MessageId;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::StoreError;
-use crate::store::message::id::MessageRef;
 use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ impl ReadReceipts {
         &self,
         directory: &TenantDirectory,
         tenant: &TenantId,
-        message: &MessageRef,
+        message: &MessageId,
         typing_indicator: bool,
         now: i64,
     ) -> Result<(), ReadError> {
@@ -56,7 +56,7 @@ impl ReadReceipts {
             .may_call_meta()?;
         let store = directory.store();
         let found = store
-            .message_at(tenant, &message.contact_id, &message.sk, now)
+            .message_at(tenant, message, now)
             .await?
             .ok_or(ReadError::NotFound)?;
         let StoredMessage::Inbound(inbound) = found else {

@@ -32,6 +32,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::domain::identity::IdentityKey;
+use crate::domain::message_id::{MessageId, inbound_place, outbound_place};
 
 pub fn tenant_pk(tenant: &str) -> String {
     format!("T#{tenant}")
@@ -77,7 +78,7 @@ pub fn contact_pk(tenant: &str, contact_id: &str) -> String {
 pub const PROFILE_SK: &str = "PROFILE";
 
 pub fn message_sk(sent_at: i64, wamid: &str) -> String {
-    format!("MSG#{sent_at:010}#{wamid}")
+    format!("{MESSAGE_PREFIX}{}", inbound_place(sent_at, wamid))
 }
 
 pub const MESSAGE_PREFIX: &str = "MSG#";
@@ -85,7 +86,20 @@ pub const MESSAGE_PREFIX: &str = "MSG#";
 /// An outbound message's key comes from its job, so a redelivered job finds it before
 /// sending; it sorts with the inbound messages of the conversation.
 pub fn outbound_sk(enqueued_at: i64, job_id: &str) -> String {
-    format!("MSG#{enqueued_at:010}#job.{job_id}")
+    format!("{MESSAGE_PREFIX}{}", outbound_place(enqueued_at, job_id))
+}
+
+/// The key of the message a public id names.
+pub fn message_id_sk(id: &MessageId) -> String {
+    format!("{MESSAGE_PREFIX}{}", id.place())
+}
+
+/// The public id of the message stored under `sk` in `contact_id`'s partition.
+pub fn message_id_of(contact_id: &str, sk: &str) -> MessageId {
+    MessageId::at(
+        contact_id,
+        sk.strip_prefix(MESSAGE_PREFIX).unwrap_or(sk).to_owned(),
+    )
 }
 
 pub const PACE_PREFIX: &str = "PACE#";

@@ -6,27 +6,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use crate::domain::management::TemplateRef;
+use crate::domain::template::TemplateRecord;
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{template_sk, tenant_pk};
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::{Store, StoreError};
 
 const TEMPLATE_PREFIX: &str = "TPL#";
-
-/// A template as the gateway keeps it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateRecord {
-    pub id: String,
-    pub waba_id: Option<String>,
-    pub name: Option<String>,
-    pub language: Option<String>,
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub quality: Option<String>,
-    pub components: Vec<Value>,
-    /// When its status last changed, epoch seconds.
-    pub status_at: Option<i64>,
-}
 
 /// What Meta said about a template, from its answer to a creation or from its list.
 #[derive(Debug, Clone)]

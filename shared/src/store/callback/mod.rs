@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::callbacks::endpoint::CallbackEndpoint;
 use crate::callbacks::event::EventType;
+use crate::callbacks::log::{CallbackDeliveryState, DeliveryRecord};
 use crate::domain::tenant::TenantId;
 use crate::store::cursor::Cursor;
 use crate::store::keys::tenant_pk;
@@ -26,32 +27,6 @@ pub fn delivery_sk(created_at: i64, event_id: &str, endpoint_id: &str) -> String
     format!("{created_at:010}#{event_id}#{endpoint_id}")
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallbackDeliveryState {
-    Delivered,
-    /// Failed so far; another attempt is scheduled.
-    Retrying,
-    /// Given up on: in the dead-letter queue.
-    Dead,
-}
-
-impl CallbackDeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Retrying => "retrying",
-            Self::Dead => "dead",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Delivered, Self::Retrying, Self::Dead]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-    }
-}
-
 /// One attempt's result, as the log keeps it.
 #[derive(Debug, Clone)]
 pub struct DeliveryAttempt<'a> {
@@ -69,22 +44,6 @@ pub struct DeliveryAttempt<'a> {
     pub error: Option<&'a str>,
     pub now: i64,
     pub expires_at: i64,
-}
-
-/// A delivery as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRecord {
-    pub log_key: String,
-    pub endpoint_id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub event_created_at: i64,
-    pub state: Option<CallbackDeliveryState>,
-    pub attempts: i64,
-    pub http_status: Option<i64>,
-    pub error: Option<String>,
-    pub updated_at: i64,
-    pub body: String,
 }
 
 impl Store {

@@ -8,6 +8,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::ConversationFilter;
 use crate::domain::tenant::TenantId;
 use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
 use crate::store::cursor::Cursor;
@@ -50,17 +51,6 @@ impl ContactProfile {
     pub fn last_activity_at(&self) -> Option<i64> {
         self.last_inbound_at.max(self.last_outbound_at)
     }
-}
-
-/// Which conversations to list.
-#[derive(Debug, Clone, Default)]
-pub struct ConversationFilter<'a> {
-    /// Only those whose latest activity was on this number.
-    pub phone_number_id: Option<&'a str>,
-    /// Only those active at or after this time (epoch seconds).
-    pub since: Option<i64>,
-    /// Only those the business has not answered since the user last wrote.
-    pub unread_only: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -3,9 +3,10 @@
 
 use crate::domain::conversation::{MessageRecord, StoredMessage};
 use crate::domain::message::InboundMessage;
+use crate::domain::message_id::MessageId;
 use crate::domain::tenant::TenantId;
 use crate::store::cursor::Cursor;
-use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_sk};
+use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_id_of, message_id_sk, message_sk};
 use crate::store::message::outbound;
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
@@ -92,8 +93,8 @@ impl StoredMessage {
 /// One page of a conversation, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessagePage {
-    /// Each message with its sort key.
-    pub messages: Vec<(String, StoredMessage)>,
+    /// Each message with its public id.
+    pub messages: Vec<(MessageId, StoredMessage)>,
     /// Where the next page starts, when there may be more.
     pub next: Option<Cursor>,
 }
@@ -120,8 +121,8 @@ impl Store {
             .iter()
             .filter(|it| is_live(it, now))
             .filter_map(|it| {
-                let sk = get_s(it, "sk")?.to_owned();
-                Some((sk, StoredMessage::from_item(it)))
+                let sk = get_s(it, "sk")?;
+                Some((message_id_of(contact_id, sk), StoredMessage::from_item(it)))
             })
             .collect();
         let next = page.next;
@@ -132,12 +133,14 @@ impl Store {
     pub async fn message_at(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        sk: &str,
+        id: &MessageId,
         now: i64,
     ) -> Result<Option<StoredMessage>, StoreError> {
         let found = self
-            .get(contact_pk(tenant.as_str(), contact_id), sk.to_owned())
+            .get(
+                contact_pk(tenant.as_str(), &id.contact_id),
+                message_id_sk(id),
+            )
             .await?;
         Ok(found
             .filter(|it| is_live(it, now))

@@ -3,6 +3,5 @@
 //! public id that names a message to callers.
 
 pub mod delivery;
-pub mod id;
 pub mod inbound;
 pub mod outbound;

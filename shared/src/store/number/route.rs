@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
 };
 
+use crate::domain::tenant::WabaRoute;
 use crate::store::Transacted;
 use crate::store::keys::{
     ROUTE_SK, TENANT_SK, number_route_pk, number_sk, tenant_pk, waba_route_pk, waba_sk,
@@ -40,23 +41,6 @@ pub enum Connected {
     WabaTaken,
     /// The tenant does not exist, or is being deleted.
     TenantGone,
-}
-
-/// Who holds a WABA: its owner gets the WABA-level events; tenants it is shared with may
-/// connect its numbers too.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WabaRoute {
-    pub waba_id: String,
-    pub owner: TenantId,
-    pub shared_with: Vec<TenantId>,
-    /// How many of its numbers are connected, over all tenants.
-    pub connected_numbers: usize,
-}
-
-impl WabaRoute {
-    pub fn admits(&self, tenant: &TenantId) -> bool {
-        self.owner == *tenant || self.shared_with.contains(tenant)
-    }
 }
 
 impl Store {

@@ -2,21 +2,14 @@
 //! tenant item. The pipeline reads the settings with the tenant (cached for minutes) and
 //! stamps every new item's `expires_at` from them.
 
-use crate::domain::retention::{MAX_CONTENT_DAYS, Retention};
+use crate::domain::retention::MAX_CONTENT_DAYS;
+use crate::domain::retention::RetentionSettings;
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{TENANT_SK, tenant_pk};
 use crate::store::table::{get_i64, n};
 use crate::store::{Store, StoreError};
 
 const CEILING: &str = "retention_content_ceiling_days";
-
-/// What the admin API shows and changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetentionSettings {
-    pub retention: Retention,
-    /// The most days of content the tenant may keep; raised only by the operator.
-    pub content_ceiling_days: u32,
-}
 
 impl Store {
     pub async fn retention_settings(
