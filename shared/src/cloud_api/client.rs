@@ -127,8 +127,8 @@ impl CloudApiClient {
         message: &OutboundMessage,
     ) -> Result<SendAccepted, SendError> {
         message.validate()?;
-        let request = MetaRequest::new(message).to_value();
-        self.send_request(&message.from, token, &request).await
+        self.send_request(&message.from, token, &MetaRequest::new(message))
+            .await
     }
 
     /// Sends a request body made (and validated) earlier, such as a queued job's.
@@ -136,7 +136,7 @@ impl CloudApiClient {
         &self,
         phone_number_id: &str,
         token: &Secret,
-        request: &serde_json::Value,
+        request: &impl serde::Serialize,
     ) -> Result<SendAccepted, SendError> {
         let body = self.post(phone_number_id, token, request).await?;
         parse_send_response(&body).map_err(|e| SendError::UnexpectedBody(e.to_string()))
@@ -158,7 +158,7 @@ impl CloudApiClient {
         &self,
         phone_number_id: &str,
         token: &Secret,
-        body: &serde_json::Value,
+        body: &impl serde::Serialize,
     ) -> Result<Vec<u8>, SendError> {
         let request = self
             .http

@@ -2,13 +2,15 @@
 //! over an [`OutboundMessage`] (which was validated when it was accepted), serialised in
 //! Meta's shape. Meta's names (`interactive`, `context`, `language.code`) live here only.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::outbound::{
     ButtonPart, ButtonsPart, ComponentPart, ComponentType, Content, ListPart, LocationPart,
-    MediaPart, OutboundMessage, ParameterPart, SectionPart, TemplateMediaPart, TemplatePart,
-    TextPart,
+    MediaPart, MessageType, OutboundMessage, ParameterPart, SectionPart, TemplateMediaPart,
+    TemplatePart, TextPart,
 };
 
 /// The whole request for a message.
@@ -21,7 +23,7 @@ pub struct MetaRequest<'a> {
     content: MetaContent<'a>,
     /// Echoed in the message's statuses.
     #[serde(skip_serializing_if = "Option::is_none")]
-    biz_opaque_callback_data: Option<&'a str>,
+    biz_opaque_callback_data: Option<Cow<'a, str>>,
 }
 
 impl<'a> MetaRequest<'a> {
@@ -36,8 +38,8 @@ impl<'a> MetaRequest<'a> {
     }
 
     /// Asks Meta to echo `tag` in the message's statuses.
-    pub fn with_status_tag(mut self, tag: &'a str) -> Self {
-        self.biz_opaque_callback_data = Some(tag);
+    pub fn with_status_tag(mut self, tag: impl Into<Cow<'a, str>>) -> Self {
+        self.biz_opaque_callback_data = Some(tag.into());
         self
     }
 
@@ -49,6 +51,8 @@ impl<'a> MetaRequest<'a> {
 /// The request without its addressing: what a message record keeps of what was sent.
 #[derive(Debug, Serialize)]
 pub struct MetaContent<'a> {
+    #[serde(skip)]
+    message_type: MessageType,
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<Context<'a>>,
     #[serde(flatten)]
@@ -58,6 +62,7 @@ pub struct MetaContent<'a> {
 impl<'a> MetaContent<'a> {
     pub fn new(message: &'a OutboundMessage) -> Self {
         Self {
+            message_type: message.content.message_type(),
             context: message
                 .reply_to
                 .as_deref()
@@ -68,6 +73,15 @@ impl<'a> MetaContent<'a> {
 
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a message always serialises")
+    }
+
+    /// Meta's `type` of the message: ours, but for buttons and lists, which Meta calls
+    /// `interactive`.
+    pub fn meta_type(&self) -> &'static str {
+        match self.body {
+            Body::Interactive { .. } => "interactive",
+            _ => self.message_type.name(),
+        }
     }
 }
 
@@ -249,25 +263,24 @@ impl<'a> Parameter<'a> {
     }
 }
 
+/// Meta's interactive message: the text around it is the same for buttons and lists;
+/// `kind` holds its `type` and its `action`.
+#[derive(Debug, Serialize)]
+struct Interactive<'a> {
+    #[serde(flatten)]
+    kind: InteractiveKind<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header: Option<Header<'a>>,
+    body: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    footer: Option<Text<'a>>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Interactive<'a> {
-    Button {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        header: Option<Header<'a>>,
-        body: Text<'a>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        footer: Option<Text<'a>>,
-        action: ButtonAction<'a>,
-    },
-    List {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        header: Option<Header<'a>>,
-        body: Text<'a>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        footer: Option<Text<'a>>,
-        action: ListAction<'a>,
-    },
+enum InteractiveKind<'a> {
+    Button { action: ButtonAction<'a> },
+    List { action: ListAction<'a> },
 }
 
 #[derive(Debug, Serialize)]
@@ -298,40 +311,41 @@ struct ListAction<'a> {
     sections: &'a [SectionPart],
 }
 
-fn header(text: &Option<String>) -> Option<Header<'_>> {
-    text.as_deref().map(|text| Header::Text { text })
-}
-
-fn footer(text: &Option<String>) -> Option<Text<'_>> {
-    text.as_deref().map(|text| Text { text })
-}
-
 impl<'a> Interactive<'a> {
-    fn buttons(part: &'a ButtonsPart) -> Self {
-        Self::Button {
-            header: header(&part.header),
-            body: Text { text: &part.body },
-            footer: footer(&part.footer),
-            action: ButtonAction {
-                buttons: part
-                    .buttons
-                    .iter()
-                    .map(|reply| ReplyButton::Reply { reply })
-                    .collect(),
-            },
+    fn new(
+        kind: InteractiveKind<'a>,
+        header: &'a Option<String>,
+        body: &'a str,
+        footer: &'a Option<String>,
+    ) -> Self {
+        Self {
+            kind,
+            header: header.as_deref().map(|text| Header::Text { text }),
+            body: Text { text: body },
+            footer: footer.as_deref().map(|text| Text { text }),
         }
     }
 
+    fn buttons(part: &'a ButtonsPart) -> Self {
+        let buttons = part
+            .buttons
+            .iter()
+            .map(|reply| ReplyButton::Reply { reply })
+            .collect();
+        let kind = InteractiveKind::Button {
+            action: ButtonAction { buttons },
+        };
+        Self::new(kind, &part.header, &part.body, &part.footer)
+    }
+
     fn list(part: &'a ListPart) -> Self {
-        Self::List {
-            header: header(&part.header),
-            body: Text { text: &part.body },
-            footer: footer(&part.footer),
+        let kind = InteractiveKind::List {
             action: ListAction {
                 button: &part.button,
                 sections: &part.sections,
             },
-        }
+        };
+        Self::new(kind, &part.header, &part.body, &part.footer)
     }
 }
 

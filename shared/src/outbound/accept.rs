@@ -249,12 +249,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
     /// The job of the command, enqueued at `enqueued_at`; refused when it cannot be
     /// queued at all (too large), before anything is written.
     fn job(&self, command: SendCommand<'_>, enqueued_at: i64) -> Result<OutboundJob, AcceptError> {
-        let job = OutboundJob::new(
+        // `accept` validated the message first.
+        let job = OutboundJob::of_valid(
             command.tenant,
             command.message,
             command.idempotency.map(|i| i.key),
             enqueued_at,
-        )?;
+        );
         OutboundQueue::check_size(&job).map_err(AcceptError::TooLarge)?;
         Ok(job)
     }

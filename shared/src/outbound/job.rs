@@ -94,6 +94,15 @@ pub enum JobError {
     Recipient(String),
 }
 
+/// What Meta receives for a job, serialised straight into the request.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum MetaBody<'a> {
+    Typed(MetaRequest<'a>),
+    /// A version-1 job's body, as it was made then.
+    MadeEarlier(Value),
+}
+
 /// How a message record keeps what was sent: Meta's `type`, and the request without its
 /// addressing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,16 +121,27 @@ impl OutboundJob {
         now: i64,
     ) -> Result<Self, ValidationError> {
         message.validate()?;
+        Ok(Self::of_valid(tenant_id, message, idempotency_key, now))
+    }
+
+    /// [`OutboundJob::new`] for a message its caller has just validated (the outbox does,
+    /// before it writes anything).
+    pub(crate) fn of_valid(
+        tenant_id: &TenantId,
+        message: &OutboundMessage,
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Self {
         let job_id = match idempotency_key {
             Some(key) => derived_id(tenant_id, &message.from, key),
             None => hex::encode(rand::rng().random::<[u8; 16]>()),
         };
-        Ok(Self {
+        Self {
             job_id,
             tenant_id: tenant_id.clone(),
             enqueued_at: now,
             queued: Queued::Message(message.clone()),
-        })
+        }
     }
 
     pub fn parse(body: &str) -> Result<Self, JobError> {
@@ -193,7 +213,15 @@ impl OutboundJob {
     /// The recipient as an identity, to find or create their contact.
     pub fn recipient(&self) -> Result<UserIdentity, JobError> {
         let bad = |e: &dyn std::fmt::Display| JobError::Recipient(e.to_string());
-        match Recipient::parse(self.to()).map_err(|e| bad(&e))? {
+        let parsed;
+        let recipient = match &self.queued {
+            Queued::Message(m) => &m.to,
+            Queued::MetaRequest(job) => {
+                parsed = Recipient::parse(&job.to).map_err(|e| bad(&e))?;
+                &parsed
+            }
+        };
+        match recipient {
             Recipient::Phone(p) => UserIdentity::from_parts(Some(p.as_str()), None),
             Recipient::Bsuid(b) => UserIdentity::from_parts(None, Some(b.as_str())),
         }
@@ -220,16 +248,16 @@ impl OutboundJob {
     }
 
     /// The request body Meta receives, with the job's status tag.
-    pub fn request_for_meta(&self) -> Value {
+    pub fn request_for_meta(&self) -> MetaBody<'_> {
         let tag = self.status_tag();
         match &self.queued {
-            Queued::Message(m) => MetaRequest::new(m).with_status_tag(&tag).to_value(),
+            Queued::Message(m) => MetaBody::Typed(MetaRequest::new(m).with_status_tag(tag)),
             Queued::MetaRequest(job) => {
                 let mut request = job.request.clone();
                 if let Some(map) = request.as_object_mut() {
                     map.insert("biz_opaque_callback_data".into(), Value::String(tag));
                 }
-                request
+                MetaBody::MadeEarlier(request)
             }
         }
     }
@@ -237,7 +265,13 @@ impl OutboundJob {
     /// What the message's record keeps of the request.
     pub fn stored_form(&self) -> StoredForm {
         let content = match &self.queued {
-            Queued::Message(m) => MetaContent::new(m).to_value(),
+            Queued::Message(m) => {
+                let content = MetaContent::new(m);
+                return StoredForm {
+                    message_type: content.meta_type().to_owned(),
+                    content: serde_json::to_string(&content).expect("a message always serialises"),
+                };
+            }
             Queued::MetaRequest(job) => {
                 let mut content = job.request.clone();
                 if let Some(map) = content.as_object_mut() {

@@ -41,7 +41,8 @@ pub struct OutboundMessage {
 
 /// Declares the message types from one list, each with the key and type of its part: the
 /// `Content` a message holds, the `MessageType` names, and the reading of a part by name.
-/// The JSON names come from the variants (`rename_all`), so each is written once.
+/// A type's name is its part's key (`rename_all` gives serde the same; a test holds the
+/// two together), so each is written once.
 macro_rules! message_types {
     ($(
         $(#[$doc:meta])*
@@ -71,6 +72,13 @@ macro_rules! message_types {
         }
 
         impl MessageType {
+            /// The name as it appears in JSON (`text`, `buttons`, …): the part's key.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( Self::$variant => stringify!($part), )+
+                }
+            }
+
             /// Reads the part of this type (for `read.rs`, which reads the message).
             fn read_part<'de, D: serde::Deserializer<'de>>(
                 self,
@@ -125,19 +133,9 @@ impl Content {
     }
 }
 
-impl MessageType {
-    /// The name as it appears in JSON (`text`, `buttons`, …).
-    pub fn name(self) -> String {
-        match serde_json::to_value(self) {
-            Ok(Value::String(name)) => name,
-            _ => unreachable!("a unit variant serialises as its name"),
-        }
-    }
-}
-
 impl std::fmt::Display for MessageType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name())
+        f.write_str(self.name())
     }
 }
 

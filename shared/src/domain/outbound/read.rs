@@ -106,7 +106,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
             to: to.ok_or_else(|| missing("to"))?,
             reply_to: reply_to.flatten(),
             // A part of another type was refused as it was read.
-            content: content.ok_or_else(|| missing(&declared.name()))?,
+            content: content.ok_or_else(|| missing(declared.name()))?,
         })
     }
 }
