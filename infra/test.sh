@@ -18,6 +18,8 @@ failed=0
 cargo test --workspace --no-fail-fast || failed=1
 infra/api-fuzz.sh .local/test/stack.env || failed=1
 if [ "$failed" = 1 ]; then
+  # CI keeps only this output: the stack's errors and restarts go into it (test data only).
+  infra/log-digest.sh .local/test/logs >&2 || true
   echo "tests failed; the stack's logs are in .local/test/logs" >&2
   exit 1
 fi
