@@ -121,3 +121,25 @@ mod tests {
         assert!(s.base64("A").unwrap_err().to_string().contains('A'));
     }
 }
+
+/// Where a function's data lives: the table, the key table of personal data's keys and the
+/// KMS key that protects tenants' key-encryption keys. Every function that opens the store
+/// reads these three.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub table_name: String,
+    pub key_table_name: String,
+    pub personal_data_key_id: String,
+}
+
+impl StorageConfig {
+    pub fn read<F: Fn(&str) -> Option<String>>(
+        settings: &Settings<F>,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            key_table_name: settings.required("KEY_TABLE_NAME")?,
+            personal_data_key_id: settings.required("PERSONAL_DATA_KEY_ID")?,
+        })
+    }
+}

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod outbound;
 pub mod ports;
+pub mod privacy;
 pub mod queue;
 pub mod secret;
 pub mod secret_store;

@@ -19,7 +19,6 @@ use wagate_shared::metrics::{Metrics, MetricsSnapshot};
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::Store;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::token_bucket::Rate;
 use wagate_tests::bench::{Row, print_table, through_inbound};
@@ -111,11 +110,7 @@ async fn http_latency(setup: &Setup, send: bool) -> Vec<Duration> {
 /// Units per call of the router in this process, after one warm-up call.
 async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(
-        setup.stack.dynamo.clone(),
-        setup.stack.table.clone(),
-        metrics.clone(),
-    );
+    let store = setup.stack.store_counting(metrics.clone());
     let queue = OutboundQueue::new(EventQueue::new(
         setup.stack.sqs.clone(),
         std::env::var("OUTBOUND_QUEUE_URL").unwrap(),

@@ -8,7 +8,6 @@ use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
-use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 use wagate_shared::webhook::{split_delivery, to_queue_message};
 
@@ -96,6 +95,21 @@ pub async fn through_inbound(
     deliveries: &[String],
     metrics: &Arc<Metrics>,
 ) -> usize {
+    // A new container: its own caches of tenants and keys.
+    let processor =
+        InboundProcessor::new(TenantDirectory::new(stack.store_counting(metrics.clone())));
+    through_processor(stack, tenant, deliveries, metrics, &processor).await
+}
+
+/// As [`through_inbound`], through `processor` (a warm container of the caller's, whose
+/// store counts into `metrics`).
+pub async fn through_processor(
+    stack: &Stack,
+    tenant: &TestTenant,
+    deliveries: &[String],
+    metrics: &Arc<Metrics>,
+    processor: &InboundProcessor,
+) -> usize {
     let queue_url = private_fifo_queue(stack, "inbound").await;
     let queue = EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
     let mut total = 0;
@@ -108,8 +122,6 @@ pub async fn through_inbound(
         total += messages.len();
         queue.send_all(messages).await.unwrap();
     }
-    let store = Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone());
-    let processor = InboundProcessor::new(TenantDirectory::new(store));
     let mut processed = 0;
     while processed < total {
         metrics.add_sqs_request();

@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
 use wagate_shared::access::{NewApiKey, Role};
 use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_shared::config::StorageConfig;
 use wagate_shared::domain::conversation::{OutboundRecord, SendOutcome};
+use wagate_shared::domain::identity::UserIdentity;
 use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
 use wagate_shared::domain::retention::Retention;
 use wagate_shared::domain::tenant::TenantId;
@@ -21,6 +23,7 @@ use wagate_shared::metrics::Metrics;
 use wagate_shared::numbers::ConnectNumber;
 use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::privacy::keyring::Keyring;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
@@ -46,6 +49,10 @@ pub struct Stack {
     pub inbound_queue_url: String,
     pub dlq_url: String,
     pub kms_key_id: String,
+    /// The table, the key table and the personal-data KMS key, as the functions have them.
+    pub storage: StorageConfig,
+    /// The keys of personal data, shared by the stores the tests make (one "container").
+    pub keyring: Arc<Keyring>,
     /// The Cloud API simulator.
     pub sim_url: String,
     /// The outbound queue, through the same enqueue function the business API uses.
@@ -73,13 +80,35 @@ fn var(name: &str) -> String {
 }
 
 impl Stack {
+    /// A store as a new container opens it (its own key caches), counting into `metrics`.
+    pub fn store_counting(&self, metrics: Arc<Metrics>) -> Store {
+        Store::open(&self.sdk, &self.storage, metrics)
+    }
+
+    /// A store over `dynamo` (a client with faults, say), with the stack's keys.
+    pub fn store_over(&self, dynamo: aws_sdk_dynamodb::Client, metrics: Arc<Metrics>) -> Store {
+        Store::new(dynamo, self.table.clone(), metrics).with_keyring(self.keyring.clone())
+    }
+
     pub async fn connect() -> Stack {
         let sdk = wagate_shared::aws::load_config().await;
         let metrics = Arc::new(Metrics::default());
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table = var("TABLE_NAME");
         let kms_key_id = var("KMS_KEY_ID");
-        let store = Store::new(dynamo.clone(), table.clone(), metrics.clone());
+        let storage = StorageConfig {
+            table_name: table.clone(),
+            key_table_name: var("KEY_TABLE_NAME"),
+            personal_data_key_id: var("PERSONAL_DATA_KEY_ID"),
+        };
+        let keyring = Arc::new(Keyring::new(
+            aws_sdk_kms::Client::new(&sdk),
+            &storage.personal_data_key_id,
+            Store::new(dynamo.clone(), &storage.key_table_name, metrics.clone()),
+            metrics.clone(),
+        ));
+        let store = Store::new(dynamo.clone(), table.clone(), metrics.clone())
+            .with_keyring(keyring.clone());
         let secrets = SecretStore::new(
             aws_sdk_kms::Client::new(&sdk),
             kms_key_id.clone(),
@@ -116,6 +145,8 @@ impl Stack {
             dynamo,
             table,
             kms_key_id,
+            storage,
+            keyring,
             sdk,
         }
     }
@@ -249,21 +280,12 @@ impl Stack {
 
     /// The contact id of a phone number at a tenant, once the pipeline created it.
     pub async fn contact_of(&self, tenant: &TenantId, phone: &str) -> Option<String> {
-        let out = self
-            .dynamo
-            .get_item()
-            .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(format!("T#{tenant}#ID#phone:{phone}")),
-            )
-            .key("sk", AttributeValue::S("ID".into()))
-            .consistent_read(true)
-            .send()
+        let identity = UserIdentity::from_parts(Some(phone), None).expect("a phone number");
+        self.store
+            .find_contact(tenant, &identity, now())
             .await
-            .expect("read an identity");
-        out.item
-            .and_then(|it| text(&it, "contact_id").map(str::to_owned))
+            .expect("read an identity")
+            .map(|profile| profile.contact_id)
     }
 
     /// The recorded outcome of an outbound job, once there is one.

@@ -31,10 +31,7 @@ fn made_up_key(tenant: &TestTenant) -> String {
 
 fn store_with_meter(stack: &Stack) -> (Store, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
-    (
-        Store::new(stack.dynamo.clone(), stack.table.clone(), metrics.clone()),
-        metrics,
-    )
+    (stack.store_counting(metrics.clone()), metrics)
 }
 
 fn address(i: u32) -> Option<IpAddr> {

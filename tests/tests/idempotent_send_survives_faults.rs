@@ -24,7 +24,6 @@ use wagate_shared::outbound::{
     AcceptError, AcceptedMessage, IdempotencyKey, OutboundQueue, Outbox, SendCommand,
 };
 use wagate_shared::queue::EventQueue;
-use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
@@ -120,9 +119,8 @@ fn outbox(stack: &Stack, fault: Option<Fault>) -> Outbox {
         dynamo = dynamo.interceptor(fault.clone());
         sqs = sqs.interceptor(fault);
     }
-    let store = Store::new(
+    let store = stack.store_over(
         aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-        stack.table.clone(),
         metrics.clone(),
     );
     let queue = OutboundQueue::new(EventQueue::new(
@@ -310,9 +308,8 @@ async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery(
         if let Some(fault) = fault {
             dynamo = dynamo.interceptor(fault);
         }
-        let store = Store::new(
+        let store = stack.store_over(
             aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-            stack.table.clone(),
             Arc::new(Metrics::default()),
         );
         let api = CloudApiClient::new(CloudApiConfig {

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use wagate_shared::domain::identity::{IdentityKey, Phone};
 use wagate_shared::domain::tenant::UPGRADED_THROUGHPUT;
-use wagate_tests::{Stack, TestTenant, eventually, now, text, with_sk_prefix};
+use wagate_tests::{Stack, TestTenant, eventually, now, with_sk_prefix};
 
 #[tokio::test]
 async fn template_updates_set_status_quality_and_category_and_an_older_event_changes_nothing() {
@@ -170,16 +169,10 @@ async fn marketing_stop_and_resume_set_the_users_opt_out_and_a_late_older_choice
         )
     };
     let opt_out = || async {
-        let key = IdentityKey::Phone(Phone::parse(user).unwrap());
-        let items = stack.tenant_items(tenant.id.as_str()).await;
-        let pk = format!("T#{}#ID#{key}", tenant.id);
-        let contact = items
-            .iter()
-            .find(|it| text(it, "pk") == Some(pk.as_str()))?;
-        let contact_id = text(contact, "contact_id")?;
+        let contact_id = stack.contact_of(&tenant.id, user).await?;
         let profile = stack
             .store
-            .get_contact(&tenant.id, contact_id, now())
+            .get_contact(&tenant.id, &contact_id, now())
             .await
             .unwrap()?;
         Some(profile.marketing_opt_out)

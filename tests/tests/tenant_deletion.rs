@@ -20,6 +20,27 @@ use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Keys of every item the tenant owns: its own partition and every `T#<id>#…` one.
+/// The sort keys of a tenant's items in the key table (its KEK, its contacts' keys).
+async fn key_items_of(stack: &Stack, tenant: &str) -> Vec<String> {
+    let out = stack
+        .dynamo
+        .query()
+        .table_name(&stack.storage.key_table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("T#{tenant}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query the key table");
+    let mut sks: Vec<String> = out
+        .items()
+        .iter()
+        .filter_map(|it| it.get("sk").and_then(|v| v.as_s().ok()).cloned())
+        .collect();
+    sks.sort();
+    sks
+}
+
 async fn items_of(stack: &Stack, tenant: &str) -> Vec<(String, String)> {
     let own = format!("T#{tenant}");
     let mut keys = Vec::new();
@@ -154,6 +175,11 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
         );
     }
 
+    let keys = key_items_of(&stack, &id).await;
+    assert!(keys.contains(&"KEK".to_owned()), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("DEK#")), "{keys:?}");
+    let neighbour_keys = key_items_of(&stack, &neighbour_id).await;
+
     // Only the operator deletes, and only tenants that exist.
     let path = format!("/admin/v1/tenants/{id}");
     let (status, body) = stack.admin(Method::DELETE, &path, Some(&admin), None).await;
@@ -178,6 +204,9 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["status"], "deleting");
     assert_eq!(body["id"], id.as_str());
+    // Its key-encryption key went first: nothing sealed for its people opens any more.
+    let keys = key_items_of(&stack, &id).await;
+    assert!(!keys.contains(&"KEK".to_owned()), "{keys:?}");
 
     // Cut off at once: no route to the number, no key, no change to its settings.
     assert_eq!(
@@ -234,6 +263,8 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     .await;
     let left = items_of(&stack, &id).await;
     assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(key_items_of(&stack, &id).await, Vec::<String>::new());
+    assert_eq!(key_items_of(&stack, &neighbour_id).await, neighbour_keys);
     // Gone from the operator's listing too, while the neighbour is listed.
     let listed: Vec<String> = stack
         .all_tenants()

@@ -130,11 +130,15 @@ async fn escaped_non_ascii_verifies_on_the_raw_bytes_and_a_reserialised_copy_doe
         )
         .await;
     assert_eq!(status, 200, "{answer}");
+    // Read through the store: the stored content is sealed.
     let content = eventually(Duration::from_secs(30), "the message", || async {
-        let items = stack.tenant_items(tenant.id.as_str()).await;
-        with_sk_prefix(&items, "MSG#")
-            .first()
-            .and_then(|m| wagate_tests::text(m, "content").map(str::to_owned))
+        let contact = stack.contact_of(&tenant.id, USER).await?;
+        let messages = stack
+            .store
+            .messages_of(&tenant.id, &contact, now(), 10)
+            .await
+            .unwrap();
+        messages.first().map(|m| m.content.clone())
     })
     .await;
     assert!(

@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 use wagate_shared::queue::jobs::MAX_DELAY;
 
 #[derive(Debug, Clone)]
 pub struct AdminConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     pub kms_key_id: String,
     /// The operator key as base64 KMS ciphertext (context: purpose = operator-key).
     pub operator_key_ciphertext: Vec<u8>,
@@ -27,7 +28,7 @@ pub struct AdminConfig {
 impl FunctionConfig for AdminConfig {
     fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             operator_key_ciphertext: settings.base64("OPERATOR_KEY_CIPHERTEXT")?,
             rates: Rates::from_settings(settings)?,
@@ -59,6 +60,8 @@ mod tests {
     fn config(extra: &[(&str, &str)]) -> Result<AdminConfig, ConfigError> {
         let mut vars = std::collections::HashMap::from([
             ("TABLE_NAME", "t"),
+            ("KEY_TABLE_NAME", "kt"),
+            ("PERSONAL_DATA_KEY_ID", "pk"),
             ("KMS_KEY_ID", "k"),
             ("OPERATOR_KEY_CIPHERTEXT", "AAAA"),
             ("ERASURE_QUEUE_URL", "http://127.0.0.1:1/q"),

@@ -2,11 +2,12 @@
 
 use http_api::rate_limit::Rates;
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     pub outbound_queue_url: String,
     /// To decrypt access tokens for read receipts.
     pub kms_key_id: String,
@@ -22,7 +23,7 @@ pub struct ApiConfig {
 impl FunctionConfig for ApiConfig {
     fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             cloud_api: CloudApiConfig::from_settings(settings)?,

@@ -71,7 +71,8 @@ pub struct FindContact {
     #[serde(default)]
     pub bsuid: Option<String>,
     /// Contacts whose name starts with this (case and spacing aside): the name the business
-    /// gave, else the user's WhatsApp profile name. Not with `phone` or `bsuid`.
+    /// gave, else the user's WhatsApp profile name. Not with `phone` or `bsuid`. A page may
+    /// hold fewer than `limit`, even none, while `next_cursor` says more may follow.
     #[serde(default)]
     pub name: Option<String>,
     /// Contacts per page, 1 to 100 (default 50), when listing or searching by name.
@@ -170,7 +171,7 @@ pub async fn create_contact(
 #[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
     params(FindContact),
     responses(
-        (status = 200, description = "The contact with this phone or BSUID, if there is one; else the contacts by name, in pages", body = ContactList),
+        (status = 200, description = "The contact with this phone or BSUID, if there is one; else the contacts (in an order that says nothing about names), in pages", body = ContactList),
         (status = 400, description = "A phone, BSUID, name, limit or cursor that is not valid, or name with phone or bsuid", body = ErrorBody),
         KeyedRouteErrors,
     ),

@@ -22,11 +22,7 @@ async fn main() -> Result<(), Error> {
     let config = ApiConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        &config.table_name,
-        metrics.clone(),
-    );
+    let store = Store::open(&sdk, &config.storage, metrics.clone());
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
     let queue = OutboundQueue::new(EventQueue::new(

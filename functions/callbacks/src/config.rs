@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use wagate_shared::callbacks::delivery::RetrySchedule;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct CallbacksConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     pub kms_key_id: String,
     pub queue_url: String,
     pub dead_letter_queue_url: String,
@@ -27,7 +28,7 @@ impl FunctionConfig for CallbacksConfig {
             Ok(Duration::from_secs(value))
         };
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             dead_letter_queue_url: settings.required("CALLBACK_DLQ_URL")?,

@@ -20,11 +20,7 @@ async fn main() -> Result<(), Error> {
     let config = CallbacksConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        config.table_name.clone(),
-        metrics.clone(),
-    );
+    let store = Store::open(&sdk, &config.storage, metrics.clone());
     let secrets = SecretStore::new(
         aws_sdk_kms::Client::new(&sdk),
         config.kms_key_id.clone(),

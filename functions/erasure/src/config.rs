@@ -1,10 +1,11 @@
 //! The erasure worker's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct ErasureConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     /// The erasure queue, which also takes each job's rest.
     pub queue_url: String,
 }
@@ -12,7 +13,7 @@ pub struct ErasureConfig {
 impl FunctionConfig for ErasureConfig {
     fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             queue_url: settings.required("ERASURE_QUEUE_URL")?,
         })
     }

@@ -21,11 +21,7 @@ async fn main() -> Result<(), Error> {
     let config = ErasureConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        config.table_name,
-        metrics.clone(),
-    );
+    let store = Store::open(&sdk, &config.storage, metrics.clone());
     let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics);
     let eraser = Arc::new(TenantEraser::new(store, queue));
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {

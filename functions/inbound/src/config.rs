@@ -1,10 +1,11 @@
 //! The inbound worker's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct InboundConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     /// Where applied events go for the tenants' callback endpoints.
     pub callback_queue_url: String,
 }
@@ -12,7 +13,7 @@ pub struct InboundConfig {
 impl FunctionConfig for InboundConfig {
     fn read<F: Fn(&str) -> Option<String>>(settings: &Settings<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
         })
     }

@@ -21,11 +21,7 @@ async fn main() -> Result<(), Error> {
     let config = InboundConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        config.table_name,
-        metrics.clone(),
-    );
+    let store = Store::open(&sdk, &config.storage, metrics.clone());
     let queue = CallbackQueue::new(
         aws_sdk_sqs::Client::new(&sdk),
         config.callback_queue_url,

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
+use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 use wagate_shared::outbound::SenderSettings;
 
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
-    pub table_name: String,
+    /// The table, its key table and the personal-data KMS key.
+    pub storage: StorageConfig,
     pub queue_url: String,
     pub cloud_api: CloudApiConfig,
     pub sender: SenderSettings,
@@ -27,7 +28,7 @@ impl FunctionConfig for OutboundConfig {
             ));
         }
         Ok(Self {
-            table_name: settings.required("TABLE_NAME")?,
+            storage: StorageConfig::read(settings)?,
             queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             cloud_api: CloudApiConfig::from_settings(settings)?,
             sender: SenderSettings {
@@ -55,25 +56,38 @@ mod tests {
 
     #[test]
     fn defaults_point_at_meta_and_local_http_is_allowed_only_on_loopback() {
-        let base = [("TABLE_NAME", "t"), ("OUTBOUND_QUEUE_URL", "q")];
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("KEY_TABLE_NAME", "kt"),
+            ("PERSONAL_DATA_KEY_ID", "pk"),
+            ("OUTBOUND_QUEUE_URL", "q"),
+        ];
         let config = OutboundConfig::from_lookup(lookup(&base)).unwrap();
         assert_eq!(config.cloud_api.base_url, DEFAULT_BASE_URL);
         assert_eq!(config.cloud_api.graph_version, "v25.0");
         assert_eq!(config.sender.max_attempts, 8);
         let local = [
             ("TABLE_NAME", "t"),
+            ("KEY_TABLE_NAME", "kt"),
+            ("PERSONAL_DATA_KEY_ID", "pk"),
             ("OUTBOUND_QUEUE_URL", "q"),
             ("CLOUD_API_BASE_URL", "http://127.0.0.1:4703"),
         ];
         assert!(OutboundConfig::from_lookup(lookup(&local)).is_ok());
         let plain = [
             ("TABLE_NAME", "t"),
+            ("KEY_TABLE_NAME", "kt"),
+            ("PERSONAL_DATA_KEY_ID", "pk"),
             ("OUTBOUND_QUEUE_URL", "q"),
             ("CLOUD_API_BASE_URL", "http://example.test"),
         ];
         assert!(OutboundConfig::from_lookup(lookup(&plain)).is_err());
         assert!(matches!(
-            OutboundConfig::from_lookup(lookup(&[("TABLE_NAME", "t")])),
+            OutboundConfig::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("KEY_TABLE_NAME", "kt"),
+                ("PERSONAL_DATA_KEY_ID", "pk"),
+            ])),
             Err(ConfigError::Missing("OUTBOUND_QUEUE_URL"))
         ));
     }

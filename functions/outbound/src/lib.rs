@@ -55,11 +55,7 @@ impl Worker {
         sdk: &aws_config::SdkConfig,
         metrics: Arc<Metrics>,
     ) -> Result<Self, SendError> {
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            config.table_name.clone(),
-            metrics.clone(),
-        );
+        let store = Store::open(sdk, &config.storage, metrics.clone());
         // Decrypt needs no key id: the ciphertext names its key.
         let secrets = SecretStore::new(
             aws_sdk_kms::Client::new(sdk),

@@ -59,7 +59,8 @@ impl TenantEraser {
         self
     }
 
-    /// Marks the tenant as being deleted, cuts it off (numbers, WABAs, API keys, callback
+    /// Marks the tenant as being deleted, deletes its key-encryption key (its contacts'
+    /// sealed data no longer opens, backups included), cuts it off (numbers, WABAs, API keys, callback
     /// endpoints and templates are deleted now: its webhooks stop routing, its keys stop
     /// working, its tokens are gone, its numbers' senders are held back as when a number is
     /// disconnected) and queues the sweeps that erase the rest, to start after `delay`:
@@ -80,6 +81,8 @@ impl TenantEraser {
         else {
             return Ok(None);
         };
+        // Its KEK goes first: whatever happens next, its people's data no longer opens.
+        self.store.shred_tenant_keys(id).await?;
         let numbers = self.store.cut_off_tenant(id).await?;
         for number in &numbers {
             hold_removed_number(&self.store, id, number, now).await?;
@@ -137,6 +140,8 @@ impl TenantEraser {
             None => Ok(SweepOutcome::Stale),
             Some(false) => Ok(SweepOutcome::SegmentDone { deleted }),
             Some(true) => {
+                let keys = self.store.delete_tenant_person_keys(&id).await?;
+                tracing::info!(tenant = %id, keys, "contact keys deleted");
                 if self.store.delete_erased_tenant(&id, &job.run).await? {
                     tracing::info!(tenant = %id, run = job.run, "tenant erased");
                     Ok(SweepOutcome::TenantErased { deleted })

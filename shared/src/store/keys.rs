@@ -10,7 +10,7 @@
 //! | phone number id → tenant | `ROUTE#PN#<phone number id>` | `ROUTE` |
 //! | WABA id → owner, sharing, connected numbers | `ROUTE#WABA#<waba id>` | `ROUTE` |
 //! | template | `T#<t>` | `TPL#<template id>` |
-//! | identity → contact | `T#<t>#ID#<phone:…/bsuid:…>` | `ID` |
+//! | identity → contact | `T#<t>#ID#<blind index of phone:…/bsuid:…>` | `ID` |
 //! | contact profile | `T#<t>#C#<contact id>` | `PROFILE` |
 //! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<wamid>` |
 //! | outbound message (by job) | `T#<t>#C#<contact id>` | `MSG#<enqueued at, 10 digits>#job.<job id>` |
@@ -65,7 +65,14 @@ pub fn template_sk(template_id: &str) -> String {
     format!("TPL#{template_id}")
 }
 
-pub fn identity_pk(tenant: &str, key: &IdentityKey) -> String {
+/// An identity's key: the blind index of the phone or BSUID, never the identifier itself.
+pub fn identity_pk(tenant: &str, blinded: &str) -> String {
+    format!("T#{tenant}#ID#{blinded}")
+}
+
+/// An identity's key as written before blind indexes: read only to find, move and delete
+/// such items.
+pub fn legacy_identity_pk(tenant: &str, key: &IdentityKey) -> String {
     format!("T#{tenant}#ID#{key}")
 }
 

@@ -11,12 +11,14 @@
 //! | `message` | inbound and outbound messages, delivery states, public message ids |
 //! | `callback` | callback endpoints and the delivery log |
 //! | `template`, `event`, `api_key`, `idempotency` | one item each |
+//! | `key_table` | the key table's keys of personal data (a store of their own) |
 
 pub mod api_key;
 pub mod callback;
 pub mod contact;
 pub mod event;
 pub mod idempotency;
+pub mod key_table;
 pub mod keys;
 pub mod message;
 pub mod number;

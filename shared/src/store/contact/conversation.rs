@@ -163,13 +163,14 @@ impl Store {
             query = query.value(":since", s(format!("{since:010}")));
         }
         let page = query.page().await?;
-        let contacts = page
-            .items
-            .iter()
-            .filter(|it| is_live(it, now))
+        let live: Vec<_> = page.items.iter().filter(|it| is_live(it, now)).collect();
+        let people = self.reading_keys(tenant, live.iter().copied()).await?;
+        let contacts = live
+            .into_iter()
             .filter_map(|it| {
                 let id = get_s(it, "contact_id")?;
-                Some(crate::store::contact::profile_from_item(id, it))
+                let key = people.get(id).map(|k| &**k);
+                Some(crate::store::contact::profile_from_item(id, it, key))
             })
             .collect();
         Ok(ConversationPage {

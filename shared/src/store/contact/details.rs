@@ -6,34 +6,44 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use crate::domain::contact::{ContactDetails, ContactProfile, DetailsChange};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
-use crate::store::contact::profile_from_item;
+use crate::privacy::cipher::DataKey;
+use crate::store::contact::{profile_from_item, seal_on_profile};
 use crate::store::keys::{PROFILE_SK, contact_pk};
-use crate::store::table::{Item, get_s, n, s};
+use crate::store::table::{Item, n, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 impl DetailsChange {
-    /// Writes the given details into a new profile item (removals have nothing to remove).
-    pub(crate) fn write_new(&self, it: &mut Item) {
+    /// Writes the given details into a new profile item (removals have nothing to remove),
+    /// sealed under the person's key.
+    pub(crate) fn write_new(
+        &self,
+        it: &mut Item,
+        key: &DataKey,
+        tenant: &TenantId,
+        contact_id: &str,
+    ) {
+        let seal =
+            |attribute: &str, text: &str| seal_on_profile(key, tenant, contact_id, attribute, text);
         if let Some(Some(name)) = &self.name {
-            it.insert("name".into(), s(name));
+            it.insert("name".into(), seal("name", name));
         }
         if let Some(Some(email)) = &self.email {
-            it.insert("email".into(), s(email));
+            it.insert("email".into(), seal("email", email));
         }
         if let Some(attributes) = self.attributes.as_ref().filter(|a| !a.is_empty()) {
             let json = serde_json::to_string(attributes).expect("a string map serialises");
-            it.insert("attributes".into(), s(json));
+            it.insert("attributes".into(), seal("attributes", &json));
         }
     }
 }
 
 impl ContactDetails {
-    pub(crate) fn from_item(it: &Item) -> Self {
+    pub(crate) fn from_item(it: &Item, key: Option<&DataKey>) -> Self {
         Self {
-            name: get_s(it, "name").map(str::to_owned),
-            email: get_s(it, "email").map(str::to_owned),
-            attributes: get_s(it, "attributes")
-                .and_then(|json| serde_json::from_str(json).ok())
+            name: unsealed(key, it, "name"),
+            email: unsealed(key, it, "email"),
+            attributes: unsealed(key, it, "attributes")
+                .and_then(|json| serde_json::from_str(&json).ok())
                 .unwrap_or_default(),
         }
     }
@@ -49,7 +59,12 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        let text = |value: &Option<String>| value.as_deref().map(s);
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let seal = |attribute: &str, text: &str| {
+            seal_on_profile(&key, tenant, contact_id, attribute, text)
+        };
+        let text =
+            |attribute: &str, value: &Option<String>| value.as_deref().map(|v| seal(attribute, v));
         let mut update = self
             .update(
                 "UpdateItem contact details",
@@ -61,14 +76,18 @@ impl Store {
                 n(retention.expires_at(DataClass::ContactProfile, now)),
             );
         if let Some(name) = &change.name {
-            update = update.set_or_remove("name", text(name));
+            update = update.set_or_remove("name", text("name", name));
         }
         if let Some(email) = &change.email {
-            update = update.set_or_remove("email", text(email));
+            update = update.set_or_remove("email", text("email", email));
         }
         if let Some(attributes) = &change.attributes {
-            let json = (!attributes.is_empty())
-                .then(|| s(serde_json::to_string(attributes).expect("a string map serialises")));
+            let json = (!attributes.is_empty()).then(|| {
+                seal(
+                    "attributes",
+                    &serde_json::to_string(attributes).expect("a string map serialises"),
+                )
+            });
             update = update.set_or_remove("attributes", json);
         }
         // An expired profile is gone, even before TTL deletes it.
@@ -82,7 +101,7 @@ impl Store {
         let Some(it) = updated.filter(|it| is_live(it, now)) else {
             return Ok(None);
         };
-        let profile = profile_from_item(contact_id, &it);
+        let profile = profile_from_item(contact_id, &it, Some(&key));
         if change.name.is_some() || !it.contains_key("cname_sk") {
             let indexed = it.get("cname_sk").and_then(|v| v.as_s().ok());
             self.reindex_contact_name(tenant, &profile, indexed.map(String::as_str))

@@ -12,9 +12,10 @@ use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
 use crate::store::Transacted;
-use crate::store::contact::index::contact_index_attrs;
-use crate::store::contact::{ContactFacts, identity_item, new_contact_id, new_profile_item};
-use crate::store::keys::{IDENTITY_SK, identity_pk};
+use crate::store::contact::{
+    ContactFacts, NewProfile, identity_item, new_contact_id, new_profile_item,
+};
+use crate::store::keys::{IDENTITY_SK, legacy_identity_pk};
 use crate::store::table::{Item, get_s, n, s};
 use crate::store::{Store, StoreError};
 
@@ -39,10 +40,12 @@ impl Store {
         keys: &[IdentityKey],
         now: i64,
     ) -> Result<HashSet<IdentityKey>, StoreError> {
-        let by_pk: HashMap<String, &IdentityKey> = keys
-            .iter()
-            .map(|k| (identity_pk(tenant.as_str(), k), k))
-            .collect();
+        // Under its blind index, or as written before blind indexes.
+        let mut by_pk: HashMap<String, &IdentityKey> = HashMap::new();
+        for k in keys {
+            by_pk.insert(self.identity_key(tenant, k).await?, k);
+            by_pk.insert(legacy_identity_pk(tenant.as_str(), k), k);
+        }
         let requested = by_pk
             .keys()
             .map(|pk| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(IDENTITY_SK))]))
@@ -68,8 +71,23 @@ impl Store {
     ) -> Result<Vec<bool>, StoreError> {
         // Transactions of whole contacts: (actions, how many contacts they create).
         let mut transactions: Vec<(Vec<TransactWriteItem>, usize)> = Vec::new();
-        for contact in contacts {
-            let writes = contact_writes(&self.table, tenant, contact, retention, now)?;
+        let ids: Vec<String> = contacts.iter().map(|_| new_contact_id()).collect();
+        let keys = self.keyring()?.new_people(tenant.as_str(), &ids).await?;
+        for ((contact, id), key) in contacts.iter().zip(&ids).zip(&keys) {
+            let mut identity_pks = Vec::new();
+            for identity in contact.identity.keys() {
+                identity_pks.push(self.identity_key(tenant, &identity).await?);
+            }
+            let shown = contact.details.name.as_ref().and_then(|n| n.as_deref());
+            let new = NewItems {
+                profile: NewProfile {
+                    contact_id: id,
+                    key,
+                    index: self.contact_index_attrs(tenant, id, shown).await?,
+                },
+                identity_pks,
+            };
+            let writes = contact_writes(&self.table, tenant, contact, new, retention, now)?;
             match transactions.last_mut() {
                 Some((actions, count)) if actions.len() + writes.len() <= MAX_ACTIONS => {
                     actions.extend(writes);
@@ -100,30 +118,37 @@ impl Store {
     }
 }
 
+/// What a new contact's items are made of: its profile's id, key and index attributes,
+/// its identities' keys.
+struct NewItems<'a> {
+    profile: NewProfile<'a>,
+    identity_pks: Vec<String>,
+}
+
 /// The profile and identity writes of one new contact, each only if its item is free.
 fn contact_writes(
     table: &str,
     tenant: &TenantId,
     contact: &NewContact<'_>,
+    NewItems {
+        profile,
+        identity_pks,
+    }: NewItems<'_>,
     retention: &Retention,
     now: i64,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let id = new_contact_id();
     let facts = ContactFacts::default();
-    let mut profile = new_profile_item(tenant, &id, contact.identity, &facts, retention, now);
-    contact.details.write_new(&mut profile);
-    let shown = contact.details.name.as_ref().and_then(|n| n.as_deref());
-    for (name, value) in contact_index_attrs(tenant, &id, shown) {
-        profile.insert(name.to_owned(), value);
-    }
+    let (id, key) = (profile.contact_id, profile.key);
+    let mut profile = new_profile_item(tenant, profile, contact.identity, &facts, retention, now);
+    contact.details.write_new(&mut profile, key, tenant, id);
     let mut writes = vec![put_if_free(
         table,
         profile,
         "attribute_not_exists(pk)",
         None,
     )?];
-    for key in contact.identity.keys() {
-        let it = identity_item(tenant, &key, &id, retention, now);
+    for pk in identity_pks {
+        let it = identity_item(pk, id, retention, now);
         // An expired identity is free, even before TTL deletes it.
         let condition = "attribute_not_exists(pk) OR expires_at <= :now";
         writes.push(put_if_free(table, it, condition, Some(now))?);

@@ -1,8 +1,15 @@
-//! The `contact-index` GSI over the contact profiles: a tenant's contacts ordered by name,
-//! to list them all and to find them by the start of a name. The profile carries the
-//! index's keys (`cname_pk` = the tenant, `cname_sk` = the name as searched + contact id),
-//! rewritten whenever the name the contact shows changes: the business's `name`, else the
-//! user's WhatsApp profile name.
+//! The `contact-index` GSI over the contact profiles: a tenant's contacts, to list them
+//! all and to find them by the start of a name, with no name in any key. The profile
+//! carries the index's keys: `cname_pk` = the tenant, `cname_sk` = the name's bucket +
+//! contact id, rewritten whenever the name the contact shows changes (the business's
+//! `name`, else the user's WhatsApp profile name).
+//!
+//! A bucket is a keyed hash (the tenant's blind-index key) of the first three characters
+//! of the name as searched, 32 bits: contacts whose names start alike share one, and the
+//! key reveals no letter. A search for three characters or more reads one bucket and keeps
+//! the contacts whose opened name starts with what was asked; a shorter one reads the
+//! whole index the same way. Listing order is by bucket, not by name: the price of keys
+//! that hold no name (documented in docs/api.md).
 
 use std::collections::HashMap;
 
@@ -13,19 +20,22 @@ use crate::domain::tenant::TenantId;
 use crate::store::contact::profile_from_item;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
-use crate::store::table::{get_s, s};
+use crate::store::table::{Item, get_s, s};
 use crate::store::{Store, StoreError};
 
 pub const CONTACT_INDEX: &str = "contact-index";
-/// Where contacts without a name sort: after names in Latin script.
+/// The bucket of contacts without a name.
 const UNNAMED: &str = "~";
-/// Longer names are indexed by their start (the contact keeps its whole name).
+/// How many characters of a name choose its bucket.
+const BUCKET_CHARS: usize = 3;
+/// Longer names are matched by their start (the contact keeps its whole name).
 const INDEXED_NAME_CHARS: usize = 200;
+/// A search reads at most this many index pages for one page of results.
+const SEARCH_ROUNDS: usize = 8;
 
-/// The form of a name the index sorts and matches on: lower case, single spaces, no `#`
-/// (the key's separator).
+/// The form of a name searches match on: lower case, single spaces.
 pub fn searchable_name(name: &str) -> String {
-    let lower = name.to_lowercase().replace('#', " ");
+    let lower = name.to_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     words.join(" ").chars().take(INDEXED_NAME_CHARS).collect()
 }
@@ -39,24 +49,10 @@ pub fn shown_name(profile: &ContactProfile) -> Option<&str> {
         .or(profile.profile_name.as_deref())
 }
 
-pub(crate) fn contact_name_key(contact_id: &str, shown: Option<&str>) -> String {
-    let name = shown
-        .map(searchable_name)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| UNNAMED.to_owned());
-    format!("{name}#{contact_id}")
-}
-
-/// The index attributes of a contact that shows `shown`.
-pub(crate) fn contact_index_attrs(
-    tenant: &TenantId,
-    contact_id: &str,
-    shown: Option<&str>,
-) -> [(&'static str, AttributeValue); 2] {
-    [
-        ("cname_pk", s(tenant_pk(tenant.as_str()))),
-        ("cname_sk", s(contact_name_key(contact_id, shown))),
-    ]
+/// What a name's bucket is the keyed hash of; `None` for no name.
+fn bucket_input(searchable: &str) -> Option<String> {
+    let start: String = searchable.chars().take(BUCKET_CHARS).collect();
+    (!start.is_empty()).then(|| format!("name:{start}"))
 }
 
 #[derive(Debug, Clone)]
@@ -67,8 +63,36 @@ pub struct ContactPage {
 }
 
 impl Store {
-    /// A page of the tenant's contacts by name; with `name_prefix`, only those whose shown
-    /// name starts with it (compared as [`searchable_name`]s).
+    /// The bucket of a name as searched (`searchable_name`).
+    async fn name_bucket(&self, tenant: &TenantId, searchable: &str) -> Result<String, StoreError> {
+        match bucket_input(searchable) {
+            Some(input) => {
+                let blind = self.keyring()?.blind(tenant.as_str(), &input).await?;
+                Ok(blind[..8].to_owned())
+            }
+            None => Ok(UNNAMED.to_owned()),
+        }
+    }
+
+    /// The index attributes of a contact that shows `shown`.
+    pub(crate) async fn contact_index_attrs(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        shown: Option<&str>,
+    ) -> Result<[(&'static str, AttributeValue); 2], StoreError> {
+        let bucket = self
+            .name_bucket(tenant, &shown.map(searchable_name).unwrap_or_default())
+            .await?;
+        Ok([
+            ("cname_pk", s(tenant_pk(tenant.as_str()))),
+            ("cname_sk", s(format!("{bucket}#{contact_id}"))),
+        ])
+    }
+
+    /// A page of the tenant's contacts; with `name_prefix`, only those whose shown name
+    /// starts with it (compared as [`searchable_name`]s). A search's page may hold fewer
+    /// than `limit`, even none, with more to come.
     pub async fn list_contacts(
         &self,
         tenant: &TenantId,
@@ -77,44 +101,87 @@ impl Store {
         limit: i32,
         now: i64,
     ) -> Result<ContactPage, StoreError> {
-        let key_condition = match name_prefix {
-            Some(_) => "cname_pk = :p AND begins_with(cname_sk, :name)",
-            None => "cname_pk = :p",
+        let wanted = name_prefix.map(searchable_name);
+        let bucket = match wanted.as_deref() {
+            Some(w) if w.chars().count() >= BUCKET_CHARS => {
+                Some(self.name_bucket(tenant, w).await?)
+            }
+            _ => None,
         };
-        let mut query = self
-            .query("Query contacts", key_condition)
-            .index(CONTACT_INDEX)
-            .value(":p", s(tenant_pk(tenant.as_str())))
-            .after(after)
-            .limit(limit);
-        if let Some(prefix) = name_prefix {
-            query = query.value(":name", s(searchable_name(prefix)));
+        let mut contacts = Vec::new();
+        let mut start = after.cloned();
+        for _ in 0..SEARCH_ROUNDS {
+            let key_condition = match bucket {
+                Some(_) => "cname_pk = :p AND begins_with(cname_sk, :bucket)",
+                None => "cname_pk = :p",
+            };
+            let mut query = self
+                .query("Query contacts", key_condition)
+                .index(CONTACT_INDEX)
+                .value(":p", s(tenant_pk(tenant.as_str())))
+                .after(start.as_ref())
+                .limit(limit);
+            if let Some(bucket) = &bucket {
+                query = query.value(":bucket", s(format!("{bucket}#")));
+            }
+            let page = query.page().await?;
+            for (entry, profile) in self.profiles_of(tenant, &page.items, now).await? {
+                let shows = |w: &str| {
+                    shown_name(&profile).is_some_and(|n| searchable_name(n).starts_with(w))
+                };
+                if wanted.as_deref().is_none_or(shows) {
+                    contacts.push((profile, entry));
+                }
+            }
+            if contacts.len() >= limit as usize {
+                contacts.truncate(limit as usize);
+                let last = contacts.last().map(|(_, entry)| entry);
+                return Ok(ContactPage {
+                    next: last.and_then(|entry| Cursor::after(Some(entry))),
+                    contacts: contacts.into_iter().map(|(p, _)| p).collect(),
+                });
+            }
+            start = page.next;
+            if start.is_none() || wanted.is_none() {
+                break;
+            }
         }
-        let page = query.page().await?;
-        // The index holds keys only: the page's profiles in one read, expired ones left out.
-        let order: Vec<String> = page
-            .items
+        Ok(ContactPage {
+            contacts: contacts.into_iter().map(|(p, _)| p).collect(),
+            next: start,
+        })
+    }
+
+    /// The live profiles of index entries, in their order, each with its entry.
+    async fn profiles_of(
+        &self,
+        tenant: &TenantId,
+        entries: &[Item],
+        now: i64,
+    ) -> Result<Vec<(Item, ContactProfile)>, StoreError> {
+        // The index holds keys only: the profiles in one read, expired ones left out.
+        let keys = entries
             .iter()
-            .filter_map(|it| get_s(it, "pk").map(str::to_owned))
-            .collect();
-        let keys = order
-            .iter()
+            .filter_map(|it| get_s(it, "pk"))
             .map(|pk| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(PROFILE_SK))]))
             .collect();
-        let mut profiles: HashMap<String, ContactProfile> = self
-            .batch_get("BatchGetItem contacts", keys, now)
-            .await?
+        let items = self.batch_get("BatchGetItem contacts", keys, now).await?;
+        let people = self.reading_keys(tenant, &items).await?;
+        let mut profiles: HashMap<String, ContactProfile> = items
             .iter()
             .filter_map(|it| {
                 let pk = get_s(it, "pk")?.to_owned();
-                Some((pk, profile_from_item(get_s(it, "contact_id")?, it)))
+                let id = get_s(it, "contact_id")?;
+                Some((pk, profile_from_item(id, it, people.get(id).map(|k| &**k))))
             })
             .collect();
-        let contacts = order.iter().filter_map(|pk| profiles.remove(pk)).collect();
-        Ok(ContactPage {
-            contacts,
-            next: page.next,
-        })
+        Ok(entries
+            .iter()
+            .filter_map(|entry| {
+                let profile = profiles.remove(get_s(entry, "pk")?)?;
+                Some((entry.clone(), profile))
+            })
+            .collect())
     }
 
     /// Points the index at the name `profile` shows, when its key says otherwise (or the
@@ -125,8 +192,9 @@ impl Store {
         profile: &ContactProfile,
         indexed: Option<&str>,
     ) -> Result<(), StoreError> {
-        let [(_, pk), (_, sk)] =
-            contact_index_attrs(tenant, &profile.contact_id, shown_name(profile));
+        let [(_, pk), (_, sk)] = self
+            .contact_index_attrs(tenant, &profile.contact_id, shown_name(profile))
+            .await?;
         if indexed == sk.as_s().ok().map(String::as_str) {
             return Ok(());
         }
@@ -150,15 +218,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_matched_in_lower_case_with_single_spaces_and_no_separator() {
+    fn names_are_matched_in_lower_case_with_single_spaces() {
         assert_eq!(
             searchable_name("  Anna   MARIA#Schmidt "),
-            "anna maria schmidt"
+            "anna maria#schmidt"
         );
         assert_eq!(searchable_name("Ölçü"), "ölçü");
-        assert_eq!(contact_name_key("c1", Some("Bob")), "bob#c1");
-        assert_eq!(contact_name_key("c1", Some("  ")), "~#c1");
-        assert_eq!(contact_name_key("c1", None), "~#c1");
         assert_eq!(searchable_name(&"x".repeat(500)).len(), INDEXED_NAME_CHARS);
+    }
+
+    #[test]
+    fn a_bucket_is_chosen_by_the_first_three_characters() {
+        assert_eq!(bucket_input("anna maria").as_deref(), Some("name:ann"));
+        assert_eq!(bucket_input("anne").as_deref(), Some("name:ann"));
+        assert_eq!(bucket_input("öl").as_deref(), Some("name:öl"));
+        assert_eq!(bucket_input(""), None);
     }
 }

@@ -13,11 +13,14 @@ use crate::domain::contact::{ContactDetails, ContactProfile};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::privacy::cipher::DataKey;
 use crate::store::contact::conversation::conversation_attrs;
-use crate::store::contact::index::contact_index_attrs;
-use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk};
-use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
+use crate::store::table::{
+    Item, bool_attr, get_bool, get_i64, get_s, item, n, s, sealed, unsealed,
+};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// `last_inbound_at` is rewritten only when it moves by at least this much, so that a
 /// conversation's burst of messages costs one profile write, not one per message. Read
@@ -60,22 +63,22 @@ impl Store {
         let keys = identity.keys();
         let mut contact_id = None;
         let mut missing = Vec::new();
+        let mut written_before_blinding = Vec::new();
         for key in &keys {
-            match self
-                .get(identity_pk(tenant.as_str(), key), IDENTITY_SK.into())
-                .await?
-            {
-                Some(found) if is_live(&found, now) => {
-                    let found_id = get_s(&found, "contact_id").map(str::to_owned);
-                    match (&contact_id, found_id) {
-                        (None, Some(id)) => contact_id = Some(id),
-                        (Some(first), Some(other)) if *first != other => {
+            match self.find_identity(tenant, key, now).await? {
+                Some(found) => {
+                    if found.legacy {
+                        written_before_blinding.push(key.clone());
+                    }
+                    match &contact_id {
+                        None => contact_id = Some(found.contact_id),
+                        Some(first) if *first != found.contact_id => {
                             tracing::warn!(tenant = %tenant, "a phone and a BSUID point to two contacts; using the phone's");
                         }
                         _ => {}
                     }
                 }
-                _ => missing.push(key.clone()),
+                None => missing.push(key.clone()),
             }
         }
         let new_id = contact_id.is_none();
@@ -99,6 +102,18 @@ impl Store {
             self.link_identity(tenant, key, &profile.contact_id, retention, now)
                 .await?;
         }
+        // An identity item from before blind indexes moves under its blind index when its
+        // person next writes in; the migration moves the others.
+        for key in &written_before_blinding {
+            self.link_identity(tenant, key, &profile.contact_id, retention, now)
+                .await?;
+            self.delete_item(
+                "DeleteItem identity before blinding",
+                legacy_identity_pk(tenant.as_str(), key),
+                IDENTITY_SK.into(),
+            )
+            .await?;
+        }
         if !created && !missing.is_empty() {
             // A newly linked identity goes on the profile too, so that erasure and export
             // find every way the person was known.
@@ -120,12 +135,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
         for key in &identity.keys() {
-            let found = self
-                .get(identity_pk(tenant.as_str(), key), IDENTITY_SK.into())
-                .await?
-                .filter(|it| is_live(it, now));
-            if let Some(contact_id) = found.as_ref().and_then(|it| get_s(it, "contact_id")) {
-                return self.get_contact(tenant, contact_id, now).await;
+            if let Some(found) = self.find_identity(tenant, key, now).await? {
+                return self.get_contact(tenant, &found.contact_id, now).await;
             }
         }
         Ok(None)
@@ -140,9 +151,11 @@ impl Store {
         let found = self
             .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
             .await?;
-        Ok(found
-            .filter(|it| is_live(it, now))
-            .map(|it| profile_from_item(contact_id, &it)))
+        let Some(found) = found.filter(|it| is_live(it, now)) else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, contact_id).await?;
+        Ok(Some(profile_from_item(contact_id, &found, key.as_deref())))
     }
 
     /// Writes what changed about a contact, and nothing when nothing did: this runs for
@@ -161,15 +174,36 @@ impl Store {
             PROFILE_SK.into(),
         );
         let mut changed = false;
+        let changes_person = facts
+            .profile_name
+            .is_some_and(|n| Some(n) != current.profile_name.as_deref())
+            || facts
+                .username
+                .is_some_and(|u| Some(u) != current.username.as_deref());
+        let key = match changes_person {
+            true => Some(
+                self.keyring()?
+                    .person(tenant.as_str(), &current.contact_id)
+                    .await?,
+            ),
+            false => None,
+        };
+        let seal = |attribute: &str, text: &str| {
+            let key = key
+                .as_deref()
+                .expect("a person's field changes only with their key");
+            seal_on_profile(key, tenant, &current.contact_id, attribute, text)
+        };
         if let Some(name) = facts
             .profile_name
             .filter(|n| Some(*n) != current.profile_name.as_deref())
         {
-            update = update.set("profile_name", s(name));
+            update = update.set("profile_name", seal("profile_name", name));
             if current.details.name.is_none() {
                 // The name the contact shows changed: so does its place in the index.
-                for (attribute, value) in
-                    contact_index_attrs(tenant, &current.contact_id, Some(name))
+                for (attribute, value) in self
+                    .contact_index_attrs(tenant, &current.contact_id, Some(name))
+                    .await?
                 {
                     update = update.set(attribute, value);
                 }
@@ -180,7 +214,7 @@ impl Store {
             .username
             .filter(|u| Some(*u) != current.username.as_deref())
         {
-            update = update.set("username", s(username));
+            update = update.set("username", seal("username", username));
             changed = true;
         }
         // Also written when the business had answered: the conversation becomes unread.
@@ -252,7 +286,16 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<ContactProfile, StoreError> {
-        let it = new_profile_item(tenant, contact_id, identity, facts, retention, now);
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let index = self
+            .contact_index_attrs(tenant, contact_id, facts.profile_name)
+            .await?;
+        let new = NewProfile {
+            contact_id,
+            key: &key,
+            index,
+        };
+        let it = new_profile_item(tenant, new, identity, facts, retention, now);
         self.put("PutItem contact", it).await?;
         Ok(ContactProfile {
             contact_id: contact_id.to_owned(),
@@ -279,6 +322,10 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let seal = |attribute: &str, text: &str| {
+            seal_on_profile(&key, tenant, contact_id, attribute, text)
+        };
         let mut update = self
             .update(
                 "UpdateItem contact identity",
@@ -291,10 +338,10 @@ impl Store {
             )
             .set("contact_id", s(contact_id));
         if let Some(p) = &identity.phone {
-            update = update.set("phone", s(p.as_str()));
+            update = update.set("phone", seal("phone", p.as_str()));
         }
         if let Some(b) = &identity.bsuid {
-            update = update.set("bsuid", s(b.as_str()));
+            update = update.set("bsuid", seal("bsuid", b.as_str()));
         }
         update.send().await?;
         Ok(())
@@ -308,20 +355,78 @@ impl Store {
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
-        let it = identity_item(tenant, key, contact_id, retention, now);
+        let pk = self.identity_key(tenant, key).await?;
+        let it = identity_item(pk, contact_id, retention, now);
         self.put("PutItem identity", it).await
     }
+
+    /// The key of an identity's item: its blind index in the tenant.
+    pub(crate) async fn identity_key(
+        &self,
+        tenant: &TenantId,
+        key: &IdentityKey,
+    ) -> Result<String, StoreError> {
+        let blinded = self
+            .keyring()?
+            .blind(tenant.as_str(), &key.to_string())
+            .await?;
+        Ok(identity_pk(tenant.as_str(), &blinded))
+    }
+
+    /// The live identity item of `key`: under its blind index, or else as written before
+    /// blind indexes.
+    async fn find_identity(
+        &self,
+        tenant: &TenantId,
+        key: &IdentityKey,
+        now: i64,
+    ) -> Result<Option<FoundIdentity>, StoreError> {
+        let places = [
+            (self.identity_key(tenant, key).await?, false),
+            (legacy_identity_pk(tenant.as_str(), key), true),
+        ];
+        for (pk, legacy) in places {
+            let found = self.get(pk, IDENTITY_SK.into()).await?;
+            let contact_id = found
+                .filter(|it| is_live(it, now))
+                .and_then(|it| get_s(&it, "contact_id").map(str::to_owned));
+            if let Some(contact_id) = contact_id {
+                return Ok(Some(FoundIdentity { contact_id, legacy }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The contact an identity item leads to, and whether the item predates blind indexes.
+struct FoundIdentity {
+    contact_id: String,
+    legacy: bool,
+}
+
+/// What a new profile is made of besides what is known about the person: its id, its
+/// data key and its name index attributes.
+pub(crate) struct NewProfile<'a> {
+    pub contact_id: &'a str,
+    pub key: &'a DataKey,
+    pub index: [(&'static str, AttributeValue); 2],
 }
 
 /// A new contact profile item, with its identity, the facts known and its index keys.
 pub(crate) fn new_profile_item(
     tenant: &TenantId,
-    contact_id: &str,
+    NewProfile {
+        contact_id,
+        key,
+        index,
+    }: NewProfile<'_>,
     identity: &UserIdentity,
     facts: &ContactFacts<'_>,
     retention: &Retention,
     now: i64,
 ) -> Item {
+    let seal =
+        |attribute: &str, text: &str| seal_on_profile(key, tenant, contact_id, attribute, text);
     let mut it = item([
         ("pk", s(contact_pk(tenant.as_str(), contact_id))),
         ("sk", s(PROFILE_SK)),
@@ -332,15 +437,20 @@ pub(crate) fn new_profile_item(
             n(retention.expires_at(DataClass::ContactProfile, now)),
         ),
     ]);
-    add_identity_attrs(&mut it, identity);
-    for (name, value) in contact_index_attrs(tenant, contact_id, facts.profile_name) {
+    if let Some(p) = &identity.phone {
+        it.insert("phone".into(), seal("phone", p.as_str()));
+    }
+    if let Some(b) = &identity.bsuid {
+        it.insert("bsuid".into(), seal("bsuid", b.as_str()));
+    }
+    for (name, value) in index {
         it.insert(name.to_owned(), value);
     }
     if let Some(name) = facts.profile_name {
-        it.insert("profile_name".into(), s(name));
+        it.insert("profile_name".into(), seal("profile_name", name));
     }
     if let Some(username) = facts.username {
-        it.insert("username".into(), s(username));
+        it.insert("username".into(), seal("username", username));
     }
     if let Some(at) = facts.inbound_at {
         it.insert("last_inbound_at".into(), n(at));
@@ -351,16 +461,10 @@ pub(crate) fn new_profile_item(
     it
 }
 
-/// The item that leads from a phone or BSUID to its contact.
-pub(crate) fn identity_item(
-    tenant: &TenantId,
-    key: &IdentityKey,
-    contact_id: &str,
-    retention: &Retention,
-    now: i64,
-) -> Item {
+/// The item that leads from a phone or BSUID (blinded in `pk`) to its contact.
+pub(crate) fn identity_item(pk: String, contact_id: &str, retention: &Retention, now: i64) -> Item {
     item([
-        ("pk", s(identity_pk(tenant.as_str(), key))),
+        ("pk", s(pk)),
         ("sk", s(IDENTITY_SK)),
         ("contact_id", s(contact_id)),
         (
@@ -370,29 +474,43 @@ pub(crate) fn identity_item(
     ])
 }
 
-fn add_identity_attrs(it: &mut Item, identity: &UserIdentity) {
-    if let Some(p) = &identity.phone {
-        it.insert("phone".into(), s(p.as_str()));
-    }
-    if let Some(b) = &identity.bsuid {
-        it.insert("bsuid".into(), s(b.as_str()));
-    }
+/// A person's field of the profile of `contact_id`, sealed under their key.
+pub(crate) fn seal_on_profile(
+    key: &DataKey,
+    tenant: &TenantId,
+    contact_id: &str,
+    attribute: &str,
+    text: &str,
+) -> AttributeValue {
+    sealed(
+        key,
+        &contact_pk(tenant.as_str(), contact_id),
+        PROFILE_SK,
+        attribute,
+        text,
+    )
 }
 
-pub(crate) fn profile_from_item(contact_id: &str, it: &Item) -> ContactProfile {
+/// The profile in `it`, its person's fields opened with `key` (absent without it).
+pub(crate) fn profile_from_item(
+    contact_id: &str,
+    it: &Item,
+    key: Option<&DataKey>,
+) -> ContactProfile {
     let text = |name: &str| get_s(it, name).map(str::to_owned);
+    let personal = |name: &str| unsealed(key, it, name);
     ContactProfile {
         contact_id: contact_id.to_owned(),
-        phone: text("phone"),
-        bsuid: text("bsuid"),
-        profile_name: text("profile_name"),
-        username: text("username"),
+        phone: personal("phone"),
+        bsuid: personal("bsuid"),
+        profile_name: personal("profile_name"),
+        username: personal("username"),
         last_inbound_at: get_i64(it, "last_inbound_at"),
         last_outbound_at: get_i64(it, "last_outbound_at"),
         last_number: text("last_number"),
         last_read_at: get_i64(it, "last_read_at"),
         marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
-        details: ContactDetails::from_item(it),
+        details: ContactDetails::from_item(it, key),
     }
 }
 

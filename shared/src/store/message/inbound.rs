@@ -5,10 +5,11 @@ use crate::domain::conversation::{MessageRecord, StoredMessage};
 use crate::domain::message::InboundMessage;
 use crate::domain::message_id::MessageId;
 use crate::domain::tenant::TenantId;
+use crate::privacy::cipher::DataKey;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_id_of, message_id_sk, message_sk};
 use crate::store::message::outbound;
-use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// An inbound message and where it belongs.
@@ -36,13 +37,17 @@ impl Store {
             message,
             received_at_ms,
         } = *inbound;
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let sk = message_sk(message.sent_at, &message.wamid);
+        let seal = |attribute: &str, text: &str| sealed(&key, &pk, &sk, attribute, text);
         let mut it = item([
-            ("pk", s(contact_pk(tenant.as_str(), contact_id))),
-            ("sk", s(message_sk(message.sent_at, &message.wamid))),
+            ("pk", s(&pk)),
+            ("sk", s(&sk)),
             ("wamid", s(&message.wamid)),
             ("direction", s("in")),
             ("type", s(message.content.type_name())),
-            ("content", s(json(&message.content))),
+            ("content", seal("content", &json(&message.content))),
             ("sent_at", n(message.sent_at)),
             ("received_at_ms", n(received_at_ms)),
             (EXPIRES_AT, n(expiry.at)),
@@ -51,10 +56,10 @@ impl Store {
             it.insert("phone_number_id".into(), s(pn));
         }
         if let Some(context) = &message.context {
-            it.insert("context".into(), s(json(context)));
+            it.insert("context".into(), seal("context", &json(context)));
         }
         if let Some(referral) = &message.referral {
-            it.insert("referral".into(), s(json(referral)));
+            it.insert("referral".into(), seal("referral", &json(referral)));
         }
         self.put_once("PutItem message", it, expiry, now).await
     }
@@ -72,20 +77,21 @@ impl Store {
             .limit(limit)
             .page()
             .await?;
+        let key = self.reading_key(tenant, contact_id).await?;
         Ok(page
             .items
             .iter()
             .filter(|it| is_live(it, now))
-            .map(record_from_item)
+            .map(|it| record_from_item(it, key.as_deref()))
             .collect())
     }
 }
 
 impl StoredMessage {
-    fn from_item(it: &Item) -> Self {
+    fn from_item(it: &Item, key: Option<&DataKey>) -> Self {
         match get_s(it, "direction") {
-            Some("out") => Self::Outbound(outbound::record_from_item(it)),
-            _ => Self::Inbound(record_from_item(it)),
+            Some("out") => Self::Outbound(outbound::record_from_item(it, key)),
+            _ => Self::Inbound(record_from_item(it, key)),
         }
     }
 }
@@ -116,13 +122,17 @@ impl Store {
             .limit(limit)
             .page()
             .await?;
+        let key = self.reading_key(tenant, contact_id).await?;
         let messages = page
             .items
             .iter()
             .filter(|it| is_live(it, now))
             .filter_map(|it| {
                 let sk = get_s(it, "sk")?;
-                Some((message_id_of(contact_id, sk), StoredMessage::from_item(it)))
+                Some((
+                    message_id_of(contact_id, sk),
+                    StoredMessage::from_item(it, key.as_deref()),
+                ))
             })
             .collect();
         let next = page.next;
@@ -142,19 +152,21 @@ impl Store {
                 message_id_sk(id),
             )
             .await?;
-        Ok(found
-            .filter(|it| is_live(it, now))
-            .map(|it| StoredMessage::from_item(&it)))
+        let Some(found) = found.filter(|it| is_live(it, now)) else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, &id.contact_id).await?;
+        Ok(Some(StoredMessage::from_item(&found, key.as_deref())))
     }
 }
 
-fn record_from_item(it: &Item) -> MessageRecord {
+fn record_from_item(it: &Item, key: Option<&DataKey>) -> MessageRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     MessageRecord {
         wamid: text("wamid"),
         direction: text("direction"),
         message_type: text("type"),
-        content: text("content"),
+        content: unsealed(key, it, "content").unwrap_or_default(),
         sent_at: get_i64(it, "sent_at").unwrap_or(0),
         phone_number_id: get_s(it, "phone_number_id").map(str::to_owned),
         expires_at: get_i64(it, EXPIRES_AT),
@@ -166,6 +178,31 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl Store {
+    /// The contact's data key for reading their items; `None` when they have none (never
+    /// sealed anything, or erased).
+    pub(crate) async fn reading_key(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+    ) -> Result<Option<std::sync::Arc<DataKey>>, StoreError> {
+        self.keyring()?
+            .existing_person(tenant.as_str(), contact_id)
+            .await
+    }
+
+    /// The data keys of the contacts whose profiles are `profiles`, by contact id.
+    pub(crate) async fn reading_keys<'i>(
+        &self,
+        tenant: &TenantId,
+        profiles: impl IntoIterator<Item = &'i Item>,
+    ) -> Result<std::collections::HashMap<String, std::sync::Arc<DataKey>>, StoreError> {
+        let ids: Vec<&str> = profiles
+            .into_iter()
+            .filter_map(|it| get_s(it, "contact_id"))
+            .collect();
+        self.keyring()?.existing_people(tenant.as_str(), &ids).await
+    }
+
     /// A contact's live messages, newest first.
     fn messages_query(
         &self,

@@ -7,8 +7,9 @@
 
 use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
 use crate::domain::tenant::TenantId;
+use crate::privacy::cipher::DataKey;
 use crate::store::keys::{contact_pk, outbound_sk};
-use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
 
 /// Where an outbound message lives.
@@ -58,7 +59,11 @@ impl Store {
             )
             .await?;
         // Not filtered by expiry: a record past its retention still proves the job ran.
-        Ok(found.map(|it| record_from_item(&it)))
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, key.contact_id).await?;
+        Ok(Some(record_from_item(&found, key.as_deref())))
     }
 
     /// Records a job the API accepted, before it is queued: readable at once, and
@@ -68,8 +73,13 @@ impl Store {
         tenant: &TenantId,
         message: &QueuedOutbound<'_>,
     ) -> Result<PutOutcome, StoreError> {
+        let key = self
+            .keyring()?
+            .person(tenant.as_str(), message.key.contact_id)
+            .await?;
         let it = outbound_item(
             tenant,
+            &key,
             &OutboundFields {
                 key: message.key,
                 phone_number_id: message.phone_number_id,
@@ -110,8 +120,13 @@ impl Store {
         tenant: &TenantId,
         message: &NewOutbound<'_>,
     ) -> Result<PutOutcome, StoreError> {
+        let key = self
+            .keyring()?
+            .person(tenant.as_str(), message.key.contact_id)
+            .await?;
         let mut it = outbound_item(
             tenant,
+            &key,
             &OutboundFields {
                 key: message.key,
                 phone_number_id: message.phone_number_id,
@@ -143,8 +158,17 @@ impl Store {
                     it.insert("error_code".into(), n(*code));
                 }
                 it.insert("error_title".into(), s(title));
+                // Meta's details may quote the message: sealed like it.
                 if let Some(details) = details {
-                    it.insert("error_details".into(), s(details));
+                    let k = message.key;
+                    let (pk, sk) = (
+                        contact_pk(tenant.as_str(), k.contact_id),
+                        outbound_sk(k.enqueued_at, k.job_id),
+                    );
+                    it.insert(
+                        "error_details".into(),
+                        sealed(&key, &pk, &sk, "error_details", details),
+                    );
                 }
             }
         }
@@ -202,15 +226,18 @@ struct OutboundFields<'a> {
     expires_at: i64,
 }
 
-fn outbound_item(tenant: &TenantId, f: &OutboundFields<'_>) -> Item {
+fn outbound_item(tenant: &TenantId, key: &DataKey, f: &OutboundFields<'_>) -> Item {
+    let pk = contact_pk(tenant.as_str(), f.key.contact_id);
+    let sk = outbound_sk(f.key.enqueued_at, f.key.job_id);
+    let content = sealed(key, &pk, &sk, "content", f.content);
     item([
-        ("pk", s(contact_pk(tenant.as_str(), f.key.contact_id))),
-        ("sk", s(outbound_sk(f.key.enqueued_at, f.key.job_id))),
+        ("pk", s(pk)),
+        ("sk", s(sk)),
         ("direction", s("out")),
         ("job_id", s(f.key.job_id)),
         ("phone_number_id", s(f.phone_number_id)),
         ("type", s(f.message_type)),
-        ("content", s(f.content)),
+        ("content", content),
         ("sent_at", n(f.key.enqueued_at)),
         ("state", s(f.state)),
         ("attempts", n(f.attempts)),
@@ -218,7 +245,7 @@ fn outbound_item(tenant: &TenantId, f: &OutboundFields<'_>) -> Item {
     ])
 }
 
-pub(crate) fn record_from_item(it: &Item) -> OutboundRecord {
+pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>) -> OutboundRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     let outcome = match get_s(it, "state") {
         Some(QUEUED) => None,
@@ -232,14 +259,14 @@ pub(crate) fn record_from_item(it: &Item) -> OutboundRecord {
         _ => Some(SendOutcome::Failed {
             code: get_i64(it, "error_code"),
             title: text("error_title"),
-            details: get_s(it, "error_details").map(str::to_owned),
+            details: unsealed(key, it, "error_details"),
         }),
     };
     OutboundRecord {
         job_id: text("job_id"),
         phone_number_id: text("phone_number_id"),
         message_type: text("type"),
-        content: text("content"),
+        content: unsealed(key, it, "content").unwrap_or_default(),
         sent_at: get_i64(it, "sent_at").unwrap_or(0),
         outcome,
         attempts: get_i64(it, "attempts").unwrap_or(0) as u32,

@@ -1,8 +1,8 @@
 //! Batches over any number of keys: BatchGetItem in chunks of 100 (unprocessed keys asked
-//! again, expired items left out) and BatchWriteItem deletes in chunks of 25.
+//! again, expired items left out) and BatchWriteItem puts and deletes in chunks of 25.
 
 use aws_sdk_dynamodb::types::{
-    DeleteRequest, KeysAndAttributes, ReturnConsumedCapacity, WriteRequest,
+    DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
 };
 
 use super::attrs::{Item, s};
@@ -11,9 +11,9 @@ use super::{Store, StoreError, is_live};
 /// Rounds for the keys DynamoDB leaves unprocessed under load.
 const ROUNDS: usize = 5;
 const MAX_KEYS_PER_CALL: usize = 100;
-const MAX_DELETES_PER_CALL: usize = 25;
-/// Rounds for the deletes DynamoDB leaves unprocessed under load, with a growing pause.
-const DELETE_ROUNDS: u32 = 6;
+const MAX_WRITES_PER_CALL: usize = 25;
+/// Rounds for the writes DynamoDB leaves unprocessed under load, with a growing pause.
+const WRITE_ROUNDS: u32 = 6;
 
 impl Store {
     /// The live items of `keys` (each a `pk`/`sk` map), in no particular order; `op`
@@ -67,27 +67,54 @@ impl Store {
         Ok(found)
     }
 
-    /// Deletes the items of `keys` (`pk`, `sk`), 25 to a BatchWriteItem; keys DynamoDB
-    /// leaves unprocessed are sent again after a growing pause.
+    /// Deletes the items of `keys` (`pk`, `sk`), 25 to a BatchWriteItem.
     pub(crate) async fn batch_delete<'k>(
         &self,
         keys: impl Iterator<Item = (&'k str, &'k str)>,
     ) -> Result<(), StoreError> {
         const OP: &str = "BatchWriteItem delete";
-        let keys: Vec<(&str, &str)> = keys.collect();
-        for chunk in keys.chunks(MAX_DELETES_PER_CALL) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|(pk, sk)| {
-                    let delete = DeleteRequest::builder()
-                        .key("pk", s(*pk))
-                        .key("sk", s(*sk))
-                        .build()
-                        .map_err(|e| StoreError::dynamo(OP, e))?;
-                    Ok(WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect::<Result<_, StoreError>>()?;
-            for round in 0..DELETE_ROUNDS {
+        let requests = keys
+            .map(|(pk, sk)| {
+                let delete = DeleteRequest::builder()
+                    .key("pk", s(pk))
+                    .key("sk", s(sk))
+                    .build()
+                    .map_err(|e| StoreError::dynamo(OP, e))?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<_, StoreError>>()?;
+        self.batch_write(OP, requests).await
+    }
+
+    /// Puts `items` (over whatever has their keys), 25 to a BatchWriteItem.
+    pub(crate) async fn batch_put(
+        &self,
+        op: &'static str,
+        items: Vec<Item>,
+    ) -> Result<(), StoreError> {
+        let requests = items
+            .into_iter()
+            .map(|it| {
+                let put = PutRequest::builder()
+                    .set_item(Some(it))
+                    .build()
+                    .map_err(|e| StoreError::dynamo(op, e))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<_, StoreError>>()?;
+        self.batch_write(op, requests).await
+    }
+
+    /// Sends `requests` 25 to a BatchWriteItem; those DynamoDB leaves unprocessed are sent
+    /// again after a growing pause.
+    async fn batch_write(
+        &self,
+        op: &'static str,
+        requests: Vec<WriteRequest>,
+    ) -> Result<(), StoreError> {
+        for chunk in requests.chunks(MAX_WRITES_PER_CALL) {
+            let mut pending = chunk.to_vec();
+            for round in 0..WRITE_ROUNDS {
                 if pending.is_empty() {
                     break;
                 }
@@ -101,7 +128,7 @@ impl Store {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map_err(|e| StoreError::dynamo(OP, e))?;
+                    .map_err(|e| StoreError::dynamo(op, e))?;
                 for consumed in out.consumed_capacity() {
                     self.count_write(Some(consumed));
                 }
@@ -111,7 +138,7 @@ impl Store {
                     .unwrap_or_default();
             }
             if !pending.is_empty() {
-                return Err(StoreError::Unprocessed(OP));
+                return Err(StoreError::Unprocessed(op));
             }
         }
         Ok(())

@@ -9,6 +9,7 @@ mod prefix;
 mod query;
 mod read;
 mod scan;
+mod sealed;
 mod transact;
 mod update;
 mod write;
@@ -16,6 +17,7 @@ mod write;
 pub use attrs::Item;
 pub(crate) use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 pub(crate) use query::Query;
+pub(crate) use sealed::{sealed, unsealed};
 pub(crate) use transact::Transacted;
 pub(crate) use update::Update;
 
@@ -24,7 +26,9 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
 
+use crate::config::StorageConfig;
 use crate::metrics::Metrics;
+use crate::privacy::keyring::Keyring;
 
 /// The name of the TTL attribute, epoch seconds.
 pub const EXPIRES_AT: &str = "expires_at";
@@ -41,6 +45,15 @@ pub enum StoreError {
     Corrupt { key: String, problem: String },
     #[error("DynamoDB {0} left keys unprocessed after several rounds")]
     Unprocessed(&'static str),
+    /// The keys of personal data could not be reached.
+    #[error("KMS {op} failed for a tenant's key-encryption key")]
+    Kms {
+        op: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("this store was built without the keys of personal data")]
+    NoKeyring,
 }
 
 impl StoreError {
@@ -49,6 +62,16 @@ impl StoreError {
         Self::Corrupt {
             key: key.to_owned(),
             problem: problem.to_owned(),
+        }
+    }
+
+    pub(crate) fn kms<E: std::error::Error + Send + Sync + 'static>(
+        op: &'static str,
+        e: E,
+    ) -> Self {
+        Self::Kms {
+            op,
+            source: Box::new(e),
         }
     }
 
@@ -63,21 +86,53 @@ impl StoreError {
     }
 }
 
-/// The table and what reads and writes to it cost.
+/// The table, what reads and writes to it cost, and the keys that seal personal data in it.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) metrics: Arc<Metrics>,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl Store {
+    /// A table without personal data (the key table itself): items that need a person's
+    /// key cannot be written or read through it.
     pub fn new(client: Client, table: impl Into<String>, metrics: Arc<Metrics>) -> Self {
         Self {
             client,
             table: table.into(),
             metrics,
+            keyring: None,
         }
+    }
+
+    /// The data table, sealing personal data with the keys of `keyring`.
+    pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// The data table with its key table and KMS key, as a function's configuration names
+    /// them.
+    pub fn open(
+        sdk: &aws_config::SdkConfig,
+        config: &StorageConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let client = Client::new(sdk);
+        let keys = Store::new(client.clone(), &config.key_table_name, metrics.clone());
+        let keyring = Keyring::new(
+            aws_sdk_kms::Client::new(sdk),
+            &config.personal_data_key_id,
+            keys,
+            metrics.clone(),
+        );
+        Store::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+    }
+
+    pub(crate) fn keyring(&self) -> Result<&Keyring, StoreError> {
+        self.keyring.as_deref().ok_or(StoreError::NoKeyring)
     }
 
     pub(crate) fn count_write(&self, consumed: Option<&ConsumedCapacity>) {

@@ -58,6 +58,17 @@ impl Store {
             .transpose()
     }
 
+    /// Deletes the tenant's key-encryption key: from this moment its contacts' sealed data,
+    /// here and in every backup of the table, no longer opens.
+    pub async fn shred_tenant_keys(&self, id: &TenantId) -> Result<(), StoreError> {
+        self.keyring()?.forget_tenant(id.as_str()).await
+    }
+
+    /// Deletes the tenant's contacts' data keys, once its KEK is gone; answers how many.
+    pub async fn delete_tenant_person_keys(&self, id: &TenantId) -> Result<usize, StoreError> {
+        self.keyring()?.forget_tenant_people(id.as_str()).await
+    }
+
     /// The erasure run the tenant is in, read consistently; `None` when it is in none or
     /// does not exist.
     pub async fn erasure_run(&self, id: &TenantId) -> Result<Option<String>, StoreError> {

@@ -1,0 +1,150 @@
+//! The key table's items (see `privacy::keyring` for what the keys are). A store over the
+//! key table, not the data table, calls these.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | a tenant's KEK (KMS ciphertext) | `T#<t>` | `KEK` |
+//! | a contact's data key (wrapped) | `T#<t>` | `DEK#<contact id>` |
+//!
+//! One partition per tenant, so a tenant's keys go with one query when it is deleted.
+
+use std::collections::HashMap;
+
+use crate::store::keys::tenant_pk;
+use crate::store::table::{b, get_b, get_s, item, n, s};
+use crate::store::{PutOutcome, Store, StoreError};
+
+const KEK_SK: &str = "KEK";
+const DEK_PREFIX: &str = "DEK#";
+
+fn dek_sk(contact_id: &str) -> String {
+    format!("{DEK_PREFIX}{contact_id}")
+}
+
+impl Store {
+    /// The tenant's KEK as KMS ciphertext.
+    pub async fn tenant_kek(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = tenant_pk(tenant);
+        let found = self.get_consistent(key.clone(), KEK_SK.into()).await?;
+        found
+            .map(|it| {
+                get_b(&it, "kek")
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| StoreError::corrupt(&key, "no KEK"))
+            })
+            .transpose()
+    }
+
+    /// Stores the tenant's KEK unless it has one (another container was first).
+    pub async fn put_new_tenant_kek(
+        &self,
+        tenant: &str,
+        ciphertext: Vec<u8>,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let it = item([
+            ("pk", s(tenant_pk(tenant))),
+            ("sk", s(KEK_SK)),
+            ("kek", b(ciphertext)),
+            ("created_at", n(now)),
+        ]);
+        self.put_new("PutItem tenant KEK", it).await
+    }
+
+    /// The contact's wrapped data key.
+    pub async fn wrapped_person_key(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+        consistent: bool,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (pk, sk) = (tenant_pk(tenant), dek_sk(contact_id));
+        let found = match consistent {
+            true => self.get_consistent(pk.clone(), sk).await?,
+            false => self.get(pk.clone(), sk).await?,
+        };
+        found
+            .map(|it| {
+                get_b(&it, "dek")
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| StoreError::corrupt(&pk, "no data key"))
+            })
+            .transpose()
+    }
+
+    /// Stores the contact's wrapped data key unless it has one.
+    pub async fn put_new_person_key(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+        wrapped: Vec<u8>,
+    ) -> Result<PutOutcome, StoreError> {
+        let it = item([
+            ("pk", s(tenant_pk(tenant))),
+            ("sk", s(dek_sk(contact_id))),
+            ("dek", b(wrapped)),
+        ]);
+        self.put_new("PutItem contact key", it).await
+    }
+
+    /// Stores the wrapped data keys of contacts whose ids were just made.
+    pub async fn put_person_keys(
+        &self,
+        tenant: &str,
+        keys: Vec<(&str, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let items = keys
+            .into_iter()
+            .map(|(id, wrapped)| {
+                item([
+                    ("pk", s(tenant_pk(tenant))),
+                    ("sk", s(dek_sk(id))),
+                    ("dek", b(wrapped)),
+                ])
+            })
+            .collect();
+        self.batch_put("BatchWriteItem contact keys", items).await
+    }
+
+    /// The wrapped data keys of those of `contact_ids` that have one, by contact id.
+    pub async fn wrapped_person_keys(
+        &self,
+        tenant: &str,
+        contact_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<u8>>, StoreError> {
+        let pk = tenant_pk(tenant);
+        let keys = contact_ids
+            .iter()
+            .map(|id| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(dek_sk(id)))]))
+            .collect();
+        let found = self.batch_get("BatchGetItem contact keys", keys, 0).await?;
+        Ok(found
+            .iter()
+            .filter_map(|it| {
+                let id = get_s(it, "sk")?.strip_prefix(DEK_PREFIX)?;
+                Some((id.to_owned(), get_b(it, "dek")?.to_vec()))
+            })
+            .collect())
+    }
+
+    /// Deletes the tenant's KEK: from this moment nothing sealed for its contacts opens.
+    pub async fn delete_kek_item(&self, tenant: &str) -> Result<(), StoreError> {
+        self.delete_item("DeleteItem tenant KEK", tenant_pk(tenant), KEK_SK.into())
+            .await
+    }
+
+    /// Deletes the contacts' data keys of a tenant whose KEK is gone; answers how many.
+    pub async fn delete_person_key_items(&self, tenant: &str) -> Result<usize, StoreError> {
+        let pk = tenant_pk(tenant);
+        let items = self
+            .query_prefix("Query contact keys", pk.clone(), DEK_PREFIX)
+            .await?;
+        let sks: Vec<String> = items
+            .iter()
+            .filter_map(|it| get_s(it, "sk").map(str::to_owned))
+            .collect();
+        self.batch_delete(sks.iter().map(|sk| (pk.as_str(), sk.as_str())))
+            .await?;
+        Ok(sks.len())
+    }
+}

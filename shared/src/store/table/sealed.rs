@@ -1,0 +1,92 @@
+//! Personal attributes sealed under the person's data key, bound to their item's key and
+//! their own name. A sealed attribute is binary; a string under the same name is plaintext
+//! written before sealing existed, read as it is until the migration seals it.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::attrs::{Item, get_s};
+use crate::privacy::cipher::DataKey;
+
+/// What a sealed attribute is bound to: its item's key and its name.
+fn place(pk: &str, sk: &str, attribute: &str) -> Vec<u8> {
+    [pk, sk, attribute].join("\u{1f}").into_bytes()
+}
+
+/// `text` sealed as attribute `attribute` of item (`pk`, `sk`).
+pub(crate) fn sealed(
+    key: &DataKey,
+    pk: &str,
+    sk: &str,
+    attribute: &str,
+    text: &str,
+) -> AttributeValue {
+    AttributeValue::B(key.seal(&place(pk, sk, attribute), text.as_bytes()).into())
+}
+
+/// Attribute `attribute` of `it` in plaintext: opened when sealed, as stored when written
+/// before sealing. `None` when absent, or when it no longer opens (the person's key is
+/// erased): erased data reads as absent.
+pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Option<String> {
+    match it.get(attribute)? {
+        AttributeValue::S(text) => Some(text.clone()),
+        AttributeValue::B(bytes) => {
+            let (pk, sk) = (get_s(it, "pk")?, get_s(it, "sk")?);
+            let opened = key?.open(&place(pk, sk, attribute), bytes.as_ref());
+            match opened.ok().and_then(|plain| String::from_utf8(plain).ok()) {
+                Some(text) => Some(text),
+                None => {
+                    tracing::warn!(
+                        attribute,
+                        "a sealed attribute does not open; read as absent"
+                    );
+                    None
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::table::attrs::{item, s};
+
+    #[test]
+    fn a_sealed_attribute_opens_in_its_own_item_and_name_only() {
+        let key = DataKey::random();
+        let mut it = item([
+            ("pk", s("T#a#C#c_1")),
+            ("sk", s("MSG#1")),
+            ("legacy", s("plain")),
+        ]);
+        it.insert(
+            "content".into(),
+            sealed(&key, "T#a#C#c_1", "MSG#1", "content", "hi Ana"),
+        );
+        assert_eq!(
+            unsealed(Some(&key), &it, "content").as_deref(),
+            Some("hi Ana")
+        );
+        assert_eq!(
+            unsealed(Some(&key), &it, "legacy").as_deref(),
+            Some("plain")
+        );
+        assert_eq!(unsealed(Some(&key), &it, "missing"), None);
+        assert_eq!(unsealed(None, &it, "content"), None, "no key: erased");
+        assert_eq!(unsealed(Some(&DataKey::random()), &it, "content"), None);
+        let moved = it.get("content").cloned().unwrap();
+        it.insert("name".into(), moved);
+        assert_eq!(
+            unsealed(Some(&key), &it, "name"),
+            None,
+            "moved to another attribute"
+        );
+        it.insert("sk".into(), s("MSG#2"));
+        assert_eq!(
+            unsealed(Some(&key), &it, "content"),
+            None,
+            "moved to another item"
+        );
+    }
+}

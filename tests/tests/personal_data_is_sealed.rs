@@ -1,0 +1,252 @@
+//! Personal data at rest on the local stack: what a person wrote, what was written to them
+//! and their profile's fields are sealed under their own data key, so a scan of the table
+//! finds none of it (nor their phone number, nor their name in an index key) while the API
+//! reads it all back; once their key is gone from the key table, a container that did not
+//! cache it reads nothing of theirs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use reqwest::Method;
+use serde_json::json;
+use wagate_shared::access::Role;
+use wagate_shared::metrics::Metrics;
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Every string and byte string in an attribute value, nested ones too.
+fn texts_of(value: &AttributeValue, out: &mut Vec<Vec<u8>>) {
+    match value {
+        AttributeValue::S(s) => out.push(s.as_bytes().to_vec()),
+        AttributeValue::B(b) => out.push(b.as_ref().to_vec()),
+        AttributeValue::Ss(list) => out.extend(list.iter().map(|s| s.as_bytes().to_vec())),
+        AttributeValue::L(list) => list.iter().for_each(|v| texts_of(v, out)),
+        AttributeValue::M(map) => map.values().for_each(|v| texts_of(v, out)),
+        _ => {}
+    }
+}
+
+/// The attributes of the tenant's items that hold `needle`, as `sk/attribute`.
+async fn holders_of(stack: &Stack, tenant: &str, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for it in stack.tenant_items(tenant).await {
+        for (name, value) in &it {
+            let mut texts = Vec::new();
+            texts_of(value, &mut texts);
+            if texts
+                .iter()
+                .any(|t| t.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            {
+                let sk = wagate_tests::text(&it, "sk").unwrap_or_default();
+                found.push(format!("{sk}/{name}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn words_and_details_are_sealed_at_rest_and_read_back_through_the_api() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let marker = random_digits(12);
+    let phone = format!("49157{}", random_digits(8));
+    let (said, answered) = (
+        format!("parcel {marker} is late"),
+        format!("sorry {marker}"),
+    );
+    let (name, email) = (
+        format!("Zoë Sealed{marker}"),
+        format!("z{marker}@example.com"),
+    );
+    let note = format!("vip-{marker}");
+
+    tenant.user_writes(&stack, &phone, &said).await;
+    let contact = eventually(WAIT, "the contact", || async {
+        stack.contact_of(&tenant.id, &phone).await
+    })
+    .await;
+    let path = format!("/v1/contacts/{contact}");
+    let (status, body) = stack
+        .api(
+            Method::PATCH,
+            &path,
+            Some(&manager),
+            Some(json!({"name": name, "email": email, "attributes": {"note": note}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = stack
+        .api(
+            Method::POST,
+            "/v1/messages",
+            Some(&manager),
+            Some(json!({"from": tenant.phone_number_id, "to": phone, "type": "text", "text": {"body": answered}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+
+    // The API shows all of it.
+    let conversation = format!("/v1/conversations/{contact}/messages");
+    let messages = eventually(WAIT, "both messages", || async {
+        let (_, page) = stack
+            .api(Method::GET, &conversation, Some(&manager), None, &[])
+            .await;
+        let page = page["messages"].as_array().cloned().unwrap_or_default();
+        (page.len() == 2).then_some(page)
+    })
+    .await;
+    let shown = serde_json::to_string(&messages).unwrap();
+    assert!(
+        shown.contains(&said) && shown.contains(&answered),
+        "{shown}"
+    );
+    let (_, read) = stack
+        .api(Method::GET, &path, Some(&manager), None, &[])
+        .await;
+    assert_eq!(read["name"], name.as_str(), "{read}");
+    assert_eq!(read["email"], email.as_str());
+    assert_eq!(read["attributes"]["note"], note.as_str());
+    assert_eq!(read["phone"], phone.as_str());
+
+    // The table holds none of it in plaintext: not the words, not the details, not the
+    // name (the name index holds a bucket), not the phone (identity keys hold its blind
+    // index).
+    let tenant_id = tenant.id.as_str();
+    let lower_name = name.to_lowercase();
+    for secret in [&said, &answered, &email, &note, &name, &lower_name, &phone] {
+        let holders = holders_of(&stack, tenant_id, secret).await;
+        assert!(holders.is_empty(), "{secret} in plaintext at {holders:?}");
+    }
+
+    // Erase the contact's data key: a container without it cached reads none of their
+    // data, though every item is still there.
+    stack
+        .dynamo
+        .delete_item()
+        .table_name(&stack.storage.key_table_name)
+        .key("pk", AttributeValue::S(format!("T#{tenant_id}")))
+        .key("sk", AttributeValue::S(format!("DEK#{contact}")))
+        .send()
+        .await
+        .expect("delete the data key");
+    let fresh = stack.store_counting(Arc::new(Metrics::default()));
+    let profile = fresh
+        .get_contact(&tenant.id, &contact, now())
+        .await
+        .unwrap()
+        .expect("the profile item is still there");
+    assert_eq!(profile.phone, None);
+    assert_eq!(profile.profile_name, None);
+    assert_eq!(profile.details.name, None);
+    assert_eq!(profile.details.email, None);
+    assert!(profile.details.attributes.is_empty());
+    let kept = fresh
+        .messages_of(&tenant.id, &contact, now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2, "the items stay; their content is unreadable");
+    assert!(kept.iter().all(|m| m.content.is_empty()), "{kept:?}");
+}
+
+/// Writes a contact as the code before sealing did: plaintext fields, its name in the
+/// index key, its phone in its identity item's key.
+async fn put_unsealed_contact(stack: &Stack, tenant: &str, contact: &str, phone: &str, name: &str) {
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let later = now() + 86_400;
+    let items = [
+        vec![
+            ("pk", s(&format!("T#{tenant}#C#{contact}"))),
+            ("sk", s("PROFILE")),
+            ("contact_id", s(contact)),
+            ("phone", s(phone)),
+            ("profile_name", s(name)),
+            ("email", s("old@example.com")),
+            ("created_at", n(now())),
+            ("expires_at", n(later)),
+            ("cname_pk", s(&format!("T#{tenant}"))),
+            ("cname_sk", s(&format!("{}#{contact}", name.to_lowercase()))),
+        ],
+        vec![
+            ("pk", s(&format!("T#{tenant}#ID#phone:{phone}"))),
+            ("sk", s("ID")),
+            ("contact_id", s(contact)),
+            ("expires_at", n(later)),
+        ],
+    ];
+    for it in items {
+        stack
+            .dynamo
+            .put_item()
+            .table_name(&stack.table)
+            .set_item(Some(
+                it.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            ))
+            .send()
+            .await
+            .expect("put an item as written before sealing");
+    }
+}
+
+#[tokio::test]
+async fn a_contact_written_before_sealing_is_found_read_and_moved_under_its_blind_index() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let (contact, phone) = (
+        format!("c_{}", random_digits(20)),
+        format!("49158{}", random_digits(8)),
+    );
+    put_unsealed_contact(&stack, tenant.id.as_str(), &contact, &phone, "Olga Old").await;
+
+    // Read as it is.
+    let path = format!("/v1/contacts/{contact}");
+    let (status, read) = stack
+        .api(Method::GET, &path, Some(&manager), None, &[])
+        .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["phone"], phone.as_str());
+    assert_eq!(read["profile_name"], "Olga Old");
+    assert_eq!(read["email"], "old@example.com");
+
+    // Their next message finds the same contact and moves the identity under its blind index.
+    tenant.user_writes(&stack, &phone, "still here").await;
+    let legacy_pk = format!("T#{}#ID#phone:{phone}", tenant.id);
+    eventually(WAIT, "the identity moved", || async {
+        let items = stack.tenant_items(tenant.id.as_str()).await;
+        let legacy = items
+            .iter()
+            .any(|it| wagate_tests::text(it, "pk") == Some(legacy_pk.as_str()));
+        let moved = items.iter().any(|it| {
+            wagate_tests::text(it, "sk") == Some("ID")
+                && wagate_tests::text(it, "contact_id") == Some(contact.as_str())
+        });
+        (!legacy && moved).then_some(())
+    })
+    .await;
+    assert_eq!(
+        stack.contact_of(&tenant.id, &phone).await,
+        Some(contact.clone())
+    );
+    let (_, page) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/conversations/{contact}/messages"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        page["messages"][0]["content"]["body"], "still here",
+        "{page}"
+    );
+}
