@@ -12,6 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 use wagate_shared::access::Role;
 use wagate_shared::metrics::Metrics;
+use wagate_shared::store::migration::Sealed;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -249,4 +250,161 @@ async fn a_contact_written_before_sealing_is_found_read_and_moved_under_its_blin
         page["messages"][0]["content"]["body"], "still here",
         "{page}"
     );
+}
+
+/// A message item as written before sealing.
+async fn put_unsealed_message(stack: &Stack, tenant: &str, contact: &str, body: &str) {
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let wamid = format!("wamid.OLD{}", random_digits(12));
+    let content = json!({"type": "text", "body": body}).to_string();
+    let it = [
+        ("pk", s(&format!("T#{tenant}#C#{contact}"))),
+        ("sk", s(&format!("MSG#{:010}#{wamid}", now() - 60))),
+        ("wamid", s(&wamid)),
+        ("direction", s("in")),
+        ("type", s("text")),
+        ("content", s(&content)),
+        ("sent_at", n(now() - 60)),
+        ("received_at_ms", n((now() - 60) * 1000)),
+        ("expires_at", n(now() + 86_400)),
+    ];
+    stack
+        .dynamo
+        .put_item()
+        .table_name(&stack.table)
+        .set_item(Some(
+            it.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        ))
+        .send()
+        .await
+        .expect("put a message as written before sealing");
+}
+
+/// Runs a whole sealing pass in this process, four segments at once; what it sealed.
+async fn seal_everything(stack: &Stack) -> Sealed {
+    let segment = |segment: u32| async move {
+        let mut sealed = Sealed::default();
+        let mut start = None;
+        loop {
+            let page = stack
+                .store
+                .seal_page_written_before((segment, 4), start.as_ref(), 1000)
+                .await
+                .expect("a sealing page");
+            sealed.add(page.sealed);
+            match page.next {
+                Some(next) => start = Some(next),
+                None => return sealed,
+            }
+        }
+    };
+    let mut total = Sealed::default();
+    for sealed in futures_util::future::join_all((0..4).map(segment)).await {
+        total.add(sealed);
+    }
+    total
+}
+
+#[tokio::test]
+async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twice() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let (contact, phone) = (
+        format!("c_{}", random_digits(20)),
+        format!("49159{}", random_digits(8)),
+    );
+    let marker = random_digits(12);
+    let said = format!("old words {marker}");
+    let name = format!("Petra Prior{marker}");
+    put_unsealed_contact(&stack, tenant.id.as_str(), &contact, &phone, &name).await;
+    put_unsealed_message(&stack, tenant.id.as_str(), &contact, &said).await;
+    let tenant_id = tenant.id.as_str();
+    for secret in [&said, &name, &phone] {
+        assert!(!holders_of(&stack, tenant_id, secret).await.is_empty());
+    }
+
+    // Only the operator starts it.
+    let path = "/admin/v1/maintenance/seal-personal-data";
+    let admin = tenant.api_key(&stack, Role::Admin).await;
+    let (status, _) = stack.admin(Method::POST, path, Some(&admin), None).await;
+    assert_eq!(status, 403);
+    let (status, body) = stack
+        .admin(Method::POST, path, Some(&stack.operator_key), None)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["state"], "queued");
+
+    let lower = name.to_lowercase();
+    eventually(Duration::from_secs(120), "everything sealed", || async {
+        for secret in [&said, &name, &lower, &phone] {
+            if !holders_of(&stack, tenant_id, secret).await.is_empty() {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    // Read back through the API as before, under the same contact.
+    let (_, read) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/contacts/{contact}"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read["phone"], phone.as_str(), "{read}");
+    assert_eq!(read["profile_name"], name.as_str());
+    assert_eq!(read["email"], "old@example.com");
+    assert_eq!(
+        stack.contact_of(&tenant.id, &phone).await,
+        Some(contact.clone())
+    );
+    let (_, page) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/conversations/{contact}/messages"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        page["messages"][0]["content"]["body"],
+        said.as_str(),
+        "{page}"
+    );
+    let (_, found) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/contacts?name=petra%20prior{marker}"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        found["contacts"][0]["contact_id"],
+        contact.as_str(),
+        "{found}"
+    );
+
+    // A second pass rewrites none of it: the sealed bytes stay as they are.
+    let before = stack.tenant_items(tenant_id).await;
+    seal_everything(&stack).await;
+    let after = stack.tenant_items(tenant_id).await;
+    let key = |it: &wagate_shared::store::Item| {
+        (
+            wagate_tests::text(it, "pk").unwrap_or_default().to_owned(),
+            wagate_tests::text(it, "sk").unwrap_or_default().to_owned(),
+        )
+    };
+    let mut before: Vec<_> = before.into_iter().map(|it| (key(&it), it)).collect();
+    let mut after: Vec<_> = after.into_iter().map(|it| (key(&it), it)).collect();
+    before.sort_by(|a, b| a.0.cmp(&b.0));
+    after.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(before, after);
 }

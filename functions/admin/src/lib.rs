@@ -4,6 +4,7 @@
 
 pub mod config;
 mod keys;
+mod maintenance;
 mod meta_app;
 mod numbers;
 mod retention;

@@ -6,7 +6,7 @@ use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::TenantEraser;
+use wagate_shared::erasure::{SealingSweeper, TenantEraser};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::secret_store::{SecretContext, SecretStore};
@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
         config.erasure_queue_url.clone(),
         metrics,
     );
+    let sealing = SealingSweeper::new(store.clone(), erasure_queue.clone());
     let deletion = TenantDeletion {
         eraser: TenantEraser::new(store.clone(), erasure_queue),
         delay: config.erasure_delay,
@@ -48,6 +49,7 @@ async fn main() -> Result<(), Error> {
         &operator_key,
         config.rates,
         deletion,
+        sealing,
     ));
     run(router(state)).await
 }

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use http_api::openapi::BearerAuth;
 
 use crate::state::AdminState;
-use crate::{keys, meta_app, numbers, retention, tenants, wabas};
+use crate::{keys, maintenance, meta_app, numbers, retention, tenants, wabas};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use crate::{keys, meta_app, numbers, retention, tenants, wabas};
         numbers::disconnect_number,
         meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
         wabas::get_waba, wabas::share_waba,
+        maintenance::seal_personal_data,
     ),
     modifiers(&BearerAuth),
 )]
@@ -74,6 +75,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/wabas/{waba_id}",
             get(wabas::get_waba).put(wabas::share_waba),
+        )
+        .route(
+            "/admin/v1/maintenance/seal-personal-data",
+            axum::routing::post(maintenance::seal_personal_data),
         );
     http_api::finish_router::<AdminApi, _>(routes, "/admin/v1/openapi.json").with_state(state)
 }

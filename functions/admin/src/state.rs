@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
-use wagate_shared::erasure::TenantEraser;
+use wagate_shared::erasure::{SealingSweeper, TenantEraser};
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
@@ -30,6 +30,8 @@ pub struct AdminState {
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
+    /// Queues the sealing of what was written before per-person sealing.
+    pub sealing: SealingSweeper,
     /// Seals the listings' cursors.
     pub cursors: CursorKeys,
     operator_key_sha256: [u8; 32],
@@ -51,9 +53,11 @@ impl AdminState {
         operator_key: &Secret,
         rates: Rates,
         deletion: TenantDeletion,
+        sealing: SealingSweeper,
     ) -> Self {
         Self {
             deletion,
+            sealing,
             cursors: CursorKeys::new(store.clone(), secrets.clone()),
             setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),

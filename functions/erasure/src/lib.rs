@@ -7,7 +7,7 @@ pub mod config;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use wagate_shared::erasure::{ErasureJob, SweepOutcome, TenantEraser};
+use wagate_shared::erasure::{BackgroundJobs, ErasureJob, JobOutcome};
 use wagate_shared::telemetry::error_chain;
 
 /// Time kept back from the invocation's deadline for the page in flight and the queueing
@@ -17,7 +17,7 @@ pub const RESERVE: Duration = Duration::from_secs(20);
 /// What the worker did with one record; for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
-    Done(SweepOutcome),
+    Done(JobOutcome),
     /// Not a job this worker knows: logged and dropped (it would fail every time).
     Unreadable,
     /// Our own failure (store, SQS): SQS redelivers the record after its timeout.
@@ -26,13 +26,13 @@ pub enum Handled {
 
 /// Runs the batch's jobs one after another, stopping each in time for `deadline`.
 pub async fn handle_batch(
-    eraser: &TenantEraser,
+    jobs: &BackgroundJobs,
     event: SqsEvent,
     deadline: Instant,
 ) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
-        if handle_record(eraser, record, deadline).await == Handled::Failed {
+        if handle_record(jobs, record, deadline).await == Handled::Failed {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = record.message_id.clone().unwrap_or_default();
             response.batch_item_failures.push(failure);
@@ -42,7 +42,7 @@ pub async fn handle_batch(
 }
 
 pub async fn handle_record(
-    eraser: &TenantEraser,
+    jobs: &BackgroundJobs,
     record: &SqsMessage,
     deadline: Instant,
 ) -> Handled {
@@ -54,7 +54,7 @@ pub async fn handle_record(
     };
     let keep_going = || Instant::now() + RESERVE < deadline;
     let started = Instant::now();
-    match eraser.run(&job, keep_going).await {
+    match jobs.run(&job, keep_going).await {
         Ok(outcome) => {
             let left_ms = deadline
                 .saturating_duration_since(Instant::now())

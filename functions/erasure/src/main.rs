@@ -10,7 +10,7 @@ use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::TenantEraser;
+use wagate_shared::erasure::{BackgroundJobs, SealingSweeper, TenantEraser};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Store;
@@ -23,11 +23,14 @@ async fn main() -> Result<(), Error> {
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&sdk, &config.storage, metrics.clone());
     let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics);
-    let eraser = Arc::new(TenantEraser::new(store, queue));
+    let jobs = Arc::new(BackgroundJobs {
+        tenants: TenantEraser::new(store.clone(), queue.clone()),
+        sealing: SealingSweeper::new(store, queue),
+    });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let eraser = eraser.clone();
+        let jobs = jobs.clone();
         let deadline = instant_of(event.context.deadline);
-        async move { Ok::<_, Error>(erasure::handle_batch(&eraser, event.payload, deadline).await) }
+        async move { Ok::<_, Error>(erasure::handle_batch(&jobs, event.payload, deadline).await) }
     }))
     .await
 }

@@ -161,6 +161,13 @@ impl From<ErasureError> for ApiError {
             ErasureError::Store(e) => Self::Store(e),
             ErasureError::Queue(e) => Self::Queue(e),
             ErasureError::BadTenant(_) => Self::NotFound("tenant"),
+            // A wiring mistake of ours, never a caller's.
+            ErasureError::NotATenantSweep => {
+                Self::Store(wagate_shared::store::StoreError::Corrupt {
+                    key: "erasure job".into(),
+                    problem: "a job of another kind reached the tenant eraser".into(),
+                })
+            }
         }
     }
 }

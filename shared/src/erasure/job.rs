@@ -9,6 +9,40 @@ use crate::store::tenant::erasure::ScanPosition;
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum ErasureJob {
     TenantSweep(TenantSweep),
+    SealSweep(SealSweep),
+}
+
+/// Seal what one segment of a parallel scan of the table holds in plaintext from before
+/// per-person sealing, from `start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealSweep {
+    pub segment: u32,
+    pub segments: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ScanPosition>,
+}
+
+impl SealSweep {
+    /// The sweeps of a sealing run, one per segment.
+    pub fn all(segments: u32) -> Vec<ErasureJob> {
+        (0..segments)
+            .map(|segment| {
+                ErasureJob::SealSweep(SealSweep {
+                    segment,
+                    segments,
+                    start: None,
+                })
+            })
+            .collect()
+    }
+
+    /// The same sweep, going on from `start`.
+    pub fn from(&self, start: ScanPosition) -> ErasureJob {
+        ErasureJob::SealSweep(SealSweep {
+            start: Some(start),
+            ..self.clone()
+        })
+    }
 }
 
 /// Delete the tenant's items in one segment of a parallel scan of the table, from `start`.
@@ -58,7 +92,9 @@ mod tests {
         let jobs = TenantSweep::all("acme", "r1", 4);
         assert_eq!(jobs.len(), 4);
         for (i, job) in jobs.iter().enumerate() {
-            let ErasureJob::TenantSweep(sweep) = job;
+            let ErasureJob::TenantSweep(sweep) = job else {
+                panic!("{job:?}");
+            };
             assert_eq!((sweep.segment, sweep.segments), (i as u32, 4));
             assert_eq!(sweep.start, None);
         }
@@ -66,7 +102,9 @@ mod tests {
 
     #[test]
     fn a_continuation_round_trips_through_json() {
-        let ErasureJob::TenantSweep(first) = TenantSweep::all("acme", "r1", 2).remove(1);
+        let ErasureJob::TenantSweep(first) = TenantSweep::all("acme", "r1", 2).remove(1) else {
+            panic!("a tenant sweep");
+        };
         let next = first.from(ScanPosition {
             pk: "T#acme#C#c1".into(),
             sk: "MSG#0000000001#w".into(),
@@ -83,5 +121,24 @@ mod tests {
     fn an_unknown_job_is_refused() {
         let text = r#"{"job":"export","tenant":"acme"}"#;
         assert!(serde_json::from_str::<ErasureJob>(text).is_err());
+    }
+
+    #[test]
+    fn a_sealing_run_has_one_sweep_per_segment_and_goes_on_from_where_it_stopped() {
+        let jobs = SealSweep::all(3);
+        assert_eq!(jobs.len(), 3);
+        let ErasureJob::SealSweep(first) = &jobs[0] else {
+            panic!("{jobs:?}");
+        };
+        let next = first.from(ScanPosition {
+            pk: "T#acme#C#c1".into(),
+            sk: "PROFILE".into(),
+        });
+        let text = serde_json::to_string(&next).unwrap();
+        assert!(
+            text.starts_with(r#"{"job":"seal_sweep","segment":0"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
     }
 }

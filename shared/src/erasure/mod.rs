@@ -1,12 +1,15 @@
 //! Erasure in the background: jobs on the erasure queue that delete data too large for one
 //! request. Deleting a tenant is the first: the request cuts the tenant off at once and
 //! queues one sweep per scan segment; each sweep deletes the tenant's items it finds,
-//! page by page, handing on what is left to a new job before its time runs out.
+//! page by page, handing on what is left to a new job before its time runs out. Sealing
+//! what was written before per-person sealing runs the same way (`sealing`).
 
 pub mod job;
+pub mod sealing;
 pub mod tenant;
 
-pub use job::{ErasureJob, TenantSweep};
+pub use job::{ErasureJob, SealSweep, TenantSweep};
+pub use sealing::{BackgroundJobs, JobOutcome, SealOutcome, SealingSweeper};
 pub use tenant::{SweepOutcome, TenantEraser};
 
 use crate::queue::QueueError;
@@ -20,4 +23,6 @@ pub enum ErasureError {
     Queue(#[from] QueueError),
     #[error("tenant id {0:?} in an erasure job is not valid")]
     BadTenant(String),
+    #[error("a job of another kind was given to the tenant eraser")]
+    NotATenantSweep,
 }

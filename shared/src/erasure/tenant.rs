@@ -152,7 +152,8 @@ impl TenantEraser {
         }
     }
 
-    /// Runs any erasure job.
+    /// Runs a tenant sweep job (the erasure function runs every kind through
+    /// [`super::BackgroundJobs`]).
     pub async fn run(
         &self,
         job: &ErasureJob,
@@ -160,6 +161,7 @@ impl TenantEraser {
     ) -> Result<SweepOutcome, ErasureError> {
         match job {
             ErasureJob::TenantSweep(sweep) => self.sweep(sweep, keep_going).await,
+            ErasureJob::SealSweep(_) => Err(ErasureError::NotATenantSweep),
         }
     }
 }

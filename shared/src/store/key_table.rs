@@ -133,11 +133,12 @@ impl Store {
             .await
     }
 
-    /// Deletes the contacts' data keys of a tenant whose KEK is gone; answers how many.
+    /// Deletes every key of a tenant whose KEK is gone (its contacts' data keys, and a KEK
+    /// made again meanwhile by a late reader); answers how many.
     pub async fn delete_person_key_items(&self, tenant: &str) -> Result<usize, StoreError> {
         let pk = tenant_pk(tenant);
         let items = self
-            .query_prefix("Query contact keys", pk.clone(), DEK_PREFIX)
+            .query_prefix("Query tenant keys", pk.clone(), "")
             .await?;
         let sks: Vec<String> = items
             .iter()

@@ -78,6 +78,20 @@ pub fn legacy_identity_pk(tenant: &str, key: &IdentityKey) -> String {
 
 pub const IDENTITY_SK: &str = "ID";
 
+/// The tenant and contact of a contact partition's key.
+pub fn contact_of_pk(pk: &str) -> Option<(&str, &str)> {
+    let (tenant, contact) = pk.strip_prefix("T#")?.split_once("#C#")?;
+    (!tenant.contains('#') && !contact.contains('#')).then_some((tenant, contact))
+}
+
+/// The tenant and identifier (`phone:…`, `bsuid:…`) of an identity item's key as written
+/// before blind indexes.
+pub fn legacy_identity_of_pk(pk: &str) -> Option<(&str, &str)> {
+    let (tenant, key) = pk.strip_prefix("T#")?.split_once("#ID#")?;
+    let legacy = key.starts_with("phone:") || key.starts_with("bsuid:");
+    (legacy && !tenant.contains('#')).then_some((tenant, key))
+}
+
 pub fn contact_pk(tenant: &str, contact_id: &str) -> String {
     format!("T#{tenant}#C#{contact_id}")
 }
@@ -142,3 +156,24 @@ pub fn idempotency_pk(tenant: &str, key: &str) -> String {
 }
 
 pub const IDEMPOTENCY_SK: &str = "IDEM";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_and_legacy_identity_keys_are_read_back() {
+        assert_eq!(contact_of_pk("T#acme#C#c_1"), Some(("acme", "c_1")));
+        assert_eq!(contact_of_pk("T#acme#CBLOG"), None);
+        assert_eq!(contact_of_pk("T#acme#C#c_1#x"), None);
+        assert_eq!(
+            legacy_identity_of_pk("T#acme#ID#phone:4915112345678"),
+            Some(("acme", "phone:4915112345678"))
+        );
+        assert_eq!(
+            legacy_identity_of_pk("T#acme#ID#bsuid:DE.abc"),
+            Some(("acme", "bsuid:DE.abc"))
+        );
+        assert_eq!(legacy_identity_of_pk("T#acme#ID#0123456789abcdef"), None);
+    }
+}

@@ -12,6 +12,7 @@
 //! | `callback` | callback endpoints and the delivery log |
 //! | `template`, `event`, `api_key`, `idempotency` | one item each |
 //! | `key_table` | the key table's keys of personal data (a store of their own) |
+//! | `migration` | sealing what was written before per-person sealing, item by item |
 
 pub mod api_key;
 pub mod callback;
@@ -21,6 +22,7 @@ pub mod idempotency;
 pub mod key_table;
 pub mod keys;
 pub mod message;
+pub mod migration;
 pub mod number;
 pub mod table;
 pub mod template;

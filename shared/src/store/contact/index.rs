@@ -55,6 +55,18 @@ fn bucket_input(searchable: &str) -> Option<String> {
     (!start.is_empty()).then(|| format!("name:{start}"))
 }
 
+/// Whether an index key is a bucket's (`<8 hex digits>#<id>` or `~#<id>`), not a name's
+/// as written before buckets.
+pub(crate) fn is_bucket_key(cname_sk: &str) -> bool {
+    cname_sk.split_once('#').is_some_and(|(bucket, _)| {
+        bucket == UNNAMED
+            || (bucket.len() == 8
+                && bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct ContactPage {
     pub contacts: Vec<ContactProfile>,
@@ -225,6 +237,15 @@ mod tests {
         );
         assert_eq!(searchable_name("Ölçü"), "ölçü");
         assert_eq!(searchable_name(&"x".repeat(500)).len(), INDEXED_NAME_CHARS);
+    }
+
+    #[test]
+    fn bucket_keys_are_told_from_names() {
+        assert!(is_bucket_key("0a1b2c3d#c_1"));
+        assert!(is_bucket_key("~#c_1"));
+        assert!(!is_bucket_key("anna maria#c_1"));
+        assert!(!is_bucket_key("deadbeef"));
+        assert!(!is_bucket_key("DEADBEEF#c_1"));
     }
 
     #[test]

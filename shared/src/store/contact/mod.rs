@@ -474,6 +474,71 @@ pub(crate) fn identity_item(pk: String, contact_id: &str, retention: &Retention,
     ])
 }
 
+/// The profile's attributes sealed under its person's key.
+const SEALED_ATTRIBUTES: [&str; 7] = [
+    "phone",
+    "bsuid",
+    "profile_name",
+    "username",
+    "name",
+    "email",
+    "attributes",
+];
+
+impl Store {
+    /// Seals a profile written before sealing and keys its name index by bucket; true when
+    /// anything was rewritten.
+    pub(crate) async fn seal_profile_written_before(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        it: &Item,
+    ) -> Result<bool, StoreError> {
+        let plain = SEALED_ATTRIBUTES
+            .iter()
+            .any(|a| matches!(it.get(*a), Some(AttributeValue::S(_))));
+        let indexed = get_s(it, "cname_sk");
+        let bucketed = indexed.is_some_and(index::is_bucket_key);
+        if !plain && bucketed {
+            return Ok(false);
+        }
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let sealed = self
+            .seal_written_before("UpdateItem seal profile", it, &SEALED_ATTRIBUTES, &key)
+            .await?;
+        // Read as written (plaintext), to find the name's bucket.
+        let profile = profile_from_item(contact_id, it, Some(&key));
+        self.reindex_contact_name(tenant, &profile, indexed).await?;
+        Ok(sealed || !bucketed)
+    }
+
+    /// Moves an identity item written before blind indexes (`identifier` in its key) under
+    /// its blind index; true when moved.
+    pub(crate) async fn move_identity_written_before(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+        it: &Item,
+    ) -> Result<bool, StoreError> {
+        let Some(legacy) = get_s(it, "pk") else {
+            return Ok(false);
+        };
+        let blinded = self.keyring()?.blind(tenant.as_str(), identifier).await?;
+        let mut moved = it.clone();
+        moved.insert("pk".into(), s(identity_pk(tenant.as_str(), &blinded)));
+        // One already there (its person wrote in since) is the newer: it stays.
+        self.put_new("PutItem identity under its blind index", moved)
+            .await?;
+        self.delete_item(
+            "DeleteItem identity before blinding",
+            legacy.to_owned(),
+            IDENTITY_SK.into(),
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
 /// A person's field of the profile of `contact_id`, sealed under their key.
 pub(crate) fn seal_on_profile(
     key: &DataKey,

@@ -5,3 +5,36 @@
 pub mod delivery;
 pub mod inbound;
 pub mod outbound;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::tenant::TenantId;
+use crate::store::table::Item;
+use crate::store::{Store, StoreError};
+
+/// A message's attributes sealed under its person's key.
+pub(crate) const SEALED_ATTRIBUTES: [&str; 4] = ["content", "context", "referral", "error_details"];
+
+/// Whether a message item holds a sealed attribute in plaintext (written before sealing).
+pub(crate) fn holds_plaintext(it: &Item) -> bool {
+    SEALED_ATTRIBUTES
+        .iter()
+        .any(|a| matches!(it.get(*a), Some(AttributeValue::S(_))))
+}
+
+impl Store {
+    /// Seals a message written before sealing; true when it was rewritten.
+    pub(crate) async fn seal_message_written_before(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        it: &Item,
+    ) -> Result<bool, StoreError> {
+        if !holds_plaintext(it) {
+            return Ok(false);
+        }
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        self.seal_written_before("UpdateItem seal message", it, &SEALED_ATTRIBUTES, &key)
+            .await
+    }
+}

@@ -1,5 +1,5 @@
-//! One page of one segment of a parallel Scan, keys only: what a sweep over the whole
-//! table (a tenant's erasure) reads.
+//! One page of one segment of a parallel Scan: keys only for a sweep that deletes (a
+//! tenant's erasure), whole items for one that rewrites (sealing what was written before).
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
@@ -32,6 +32,51 @@ impl Store {
                 start.map(|(pk, sk)| [("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))].into()),
             )
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(op, e))?;
+        self.count_read(out.consumed_capacity());
+        Ok(Page {
+            next: Cursor::after(out.last_evaluated_key()),
+            items: out.items.unwrap_or_default(),
+        })
+    }
+}
+
+/// A filter's placeholders: attribute names, then values.
+pub(crate) type Placeholders<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, AttributeValue)]);
+
+impl Store {
+    /// The whole items `filter` takes in one page of segment `segment` of `segments`, from
+    /// after `start`. `names` and `values` are the filter's placeholders.
+    pub(crate) async fn scan_page(
+        &self,
+        op: &'static str,
+        filter: &str,
+        (names, values): Placeholders<'_>,
+        (segment, segments): (u32, u32),
+        start: Option<(&str, &str)>,
+        limit: i32,
+    ) -> Result<Page, StoreError> {
+        let mut request = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .segment(segment as i32)
+            .total_segments(segments as i32)
+            .limit(limit)
+            .filter_expression(filter)
+            .set_exclusive_start_key(
+                start.map(|(pk, sk)| [("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))].into()),
+            )
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
         for (placeholder, value) in values {
             request = request.expression_attribute_values(*placeholder, value.clone());
         }

@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, get_s};
+use super::{Store, StoreError};
 use crate::privacy::cipher::DataKey;
 
 /// What a sealed attribute is bound to: its item's key and its name.
@@ -44,6 +45,45 @@ pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Opt
             }
         }
         _ => None,
+    }
+}
+
+impl Store {
+    /// Seals those of `attributes` that `it` holds in plaintext (written before sealing),
+    /// only if they still do: a writer that sealed one meanwhile wins. True when written.
+    pub(crate) async fn seal_written_before(
+        &self,
+        op: &'static str,
+        it: &Item,
+        attributes: &[&str],
+        key: &DataKey,
+    ) -> Result<bool, StoreError> {
+        let (Some(pk), Some(sk)) = (get_s(it, "pk"), get_s(it, "sk")) else {
+            return Ok(false);
+        };
+        let plain: Vec<(&str, &str)> = attributes
+            .iter()
+            .filter_map(|a| match it.get(*a) {
+                Some(AttributeValue::S(text)) => Some((*a, text.as_str())),
+                _ => None,
+            })
+            .collect();
+        if plain.is_empty() {
+            return Ok(false);
+        }
+        let mut update = self.update(op, pk.to_owned(), sk.to_owned());
+        let mut conditions = Vec::new();
+        for (i, (attribute, text)) in plain.iter().enumerate() {
+            update = update
+                .set(attribute, sealed(key, pk, sk, attribute, text))
+                .name(&format!("#plain{i}"), attribute);
+            conditions.push(format!("attribute_type(#plain{i}, :string)"));
+        }
+        update
+            .condition(conditions.join(" AND "))
+            .value(":string", AttributeValue::S("S".into()))
+            .send()
+            .await
     }
 }
 

@@ -1,0 +1,105 @@
+//! Sealing what was written before per-person sealing existed (a one-time migration, safe
+//! to run again): one sweep per scan segment, each rewriting its pages until its time runs
+//! out and handing the rest on to a new job, as tenant erasure does.
+
+use super::ErasureError;
+use super::job::{ErasureJob, SealSweep};
+use crate::queue::jobs::JobQueue;
+use crate::store::Store;
+use crate::store::migration::Sealed;
+
+/// Items a scan page reads (DynamoDB also stops at 1 MB).
+const PAGE_ITEMS: i32 = 500;
+/// Pages one job reads before it hands on the rest: the erasure function runs one job at a
+/// time, and a tenant's deletion queued meanwhile must not wait behind a whole table.
+const PAGES_PER_JOB: usize = 10;
+/// Scan segments of a sealing run, swept at the same time.
+pub const SEAL_SEGMENTS: u32 = 4;
+
+/// What one sealing job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealOutcome {
+    /// Its time ran out; a job for the rest of the segment is queued.
+    Continued(Sealed),
+    /// The segment is done.
+    SegmentDone(Sealed),
+}
+
+pub struct SealingSweeper {
+    store: Store,
+    queue: JobQueue,
+}
+
+impl SealingSweeper {
+    pub fn new(store: Store, queue: JobQueue) -> Self {
+        Self { store, queue }
+    }
+
+    /// Queues a sealing run, one sweep per segment; answers how many.
+    pub async fn start(&self) -> Result<u32, ErasureError> {
+        self.queue.send(&SealSweep::all(SEAL_SEGMENTS)).await?;
+        tracing::info!(
+            segments = SEAL_SEGMENTS,
+            "sealing of data written before sealing queued"
+        );
+        Ok(SEAL_SEGMENTS)
+    }
+
+    /// Runs one sweep job for up to [`PAGES_PER_JOB`] pages, while `keep_going` says there
+    /// is time.
+    pub async fn sweep(
+        &self,
+        job: &SealSweep,
+        keep_going: impl Fn() -> bool,
+    ) -> Result<SealOutcome, ErasureError> {
+        let mut start = job.start.clone();
+        let mut sealed = Sealed::default();
+        let mut pages = 0;
+        loop {
+            pages += 1;
+            let page = self
+                .store
+                .seal_page_written_before((job.segment, job.segments), start.as_ref(), PAGE_ITEMS)
+                .await?;
+            sealed.add(page.sealed);
+            match page.next {
+                None => return Ok(SealOutcome::SegmentDone(sealed)),
+                Some(next) if pages < PAGES_PER_JOB && keep_going() => start = Some(next),
+                Some(next) => {
+                    self.queue.send(&[job.from(next)]).await?;
+                    return Ok(SealOutcome::Continued(sealed));
+                }
+            }
+        }
+    }
+}
+
+/// Runs any job of the erasure queue.
+pub struct BackgroundJobs {
+    pub tenants: super::TenantEraser,
+    pub sealing: SealingSweeper,
+}
+
+/// What a background job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Tenant(super::SweepOutcome),
+    Sealing(SealOutcome),
+}
+
+impl BackgroundJobs {
+    pub async fn run(
+        &self,
+        job: &ErasureJob,
+        keep_going: impl Fn() -> bool,
+    ) -> Result<JobOutcome, ErasureError> {
+        match job {
+            ErasureJob::TenantSweep(sweep) => Ok(JobOutcome::Tenant(
+                self.tenants.sweep(sweep, keep_going).await?,
+            )),
+            ErasureJob::SealSweep(sweep) => Ok(JobOutcome::Sealing(
+                self.sealing.sweep(sweep, keep_going).await?,
+            )),
+        }
+    }
+}
