@@ -313,6 +313,13 @@ async fn check_route_without_ids(
             let (status, answer) = call(Method::GET, template.into(), None).await;
             assert_eq!(status, 403, "only the operator lists tenants: {answer}");
         }
+        ("POST", "/admin/v1/maintenance/seal-personal-data") => {
+            let (status, answer) = call(Method::POST, template.into(), None).await;
+            assert_eq!(
+                status, 403,
+                "only the operator maintains the deployment: {answer}"
+            );
+        }
         _ => panic!("{method} {template}: say how this route keeps tenants apart"),
     }
 }
