@@ -53,6 +53,11 @@ async fn worker(stack: &Stack, metrics: &Arc<Metrics>) -> (Arc<Worker>, Outbound
     let queue_url = private_fifo_queue(stack, "outbound").await;
     let settings = HashMap::from([
         ("TABLE_NAME", stack.table.clone()),
+        ("KEY_TABLE_NAME", stack.storage.key_table_name.clone()),
+        (
+            "PERSONAL_DATA_KEY_ID",
+            stack.storage.personal_data_key_id.clone(),
+        ),
         ("OUTBOUND_QUEUE_URL", queue_url.clone()),
         ("CLOUD_API_BASE_URL", stack.sim_url.clone()),
     ]);

@@ -160,6 +160,7 @@ async fn a_replay_of_deliveries_to_deleted_endpoints_stops_within_its_call_with_
                     event_type: event.event_type,
                     event_created_at: at,
                     body: &body,
+                    contact_id: None,
                     state: CallbackDeliveryState::Delivered,
                     attempt: 1,
                     http_status: Some(200),

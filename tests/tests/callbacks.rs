@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -225,6 +226,20 @@ async fn a_registered_url_receives_signed_events_which_are_logged_and_replayed()
             .all(|d| d["state"] == "delivered" && d["callback_id"] == callback_id.as_str()),
         "{deliveries:?}"
     );
+    // At rest, each logged body is sealed under the key of the contact it is about.
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let logged: Vec<_> = items
+        .iter()
+        .filter(|it| wagate_tests::text(it, "pk").is_some_and(|pk| pk.ends_with("#CBLOG")))
+        .collect();
+    assert!(logged.len() >= 4, "{logged:?}");
+    for it in &logged {
+        assert!(
+            matches!(it.get("body"), Some(AttributeValue::B(_))),
+            "sealed: {it:?}"
+        );
+        assert!(wagate_tests::text(it, "contact_id").is_some(), "{it:?}");
+    }
     let before = receiver.events().len();
     let (status, replayed) = stack
         .api(

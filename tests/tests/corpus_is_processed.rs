@@ -53,7 +53,7 @@ struct Evidence {
     messages: HashSet<String>,
     /// (wamid, status) pairs of applied statuses.
     statuses: HashSet<(String, String)>,
-    /// The raw JSON of every tenant event (applied or kept).
+    /// The raw JSON of every tenant event (applied or kept), as the store opens it.
     events: HashSet<String>,
 }
 
@@ -77,12 +77,15 @@ async fn evidence(stack: &Stack, tenant: &TestTenant) -> Evidence {
                     found.statuses.insert((wamid.clone(), status.to_owned()));
                 }
             }
-        } else if sk.starts_with("EV#") {
-            found
-                .events
-                .insert(text(it, "raw").unwrap_or_default().to_owned());
         }
     }
+    // Sealed at rest: read through the store, which opens them.
+    let events = stack
+        .store
+        .tenant_events(&tenant.id, wagate_tests::now(), 1000)
+        .await
+        .expect("the tenant's events");
+    found.events.extend(events.into_iter().map(|e| e.raw));
     found
 }
 

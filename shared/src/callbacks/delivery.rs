@@ -180,6 +180,7 @@ impl Deliverer {
                 event_type: job.event.event_type,
                 event_created_at: job.event.created_at,
                 body: &body,
+                contact_id: job.event.contact_id(),
                 state,
                 attempt,
                 http_status,

@@ -68,6 +68,14 @@ pub struct CallbackEvent {
 }
 
 impl CallbackEvent {
+    /// The contact the event is about, if it is about one (messages, statuses, marketing
+    /// preferences): its log entry is sealed under that contact's key.
+    pub fn contact_id(&self) -> Option<&str> {
+        self.data
+            .get("contact_id")
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// The event of `data` made from `source`, the bytes Meta sent for it.
     pub fn of(tenant_id: &str, source: &str, created_at: i64, data: &CallbackData) -> Self {
         Self::new(

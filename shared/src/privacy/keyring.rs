@@ -34,6 +34,9 @@ pub struct TenantKeys {
     wrap: DataKey,
     /// Keys the blind index: the keyed hashes that stand for identifiers in keys.
     index: DataKey,
+    /// Seals the tenant's data that is about no one person (account events, callbacks
+    /// about the account).
+    data: DataKey,
 }
 
 impl TenantKeys {
@@ -41,11 +44,16 @@ impl TenantKeys {
         Self {
             wrap: kek.derive("wagate/v1/wrap-contact-keys"),
             index: kek.derive("wagate/v1/blind-index"),
+            data: kek.derive("wagate/v1/tenant-data"),
         }
     }
 
     pub fn index(&self) -> &DataKey {
         &self.index
+    }
+
+    pub fn data(&self) -> &DataKey {
+        &self.data
     }
 }
 

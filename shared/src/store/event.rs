@@ -3,7 +3,7 @@
 
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{event_sk, events_pk};
-use crate::store::table::{get_s, item, n, s};
+use crate::store::table::{get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// One stored tenant event.
@@ -36,12 +36,19 @@ impl Store {
         event: &TenantEvent<'_>,
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
+        // Meta's event may name a person: sealed under the tenant's data key.
+        let key = self.sealing_key(tenant.as_str(), None).await?;
+        let (pk, sk) = (
+            events_pk(tenant.as_str()),
+            event_sk(event.event_time, event.digest),
+        );
+        let raw = sealed(&key, &pk, &sk, "raw", event.raw);
         let mut it = item([
-            ("pk", s(events_pk(tenant.as_str()))),
-            ("sk", s(event_sk(event.event_time, event.digest))),
+            ("pk", s(pk)),
+            ("sk", s(sk)),
             ("field", s(event.field)),
             ("kind", s(event.kind)),
-            ("raw", s(event.raw)),
+            ("raw", raw),
             ("event_time", n(event.event_time)),
             (EXPIRES_AT, n(event.expiry.at)),
         ]);
@@ -70,6 +77,7 @@ impl Store {
             .limit(limit)
             .page()
             .await?;
+        let keys = self.opening_keys(tenant.as_str(), &[]).await?;
         Ok(page
             .items
             .iter()
@@ -78,8 +86,27 @@ impl Store {
                 field: get_s(it, "field").unwrap_or_default().to_owned(),
                 kind: get_s(it, "kind").unwrap_or_default().to_owned(),
                 unhandled_reason: get_s(it, "unhandled_reason").map(str::to_owned),
-                raw: get_s(it, "raw").unwrap_or_default().to_owned(),
+                raw: unsealed(keys.of(None), it, "raw").unwrap_or_default(),
             })
             .collect())
+    }
+}
+
+/// The tenant of a tenant events partition's key.
+pub(crate) fn events_tenant(pk: &str) -> Option<&str> {
+    pk.strip_prefix("T#")?.strip_suffix("#EV")
+}
+
+impl Store {
+    /// Seals an event stored before sealing under the tenant's data key; true when
+    /// rewritten.
+    pub(crate) async fn seal_event_written_before(
+        &self,
+        tenant: &TenantId,
+        it: &crate::store::table::Item,
+    ) -> Result<bool, StoreError> {
+        let key = self.sealing_key(tenant.as_str(), None).await?;
+        self.seal_written_before("UpdateItem seal tenant event", it, &["raw"], &key)
+            .await
     }
 }

@@ -4,6 +4,8 @@
 //! nothing twice.
 
 use crate::domain::tenant::TenantId;
+use crate::store::callback::delivery_log_tenant;
+use crate::store::event::events_tenant;
 use crate::store::keys::{
     IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, legacy_identity_of_pk,
 };
@@ -20,6 +22,8 @@ pub struct Sealed {
     pub messages: usize,
     /// Identity items moved under their blind index.
     pub identities: usize,
+    /// Callback deliveries and tenant events.
+    pub logged: usize,
 }
 
 impl Sealed {
@@ -27,6 +31,7 @@ impl Sealed {
         self.profiles += other.profiles;
         self.messages += other.messages;
         self.identities += other.identities;
+        self.logged += other.logged;
     }
 }
 
@@ -37,12 +42,13 @@ pub struct SealPage {
     pub next: Option<ScanPosition>,
 }
 
-/// Profiles (checked one by one), messages with a plaintext attribute, and identity items
-/// keyed by an identifier.
+/// Profiles (checked one by one), messages with a plaintext attribute, identity items
+/// keyed by an identifier, callback deliveries and tenant events in plaintext.
 const FILTER: &str = "sk = :profile \
     OR (begins_with(sk, :message) AND (attribute_type(#content, :string) OR attribute_type(#context, :string) \
         OR attribute_type(#referral, :string) OR attribute_type(#details, :string))) \
-    OR (sk = :identity AND (contains(pk, :phone) OR contains(pk, :bsuid)))";
+    OR (sk = :identity AND (contains(pk, :phone) OR contains(pk, :bsuid))) \
+    OR attribute_type(#body, :string) OR attribute_type(#raw, :string)";
 
 impl Store {
     /// Seals what one page of segment `segment` of `segments` holds in plaintext, from
@@ -59,6 +65,8 @@ impl Store {
             ("#context", context),
             ("#referral", referral),
             ("#details", details),
+            ("#body", "body"),
+            ("#raw", "raw"),
         ];
         let values = [
             (":profile", s(PROFILE_SK)),
@@ -121,6 +129,10 @@ impl Store {
                 self.move_identity_written_before(&tenant, identifier, it)
                     .await?,
             );
+        } else if let Some(tenant) = delivery_log_tenant(pk).and_then(tenant_of) {
+            sealed.logged += usize::from(self.seal_delivery_written_before(&tenant, it).await?);
+        } else if let Some(tenant) = events_tenant(pk).and_then(tenant_of) {
+            sealed.logged += usize::from(self.seal_event_written_before(&tenant, it).await?);
         }
         Ok(sealed)
     }

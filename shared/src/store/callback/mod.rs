@@ -8,9 +8,10 @@ use crate::callbacks::endpoint::CallbackEndpoint;
 use crate::callbacks::event::EventType;
 use crate::callbacks::log::{CallbackDeliveryState, DeliveryRecord};
 use crate::domain::tenant::TenantId;
+use crate::privacy::cipher::DataKey;
 use crate::store::cursor::Cursor;
 use crate::store::keys::tenant_pk;
-use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
+use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{Store, StoreError, is_live};
 
 const ENDPOINT_PREFIX: &str = "CB#";
@@ -35,8 +36,10 @@ pub struct DeliveryAttempt<'a> {
     pub event_id: &'a str,
     pub event_type: EventType,
     pub event_created_at: i64,
-    /// The event as sent, for replays.
+    /// The event as sent, for replays; sealed under the key of the contact it is about.
     pub body: &'a str,
+    /// The contact the event is about, if it is about one.
+    pub contact_id: Option<&'a str>,
     pub state: CallbackDeliveryState,
     pub attempt: u32,
     /// The receiver's HTTP status, when it answered.
@@ -92,29 +95,31 @@ impl Store {
     }
 
     pub async fn record_delivery(&self, attempt: &DeliveryAttempt<'_>) -> Result<(), StoreError> {
+        let tenant = attempt.tenant.as_str();
+        let pk = delivery_log_pk(tenant);
+        let sk = delivery_sk(
+            attempt.event_created_at,
+            attempt.event_id,
+            attempt.endpoint_id,
+        );
+        let key = self.sealing_key(tenant, attempt.contact_id).await?;
+        let body = sealed(&key, &pk, &sk, "body", attempt.body);
         // Each attempt's answer replaces the previous attempt's.
-        self.update(
-            "UpdateItem callback delivery",
-            delivery_log_pk(attempt.tenant.as_str()),
-            delivery_sk(
-                attempt.event_created_at,
-                attempt.event_id,
-                attempt.endpoint_id,
-            ),
-        )
-        .set("endpoint_id", s(attempt.endpoint_id))
-        .set("event_id", s(attempt.event_id))
-        .set("event_type", s(attempt.event_type.as_str()))
-        .set("event_created_at", n(attempt.event_created_at))
-        .set("body", s(attempt.body))
-        .set("state", s(attempt.state.as_str()))
-        .set("attempts", n(attempt.attempt))
-        .set("updated_at", n(attempt.now))
-        .set("expires_at", n(attempt.expires_at))
-        .set_or_remove("http_status", attempt.http_status.map(n))
-        .set_or_remove("error", attempt.error.map(s))
-        .send()
-        .await?;
+        self.update("UpdateItem callback delivery", pk, sk)
+            .set("endpoint_id", s(attempt.endpoint_id))
+            .set_or_remove("contact_id", attempt.contact_id.map(s))
+            .set("event_id", s(attempt.event_id))
+            .set("event_type", s(attempt.event_type.as_str()))
+            .set("event_created_at", n(attempt.event_created_at))
+            .set("body", body)
+            .set("state", s(attempt.state.as_str()))
+            .set("attempts", n(attempt.attempt))
+            .set("updated_at", n(attempt.now))
+            .set("expires_at", n(attempt.expires_at))
+            .set_or_remove("http_status", attempt.http_status.map(n))
+            .set_or_remove("error", attempt.error.map(s))
+            .send()
+            .await?;
         Ok(())
     }
 
@@ -142,11 +147,15 @@ impl Store {
             .limit(limit)
             .page()
             .await?;
-        let records = page
-            .items
+        let live: Vec<&Item> = page.items.iter().filter(|it| is_live(it, now)).collect();
+        let contacts: Vec<&str> = live
             .iter()
-            .filter(|it| is_live(it, now))
-            .map(delivery_from_item)
+            .filter_map(|it| get_s(it, "contact_id"))
+            .collect();
+        let keys = self.opening_keys(tenant.as_str(), &contacts).await?;
+        let records = live
+            .into_iter()
+            .map(|it| delivery_from_item(it, keys.of(get_s(it, "contact_id"))))
             .collect();
         Ok((records, page.next))
     }
@@ -188,7 +197,47 @@ fn endpoint_from_item(tenant: &TenantId, it: &Item) -> Result<CallbackEndpoint, 
     })
 }
 
-fn delivery_from_item(it: &Item) -> DeliveryRecord {
+/// The tenant of a delivery log partition's key.
+pub(crate) fn delivery_log_tenant(pk: &str) -> Option<&str> {
+    pk.strip_prefix("T#")?.strip_suffix("#CBLOG")
+}
+
+impl Store {
+    /// Seals the body of a delivery logged before sealing, under the key of the contact
+    /// its event names (or the tenant's); true when rewritten.
+    pub(crate) async fn seal_delivery_written_before(
+        &self,
+        tenant: &TenantId,
+        it: &Item,
+    ) -> Result<bool, StoreError> {
+        let Some(AttributeValue::S(body)) = it.get("body") else {
+            return Ok(false);
+        };
+        let contact = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|event| event["data"]["contact_id"].as_str().map(str::to_owned));
+        let key = self
+            .sealing_key(tenant.as_str(), contact.as_deref())
+            .await?;
+        if let Some(contact) = &contact
+            && it.get("contact_id").is_none()
+        {
+            // Which key opens it: written first, so the body is never sealed unnamed.
+            let (Some(pk), Some(sk)) = (get_s(it, "pk"), get_s(it, "sk")) else {
+                return Ok(false);
+            };
+            self.update("UpdateItem delivery contact", pk.to_owned(), sk.to_owned())
+                .set("contact_id", s(contact))
+                .condition("attribute_exists(pk)")
+                .send()
+                .await?;
+        }
+        self.seal_written_before("UpdateItem seal delivery", it, &["body"], &key)
+            .await
+    }
+}
+
+fn delivery_from_item(it: &Item, key: Option<&DataKey>) -> DeliveryRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     DeliveryRecord {
         log_key: text("sk"),
@@ -201,6 +250,6 @@ fn delivery_from_item(it: &Item) -> DeliveryRecord {
         http_status: get_i64(it, "http_status"),
         error: get_s(it, "error").map(str::to_owned),
         updated_at: get_i64(it, "updated_at").unwrap_or(0),
-        body: text("body"),
+        body: unsealed(key, it, "body").unwrap_or_default(),
     }
 }

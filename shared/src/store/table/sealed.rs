@@ -2,6 +2,9 @@
 //! their own name. A sealed attribute is binary; a string under the same name is plaintext
 //! written before sealing existed, read as it is until the migration seals it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, get_s};
@@ -11,6 +14,22 @@ use crate::privacy::cipher::DataKey;
 /// What a sealed attribute is bound to: its item's key and its name.
 fn place(pk: &str, sk: &str, attribute: &str) -> Vec<u8> {
     [pk, sk, attribute].join("\u{1f}").into_bytes()
+}
+
+/// The keys for a page of a tenant's items, some about a person, some about no one.
+pub(crate) struct OpeningKeys {
+    people: HashMap<String, Arc<DataKey>>,
+    tenant: Arc<DataKey>,
+}
+
+impl OpeningKeys {
+    /// The key of an item about `contact_id`, or about no one person.
+    pub(crate) fn of(&self, contact_id: Option<&str>) -> Option<&DataKey> {
+        match contact_id {
+            Some(contact) => self.people.get(contact).map(|k| &**k),
+            None => Some(&self.tenant),
+        }
+    }
 }
 
 /// `text` sealed as attribute `attribute` of item (`pk`, `sk`).
@@ -49,6 +68,34 @@ pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Opt
 }
 
 impl Store {
+    /// The key that seals data about `contact_id` (made on first use), or, about no one
+    /// person, the tenant's data key.
+    pub(crate) async fn sealing_key(
+        &self,
+        tenant: &str,
+        contact_id: Option<&str>,
+    ) -> Result<Arc<DataKey>, StoreError> {
+        let keyring = self.keyring()?;
+        match contact_id {
+            Some(contact) => keyring.person(tenant, contact).await,
+            None => Ok(Arc::new(keyring.tenant(tenant).await?.data().clone())),
+        }
+    }
+
+    /// The keys that open items about `contact_ids` (those that have one) and the tenant's
+    /// data key, for a page of a tenant's mixed items.
+    pub(crate) async fn opening_keys(
+        &self,
+        tenant: &str,
+        contact_ids: &[&str],
+    ) -> Result<OpeningKeys, StoreError> {
+        let keyring = self.keyring()?;
+        Ok(OpeningKeys {
+            people: keyring.existing_people(tenant, contact_ids).await?,
+            tenant: Arc::new(keyring.tenant(tenant).await?.data().clone()),
+        })
+    }
+
     /// Seals those of `attributes` that `it` holds in plaintext (written before sealing),
     /// only if they still do: a writer that sealed one meanwhile wins. True when written.
     pub(crate) async fn seal_written_before(
