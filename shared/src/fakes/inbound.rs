@@ -6,6 +6,7 @@ use super::FakeStore;
 use crate::callbacks::emitter::EmitError;
 use crate::callbacks::event::{CallbackEvent, EventType};
 use crate::domain::contact::ContactProfile;
+use crate::domain::identity::{IdentityKey, Phone};
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
@@ -47,6 +48,31 @@ impl InboundStore for FakeStore {
                 profile.last_inbound_at = Some(at);
                 profile.last_number = facts.inbound_number.map(str::to_owned);
             }
+        }
+        Ok(())
+    }
+
+    async fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        old: &Phone,
+        new: &Phone,
+        at: i64,
+        _retention: &Retention,
+        _now: i64,
+    ) -> Result<(), StoreError> {
+        self.check("move_contact_number")?;
+        let mut t = self.lock();
+        let new_key = (tenant.clone(), IdentityKey::Phone(new.clone()).to_string());
+        t.identities.insert(new_key.clone(), contact_id.to_owned());
+        t.moved.remove(&new_key);
+        let old_key = (tenant.clone(), IdentityKey::Phone(old.clone()).to_string());
+        if t.identities.get(&old_key).map(String::as_str) == Some(contact_id) {
+            t.moved.entry(old_key).or_insert(at);
+        }
+        if let Some(profile) = t.contacts.get_mut(&(tenant.clone(), contact_id.to_owned())) {
+            profile.phone = Some(new.as_str().to_owned());
         }
         Ok(())
     }

@@ -34,6 +34,8 @@ pub struct Tables {
     pub tenants: HashMap<TenantId, Tenant>,
     /// (tenant, identity key as text) → contact id.
     pub identities: HashMap<(TenantId, String), String>,
+    /// When each identity's user moved to another number, for those who did.
+    pub moved: HashMap<(TenantId, String), i64>,
     pub contacts: HashMap<(TenantId, String), ContactProfile>,
     /// (tenant, wamid) → contact id.
     pub messages: HashMap<(TenantId, String), String>,
@@ -97,9 +99,15 @@ impl FakeStore {
         self.check("resolve_contact")?;
         let mut t = self.lock();
         let keys: Vec<String> = identity.keys().iter().map(ToString::to_string).collect();
-        let known = keys
-            .iter()
-            .find_map(|k| t.identities.get(&(tenant.clone(), k.clone())).cloned());
+        // As the table: a number moved away from leads to its contact only for events
+        // sent before the move.
+        let known = keys.iter().find_map(|k| {
+            let slot = (tenant.clone(), k.clone());
+            match t.moved.get(&slot) {
+                Some(moved) if facts.inbound_at.is_none_or(|at| at > *moved) => None,
+                _ => t.identities.get(&slot).cloned(),
+            }
+        });
         let (contact_id, new_id) = match known {
             Some(id) => (id, false),
             None => {
@@ -108,8 +116,12 @@ impl FakeStore {
             }
         };
         for key in keys {
-            t.identities
-                .insert((tenant.clone(), key), contact_id.clone());
+            let slot = (tenant.clone(), key);
+            let kept = t.moved.contains_key(&slot) && t.identities.get(&slot) == Some(&contact_id);
+            if !kept {
+                t.moved.remove(&slot);
+                t.identities.insert(slot, contact_id.clone());
+            }
         }
         let slot = (tenant.clone(), contact_id.clone());
         if let Some(profile) = t.contacts.get(&slot) {

@@ -9,12 +9,12 @@ use crate::callbacks::payload::{
     AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
     MessageStatusData,
 };
-use crate::domain::identity::UserIdentity;
+use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
     parse_marketing_preference,
 };
-use crate::domain::message::parse_message;
+use crate::domain::message::{MessageContent, SystemEvent, parse_message};
 use crate::domain::retention::DataClass;
 use crate::domain::status::parse_status;
 use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
@@ -200,6 +200,28 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             // Runs on duplicates too: a worker stopped between the two writes left it undone.
             store
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
+                .await?;
+        }
+        // The user changed numbers: the contact, with its history, moves to the new one.
+        // On duplicates too, for the same reason; the move is safe to repeat.
+        if let MessageContent::System {
+            kind: SystemEvent::UserChangedNumber,
+            new_wa_id: Some(new),
+            ..
+        } = &message.content
+            && let (Some(old), Ok(new)) = (&identity.phone, Phone::parse(new))
+            && *old != new
+        {
+            store
+                .move_contact_number(
+                    &job.tenant.id,
+                    &contact.profile.contact_id,
+                    old,
+                    &new,
+                    message.sent_at,
+                    retention,
+                    job.now,
+                )
                 .await?;
         }
         let data = CallbackData::MessageReceived(MessageReceivedData {

@@ -7,6 +7,7 @@ use std::future::Future;
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
 use crate::domain::contact::ContactProfile;
+use crate::domain::identity::Phone;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
@@ -31,6 +32,20 @@ pub trait InboundStore: TenantContacts {
         tenant: &TenantId,
         current: &ContactProfile,
         facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
+
+    /// The user of `contact_id` changed numbers from `old` to `new` at `at`: the contact
+    /// moves to the new number with its history (safe to repeat).
+    #[allow(clippy::too_many_arguments)]
+    fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        old: &Phone,
+        new: &Phone,
+        at: i64,
         retention: &Retention,
         now: i64,
     ) -> impl Future<Output = Done<()>> + Send;
@@ -140,6 +155,21 @@ impl InboundStore for TenantDirectory {
     ) -> Done<PutOutcome> {
         self.store()
             .put_inbound_message(tenant, inbound, expiry, now)
+            .await
+    }
+
+    async fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        old: &Phone,
+        new: &Phone,
+        at: i64,
+        retention: &Retention,
+        now: i64,
+    ) -> Done<()> {
+        self.store()
+            .move_contact_number(tenant, contact_id, old, new, at, retention, now)
             .await
     }
 

@@ -125,6 +125,81 @@ fn profile_id(p: &Processor) -> String {
         .clone()
 }
 
+fn message_from(from: &str, wamid: &str, at: i64) -> String {
+    queued(
+        "message",
+        "messages",
+        json!({"from": from, "id": wamid, "timestamp": at.to_string(), "type": "text",
+               "text": {"body": "hello"}}),
+        Some(json!({"wa_id": from, "profile": {"name": "Ana"}})),
+    )
+}
+
+fn changed_number(wamid: &str, new: &str, at: i64) -> String {
+    queued(
+        "message",
+        "messages",
+        json!({"from": USER, "id": wamid, "timestamp": at.to_string(), "type": "system",
+               "system": {"body": "User A changed from 4915112345678 to 4917000000001",
+                          "wa_id": new, "type": "user_changed_number"}}),
+        Some(json!({"wa_id": USER, "profile": {"name": "Ana"}})),
+    )
+}
+
+fn contact_of(p: &Processor, phone: &str) -> Option<String> {
+    store(p)
+        .lock()
+        .identities
+        .get(&(acme(), format!("phone:{phone}")))
+        .cloned()
+}
+
+#[tokio::test]
+async fn a_user_who_changed_numbers_keeps_their_contact_and_history_on_the_new_one() {
+    const NEW: &str = "4917000000001";
+    // GIVEN a user who wrote from their old number
+    let p = given_a_tenant();
+    p.process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    let ana = profile_id(&p);
+    // WHEN Meta tells that they changed numbers (and retries the notice)
+    let notice = changed_number("wamid.SYS", NEW, 1_767_000_100);
+    assert_eq!(p.process(&notice).await.unwrap(), Outcome::Stored);
+    assert_eq!(p.process(&notice).await.unwrap(), Outcome::Duplicate);
+    // THEN the new number leads to the same contact, which shows it
+    assert_eq!(contact_of(&p, NEW).as_deref(), Some(ana.as_str()));
+    assert_eq!(
+        store(&p).lock().contacts[&(acme(), ana.clone())]
+            .phone
+            .as_deref(),
+        Some(NEW)
+    );
+    // AND their next message from the new number joins the same conversation
+    p.process(&message_from(NEW, "wamid.B", 1_767_000_200))
+        .await
+        .unwrap();
+    assert_eq!(
+        store(&p).lock().messages[&(acme(), "wamid.B".to_owned())],
+        ana
+    );
+    // AND a late retry of what they sent from the old number before the move still does
+    p.process(&message_from(USER, "wamid.LATE", 1_767_000_050))
+        .await
+        .unwrap();
+    assert_eq!(
+        store(&p).lock().messages[&(acme(), "wamid.LATE".to_owned())],
+        ana
+    );
+    // AND whoever writes from the old number after the move is someone new
+    p.process(&message_from(USER, "wamid.C", 1_767_000_300))
+        .await
+        .unwrap();
+    let stranger = store(&p).lock().messages[&(acme(), "wamid.C".to_owned())].clone();
+    assert_ne!(stranger, ana);
+    assert_eq!(contact_of(&p, USER).as_deref(), Some(stranger.as_str()));
+}
+
 #[tokio::test]
 async fn a_redelivered_message_is_a_duplicate_that_stores_nothing_again() {
     // GIVEN a stored message

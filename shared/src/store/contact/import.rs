@@ -53,8 +53,10 @@ impl Store {
         let found = self
             .batch_get("BatchGetItem identities", requested, now)
             .await?;
+        // A number its user moved away from is no longer theirs: not known.
         Ok(found
             .iter()
+            .filter(|it| !it.contains_key("moved_at"))
             .filter_map(|it| by_pk.get(get_s(it, "pk")?).map(|k| (*k).clone()))
             .collect())
     }
@@ -149,8 +151,10 @@ fn contact_writes(
     )?];
     for pk in identity_pks {
         let it = identity_item(pk, id, retention, now);
-        // An expired identity is free, even before TTL deletes it.
-        let condition = "attribute_not_exists(pk) OR expires_at <= :now";
+        // An expired identity is free, even before TTL deletes it, and so is a number its
+        // user moved away from.
+        let condition =
+            "attribute_not_exists(pk) OR expires_at <= :now OR attribute_exists(moved_at)";
         writes.push(put_if_free(table, it, condition, Some(now))?);
     }
     Ok(writes)

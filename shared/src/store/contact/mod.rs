@@ -10,7 +10,7 @@ pub mod index;
 use rand::Rng;
 
 use crate::domain::contact::{ContactDetails, ContactProfile};
-use crate::domain::identity::{IdentityKey, UserIdentity};
+use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
@@ -66,6 +66,16 @@ impl Store {
         let mut written_before_blinding = Vec::new();
         for key in &keys {
             match self.find_identity(tenant, key, now).await? {
+                // The number moved to another of the user's numbers before this event:
+                // it is free (a new contact takes it), but Meta's retries of what was sent
+                // before the move still reach the old contact.
+                Some(found)
+                    if found
+                        .moved_at
+                        .is_some_and(|moved| facts.inbound_at.is_none_or(|at| at > moved)) =>
+                {
+                    missing.push(key.clone());
+                }
                 Some(found) => {
                     if found.legacy {
                         written_before_blinding.push(key.clone());
@@ -135,7 +145,10 @@ impl Store {
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
         for key in &identity.keys() {
-            if let Some(found) = self.find_identity(tenant, key, now).await? {
+            // A number its user moved away from is no longer theirs.
+            if let Some(found) = self.find_identity(tenant, key, now).await?
+                && found.moved_at.is_none()
+            {
                 return self.get_contact(tenant, &found.contact_id, now).await;
             }
         }
@@ -386,22 +399,80 @@ impl Store {
             (legacy_identity_pk(tenant.as_str(), key), true),
         ];
         for (pk, legacy) in places {
-            let found = self.get(pk, IDENTITY_SK.into()).await?;
-            let contact_id = found
+            let Some(found) = self
+                .get(pk, IDENTITY_SK.into())
+                .await?
                 .filter(|it| is_live(it, now))
-                .and_then(|it| get_s(&it, "contact_id").map(str::to_owned));
-            if let Some(contact_id) = contact_id {
-                return Ok(Some(FoundIdentity { contact_id, legacy }));
+            else {
+                continue;
+            };
+            if let Some(contact_id) = get_s(&found, "contact_id").map(str::to_owned) {
+                return Ok(Some(FoundIdentity {
+                    contact_id,
+                    legacy,
+                    moved_at: get_i64(&found, "moved_at"),
+                }));
             }
         }
         Ok(None)
     }
+
+    /// The user of `contact_id` changed numbers at `at` (Meta's `user_changed_number`):
+    /// the new phone leads to the contact from now on, the old one only for events sent
+    /// before `at` (Meta's retries) and only for [`MOVED_IDENTITY_SECS`]; the profile shows
+    /// the new phone. The conversation's history stays with the contact. Safe to repeat.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        old: &Phone,
+        new: &Phone,
+        at: i64,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let new_key = IdentityKey::Phone(new.clone());
+        self.link_identity(tenant, &new_key, contact_id, retention, now)
+            .await?;
+        let old_pk = self
+            .identity_key(tenant, &IdentityKey::Phone(old.clone()))
+            .await?;
+        // Only this contact's, and only the first time: a retry leaves it as it is.
+        self.update("UpdateItem identity moved", old_pk, IDENTITY_SK.into())
+            .set("moved_at", n(at))
+            .set(EXPIRES_AT, n(at + MOVED_IDENTITY_SECS))
+            .condition("contact_id = :contact AND attribute_not_exists(moved_at)")
+            .value(":contact", s(contact_id))
+            .send()
+            .await?;
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        self.update(
+            "UpdateItem contact phone",
+            contact_pk(tenant.as_str(), contact_id),
+            PROFILE_SK.into(),
+        )
+        .set(
+            "phone",
+            seal_on_profile(&key, tenant, contact_id, "phone", new.as_str()),
+        )
+        .condition("attribute_exists(pk)")
+        .send()
+        .await?;
+        Ok(())
+    }
 }
 
-/// The contact an identity item leads to, and whether the item predates blind indexes.
+/// How long a number its user moved away from still leads to their contact: Meta retries
+/// for 7 days, and a day's margin.
+pub const MOVED_IDENTITY_SECS: i64 = 8 * 86_400;
+
+/// The contact an identity item leads to, whether the item predates blind indexes, and
+/// when its user moved to another number, if they did.
 struct FoundIdentity {
     contact_id: String,
     legacy: bool,
+    moved_at: Option<i64>,
 }
 
 /// What a new profile is made of besides what is known about the person: its id, its
