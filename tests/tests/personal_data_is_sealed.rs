@@ -156,32 +156,18 @@ async fn words_and_details_are_sealed_at_rest_and_read_back_through_the_api() {
     assert!(kept.iter().all(|m| m.content.is_empty()), "{kept:?}");
 }
 
-/// Writes a contact as the code before sealing did: plaintext fields, its name in the
-/// index key, its phone in its identity item's key.
-async fn put_unsealed_contact(stack: &Stack, tenant: &str, contact: &str, phone: &str, name: &str) {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
-    let n = |v: i64| AttributeValue::N(v.to_string());
-    let later = now() + 86_400;
-    let items = [
-        vec![
-            ("pk", s(&format!("T#{tenant}#C#{contact}"))),
-            ("sk", s("PROFILE")),
-            ("contact_id", s(contact)),
-            ("phone", s(phone)),
-            ("profile_name", s(name)),
-            ("email", s("old@example.com")),
-            ("created_at", n(now())),
-            ("expires_at", n(later)),
-            ("cname_pk", s(&format!("T#{tenant}"))),
-            ("cname_sk", s(&format!("{}#{contact}", name.to_lowercase()))),
-        ],
-        vec![
-            ("pk", s(&format!("T#{tenant}#ID#phone:{phone}"))),
-            ("sk", s("ID")),
-            ("contact_id", s(contact)),
-            ("expires_at", n(later)),
-        ],
-    ];
+/// A string attribute.
+fn sv(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// A number attribute.
+fn nv(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Puts `items` straight into the table, as code before sealing wrote them.
+async fn put_as_written_before(stack: &Stack, items: Vec<Vec<(&str, AttributeValue)>>) {
     for it in items {
         stack
             .dynamo
@@ -194,6 +180,36 @@ async fn put_unsealed_contact(stack: &Stack, tenant: &str, contact: &str, phone:
             .await
             .expect("put an item as written before sealing");
     }
+}
+
+/// Writes a contact as the code before sealing did: plaintext fields, its name in the
+/// index key, its phone in its identity item's key.
+async fn put_unsealed_contact(stack: &Stack, tenant: &str, contact: &str, phone: &str, name: &str) {
+    let later = now() + 86_400;
+    let items = vec![
+        vec![
+            ("pk", sv(&format!("T#{tenant}#C#{contact}"))),
+            ("sk", sv("PROFILE")),
+            ("contact_id", sv(contact)),
+            ("phone", sv(phone)),
+            ("profile_name", sv(name)),
+            ("email", sv("old@example.com")),
+            ("created_at", nv(now())),
+            ("expires_at", nv(later)),
+            ("cname_pk", sv(&format!("T#{tenant}"))),
+            (
+                "cname_sk",
+                sv(&format!("{}#{contact}", name.to_lowercase())),
+            ),
+        ],
+        vec![
+            ("pk", sv(&format!("T#{tenant}#ID#phone:{phone}"))),
+            ("sk", sv("ID")),
+            ("contact_id", sv(contact)),
+            ("expires_at", nv(later)),
+        ],
+    ];
+    put_as_written_before(stack, items).await;
 }
 
 #[tokio::test]
@@ -254,78 +270,54 @@ async fn a_contact_written_before_sealing_is_found_read_and_moved_under_its_blin
 
 /// A message item as written before sealing.
 async fn put_unsealed_message(stack: &Stack, tenant: &str, contact: &str, body: &str) {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
-    let n = |v: i64| AttributeValue::N(v.to_string());
     let wamid = format!("wamid.OLD{}", random_digits(12));
     let content = json!({"type": "text", "body": body}).to_string();
-    let it = [
-        ("pk", s(&format!("T#{tenant}#C#{contact}"))),
-        ("sk", s(&format!("MSG#{:010}#{wamid}", now() - 60))),
-        ("wamid", s(&wamid)),
-        ("direction", s("in")),
-        ("type", s("text")),
-        ("content", s(&content)),
-        ("sent_at", n(now() - 60)),
-        ("received_at_ms", n((now() - 60) * 1000)),
-        ("expires_at", n(now() + 86_400)),
+    let it = vec![
+        ("pk", sv(&format!("T#{tenant}#C#{contact}"))),
+        ("sk", sv(&format!("MSG#{:010}#{wamid}", now() - 60))),
+        ("wamid", sv(&wamid)),
+        ("direction", sv("in")),
+        ("type", sv("text")),
+        ("content", sv(&content)),
+        ("sent_at", nv(now() - 60)),
+        ("received_at_ms", nv((now() - 60) * 1000)),
+        ("expires_at", nv(now() + 86_400)),
     ];
-    stack
-        .dynamo
-        .put_item()
-        .table_name(&stack.table)
-        .set_item(Some(
-            it.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        ))
-        .send()
-        .await
-        .expect("put a message as written before sealing");
+    put_as_written_before(stack, vec![it]).await;
 }
 
 /// A callback delivery and a tenant event as logged before sealing, both naming the person.
 async fn put_unsealed_logs(stack: &Stack, tenant: &str, contact: &str, phone: &str, said: &str) {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
-    let n = |v: i64| AttributeValue::N(v.to_string());
     let event_id = format!("ev_{}", random_digits(12));
     let body = json!({"id": event_id, "type": "message.received", "tenant_id": tenant,
         "created_at": now(), "data": {"contact_id": contact, "from": phone,
         "message": {"type": "text", "text": {"body": said}}}})
     .to_string();
     let raw = json!({"field": "messages", "value": {"contacts": [{"wa_id": phone}]}}).to_string();
-    let items = [
+    let items = vec![
         vec![
-            ("pk", s(&format!("T#{tenant}#CBLOG"))),
-            ("sk", s(&format!("{:010}#{event_id}#cb_old", now()))),
-            ("endpoint_id", s("cb_old")),
-            ("event_id", s(&event_id)),
-            ("event_type", s("message.received")),
-            ("event_created_at", n(now())),
-            ("body", s(&body)),
-            ("state", s("delivered")),
-            ("attempts", n(1)),
-            ("expires_at", n(now() + 86_400)),
+            ("pk", sv(&format!("T#{tenant}#CBLOG"))),
+            ("sk", sv(&format!("{:010}#{event_id}#cb_old", now()))),
+            ("endpoint_id", sv("cb_old")),
+            ("event_id", sv(&event_id)),
+            ("event_type", sv("message.received")),
+            ("event_created_at", nv(now())),
+            ("body", sv(&body)),
+            ("state", sv("delivered")),
+            ("attempts", nv(1)),
+            ("expires_at", nv(now() + 86_400)),
         ],
         vec![
-            ("pk", s(&format!("T#{tenant}#EV"))),
-            ("sk", s(&format!("EV#{:010}#{}", now(), random_digits(16)))),
-            ("field", s("messages")),
-            ("kind", s("unknown")),
-            ("raw", s(&raw)),
-            ("event_time", n(now())),
-            ("expires_at", n(now() + 86_400)),
+            ("pk", sv(&format!("T#{tenant}#EV"))),
+            ("sk", sv(&format!("EV#{:010}#{}", now(), random_digits(16)))),
+            ("field", sv("messages")),
+            ("kind", sv("unknown")),
+            ("raw", sv(&raw)),
+            ("event_time", nv(now())),
+            ("expires_at", nv(now() + 86_400)),
         ],
     ];
-    for it in items {
-        stack
-            .dynamo
-            .put_item()
-            .table_name(&stack.table)
-            .set_item(Some(
-                it.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-            ))
-            .send()
-            .await
-            .expect("put a log item as written before sealing");
-    }
+    put_as_written_before(stack, items).await;
 }
 
 /// Runs a whole sealing pass in this process, four segments at once; what it sealed.

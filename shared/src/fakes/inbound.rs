@@ -6,13 +6,13 @@ use super::FakeStore;
 use crate::callbacks::emitter::EmitError;
 use crate::callbacks::event::{CallbackEvent, EventType};
 use crate::domain::contact::ContactProfile;
-use crate::domain::identity::{IdentityKey, Phone};
+use crate::domain::identity::IdentityKey;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::inbound::{CallbackSink, InboundStore};
-use crate::store::contact::ContactFacts;
+use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
@@ -55,13 +55,16 @@ impl InboundStore for FakeStore {
     async fn move_contact_number(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        old: &Phone,
-        new: &Phone,
-        at: i64,
+        change: &NumberChange<'_>,
         _retention: &Retention,
         _now: i64,
     ) -> Result<(), StoreError> {
+        let NumberChange {
+            contact_id,
+            old,
+            new,
+            at,
+        } = *change;
         self.check("move_contact_number")?;
         let mut t = self.lock();
         let new_key = (tenant.clone(), IdentityKey::Phone(new.clone()).to_string());

@@ -21,7 +21,7 @@ use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT
 use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::queue::event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
-use crate::store::contact::ContactFacts;
+use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
@@ -212,16 +212,14 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             && let (Some(old), Ok(new)) = (&identity.phone, Phone::parse(new))
             && *old != new
         {
+            let change = NumberChange {
+                contact_id: &contact.profile.contact_id,
+                old,
+                new: &new,
+                at: message.sent_at,
+            };
             store
-                .move_contact_number(
-                    &job.tenant.id,
-                    &contact.profile.contact_id,
-                    old,
-                    &new,
-                    message.sent_at,
-                    retention,
-                    job.now,
-                )
+                .move_contact_number(&job.tenant.id, &change, retention, job.now)
                 .await?;
         }
         let data = CallbackData::MessageReceived(MessageReceivedData {

@@ -7,13 +7,12 @@ use std::future::Future;
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
 use crate::domain::contact::ContactProfile;
-use crate::domain::identity::Phone;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::ports::TenantContacts;
-use crate::store::contact::ContactFacts;
+use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
@@ -36,16 +35,12 @@ pub trait InboundStore: TenantContacts {
         now: i64,
     ) -> impl Future<Output = Done<()>> + Send;
 
-    /// The user of `contact_id` changed numbers from `old` to `new` at `at`: the contact
-    /// moves to the new number with its history (safe to repeat).
-    #[allow(clippy::too_many_arguments)]
+    /// A user changed numbers: their contact moves to the new one with its history (safe
+    /// to repeat).
     fn move_contact_number(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        old: &Phone,
-        new: &Phone,
-        at: i64,
+        change: &NumberChange<'_>,
         retention: &Retention,
         now: i64,
     ) -> impl Future<Output = Done<()>> + Send;
@@ -161,15 +156,12 @@ impl InboundStore for TenantDirectory {
     async fn move_contact_number(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        old: &Phone,
-        new: &Phone,
-        at: i64,
+        change: &NumberChange<'_>,
         retention: &Retention,
         now: i64,
     ) -> Done<()> {
         self.store()
-            .move_contact_number(tenant, contact_id, old, new, at, retention, now)
+            .move_contact_number(tenant, change, retention, now)
             .await
     }
 

@@ -35,8 +35,8 @@ pub struct TenantKeys {
     /// Keys the blind index: the keyed hashes that stand for identifiers in keys.
     index: DataKey,
     /// Seals the tenant's data that is about no one person (account events, callbacks
-    /// about the account).
-    data: DataKey,
+    /// about the account); shared, since every such write uses it.
+    data: Arc<DataKey>,
 }
 
 impl TenantKeys {
@@ -44,7 +44,7 @@ impl TenantKeys {
         Self {
             wrap: kek.derive("wagate/v1/wrap-contact-keys"),
             index: kek.derive("wagate/v1/blind-index"),
-            data: kek.derive("wagate/v1/tenant-data"),
+            data: Arc::new(kek.derive("wagate/v1/tenant-data")),
         }
     }
 
@@ -52,7 +52,7 @@ impl TenantKeys {
         &self.index
     }
 
-    pub fn data(&self) -> &DataKey {
+    pub fn data(&self) -> &Arc<DataKey> {
         &self.data
     }
 }

@@ -92,11 +92,6 @@ impl Store {
     }
 }
 
-/// The tenant of a tenant events partition's key.
-pub(crate) fn events_tenant(pk: &str) -> Option<&str> {
-    pk.strip_prefix("T#")?.strip_suffix("#EV")
-}
-
 impl Store {
     /// Seals an event stored before sealing under the tenant's data key; true when
     /// rewritten.

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::store::keys::tenant_pk;
-use crate::store::table::{b, get_b, get_s, item, n, s};
+use crate::store::table::{Item, b, get_b, get_s, item, n, s};
 use crate::store::{PutOutcome, Store, StoreError};
 
 const KEK_SK: &str = "KEK";
@@ -21,18 +21,19 @@ fn dek_sk(contact_id: &str) -> String {
     format!("{DEK_PREFIX}{contact_id}")
 }
 
+/// The key an item of the key table holds under `attribute`.
+fn key_bytes(it: &Item, attribute: &str, pk: &str) -> Result<Vec<u8>, StoreError> {
+    get_b(it, attribute)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| StoreError::corrupt(pk, &format!("no {attribute}")))
+}
+
 impl Store {
     /// The tenant's KEK as KMS ciphertext.
     pub async fn tenant_kek(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let key = tenant_pk(tenant);
         let found = self.get_consistent(key.clone(), KEK_SK.into()).await?;
-        found
-            .map(|it| {
-                get_b(&it, "kek")
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| StoreError::corrupt(&key, "no KEK"))
-            })
-            .transpose()
+        found.map(|it| key_bytes(&it, "kek", &key)).transpose()
     }
 
     /// Stores the tenant's KEK unless it has one (another container was first).
@@ -63,13 +64,7 @@ impl Store {
             true => self.get_consistent(pk.clone(), sk).await?,
             false => self.get(pk.clone(), sk).await?,
         };
-        found
-            .map(|it| {
-                get_b(&it, "dek")
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| StoreError::corrupt(&pk, "no data key"))
-            })
-            .transpose()
+        found.map(|it| key_bytes(&it, "dek", &pk)).transpose()
     }
 
     /// Stores the contact's wrapped data key unless it has one.

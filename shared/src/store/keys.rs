@@ -143,6 +143,11 @@ pub fn events_pk(tenant: &str) -> String {
     format!("T#{tenant}#EV")
 }
 
+/// The tenant of a tenant events partition's key.
+pub fn events_tenant(pk: &str) -> Option<&str> {
+    pk.strip_prefix("T#")?.strip_suffix("#EV")
+}
+
 pub fn event_sk(event_time: i64, digest: &str) -> String {
     format!("EV#{event_time:010}#{digest}")
 }

@@ -5,9 +5,8 @@
 
 use crate::domain::tenant::TenantId;
 use crate::store::callback::delivery_log_tenant;
-use crate::store::event::events_tenant;
 use crate::store::keys::{
-    IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, legacy_identity_of_pk,
+    IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_tenant, legacy_identity_of_pk,
 };
 use crate::store::message;
 use crate::store::table::{Item, get_s, s};

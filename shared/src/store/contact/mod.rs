@@ -17,7 +17,7 @@ use crate::privacy::cipher::DataKey;
 use crate::store::contact::conversation::conversation_attrs;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{
-    Item, bool_attr, get_bool, get_i64, get_s, item, n, s, sealed, unsealed,
+    Item, bool_attr, get_bool, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed,
 };
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -187,47 +187,36 @@ impl Store {
             PROFILE_SK.into(),
         );
         let mut changed = false;
-        let changes_person = facts
+        let new_name = facts
             .profile_name
-            .is_some_and(|n| Some(n) != current.profile_name.as_deref())
-            || facts
-                .username
-                .is_some_and(|u| Some(u) != current.username.as_deref());
-        let key = match changes_person {
-            true => Some(
-                self.keyring()?
-                    .person(tenant.as_str(), &current.contact_id)
-                    .await?,
-            ),
-            false => None,
-        };
-        let seal = |attribute: &str, text: &str| {
-            let key = key
-                .as_deref()
-                .expect("a person's field changes only with their key");
-            seal_on_profile(key, tenant, &current.contact_id, attribute, text)
-        };
-        if let Some(name) = facts
-            .profile_name
-            .filter(|n| Some(*n) != current.profile_name.as_deref())
-        {
-            update = update.set("profile_name", seal("profile_name", name));
-            if current.details.name.is_none() {
-                // The name the contact shows changed: so does its place in the index.
-                for (attribute, value) in self
-                    .contact_index_attrs(tenant, &current.contact_id, Some(name))
-                    .await?
-                {
-                    update = update.set(attribute, value);
+            .filter(|n| Some(*n) != current.profile_name.as_deref());
+        let new_username = facts
+            .username
+            .filter(|u| Some(*u) != current.username.as_deref());
+        // The person's key only when one of their fields changes: most messages change none.
+        if new_name.is_some() || new_username.is_some() {
+            let key = self
+                .keyring()?
+                .person(tenant.as_str(), &current.contact_id)
+                .await?;
+            let seal = |attribute: &str, text: &str| {
+                seal_on_profile(&key, tenant, &current.contact_id, attribute, text)
+            };
+            if let Some(name) = new_name {
+                update = update.set("profile_name", seal("profile_name", name));
+                if current.details.name.is_none() {
+                    // The name the contact shows changed: so does its place in the index.
+                    for (attribute, value) in self
+                        .contact_index_attrs(tenant, &current.contact_id, Some(name))
+                        .await?
+                    {
+                        update = update.set(attribute, value);
+                    }
                 }
             }
-            changed = true;
-        }
-        if let Some(username) = facts
-            .username
-            .filter(|u| Some(*u) != current.username.as_deref())
-        {
-            update = update.set("username", seal("username", username));
+            if let Some(username) = new_username {
+                update = update.set("username", seal("username", username));
+            }
             changed = true;
         }
         // Also written when the business had answered: the conversation becomes unread.
@@ -417,21 +406,23 @@ impl Store {
         Ok(None)
     }
 
-    /// The user of `contact_id` changed numbers at `at` (Meta's `user_changed_number`):
-    /// the new phone leads to the contact from now on, the old one only for events sent
-    /// before `at` (Meta's retries) and only for [`MOVED_IDENTITY_SECS`]; the profile shows
-    /// the new phone. The conversation's history stays with the contact. Safe to repeat.
-    #[allow(clippy::too_many_arguments)]
+    /// A user changed numbers (Meta's `user_changed_number`): from the change's time on,
+    /// the new phone leads to the contact, the old one only for events sent before it
+    /// (Meta's retries) and only for [`MOVED_IDENTITY_SECS`]; the profile shows the new
+    /// phone. The conversation's history stays with the contact. Safe to repeat.
     pub async fn move_contact_number(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        old: &Phone,
-        new: &Phone,
-        at: i64,
+        change: &NumberChange<'_>,
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
+        let NumberChange {
+            contact_id,
+            old,
+            new,
+            at,
+        } = *change;
         let new_key = IdentityKey::Phone(new.clone());
         self.link_identity(tenant, &new_key, contact_id, retention, now)
             .await?;
@@ -461,6 +452,16 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// A user's change of phone number, as Meta reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberChange<'a> {
+    pub contact_id: &'a str,
+    pub old: &'a Phone,
+    pub new: &'a Phone,
+    /// When the user changed numbers (Meta's timestamp).
+    pub at: i64,
 }
 
 /// How long a number its user moved away from still leads to their contact: Meta retries
@@ -565,9 +566,7 @@ impl Store {
         contact_id: &str,
         it: &Item,
     ) -> Result<bool, StoreError> {
-        let plain = SEALED_ATTRIBUTES
-            .iter()
-            .any(|a| matches!(it.get(*a), Some(AttributeValue::S(_))));
+        let plain = !plaintext_of(it, &SEALED_ATTRIBUTES).is_empty();
         let indexed = get_s(it, "cname_sk");
         let bucketed = indexed.is_some_and(index::is_bucket_key);
         if !plain && bucketed {

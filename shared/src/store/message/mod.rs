@@ -6,21 +6,12 @@ pub mod delivery;
 pub mod inbound;
 pub mod outbound;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use crate::domain::tenant::TenantId;
-use crate::store::table::Item;
+use crate::store::table::{Item, plaintext_of};
 use crate::store::{Store, StoreError};
 
 /// A message's attributes sealed under its person's key.
 pub(crate) const SEALED_ATTRIBUTES: [&str; 4] = ["content", "context", "referral", "error_details"];
-
-/// Whether a message item holds a sealed attribute in plaintext (written before sealing).
-pub(crate) fn holds_plaintext(it: &Item) -> bool {
-    SEALED_ATTRIBUTES
-        .iter()
-        .any(|a| matches!(it.get(*a), Some(AttributeValue::S(_))))
-}
 
 impl Store {
     /// Seals a message written before sealing; true when it was rewritten.
@@ -30,7 +21,8 @@ impl Store {
         contact_id: &str,
         it: &Item,
     ) -> Result<bool, StoreError> {
-        if !holds_plaintext(it) {
+        // No key is made for a message that needs none.
+        if plaintext_of(it, &SEALED_ATTRIBUTES).is_empty() {
             return Ok(false);
         }
         let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;

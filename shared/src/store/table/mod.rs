@@ -17,7 +17,7 @@ mod write;
 pub use attrs::Item;
 pub(crate) use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 pub(crate) use query::Query;
-pub(crate) use sealed::{sealed, unsealed};
+pub(crate) use sealed::{plaintext_of, sealed, unsealed};
 pub(crate) use transact::Transacted;
 pub(crate) use update::Update;
 

@@ -7,6 +7,9 @@ use super::attrs::s;
 use super::query::Page;
 use super::{Store, StoreError, cursor::Cursor};
 
+/// A filter's placeholders: attribute names, then values.
+pub(crate) type Placeholders<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, AttributeValue)]);
+
 impl Store {
     /// The `pk`/`sk` of the items `filter` takes in one page of segment `segment` of
     /// `segments`, from after `start`.
@@ -15,49 +18,45 @@ impl Store {
         op: &'static str,
         filter: &str,
         values: &[(&str, AttributeValue)],
-        (segment, segments): (u32, u32),
+        segments: (u32, u32),
         start: Option<(&str, &str)>,
         limit: i32,
     ) -> Result<Page, StoreError> {
-        let mut request = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .segment(segment as i32)
-            .total_segments(segments as i32)
-            .limit(limit)
-            .filter_expression(filter)
-            .projection_expression("pk, sk")
-            .set_exclusive_start_key(
-                start.map(|(pk, sk)| [("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))].into()),
-            )
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        for (placeholder, value) in values {
-            request = request.expression_attribute_values(*placeholder, value.clone());
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo(op, e))?;
-        self.count_read(out.consumed_capacity());
-        Ok(Page {
-            next: Cursor::after(out.last_evaluated_key()),
-            items: out.items.unwrap_or_default(),
-        })
+        let placeholders = (&[][..], values);
+        self.scan_segment_page(
+            op,
+            filter,
+            placeholders,
+            Some("pk, sk"),
+            segments,
+            start,
+            limit,
+        )
+        .await
     }
-}
 
-/// A filter's placeholders: attribute names, then values.
-pub(crate) type Placeholders<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, AttributeValue)]);
-
-impl Store {
     /// The whole items `filter` takes in one page of segment `segment` of `segments`, from
     /// after `start`. `names` and `values` are the filter's placeholders.
     pub(crate) async fn scan_page(
         &self,
         op: &'static str,
         filter: &str,
+        placeholders: Placeholders<'_>,
+        segments: (u32, u32),
+        start: Option<(&str, &str)>,
+        limit: i32,
+    ) -> Result<Page, StoreError> {
+        self.scan_segment_page(op, filter, placeholders, None, segments, start, limit)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn scan_segment_page(
+        &self,
+        op: &'static str,
+        filter: &str,
         (names, values): Placeholders<'_>,
+        projection: Option<&str>,
         (segment, segments): (u32, u32),
         start: Option<(&str, &str)>,
         limit: i32,
@@ -70,6 +69,7 @@ impl Store {
             .total_segments(segments as i32)
             .limit(limit)
             .filter_expression(filter)
+            .set_projection_expression(projection.map(str::to_owned))
             .set_exclusive_start_key(
                 start.map(|(pk, sk)| [("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))].into()),
             )

@@ -67,6 +67,17 @@ pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Opt
     }
 }
 
+/// Those of `attributes` that `it` holds in plaintext (written before sealing).
+pub(crate) fn plaintext_of<'i>(it: &'i Item, attributes: &[&'i str]) -> Vec<(&'i str, &'i str)> {
+    attributes
+        .iter()
+        .filter_map(|a| match it.get(*a) {
+            Some(AttributeValue::S(text)) => Some((*a, text.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Store {
     /// The key that seals data about `contact_id` (made on first use), or, about no one
     /// person, the tenant's data key.
@@ -78,8 +89,33 @@ impl Store {
         let keyring = self.keyring()?;
         match contact_id {
             Some(contact) => keyring.person(tenant, contact).await,
-            None => Ok(Arc::new(keyring.tenant(tenant).await?.data().clone())),
+            None => Ok(keyring.tenant(tenant).await?.data().clone()),
         }
+    }
+
+    /// The contact's data key for reading their items; `None` when they have none (never
+    /// sealed anything, or erased).
+    pub(crate) async fn reading_key(
+        &self,
+        tenant: &crate::domain::tenant::TenantId,
+        contact_id: &str,
+    ) -> Result<Option<Arc<DataKey>>, StoreError> {
+        self.keyring()?
+            .existing_person(tenant.as_str(), contact_id)
+            .await
+    }
+
+    /// The data keys of the contacts whose profiles are `profiles`, by contact id.
+    pub(crate) async fn reading_keys<'i>(
+        &self,
+        tenant: &crate::domain::tenant::TenantId,
+        profiles: impl IntoIterator<Item = &'i Item>,
+    ) -> Result<HashMap<String, Arc<DataKey>>, StoreError> {
+        let ids: Vec<&str> = profiles
+            .into_iter()
+            .filter_map(|it| get_s(it, "contact_id"))
+            .collect();
+        self.keyring()?.existing_people(tenant.as_str(), &ids).await
     }
 
     /// The keys that open items about `contact_ids` (those that have one) and the tenant's
@@ -92,7 +128,7 @@ impl Store {
         let keyring = self.keyring()?;
         Ok(OpeningKeys {
             people: keyring.existing_people(tenant, contact_ids).await?,
-            tenant: Arc::new(keyring.tenant(tenant).await?.data().clone()),
+            tenant: keyring.tenant(tenant).await?.data().clone(),
         })
     }
 
@@ -108,13 +144,7 @@ impl Store {
         let (Some(pk), Some(sk)) = (get_s(it, "pk"), get_s(it, "sk")) else {
             return Ok(false);
         };
-        let plain: Vec<(&str, &str)> = attributes
-            .iter()
-            .filter_map(|a| match it.get(*a) {
-                Some(AttributeValue::S(text)) => Some((*a, text.as_str())),
-                _ => None,
-            })
-            .collect();
+        let plain = plaintext_of(it, attributes);
         if plain.is_empty() {
             return Ok(false);
         }
