@@ -73,6 +73,13 @@ impl Fault {
             .and_then(|item| item.get("sk"))
             .and_then(|sk| sk.as_s().ok())
             .cloned();
+        // The sender records a job's outcome over its queued record with an update.
+        let updated_sk = input
+            .downcast_ref::<UpdateItemInput>()
+            .and_then(|update| update.key())
+            .and_then(|key| key.get("sk"))
+            .and_then(|sk| sk.as_s().ok())
+            .cloned();
         match self.step {
             Step::ReadKey => input
                 .downcast_ref::<aws_sdk_dynamodb::operation::get_item::GetItemInput>()
@@ -80,7 +87,9 @@ impl Fault {
                 .and_then(|key| key.get("sk"))
                 .is_some_and(|sk| sk.as_s().is_ok_and(|sk| sk == "IDEM")),
             Step::ClaimKey => put_sk.as_deref() == Some("IDEM"),
-            Step::RecordMessage => put_sk.is_some_and(|sk| sk.starts_with("MSG#")),
+            Step::RecordMessage => put_sk
+                .or(updated_sk)
+                .is_some_and(|sk| sk.starts_with("MSG#")),
             Step::QueueJob => input.downcast_ref::<SendMessageBatchInput>().is_some(),
             Step::RecordActivity => input
                 .downcast_ref::<UpdateItemInput>()

@@ -21,6 +21,7 @@ struct Theirs {
     phone_number_id: String,
     key_id: String,
     waba_id: String,
+    erasure_id: String,
     phone: String,
 }
 
@@ -36,6 +37,7 @@ impl Theirs {
             ("{phone_number_id}", &self.phone_number_id),
             ("{key_id}", &self.key_id),
             ("{waba_id}", &self.waba_id),
+            ("{erasure_id}", &self.erasure_id),
         ] {
             path = path.replace(name, value);
         }
@@ -146,6 +148,15 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         )
         .await;
     assert_eq!(status, 201, "{template}");
+    let (status, erasure) = stack
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/tenants/{}/erasures", other.id),
+            Some(&their_admin),
+            Some(json!({"phone": format!("49150{}", random_digits(8))})),
+        )
+        .await;
+    assert_eq!(status, 202, "{erasure}");
     let (_, keys) = stack
         .admin(
             Method::GET,
@@ -163,6 +174,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         phone_number_id: other.phone_number_id.clone(),
         key_id: keys["keys"][0]["key_id"].as_str().unwrap().to_owned(),
         waba_id: other.waba_id.clone(),
+        erasure_id: erasure["id"].as_str().unwrap().to_owned(),
         phone: phone.clone(),
     };
 
@@ -319,6 +331,16 @@ async fn check_route_without_ids(
                 status, 403,
                 "only the operator maintains the deployment: {answer}"
             );
+        }
+        // A receipt of B's is B's to check: A's key is told B does not exist.
+        ("POST", "/admin/v1/erasure-receipts/verify") => {
+            let body = json!({"signature": "AAAA", "algorithm": "HMAC_SHA_256", "key_id": "k",
+                "receipt": {"version": 1, "erasure_id": theirs.erasure_id, "tenant_id": theirs.tenant_id,
+                    "requested_by": "operator", "requested_at": 1, "completed_at": 2, "tombstone_expires_at": 3,
+                    "erased": {"contacts": 0, "identities": 0, "data_keys": 0, "messages": 0, "delivery_states": 0,
+                        "idempotency_records": 0, "callback_deliveries": 0, "tenant_events": 0}}});
+            let (status, answer) = call(Method::POST, template.into(), Some(body)).await;
+            assert_eq!(status, 404, "{answer}");
         }
         _ => panic!("{method} {template}: say how this route keeps tenants apart"),
     }

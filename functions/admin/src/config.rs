@@ -20,6 +20,9 @@ pub struct AdminConfig {
     pub cloud_api: CloudApiConfig,
     /// Where a deleted tenant's erasure jobs go.
     pub erasure_queue_url: String,
+    /// The KMS HMAC key that signs erasure receipts (checked here, made in the erasure
+    /// function).
+    pub receipt_key_id: String,
     /// How long a deleted tenant's erasure waits: longer than any container caches the
     /// tenant (5 minutes), so that no worker writes behind the sweep. At most 15 minutes.
     pub erasure_delay: Duration,
@@ -34,6 +37,7 @@ impl FunctionConfig for AdminConfig {
             rates: Rates::from_settings(settings)?,
             cloud_api: CloudApiConfig::from_settings(settings)?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
+            receipt_key_id: settings.required("RECEIPT_KEY_ID")?,
             erasure_delay: erasure_delay(settings)?,
         })
     }
@@ -65,6 +69,7 @@ mod tests {
             ("KMS_KEY_ID", "k"),
             ("OPERATOR_KEY_CIPHERTEXT", "AAAA"),
             ("ERASURE_QUEUE_URL", "http://127.0.0.1:1/q"),
+            ("RECEIPT_KEY_ID", "rk"),
         ]);
         vars.extend(extra.iter().copied());
         AdminConfig::from_lookup(|name| vars.get(name).map(|v| v.to_string()))

@@ -3,6 +3,7 @@
 //! its handlers and its configuration (`config`); what both APIs share is `http_api`.
 
 pub mod config;
+mod erasures;
 mod keys;
 mod maintenance;
 mod meta_app;
@@ -15,4 +16,6 @@ mod wabas;
 
 pub use config::AdminConfig;
 pub use router::{AdminApi, router};
-pub use state::{AdminState, AdministeredTenant, Caller, TenantDeletion, TenantPath};
+pub use state::{
+    AdminState, AdministeredTenant, Caller, PersonalDataJobs, TenantDeletion, TenantPath,
+};

@@ -1,13 +1,14 @@
 use std::sync::Arc;
 
 use admin::AdminConfig;
-use admin::{AdminState, TenantDeletion, router};
+use admin::{AdminState, PersonalDataJobs, TenantDeletion, router};
 use lambda_http::{Error, run};
 use wagate_shared::aws::load_config;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::{SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
 use wagate_shared::metrics::Metrics;
+use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::secret_store::{SecretContext, SecretStore};
 use wagate_shared::store::Store;
@@ -27,9 +28,15 @@ async fn main() -> Result<(), Error> {
     let erasure_queue = JobQueue::new(
         aws_sdk_sqs::Client::new(&sdk),
         config.erasure_queue_url.clone(),
-        metrics,
+        metrics.clone(),
     );
     let sealing = SealingSweeper::new(store.clone(), erasure_queue.clone());
+    let receipts = ReceiptSigner::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.receipt_key_id.clone(),
+        metrics,
+    );
+    let erasures = PersonEraser::new(store.clone(), erasure_queue.clone(), receipts);
     let deletion = TenantDeletion {
         eraser: TenantEraser::new(store.clone(), erasure_queue),
         delay: config.erasure_delay,
@@ -49,7 +56,7 @@ async fn main() -> Result<(), Error> {
         &operator_key,
         config.rates,
         deletion,
-        sealing,
+        PersonalDataJobs { sealing, erasures },
     ));
     run(router(state)).await
 }

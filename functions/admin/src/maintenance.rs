@@ -35,7 +35,7 @@ pub async fn seal_personal_data(
     caller: Caller,
 ) -> Result<(StatusCode, Json<SealingStarted>), ApiError> {
     caller.require_operator("seal data written before sealing")?;
-    let segments = state.sealing.start().await?;
+    let segments = state.personal_data.sealing.start().await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SealingStarted {

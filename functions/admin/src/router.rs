@@ -10,11 +10,11 @@ use utoipa::OpenApi;
 use http_api::openapi::BearerAuth;
 
 use crate::state::AdminState;
-use crate::{keys, maintenance, meta_app, numbers, retention, tenants, wabas};
+use crate::{erasures, keys, maintenance, meta_app, numbers, retention, tenants, wabas};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account) and retention settings. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account), retention settings and the erasure of a person. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant,
@@ -25,6 +25,7 @@ use crate::{keys, maintenance, meta_app, numbers, retention, tenants, wabas};
         meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
         wabas::get_waba, wabas::share_waba,
         maintenance::seal_personal_data,
+        erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
     ),
     modifiers(&BearerAuth),
 )]
@@ -75,6 +76,18 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/wabas/{waba_id}",
             get(wabas::get_waba).put(wabas::share_waba),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/erasures",
+            axum::routing::post(erasures::create_erasure),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/erasures/{erasure_id}",
+            get(erasures::get_erasure),
+        )
+        .route(
+            "/admin/v1/erasure-receipts/verify",
+            axum::routing::post(erasures::verify_receipt),
         )
         .route(
             "/admin/v1/maintenance/seal-personal-data",

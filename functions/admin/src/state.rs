@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
-use wagate_shared::erasure::{SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
@@ -30,11 +30,18 @@ pub struct AdminState {
     pub auth: Authenticator,
     pub rate_limit: KeyRateLimit,
     pub deletion: TenantDeletion,
-    /// Queues the sealing of what was written before per-person sealing.
-    pub sealing: SealingSweeper,
+    pub personal_data: PersonalDataJobs,
     /// Seals the listings' cursors.
     pub cursors: CursorKeys,
     operator_key_sha256: [u8; 32],
+}
+
+/// The background work on people's data that the admin API starts.
+pub struct PersonalDataJobs {
+    /// Queues the sealing of what was written before per-person sealing.
+    pub sealing: SealingSweeper,
+    /// Erases one person of a tenant, and checks erasure receipts.
+    pub erasures: PersonEraser,
 }
 
 /// How a tenant is deleted: who erases its data, and how long the sweeps wait for every
@@ -53,11 +60,11 @@ impl AdminState {
         operator_key: &Secret,
         rates: Rates,
         deletion: TenantDeletion,
-        sealing: SealingSweeper,
+        personal_data: PersonalDataJobs,
     ) -> Self {
         Self {
             deletion,
-            sealing,
+            personal_data,
             cursors: CursorKeys::new(store.clone(), secrets.clone()),
             setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
@@ -81,6 +88,14 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// Who is asking, as records name them: the API key id, or `operator`.
+    pub fn key_id(&self) -> String {
+        match self {
+            Caller::Operator => "operator".to_owned(),
+            Caller::Tenant(p) => p.key_id.clone(),
+        }
+    }
+
     /// Only the operator manages tenants themselves.
     pub fn require_operator(&self, what: &'static str) -> Result<(), ApiError> {
         match self {

@@ -8,6 +8,8 @@ pub struct ErasureConfig {
     pub storage: StorageConfig,
     /// The erasure queue, which also takes each job's rest.
     pub queue_url: String,
+    /// The KMS HMAC key that signs erasure receipts.
+    pub receipt_key_id: String,
 }
 
 impl FunctionConfig for ErasureConfig {
@@ -15,6 +17,7 @@ impl FunctionConfig for ErasureConfig {
         Ok(Self {
             storage: StorageConfig::read(settings)?,
             queue_url: settings.required("ERASURE_QUEUE_URL")?,
+            receipt_key_id: settings.required("RECEIPT_KEY_ID")?,
         })
     }
 }

@@ -14,6 +14,10 @@ use wagate_shared::telemetry::error_chain;
 /// of the rest: a page is at most 1,000 items, deleted 25 to a request.
 pub const RESERVE: Duration = Duration::from_secs(20);
 
+/// Deliveries of a job before SQS moves it to the dead-letter queue (`maxReceiveCount` of
+/// the erasure queue in `template.yaml`): the last one that fails marks its erasure failed.
+pub const MAX_RECEIVES: u32 = 10;
+
 /// What the worker did with one record; for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -64,8 +68,28 @@ pub async fn handle_record(
             Handled::Done(outcome)
         }
         Err(e) => {
-            tracing::error!(message_id = %id, error = %error_chain(&e), "erasure job failed; SQS will redeliver it");
+            let error = error_chain(&e);
+            tracing::error!(message_id = %id, error = %error, "erasure job failed; SQS will redeliver it");
+            if receive_count(record) >= MAX_RECEIVES
+                && let Err(e) = jobs
+                    .give_up(
+                        &job,
+                        "the erasure failed repeatedly; the operator has the logs",
+                    )
+                    .await
+            {
+                tracing::error!(message_id = %id, error = %error_chain(&e), "a failed erasure could not be marked failed");
+            }
             Handled::Failed
         }
     }
+}
+
+/// Which delivery of the record this is, from 1.
+fn receive_count(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
 }

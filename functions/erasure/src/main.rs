@@ -10,8 +10,9 @@ use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::load_config;
 use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::{BackgroundJobs, SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{BackgroundJobs, PersonEraser, SealingSweeper, TenantEraser};
 use wagate_shared::metrics::Metrics;
+use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Store;
 
@@ -22,10 +23,16 @@ async fn main() -> Result<(), Error> {
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&sdk, &config.storage, metrics.clone());
+    let receipts = ReceiptSigner::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.receipt_key_id,
+        metrics.clone(),
+    );
     let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics);
     let jobs = Arc::new(BackgroundJobs {
         tenants: TenantEraser::new(store.clone(), queue.clone()),
-        sealing: SealingSweeper::new(store, queue),
+        sealing: SealingSweeper::new(store.clone(), queue.clone()),
+        people: PersonEraser::new(store, queue, receipts),
     });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let jobs = jobs.clone();

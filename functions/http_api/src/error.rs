@@ -69,6 +69,8 @@ pub enum ApiError {
     Secret(#[from] SecretError),
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
+    #[error("the erasure receipt could not be signed or checked")]
+    Receipt(#[from] wagate_shared::privacy::receipt::ReceiptError),
 }
 
 impl From<MetaCallsBlocked> for ApiError {
@@ -160,6 +162,7 @@ impl From<ErasureError> for ApiError {
         match e {
             ErasureError::Store(e) => Self::Store(e),
             ErasureError::Queue(e) => Self::Queue(e),
+            ErasureError::Receipt(e) => Self::Receipt(e),
             ErasureError::BadTenant(_) => Self::NotFound("tenant"),
             // A wiring mistake of ours, never a caller's.
             ErasureError::NotATenantSweep => {
@@ -262,7 +265,9 @@ impl ApiError {
             Self::MetaUnavailable => (StatusCode::BAD_GATEWAY, "meta_unavailable"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::Store(_) | Self::Secret(_) | Self::Queue(_) => {
+            // A contact erased while the call was under way.
+            Self::Store(StoreError::PersonErased) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Store(_) | Self::Secret(_) | Self::Queue(_) | Self::Receipt(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
         }

@@ -108,7 +108,15 @@ async fn create_keys(sdk: &aws_config::SdkConfig, template: &mut Template) -> Re
             .get("Description")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let key = kms.create_key().description(description).send().await?;
+        // An HMAC key (erasure receipts) says so; the others are symmetric encryption keys.
+        let mut create = kms.create_key().description(description);
+        if let Some(spec) = props.get("KeySpec").and_then(Value::as_str) {
+            create = create.key_spec(aws_sdk_kms::types::KeySpec::from(spec));
+        }
+        if let Some(usage) = props.get("KeyUsage").and_then(Value::as_str) {
+            create = create.key_usage(aws_sdk_kms::types::KeyUsageType::from(usage));
+        }
+        let key = create.send().await?;
         let meta = key
             .key_metadata
             .ok_or("KMS CreateKey returned no metadata")?;

@@ -146,6 +146,17 @@ impl Deliverer {
             tracing::info!(tenant = %tenant_id, endpoint = %job.endpoint_id, "callback endpoint deleted; delivery dropped");
             return Ok(NextStep::Dropped);
         };
+        // The tenant asked to erase the person since: what is about them is not sent.
+        if let Some(contact) = job.event.contact_id()
+            && self
+                .tenants
+                .store()
+                .is_contact_erased(&tenant_id, contact)
+                .await?
+        {
+            tracing::info!(tenant = %tenant_id, event_id = %job.event.id, "callback about an erased person dropped");
+            return Ok(NextStep::Dropped);
+        }
         let secret = self
             .secrets
             .decrypt(
@@ -171,7 +182,8 @@ impl Deliverer {
             NextStep::RetryAfter(_) => CallbackDeliveryState::Retrying,
             _ => CallbackDeliveryState::Dead,
         };
-        self.tenants
+        let recorded = self
+            .tenants
             .store()
             .record_delivery(&DeliveryAttempt {
                 tenant: &tenant_id,
@@ -188,8 +200,12 @@ impl Deliverer {
                 now,
                 expires_at: tenant.retention.expires_at(DataClass::Content, now),
             })
-            .await?;
-        Ok(step)
+            .await;
+        match recorded {
+            // Erased during the delivery: its log entry is not kept.
+            Err(StoreError::PersonErased) => Ok(NextStep::Dropped),
+            other => other.map(|()| step).map_err(Into::into),
+        }
     }
 
     /// POSTs the signed event: the receiver's status, and the failure when it was not a

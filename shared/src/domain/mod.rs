@@ -2,6 +2,7 @@
 
 pub mod contact;
 pub mod conversation;
+pub mod erasure;
 pub mod identity;
 pub mod management;
 pub mod message;

@@ -10,6 +10,7 @@ use crate::store::tenant::erasure::ScanPosition;
 pub enum ErasureJob {
     TenantSweep(TenantSweep),
     SealSweep(SealSweep),
+    PersonSweep(super::person::PersonSweep),
 }
 
 /// Seal what one segment of a parallel scan of the table holds in plaintext from before

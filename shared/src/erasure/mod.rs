@@ -2,13 +2,16 @@
 //! request. Deleting a tenant is the first: the request cuts the tenant off at once and
 //! queues one sweep per scan segment; each sweep deletes the tenant's items it finds,
 //! page by page, handing on what is left to a new job before its time runs out. Sealing
-//! what was written before per-person sealing runs the same way (`sealing`).
+//! what was written before per-person sealing runs the same way (`sealing`), and so does
+//! erasing one person (`person`).
 
 pub mod job;
+pub mod person;
 pub mod sealing;
 pub mod tenant;
 
 pub use job::{ErasureJob, SealSweep, TenantSweep};
+pub use person::{PersonEraser, PersonOutcome, PersonSweep};
 pub use sealing::{BackgroundJobs, JobOutcome, SealOutcome, SealingSweeper};
 pub use tenant::{SweepOutcome, TenantEraser};
 
@@ -21,6 +24,8 @@ pub enum ErasureError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+    #[error(transparent)]
+    Receipt(#[from] crate::privacy::receipt::ReceiptError),
     #[error("tenant id {0:?} in an erasure job is not valid")]
     BadTenant(String),
     #[error("a job of another kind was given to the tenant eraser")]

@@ -78,6 +78,7 @@ impl SealingSweeper {
 pub struct BackgroundJobs {
     pub tenants: super::TenantEraser,
     pub sealing: SealingSweeper,
+    pub people: super::PersonEraser,
 }
 
 /// What a background job did.
@@ -85,6 +86,7 @@ pub struct BackgroundJobs {
 pub enum JobOutcome {
     Tenant(super::SweepOutcome),
     Sealing(SealOutcome),
+    Person(super::PersonOutcome),
 }
 
 impl BackgroundJobs {
@@ -100,6 +102,20 @@ impl BackgroundJobs {
             ErasureJob::SealSweep(sweep) => Ok(JobOutcome::Sealing(
                 self.sealing.sweep(sweep, keep_going).await?,
             )),
+            ErasureJob::PersonSweep(sweep) => Ok(JobOutcome::Person(
+                self.people.sweep(sweep, keep_going).await?,
+            )),
+        }
+    }
+
+    /// SQS is about to give up on `job` (its last delivery failed too): an erasure of a
+    /// person is marked failed, so that whoever asked for it sees it did not finish.
+    pub async fn give_up(&self, job: &ErasureJob, reason: &str) -> Result<(), ErasureError> {
+        match job {
+            ErasureJob::PersonSweep(sweep) if !sweep.final_pass => {
+                self.people.give_up(sweep, reason).await
+            }
+            _ => Ok(()),
         }
     }
 }

@@ -161,7 +161,9 @@ impl TenantEraser {
     ) -> Result<SweepOutcome, ErasureError> {
         match job {
             ErasureJob::TenantSweep(sweep) => self.sweep(sweep, keep_going).await,
-            ErasureJob::SealSweep(_) => Err(ErasureError::NotATenantSweep),
+            ErasureJob::SealSweep(_) | ErasureJob::PersonSweep(_) => {
+                Err(ErasureError::NotATenantSweep)
+            }
         }
     }
 }

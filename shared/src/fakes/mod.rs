@@ -36,6 +36,8 @@ pub struct Tables {
     pub identities: HashMap<(TenantId, String), String>,
     /// When each identity's user moved to another number, for those who did.
     pub moved: HashMap<(TenantId, String), i64>,
+    /// When each erased identity's person was erased (its tombstone).
+    pub erased: HashMap<(TenantId, String), i64>,
     pub contacts: HashMap<(TenantId, String), ContactProfile>,
     /// (tenant, wamid) → contact id.
     pub messages: HashMap<(TenantId, String), String>,
@@ -110,6 +112,15 @@ impl FakeStore {
         });
         let (contact_id, new_id) = match known {
             Some(id) => (id, false),
+            // As the table: an event from before the erasure of an unknown identity's
+            // person is about them, and makes nothing.
+            None if keys.iter().any(|k| {
+                let erased = t.erased.get(&(tenant.clone(), k.clone()));
+                erased.zip(facts.event_at).is_some_and(|(e, at)| at <= *e)
+            }) =>
+            {
+                return Err(StoreError::PersonErased);
+            }
             None => {
                 t.next_contact += 1;
                 (format!("c_fake{}", t.next_contact), true)

@@ -56,6 +56,8 @@ pub enum Outcome {
     KeptUnknown,
     /// The tenant no longer exists; the event was dropped.
     TenantGone,
+    /// The event is about a person erased after it was sent; it was dropped.
+    PersonErased,
 }
 
 /// Applies queued events through its two ports: `S` stores, `C` takes callbacks.
@@ -126,7 +128,7 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             contact: &contact,
             now: now_seconds(),
         };
-        match event.kind {
+        let outcome = match event.kind {
             EventKind::Message => self.message(&job).await,
             EventKind::Status => self.status(&job).await,
             EventKind::UserPreference => self.user_preference(&job).await,
@@ -143,6 +145,14 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                 self.keep(&job, DataClass::Metadata, Some("error reported by Meta"))
                     .await
             }
+        };
+        match outcome {
+            // About a person erased after the event was sent: nothing of it is kept.
+            Err(ProcessError::Store(StoreError::PersonErased)) => {
+                tracing::info!(tenant = %tenant_id, kind = event.kind.as_str(), "event about an erased person dropped");
+                Ok(Outcome::PersonErased)
+            }
+            other => other,
         }
     }
 
@@ -179,6 +189,7 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             username: profile.and_then(|p| p.username.as_deref()),
             inbound_at: Some(message.sent_at),
             inbound_number: job.event.phone_number_id.as_deref(),
+            event_at: Some(message.sent_at),
         };
         let contact = store
             .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
@@ -267,14 +278,12 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
         };
         let store = &self.store;
         let retention = &job.tenant.retention;
+        let facts = ContactFacts {
+            event_at: Some(update.at),
+            ..ContactFacts::default()
+        };
         let contact = store
-            .resolve_contact(
-                &job.tenant.id,
-                &identity,
-                &ContactFacts::default(),
-                retention,
-                job.now,
-            )
+            .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
             .await?;
         let outcome = store
             .apply_status(
@@ -322,16 +331,20 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                 .await;
         };
         let store = &self.store;
+        let at = preference.at.unwrap_or(job.now);
+        let facts = ContactFacts {
+            event_at: Some(at),
+            ..ContactFacts::default()
+        };
         let contact = store
             .resolve_contact(
                 &job.tenant.id,
                 &identity,
-                &ContactFacts::default(),
+                &facts,
                 &job.tenant.retention,
                 job.now,
             )
             .await?;
-        let at = preference.at.unwrap_or(job.now);
         store
             .set_marketing_opt_out(&job.tenant.id, &contact.profile.contact_id, opted_out, at)
             .await?;

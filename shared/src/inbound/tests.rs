@@ -114,6 +114,36 @@ async fn a_new_users_message_is_stored_with_a_new_contact_and_handed_to_callback
     assert_eq!(serde_json::to_value(typed).unwrap(), data);
 }
 
+#[tokio::test]
+async fn an_event_sent_before_its_persons_erasure_is_dropped_and_a_later_one_starts_afresh() {
+    // GIVEN a user erased at a time, whose identity no longer leads anywhere
+    let p = given_a_tenant();
+    let erased_at = 1_767_000_100;
+    store(&p)
+        .lock()
+        .erased
+        .insert((acme(), format!("phone:{USER}")), erased_at);
+    // WHEN Meta retries a message they sent before the erasure
+    let outcome = p
+        .process(&text_message("wamid.OLD", erased_at - 50))
+        .await
+        .unwrap();
+    // THEN it is dropped: no contact, no message, no callback
+    assert_eq!(outcome, Outcome::PersonErased);
+    {
+        let t = store(&p).lock();
+        assert!(t.contacts.is_empty() && t.messages.is_empty());
+    }
+    assert!(callbacks(&p).types().is_empty());
+    // AND a message they send afterwards makes a new contact
+    let outcome = p
+        .process(&text_message("wamid.NEW", erased_at + 1))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Stored);
+    assert_eq!(store(&p).lock().contacts.len(), 1);
+}
+
 fn profile_id(p: &Processor) -> String {
     store(p)
         .lock()

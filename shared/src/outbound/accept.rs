@@ -284,6 +284,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             expires_at: checked
                 .retention
                 .expires_at(DataClass::Content, command.now),
+            idempotency_key: command.idempotency.map(|i| i.key),
         };
         // Already recorded (a call taking over a key while the first one finishes): the
         // same message; its job is queued again below, which sends nothing twice.

@@ -177,15 +177,27 @@ impl Sender {
             }));
         };
         let store = self.directory.store();
-        let contact = store
+        let facts = ContactFacts {
+            event_at: Some(job.enqueued_at),
+            ..ContactFacts::default()
+        };
+        let contact = match store
             .resolve_contact(
                 &tenant.id,
                 &job.recipient()?,
-                &ContactFacts::default(),
+                &facts,
                 &tenant.retention,
                 now,
             )
-            .await?;
+            .await
+        {
+            Err(StoreError::PersonErased) => {
+                return finished(JobResult::Done(Done::Dropped {
+                    reason: "the recipient was erased after the message was queued",
+                }));
+            }
+            other => other?,
+        };
         let ready = ReadyJob {
             job,
             contact: contact.profile.clone(),
@@ -456,7 +468,7 @@ impl Sender {
     ) -> Result<(), SenderError> {
         let job = sending.job;
         let stored = job.stored_form();
-        let written = self
+        let written = match self
             .directory
             .store()
             .put_outbound(
@@ -475,7 +487,15 @@ impl Sender {
                     now: sending.now,
                 },
             )
-            .await?;
+            .await
+        {
+            // Erased while the job was under way: nothing about them is recorded.
+            Err(StoreError::PersonErased) => {
+                tracing::info!(tenant = %sending.tenant.id, job_id = %job.job_id, "the recipient was erased; the job's outcome is not recorded");
+                return Ok(());
+            }
+            other => other?,
+        };
         if written == PutOutcome::Duplicate {
             tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
         }

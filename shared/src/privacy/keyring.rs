@@ -23,6 +23,7 @@ use aws_sdk_kms::types::DataKeySpec;
 use crate::cache::TtlCache;
 use crate::metrics::Metrics;
 use crate::privacy::cipher::DataKey;
+use crate::store::key_table::PersonKeyEntry;
 use crate::store::{PutOutcome, Store, StoreError};
 
 pub const TENANT_KEYS_TTL: Duration = Duration::from_secs(600);
@@ -179,30 +180,84 @@ impl Keyring {
         self.table.delete_person_key_items(tenant).await
     }
 
-    /// The contact's data key, made on first use: for writes.
+    /// The contact's data key, made on first use: for writes. An erased contact gets
+    /// [`StoreError::PersonErased`]: nothing is sealed for them again.
     pub async fn person(&self, tenant: &str, contact_id: &str) -> Result<Arc<DataKey>, StoreError> {
-        if let Some(key) = self.existing_person(tenant, contact_id).await? {
+        if let Some(key) = self.people.get(&(tenant.to_owned(), contact_id.to_owned())) {
             return Ok(key);
         }
-        let wrap = &self.tenant(tenant).await?.wrap;
-        let key = DataKey::random();
-        let wrapped = wrap.seal(&wrap_place(tenant, contact_id), key.as_bytes());
-        let key = match self
-            .table
-            .put_new_person_key(tenant, contact_id, wrapped)
-            .await?
-        {
-            PutOutcome::Stored => Arc::new(key),
-            PutOutcome::Duplicate => self
-                .read_person(tenant, contact_id, true)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::corrupt(contact_id, "the key vanished as it was made")
-                })?,
+        let key = match self.read_person(tenant, contact_id, false).await? {
+            PersonKey::Key(key) => key,
+            PersonKey::Erased => return Err(StoreError::PersonErased),
+            PersonKey::Absent => self.make_person(tenant, contact_id).await?,
         };
         self.people
             .insert((tenant.to_owned(), contact_id.to_owned()), key.clone());
         Ok(key)
+    }
+
+    async fn make_person(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+    ) -> Result<Arc<DataKey>, StoreError> {
+        let wrap = &self.tenant(tenant).await?.wrap;
+        let key = DataKey::random();
+        let wrapped = wrap.seal(&wrap_place(tenant, contact_id), key.as_bytes());
+        match self
+            .table
+            .put_new_person_key(tenant, contact_id, wrapped)
+            .await?
+        {
+            PutOutcome::Stored => Ok(Arc::new(key)),
+            // Another writer made it first, or the contact was erased meanwhile.
+            PutOutcome::Duplicate => match self.read_person(tenant, contact_id, true).await? {
+                PersonKey::Key(key) => Ok(key),
+                PersonKey::Erased => Err(StoreError::PersonErased),
+                PersonKey::Absent => Err(StoreError::corrupt(
+                    contact_id,
+                    "the key vanished as it was made",
+                )),
+            },
+        }
+    }
+
+    /// Whether the contact was erased (its key replaced by the mark of its erasure).
+    pub async fn is_erased(&self, tenant: &str, contact_id: &str) -> Result<bool, StoreError> {
+        if self
+            .people
+            .get(&(tenant.to_owned(), contact_id.to_owned()))
+            .is_some()
+        {
+            return Ok(false);
+        }
+        Ok(matches!(
+            self.read_person(tenant, contact_id, false).await?,
+            PersonKey::Erased
+        ))
+    }
+
+    /// Erases the contact's data key (see [`Store::put_erased_person_key`]), here and in
+    /// this container's cache; true when there was one to erase. Other containers' copies
+    /// expire within [`PERSON_KEY_TTL`].
+    pub async fn erase_person(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let had_key = matches!(
+            self.table
+                .person_key_entry(tenant, contact_id, true)
+                .await?,
+            Some(PersonKeyEntry::Wrapped(_))
+        );
+        self.table
+            .put_erased_person_key(tenant, contact_id, at)
+            .await?;
+        self.people
+            .remove(&(tenant.to_owned(), contact_id.to_owned()));
+        Ok(had_key)
     }
 
     /// Data keys for contacts whose ids were just made (an import), written in batches: a
@@ -249,11 +304,13 @@ impl Keyring {
         if let Some(key) = self.people.get(&cache_key) {
             return Ok(Some(key));
         }
-        let key = self.read_person(tenant, contact_id, false).await?;
-        if let Some(key) = &key {
-            self.people.insert(cache_key, key.clone());
+        match self.read_person(tenant, contact_id, false).await? {
+            PersonKey::Key(key) => {
+                self.people.insert(cache_key, key.clone());
+                Ok(Some(key))
+            }
+            PersonKey::Erased | PersonKey::Absent => Ok(None),
         }
-        Ok(key)
     }
 
     /// The data keys of several contacts of one tenant, in one batch for those not cached;
@@ -296,19 +353,29 @@ impl Keyring {
         tenant: &str,
         contact_id: &str,
         consistent: bool,
-    ) -> Result<Option<Arc<DataKey>>, StoreError> {
-        let Some(wrapped) = self
+    ) -> Result<PersonKey, StoreError> {
+        match self
             .table
-            .wrapped_person_key(tenant, contact_id, consistent)
+            .person_key_entry(tenant, contact_id, consistent)
             .await?
-        else {
-            return Ok(None);
-        };
-        let wrap = &self.tenant(tenant).await?.wrap;
-        Ok(Some(Arc::new(unwrap_person(
-            wrap, tenant, contact_id, &wrapped,
-        )?)))
+        {
+            None => Ok(PersonKey::Absent),
+            Some(PersonKeyEntry::Erased { .. }) => Ok(PersonKey::Erased),
+            Some(PersonKeyEntry::Wrapped(wrapped)) => {
+                let wrap = &self.tenant(tenant).await?.wrap;
+                Ok(PersonKey::Key(Arc::new(unwrap_person(
+                    wrap, tenant, contact_id, &wrapped,
+                )?)))
+            }
+        }
     }
+}
+
+/// A contact's key as the key table holds it.
+enum PersonKey {
+    Key(Arc<DataKey>),
+    Erased,
+    Absent,
 }
 
 /// What a contact's wrapped key is bound to: it unwraps for that contact of that tenant only.

@@ -5,17 +5,28 @@
 //! |---|---|---|
 //! | a tenant's KEK (KMS ciphertext) | `T#<t>` | `KEK` |
 //! | a contact's data key (wrapped) | `T#<t>` | `DEK#<contact id>` |
+//! | an erased contact's mark (no key) | `T#<t>` | `DEK#<contact id>` |
 //!
 //! One partition per tenant, so a tenant's keys go with one query when it is deleted.
 
 use std::collections::HashMap;
 
 use crate::store::keys::tenant_pk;
-use crate::store::table::{Item, b, get_b, get_s, item, n, s};
+use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
 use crate::store::{PutOutcome, Store, StoreError};
 
 const KEK_SK: &str = "KEK";
 const DEK_PREFIX: &str = "DEK#";
+
+/// A contact's entry in the key table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonKeyEntry {
+    Wrapped(Vec<u8>),
+    /// The contact was erased at this time: their key is gone for good.
+    Erased {
+        at: i64,
+    },
+}
 
 fn dek_sk(contact_id: &str) -> String {
     format!("{DEK_PREFIX}{contact_id}")
@@ -52,19 +63,43 @@ impl Store {
         self.put_new("PutItem tenant KEK", it).await
     }
 
-    /// The contact's wrapped data key.
-    pub async fn wrapped_person_key(
+    /// The contact's entry: its wrapped data key, or the mark its erasure left.
+    pub async fn person_key_entry(
         &self,
         tenant: &str,
         contact_id: &str,
         consistent: bool,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
+    ) -> Result<Option<PersonKeyEntry>, StoreError> {
         let (pk, sk) = (tenant_pk(tenant), dek_sk(contact_id));
         let found = match consistent {
             true => self.get_consistent(pk.clone(), sk).await?,
             false => self.get(pk.clone(), sk).await?,
         };
-        found.map(|it| key_bytes(&it, "dek", &pk)).transpose()
+        let Some(it) = found else {
+            return Ok(None);
+        };
+        if let Some(at) = get_i64(&it, "erased_at") {
+            return Ok(Some(PersonKeyEntry::Erased { at }));
+        }
+        key_bytes(&it, "dek", &pk).map(|k| Some(PersonKeyEntry::Wrapped(k)))
+    }
+
+    /// Replaces the contact's data key by the mark of its erasure: what was sealed under
+    /// the key no longer opens anywhere, and no new key is ever made for the contact (a
+    /// late writer is refused instead of sealing under a fresh key). The mark holds the
+    /// time only; it is kept, since the contact id is never used again.
+    pub async fn put_erased_person_key(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let it = item([
+            ("pk", s(tenant_pk(tenant))),
+            ("sk", s(dek_sk(contact_id))),
+            ("erased_at", n(at)),
+        ]);
+        self.put("PutItem erased contact key", it).await
     }
 
     /// Stores the contact's wrapped data key unless it has one.
@@ -101,7 +136,8 @@ impl Store {
         self.batch_put("BatchWriteItem contact keys", items).await
     }
 
-    /// The wrapped data keys of those of `contact_ids` that have one, by contact id.
+    /// The wrapped data keys of those of `contact_ids` that have one, by contact id (an
+    /// erased contact has none).
     pub async fn wrapped_person_keys(
         &self,
         tenant: &str,

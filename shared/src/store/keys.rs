@@ -21,6 +21,8 @@
 //! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
 //! | callback endpoint | `T#<t>` | `CB#<endpoint id>` |
 //! | callback delivery (log) | `T#<t>#CBLOG` | `<event time, 10 digits>#<event id>#<endpoint id>` |
+//! | erasure of a person (its record) | `T#<t>` | `ERASURE#<erasure id>` |
+//! | erased identifier (tombstone) | `T#<t>#ERASED#<blind index>` | `ERASED` |
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
 //! connected before route items existed; read only when a route item is missing),
@@ -77,6 +79,17 @@ pub fn legacy_identity_pk(tenant: &str, key: &IdentityKey) -> String {
 }
 
 pub const IDENTITY_SK: &str = "ID";
+
+/// The tombstone of an erased identifier: its blind index, as its identity item had.
+pub fn tombstone_pk(tenant: &str, blinded: &str) -> String {
+    format!("T#{tenant}#ERASED#{blinded}")
+}
+
+pub const TOMBSTONE_SK: &str = "ERASED";
+
+pub fn erasure_sk(erasure_id: &str) -> String {
+    format!("ERASURE#{erasure_id}")
+}
 
 /// The tenant and contact of a contact partition's key.
 pub fn contact_of_pk(pk: &str) -> Option<(&str, &str)> {
@@ -154,10 +167,17 @@ pub fn event_sk(event_time: i64, digest: &str) -> String {
 
 /// The key is hashed: it is the caller's text, of any length and content.
 pub fn idempotency_pk(tenant: &str, key: &str) -> String {
-    format!(
-        "T#{tenant}#IDEM#{}",
-        hex::encode(Sha256::digest(key.as_bytes()))
-    )
+    idempotency_pk_of_hash(tenant, &idempotency_hash(key))
+}
+
+/// The hash that stands for an idempotency key in its item's key; an outbound message
+/// keeps it, so that erasing its contact finds the record.
+pub fn idempotency_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+pub fn idempotency_pk_of_hash(tenant: &str, hash: &str) -> String {
+    format!("T#{tenant}#IDEM#{hash}")
 }
 
 pub const IDEMPOTENCY_SK: &str = "IDEM";

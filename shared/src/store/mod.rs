@@ -13,6 +13,7 @@
 //! | `template`, `event`, `api_key`, `idempotency` | one item each |
 //! | `key_table` | the key table's keys of personal data (a store of their own) |
 //! | `migration` | sealing what was written before per-person sealing, item by item |
+//! | `person` | a person's erasure: its record, tombstones, and the sweep of their items |
 
 pub mod api_key;
 pub mod callback;
@@ -24,6 +25,7 @@ pub mod keys;
 pub mod message;
 pub mod migration;
 pub mod number;
+pub mod person;
 pub mod table;
 pub mod template;
 pub mod tenant;

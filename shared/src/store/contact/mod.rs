@@ -47,6 +47,10 @@ pub struct ContactFacts<'a> {
     pub inbound_at: Option<i64>,
     /// The tenant's number the user wrote to.
     pub inbound_number: Option<&'a str>,
+    /// When the event or job happened (Meta's timestamp, or when a job was queued):
+    /// about a person erased at or after it, it gets [`StoreError::PersonErased`] and
+    /// nothing is written. `None` (a new API call) is never about the past.
+    pub event_at: Option<i64>,
 }
 
 impl Store {
@@ -66,6 +70,16 @@ impl Store {
         let mut written_before_blinding = Vec::new();
         for key in &keys {
             match self.find_identity(tenant, key, now).await? {
+                // An event from before an erasure of whoever held the identifier before
+                // this contact: it must not land here.
+                Some(found)
+                    if found
+                        .erased_before
+                        .zip(facts.event_at)
+                        .is_some_and(|(erased, at)| at <= erased) =>
+                {
+                    return Err(StoreError::PersonErased);
+                }
                 // The number moved to another of the user's numbers before this event:
                 // it is free (a new contact takes it), but Meta's retries of what was sent
                 // before the move still reach the old contact.
@@ -91,6 +105,15 @@ impl Store {
                 None => missing.push(key.clone()),
             }
         }
+        // An identifier that leads nowhere may have been erased: an event from before
+        // the erasure is dropped, and a contact made after it remembers when it was.
+        let mut erased_before = None;
+        if let (false, Some(at)) = (missing.is_empty(), facts.event_at) {
+            erased_before = self.last_erasure(tenant, &missing, now).await?;
+            if erased_before.is_some_and(|erased| at <= erased) {
+                return Err(StoreError::PersonErased);
+            }
+        }
         let new_id = contact_id.is_none();
         let existing = match &contact_id {
             Some(id) => self.get_contact(tenant, id, now).await?,
@@ -109,13 +132,20 @@ impl Store {
             }
         };
         for key in &missing {
-            self.link_identity(tenant, key, &profile.contact_id, retention, now)
-                .await?;
+            self.link_identity(
+                tenant,
+                key,
+                &profile.contact_id,
+                erased_before,
+                retention,
+                now,
+            )
+            .await?;
         }
         // An identity item from before blind indexes moves under its blind index when its
         // person next writes in; the migration moves the others.
         for key in &written_before_blinding {
-            self.link_identity(tenant, key, &profile.contact_id, retention, now)
+            self.link_identity(tenant, key, &profile.contact_id, None, retention, now)
                 .await?;
             self.delete_item(
                 "DeleteItem identity before blinding",
@@ -349,16 +379,22 @@ impl Store {
         Ok(())
     }
 
+    /// Links the identifier to the contact; `erased_before`: when a person who held it
+    /// before was erased (events sent until then are not this contact's).
     async fn link_identity(
         &self,
         tenant: &TenantId,
         key: &IdentityKey,
         contact_id: &str,
+        erased_before: Option<i64>,
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
         let pk = self.identity_key(tenant, key).await?;
-        let it = identity_item(pk, contact_id, retention, now);
+        let mut it = identity_item(pk, contact_id, retention, now);
+        if let Some(at) = erased_before {
+            it.insert("erased_before".into(), n(at));
+        }
         self.put("PutItem identity", it).await
     }
 
@@ -377,7 +413,7 @@ impl Store {
 
     /// The live identity item of `key`: under its blind index, or else as written before
     /// blind indexes.
-    async fn find_identity(
+    pub(crate) async fn find_identity(
         &self,
         tenant: &TenantId,
         key: &IdentityKey,
@@ -400,6 +436,7 @@ impl Store {
                     contact_id,
                     legacy,
                     moved_at: get_i64(&found, "moved_at"),
+                    erased_before: get_i64(&found, "erased_before"),
                 }));
             }
         }
@@ -424,7 +461,7 @@ impl Store {
             at,
         } = *change;
         let new_key = IdentityKey::Phone(new.clone());
-        self.link_identity(tenant, &new_key, contact_id, retention, now)
+        self.link_identity(tenant, &new_key, contact_id, None, retention, now)
             .await?;
         let old_pk = self
             .identity_key(tenant, &IdentityKey::Phone(old.clone()))
@@ -468,12 +505,14 @@ pub struct NumberChange<'a> {
 /// for 7 days, and a day's margin.
 pub const MOVED_IDENTITY_SECS: i64 = 8 * 86_400;
 
-/// The contact an identity item leads to, whether the item predates blind indexes, and
-/// when its user moved to another number, if they did.
-struct FoundIdentity {
-    contact_id: String,
-    legacy: bool,
-    moved_at: Option<i64>,
+/// The contact an identity item leads to, whether the item predates blind indexes, when
+/// its user moved to another number, if they did, and when an earlier holder was erased.
+pub(crate) struct FoundIdentity {
+    pub contact_id: String,
+    pub legacy: bool,
+    pub moved_at: Option<i64>,
+    /// A person who held the identifier before was erased then.
+    pub erased_before: Option<i64>,
 }
 
 /// What a new profile is made of besides what is known about the person: its id, its

@@ -8,7 +8,7 @@
 use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
-use crate::store::keys::{contact_pk, outbound_sk};
+use crate::store::keys::{contact_pk, idempotency_hash, outbound_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
 
@@ -42,6 +42,9 @@ pub struct QueuedOutbound<'a> {
     pub message_type: &'a str,
     pub content: &'a str,
     pub expires_at: i64,
+    /// The API call's idempotency key, if it had one: the message keeps its hash, so
+    /// that erasing the contact finds the key's record.
+    pub idempotency_key: Option<&'a str>,
 }
 
 impl Store {
@@ -77,7 +80,7 @@ impl Store {
             .keyring()?
             .person(tenant.as_str(), message.key.contact_id)
             .await?;
-        let it = outbound_item(
+        let mut it = outbound_item(
             tenant,
             &key,
             &OutboundFields {
@@ -90,6 +93,12 @@ impl Store {
                 expires_at: message.expires_at,
             },
         );
+        if let Some(idempotency_key) = message.idempotency_key {
+            it.insert(
+                IDEMPOTENCY_HASH.into(),
+                s(idempotency_hash(idempotency_key)),
+            );
+        }
         self.put_new("PutItem queued outbound", it).await
     }
 
@@ -172,15 +181,23 @@ impl Store {
                 }
             }
         }
-        // Written once: over nothing, or over the job's queued record.
-        let written = self
-            .put_if(
-                "PutItem outbound",
-                it,
-                "attribute_not_exists(pk) OR #state = :queued",
-                &[("#state", "state")],
-                &[(":queued", s(QUEUED))],
-            )
+        // Written once: over nothing, or over the job's queued record, whose other
+        // attributes (the idempotency key's hash) stay.
+        let mut update = self.update(
+            "UpdateItem outbound",
+            contact_pk(tenant.as_str(), message.key.contact_id),
+            outbound_sk(message.key.enqueued_at, message.key.job_id),
+        );
+        for (attribute, value) in it {
+            if attribute != "pk" && attribute != "sk" {
+                update = update.set(&attribute, value);
+            }
+        }
+        let written = update
+            .condition("attribute_not_exists(pk) OR #state = :queued")
+            .name("#state", "state")
+            .value(":queued", s(QUEUED))
+            .send()
             .await?;
         Ok(if written {
             PutOutcome::Stored
@@ -214,6 +231,9 @@ impl Store {
             .max())
     }
 }
+
+/// The attribute of an outbound message that holds its API call's idempotency key hash.
+pub(crate) const IDEMPOTENCY_HASH: &str = "idem";
 
 /// What every outbound item holds, queued or decided.
 struct OutboundFields<'a> {

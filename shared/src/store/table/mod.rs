@@ -54,6 +54,10 @@ pub enum StoreError {
     },
     #[error("this store was built without the keys of personal data")]
     NoKeyring,
+    /// The person an event or job is about was erased after it was made: it is dropped,
+    /// and nothing is written for them.
+    #[error("the person was erased")]
+    PersonErased,
 }
 
 impl StoreError {

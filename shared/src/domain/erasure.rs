@@ -1,0 +1,364 @@
+//! Erasing one person at their request: whom (a phone number or a BSUID), how far the
+//! erasure got, and the receipt that proves it. Nothing here holds personal data once the
+//! request is parsed: a job knows its person by keyed hashes and contact ids only.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::identity::{Bsuid, IdentityError, IdentityKey, Phone};
+
+/// How long after an erasure events about the person sent before it are still dropped:
+/// longer than any copy of them can live in a queue. A queue keeps a message 14 days at
+/// most; one redriven from a dead-letter queue can spend up to 14 more in its source queue;
+/// Meta retries a webhook for 7 days.
+pub const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
+
+/// How long the erasure's record (its state, counts and receipt) can be read back.
+pub const ERASURE_RECORD_SECS: i64 = 400 * 24 * 3600;
+
+/// The receipt's format; bumped when its fields change.
+pub const RECEIPT_VERSION: u32 = 1;
+
+/// The body of an erasure request: exactly one of the two.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequest {
+    /// The person's phone number in international form (`+4915112345678`).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Or their business-scoped user id (`DE.1349120865530274`).
+    #[serde(default)]
+    pub bsuid: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PersonRequestError {
+    #[error("give either `phone` or `bsuid`, not both")]
+    Both,
+    #[error("give the person's `phone` or `bsuid`")]
+    Neither,
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+impl PersonRequestError {
+    /// The request field at fault.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Identity(IdentityError::BadPhone) => Some("phone"),
+            Self::Identity(IdentityError::BadBsuid) => Some("bsuid"),
+            _ => None,
+        }
+    }
+}
+
+impl PersonRequest {
+    /// The one identifier the request names.
+    pub fn person(&self) -> Result<IdentityKey, PersonRequestError> {
+        match (self.phone.as_deref(), self.bsuid.as_deref()) {
+            (Some(_), Some(_)) => Err(PersonRequestError::Both),
+            (None, None) => Err(PersonRequestError::Neither),
+            (Some(phone), None) => Ok(IdentityKey::Phone(Phone::parse(phone)?)),
+            (None, Some(bsuid)) => Ok(IdentityKey::Bsuid(Bsuid::parse(bsuid)?)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureState {
+    Running,
+    Done,
+    Failed,
+}
+
+impl ErasureState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "running" => Some(Self::Running),
+            "done" => Some(Self::Done),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// What an erasure deleted, by class of data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasedCounts {
+    /// Contact profiles (a person may have had more than one: a number they moved from).
+    pub contacts: u64,
+    /// Phone numbers and BSUIDs that led to them.
+    pub identities: u64,
+    /// Their data keys, destroyed: whatever was sealed under them no longer opens.
+    pub data_keys: u64,
+    pub messages: u64,
+    pub delivery_states: u64,
+    pub idempotency_records: u64,
+    pub callback_deliveries: u64,
+    pub tenant_events: u64,
+}
+
+/// The classes, in the order the record and the receipt name them.
+pub const ERASED_CLASSES: [&str; 8] = [
+    "contacts",
+    "identities",
+    "data_keys",
+    "messages",
+    "delivery_states",
+    "idempotency_records",
+    "callback_deliveries",
+    "tenant_events",
+];
+
+impl ErasedCounts {
+    /// The count of a class named in [`ERASED_CLASSES`].
+    pub fn get_mut(&mut self, class: &str) -> Option<&mut u64> {
+        Some(match class {
+            "contacts" => &mut self.contacts,
+            "identities" => &mut self.identities,
+            "data_keys" => &mut self.data_keys,
+            "messages" => &mut self.messages,
+            "delivery_states" => &mut self.delivery_states,
+            "idempotency_records" => &mut self.idempotency_records,
+            "callback_deliveries" => &mut self.callback_deliveries,
+            "tenant_events" => &mut self.tenant_events,
+            _ => return None,
+        })
+    }
+
+    pub fn get(&self, class: &str) -> u64 {
+        let mut copy = *self;
+        copy.get_mut(class).map(|c| *c).unwrap_or(0)
+    }
+
+    pub fn add(&mut self, other: &ErasedCounts) {
+        for class in ERASED_CLASSES {
+            if let Some(count) = self.get_mut(class) {
+                *count += other.get(class);
+            }
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        ERASED_CLASSES.iter().map(|c| self.get(c)).sum()
+    }
+}
+
+/// What a finished erasure proves, signed. It names the tenant, the erasure and the key
+/// that asked for it, never the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureReceipt {
+    pub version: u32,
+    pub erasure_id: String,
+    pub tenant_id: String,
+    /// The API key id that asked, or `operator`.
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub completed_at: i64,
+    pub erased: ErasedCounts,
+    /// Until then, events about the person sent before the erasure are dropped on arrival.
+    pub tombstone_expires_at: i64,
+}
+
+impl ErasureReceipt {
+    /// The bytes the signature covers: the receipt's JSON, fields in their declared order.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a receipt always serialises")
+    }
+}
+
+/// A receipt with its signature: an HMAC whose key never leaves KMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedReceipt {
+    pub receipt: ErasureReceipt,
+    /// Base64 of the MAC over [`ErasureReceipt::signed_bytes`].
+    pub signature: String,
+    /// KMS's MAC algorithm, `HMAC_SHA_256`.
+    pub algorithm: String,
+    /// The KMS key that made it (its id, not the key).
+    pub key_id: String,
+}
+
+/// One erasure as its record holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonErasure {
+    pub id: String,
+    pub tenant_id: String,
+    pub state: ErasureState,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub finished_at: Option<i64>,
+    pub erased: ErasedCounts,
+    pub tombstone_expires_at: i64,
+    /// Why it failed, for the operator (no personal data).
+    pub failure: Option<String>,
+    pub receipt: Option<SignedReceipt>,
+}
+
+/// The fields of Meta's payloads that name a user: a phone number (`wa_id`, `from`, ...)
+/// or a BSUID (`user_id`, ...).
+const IDENTIFIER_FIELDS: [&str; 8] = [
+    "from",
+    "wa_id",
+    "recipient_id",
+    "new_wa_id",
+    "to",
+    "user_id",
+    "from_user_id",
+    "recipient_user_id",
+];
+
+/// Every user identifier a stored event's JSON names, at any depth: what tells whether
+/// it is about an erased person.
+pub fn identifiers_in(raw: &str) -> Vec<IdentityKey> {
+    fn walk(value: &serde_json::Value, found: &mut Vec<IdentityKey>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (name, inner) in map {
+                    if let (true, Some(text)) =
+                        (IDENTIFIER_FIELDS.contains(&name.as_str()), inner.as_str())
+                    {
+                        let key = Phone::parse(text)
+                            .map(IdentityKey::Phone)
+                            .or_else(|_| Bsuid::parse(text).map(IdentityKey::Bsuid));
+                        if let Ok(key) = key
+                            && !found.contains(&key)
+                        {
+                            found.push(key);
+                        }
+                    }
+                    walk(inner, found);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) {
+        walk(&value, &mut found);
+    }
+    found
+}
+
+/// A new erasure's id: `er_` and 24 hex digits.
+pub fn new_erasure_id() -> String {
+    use rand::Rng;
+    format!("er_{}", hex::encode(rand::rng().random::<[u8; 12]>()))
+}
+
+/// Whether `raw` is shaped like an erasure id (anything else is not looked up).
+pub fn is_erasure_id(raw: &str) -> bool {
+    raw.strip_prefix("er_")
+        .is_some_and(|hex| hex.len() == 24 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(phone: Option<&str>, bsuid: Option<&str>) -> PersonRequest {
+        PersonRequest {
+            phone: phone.map(str::to_owned),
+            bsuid: bsuid.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_request_names_exactly_one_valid_identifier() {
+        assert_eq!(
+            request(Some("+49 151 12345678"), None)
+                .person()
+                .unwrap()
+                .to_string(),
+            "phone:4915112345678"
+        );
+        assert_eq!(
+            request(None, Some("DE.1349120865530274"))
+                .person()
+                .unwrap()
+                .to_string(),
+            "bsuid:DE.1349120865530274"
+        );
+        assert_eq!(
+            request(Some("4915112345678"), Some("DE.1")).person(),
+            Err(PersonRequestError::Both)
+        );
+        assert_eq!(
+            request(None, None).person(),
+            Err(PersonRequestError::Neither)
+        );
+        let bad_phone = request(Some("12ab"), None).person().unwrap_err();
+        assert_eq!(bad_phone.field(), Some("phone"));
+        let bad_bsuid = request(None, Some("nope")).person().unwrap_err();
+        assert_eq!(bad_bsuid.field(), Some("bsuid"));
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused() {
+        let parsed =
+            serde_json::from_str::<PersonRequest>(r#"{"phone":"4915112345678","name":"x"}"#);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn an_events_identifiers_are_found_at_any_depth() {
+        let raw = r#"{"from":"4915112345678","context":{"from":"15550001111"},"statuses":[{"recipient_id":"4915112345678","recipient_user_id":"DE.77"}],"text":{"body":"from 4915199999999"},"id":"wamid.X"}"#;
+        let mut found: Vec<String> = identifiers_in(raw)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            ["bsuid:DE.77", "phone:15550001111", "phone:4915112345678"]
+        );
+        assert!(identifiers_in("not json").is_empty());
+    }
+
+    #[test]
+    fn counts_add_up_by_class() {
+        let mut total = ErasedCounts {
+            messages: 3,
+            ..Default::default()
+        };
+        total.add(&ErasedCounts {
+            messages: 2,
+            contacts: 1,
+            ..Default::default()
+        });
+        assert_eq!((total.messages, total.contacts, total.total()), (5, 1, 6));
+        assert_eq!(total.get("nothing"), 0);
+    }
+
+    #[test]
+    fn the_signed_bytes_do_not_depend_on_how_the_receipt_arrived() {
+        let receipt = ErasureReceipt {
+            version: RECEIPT_VERSION,
+            erasure_id: "er_0123456789abcdef01234567".into(),
+            tenant_id: "acme".into(),
+            requested_by: "operator".into(),
+            requested_at: 1,
+            completed_at: 2,
+            erased: ErasedCounts::default(),
+            tombstone_expires_at: 3,
+        };
+        let reordered = r#"{"tenant_id":"acme","version":1,"erasure_id":"er_0123456789abcdef01234567","requested_by":"operator","requested_at":1,"completed_at":2,"tombstone_expires_at":3,"erased":{"tenant_events":0,"contacts":0,"identities":0,"data_keys":0,"messages":0,"delivery_states":0,"idempotency_records":0,"callback_deliveries":0}}"#;
+        let parsed: ErasureReceipt = serde_json::from_str(reordered).unwrap();
+        assert_eq!(parsed.signed_bytes(), receipt.signed_bytes());
+        assert!(is_erasure_id(&receipt.erasure_id));
+        assert!(!is_erasure_id("er_xyz"));
+    }
+}

@@ -1,0 +1,294 @@
+//! Finding everything about one person in a tenant and deleting it: their contacts (a
+//! person may have more than one: a number they moved from), the identity items that lead
+//! to them, each contact's partition (profile, messages, delivery states) with the
+//! idempotency records its messages name, the callback log's entries about them, and the
+//! tenant events that name them. Every step is safe to repeat.
+
+use std::collections::HashSet;
+
+use crate::domain::erasure::{ErasedCounts, identifiers_in};
+use crate::domain::identity::{Bsuid, IdentityKey, Phone};
+use crate::domain::tenant::TenantId;
+use crate::store::callback::delivery_log_pk;
+use crate::store::keys::{
+    IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
+    idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
+};
+use crate::store::message::outbound::IDEMPOTENCY_HASH;
+use crate::store::table::cursor::Cursor;
+use crate::store::table::{get_s, s, unsealed};
+use crate::store::{Store, StoreError};
+
+/// How many identifiers lead from one to the next (a phone to its contact, the contact to
+/// its BSUID, ...) before the search stops: a person has a handful at most.
+const MAX_IDENTIFIERS: usize = 8;
+
+/// Whom an erasure is about, as the job carries it: contact ids and keyed hashes only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonFootprint {
+    pub contacts: Vec<String>,
+    /// The blind index of every identifier of the person.
+    pub blinded: Vec<String>,
+    /// Identifiers whose identity items were written before blind indexes: deleted by the
+    /// request itself, since only it knows them in plaintext.
+    pub legacy: Vec<IdentityKey>,
+}
+
+/// One step of a sweep: what it deleted and where the next one starts (`None`: done).
+#[derive(Debug, Default)]
+pub struct SweepStep {
+    pub erased: ErasedCounts,
+    pub next: Option<Cursor>,
+}
+
+impl Store {
+    /// The person `key` names: every contact their identifiers lead to, and those
+    /// identifiers' blind indexes. Read before their keys are erased: it opens profiles.
+    pub async fn person_footprint(
+        &self,
+        tenant: &TenantId,
+        key: &IdentityKey,
+        now: i64,
+    ) -> Result<PersonFootprint, StoreError> {
+        let mut keys = vec![key.clone()];
+        let mut footprint = PersonFootprint::default();
+        let mut next = 0;
+        while next < keys.len() && next < MAX_IDENTIFIERS {
+            let key = keys[next].clone();
+            next += 1;
+            let Some(found) = self.find_identity(tenant, &key, now).await? else {
+                continue;
+            };
+            if found.legacy {
+                footprint.legacy.push(key.clone());
+            }
+            if footprint.contacts.contains(&found.contact_id) {
+                continue;
+            }
+            if let Some(profile) = self.get_contact(tenant, &found.contact_id, now).await? {
+                let phone = profile.phone.as_deref().and_then(|p| Phone::parse(p).ok());
+                let bsuid = profile.bsuid.as_deref().and_then(|b| Bsuid::parse(b).ok());
+                for other in [phone.map(IdentityKey::Phone), bsuid.map(IdentityKey::Bsuid)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !keys.contains(&other) {
+                        keys.push(other);
+                    }
+                }
+            }
+            footprint.contacts.push(found.contact_id);
+        }
+        let keyring = self.keyring()?;
+        for key in &keys {
+            footprint
+                .blinded
+                .push(keyring.blind(tenant.as_str(), &key.to_string()).await?);
+        }
+        Ok(footprint)
+    }
+
+    /// Deletes the identity items written before blind indexes (their keys hold the
+    /// identifier itself); answers how many there were.
+    pub async fn delete_legacy_identities(
+        &self,
+        tenant: &TenantId,
+        keys: &[IdentityKey],
+    ) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        for key in keys {
+            let existed = self
+                .delete_existing(
+                    "DeleteItem identity before blinding",
+                    legacy_identity_pk(tenant.as_str(), key),
+                    IDENTITY_SK.into(),
+                )
+                .await?;
+            deleted += u64::from(existed.is_some());
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes the identity items of the blinded identifiers that lead to one of
+    /// `contacts`: one that leads elsewhere by now (the person wrote again after the
+    /// erasure and is a new contact) stays. Answers how many were deleted.
+    pub async fn delete_identities(
+        &self,
+        tenant: &TenantId,
+        blinded: &[String],
+        contacts: &[String],
+    ) -> Result<u64, StoreError> {
+        if contacts.is_empty() {
+            return Ok(0);
+        }
+        let (placeholders, values) = one_of(contacts);
+        let condition = format!("contact_id IN ({placeholders})");
+        let values: Vec<(&str, _)> = values
+            .iter()
+            .map(|(p, v)| (p.as_str(), v.clone()))
+            .collect();
+        let mut deleted = 0;
+        for hash in blinded {
+            let gone = self
+                .delete_if(
+                    "DeleteItem identity",
+                    (identity_pk(tenant.as_str(), hash), IDENTITY_SK.into()),
+                    &condition,
+                    &[],
+                    &values,
+                )
+                .await?;
+            deleted += u64::from(gone);
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes one page (up to `limit` items) of the contact's partition, with the
+    /// idempotency records its outbound messages name. `next` is set while items remain.
+    pub async fn delete_contact_page(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        limit: i32,
+    ) -> Result<SweepStep, StoreError> {
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let page = self
+            .query("Query contact to erase", "pk = :pk")
+            .value(":pk", s(&pk))
+            .limit(limit)
+            .consistent()
+            .page()
+            .await?;
+        let mut step = SweepStep {
+            next: page.next,
+            ..SweepStep::default()
+        };
+        let mut keys: Vec<(String, String)> = Vec::with_capacity(page.items.len());
+        for it in &page.items {
+            let Some(sk) = get_s(it, "sk") else { continue };
+            let erased = &mut step.erased;
+            match sk {
+                PROFILE_SK => erased.contacts += 1,
+                _ if sk.starts_with(MESSAGE_PREFIX) => erased.messages += 1,
+                _ => erased.delivery_states += 1,
+            }
+            if let Some(hash) = get_s(it, IDEMPOTENCY_HASH) {
+                erased.idempotency_records += 1;
+                keys.push((
+                    idempotency_pk_of_hash(tenant.as_str(), hash),
+                    IDEMPOTENCY_SK.to_owned(),
+                ));
+            }
+            keys.push((pk.clone(), sk.to_owned()));
+        }
+        self.batch_delete(keys.iter().map(|(pk, sk)| (pk.as_str(), sk.as_str())))
+            .await?;
+        Ok(step)
+    }
+
+    /// Deletes the callback log's entries about `contacts` in one page of the log, from
+    /// `start`.
+    pub async fn delete_callback_log_page(
+        &self,
+        tenant: &TenantId,
+        contacts: &[String],
+        start: Option<&Cursor>,
+        limit: i32,
+    ) -> Result<SweepStep, StoreError> {
+        if contacts.is_empty() {
+            return Ok(SweepStep::default());
+        }
+        let (placeholders, values) = one_of(contacts);
+        let mut query = self
+            .query("Query callback log to erase", "pk = :pk")
+            .filter(format!("contact_id IN ({placeholders})"))
+            .value(":pk", s(delivery_log_pk(tenant.as_str())))
+            .limit(limit)
+            .after(start);
+        for (placeholder, value) in values {
+            query = query.value(&placeholder, value);
+        }
+        let page = query.page().await?;
+        let keys: Vec<(String, String)> = page
+            .items
+            .iter()
+            .filter_map(|it| Some((get_s(it, "pk")?.to_owned(), get_s(it, "sk")?.to_owned())))
+            .collect();
+        self.batch_delete(keys.iter().map(|(pk, sk)| (pk.as_str(), sk.as_str())))
+            .await?;
+        Ok(SweepStep {
+            erased: ErasedCounts {
+                callback_deliveries: keys.len() as u64,
+                ..ErasedCounts::default()
+            },
+            next: page.next,
+        })
+    }
+
+    /// Deletes the tenant events in one page of them, from `start`, that name one of the
+    /// blinded identifiers (each event is opened and its identifiers blinded in turn).
+    pub async fn delete_events_naming_page(
+        &self,
+        tenant: &TenantId,
+        blinded: &[String],
+        start: Option<&Cursor>,
+        limit: i32,
+    ) -> Result<SweepStep, StoreError> {
+        let wanted: HashSet<&str> = blinded.iter().map(String::as_str).collect();
+        let page = self
+            .query("Query tenant events to erase", "pk = :pk")
+            .value(":pk", s(events_pk(tenant.as_str())))
+            .limit(limit)
+            .after(start)
+            .page()
+            .await?;
+        let keys = self.opening_keys(tenant.as_str(), &[]).await?;
+        let keyring = self.keyring()?;
+        let mut doomed: Vec<(String, String)> = Vec::new();
+        for it in &page.items {
+            let Some(raw) = unsealed(keys.of(None), it, "raw") else {
+                continue;
+            };
+            let mut names_them = false;
+            for key in identifiers_in(&raw) {
+                let hash = keyring.blind(tenant.as_str(), &key.to_string()).await?;
+                if wanted.contains(hash.as_str()) {
+                    names_them = true;
+                    break;
+                }
+            }
+            if let (true, Some(pk), Some(sk)) = (names_them, get_s(it, "pk"), get_s(it, "sk")) {
+                doomed.push((pk.to_owned(), sk.to_owned()));
+            }
+        }
+        self.batch_delete(doomed.iter().map(|(pk, sk)| (pk.as_str(), sk.as_str())))
+            .await?;
+        Ok(SweepStep {
+            erased: ErasedCounts {
+                tenant_events: doomed.len() as u64,
+                ..ErasedCounts::default()
+            },
+            next: page.next,
+        })
+    }
+}
+
+/// `:c0, :c1, ...` and their values, for an `IN` condition over `ids`.
+fn one_of(
+    ids: &[String],
+) -> (
+    String,
+    Vec<(String, aws_sdk_dynamodb::types::AttributeValue)>,
+) {
+    let values: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!(":c{i}"), s(id)))
+        .collect();
+    let placeholders = values
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    (placeholders, values)
+}

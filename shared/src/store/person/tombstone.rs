@@ -1,0 +1,84 @@
+//! Tombstones of erased identifiers (`T#<t>#ERASED#<blind index>` / `ERASED`): the keyed
+//! hash and the erasure's time, nothing else. While one lives, an event about the person
+//! sent before their erasure (Meta's retries, a duplicate, a redriven dead letter) finds
+//! no contact and makes none: it is dropped.
+
+use crate::domain::identity::IdentityKey;
+use crate::domain::tenant::TenantId;
+use crate::store::keys::{TOMBSTONE_SK, tombstone_pk};
+use crate::store::table::{get_i64, item, n, s};
+use crate::store::{EXPIRES_AT, Store, StoreError};
+
+impl Store {
+    /// Tombstones for the blinded identifiers, erased at `erased_at`, until `expires_at`.
+    /// A later erasure's tombstone is never moved back by an earlier one's.
+    pub async fn put_tombstones(
+        &self,
+        tenant: &TenantId,
+        blinded: &[String],
+        erased_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        for hash in blinded {
+            let it = item([
+                ("pk", s(tombstone_pk(tenant.as_str(), hash))),
+                ("sk", s(TOMBSTONE_SK)),
+                ("erased_at", n(erased_at)),
+                (EXPIRES_AT, n(expires_at)),
+            ]);
+            self.put_if(
+                "PutItem tombstone",
+                it,
+                "attribute_not_exists(pk) OR erased_at <= :at",
+                &[],
+                &[(":at", n(erased_at))],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Destroys the contact's data key for good (see [`Store::put_erased_person_key`]);
+    /// true when there was one.
+    pub async fn erase_contact_key(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        self.keyring()?
+            .erase_person(tenant.as_str(), contact_id, at)
+            .await
+    }
+
+    /// Whether the contact was erased: nothing about them is delivered or written again.
+    pub async fn is_contact_erased(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.keyring()?.is_erased(tenant.as_str(), contact_id).await
+    }
+
+    /// When the latest erasure of one of `keys` took place, while its tombstone lives.
+    pub(crate) async fn last_erasure(
+        &self,
+        tenant: &TenantId,
+        keys: &[IdentityKey],
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let keyring = self.keyring()?;
+        let mut lookups = Vec::with_capacity(keys.len());
+        for key in keys {
+            let hash = keyring.blind(tenant.as_str(), &key.to_string()).await?;
+            lookups.push(item([
+                ("pk", s(tombstone_pk(tenant.as_str(), &hash))),
+                ("sk", s(TOMBSTONE_SK)),
+            ]));
+        }
+        let found = self
+            .batch_get("BatchGetItem tombstones", lookups, now)
+            .await?;
+        Ok(found.iter().filter_map(|it| get_i64(it, "erased_at")).max())
+    }
+}
