@@ -6,7 +6,7 @@ cd "$root"
 port_base=${1:-4850}
 cargo build --bins
 cargo build --release --bin webhook
-cargo bench -p wagate-tests --bench pipeline --bench outbound --bench api --no-run
+cargo bench -p wagate-tests --bench pipeline --bench outbound --bench api --bench erasure --no-run
 trap 'infra/stack.sh down bench' EXIT
 infra/stack.sh up bench "$port_base"
 set -a
@@ -18,3 +18,5 @@ taskset -c 0 cargo bench -p wagate-tests --bench pipeline
 taskset -c 0 cargo bench -p wagate-tests --bench outbound
 # The API over HTTP through the local Function URL: latency is the whole stack's.
 cargo bench -p wagate-tests --bench api
+# Erasing a person with 10,000 messages, through the admin API and the erasure function.
+cargo bench -p wagate-tests --bench erasure
