@@ -24,7 +24,10 @@ const TARGET: Duration = Duration::from_secs(60);
 async fn contact_with_messages(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
     let first = tenant.text_from(phone, &wamid(), now() - 86_400, "hello");
     through_inbound(stack, tenant, &[first], &Arc::new(Metrics::default())).await;
-    let contact = stack.contact_of(&tenant.id, phone).await.expect("the contact");
+    let contact = stack
+        .contact_of(&tenant.id, phone)
+        .await
+        .expect("the contact");
     let store = stack.store_counting(Arc::new(Metrics::default()));
     let start = now() - 80_000;
     futures_util::stream::iter(1..MESSAGES)
@@ -56,7 +59,12 @@ async fn contact_with_messages(stack: &Stack, tenant: &TestTenant, phone: &str) 
     contact
 }
 
-async fn erase(stack: &Stack, tenant: &TestTenant, key: &str, phone: &str) -> (Duration, serde_json::Value) {
+async fn erase(
+    stack: &Stack,
+    tenant: &TestTenant,
+    key: &str,
+    phone: &str,
+) -> (Duration, serde_json::Value) {
     let started = Instant::now();
     let (status, erasure) = stack
         .admin(

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod pacing;
+pub mod scan;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -7,73 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_shared::access::Role;
 use wagate_shared::metrics::Metrics;
-use wagate_tests::{
-    Stack, TestTenant, eventually, now, random_digits, sign, wamid, webhook_in_process,
-};
+use wagate_tests::scan::holders_of;
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, wamid, webhook_in_process};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Every string and byte string in an attribute value, nested ones too.
-fn texts_of(value: &AttributeValue, out: &mut Vec<Vec<u8>>) {
-    match value {
-        AttributeValue::S(s) => out.push(s.as_bytes().to_vec()),
-        AttributeValue::B(b) => out.push(b.as_ref().to_vec()),
-        AttributeValue::Ss(list) => out.extend(list.iter().map(|s| s.as_bytes().to_vec())),
-        AttributeValue::L(list) => list.iter().for_each(|v| texts_of(v, out)),
-        AttributeValue::M(map) => map.values().for_each(|v| texts_of(v, out)),
-        _ => {}
-    }
-}
-
-/// The `sk/attribute` of every item of the tenant, and of the key table, that holds
-/// `needle` as it is, in base64 or in hex.
-async fn holders_of(stack: &Stack, tenant: &str, needle: &str) -> Vec<String> {
-    use base64::Engine;
-    let encodings = [
-        needle.as_bytes().to_vec(),
-        base64::engine::general_purpose::STANDARD
-            .encode(needle)
-            .into_bytes(),
-        hex::encode(needle).into_bytes(),
-    ];
-    let mut items = stack.tenant_items(tenant).await;
-    items.extend(key_items(stack, tenant).await);
-    let mut found = Vec::new();
-    for it in &items {
-        for (name, value) in it {
-            let mut texts = Vec::new();
-            texts_of(value, &mut texts);
-            let holds = texts.iter().any(|t| {
-                encodings
-                    .iter()
-                    .any(|e| t.windows(e.len()).any(|w| w == e.as_slice()))
-            });
-            if holds {
-                let sk = wagate_tests::text(it, "sk").unwrap_or_default();
-                found.push(format!("{sk}/{name}"));
-            }
-        }
-    }
-    found
-}
-
-async fn key_items(stack: &Stack, tenant: &str) -> Vec<wagate_shared::store::Item> {
-    let out = stack
-        .dynamo
-        .query()
-        .table_name(&stack.storage.key_table_name)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("T#{tenant}")))
-        .send()
-        .await
-        .expect("read the key table");
-    out.items().to_vec()
-}
 
 /// Asks for an erasure and waits for it to be done; its view.
 async fn erase(stack: &Stack, tenant: &str, key: &str, person: Value) -> Value {
@@ -112,16 +53,7 @@ async fn queued_bodies(stack: &Stack, delivery: &str) -> Vec<String> {
         .queue_url
         .expect("its url");
     let state = webhook_in_process(stack, stack.sqs.clone(), Some(&queue));
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/webhook")
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            sign(&stack.platform_app_secret, delivery.as_bytes()),
-        )
-        .body(lambda_http::Body::Text(delivery.to_owned()))
-        .unwrap();
+    let request = stack.signed_webhook_request(delivery);
     assert!(webhook::handle(&state, request).await.status().is_success());
     let out = stack
         .sqs

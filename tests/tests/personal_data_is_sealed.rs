@@ -13,40 +13,10 @@ use serde_json::json;
 use wagate_shared::access::Role;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::migration::Sealed;
+use wagate_tests::scan::holders_of;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Every string and byte string in an attribute value, nested ones too.
-fn texts_of(value: &AttributeValue, out: &mut Vec<Vec<u8>>) {
-    match value {
-        AttributeValue::S(s) => out.push(s.as_bytes().to_vec()),
-        AttributeValue::B(b) => out.push(b.as_ref().to_vec()),
-        AttributeValue::Ss(list) => out.extend(list.iter().map(|s| s.as_bytes().to_vec())),
-        AttributeValue::L(list) => list.iter().for_each(|v| texts_of(v, out)),
-        AttributeValue::M(map) => map.values().for_each(|v| texts_of(v, out)),
-        _ => {}
-    }
-}
-
-/// The attributes of the tenant's items that hold `needle`, as `sk/attribute`.
-async fn holders_of(stack: &Stack, tenant: &str, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for it in stack.tenant_items(tenant).await {
-        for (name, value) in &it {
-            let mut texts = Vec::new();
-            texts_of(value, &mut texts);
-            if texts
-                .iter()
-                .any(|t| t.windows(needle.len()).any(|w| w == needle.as_bytes()))
-            {
-                let sk = wagate_tests::text(&it, "sk").unwrap_or_default();
-                found.push(format!("{sk}/{name}"));
-            }
-        }
-    }
-    found
-}
 
 #[tokio::test]
 async fn words_and_details_are_sealed_at_rest_and_read_back_through_the_api() {

@@ -19,21 +19,11 @@ use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Keys of every item the tenant owns: its own partition and every `T#<id>#…` one.
 /// The sort keys of a tenant's items in the key table (its KEK, its contacts' keys).
 async fn key_items_of(stack: &Stack, tenant: &str) -> Vec<String> {
-    let out = stack
-        .dynamo
-        .query()
-        .table_name(&stack.storage.key_table_name)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("T#{tenant}")))
-        .consistent_read(true)
-        .send()
+    let mut sks: Vec<String> = stack
+        .key_items(tenant)
         .await
-        .expect("query the key table");
-    let mut sks: Vec<String> = out
-        .items()
         .iter()
         .filter_map(|it| it.get("sk").and_then(|v| v.as_s().ok()).cloned())
         .collect();

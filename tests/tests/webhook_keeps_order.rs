@@ -5,7 +5,7 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
-use wagate_tests::{Stack, TestTenant, now, random_digits, sign, wamid, webhook_in_process};
+use wagate_tests::{Stack, TestTenant, now, random_digits, wamid, webhook_in_process};
 
 #[tokio::test]
 async fn a_users_many_events_are_queued_in_order_and_an_oversized_event_is_refused_alone() {
@@ -46,16 +46,7 @@ async fn a_users_many_events_are_queued_in_order_and_an_oversized_event_is_refus
                "contacts": [{"profile": {"name": "Many"}, "wa_id": user}],
                "messages": messages}),
     );
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/webhook")
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            sign(&stack.platform_app_secret, body.as_bytes()),
-        )
-        .body(lambda_http::Body::Text(body))
-        .unwrap();
+    let request = stack.signed_webhook_request(&body);
     let response = webhook::handle(&state, request).await;
     assert_eq!(response.status(), 200);
     let answer: Value = serde_json::from_slice(response.body().as_ref()).unwrap();

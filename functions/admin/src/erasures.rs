@@ -9,52 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
-use wagate_shared::domain::erasure::{
-    ErasedCounts, ErasureState, PersonErasure, PersonRequest, SignedReceipt, is_erasure_id,
-};
+use wagate_shared::domain::erasure::{PersonErasure, PersonRequest, SignedReceipt, is_erasure_id};
 use wagate_shared::domain::tenant::TenantId;
 
 use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::JsonBody;
 use http_api::unix_now;
-
-/// One erasure of a person. It never names the person.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErasureView {
-    pub id: String,
-    pub state: ErasureState,
-    /// The API key id that asked for it, or `operator`.
-    pub requested_by: String,
-    pub requested_at: i64,
-    pub finished_at: Option<i64>,
-    /// What was deleted so far, by class; final once `done`.
-    pub erased: ErasedCounts,
-    /// Until then, events about the person sent before the erasure are dropped on arrival.
-    pub tombstone_expires_at: i64,
-    /// Why it failed, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<String>,
-    /// The signed receipt, once `done`; verify it with `POST /admin/v1/erasure-receipts/verify`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<SignedReceipt>,
-}
-
-impl From<PersonErasure> for ErasureView {
-    fn from(e: PersonErasure) -> Self {
-        Self {
-            id: e.id,
-            state: e.state,
-            requested_by: e.requested_by,
-            requested_at: e.requested_at,
-            finished_at: e.finished_at,
-            erased: e.erased,
-            tombstone_expires_at: e.tombstone_expires_at,
-            failure: e.failure,
-            receipt: e.receipt,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptCheck {
@@ -71,7 +32,7 @@ pub struct ReceiptCheck {
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     request_body = PersonRequest,
     responses(
-        (status = 202, description = "The erasure runs in the background", body = ErasureView),
+        (status = 202, description = "The erasure runs in the background", body = PersonErasure),
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
@@ -80,7 +41,7 @@ pub async fn create_erasure(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id, caller, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<PersonRequest>,
-) -> Result<(StatusCode, Json<ErasureView>), ApiError> {
+) -> Result<(StatusCode, Json<PersonErasure>), ApiError> {
     let person = body.person().map_err(|e| ApiError::Invalid {
         field: e.field().map(str::to_owned),
         message: e.to_string(),
@@ -90,7 +51,7 @@ pub async fn create_erasure(
         .erasures
         .request(&id, &person, &caller.key_id(), unix_now())
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(erasure.into())))
+    Ok((StatusCode::ACCEPTED, Json(erasure)))
 }
 
 /// An erasure's state and counts, and its receipt once done.
@@ -100,7 +61,7 @@ pub async fn create_erasure(
         ("erasure_id" = String, Path, description = "The erasure's id"),
     ),
     responses(
-        (status = 200, description = "The erasure", body = ErasureView),
+        (status = 200, description = "The erasure", body = PersonErasure),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
@@ -108,7 +69,7 @@ pub async fn get_erasure(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
     Path((_, erasure_id)): Path<(String, String)>,
-) -> Result<Json<ErasureView>, ApiError> {
+) -> Result<Json<PersonErasure>, ApiError> {
     if !is_erasure_id(&erasure_id) {
         return Err(ApiError::NotFound("erasure"));
     }
@@ -118,7 +79,7 @@ pub async fn get_erasure(
         .status(&id, &erasure_id, unix_now())
         .await?
         .ok_or(ApiError::NotFound("erasure"))?;
-    Ok(Json(erasure.into()))
+    Ok(Json(erasure))
 }
 
 /// Checks an erasure receipt: whether this deployment signed exactly it. A tenant's admin

@@ -191,19 +191,27 @@ pub struct SignedReceipt {
     pub key_id: String,
 }
 
-/// One erasure as its record holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One erasure as its record holds it, and as the admin API shows it: it never names the
+/// person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PersonErasure {
     pub id: String,
+    #[serde(skip)]
     pub tenant_id: String,
     pub state: ErasureState,
+    /// The API key id that asked for it, or `operator`.
     pub requested_by: String,
     pub requested_at: i64,
     pub finished_at: Option<i64>,
+    /// What was deleted so far, by class; final once `done`.
     pub erased: ErasedCounts,
+    /// Until then, events about the person sent before the erasure are dropped on arrival.
     pub tombstone_expires_at: i64,
-    /// Why it failed, for the operator (no personal data).
+    /// Why it failed, when it did (no personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// The signed receipt, once `done`; check it with `POST /admin/v1/erasure-receipts/verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<SignedReceipt>,
 }
 
