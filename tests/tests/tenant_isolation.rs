@@ -22,6 +22,7 @@ struct Theirs {
     key_id: String,
     waba_id: String,
     erasure_id: String,
+    export_id: String,
     phone: String,
 }
 
@@ -38,6 +39,7 @@ impl Theirs {
             ("{key_id}", &self.key_id),
             ("{waba_id}", &self.waba_id),
             ("{erasure_id}", &self.erasure_id),
+            ("{export_id}", &self.export_id),
         ] {
             path = path.replace(name, value);
         }
@@ -157,6 +159,15 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         )
         .await;
     assert_eq!(status, 202, "{erasure}");
+    let (status, export) = stack
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/tenants/{}/exports", other.id),
+            Some(&their_admin),
+            Some(json!({"phone": phone})),
+        )
+        .await;
+    assert_eq!(status, 202, "{export}");
     let (_, keys) = stack
         .admin(
             Method::GET,
@@ -175,6 +186,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         key_id: keys["keys"][0]["key_id"].as_str().unwrap().to_owned(),
         waba_id: other.waba_id.clone(),
         erasure_id: erasure["id"].as_str().unwrap().to_owned(),
+        export_id: export["id"].as_str().unwrap().to_owned(),
         phone: phone.clone(),
     };
 
@@ -338,7 +350,7 @@ async fn check_route_without_ids(
                 "receipt": {"version": 1, "erasure_id": theirs.erasure_id, "tenant_id": theirs.tenant_id,
                     "requested_by": "operator", "requested_at": 1, "completed_at": 2, "tombstone_expires_at": 3,
                     "erased": {"contacts": 0, "identities": 0, "data_keys": 0, "messages": 0, "delivery_states": 0,
-                        "idempotency_records": 0, "callback_deliveries": 0, "tenant_events": 0}}});
+                        "idempotency_records": 0, "callback_deliveries": 0, "tenant_events": 0, "exports": 0}}});
             let (status, answer) = call(Method::POST, template.into(), Some(body)).await;
             assert_eq!(status, 404, "{answer}");
         }

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod erasures;
+mod exports;
 mod keys;
 mod maintenance;
 mod meta_app;

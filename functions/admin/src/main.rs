@@ -3,10 +3,11 @@ use std::sync::Arc;
 use admin::AdminConfig;
 use admin::{AdminState, PersonalDataJobs, TenantDeletion, router};
 use lambda_http::{Error, run};
-use wagate_shared::aws::load_config;
+use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
@@ -37,6 +38,11 @@ async fn main() -> Result<(), Error> {
         metrics,
     );
     let erasures = PersonEraser::new(store.clone(), erasure_queue.clone(), receipts);
+    let bucket = ExportBucket {
+        s3: s3_client(&sdk),
+        bucket: config.export_bucket.clone(),
+    };
+    let exports = PersonExporter::new(store.clone(), erasure_queue.clone(), bucket);
     let deletion = TenantDeletion {
         eraser: TenantEraser::new(store.clone(), erasure_queue),
         delay: config.erasure_delay,
@@ -56,7 +62,11 @@ async fn main() -> Result<(), Error> {
         &operator_key,
         config.rates,
         deletion,
-        PersonalDataJobs { sealing, erasures },
+        PersonalDataJobs {
+            sealing,
+            erasures,
+            exports,
+        },
     ));
     run(router(state)).await
 }

@@ -10,11 +10,11 @@ use utoipa::OpenApi;
 use http_api::openapi::BearerAuth;
 
 use crate::state::AdminState;
-use crate::{erasures, keys, maintenance, meta_app, numbers, retention, tenants, wabas};
+use crate::{erasures, exports, keys, maintenance, meta_app, numbers, retention, tenants, wabas};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account), retention settings and the erasure of a person. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account), retention settings, and a person's erasure and export. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
     paths(
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant,
@@ -26,6 +26,7 @@ use crate::{erasures, keys, maintenance, meta_app, numbers, retention, tenants, 
         wabas::get_waba, wabas::share_waba,
         maintenance::seal_personal_data,
         erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
+        exports::create_export, exports::get_export,
     ),
     modifiers(&BearerAuth),
 )]
@@ -84,6 +85,14 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/erasures/{erasure_id}",
             get(erasures::get_erasure),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/exports",
+            axum::routing::post(exports::create_export),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/exports/{export_id}",
+            get(exports::get_export),
         )
         .route(
             "/admin/v1/erasure-receipts/verify",

@@ -10,6 +10,7 @@ use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Prin
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
 use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::export::PersonExporter;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
@@ -42,6 +43,8 @@ pub struct PersonalDataJobs {
     pub sealing: SealingSweeper,
     /// Erases one person of a tenant, and checks erasure receipts.
     pub erasures: PersonEraser,
+    /// Exports one person's data, and hands out its download links.
+    pub exports: PersonExporter,
 }
 
 /// How a tenant is deleted: who erases its data, and how long the sweeps wait for every

@@ -10,12 +10,13 @@ use http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
-use wagate_shared::domain::contact::ContactProfile;
 use wagate_shared::domain::contact::{DetailsChange, DetailsError};
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::message_id::is_contact_id;
 use wagate_shared::domain::tenant::Tenant;
 use wagate_shared::store::contact::index::searchable_name;
+
+pub use wagate_shared::views::contact::ContactView;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;
@@ -84,54 +85,11 @@ pub struct FindContact {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ContactView {
-    pub contact_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bsuid: Option<String>,
-    /// The name the user set in WhatsApp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// The name the business gave the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub attributes: BTreeMap<String, String>,
-    pub marketing_opt_out: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_inbound_at: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_outbound_at: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct ContactList {
     pub contacts: Vec<ContactView>,
     /// Pass as `cursor` for the next page; absent on the last.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-}
-
-impl From<ContactProfile> for ContactView {
-    fn from(c: ContactProfile) -> Self {
-        Self {
-            contact_id: c.contact_id,
-            phone: c.phone,
-            bsuid: c.bsuid,
-            profile_name: c.profile_name,
-            username: c.username,
-            name: c.details.name,
-            email: c.details.email,
-            attributes: c.details.attributes,
-            marketing_opt_out: c.marketing_opt_out,
-            last_inbound_at: c.last_inbound_at,
-            last_outbound_at: c.last_outbound_at,
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/v1/contacts", tag = "contacts",

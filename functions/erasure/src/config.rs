@@ -10,6 +10,8 @@ pub struct ErasureConfig {
     pub queue_url: String,
     /// The KMS HMAC key that signs erasure receipts.
     pub receipt_key_id: String,
+    /// The bucket people's exports are written to.
+    pub export_bucket: String,
 }
 
 impl FunctionConfig for ErasureConfig {
@@ -18,6 +20,7 @@ impl FunctionConfig for ErasureConfig {
             storage: StorageConfig::read(settings)?,
             queue_url: settings.required("ERASURE_QUEUE_URL")?,
             receipt_key_id: settings.required("RECEIPT_KEY_ID")?,
+            export_bucket: settings.required("EXPORT_BUCKET")?,
         })
     }
 }

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::SqsEvent;
 use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use wagate_shared::aws::load_config;
+use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::{BackgroundJobs, PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
@@ -29,10 +30,16 @@ async fn main() -> Result<(), Error> {
         metrics.clone(),
     );
     let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics);
+    let bucket = ExportBucket {
+        s3: s3_client(&sdk),
+        bucket: config.export_bucket,
+    };
+    let exports = PersonExporter::new(store.clone(), queue.clone(), bucket);
     let jobs = Arc::new(BackgroundJobs {
         tenants: TenantEraser::new(store.clone(), queue.clone()),
         sealing: SealingSweeper::new(store.clone(), queue.clone()),
-        people: PersonEraser::new(store, queue, receipts),
+        people: PersonEraser::new(store, queue, receipts).with_exports(exports.clone()),
+        exports,
     });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let jobs = jobs.clone();

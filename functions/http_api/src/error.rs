@@ -11,6 +11,7 @@ use wagate_shared::access::{AuthError, KeyUnusable};
 use wagate_shared::contacts::CreateContactError;
 use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
+use wagate_shared::export::ExportError;
 use wagate_shared::numbers::ConnectError;
 use wagate_shared::queue::QueueError;
 use wagate_shared::secret_store::SecretError;
@@ -71,6 +72,8 @@ pub enum ApiError {
     Queue(#[from] QueueError),
     #[error("the erasure receipt could not be signed or checked")]
     Receipt(#[from] wagate_shared::privacy::receipt::ReceiptError),
+    #[error("the export could not be written or read")]
+    Export(#[from] ExportError),
 }
 
 impl From<MetaCallsBlocked> for ApiError {
@@ -163,6 +166,7 @@ impl From<ErasureError> for ApiError {
             ErasureError::Store(e) => Self::Store(e),
             ErasureError::Queue(e) => Self::Queue(e),
             ErasureError::Receipt(e) => Self::Receipt(e),
+            ErasureError::Export(e) => e.into(),
             ErasureError::BadTenant(_) => Self::NotFound("tenant"),
             // A wiring mistake of ours, never a caller's.
             ErasureError::NotATenantSweep => {
@@ -267,9 +271,11 @@ impl ApiError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             // A contact erased while the call was under way.
             Self::Store(StoreError::PersonErased) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Store(_) | Self::Secret(_) | Self::Queue(_) | Self::Receipt(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
+            Self::Store(_)
+            | Self::Secret(_)
+            | Self::Queue(_)
+            | Self::Receipt(_)
+            | Self::Export(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 }

@@ -22,6 +22,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
     create_keys(sdk, &mut template).await?;
     create_tables(sdk, &mut template).await?;
     create_queues(sdk, &mut template).await?;
+    create_buckets(sdk, &mut template).await?;
 
     let table = template
         .refs
@@ -214,6 +215,59 @@ async fn create_tables(
             format!("{id}.Arn"),
             format!("arn:aws:dynamodb:local:000000000000:table/{name}"),
         );
+    }
+    Ok(())
+}
+
+/// Creates the template's buckets, private as the template makes them, with their expiry.
+async fn create_buckets(
+    sdk: &aws_config::SdkConfig,
+    template: &mut Template,
+) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, PublicAccessBlockConfiguration,
+    };
+    let s3 = wagate_shared::aws::s3_client(sdk);
+    for (id, props) in template.resources_of("AWS::S3::Bucket") {
+        let name = format!("{}-{id}", template.stack_name).to_lowercase();
+        s3.create_bucket().bucket(&name).send().await?;
+        s3.put_public_access_block()
+            .bucket(&name)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await?;
+        let days = props
+            .get("LifecycleConfiguration")
+            .and_then(|l| l.get("Rules"))
+            .and_then(|r| r.get(0))
+            .and_then(|r| r.get("ExpirationInDays"))
+            .and_then(Value::as_i64);
+        if let Some(days) = days {
+            let rule = LifecycleRule::builder()
+                .id("expire")
+                .status(ExpirationStatus::Enabled)
+                .filter(LifecycleRuleFilter::builder().prefix("").build())
+                .expiration(LifecycleExpiration::builder().days(days as i32).build())
+                .build()?;
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(&name)
+                .lifecycle_configuration(
+                    BucketLifecycleConfiguration::builder()
+                        .rules(rule)
+                        .build()?,
+                )
+                .send()
+                .await?;
+        }
+        template.refs.insert(id.clone(), name);
     }
     Ok(())
 }

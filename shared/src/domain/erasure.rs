@@ -64,15 +64,16 @@ impl PersonRequest {
     }
 }
 
+/// Where a person's request (an erasure, an export) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ErasureState {
+pub enum RequestState {
     Running,
     Done,
     Failed,
 }
 
-impl ErasureState {
+impl RequestState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
@@ -106,10 +107,12 @@ pub struct ErasedCounts {
     pub idempotency_records: u64,
     pub callback_deliveries: u64,
     pub tenant_events: u64,
+    /// Exports of their data (files and records).
+    pub exports: u64,
 }
 
 /// The classes, in the order the record and the receipt name them.
-pub const ERASED_CLASSES: [&str; 8] = [
+pub const ERASED_CLASSES: [&str; 9] = [
     "contacts",
     "identities",
     "data_keys",
@@ -118,6 +121,7 @@ pub const ERASED_CLASSES: [&str; 8] = [
     "idempotency_records",
     "callback_deliveries",
     "tenant_events",
+    "exports",
 ];
 
 impl ErasedCounts {
@@ -132,6 +136,7 @@ impl ErasedCounts {
             "idempotency_records" => &mut self.idempotency_records,
             "callback_deliveries" => &mut self.callback_deliveries,
             "tenant_events" => &mut self.tenant_events,
+            "exports" => &mut self.exports,
             _ => return None,
         })
     }
@@ -198,7 +203,7 @@ pub struct PersonErasure {
     pub id: String,
     #[serde(skip)]
     pub tenant_id: String,
-    pub state: ErasureState,
+    pub state: RequestState,
     /// The API key id that asked for it, or `operator`.
     pub requested_by: String,
     pub requested_at: i64,
@@ -363,7 +368,7 @@ mod tests {
             erased: ErasedCounts::default(),
             tombstone_expires_at: 3,
         };
-        let reordered = r#"{"tenant_id":"acme","version":1,"erasure_id":"er_0123456789abcdef01234567","requested_by":"operator","requested_at":1,"completed_at":2,"tombstone_expires_at":3,"erased":{"tenant_events":0,"contacts":0,"identities":0,"data_keys":0,"messages":0,"delivery_states":0,"idempotency_records":0,"callback_deliveries":0}}"#;
+        let reordered = r#"{"tenant_id":"acme","version":1,"erasure_id":"er_0123456789abcdef01234567","requested_by":"operator","requested_at":1,"completed_at":2,"tombstone_expires_at":3,"erased":{"tenant_events":0,"contacts":0,"identities":0,"data_keys":0,"messages":0,"delivery_states":0,"idempotency_records":0,"callback_deliveries":0,"exports":0}}"#;
         let parsed: ErasureReceipt = serde_json::from_str(reordered).unwrap();
         assert_eq!(parsed.signed_bytes(), receipt.signed_bytes());
         assert!(is_erasure_id(&receipt.erasure_id));

@@ -3,6 +3,7 @@
 pub mod contact;
 pub mod conversation;
 pub mod erasure;
+pub mod export;
 pub mod identity;
 pub mod management;
 pub mod message;

@@ -11,6 +11,7 @@ pub enum ErasureJob {
     TenantSweep(TenantSweep),
     SealSweep(SealSweep),
     PersonSweep(super::person::PersonSweep),
+    PersonExport(crate::export::ExportJob),
 }
 
 /// Seal what one segment of a parallel scan of the table holds in plaintext from before

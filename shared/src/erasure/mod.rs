@@ -26,6 +26,8 @@ pub enum ErasureError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Receipt(#[from] crate::privacy::receipt::ReceiptError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     #[error("tenant id {0:?} in an erasure job is not valid")]
     BadTenant(String),
     #[error("a job of another kind was given to the tenant eraser")]

@@ -7,7 +7,7 @@
 //!    the table included, and nothing new is sealed for them;
 //! 3. deletes their identity items, their contacts' partitions (profile, messages,
 //!    delivery states) with the idempotency records their messages name, the callback
-//!    log's entries about them and the tenant events that name them;
+//!    log's entries about them, the tenant events that name them and their exports;
 //! 4. signs a receipt and marks the erasure done.
 //!
 //! Each step is safe to repeat: a job that fails is run again by SQS, one whose time runs
@@ -21,12 +21,13 @@ use serde::{Deserialize, Serialize};
 use super::ErasureError;
 use super::job::ErasureJob;
 use crate::domain::erasure::{
-    ErasedCounts, ErasureReceipt, ErasureState, PersonErasure, RECEIPT_VERSION, SignedReceipt,
+    ErasedCounts, ErasureReceipt, PersonErasure, RECEIPT_VERSION, RequestState, SignedReceipt,
     TOMBSTONE_SECS, new_erasure_id,
 };
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
 use crate::domain::timestamp::now_seconds;
+use crate::export::PersonExporter;
 use crate::privacy::keyring::PERSON_KEY_TTL;
 use crate::privacy::receipt::ReceiptSigner;
 use crate::queue::jobs::JobQueue;
@@ -69,6 +70,8 @@ pub struct PersonEraser {
     store: Store,
     queue: JobQueue,
     receipts: ReceiptSigner,
+    /// Deletes the person's exports with the rest.
+    exports: Option<PersonExporter>,
 }
 
 impl PersonEraser {
@@ -77,7 +80,15 @@ impl PersonEraser {
             store,
             queue,
             receipts,
+            exports: None,
         }
+    }
+
+    /// Also deletes the person's exports (the erasure function's eraser does; the admin
+    /// API's only starts erasures).
+    pub fn with_exports(mut self, exports: PersonExporter) -> Self {
+        self.exports = Some(exports);
+        self
     }
 
     /// Starts erasing the person `person` names in the tenant (which the caller has found
@@ -94,7 +105,7 @@ impl PersonEraser {
         let erasure = PersonErasure {
             id: new_erasure_id(),
             tenant_id: tenant.as_str().to_owned(),
-            state: ErasureState::Running,
+            state: RequestState::Running,
             requested_by: requested_by.to_owned(),
             requested_at: now,
             finished_at: None,
@@ -172,7 +183,7 @@ impl PersonEraser {
         let running = store
             .erasure(&tenant, &job.erasure, now_seconds())
             .await?
-            .is_some_and(|e| e.state == ErasureState::Running);
+            .is_some_and(|e| e.state == RequestState::Running);
         if !running && !job.final_pass {
             return Ok(PersonOutcome::Stale);
         }
@@ -266,6 +277,14 @@ impl PersonEraser {
                     return Ok(false);
                 }
             }
+        }
+        if let Some(exports) = &self.exports {
+            let deleted = ErasedCounts {
+                exports: exports.delete_about(tenant, &job.contacts).await?,
+                ..ErasedCounts::default()
+            };
+            erased.add(&deleted);
+            self.count(tenant, job, &deleted).await?;
         }
         let mut start: Option<Cursor> = None;
         loop {

@@ -79,6 +79,7 @@ pub struct BackgroundJobs {
     pub tenants: super::TenantEraser,
     pub sealing: SealingSweeper,
     pub people: super::PersonEraser,
+    pub exports: crate::export::PersonExporter,
 }
 
 /// What a background job did.
@@ -87,6 +88,7 @@ pub enum JobOutcome {
     Tenant(super::SweepOutcome),
     Sealing(SealOutcome),
     Person(super::PersonOutcome),
+    Export(crate::export::ExportOutcome),
 }
 
 impl BackgroundJobs {
@@ -105,6 +107,9 @@ impl BackgroundJobs {
             ErasureJob::PersonSweep(sweep) => Ok(JobOutcome::Person(
                 self.people.sweep(sweep, keep_going).await?,
             )),
+            ErasureJob::PersonExport(export) => {
+                Ok(JobOutcome::Export(self.exports.run(export).await?))
+            }
         }
     }
 
@@ -115,6 +120,7 @@ impl BackgroundJobs {
             ErasureJob::PersonSweep(sweep) if !sweep.final_pass => {
                 self.people.give_up(sweep, reason).await
             }
+            ErasureJob::PersonExport(export) => Ok(self.exports.give_up(export, reason).await?),
             _ => Ok(()),
         }
     }

@@ -22,6 +22,7 @@
 //! | callback endpoint | `T#<t>` | `CB#<endpoint id>` |
 //! | callback delivery (log) | `T#<t>#CBLOG` | `<event time, 10 digits>#<event id>#<endpoint id>` |
 //! | erasure of a person (its record) | `T#<t>` | `ERASURE#<erasure id>` |
+//! | export of a person (its record) | `T#<t>` | `EXPORT#<export id>` |
 //! | erased identifier (tombstone) | `T#<t>#ERASED#<blind index>` | `ERASED` |
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
@@ -89,6 +90,10 @@ pub const TOMBSTONE_SK: &str = "ERASED";
 
 pub fn erasure_sk(erasure_id: &str) -> String {
     format!("ERASURE#{erasure_id}")
+}
+
+pub fn export_sk(export_id: &str) -> String {
+    format!("EXPORT#{export_id}")
 }
 
 /// The tenant and contact of a contact partition's key.

@@ -161,6 +161,50 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The deliveries about any of `contacts` among one page of the log (`limit` items
+    /// read, from `after`), without their bodies: what a person's export lists and their
+    /// erasure deletes.
+    pub async fn deliveries_about(
+        &self,
+        tenant: &TenantId,
+        contacts: &[String],
+        after: Option<&Cursor>,
+        limit: i32,
+    ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
+        if contacts.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let mut query = self
+            .query("Query callback log about contacts", "pk = :pk")
+            .filter(format!(
+                "contact_id IN ({})",
+                placeholders(":c", contacts.len())
+            ))
+            .value(":pk", s(delivery_log_pk(tenant.as_str())))
+            .limit(limit)
+            .after(after);
+        for (i, contact) in contacts.iter().enumerate() {
+            query = query.value(&format!(":c{i}"), s(contact));
+        }
+        let page = query.page().await?;
+        let records = page
+            .items
+            .iter()
+            .map(|it| delivery_from_item(it, None))
+            .collect();
+        Ok((records, page.next))
+    }
+}
+
+/// `:c0, :c1, ...`: the placeholders of an `IN` list of `count` values.
+pub(crate) fn placeholders(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| format!("{prefix}{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn endpoint_from_item(tenant: &TenantId, it: &Item) -> Result<CallbackEndpoint, StoreError> {
     let corrupt = |problem: &str| StoreError::Corrupt {
         key: format!(

@@ -1,6 +1,8 @@
 //! A person's erasure in the table: its record (`record`), the tombstones of their
-//! identifiers (`tombstone`), and finding and deleting everything about them (`sweep`).
+//! identifiers (`tombstone`), finding and deleting everything about them (`sweep`), and
+//! the records of their exports (`export`).
 
+pub mod export;
 pub mod record;
 pub mod sweep;
 pub mod tombstone;

@@ -2,7 +2,7 @@
 //! deleted so far by class, and its signed receipt once done. It names no person.
 
 use crate::domain::erasure::{
-    ERASED_CLASSES, ERASURE_RECORD_SECS, ErasedCounts, ErasureState, PersonErasure, SignedReceipt,
+    ERASED_CLASSES, ERASURE_RECORD_SECS, ErasedCounts, PersonErasure, RequestState, SignedReceipt,
 };
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{erasure_sk, tenant_pk};
@@ -86,12 +86,12 @@ impl Store {
             tenant_pk(tenant.as_str()),
             erasure_sk(id),
         )
-        .set("state", s(ErasureState::Done.as_str()))
+        .set("state", s(RequestState::Done.as_str()))
         .set("finished_at", n(receipt.receipt.completed_at))
         .set("receipt", s(receipt_json))
         .condition("#state = :running")
         .name("#state", "state")
-        .value(":running", s(ErasureState::Running.as_str()))
+        .value(":running", s(RequestState::Running.as_str()))
         .send()
         .await
     }
@@ -110,12 +110,12 @@ impl Store {
             tenant_pk(tenant.as_str()),
             erasure_sk(id),
         )
-        .set("state", s(ErasureState::Failed.as_str()))
+        .set("state", s(RequestState::Failed.as_str()))
         .set("finished_at", n(at))
         .set("failure", s(reason))
         .condition("#state = :running")
         .name("#state", "state")
-        .value(":running", s(ErasureState::Running.as_str()))
+        .value(":running", s(RequestState::Running.as_str()))
         .send()
         .await
     }
@@ -124,7 +124,7 @@ impl Store {
 fn erasure_from_item(tenant: &TenantId, id: &str, it: &Item) -> Result<PersonErasure, StoreError> {
     let corrupt = |problem: &str| StoreError::corrupt(&erasure_sk(id), problem);
     let state = get_s(it, "state")
-        .and_then(ErasureState::parse)
+        .and_then(RequestState::parse)
         .ok_or_else(|| corrupt("no state"))?;
     let mut erased = ErasedCounts::default();
     for class in ERASED_CLASSES {

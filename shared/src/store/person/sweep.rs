@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use crate::domain::erasure::{ErasedCounts, identifiers_in};
 use crate::domain::identity::{Bsuid, IdentityKey, Phone};
 use crate::domain::tenant::TenantId;
-use crate::store::callback::delivery_log_pk;
+use crate::store::callback::{delivery_log_pk, placeholders};
 use crate::store::keys::{
     IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
     idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
@@ -121,11 +121,12 @@ impl Store {
         if contacts.is_empty() {
             return Ok(0);
         }
-        let (placeholders, values) = one_of(contacts);
-        let condition = format!("contact_id IN ({placeholders})");
-        let values: Vec<(&str, _)> = values
+        let condition = format!("contact_id IN ({})", placeholders(":c", contacts.len()));
+        let names: Vec<String> = (0..contacts.len()).map(|i| format!(":c{i}")).collect();
+        let values: Vec<(&str, _)> = names
             .iter()
-            .map(|(p, v)| (p.as_str(), v.clone()))
+            .zip(contacts)
+            .map(|(name, id)| (name.as_str(), s(id)))
             .collect();
         let mut deleted = 0;
         for hash in blinded {
@@ -195,33 +196,18 @@ impl Store {
         start: Option<&Cursor>,
         limit: i32,
     ) -> Result<SweepStep, StoreError> {
-        if contacts.is_empty() {
-            return Ok(SweepStep::default());
-        }
-        let (placeholders, values) = one_of(contacts);
-        let mut query = self
-            .query("Query callback log to erase", "pk = :pk")
-            .filter(format!("contact_id IN ({placeholders})"))
-            .value(":pk", s(delivery_log_pk(tenant.as_str())))
-            .limit(limit)
-            .after(start);
-        for (placeholder, value) in values {
-            query = query.value(&placeholder, value);
-        }
-        let page = query.page().await?;
-        let keys: Vec<(String, String)> = page
-            .items
-            .iter()
-            .filter_map(|it| Some((get_s(it, "pk")?.to_owned(), get_s(it, "sk")?.to_owned())))
-            .collect();
-        self.batch_delete(keys.iter().map(|(pk, sk)| (pk.as_str(), sk.as_str())))
+        let (records, next) = self
+            .deliveries_about(tenant, contacts, start, limit)
+            .await?;
+        let pk = delivery_log_pk(tenant.as_str());
+        self.batch_delete(records.iter().map(|r| (pk.as_str(), r.log_key.as_str())))
             .await?;
         Ok(SweepStep {
             erased: ErasedCounts {
-                callback_deliveries: keys.len() as u64,
+                callback_deliveries: records.len() as u64,
                 ..ErasedCounts::default()
             },
-            next: page.next,
+            next,
         })
     }
 
@@ -271,24 +257,4 @@ impl Store {
             next: page.next,
         })
     }
-}
-
-/// `:c0, :c1, ...` and their values, for an `IN` condition over `ids`.
-fn one_of(
-    ids: &[String],
-) -> (
-    String,
-    Vec<(String, aws_sdk_dynamodb::types::AttributeValue)>,
-) {
-    let values: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (format!(":c{i}"), s(id)))
-        .collect();
-    let placeholders = values
-        .iter()
-        .map(|(p, _)| p.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    (placeholders, values)
 }

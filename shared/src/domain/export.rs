@@ -1,0 +1,99 @@
+//! A person's export (access and portability): whom, in which formats, how far it got, and
+//! the document's versioned shape. The export's record names no person; the document
+//! itself is the person's data, kept encrypted in the stack's bucket for 7 days.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::erasure::{PersonRequest, PersonRequestError, RequestState};
+use crate::domain::identity::IdentityKey;
+
+/// The document's schema name; a change of its fields makes a new version.
+pub const EXPORT_SCHEMA: &str = "wagate.person-export/1";
+
+/// How long an export's files (and its record) are kept.
+pub const EXPORT_SECS: i64 = 7 * 24 * 3600;
+
+/// The most a download link lives.
+pub const DOWNLOAD_LINK_SECS: u64 = 3600;
+
+/// The body of an export request: the person (exactly one identifier) and whether to add
+/// a CSV of the messages.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// The person's phone number in international form.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Or their business-scoped user id.
+    #[serde(default)]
+    pub bsuid: Option<String>,
+    /// Also write the messages as CSV.
+    #[serde(default)]
+    pub csv: bool,
+}
+
+impl ExportRequest {
+    pub fn person(&self) -> Result<IdentityKey, PersonRequestError> {
+        PersonRequest {
+            phone: self.phone.clone(),
+            bsuid: self.bsuid.clone(),
+        }
+        .person()
+    }
+}
+
+/// One export as its record holds it, and as the admin API shows it (with its download
+/// links, made when asked for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PersonExport {
+    pub id: String,
+    #[serde(skip)]
+    pub tenant_id: String,
+    pub state: RequestState,
+    /// The API key id that asked for it, or `operator`.
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub finished_at: Option<i64>,
+    /// Whether a CSV of the messages was asked for.
+    pub csv: bool,
+    pub contacts: u64,
+    pub messages: u64,
+    /// When the files are deleted.
+    pub expires_at: i64,
+    /// Why it failed, when it did (no personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Once `done`: the JSON document, for [`DOWNLOAD_LINK_SECS`] at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// Once `done`, when a CSV was asked for: the messages as CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csv_url: Option<String>,
+    /// When the links stop working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_expires_at: Option<i64>,
+}
+
+/// A callback delivery about the person: which event went where and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedDelivery {
+    pub event_id: String,
+    pub event_type: String,
+    pub endpoint_id: String,
+    pub state: String,
+    pub attempts: u32,
+    pub created_at: i64,
+}
+
+/// A new export's id: `ex_` and 24 hex digits.
+pub fn new_export_id() -> String {
+    use rand::Rng;
+    format!("ex_{}", hex::encode(rand::rng().random::<[u8; 12]>()))
+}
+
+/// Whether `raw` is shaped like an export id (anything else is not looked up).
+pub fn is_export_id(raw: &str) -> bool {
+    raw.strip_prefix("ex_")
+        .is_some_and(|hex| hex.len() == 24 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}

@@ -1,0 +1,230 @@
+//! The export's files, written as they are read: the JSON document (schema
+//! [`EXPORT_SCHEMA`], see docs/export.md) and, when asked for, a CSV of the messages. Each
+//! element is serialised on its own, so memory holds one page of messages and one part of
+//! each file, whatever the person's history.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::ExportError;
+use super::upload::Upload;
+use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery};
+use crate::views::contact::ContactView;
+use crate::views::message::MessageView;
+
+/// The CSV's columns, one message a row.
+const CSV_HEADER: [&str; 9] = [
+    "contact_id",
+    "message_id",
+    "direction",
+    "type",
+    "created_at",
+    "state",
+    "wamid",
+    "text",
+    "content",
+];
+
+/// Where the writer is in the document, to put commas and brackets in their place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Contacts { first: bool },
+    Messages { first: bool },
+    Deliveries { first: bool },
+}
+
+pub struct Document {
+    json: Upload,
+    csv: Option<Upload>,
+    place: Place,
+    pub messages: u64,
+    pub contacts: u64,
+}
+
+/// Who the document is for, at its head.
+pub struct Head<'a> {
+    pub export_id: &'a str,
+    pub tenant_id: &'a str,
+    pub exported_at: i64,
+}
+
+impl Document {
+    pub async fn start(
+        json: Upload,
+        csv: Option<Upload>,
+        head: &Head<'_>,
+    ) -> Result<Self, ExportError> {
+        let mut document = Self {
+            json,
+            csv,
+            place: Place::Contacts { first: true },
+            messages: 0,
+            contacts: 0,
+        };
+        let opening = format!(
+            "{{\"schema\":{},\"export_id\":{},\"tenant_id\":{},\"exported_at\":{},\"contacts\":[",
+            to_json(&EXPORT_SCHEMA),
+            to_json(&head.export_id),
+            to_json(&head.tenant_id),
+            head.exported_at
+        );
+        document.json.write(opening.as_bytes()).await?;
+        if let Some(csv) = &mut document.csv {
+            csv.write(&csv_row(CSV_HEADER.map(str::to_owned))).await?;
+        }
+        Ok(document)
+    }
+
+    /// Opens a contact: what follows are its messages.
+    pub async fn contact(&mut self, contact: &ContactView) -> Result<(), ExportError> {
+        let comma = match self.place {
+            Place::Contacts { first } => {
+                if first {
+                    ""
+                } else {
+                    ","
+                }
+            }
+            _ => return Err(ExportError::Order("a contact inside another")),
+        };
+        let opening = format!("{comma}{{\"contact\":{},\"messages\":[", to_json(contact));
+        self.json.write(opening.as_bytes()).await?;
+        self.place = Place::Messages { first: true };
+        self.contacts += 1;
+        Ok(())
+    }
+
+    pub async fn message(&mut self, message: &MessageView) -> Result<(), ExportError> {
+        let Place::Messages { first } = self.place else {
+            return Err(ExportError::Order("a message outside a contact"));
+        };
+        let comma = if first { "" } else { "," };
+        self.json
+            .write(format!("{comma}{}", to_json(message)).as_bytes())
+            .await?;
+        if let Some(csv) = &mut self.csv {
+            csv.write(&csv_row(message_row(message))).await?;
+        }
+        self.place = Place::Messages { first: false };
+        self.messages += 1;
+        Ok(())
+    }
+
+    pub async fn delivery(&mut self, delivery: &ExportedDelivery) -> Result<(), ExportError> {
+        let first = match self.place {
+            Place::Messages { .. } => {
+                self.json.write(b"],\"callback_deliveries\":[").await?;
+                true
+            }
+            Place::Deliveries { first } => first,
+            Place::Contacts { .. } => {
+                return Err(ExportError::Order("a delivery outside a contact"));
+            }
+        };
+        let comma = if first { "" } else { "," };
+        self.json
+            .write(format!("{comma}{}", to_json(delivery)).as_bytes())
+            .await?;
+        self.place = Place::Deliveries { first: false };
+        Ok(())
+    }
+
+    /// Closes the contact opened last.
+    pub async fn end_contact(&mut self) -> Result<(), ExportError> {
+        let closing: &[u8] = match self.place {
+            Place::Messages { .. } => b"],\"callback_deliveries\":[]}",
+            Place::Deliveries { .. } => b"]}",
+            Place::Contacts { .. } => return Err(ExportError::Order("no contact to close")),
+        };
+        self.json.write(closing).await?;
+        self.place = Place::Contacts { first: false };
+        Ok(())
+    }
+
+    /// Closes the document and completes its files; answers the JSON's size in bytes.
+    pub async fn finish(mut self) -> Result<u64, ExportError> {
+        if !matches!(self.place, Place::Contacts { .. }) {
+            return Err(ExportError::Order("a contact left open"));
+        }
+        self.json.write(b"]}").await?;
+        let bytes = self.json.finish().await?;
+        if let Some(csv) = self.csv {
+            csv.finish().await?;
+        }
+        Ok(bytes)
+    }
+
+    /// Gives the files up.
+    pub async fn abort(self) {
+        self.json.abort().await;
+        if let Some(csv) = self.csv {
+            csv.abort().await;
+        }
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("an export's values always serialise")
+}
+
+fn message_row(m: &MessageView) -> [String; 9] {
+    let direction = serde_json::to_value(&m.direction)
+        .ok()
+        .and_then(|d| d.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    [
+        m.contact_id.clone(),
+        m.id.clone(),
+        direction,
+        m.message_type.clone(),
+        m.created_at.to_string(),
+        m.state.clone(),
+        m.wamid.clone().unwrap_or_default(),
+        text_of(&m.content),
+        to_json(&m.content),
+    ]
+}
+
+/// The words of a message, where it has some: a text's body, a caption.
+fn text_of(content: &Value) -> String {
+    let candidates = [
+        content.pointer("/text/body"),
+        content.pointer("/body"),
+        content.pointer("/caption"),
+        content.pointer("/image/caption"),
+        content.pointer("/video/caption"),
+        content.pointer("/document/caption"),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn csv_row<const N: usize>(fields: [String; N]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(&fields)
+        .expect("a CSV row in memory always writes");
+    writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_messages_words_are_found_in_its_content() {
+        let text: Value = serde_json::json!({"text": {"body": "hi, \"you\""}});
+        assert_eq!(text_of(&text), "hi, \"you\"");
+        assert_eq!(
+            text_of(&serde_json::json!({"image": {"caption": "cat"}})),
+            "cat"
+        );
+        assert_eq!(text_of(&serde_json::json!({"location": {}})), "");
+        let row = String::from_utf8(csv_row(["a,b".to_owned(), "c\"d".to_owned()])).unwrap();
+        assert_eq!(row, "\"a,b\",\"c\"\"d\"\n");
+    }
+}
