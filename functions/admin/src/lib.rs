@@ -3,6 +3,7 @@
 //! its handlers and its configuration (`config`); what both APIs share is `http_api`.
 
 pub mod config;
+mod contacts;
 mod erasures;
 mod exports;
 mod keys;

@@ -6,6 +6,7 @@ use lambda_http::{Error, run};
 use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
+use wagate_shared::contacts::Contacts;
 use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
 use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
@@ -55,6 +56,7 @@ async fn main() -> Result<(), Error> {
         )
         .await?;
     wagate_shared::access::check_operator_key(operator_key.expose())?;
+    let contacts = Contacts::new(store.clone());
     let state = Arc::new(AdminState::new(
         store,
         secrets,
@@ -66,6 +68,7 @@ async fn main() -> Result<(), Error> {
             sealing,
             erasures,
             exports,
+            contacts,
         },
     ));
     run(router(state)).await

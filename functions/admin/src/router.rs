@@ -10,7 +10,9 @@ use utoipa::OpenApi;
 use http_api::openapi::BearerAuth;
 
 use crate::state::AdminState;
-use crate::{erasures, exports, keys, maintenance, meta_app, numbers, retention, tenants, wabas};
+use crate::{
+    contacts, erasures, exports, keys, maintenance, meta_app, numbers, retention, tenants, wabas,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +29,7 @@ use crate::{erasures, exports, keys, maintenance, meta_app, numbers, retention, 
         maintenance::seal_personal_data,
         erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
         exports::create_export, exports::get_export,
+        contacts::correct_contact,
     ),
     modifiers(&BearerAuth),
 )]
@@ -93,6 +96,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/exports/{export_id}",
             get(exports::get_export),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/contacts/{contact_id}",
+            axum::routing::patch(contacts::correct_contact),
         )
         .route(
             "/admin/v1/erasure-receipts/verify",

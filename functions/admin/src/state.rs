@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
 use wagate_shared::cloud_api::CloudApiClient;
+use wagate_shared::contacts::Contacts;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
 use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
 use wagate_shared::export::PersonExporter;
@@ -45,6 +46,8 @@ pub struct PersonalDataJobs {
     pub erasures: PersonEraser,
     /// Exports one person's data, and hands out its download links.
     pub exports: PersonExporter,
+    /// Corrects a contact's details at the person's request.
+    pub contacts: Contacts,
 }
 
 /// How a tenant is deleted: who erases its data, and how long the sweeps wait for every

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_shared::access::Permission;
-use wagate_shared::domain::contact::{DetailsChange, DetailsError};
+use wagate_shared::domain::contact::{DetailsChange, DetailsError, UpdateContact};
 use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_shared::domain::message_id::is_contact_id;
 use wagate_shared::domain::tenant::Tenant;
@@ -40,25 +40,6 @@ pub struct CreateContact {
     /// Up to 50 keys (letters, digits, `_-.`) with text values.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
-}
-
-/// Fields left out stay as they are; `null` removes one; `attributes` replaces them all.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateContact {
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub email: Option<Option<String>>,
-    #[serde(default)]
-    pub attributes: Option<BTreeMap<String, String>>,
-}
-
-/// A field that is present, even as `null`, is `Some`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,11 +223,7 @@ pub async fn update_contact(
     if !is_contact_id(&contact_id) {
         return Err(ApiError::NotFound("contact"));
     }
-    let change = DetailsChange {
-        name: body.name,
-        email: body.email,
-        attributes: body.attributes,
-    };
+    let change = body.into_change();
     change.validate().map_err(refused)?;
     let tenant = tenant(&state, &key).await?;
     let contact = state

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
+
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_ATTRIBUTES: usize = 50;
@@ -34,6 +37,37 @@ pub struct ContactDetails {
     pub name: Option<String>,
     pub email: Option<String>,
     pub attributes: BTreeMap<String, String>,
+}
+
+/// The body of a correction of a contact's details (the business API's and the admin
+/// API's): fields left out stay as they are; `null` removes one; `attributes` replaces them
+/// all.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContact {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default)]
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// A field that is present, even as `null`, is `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl UpdateContact {
+    pub fn into_change(self) -> DetailsChange {
+        DetailsChange {
+            name: self.name,
+            email: self.email,
+            attributes: self.attributes,
+        }
+    }
 }
 
 /// A change to a contact's details: `Some(None)` removes a field, `None` leaves it.
