@@ -2,62 +2,16 @@
 //! API's request to the job's `done` (the erasure function as the stack runs it), against
 //! the target of 60 seconds.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::json;
 use wagate_shared::access::Role;
-use wagate_shared::domain::message::parse_message;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::store::Expiry;
-use wagate_shared::store::message::inbound::NewInbound;
-use wagate_tests::bench::{Row, print_table, through_inbound};
-use wagate_tests::{Stack, TestTenant, now, random_digits, wamid};
+use wagate_tests::bench::{Row, contact_with_messages, print_table};
+use wagate_tests::{Stack, TestTenant, random_digits};
 
 const MESSAGES: usize = 10_000;
 const TARGET: Duration = Duration::from_secs(60);
-
-/// A contact who wrote once through the pipeline, then `MESSAGES - 1` times more written
-/// straight to the table (as the pipeline writes them, sealed), to save the time of SQS.
-async fn contact_with_messages(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
-    let first = tenant.text_from(phone, &wamid(), now() - 86_400, "hello");
-    through_inbound(stack, tenant, &[first], &Arc::new(Metrics::default())).await;
-    let contact = stack
-        .contact_of(&tenant.id, phone)
-        .await
-        .expect("the contact");
-    let store = stack.store_counting(Arc::new(Metrics::default()));
-    let start = now() - 80_000;
-    futures_util::stream::iter(1..MESSAGES)
-        .map(|i| {
-            let (store, contact) = (&store, &contact);
-            async move {
-                let raw = json!({"from": phone, "id": wamid(), "timestamp": (start + i as i64).to_string(),
-                    "type": "text", "text": {"body": format!("message {i} of a long conversation")}});
-                let message = parse_message(&raw).expect("a text message");
-                let new = NewInbound {
-                    contact_id: contact,
-                    phone_number_id: Some(&tenant.phone_number_id),
-                    message: &message,
-                    received_at_ms: now() * 1000,
-                };
-                let expiry = Expiry {
-                    at: now() + 86_400,
-                    dedup_until: now() + 86_400,
-                };
-                store
-                    .put_inbound_message(&tenant.id, &new, expiry, now())
-                    .await
-                    .expect("stored");
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
-    contact
-}
 
 async fn erase(
     stack: &Stack,
@@ -99,7 +53,7 @@ fn main() {
         let tenant = TestTenant::create(&stack).await;
         let key = tenant.api_key(&stack, Role::Admin).await;
         let phone = format!("49160{}", random_digits(8));
-        contact_with_messages(&stack, &tenant, &phone).await;
+        contact_with_messages(&stack, &tenant, &phone, MESSAGES).await;
         erase(&stack, &tenant, &key, &phone).await
     });
     let messages = view["erased"]["messages"].as_u64().unwrap_or(0);

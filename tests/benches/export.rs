@@ -8,18 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use futures_util::StreamExt;
-use serde_json::json;
 use wagate_shared::domain::erasure::RequestState;
 use wagate_shared::domain::export::{EXPORT_SECS, PersonExport};
-use wagate_shared::domain::message::parse_message;
 use wagate_shared::export::{ExportBucket, ExportJob, ExportOutcome, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::store::Expiry;
-use wagate_shared::store::message::inbound::NewInbound;
-use wagate_tests::bench::{Row, print_table, through_inbound};
-use wagate_tests::{Stack, TestTenant, now, random_digits, wamid};
+use wagate_tests::bench::{Row, contact_with_messages, print_table};
+use wagate_tests::{Stack, TestTenant, now, random_digits};
 
 const MESSAGES: usize = 100_000;
 /// Two parts of 8 MiB (JSON and CSV), a page of messages and the SDK's buffers.
@@ -46,51 +41,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-async fn contact_with_messages(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
-    let first = tenant.text_from(phone, &wamid(), now() - 200_000, "hello");
-    through_inbound(stack, tenant, &[first], &Arc::new(Metrics::default())).await;
-    let contact = stack
-        .contact_of(&tenant.id, phone)
-        .await
-        .expect("the contact");
-    let store = stack.store_counting(Arc::new(Metrics::default()));
-    let start = now() - 150_000;
-    futures_util::stream::iter(1..MESSAGES)
-        .map(|i| {
-            let (store, contact) = (&store, &contact);
-            async move {
-                let raw = json!({"from": phone, "id": wamid(), "timestamp": (start + i as i64).to_string(),
-                    "type": "text", "text": {"body": format!("message {i}: where is my parcel, please?")}});
-                let message = parse_message(&raw).expect("a text message");
-                let new = NewInbound {
-                    contact_id: contact,
-                    phone_number_id: Some(&tenant.phone_number_id),
-                    message: &message,
-                    received_at_ms: now() * 1000,
-                };
-                let expiry = Expiry {
-                    at: now() + 86_400,
-                    dedup_until: now() + 86_400,
-                };
-                store
-                    .put_inbound_message(&tenant.id, &new, expiry, now())
-                    .await
-                    .expect("stored");
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
-    contact
-}
-
 fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (outcome, took, peak) = runtime.block_on(async {
         let stack = Stack::connect().await;
         let tenant = TestTenant::create(&stack).await;
         let phone = format!("49161{}", random_digits(8));
-        let contact = contact_with_messages(&stack, &tenant, &phone).await;
+        let contact = contact_with_messages(&stack, &tenant, &phone, MESSAGES).await;
         let metrics = Arc::new(Metrics::default());
         let store = stack.store_counting(metrics.clone());
         let bucket = ExportBucket {

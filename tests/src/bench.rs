@@ -174,3 +174,55 @@ pub async fn delete_all(stack: &Stack, queue_url: &str, handles: &[String], metr
         .await
         .unwrap();
 }
+
+/// A contact who wrote once through the pipeline, then `count - 1` times more written
+/// straight to the table as the pipeline writes them (sealed), 16 at a time: a long
+/// history without the time of SQS. Answers the contact's id.
+pub async fn contact_with_messages(
+    stack: &Stack,
+    tenant: &TestTenant,
+    phone: &str,
+    count: usize,
+) -> String {
+    use futures_util::StreamExt;
+    use wagate_shared::domain::message::parse_message;
+    use wagate_shared::store::Expiry;
+    use wagate_shared::store::message::inbound::NewInbound;
+
+    let start = now() - 2 * count as i64 - 100;
+    let first = tenant.text_from(phone, &crate::wamid(), start, "hello");
+    through_inbound(stack, tenant, &[first], &Arc::new(Metrics::default())).await;
+    let contact = stack
+        .contact_of(&tenant.id, phone)
+        .await
+        .expect("the contact");
+    let store = stack.store_counting(Arc::new(Metrics::default()));
+    futures_util::stream::iter(1..count)
+        .map(|i| {
+            let (store, contact) = (&store, &contact);
+            async move {
+                let raw = serde_json::json!({"from": phone, "id": crate::wamid(),
+                    "timestamp": (start + i as i64).to_string(), "type": "text",
+                    "text": {"body": format!("message {i}: where is my parcel, please?")}});
+                let message = parse_message(&raw).expect("a text message");
+                let new = NewInbound {
+                    contact_id: contact,
+                    phone_number_id: Some(&tenant.phone_number_id),
+                    message: &message,
+                    received_at_ms: now() * 1000,
+                };
+                let expiry = Expiry {
+                    at: now() + 86_400,
+                    dedup_until: now() + 86_400,
+                };
+                store
+                    .put_inbound_message(&tenant.id, &new, expiry, now())
+                    .await
+                    .expect("stored");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    contact
+}

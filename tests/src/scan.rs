@@ -83,3 +83,43 @@ impl Stack {
             .expect("a request")
     }
 }
+
+impl Stack {
+    /// Posts a person's request (`erasures` or `exports`) for the tenant to the admin API
+    /// with `key` and waits for it to be `done`; its final view. It must not fail.
+    pub async fn person_request_done(
+        &self,
+        tenant: &str,
+        kind: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, started) = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/admin/v1/tenants/{tenant}/{kind}"),
+                Some(key),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 202, "{started}");
+        assert_eq!(started["state"], "running", "{started}");
+        let path = format!(
+            "/admin/v1/tenants/{tenant}/{kind}/{}",
+            started["id"].as_str().expect("an id")
+        );
+        crate::eventually(
+            std::time::Duration::from_secs(60),
+            "the request to be done",
+            || async {
+                let (status, view) = self
+                    .admin(reqwest::Method::GET, &path, Some(key), None)
+                    .await;
+                assert_eq!(status, 200, "{view}");
+                assert_ne!(view["state"], "failed", "{view}");
+                (view["state"] == "done").then_some(view)
+            },
+        )
+        .await
+    }
+}

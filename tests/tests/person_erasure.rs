@@ -18,27 +18,9 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// Asks for an erasure and waits for it to be done; its view.
 async fn erase(stack: &Stack, tenant: &str, key: &str, person: Value) -> Value {
-    let (status, started) = stack
-        .admin(
-            Method::POST,
-            &format!("/admin/v1/tenants/{tenant}/erasures"),
-            Some(key),
-            Some(person),
-        )
-        .await;
-    assert_eq!(status, 202, "{started}");
-    assert_eq!(started["state"], "running", "{started}");
-    let path = format!(
-        "/admin/v1/tenants/{tenant}/erasures/{}",
-        started["id"].as_str().expect("an id")
-    );
-    eventually(WAIT, "the erasure to be done", || async {
-        let (status, view) = stack.admin(Method::GET, &path, Some(key), None).await;
-        assert_eq!(status, 200, "{view}");
-        assert_ne!(view["state"], "failed", "{view}");
-        (view["state"] == "done").then_some(view)
-    })
-    .await
+    stack
+        .person_request_done(tenant, "erasures", key, person)
+        .await
 }
 
 /// The bodies the webhook queues for `delivery`, as a dead-letter queue would hold them.

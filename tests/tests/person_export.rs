@@ -14,27 +14,9 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// Asks for an export and waits for it to be done; its view.
 async fn export(stack: &Stack, tenant: &str, key: &str, body: Value) -> Value {
-    let (status, started) = stack
-        .admin(
-            Method::POST,
-            &format!("/admin/v1/tenants/{tenant}/exports"),
-            Some(key),
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, 202, "{started}");
-    assert_eq!(started["state"], "running", "{started}");
-    let path = format!(
-        "/admin/v1/tenants/{tenant}/exports/{}",
-        started["id"].as_str().expect("an id")
-    );
-    eventually(WAIT, "the export to be done", || async {
-        let (status, view) = stack.admin(Method::GET, &path, Some(key), None).await;
-        assert_eq!(status, 200, "{view}");
-        assert_ne!(view["state"], "failed", "{view}");
-        (view["state"] == "done").then_some(view)
-    })
-    .await
+    stack
+        .person_request_done(tenant, "exports", key, body)
+        .await
 }
 
 async fn download(url: &str) -> (u16, String) {
@@ -159,26 +141,9 @@ async fn an_export_holds_what_the_api_shows_and_goes_with_an_erasure() {
     assert!(csv.contains("\"Nummer, \"\"A-17\"\"\""), "{csv}");
 
     // Erasing the person deletes the export: its files and its record.
-    let (status, erasure) = stack
-        .admin(
-            Method::POST,
-            &format!("/admin/v1/tenants/{t}/erasures"),
-            Some(&admin_key),
-            Some(json!({"phone": phone})),
-        )
+    let erased = stack
+        .person_request_done(t, "erasures", &admin_key, json!({"phone": phone}))
         .await;
-    assert_eq!(status, 202, "{erasure}");
-    let erasure_path = format!(
-        "/admin/v1/tenants/{t}/erasures/{}",
-        erasure["id"].as_str().unwrap()
-    );
-    let erased = eventually(WAIT, "the erasure", || async {
-        let (_, view) = stack
-            .admin(Method::GET, &erasure_path, Some(&admin_key), None)
-            .await;
-        (view["state"] == "done").then_some(view)
-    })
-    .await;
     assert_eq!(erased["erased"]["exports"], 1, "{erased}");
     assert_eq!(
         download(done["download_url"].as_str().unwrap()).await.0,

@@ -2,6 +2,8 @@
 //! and which contacts it was about (so that erasing them deletes it too). It names no
 //! person: the document itself lives in the bucket.
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use crate::domain::erasure::RequestState;
 use crate::domain::export::{EXPORT_SECS, PersonExport};
 use crate::domain::tenant::TenantId;
@@ -33,10 +35,7 @@ impl Store {
             (EXPIRES_AT, n(export.requested_at + EXPORT_SECS)),
         ]);
         if !contacts.is_empty() {
-            it.insert(
-                "contacts".into(),
-                aws_sdk_dynamodb::types::AttributeValue::Ss(contacts.to_vec()),
-            );
+            it.insert("contacts".into(), AttributeValue::Ss(contacts.to_vec()));
         }
         self.put_new("PutItem export", it).await
     }
@@ -64,23 +63,17 @@ impl Store {
         id: &str,
         done: &FinishedExport<'_>,
     ) -> Result<bool, StoreError> {
-        self.update(
+        let objects = AttributeValue::L(done.objects.iter().map(s).collect());
+        self.settle_request(
             "UpdateItem export done",
-            tenant_pk(tenant.as_str()),
-            export_sk(id),
+            (tenant, export_sk(id)),
+            (RequestState::Done, done.at),
+            vec![
+                ("n_contacts", n(done.contacts)),
+                ("n_messages", n(done.messages)),
+                ("objects", objects),
+            ],
         )
-        .set("state", s(RequestState::Done.as_str()))
-        .set("finished_at", n(done.at))
-        .set("n_contacts", n(done.contacts))
-        .set("n_messages", n(done.messages))
-        .set(
-            "objects",
-            aws_sdk_dynamodb::types::AttributeValue::L(done.objects.iter().map(s).collect()),
-        )
-        .condition("#state = :running")
-        .name("#state", "state")
-        .value(":running", s(RequestState::Running.as_str()))
-        .send()
         .await
     }
 
@@ -91,18 +84,12 @@ impl Store {
         reason: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        self.update(
+        self.settle_request(
             "UpdateItem export failed",
-            tenant_pk(tenant.as_str()),
-            export_sk(id),
+            (tenant, export_sk(id)),
+            (RequestState::Failed, at),
+            vec![("failure", s(reason))],
         )
-        .set("state", s(RequestState::Failed.as_str()))
-        .set("finished_at", n(at))
-        .set("failure", s(reason))
-        .condition("#state = :running")
-        .name("#state", "state")
-        .value(":running", s(RequestState::Running.as_str()))
-        .send()
         .await
     }
 

@@ -81,18 +81,12 @@ impl Store {
         receipt: &SignedReceipt,
     ) -> Result<bool, StoreError> {
         let receipt_json = serde_json::to_string(receipt).expect("a receipt always serialises");
-        self.update(
+        self.settle_request(
             "UpdateItem erasure done",
-            tenant_pk(tenant.as_str()),
-            erasure_sk(id),
+            (tenant, erasure_sk(id)),
+            (RequestState::Done, receipt.receipt.completed_at),
+            vec![("receipt", s(receipt_json))],
         )
-        .set("state", s(RequestState::Done.as_str()))
-        .set("finished_at", n(receipt.receipt.completed_at))
-        .set("receipt", s(receipt_json))
-        .condition("#state = :running")
-        .name("#state", "state")
-        .value(":running", s(RequestState::Running.as_str()))
-        .send()
         .await
     }
 
@@ -105,18 +99,12 @@ impl Store {
         reason: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        self.update(
+        self.settle_request(
             "UpdateItem erasure failed",
-            tenant_pk(tenant.as_str()),
-            erasure_sk(id),
+            (tenant, erasure_sk(id)),
+            (RequestState::Failed, at),
+            vec![("failure", s(reason))],
         )
-        .set("state", s(RequestState::Failed.as_str()))
-        .set("finished_at", n(at))
-        .set("failure", s(reason))
-        .condition("#state = :running")
-        .name("#state", "state")
-        .value(":running", s(RequestState::Running.as_str()))
-        .send()
         .await
     }
 }
