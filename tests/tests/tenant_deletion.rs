@@ -167,6 +167,11 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
 
     let keys = key_items_of(&stack, &id).await;
     assert!(keys.contains(&"KEK".to_owned()), "{keys:?}");
+    let export = stack
+        .person_request_done(&id, "exports", &admin, json!({"phone": "4915100000001"}))
+        .await;
+    let export_url = export["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(reqwest::get(&export_url).await.unwrap().status(), 200);
     assert!(keys.iter().any(|k| k.starts_with("DEK#")), "{keys:?}");
     let neighbour_keys = key_items_of(&stack, &neighbour_id).await;
 
@@ -254,6 +259,11 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     let left = items_of(&stack, &id).await;
     assert!(left.is_empty(), "left behind: {left:?}");
     assert_eq!(key_items_of(&stack, &id).await, Vec::<String>::new());
+    assert_eq!(
+        reqwest::get(&export_url).await.unwrap().status(),
+        404,
+        "the export's files went with the tenant"
+    );
     assert_eq!(key_items_of(&stack, &neighbour_id).await, neighbour_keys);
     // Gone from the operator's listing too, while the neighbour is listed.
     let listed: Vec<String> = stack

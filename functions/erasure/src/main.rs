@@ -36,7 +36,7 @@ async fn main() -> Result<(), Error> {
     };
     let exports = PersonExporter::new(store.clone(), queue.clone(), bucket);
     let jobs = Arc::new(BackgroundJobs {
-        tenants: TenantEraser::new(store.clone(), queue.clone()),
+        tenants: TenantEraser::new(store.clone(), queue.clone()).with_exports(exports.clone()),
         sealing: SealingSweeper::new(store.clone(), queue.clone()),
         people: PersonEraser::new(store, queue, receipts).with_exports(exports.clone()),
         exports,

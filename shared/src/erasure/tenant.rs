@@ -7,6 +7,7 @@ use rand::Rng;
 use super::ErasureError;
 use super::job::{ErasureJob, TenantSweep};
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::export::PersonExporter;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::tenants::hold_removed_number;
@@ -34,6 +35,8 @@ pub struct TenantEraser {
     queue: JobQueue,
     segments: u32,
     page_items: i32,
+    /// Deletes the tenant's export files at the end (the erasure function's eraser does).
+    exports: Option<PersonExporter>,
 }
 
 impl TenantEraser {
@@ -43,7 +46,14 @@ impl TenantEraser {
             queue,
             segments: DEFAULT_SEGMENTS,
             page_items: PAGE_ITEMS,
+            exports: None,
         }
+    }
+
+    /// Also deletes the tenant's export files when its last segment is done.
+    pub fn with_exports(mut self, exports: PersonExporter) -> Self {
+        self.exports = Some(exports);
+        self
     }
 
     /// Reads `items` (at least 1) per scan page instead of 1,000.
@@ -140,6 +150,10 @@ impl TenantEraser {
             None => Ok(SweepOutcome::Stale),
             Some(false) => Ok(SweepOutcome::SegmentDone { deleted }),
             Some(true) => {
+                if let Some(exports) = &self.exports {
+                    let files = exports.delete_tenant_files(&id).await?;
+                    tracing::info!(tenant = %id, files, "export files deleted");
+                }
                 let keys = self.store.delete_tenant_person_keys(&id).await?;
                 tracing::info!(tenant = %id, keys, "contact keys deleted");
                 if self.store.delete_erased_tenant(&id, &job.run).await? {

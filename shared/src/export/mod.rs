@@ -336,6 +336,34 @@ impl PersonExporter {
         Ok(())
     }
 
+    /// Deletes every export file of the tenant (its records go with its other items):
+    /// the end of a tenant's deletion. Answers how many files there were.
+    pub async fn delete_tenant_files(&self, tenant: &TenantId) -> Result<u64, ExportError> {
+        let s3 = &self.bucket.s3;
+        let prefix = format!("exports/{}/", tenant.as_str());
+        let mut deleted = 0;
+        let mut pages = s3
+            .list_objects_v2()
+            .bucket(&self.bucket.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ExportError::s3("ListObjectsV2", e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                s3.delete_object()
+                    .bucket(&self.bucket.bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| ExportError::s3("DeleteObject", e))?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Deletes the exports about `contacts` (their files and records): part of erasing
     /// the person. Answers how many.
     pub async fn delete_about(
