@@ -42,10 +42,7 @@ pub async fn create_erasure(
     AdministeredTenant { id, caller, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<PersonRequest>,
 ) -> Result<(StatusCode, Json<PersonErasure>), ApiError> {
-    let person = body.person().map_err(|e| ApiError::Invalid {
-        field: e.field().map(str::to_owned),
-        message: e.to_string(),
-    })?;
+    let person = body.person()?;
     let erasure = state
         .personal_data
         .erasures

@@ -32,10 +32,7 @@ pub async fn create_export(
     AdministeredTenant { id, caller, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<ExportRequest>,
 ) -> Result<(StatusCode, Json<PersonExport>), ApiError> {
-    let person = body.person().map_err(|e| ApiError::Invalid {
-        field: e.field().map(str::to_owned),
-        message: e.to_string(),
-    })?;
+    let person = body.person()?;
     let export = state
         .personal_data
         .exports

@@ -179,6 +179,16 @@ impl From<ErasureError> for ApiError {
     }
 }
 
+/// A person's request (erasure, export) that names no one, or two, or someone malformed.
+impl From<wagate_shared::domain::erasure::PersonRequestError> for ApiError {
+    fn from(e: wagate_shared::domain::erasure::PersonRequestError) -> Self {
+        Self::Invalid {
+            field: e.field().map(str::to_owned),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// The JSON error body every failing call answers with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

@@ -223,18 +223,21 @@ impl Keyring {
     }
 
     /// Whether the contact was erased (its key replaced by the mark of its erasure).
+    /// A key found is cached, as [`Self::existing_person`] does: the caller seals with it
+    /// next, and reads the key table once, not twice.
     pub async fn is_erased(&self, tenant: &str, contact_id: &str) -> Result<bool, StoreError> {
-        if self
-            .people
-            .get(&(tenant.to_owned(), contact_id.to_owned()))
-            .is_some()
-        {
+        let cache_key = (tenant.to_owned(), contact_id.to_owned());
+        if self.people.get(&cache_key).is_some() {
             return Ok(false);
         }
-        Ok(matches!(
-            self.read_person(tenant, contact_id, false).await?,
-            PersonKey::Erased
-        ))
+        match self.read_person(tenant, contact_id, false).await? {
+            PersonKey::Key(key) => {
+                self.people.insert(cache_key, key);
+                Ok(false)
+            }
+            PersonKey::Erased => Ok(true),
+            PersonKey::Absent => Ok(false),
+        }
     }
 
     /// Erases the contact's data key (see [`Store::put_erased_person_key`]), here and in
