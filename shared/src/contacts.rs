@@ -4,11 +4,14 @@
 
 use crate::contact_import::rows::ReadRows;
 use crate::contact_import::{ImportReport, import_contacts};
-use crate::domain::contact::{ContactProfile, DetailsChange};
+use crate::domain::consent::ConsentEntry;
+use crate::domain::contact::{ContactProfile, DetailsChange, Restriction};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::is_contact_id;
+use crate::domain::retention::DataClass;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::contact::ContactFacts;
+use crate::store::contact::consent::{ConsentPage, Recorded};
 use crate::store::contact::index::ContactPage;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
@@ -125,13 +128,77 @@ impl Contacts {
             .await
     }
 
-    /// Creates or updates a contact per row read from an import.
+    /// A live contact's consent as it stands and a page of its ledger, newest first.
+    pub async fn consent(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<Option<(ContactProfile, ConsentPage)>, StoreError> {
+        let Some(contact) = self.get(tenant, contact_id, now).await? else {
+            return Ok(None);
+        };
+        let page = self
+            .store
+            .consent_entries(tenant, contact_id, limit, after, now)
+            .await?;
+        Ok(Some((contact, page)))
+    }
+
+    /// Records a choice the business's systems report for a live contact (its ledger, its
+    /// state, and its identifiers' opt-outs); `None` when there is no such contact.
+    pub async fn record_consent(
+        &self,
+        tenant: &Tenant,
+        contact_id: &str,
+        entry: &ConsentEntry,
+        now: i64,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let Some(contact) = self.get(&tenant.id, contact_id, now).await? else {
+            return Ok(None);
+        };
+        let identity = UserIdentity::from_parts(contact.phone.as_deref(), contact.bsuid.as_deref());
+        let identifiers = identity.map(|i| i.keys()).unwrap_or_default();
+        let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
+        self.store
+            .record_consent(&tenant.id, contact_id, &identifiers, entry, expires_at)
+            .await
+            .map(Some)
+    }
+
+    /// Restricts the live contact's processing, or lifts the restriction (`None`); the
+    /// contact as it is now, `None` when there is none.
+    pub async fn set_restriction(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        restriction: Option<&Restriction>,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        if self.get(tenant, contact_id, now).await?.is_none() {
+            return Ok(None);
+        }
+        let found = match restriction {
+            Some(r) => self.store.restrict_contact(tenant, contact_id, r).await?,
+            None => self.store.lift_restriction(tenant, contact_id).await?,
+        };
+        if !found {
+            return Ok(None);
+        }
+        self.get(tenant, contact_id, now).await
+    }
+
+    /// Creates or updates a contact per row read from an import; `recorded_by` (the API
+    /// key's id) is the evidence of the consent the rows carry.
     pub async fn import(
         &self,
         tenant: &Tenant,
         read: ReadRows,
+        recorded_by: &str,
         now: i64,
     ) -> Result<ImportReport, StoreError> {
-        import_contacts(&self.store, tenant, read, now).await
+        import_contacts(&self.store, tenant, read, recorded_by, now).await
     }
 }

@@ -2,6 +2,7 @@
 //! SQS and KMS. Function crates are thin shells around it.
 
 pub mod access;
+pub mod audit;
 pub mod aws;
 pub mod cache;
 pub mod callbacks;

@@ -115,6 +115,24 @@ impl TenantAdmin {
         self.store.set_retention_settings(tenant, settings).await
     }
 
+    /// Stores settings the caller checked; false when there is no such tenant.
+    pub async fn set_consent_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &crate::domain::consent::ConsentSettings,
+    ) -> Result<bool, StoreError> {
+        self.store.set_consent_settings(tenant, settings).await
+    }
+
+    /// Stores a policy the caller checked; false when there is no such tenant.
+    pub async fn set_content_policy(
+        &self,
+        tenant: &TenantId,
+        policy: &crate::domain::retention::ContentPolicy,
+    ) -> Result<bool, StoreError> {
+        self.store.set_content_policy(tenant, policy).await
+    }
+
     pub async fn numbers(&self, tenant: &TenantId) -> Result<Vec<PhoneNumber>, StoreError> {
         self.store.phone_numbers_of(tenant).await
     }

@@ -60,6 +60,8 @@ impl TenantSetup {
             name: name.to_owned(),
             status: TenantStatus::Active,
             retention,
+            consent: Default::default(),
+            content: Default::default(),
             meta_app: None,
             sending_stopped: None,
         };

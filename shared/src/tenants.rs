@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cache::TtlCache;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus};
+use crate::outbound::consent::CategoryIndex;
 use crate::store::{Store, StoreError};
 
 const TENANT_TTL: Duration = Duration::from_secs(300);
@@ -16,6 +17,8 @@ const MISS_TTL: Duration = Duration::from_secs(30);
 pub const NUMBER_TTL: Duration = Duration::from_secs(60);
 /// A disconnected number's webhooks stop being routed within a minute.
 const ROUTE_TTL: Duration = Duration::from_secs(60);
+/// A template's new category (Meta recategorises them) reaches every sender within this.
+const TEMPLATE_TTL: Duration = Duration::from_secs(300);
 
 /// Cheap to clone: the clones share one set of caches, so the API's handlers and its
 /// outbox see a tenant's change at the same moment.
@@ -31,6 +34,8 @@ struct Caches {
     routes: TtlCache<String, Option<TenantId>>,
     route_misses: TtlCache<String, ()>,
     numbers: TtlCache<(TenantId, String), Option<PhoneNumber>>,
+    /// A tenant's templates' categories, read only for a recipient who stopped marketing.
+    template_categories: TtlCache<TenantId, CategoryIndex>,
 }
 
 impl TenantDirectory {
@@ -49,6 +54,7 @@ impl TenantDirectory {
                 routes: TtlCache::new(ROUTE_TTL, 100_000),
                 route_misses: TtlCache::new(MISS_TTL, 100_000),
                 numbers: TtlCache::new(NUMBER_TTL, 10_000),
+                template_categories: TtlCache::new(TEMPLATE_TTL, 1_000),
             }),
         }
     }
@@ -57,6 +63,28 @@ impl TenantDirectory {
     /// through the services.
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The categories of the tenant's templates by name and language.
+    pub(crate) async fn template_categories(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<CategoryIndex, StoreError> {
+        if let Some(found) = self.caches.template_categories.get(tenant) {
+            return Ok(found);
+        }
+        let index: CategoryIndex = Arc::new(
+            self.store
+                .templates_of(tenant)
+                .await?
+                .into_iter()
+                .filter_map(|t| Some(((t.name?, t.language?), t.category?)))
+                .collect(),
+        );
+        self.caches
+            .template_categories
+            .insert(tenant.clone(), index.clone());
+        Ok(index)
     }
 
     /// The tenant, `None` when it does not exist or is being deleted: the pipeline and the

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::domain::retention::ContentLife;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use wagate_shared::inbound::InboundProcessor;
@@ -210,6 +211,7 @@ pub async fn contact_with_messages(
                     phone_number_id: Some(&tenant.phone_number_id),
                     message: &message,
                     received_at_ms: now() * 1000,
+                    content: ContentLife::Until(now() + 86_400),
                 };
                 let expiry = Expiry {
                     at: now() + 86_400,

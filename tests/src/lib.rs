@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod pacing;
+pub mod receiver;
 pub mod scan;
 
 use std::collections::HashMap;
@@ -229,6 +230,12 @@ impl Stack {
     /// POSTs raw bytes with `content_type` to `url` with `key`: the status and the JSON
     /// answer, for bodies a JSON client would never send and for bulk requests (a 10,000-row
     /// import takes DynamoDB Local's single-threaded transactions tens of seconds).
+    /// A GET of the business API with `key`: its status and answer.
+    pub async fn api_get(&self, path: &str, key: &str) -> (u16, serde_json::Value) {
+        self.api(reqwest::Method::GET, path, Some(key), None, &[])
+            .await
+    }
+
     pub async fn post_raw(
         &self,
         url: &str,
@@ -520,6 +527,27 @@ impl TestTenant {
             .await;
         assert_eq!(answer["webhook_status"], 200, "{answer}");
         answer["wamid"].as_str().unwrap().to_owned()
+    }
+
+    /// The business replies with a text through the API with `key`: its status and answer.
+    pub async fn reply(
+        &self,
+        stack: &Stack,
+        key: &str,
+        to: &str,
+        body: &str,
+    ) -> (u16, serde_json::Value) {
+        let message = serde_json::json!({"from": self.phone_number_id, "to": to,
+            "type": "text", "text": {"body": body}});
+        stack
+            .api(
+                reqwest::Method::POST,
+                "/v1/messages",
+                Some(key),
+                Some(message),
+                &[],
+            )
+            .await
     }
 
     /// What the simulator received from this number, in order.

@@ -459,7 +459,8 @@ async fn retention_is_set_within_its_bounds_and_new_messages_expire_by_it() {
         (Some(2), Some(10), Some(365))
     );
 
-    // The pipeline stamps a new message with the tenant's content retention.
+    // The pipeline stamps a new message's content with the tenant's content retention
+    // (the message itself lives the longer, metadata, retention).
     let sent_at = now();
     let (status, answer) = stack
         .post_signed(&tenant.text_from(
@@ -475,7 +476,13 @@ async fn retention_is_set_within_its_bounds_and_new_messages_expire_by_it() {
         items
             .iter()
             .filter(|it| text(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
-            .find_map(|it| it.get("expires_at")?.as_n().ok()?.parse::<i64>().ok())
+            .find_map(|it| {
+                it.get("content_expires_at")?
+                    .as_n()
+                    .ok()?
+                    .parse::<i64>()
+                    .ok()
+            })
     })
     .await;
     let days = (expires_at - sent_at) as f64 / 86_400.0;

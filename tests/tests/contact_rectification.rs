@@ -115,13 +115,7 @@ async fn a_tenants_admin_corrects_a_contacts_details_at_the_persons_request() {
     assert_eq!(corrected["name"], "John Smith");
     assert!(corrected.get("email").is_none(), "{corrected}");
     let (_, shown) = stack
-        .api(
-            Method::GET,
-            &format!("/v1/contacts/{contact}"),
-            Some(&manager),
-            None,
-            &[],
-        )
+        .api_get(&format!("/v1/contacts/{contact}"), &manager)
         .await;
     assert_eq!(shown, corrected, "the business API shows the correction");
 
@@ -161,13 +155,7 @@ async fn a_tenants_admin_corrects_a_contacts_details_at_the_persons_request() {
         .await;
     assert_eq!(status, 404);
     let (_, shown) = stack
-        .api(
-            Method::GET,
-            &format!("/v1/contacts/{contact}"),
-            Some(&manager),
-            None,
-            &[],
-        )
+        .api_get(&format!("/v1/contacts/{contact}"), &manager)
         .await;
     assert_eq!(shown["name"], "John Smith", "nothing bad was written");
 }

@@ -175,7 +175,7 @@ async fn marketing_stop_and_resume_set_the_users_opt_out_and_a_late_older_choice
             .get_contact(&tenant.id, &contact_id, now())
             .await
             .unwrap()?;
-        Some(profile.marketing_opt_out)
+        Some(profile.consent.marketing_opt_out())
     };
     let t = now();
     assert_eq!(stack.post_signed(&preference("stop", t)).await.0, 200);

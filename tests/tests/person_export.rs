@@ -79,6 +79,17 @@ async fn an_export_holds_what_the_api_shows_and_goes_with_an_erasure() {
         )
         .await;
     assert_eq!(status, 202, "{body}");
+    // The business's own record of their marketing consent joins the document.
+    let (status, body) = stack
+        .api(
+            Method::POST,
+            &format!("/v1/contacts/{contact}/consent"),
+            Some(&manager),
+            Some(json!({"action": "opt_in", "scope": "marketing", "source": "import"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     // The reply settles (read, as the simulator reports it) before the export is taken.
     eventually(WAIT, "three messages, the reply read", || async {
         let messages = api_messages(&stack, &manager, &contact).await;
@@ -113,18 +124,20 @@ async fn an_export_holds_what_the_api_shows_and_goes_with_an_erasure() {
     let contacts = document["contacts"].as_array().unwrap();
     assert_eq!(contacts.len(), 1, "{document}");
     let (_, shown) = stack
-        .api(
-            Method::GET,
-            &format!("/v1/contacts/{contact}"),
-            Some(&manager),
-            None,
-            &[],
-        )
+        .api_get(&format!("/v1/contacts/{contact}"), &manager)
         .await;
     assert_eq!(
         contacts[0]["contact"], shown,
         "the contact as the API shows it"
     );
+    let (_, consent) = stack
+        .api_get(&format!("/v1/contacts/{contact}/consent"), &manager)
+        .await;
+    assert_eq!(
+        contacts[0]["consent"], consent["entries"],
+        "the consent ledger as the API shows it"
+    );
+    assert_eq!(consent["entries"].as_array().unwrap().len(), 1);
     let listed = api_messages(&stack, &manager, &contact).await;
     assert_eq!(
         contacts[0]["messages"],

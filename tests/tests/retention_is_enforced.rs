@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wagate_shared::domain::message::InboundMessage;
 use wagate_shared::domain::message::parse_message;
-use wagate_shared::domain::retention::Retention;
+use wagate_shared::domain::retention::{ContentLife, Retention};
 use wagate_shared::store::message::inbound::NewInbound;
 use wagate_shared::store::{Expiry, PutOutcome};
 use wagate_tests::{Stack, TestTenant, eventually, now, wamid, with_sk_prefix};
@@ -18,6 +18,7 @@ fn inbound<'a>(contact_id: &'a str, message: &'a InboundMessage) -> NewInbound<'
         phone_number_id: None,
         message,
         received_at_ms: now() * 1000,
+        content: ContentLife::Until(now() + DAY),
     }
 }
 
@@ -36,6 +37,7 @@ async fn items_expire_by_the_tenants_retention_for_their_data_class() {
         metadata_days: 5,
         contact_days: 30,
         dedup_days: 8,
+        audit_days: 365,
     };
     let tenant = TestTenant::create_with(&stack, retention).await;
     let user = "4915112345030";
@@ -69,8 +71,16 @@ async fn items_expire_by_the_tenants_retention_for_their_data_class() {
         let at = expires_at(item);
         at >= started + days * DAY && at <= now() + days * DAY
     };
+    // The message's metadata lives 5 days, its content 3.
+    let message = with_sk_prefix(&items, "MSG#")[0];
+    assert!(within(message, 5), "message metadata: 5 days");
+    let content_end: i64 = message["content_expires_at"]
+        .as_n()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(
-        within(with_sk_prefix(&items, "MSG#")[0], 3),
+        content_end >= started + 3 * DAY && content_end <= now() + 3 * DAY,
         "content: 3 days"
     );
     assert!(
@@ -166,4 +176,48 @@ async fn content_kept_shorter_than_metas_retry_window_still_deduplicates_after_i
         3,
         "the dedup record holds its key and expiry only"
     );
+}
+
+#[tokio::test]
+async fn content_past_its_time_is_hidden_while_the_message_stays_and_no_content_is_never_written() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let contact = "c_ageingtest";
+    let raw = |id: &str| serde_json::json!({"from": "4915112345033", "id": id, "timestamp": now().to_string(), "type": "text", "text": {"body": "aged words"}});
+    let aged = parse_message(&raw("wamid.aged")).unwrap();
+    let unstored = parse_message(&raw("wamid.unstored")).unwrap();
+    let store = &stack.store;
+    let expiry = Expiry {
+        at: now() + DAY,
+        dedup_until: now() + DAY,
+    };
+    // Content whose time passed a second ago, on a message that lives a day more.
+    let mut new = inbound(contact, &aged);
+    new.content = ContentLife::Until(now() - 1);
+    store
+        .put_inbound_message(&tenant.id, &new, expiry, now())
+        .await
+        .unwrap();
+    // And one whose content was never to be stored.
+    let mut new = inbound(contact, &unstored);
+    new.content = ContentLife::NotStored;
+    store
+        .put_inbound_message(&tenant.id, &new, expiry, now())
+        .await
+        .unwrap();
+    let read = store
+        .messages_of(&tenant.id, contact, now(), 50)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 2, "the messages stay");
+    for message in &read {
+        assert_eq!(message.message_type, "text");
+        assert_eq!(message.content, "", "{}: content shown", message.wamid);
+    }
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let unstored_item = with_sk_prefix(&items, "MSG#")
+        .into_iter()
+        .find(|it| it["wamid"].as_s().unwrap() == "wamid.unstored")
+        .unwrap();
+    assert!(!unstored_item.contains_key("content"), "{unstored_item:?}");
 }

@@ -66,6 +66,11 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
     Some(match (method.as_str(), path) {
         ("PATCH", "/v1/contacts/{contact_id}") => json!({"name": "taken over"}),
         ("POST", "/v1/messages/{message_id}/read") => return None,
+        ("POST", "/v1/contacts/{contact_id}/consent") => {
+            json!({"action": "opt_out", "scope": "all"})
+        }
+        ("PUT", "/admin/v1/tenants/{tenant_id}/consent") => json!({"keyword_scope": "marketing"}),
+        ("PUT", "/admin/v1/tenants/{tenant_id}/content") => json!({"store_content": false}),
         ("PATCH", "/admin/v1/tenants/{tenant_id}") => json!({"name": "taken over"}),
         ("POST", "/admin/v1/tenants/{tenant_id}/keys") => json!({"name": "x", "role": "admin"}),
         ("PUT", "/admin/v1/tenants/{tenant_id}/meta-app") => json!({
@@ -235,6 +240,7 @@ async fn every_route_answers_404_for_another_tenants_ids_and_never_shows_its_dat
         .await;
     assert_eq!(status, 200);
     assert!(contact.get("name").is_none(), "{contact}");
+    assert_eq!(contact["opted_out_of_all"], false, "{contact}");
     let (_, callbacks) = stack
         .api(Method::GET, "/v1/callbacks", Some(&their_admin), None, &[])
         .await;
@@ -336,6 +342,14 @@ async fn check_route_without_ids(
         ("GET", "/admin/v1/tenants") => {
             let (status, answer) = call(Method::GET, template.into(), None).await;
             assert_eq!(status, 403, "only the operator lists tenants: {answer}");
+        }
+        // The operator's own chain: no tenant key reads or walks it.
+        ("GET" | "POST", "/admin/v1/audit" | "/admin/v1/audit/verify") => {
+            let (status, answer) = call(method.clone(), template.into(), None).await;
+            assert_eq!(
+                status, 403,
+                "only the operator reads its audit log: {answer}"
+            );
         }
         ("POST", "/admin/v1/maintenance/seal-personal-data") => {
             let (status, answer) = call(Method::POST, template.into(), None).await;

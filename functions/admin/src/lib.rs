@@ -2,8 +2,11 @@
 //! retention, for the operator and tenants' admin keys. It owns its router (`router`),
 //! its handlers and its configuration (`config`); what both APIs share is `http_api`.
 
+mod audit;
 pub mod config;
+mod consent;
 mod contacts;
+mod content;
 mod erasures;
 mod exports;
 mod keys;

@@ -30,6 +30,8 @@ pub struct RetentionView {
     pub contact_days: u32,
     /// Records that make processing idempotent (at least 8: Meta retries for 7 days).
     pub dedup_days: u32,
+    /// The audit log (90 to 3,650 days).
+    pub audit_days: u32,
     /// The most `content_days` may be; only the operator changes it.
     pub content_days_limit: u32,
 }
@@ -45,6 +47,10 @@ pub struct SetRetention {
     pub contact_days: u32,
     #[schema(minimum = 8, maximum = 3650)]
     pub dedup_days: u32,
+    /// The audit log's days (90 to 3,650); unchanged when left out.
+    #[schema(minimum = 90, maximum = 3650)]
+    #[serde(default)]
+    pub audit_days: Option<u32>,
     /// Operator only: the ceiling for `content_days`.
     #[schema(minimum = 1, maximum = 3650)]
     pub content_days_limit: Option<u32>,
@@ -57,6 +63,7 @@ fn view(settings: &RetentionSettings) -> RetentionView {
         metadata_days: r.metadata_days,
         contact_days: r.contact_days,
         dedup_days: r.dedup_days,
+        audit_days: r.audit_days,
         content_days_limit: settings.content_ceiling_days,
     }
 }
@@ -121,6 +128,7 @@ pub async fn set_retention(
         metadata_days: body.metadata_days,
         contact_days: body.contact_days,
         dedup_days: body.dedup_days,
+        audit_days: body.audit_days.unwrap_or(current.retention.audit_days),
     };
     retention.validate(ceiling).map_err(|e| match e {
         RetentionError::OutOfBounds { field, .. } => ApiError::invalid(field, e.to_string()),
@@ -132,6 +140,6 @@ pub async fn set_retention(
     if !state.admin.set_retention(&tenant, &settings).await? {
         return Err(ApiError::NotFound("tenant"));
     }
-    tracing::info!(tenant = %tenant, content_days = retention.content_days, metadata_days = retention.metadata_days, contact_days = retention.contact_days, dedup_days = retention.dedup_days, ceiling, "retention set");
+    tracing::info!(tenant = %tenant, content_days = retention.content_days, metadata_days = retention.metadata_days, contact_days = retention.contact_days, dedup_days = retention.dedup_days, audit_days = retention.audit_days, ceiling, "retention set");
     Ok(Json(view(&settings)))
 }

@@ -7,12 +7,24 @@ use axum::Router;
 use axum::routing::get;
 use utoipa::OpenApi;
 
+use http_api::audit::{Auditor, record_changes};
 use http_api::openapi::BearerAuth;
 
 use crate::state::AdminState;
 use crate::{
-    contacts, erasures, exports, keys, maintenance, meta_app, numbers, retention, tenants, wabas,
+    audit, consent, contacts, content, erasures, exports, keys, maintenance, meta_app, numbers,
+    retention, tenants, wabas,
 };
+
+/// The calls that change nothing though they are POSTs: checks and walks.
+const UNAUDITED: &[&str] = &[
+    "POST /admin/v1/erasure-receipts/verify",
+    "POST /admin/v1/tenants/{tenant_id}/audit/verify",
+    "POST /admin/v1/audit/verify",
+];
+
+/// Recorded in the operator's chain: a tenant's deletion erases the tenant's own.
+const OPERATOR_ACTIONS: &[&str] = &["DELETE /admin/v1/tenants/{tenant_id}"];
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +34,8 @@ use crate::{
         tenants::delete_tenant,
         keys::create_key, keys::list_keys, keys::revoke_key,
         retention::get_retention, retention::set_retention,
+        consent::get_consent_settings, consent::set_consent_settings,
+        content::get_content_policy, content::set_content_policy,
         numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
         numbers::disconnect_number,
         meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
@@ -30,6 +44,8 @@ use crate::{
         erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
         exports::create_export, exports::get_export,
         contacts::correct_contact,
+        audit::list_tenant_audit, audit::verify_tenant_audit,
+        audit::list_operator_audit, audit::verify_operator_audit,
     ),
     modifiers(&BearerAuth),
 )]
@@ -54,6 +70,14 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/tenants/{tenant_id}/keys/{key_id}",
             axum::routing::delete(keys::revoke_key),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/consent",
+            get(consent::get_consent_settings).put(consent::set_consent_settings),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/content",
+            get(content::get_content_policy).put(content::set_content_policy),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/retention",
@@ -108,7 +132,29 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/maintenance/seal-personal-data",
             axum::routing::post(maintenance::seal_personal_data),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/audit",
+            get(audit::list_tenant_audit),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant_id}/audit/verify",
+            axum::routing::post(audit::verify_tenant_audit),
+        )
+        .route("/admin/v1/audit", get(audit::list_operator_audit))
+        .route(
+            "/admin/v1/audit/verify",
+            axum::routing::post(audit::verify_operator_audit),
         );
+    let auditor = Auditor {
+        log: state.audit.clone(),
+        unaudited: UNAUDITED,
+        operator_actions: OPERATOR_ACTIONS,
+    };
+    let routes = routes.layer(axum::middleware::from_fn_with_state(
+        auditor,
+        record_changes,
+    ));
     http_api::finish_router::<AdminApi, _>(routes, "/admin/v1/openapi.json").with_state(state)
 }
 

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::contacts::Contacts;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
@@ -19,6 +20,7 @@ use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::tenant_admin::TenantAdmin;
 use wagate_shared::tenant_setup::TenantSetup;
 
+use http_api::audit;
 use http_api::error::ApiError;
 use http_api::rate_limit::{KeyRateLimit, Rates};
 use http_api::source::source_address;
@@ -35,6 +37,8 @@ pub struct AdminState {
     pub personal_data: PersonalDataJobs,
     /// Seals the listings' cursors.
     pub cursors: CursorKeys,
+    /// Where every change made through this API is recorded, and read back.
+    pub audit: AuditLog,
     operator_key_sha256: [u8; 32],
 }
 
@@ -75,6 +79,7 @@ impl AdminState {
             setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
+            audit: AuditLog::new(store.clone()),
             admin: TenantAdmin::new(store, secrets),
             operator_key_sha256: Sha256::digest(operator_key.expose().as_bytes()).into(),
         }
@@ -143,6 +148,7 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
         {
             return if state.is_operator_key(key) {
                 state.rate_limit.check_operator()?;
+                audit::note_actor("operator".to_owned());
                 Ok(Caller::Operator)
             } else {
                 Err(state
@@ -153,6 +159,7 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
         }
         let principal = state.auth.authenticate(header, unix_now(), source).await?;
         state.rate_limit.check_key(&principal)?;
+        audit::note_actor(format!("key:{}", principal.key_id));
         Ok(Caller::Tenant(principal))
     }
 }
@@ -184,6 +191,7 @@ impl FromRequestParts<Arc<AdminState>> for TenantPath {
             .ok_or(ApiError::NotFound("tenant"))?;
         let id = TenantId::parse(raw).map_err(|_| ApiError::NotFound("tenant"))?;
         caller.require_tenant_admin(&id)?;
+        audit::note_tenant(id.as_str());
         Ok(Self { id, caller })
     }
 }

@@ -184,7 +184,9 @@ pub struct DeliveryView {
     pub event_id: String,
     pub event_type: String,
     pub event_created_at: i64,
-    /// `delivered`, `retrying` or `dead` (given up on after the retry period).
+    /// `delivered`, `retrying`, `dead` (given up on after the retry period) or `withheld`
+    /// (about a person who restricted processing: not sent; a replay after the restriction
+    /// is lifted sends it).
     pub state: Option<String>,
     pub attempts: i64,
     /// The receiver's last HTTP status, when it answered.

@@ -8,10 +8,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use http::HeaderMap;
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::access::Permission;
 use wagate_shared::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
+use wagate_shared::domain::consent::{Action, Scope};
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
@@ -22,15 +25,27 @@ use http_api::unix_now;
 pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
 
 /// The JSON form of an import (CSV: a header row of `phone`, `bsuid`, `name`, `email`,
-/// `attributes.<key>`, then one contact per row).
+/// `attributes.<key>`, `consent.marketing`, `consent.all`, then one contact per row).
 ///
 /// Described for the OpenAPI document only: the handler reads the rows one by one, so that
 /// a bad row is reported rather than refusing the others.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct ContactImport {
-    /// Up to 20,000 contacts, each as in `POST /v1/contacts`.
-    contacts: Vec<crate::contacts::CreateContact>,
+    /// Up to 20,000 contacts, each as in `POST /v1/contacts`, with their consent.
+    contacts: Vec<ImportedContact>,
+}
+
+/// A contact of an import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportedContact {
+    #[serde(flatten)]
+    contact: crate::contacts::CreateContact,
+    /// Per scope (`marketing`, `all`): `opt_in` or `opt_out`, recorded in the contact's
+    /// consent ledger with source `import` and the key's id as evidence.
+    #[serde(default)]
+    consent: Option<BTreeMap<Scope, Action>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,7 +91,10 @@ pub async fn import(
     )?;
     let read = read_body(&headers, body)?;
     let tenant = crate::contacts::tenant(&state, &key).await?;
-    let report = state.contacts.import(&tenant, read, unix_now()).await?;
+    let report = state
+        .contacts
+        .import(&tenant, read, &key.0.key_id, unix_now())
+        .await?;
     tracing::info!(tenant = %tenant.id, rows = report.rows, created = report.created, updated = report.updated, rejected = report.rejected.len(), "contacts imported");
     Ok(Json(ImportReportView {
         rows: report.rows,

@@ -127,6 +127,6 @@ fn view(contact: &ContactProfile, now: i64) -> ConversationView {
         window_open: contact
             .last_inbound_at
             .is_some_and(|at| now < at + WINDOW_SECS),
-        marketing_opt_out: contact.marketing_opt_out,
+        marketing_opt_out: contact.consent.marketing_opt_out(),
     }
 }

@@ -4,11 +4,13 @@
 
 mod callbacks;
 pub mod config;
+mod consent;
 mod contact_import;
 mod contacts;
 mod conversations;
 mod messages;
 mod read;
+mod restriction;
 mod router;
 mod state;
 mod templates;

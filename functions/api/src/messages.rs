@@ -210,6 +210,11 @@ fn refusal(error: AcceptError) -> ApiError {
             field: Some("to"),
             message: format!("{e}; use type template"),
         },
+        AcceptError::OptedOut(o) => o.into(),
+        e @ AcceptError::Restricted(_) => ApiError::ConflictOf {
+            code: "restricted",
+            message: e.to_string(),
+        },
         AcceptError::IdempotencyConflict => ApiError::Conflict(
             "the Idempotency-Key was used with a different request in the last 24 hours".into(),
         ),

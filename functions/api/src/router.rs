@@ -7,6 +7,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
+use http_api::audit::{Auditor, record_changes};
 use http_api::openapi::BearerAuth;
 use wagate_shared::callbacks::event::{CallbackEvent, EventType};
 use wagate_shared::callbacks::payload::{
@@ -15,7 +16,14 @@ use wagate_shared::callbacks::payload::{
 };
 
 use crate::state::BusinessState;
-use crate::{callbacks, contact_import, contacts, conversations, messages, read, templates};
+use crate::{
+    callbacks, consent, contact_import, contacts, conversations, messages, read, restriction,
+    templates,
+};
+
+/// The changes not written to the audit log: sending and reading messages, the API's
+/// daily work, recorded in the conversation itself.
+const UNAUDITED: &[&str] = &["POST /v1/messages", "POST /v1/messages/{message_id}/read"];
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +32,7 @@ use crate::{callbacks, contact_import, contacts, conversations, messages, read, 
         messages::send_message, messages::get_message, read::mark_read,
         conversations::list_conversations, contacts::create_contact, contacts::list_contacts,
         contacts::get_contact, contacts::update_contact, contact_import::import,
+        consent::get_consent, consent::record_consent, restriction::restrict, restriction::lift,
         callbacks::create_callback, callbacks::list_callbacks, callbacks::delete_callback,
         callbacks::list_deliveries, callbacks::replay,
         templates::list_templates, templates::create_template, templates::sync_templates,
@@ -59,6 +68,14 @@ pub fn router(state: Arc<BusinessState>) -> Router {
             get(contacts::get_contact).patch(contacts::update_contact),
         )
         .route(
+            "/v1/contacts/{contact_id}/consent",
+            get(consent::get_consent).post(consent::record_consent),
+        )
+        .route(
+            "/v1/contacts/{contact_id}/restriction",
+            post(restriction::restrict).delete(restriction::lift),
+        )
+        .route(
             "/v1/conversations/{contact_id}/messages",
             get(messages::conversation_messages),
         )
@@ -81,6 +98,15 @@ pub fn router(state: Arc<BusinessState>) -> Router {
             "/v1/callbacks/{callback_id}",
             axum::routing::delete(callbacks::delete_callback),
         );
+    let auditor = Auditor {
+        log: state.audit.clone(),
+        unaudited: UNAUDITED,
+        operator_actions: &[],
+    };
+    let routes = routes.layer(axum::middleware::from_fn_with_state(
+        auditor,
+        record_changes,
+    ));
     http_api::finish_router::<BusinessApi, _>(routes, "/v1/openapi.json").with_state(state)
 }
 

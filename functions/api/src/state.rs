@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use wagate_shared::access::{Authenticator, Permission, Principal};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::contacts::Contacts;
 use wagate_shared::conversations::Conversations;
@@ -15,6 +16,7 @@ use wagate_shared::store::cursor::CursorKeys;
 use wagate_shared::templates::TemplateManager;
 use wagate_shared::tenants::TenantDirectory;
 
+use http_api::audit;
 use http_api::error::ApiError;
 use http_api::rate_limit::{KeyRateLimit, Rates};
 use http_api::source::source_address;
@@ -36,6 +38,8 @@ pub struct BusinessState {
     pub rate_limit: KeyRateLimit,
     /// Seals the listings' cursors.
     pub cursors: CursorKeys,
+    /// Where the changes this API makes are recorded.
+    pub audit: AuditLog,
 }
 
 impl BusinessState {
@@ -60,6 +64,7 @@ impl BusinessState {
             templates,
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
+            audit: AuditLog::new(store),
         }
     }
 }
@@ -93,6 +98,8 @@ impl FromRequestParts<Arc<BusinessState>> for TenantKey {
             .authenticate(header, unix_now(), source_address(parts))
             .await?;
         state.rate_limit.check_key(&principal)?;
+        audit::note_actor(format!("key:{}", principal.key_id));
+        audit::note_tenant(principal.tenant_id.as_str());
         Ok(TenantKey(principal))
     }
 }

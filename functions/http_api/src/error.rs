@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use wagate_shared::access::{AuthError, KeyUnusable};
 use wagate_shared::contacts::CreateContactError;
+use wagate_shared::domain::consent::{OptedOut, Scope, Source};
 use wagate_shared::domain::tenant::MetaCallsBlocked;
 use wagate_shared::erasure::ErasureError;
 use wagate_shared::export::ExportError;
@@ -55,6 +56,10 @@ pub enum ApiError {
         field: Option<&'static str>,
         message: String,
     },
+    /// The recipient opted out of what is being sent: 409 `opted_out`, with the entry of
+    /// their consent ledger that says so.
+    #[error(transparent)]
+    OptedOut(#[from] OptedOut),
     #[error("the tenant is suspended")]
     TenantSuspended,
     /// Meta could not be reached or failed for now; the call may be repeated.
@@ -204,6 +209,20 @@ pub struct ErrorDetail {
     /// The request field at fault, as a path (`retention.content_days`), when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With `opted_out`: the recipient's opt-out that refused the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opt_out: Option<OptOutView>,
+}
+
+/// The consent ledger entry behind a refusal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptOutView {
+    pub scope: Scope,
+    /// When the person opted out, epoch seconds.
+    pub at: i64,
+    /// How: `keyword`, `button`, `api`, `import` or `meta`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// What any route behind a key may answer besides its own outcomes, for the OpenAPI
@@ -274,6 +293,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::ConflictOf { code, .. } => (StatusCode::CONFLICT, code),
+            Self::OptedOut(_) => (StatusCode::CONFLICT, "opted_out"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended"),
             Self::MetaUnavailable => (StatusCode::BAD_GATEWAY, "meta_unavailable"),
@@ -304,6 +324,14 @@ impl IntoResponse for ApiError {
             Self::Unauthenticated(AuthError::TooManyFailures(seconds)) => Some(seconds),
             _ => None,
         };
+        let opt_out = match &self {
+            Self::OptedOut(o) => Some(OptOutView {
+                scope: o.scope,
+                at: o.at,
+                source: o.origin,
+            }),
+            _ => None,
+        };
         let field = match self {
             Self::Invalid { field, .. } => field,
             Self::Unprocessable { field, .. } => field.map(str::to_owned),
@@ -314,6 +342,7 @@ impl IntoResponse for ApiError {
                 code: code.to_owned(),
                 message,
                 field,
+                opt_out,
             },
         };
         let mut response = (status, Json(body)).into_response();

@@ -2,6 +2,7 @@
 //! is not a success is a JSON [`error::ErrorBody`]), extractors, rate limits, cursors and
 //! OpenAPI helpers. The `api` and `admin` function crates own their routers.
 
+pub mod audit;
 pub mod cursor;
 pub mod error;
 pub mod extract;

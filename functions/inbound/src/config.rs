@@ -8,6 +8,8 @@ pub struct InboundConfig {
     pub storage: StorageConfig,
     /// Where applied events go for the tenants' callback endpoints.
     pub callback_queue_url: String,
+    /// Where the confirmation of an opt-out goes to be sent.
+    pub outbound_queue_url: String,
 }
 
 impl FunctionConfig for InboundConfig {
@@ -15,6 +17,7 @@ impl FunctionConfig for InboundConfig {
         Ok(Self {
             storage: StorageConfig::read(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
+            outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
         })
     }
 }

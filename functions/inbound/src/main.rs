@@ -12,6 +12,8 @@ use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
+use wagate_shared::outbound::OutboundQueue;
+use wagate_shared::queue::EventQueue;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
@@ -22,14 +24,15 @@ async fn main() -> Result<(), Error> {
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&sdk, &config.storage, metrics.clone());
-    let queue = CallbackQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        config.callback_queue_url,
-        metrics,
-    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = CallbackQueue::new(sqs.clone(), config.callback_queue_url, metrics.clone());
     let callbacks = CallbackEmitter::new(store.clone(), queue);
-    let processor =
-        Arc::new(InboundProcessor::new(TenantDirectory::new(store)).with_callbacks(callbacks));
+    let replies = OutboundQueue::new(EventQueue::new(sqs, config.outbound_queue_url, metrics));
+    let processor = Arc::new(
+        InboundProcessor::new(TenantDirectory::new(store))
+            .with_callbacks(callbacks)
+            .with_replies(replies),
+    );
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let processor = processor.clone();
         async move { Ok::<_, Error>(inbound::handle_batch(&processor, event.payload).await) }

@@ -12,6 +12,7 @@ use super::endpoint::CallbackEndpoint;
 use super::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
 use crate::callbacks::log::CallbackDeliveryState;
 use crate::domain::retention::DataClass;
+use crate::domain::tenant::Tenant;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
 use crate::store::StoreError;
 use crate::store::callback::DeliveryAttempt;
@@ -157,6 +158,36 @@ impl Deliverer {
             tracing::info!(tenant = %tenant_id, event_id = %job.event.id, "callback about an erased person dropped");
             return Ok(NextStep::Dropped);
         }
+        let body = serde_json::to_string(&job.event).expect("an event serialises");
+        // The person restricted processing: recorded, not sent (a replay once it is lifted
+        // sends it).
+        if let Some(contact) = job.event.contact_id()
+            && self
+                .tenants
+                .store()
+                .contact_restriction(&tenant_id, contact, now)
+                .await?
+                .is_some()
+        {
+            tracing::info!(tenant = %tenant_id, event_id = %job.event.id, "callback about a person whose processing is restricted withheld");
+            let withheld = Attempted {
+                state: CallbackDeliveryState::Withheld,
+                http_status: None,
+                failure: None,
+            };
+            return self
+                .record(
+                    &tenant,
+                    &endpoint.id,
+                    job,
+                    &body,
+                    attempt,
+                    withheld,
+                    now,
+                    NextStep::Done,
+                )
+                .await;
+        }
         let secret = self
             .secrets
             .decrypt(
@@ -164,7 +195,6 @@ impl Deliverer {
                 &SecretContext::tenant(SecretPurpose::CallbackSigningSecret, tenant_id.as_str()),
             )
             .await?;
-        let body = serde_json::to_string(&job.event).expect("an event serialises");
         let (http_status, failure) = self
             .post(&endpoint.url, job, secret.expose(), now, &body)
             .await;
@@ -182,21 +212,61 @@ impl Deliverer {
             NextStep::RetryAfter(_) => CallbackDeliveryState::Retrying,
             _ => CallbackDeliveryState::Dead,
         };
+        let attempted = Attempted {
+            state,
+            http_status,
+            failure: failure.as_deref(),
+        };
+        self.record(
+            &tenant,
+            &endpoint.id,
+            job,
+            &body,
+            attempt,
+            attempted,
+            now,
+            step,
+        )
+        .await
+    }
+
+    /// Records what became of an attempt in the delivery log; `step` unless the person
+    /// was erased meanwhile (then nothing is kept).
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        tenant: &Tenant,
+        endpoint_id: &str,
+        job: &CallbackJob,
+        body: &str,
+        attempt: u32,
+        attempted: Attempted<'_>,
+        now: i64,
+        step: NextStep,
+    ) -> Result<NextStep, CallbackDeliveryError> {
+        // A tenant that stores no content keeps the log entry without the body: the
+        // delivery's facts, not what the person wrote (a replay cannot send it again).
+        let kept_body =
+            if job.event.carries_content() && !tenant.content.stores(job.event.phone_number_id()) {
+                ""
+            } else {
+                body
+            };
         let recorded = self
             .tenants
             .store()
             .record_delivery(&DeliveryAttempt {
-                tenant: &tenant_id,
-                endpoint_id: &endpoint.id,
+                tenant: &tenant.id,
+                endpoint_id,
                 event_id: &job.event.id,
                 event_type: job.event.event_type,
                 event_created_at: job.event.created_at,
-                body: &body,
+                body: kept_body,
                 contact_id: job.event.contact_id(),
-                state,
+                state: attempted.state,
                 attempt,
-                http_status,
-                error: failure.as_deref(),
+                http_status: attempted.http_status,
+                error: attempted.failure,
                 now,
                 expires_at: tenant.retention.expires_at(DataClass::Content, now),
             })
@@ -258,6 +328,13 @@ impl Deliverer {
         }
         Ok(find(&self.endpoints.refresh(tenant).await?))
     }
+}
+
+/// What one attempt met, for its log entry.
+struct Attempted<'a> {
+    state: CallbackDeliveryState,
+    http_status: Option<u16>,
+    failure: Option<&'a str>,
 }
 
 #[cfg(test)]

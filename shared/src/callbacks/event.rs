@@ -76,6 +76,19 @@ impl CallbackEvent {
             .and_then(serde_json::Value::as_str)
     }
 
+    /// Whether the event carries what a person wrote (a received message), so that a
+    /// tenant that stores no content keeps no copy of it in the delivery log.
+    pub fn carries_content(&self) -> bool {
+        self.event_type == EventType::MessageReceived
+    }
+
+    /// The tenant's number the event concerns, when it names one.
+    pub fn phone_number_id(&self) -> Option<&str> {
+        self.data
+            .get("phone_number_id")
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// The event of `data` made from `source`, the bytes Meta sent for it.
     pub fn of(tenant_id: &str, source: &str, created_at: i64, data: &CallbackData) -> Self {
         Self::new(

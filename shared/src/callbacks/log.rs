@@ -10,6 +10,9 @@ pub enum CallbackDeliveryState {
     Retrying,
     /// Given up on: in the dead-letter queue.
     Dead,
+    /// Not sent: the person it is about restricted processing. A replay after the
+    /// restriction is lifted sends it.
+    Withheld,
 }
 
 impl CallbackDeliveryState {
@@ -18,11 +21,12 @@ impl CallbackDeliveryState {
             Self::Delivered => "delivered",
             Self::Retrying => "retrying",
             Self::Dead => "dead",
+            Self::Withheld => "withheld",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Delivered, Self::Retrying, Self::Dead]
+        [Self::Delivered, Self::Retrying, Self::Dead, Self::Withheld]
             .into_iter()
             .find(|s| s.as_str() == raw)
     }

@@ -170,6 +170,10 @@ impl CallbackRegistry {
                 if !live.contains(&record.endpoint_id) {
                     continue;
                 }
+                // Kept without its body (a tenant that stores no content): nothing to send.
+                if record.body.is_empty() {
+                    continue;
+                }
                 match serde_json::from_str::<CallbackEvent>(&record.body) {
                     Ok(event) => jobs.push(CallbackJob {
                         endpoint_id: record.endpoint_id,

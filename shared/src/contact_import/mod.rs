@@ -8,7 +8,9 @@ pub mod rows;
 
 use futures_util::StreamExt;
 
+use crate::domain::consent::{ConsentEntry, Source};
 use crate::domain::identity::IdentityKey;
+use crate::domain::retention::DataClass;
 use crate::domain::tenant::Tenant;
 use crate::store::contact::ContactFacts;
 use crate::store::contact::import::NewContact;
@@ -29,10 +31,13 @@ pub struct ImportReport {
     pub rejected: Vec<RowError>,
 }
 
+/// Imports `read` for `tenant`; `recorded_by` (the API key's id) is the evidence of the
+/// consent the rows carry.
 pub async fn import_contacts(
     store: &Store,
     tenant: &Tenant,
     read: ReadRows,
+    recorded_by: &str,
     now: i64,
 ) -> Result<ImportReport, StoreError> {
     let ReadRows { rows, mut rejected } = read;
@@ -85,9 +90,57 @@ pub async fn import_contacts(
             }),
         }
     }
+    // Consent last, once every row's contact exists.
+    let evidence = format!("key:{recorded_by}");
+    let consents: Vec<_> = rows
+        .iter()
+        .filter(|r| !r.consent.is_empty())
+        .map(|row| record_consent(store, tenant, row, &evidence, now))
+        .collect();
+    let results: Vec<Result<bool, StoreError>> = futures_util::stream::iter(consents)
+        .buffer_unordered(CONCURRENT_UPDATES)
+        .collect()
+        .await;
+    for result in results {
+        result?;
+    }
     rejected.sort_by_key(|e| e.row);
     report.rejected = rejected;
     Ok(report)
+}
+
+/// Records a row's consent in its contact's ledger, as of the import; false when the
+/// contact is gone meanwhile.
+async fn record_consent(
+    store: &Store,
+    tenant: &Tenant,
+    row: &ImportRow,
+    evidence: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(contact) = store.find_contact(&tenant.id, &row.identity, now).await? else {
+        return Ok(false);
+    };
+    let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
+    for (scope, action) in &row.consent {
+        let entry = ConsentEntry {
+            scope: *scope,
+            action: *action,
+            source: Source::Import,
+            evidence: Some(evidence.to_owned()),
+            at: now,
+        };
+        store
+            .record_consent(
+                &tenant.id,
+                &contact.contact_id,
+                &row.identity.keys(),
+                &entry,
+                expires_at,
+            )
+            .await?;
+    }
+    Ok(true)
 }
 
 enum RowResult {

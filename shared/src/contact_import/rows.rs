@@ -1,14 +1,16 @@
 //! The rows of a contact import, read from JSON or CSV and checked one by one: a bad row is
 //! reported with its number and field and never stops the others.
 //!
-//! JSON: `{"contacts": [{"phone", "bsuid", "name", "email", "attributes": {…}}, …]}`.
-//! CSV: a header row naming the columns `phone`, `bsuid`, `name`, `email` and
-//! `attributes.<key>`; an empty cell gives nothing.
+//! JSON: `{"contacts": [{"phone", "bsuid", "name", "email", "attributes": {…},
+//! "consent": {"marketing"|"all": "opt_in"|"opt_out"}}, …]}`.
+//! CSV: a header row naming the columns `phone`, `bsuid`, `name`, `email`,
+//! `attributes.<key>`, `consent.marketing` and `consent.all`; an empty cell gives nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use crate::domain::consent::{Action, Scope};
 use crate::domain::contact::DetailsChange;
 use crate::domain::identity::{Bsuid, IdentityKey, Phone, UserIdentity};
 
@@ -22,6 +24,8 @@ pub struct ImportRow {
     pub row: usize,
     pub identity: UserIdentity,
     pub change: DetailsChange,
+    /// Consent the business's records hold, recorded in the contact's ledger (`import`).
+    pub consent: Vec<(Scope, Action)>,
 }
 
 /// Why a row was left out.
@@ -62,6 +66,8 @@ struct RawRow {
     name: Option<String>,
     email: Option<String>,
     attributes: BTreeMap<String, String>,
+    /// (scope as given, action as given).
+    consent: Vec<(String, String)>,
 }
 
 pub fn read_json(body: &Value) -> Result<ReadRows, ImportFormatError> {
@@ -132,6 +138,7 @@ enum Column {
     Name,
     Email,
     Attribute(String),
+    Consent(String),
 }
 
 impl Column {
@@ -141,12 +148,13 @@ impl Column {
             "bsuid" => Self::Bsuid,
             "name" => Self::Name,
             "email" => Self::Email,
+            "consent.marketing" | "consent.all" => Self::Consent(header[8..].to_owned()),
             other => match other.strip_prefix("attributes.") {
                 Some(key) if !key.is_empty() => Self::Attribute(key.to_owned()),
                 _ => {
                     return Err(format_error(
                         other,
-                        "is not a column of an import (phone, bsuid, name, email, attributes.<key>)",
+                        "is not a column of an import (phone, bsuid, name, email, attributes.<key>, consent.marketing, consent.all)",
                     ));
                 }
             },
@@ -188,6 +196,7 @@ fn raw_from_csv(
             Column::Attribute(key) => {
                 raw.attributes.insert(key.clone(), cell);
             }
+            Column::Consent(scope) => raw.consent.push((scope.clone(), cell)),
         }
     }
     Ok(raw)
@@ -218,6 +227,23 @@ fn raw_from_json(value: &Value) -> Result<RawRow, (String, String)> {
                         (format!("attributes.{name}"), "must be a string".to_owned())
                     })?;
                     raw.attributes.insert(name.clone(), value.to_owned());
+                }
+            }
+            "consent" => {
+                let map = v.as_object().ok_or_else(|| {
+                    (
+                        key.clone(),
+                        "must be an object of scope to action".to_owned(),
+                    )
+                })?;
+                for (scope, action) in map {
+                    let action = action.as_str().ok_or_else(|| {
+                        (
+                            format!("consent.{scope}"),
+                            "must be opt_in or opt_out".to_owned(),
+                        )
+                    })?;
+                    raw.consent.push((scope.clone(), action.to_owned()));
                 }
             }
             _ => return Err((key.clone(), "is not a field of a contact".to_owned())),
@@ -301,10 +327,23 @@ fn check_row(row: usize, raw: RawRow) -> Result<ImportRow, RowError> {
     change
         .validate()
         .map_err(|e| row_error(row, &e.field, e.problem))?;
+    let consent = raw
+        .consent
+        .iter()
+        .map(|(scope, action)| {
+            let field = format!("consent.{scope}");
+            let scope = Scope::parse(scope)
+                .ok_or_else(|| row_error(row, &field, "is not a scope (marketing, all)"))?;
+            let action = Action::parse(action)
+                .ok_or_else(|| row_error(row, &field, "must be opt_in or opt_out"))?;
+            Ok((scope, action))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(ImportRow {
         row,
         identity: UserIdentity { phone, bsuid },
         change,
+        consent,
     })
 }
 
@@ -381,5 +420,34 @@ mod tests {
         assert!(read_json(&json!({ "contacts": rows })).is_err());
         assert!(read_json(&json!({"contacts": [], "extra": 1})).is_err());
         assert!(read_json(&json!([])).is_err());
+    }
+
+    #[test]
+    fn consent_columns_are_read_from_csv_and_json_and_bad_values_reject_the_row() {
+        let csv = "phone,consent.marketing,consent.all\n\
+                   +491520000001,opt_out,\n\
+                   +491520000002,,opt_in\n\
+                   +491520000003,maybe,\n";
+        let read = read_csv(csv.as_bytes()).unwrap();
+        let consent: Vec<_> = read.rows.iter().map(|r| r.consent.clone()).collect();
+        assert_eq!(
+            consent,
+            [
+                vec![(Scope::Marketing, Action::OptOut)],
+                vec![(Scope::All, Action::OptIn)]
+            ]
+        );
+        assert_eq!(read.rejected[0].field, "consent.marketing");
+        assert!(read_csv(b"phone,consent.sms\n+491520000001,opt_out\n").is_err());
+
+        let body = json!({"contacts": [
+            {"phone": "+491520000004", "consent": {"all": "opt_out"}},
+            {"phone": "+491520000005", "consent": {"sms": "opt_out"}},
+            {"phone": "+491520000006", "consent": "opt_out"},
+        ]});
+        let read = read_json(&body).unwrap();
+        assert_eq!(read.rows[0].consent, [(Scope::All, Action::OptOut)]);
+        let fields: Vec<&str> = read.rejected.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["consent.sms", "consent"]);
     }
 }

@@ -27,9 +27,23 @@ pub struct ContactProfile {
     pub last_number: Option<String>,
     /// The send time of the newest inbound message the business marked read.
     pub last_read_at: Option<i64>,
-    pub marketing_opt_out: bool,
+    /// The person's opt-ins and opt-outs as they stand (`domain::consent`).
+    pub consent: crate::domain::consent::ConsentState,
+    /// Set while the person's data may be kept but not processed (no sends, no callbacks,
+    /// no automation).
+    pub restriction: Option<Restriction>,
     /// What the business records about the contact (see `contact_details`).
     pub details: ContactDetails,
+}
+
+/// A restriction of processing, as the person asked for it (GDPR art. 18): their data is
+/// kept, nothing is done with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restriction {
+    /// Since when, epoch seconds.
+    pub since: i64,
+    /// Whether what they write meanwhile is still stored (else it is dropped on arrival).
+    pub keep_inbound: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -109,10 +109,19 @@ pub struct ErasedCounts {
     pub tenant_events: u64,
     /// Exports of their data (files and records).
     pub exports: u64,
+    /// Lines of their consent ledger. What survives of an opt-out is a keyed hash of each
+    /// identifier with the scope and time, so that they are not messaged again. Left out
+    /// of a receipt when none, so receipts made before the ledger verify as they were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consent_entries: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// The classes, in the order the record and the receipt name them.
-pub const ERASED_CLASSES: [&str; 9] = [
+pub const ERASED_CLASSES: [&str; 10] = [
     "contacts",
     "identities",
     "data_keys",
@@ -122,6 +131,7 @@ pub const ERASED_CLASSES: [&str; 9] = [
     "callback_deliveries",
     "tenant_events",
     "exports",
+    "consent_entries",
 ];
 
 impl ErasedCounts {
@@ -137,6 +147,7 @@ impl ErasedCounts {
             "callback_deliveries" => &mut self.callback_deliveries,
             "tenant_events" => &mut self.tenant_events,
             "exports" => &mut self.exports,
+            "consent_entries" => &mut self.consent_entries,
             _ => return None,
         })
     }

@@ -1,5 +1,7 @@
 //! Domain types and their rules; no I/O here.
 
+pub mod audit;
+pub mod consent;
 pub mod contact;
 pub mod conversation;
 pub mod erasure;

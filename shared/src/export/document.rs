@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::ExportError;
 use super::upload::Upload;
 use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery};
+use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
 use crate::views::message::MessageView;
 
@@ -75,8 +76,12 @@ impl Document {
         Ok(document)
     }
 
-    /// Opens a contact: what follows are its messages.
-    pub async fn contact(&mut self, contact: &ContactView) -> Result<(), ExportError> {
+    /// Opens a contact, with its consent ledger: what follows are its messages.
+    pub async fn contact(
+        &mut self,
+        contact: &ContactView,
+        consent: &[ConsentEntryView],
+    ) -> Result<(), ExportError> {
         let comma = match self.place {
             Place::Contacts { first } => {
                 if first {
@@ -87,7 +92,11 @@ impl Document {
             }
             _ => return Err(ExportError::Order("a contact inside another")),
         };
-        let opening = format!("{comma}{{\"contact\":{},\"messages\":[", to_json(contact));
+        let opening = format!(
+            "{comma}{{\"contact\":{},\"consent\":{},\"messages\":[",
+            to_json(contact),
+            to_json(&consent)
+        );
         self.json.write(opening.as_bytes()).await?;
         self.place = Place::Messages { first: true };
         self.contacts += 1;

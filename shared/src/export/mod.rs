@@ -30,6 +30,7 @@ use crate::queue::jobs::JobQueue;
 use crate::store::person::export::FinishedExport;
 use crate::store::table::cursor::Cursor;
 use crate::store::{Store, StoreError};
+use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
 use crate::views::message::MessageView;
 use document::{Document, Head};
@@ -270,6 +271,28 @@ impl PersonExporter {
         })
     }
 
+    /// The contact's whole consent ledger, newest first (a few lines for most people).
+    async fn consent_ledger(
+        &self,
+        tenant: &TenantId,
+        contact: &str,
+        now: i64,
+    ) -> Result<Vec<ConsentEntryView>, ExportError> {
+        let mut entries = Vec::new();
+        let mut after: Option<Cursor> = None;
+        loop {
+            let page = self
+                .store
+                .consent_entries(tenant, contact, MESSAGE_PAGE, after.as_ref(), now)
+                .await?;
+            entries.extend(page.entries.into_iter().map(ConsentEntryView::from));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(entries),
+            }
+        }
+    }
+
     async fn write(
         &self,
         tenant: &TenantId,
@@ -282,7 +305,10 @@ impl PersonExporter {
             let Some(profile) = self.store.get_contact(tenant, contact, now).await? else {
                 continue;
             };
-            document.contact(&ContactView::from(profile)).await?;
+            let consent = self.consent_ledger(tenant, contact, now).await?;
+            document
+                .contact(&ContactView::from(profile), &consent)
+                .await?;
             let mut after: Option<Cursor> = None;
             loop {
                 let Some(page) = conversations

@@ -7,11 +7,26 @@ use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::tenant::{PhoneNumber, TenantId};
+use crate::outbound::consent::TemplateCategories;
 use crate::outbound::{AcceptStore, JobSink, OutboundJob};
 use crate::queue::QueueError;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::store::{PutOutcome, StoreError};
+
+impl TemplateCategories for FakeStore {
+    async fn template_category(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.check("template_category")?;
+        let t = self.lock();
+        let key = (tenant.clone(), name.to_owned(), language.to_owned());
+        Ok(t.template_categories.get(&key).cloned())
+    }
+}
 
 impl AcceptStore for FakeStore {
     async fn phone_number(

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use super::FakeStore;
 use crate::callbacks::emitter::EmitError;
 use crate::callbacks::event::{CallbackEvent, EventType};
+use crate::domain::consent::{ConsentEntry, ConsentState};
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::IdentityKey;
 use crate::domain::management::TemplateRef;
@@ -12,6 +13,7 @@ use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::inbound::{CallbackSink, InboundStore};
+use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
@@ -124,23 +126,33 @@ impl InboundStore for FakeStore {
         })
     }
 
-    async fn set_marketing_opt_out(
+    async fn record_consent(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        opted_out: bool,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        self.check("set_marketing_opt_out")?;
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        _expires_at: i64,
+    ) -> Result<Recorded, StoreError> {
+        self.check("record_consent")?;
         let mut t = self.lock();
-        let slot = t
-            .opt_outs
-            .entry((tenant.clone(), contact_id.to_owned()))
-            .or_insert((opted_out, at));
-        if slot.1 <= at {
-            *slot = (opted_out, at);
+        let duplicate =
+            !t.consent_entries
+                .insert((tenant.clone(), contact_id.to_owned(), entry.id()));
+        for key in identifiers {
+            t.opt_outs
+                .entry((tenant.clone(), key.to_string()))
+                .or_default()
+                .apply(entry);
         }
-        Ok(())
+        let state = match t.contacts.get_mut(&(tenant.clone(), contact_id.to_owned())) {
+            Some(profile) => {
+                profile.consent.apply(entry);
+                profile.consent.clone()
+            }
+            None => ConsentState::default(),
+        };
+        Ok(Recorded { duplicate, state })
     }
 
     async fn update_template(

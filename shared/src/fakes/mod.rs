@@ -12,6 +12,7 @@ use std::sync::Mutex;
 pub use accept::FakeQueue;
 pub use inbound::FakeCallbacks;
 
+use crate::domain::consent::ConsentState;
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
@@ -42,8 +43,12 @@ pub struct Tables {
     /// (tenant, wamid) → contact id.
     pub messages: HashMap<(TenantId, String), String>,
     pub deliveries: HashMap<(TenantId, String), FakeDelivery>,
-    /// (tenant, contact id) → (opted out, when).
-    pub opt_outs: HashMap<(TenantId, String), (bool, i64)>,
+    /// (tenant, identity key as text) → the opt-outs that outlive its contact.
+    pub opt_outs: HashMap<(TenantId, String), ConsentState>,
+    /// (tenant, contact id, entry id): the consent ledger.
+    pub consent_entries: HashSet<(TenantId, String, String)>,
+    /// (tenant, template name, language) → Meta's category.
+    pub template_categories: HashMap<(TenantId, String, String), String>,
     /// (tenant, template id, attribute) → (value, when).
     pub templates: HashMap<(TenantId, String, &'static str), (String, i64)>,
     pub numbers: Vec<PhoneNumber>,
@@ -142,7 +147,13 @@ impl FakeStore {
                 new_id,
             });
         }
-        let profile = new_profile(&contact_id, identity, facts);
+        let mut profile = new_profile(&contact_id, identity, facts);
+        // As the table: someone who opted out before starts opted out.
+        for key in identity.keys() {
+            if let Some(kept) = t.opt_outs.get(&(tenant.clone(), key.to_string())) {
+                profile.consent.take_later(kept);
+            }
+        }
         t.contacts.insert(slot, profile.clone());
         Ok(ResolvedContact {
             profile,
@@ -227,6 +238,8 @@ pub fn tenant(id: &str) -> Tenant {
         name: id.to_owned(),
         status: crate::domain::tenant::TenantStatus::Active,
         retention: crate::domain::retention::Retention::default(),
+        consent: Default::default(),
+        content: Default::default(),
         meta_app: None,
         sending_stopped: None,
     }

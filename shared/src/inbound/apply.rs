@@ -9,18 +9,26 @@ use crate::callbacks::payload::{
     AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
     MessageStatusData,
 };
+use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
+use crate::domain::contact::ContactProfile;
 use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
     parse_marketing_preference,
 };
-use crate::domain::message::{MessageContent, SystemEvent, parse_message};
-use crate::domain::retention::DataClass;
+use crate::domain::message::{
+    InboundMessage, InteractiveReply, MessageContent, SystemEvent, parse_message,
+};
+use crate::domain::outbound::{OutboundMessage, Recipient};
+use crate::domain::retention::{ContentLife, DataClass};
 use crate::domain::status::parse_status;
 use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::domain::timestamp::{now_seconds, parse_seconds};
+use crate::outbound::{JobSink, OutboundJob, OutboundQueue};
+use crate::queue::QueueError;
 use crate::queue::event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
+use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
@@ -41,6 +49,8 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error("the event could not be queued for the tenant's callbacks")]
     Callbacks(#[from] EmitError),
+    #[error("the confirmation of an opt-out could not be queued")]
+    Reply(#[from] QueueError),
 }
 
 /// What became of an event; for logs and tests.
@@ -58,12 +68,16 @@ pub enum Outcome {
     TenantGone,
     /// The event is about a person erased after it was sent; it was dropped.
     PersonErased,
+    /// The person restricted processing and the tenant drops what they write meanwhile.
+    Restricted,
 }
 
-/// Applies queued events through its two ports: `S` stores, `C` takes callbacks.
-pub struct InboundProcessor<S = TenantDirectory, C = CallbackEmitter> {
+/// Applies queued events through its ports: `S` stores, `C` takes callbacks, `R` takes
+/// the gateway's own replies (the confirmation of an opt-out).
+pub struct InboundProcessor<S = TenantDirectory, C = CallbackEmitter, R = OutboundQueue> {
     pub(super) store: S,
     pub(super) callbacks: Option<C>,
+    pub(super) replies: Option<R>,
 }
 
 /// A `contacts[]` entry of a webhook: the user's profile as Meta knows it.
@@ -92,14 +106,24 @@ impl InboundProcessor {
     }
 }
 
-impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
+impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
     pub fn with_ports(store: S, callbacks: Option<C>) -> Self {
-        Self { store, callbacks }
+        Self {
+            store,
+            callbacks,
+            replies: None,
+        }
     }
 
     /// Also hands every event it applies to the tenant's callback endpoints.
     pub fn with_callbacks(mut self, sink: C) -> Self {
         self.callbacks = Some(sink);
+        self
+    }
+
+    /// Also confirms opt-outs to the people who sent them, through `sink`.
+    pub fn with_replies(mut self, sink: R) -> Self {
+        self.replies = Some(sink);
         self
     }
 
@@ -194,6 +218,15 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
         let contact = store
             .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
             .await?;
+        if contact.profile.restriction.is_some_and(|r| !r.keep_inbound) {
+            // Not stored, not handed on; their consent choice still counts.
+            if let Some(choice) = consent_choice(&job.tenant.consent, &message.content) {
+                self.record_choice(job, &contact.profile, &identity, &message, choice)
+                    .await?;
+            }
+            tracing::info!(tenant = %job.tenant.id, "a message from a person whose processing is restricted dropped");
+            return Ok(Outcome::Restricted);
+        }
         let outcome = store
             .put_inbound_message(
                 &job.tenant.id,
@@ -202,8 +235,9 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                     phone_number_id: job.event.phone_number_id.as_deref(),
                     message: &message,
                     received_at_ms: job.event.received_at_ms,
+                    content: job.content_life(),
                 },
-                job.expiry(DataClass::Content),
+                job.message_expiry(),
                 job.now,
             )
             .await?;
@@ -231,6 +265,12 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             };
             store
                 .move_contact_number(&job.tenant.id, &change, retention, job.now)
+                .await?;
+        }
+        // On duplicates too: the choice is recorded once, and its confirmation is the
+        // same job, sent once.
+        if let Some(choice) = consent_choice(&job.tenant.consent, &message.content) {
+            self.record_choice(job, &contact.profile, &identity, &message, choice)
                 .await?;
         }
         let data = CallbackData::MessageReceived(MessageReceivedData {
@@ -345,8 +385,18 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
                 job.now,
             )
             .await?;
-        store
-            .set_marketing_opt_out(&job.tenant.id, &contact.profile.contact_id, opted_out, at)
+        let entry = ConsentEntry {
+            scope: Scope::Marketing,
+            action: if opted_out {
+                Action::OptOut
+            } else {
+                Action::OptIn
+            },
+            source: Source::Meta,
+            evidence: None,
+            at,
+        };
+        self.record_entry(job, &contact.profile.contact_id, &identity, &entry)
             .await?;
         let data = CallbackData::MarketingPreference(MarketingPreferenceData {
             contact_id: contact.profile.contact_id.clone(),
@@ -441,6 +491,99 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
         Ok(Outcome::Applied)
     }
 
+    /// Records a person's keyword or button choice in their ledger; an opt-out that
+    /// changed their state is confirmed to them, once.
+    async fn record_choice(
+        &self,
+        job: &Job<'_>,
+        contact: &ContactProfile,
+        identity: &UserIdentity,
+        message: &InboundMessage,
+        choice: Choice,
+    ) -> Result<(), ProcessError> {
+        let settings = &job.tenant.consent;
+        let entry = ConsentEntry {
+            scope: settings.keyword_scope,
+            action: choice.action,
+            source: choice.source,
+            evidence: Some(message.wamid.clone()),
+            at: message.sent_at,
+        };
+        let recorded = self
+            .record_entry(job, &contact.contact_id, identity, &entry)
+            .await?;
+        tracing::info!(tenant = %job.tenant.id, action = entry.action.as_str(), scope = entry.scope.as_str(), source = entry.source.as_str(), duplicate = recorded.duplicate, "consent recorded");
+        // This message is what opted them out (not a second STOP, not an older one).
+        let opted_out_by_this = recorded
+            .state
+            .mark(entry.scope)
+            .is_some_and(|m| m.opted_out && m.evidence.as_deref() == Some(&message.wamid));
+        // A person whose processing is restricted gets nothing, a confirmation neither.
+        let restricted = contact.restriction.is_some();
+        if entry.action == Action::OptOut
+            && settings.acknowledge
+            && opted_out_by_this
+            && !restricted
+        {
+            self.acknowledge(job, identity, message, choice.language.as_deref())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records `entry` in the contact's ledger and the state of the contact and its
+    /// identifiers; the ledger line lives as long as a contact does.
+    async fn record_entry(
+        &self,
+        job: &Job<'_>,
+        contact_id: &str,
+        identity: &UserIdentity,
+        entry: &ConsentEntry,
+    ) -> Result<Recorded, StoreError> {
+        let expires_at = job
+            .tenant
+            .retention
+            .expires_at(DataClass::ContactProfile, job.now);
+        self.store
+            .record_consent(
+                &job.tenant.id,
+                contact_id,
+                &identity.keys(),
+                entry,
+                expires_at,
+            )
+            .await
+    }
+
+    /// Queues the confirmation of an opt-out: a reply from the number they wrote to.
+    async fn acknowledge(
+        &self,
+        job: &Job<'_>,
+        identity: &UserIdentity,
+        message: &InboundMessage,
+        language: Option<&str>,
+    ) -> Result<(), ProcessError> {
+        let (Some(replies), Some(number)) = (&self.replies, job.event.phone_number_id.as_deref())
+        else {
+            return Ok(());
+        };
+        let to = match (&identity.phone, &identity.bsuid) {
+            (Some(phone), _) => Recipient::Phone(phone.clone()),
+            (None, Some(bsuid)) => Recipient::Bsuid(bsuid.clone()),
+            (None, None) => return Ok(()),
+        };
+        let text = job.tenant.consent.acknowledgement(language.unwrap_or("en"));
+        let reply = OutboundMessage::text(number, to, text);
+        match OutboundJob::consent_ack(&job.tenant.id, &reply, &message.wamid, message.sent_at) {
+            Ok(ack) => replies.enqueue(&ack).await?,
+            // A tenant's confirmation text Meta would refuse: the opt-out stands unconfirmed.
+            Err(e) => {
+                tracing::warn!(tenant = %job.tenant.id, error = %e, "the opt-out's confirmation is not a valid message; not sent");
+            }
+        }
+        Ok(())
+    }
+
     /// Queues the event for the tenant's callback endpoints, when this worker has them.
     async fn emit(&self, job: &Job<'_>, data: &CallbackData) -> Result<(), ProcessError> {
         let Some(emitter) = &self.callbacks else {
@@ -515,6 +658,13 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
         let digest = hex::encode(Sha256::digest(
             format!("{}\n{}\n{}", job.event.field, job.event.kind.as_str(), raw).as_bytes(),
         ));
+        // What may hold what a person wrote is not kept by a tenant that stores no
+        // content: the event's field, kind and time are.
+        let raw = if class == DataClass::Content && job.content_life() == ContentLife::NotStored {
+            CONTENT_NOT_STORED
+        } else {
+            raw
+        };
         let event = TenantEvent {
             event_time: job.event_time(),
             digest: &digest,
@@ -530,6 +680,9 @@ impl<S: InboundStore, C: CallbackSink> InboundProcessor<S, C> {
             .await?)
     }
 }
+
+/// A kept event's body when its content is not stored.
+const CONTENT_NOT_STORED: &str = r#"{"content_not_stored":true}"#;
 
 struct Job<'a> {
     tenant: &'a Tenant,
@@ -547,6 +700,25 @@ impl Job<'_> {
             at: retention.expires_at(class, self.now),
             dedup_until: retention.expires_at(DataClass::Dedup, self.now),
         }
+    }
+
+    /// A message item's expiry: its metadata's (the longer class); its content may go
+    /// sooner, see [`Job::content_life`].
+    fn message_expiry(&self) -> Expiry {
+        let retention = &self.tenant.retention;
+        Expiry {
+            at: retention.message_expires_at(self.now),
+            dedup_until: retention.expires_at(DataClass::Dedup, self.now),
+        }
+    }
+
+    /// Whether the content of the event's number is stored, and until when.
+    fn content_life(&self) -> ContentLife {
+        let stored = self
+            .tenant
+            .content
+            .stores(self.event.phone_number_id.as_deref());
+        self.tenant.retention.content_life(stored, self.now)
     }
 
     /// When the event happened by Meta's clock; stable across retries, unlike ours.
@@ -572,6 +744,36 @@ fn identity_of<const N: usize>(
         .flatten()
         .find(|b| crate::domain::identity::Bsuid::parse(b).is_ok());
     UserIdentity::from_parts(phone, bsuid).ok()
+}
+
+/// A person's consent choice found in a message they sent.
+struct Choice {
+    action: Action,
+    source: Source,
+    /// The keyword's language, for the confirmation.
+    language: Option<String>,
+}
+
+fn consent_choice(settings: &ConsentSettings, content: &MessageContent) -> Option<Choice> {
+    let button = |payload: &str| {
+        settings.is_opt_out_button(payload).then_some(Choice {
+            action: Action::OptOut,
+            source: Source::Button,
+            language: None,
+        })
+    };
+    match content {
+        MessageContent::Text { body } => settings.find_keyword(body).map(|found| Choice {
+            action: found.action,
+            source: Source::Keyword,
+            language: Some(found.language),
+        }),
+        MessageContent::Button { payload, .. } => button(payload),
+        MessageContent::Interactive {
+            reply: InteractiveReply::ButtonReply { id, .. },
+        } => button(id),
+        _ => None,
+    }
 }
 
 fn opt_out_of(choice: MarketingChoice) -> Option<bool> {

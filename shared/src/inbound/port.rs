@@ -6,12 +6,15 @@ use std::future::Future;
 
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
+use crate::domain::consent::ConsentEntry;
 use crate::domain::contact::ContactProfile;
+use crate::domain::identity::IdentityKey;
 use crate::domain::management::TemplateRef;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::ports::TenantContacts;
+use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
@@ -63,14 +66,16 @@ pub trait InboundStore: TenantContacts {
         expires_at: i64,
     ) -> impl Future<Output = Done<StatusOutcome>> + Send;
 
-    /// Records a marketing choice unless a newer one is known.
-    fn set_marketing_opt_out(
+    /// Records a consent choice: its ledger line once, and the state of the contact and
+    /// of its identifiers when the choice is newer and changes it.
+    fn record_consent(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        opted_out: bool,
-        at: i64,
-    ) -> impl Future<Output = Done<()>> + Send;
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        expires_at: i64,
+    ) -> impl Future<Output = Done<Recorded>> + Send;
 
     /// Sets a template's status, quality or category unless a newer event set it.
     fn update_template(
@@ -177,15 +182,16 @@ impl InboundStore for TenantDirectory {
             .await
     }
 
-    async fn set_marketing_opt_out(
+    async fn record_consent(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        opted_out: bool,
-        at: i64,
-    ) -> Done<()> {
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        expires_at: i64,
+    ) -> Done<Recorded> {
         self.store()
-            .set_marketing_opt_out(tenant, contact_id, opted_out, at)
+            .record_consent(tenant, contact_id, identifiers, entry, expires_at)
             .await
     }
 

@@ -7,7 +7,7 @@ use super::{InboundProcessor, Outcome, ProcessError};
 use crate::callbacks::event::EventType;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
-use crate::fakes::{FakeCallbacks, FakeStore, phone_number};
+use crate::fakes::{FakeCallbacks, FakeQueue, FakeStore, phone_number};
 
 const NUMBER: &str = "106540352242922";
 const WABA: &str = "102290129340398";
@@ -21,13 +21,22 @@ fn acme() -> TenantId {
     tenant().id
 }
 
-type Processor = InboundProcessor<FakeStore, FakeCallbacks>;
+type Processor = InboundProcessor<FakeStore, FakeCallbacks, FakeQueue>;
 
 fn given_a_tenant() -> Processor {
+    given(tenant())
+}
+
+fn given(tenant: Tenant) -> Processor {
     InboundProcessor::with_ports(
-        FakeStore::with_tenant(tenant()),
+        FakeStore::with_tenant(tenant),
         Some(FakeCallbacks::default()),
     )
+    .with_replies(FakeQueue::default())
+}
+
+fn replies(p: &Processor) -> Vec<crate::outbound::OutboundJob> {
+    p.replies.as_ref().unwrap().jobs.lock().unwrap().clone()
 }
 
 fn store(p: &Processor) -> &FakeStore {
@@ -443,7 +452,8 @@ async fn echoes_calls_and_errors_are_kept_without_action() {
 async fn an_event_for_a_tenant_that_is_gone_is_dropped_and_writes_nothing() {
     // GIVEN no tenant (deleted, or being deleted)
     let p: Processor =
-        InboundProcessor::with_ports(FakeStore::default(), Some(FakeCallbacks::default()));
+        InboundProcessor::with_ports(FakeStore::default(), Some(FakeCallbacks::default()))
+            .with_replies(FakeQueue::default());
     // WHEN its user's message arrives
     let outcome = p
         .process(&text_message("wamid.A", 1_767_000_000))
@@ -498,8 +508,21 @@ async fn a_marketing_stop_then_an_older_resume_leaves_the_user_opted_out() {
         .unwrap();
     // THEN the stop stands
     assert_eq!((stop, resume), (Outcome::Applied, Outcome::Applied));
-    let opt_out = store(&p).lock().opt_outs.values().next().copied();
-    assert_eq!(opt_out, Some((true, 1_767_000_100)));
+    let consent = store(&p)
+        .lock()
+        .contacts
+        .values()
+        .next()
+        .unwrap()
+        .consent
+        .clone();
+    let marketing = consent.marketing.unwrap();
+    assert_eq!((marketing.opted_out, marketing.at), (true, 1_767_000_100));
+    assert_eq!(marketing.source, Some(crate::domain::consent::Source::Meta));
+    assert!(
+        replies(&p).is_empty(),
+        "Meta's own stop is not confirmed by us"
+    );
     assert_eq!(
         callbacks(&p).types(),
         [
@@ -577,4 +600,201 @@ async fn a_worker_without_callbacks_still_stores() {
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::Stored);
+}
+
+fn text_from(user: &str, wamid: &str, at: i64, body: &str) -> String {
+    queued(
+        "message",
+        "messages",
+        json!({"from": user, "id": wamid, "timestamp": at.to_string(), "type": "text",
+               "text": {"body": body}}),
+        Some(json!({"wa_id": user, "profile": {"name": "Ana"}})),
+    )
+}
+
+fn consent_of(p: &Processor) -> crate::domain::consent::ConsentState {
+    let t = store(p).lock();
+    t.contacts.values().next().unwrap().consent.clone()
+}
+
+#[tokio::test]
+async fn a_stop_keyword_opts_out_of_all_and_is_confirmed_once_in_its_language() {
+    use crate::domain::consent::{Scope, Source};
+    // GIVEN a tenant with the default keywords
+    let p = given_a_tenant();
+    // WHEN the user writes "¡Parar!" and Meta delivers it twice
+    let stop = text_from(USER, "wamid.STOP", 1_767_000_000, "¡Parar!");
+    assert_eq!(p.process(&stop).await.unwrap(), Outcome::Stored);
+    assert_eq!(p.process(&stop).await.unwrap(), Outcome::Duplicate);
+    // THEN they are opted out of everything, by keyword, with the wamid as evidence
+    let all = consent_of(&p).all.unwrap();
+    assert!(all.opted_out);
+    assert_eq!((all.at, all.source), (1_767_000_000, Some(Source::Keyword)));
+    assert_eq!(all.evidence.as_deref(), Some("wamid.STOP"));
+    // AND the confirmation is one job (queued twice, the same id: SQS and the sender keep
+    // it to one send), in Spanish, marked so consent does not stop it
+    let jobs = replies(&p);
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0], jobs[1]);
+    assert_eq!(jobs[0].purpose, crate::outbound::job::Purpose::ConsentAck);
+    assert!(jobs[0].to_body().contains("ALTA"), "{}", jobs[0].to_body());
+    // WHEN they write STOP again later
+    p.process(&text_from(USER, "wamid.STOP2", 1_767_000_500, "stop"))
+        .await
+        .unwrap();
+    // THEN nothing new is confirmed, and the first opt-out stands
+    assert_eq!(replies(&p).len(), 2);
+    assert_eq!(
+        consent_of(&p).all.unwrap().evidence.as_deref(),
+        Some("wamid.STOP")
+    );
+    // WHEN they write START
+    p.process(&text_from(USER, "wamid.START", 1_767_000_900, "Start"))
+        .await
+        .unwrap();
+    // THEN they are back in, for marketing too
+    let state = consent_of(&p);
+    assert!(!state.marketing_opt_out());
+    assert!(!state.mark(Scope::All).unwrap().opted_out);
+    assert_eq!(replies(&p).len(), 2);
+}
+
+#[tokio::test]
+async fn a_sentence_holding_stop_is_a_message_not_an_opt_out() {
+    let p = given_a_tenant();
+    p.process(&text_from(
+        USER,
+        "wamid.A",
+        1_767_000_000,
+        "please stop by the shop",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(consent_of(&p), Default::default());
+    assert!(replies(&p).is_empty());
+}
+
+#[tokio::test]
+async fn a_declared_button_opts_out_of_marketing_as_the_tenant_set_it() {
+    use crate::domain::consent::{ConsentSettings, Scope, Source};
+    // GIVEN a tenant whose "UNSUB_PROMO" button opts out of marketing, confirmed in its words
+    let mut t = tenant();
+    t.consent = ConsentSettings {
+        opt_out_button_payloads: vec!["UNSUB_PROMO".into()],
+        keyword_scope: Scope::Marketing,
+        acknowledgements: [("en".to_owned(), "Done: no more offers.".to_owned())].into(),
+        ..ConsentSettings::default()
+    };
+    let p = given(t);
+    // WHEN the user presses it
+    let pressed = queued(
+        "message",
+        "messages",
+        json!({"from": USER, "id": "wamid.BTN", "timestamp": "1767000000", "type": "button",
+               "button": {"payload": "UNSUB_PROMO", "text": "Stop promotions"}}),
+        Some(json!({"wa_id": USER})),
+    );
+    p.process(&pressed).await.unwrap();
+    // THEN marketing alone is stopped, by button, and the tenant's text confirms it
+    let state = consent_of(&p);
+    assert!(state.marketing_opt_out() && state.all.is_none());
+    assert_eq!(state.marketing.unwrap().source, Some(Source::Button));
+    let jobs = replies(&p);
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].to_body().contains("no more offers"));
+}
+
+#[tokio::test]
+async fn no_confirmation_when_the_tenant_turned_it_off_and_a_failed_queue_is_retried() {
+    use crate::domain::consent::ConsentSettings;
+    let mut t = tenant();
+    t.consent = ConsentSettings {
+        acknowledge: false,
+        ..ConsentSettings::default()
+    };
+    let quiet = given(t);
+    quiet
+        .process(&text_from(USER, "wamid.S", 1_767_000_000, "STOP"))
+        .await
+        .unwrap();
+    assert!(consent_of(&quiet).all.unwrap().opted_out);
+    assert!(replies(&quiet).is_empty());
+
+    // GIVEN the confirmation's queue fails once
+    let p = given_a_tenant();
+    p.replies.as_ref().unwrap().fail_once();
+    let stop = text_from(USER, "wamid.S", 1_767_000_000, "STOP");
+    // THEN the event fails, to be redelivered, and its redelivery confirms it
+    assert!(matches!(
+        p.process(&stop).await,
+        Err(ProcessError::Reply(_))
+    ));
+    assert_eq!(p.process(&stop).await.unwrap(), Outcome::Duplicate);
+    assert_eq!(replies(&p).len(), 1);
+}
+
+#[tokio::test]
+async fn someone_who_opted_out_under_a_contact_now_gone_starts_opted_out() {
+    // GIVEN a user who opted out, whose contact is then gone (aged out or erased)
+    let p = given_a_tenant();
+    p.process(&text_from(USER, "wamid.S", 1_767_000_000, "STOP"))
+        .await
+        .unwrap();
+    {
+        let mut t = store(&p).lock();
+        t.contacts.clear();
+        t.identities.clear();
+    }
+    // WHEN they write again
+    p.process(&text_from(USER, "wamid.B", 1_767_100_000, "hello"))
+        .await
+        .unwrap();
+    // THEN their new contact is opted out as they left it
+    let all = consent_of(&p).all.unwrap();
+    assert!(all.opted_out && all.at == 1_767_000_000);
+}
+
+fn restrict(p: &Processor, keep_inbound: bool) {
+    let mut t = store(p).lock();
+    let profile = t.contacts.values_mut().next().unwrap();
+    profile.restriction = Some(crate::domain::contact::Restriction {
+        since: 1_767_000_050,
+        keep_inbound,
+    });
+}
+
+#[tokio::test]
+async fn a_restricted_persons_messages_are_stored_or_dropped_as_the_business_said() {
+    // GIVEN a user who restricted processing, the business keeping what they write
+    let p = given_a_tenant();
+    p.process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    restrict(&p, true);
+    // WHEN they write, and write STOP
+    let kept = p
+        .process(&text_message("wamid.B", 1_767_000_100))
+        .await
+        .unwrap();
+    p.process(&text_from(USER, "wamid.S", 1_767_000_200, "STOP"))
+        .await
+        .unwrap();
+    // THEN both are stored, the opt-out counts, but nothing is sent to them
+    assert_eq!(kept, Outcome::Stored);
+    assert_eq!(store(&p).lock().messages.len(), 3);
+    assert!(consent_of(&p).all.unwrap().opted_out);
+    assert!(replies(&p).is_empty(), "no confirmation while restricted");
+
+    // GIVEN the business drops what they write meanwhile
+    restrict(&p, false);
+    let callbacks_before = callbacks(&p).types().len();
+    // WHEN they write
+    let dropped = p
+        .process(&text_message("wamid.C", 1_767_000_300))
+        .await
+        .unwrap();
+    // THEN nothing is stored or handed on
+    assert_eq!(dropped, Outcome::Restricted);
+    assert_eq!(store(&p).lock().messages.len(), 3);
+    assert_eq!(callbacks(&p).types().len(), callbacks_before);
 }

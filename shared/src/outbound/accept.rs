@@ -1,15 +1,15 @@
 //! Accepting a message for sending, as the business API does: everything that can be
 //! refused is refused here, before anything is queued (an invalid message, a suspended
 //! tenant, a number that is not the tenant's, a free-form message outside the 24-hour
-//! window, a job too large to queue); an accepted message is recorded as `queued` and its
+//! window, a recipient who opted out of it, a job too large to queue); an accepted message is recorded as `queued` and its
 //! job enqueued, and a call with an idempotency key finishes what an earlier call with the
 //! key left half-done.
 
+use crate::domain::consent::OptedOut;
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
-use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
 use crate::store::StoreError;
@@ -19,6 +19,7 @@ use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
 
 use super::accept_port::{AcceptStore, JobSink};
+use super::consent::{Outgoing, consent_allows};
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
 use super::window::window_is_open_with;
@@ -61,6 +62,12 @@ pub enum AcceptError {
         "the recipient's 24-hour customer service window is closed (they have not written in the last 24 hours): only a template message may be sent"
     )]
     WindowClosed,
+    /// The recipient asked that their data not be processed: nothing was queued.
+    #[error("the recipient's processing is restricted (since {0}): nothing is sent to them")]
+    Restricted(i64),
+    /// The recipient opted out of what the message is: nothing was queued.
+    #[error(transparent)]
+    OptedOut(#[from] OptedOut),
     #[error("the idempotency key was used with a different request in the last 24 hours")]
     IdempotencyConflict,
     #[error("the message is too large to queue ({0} bytes as a job; SQS takes 256 KiB)")]
@@ -91,6 +98,8 @@ pub struct Outbox<S = TenantDirectory, Q = OutboundQueue> {
 /// What the checks before queueing found.
 struct Checked {
     retention: crate::domain::retention::Retention,
+    /// Whether the tenant keeps the content of its number's messages.
+    stores_content: bool,
     contact: ContactProfile,
 }
 
@@ -232,6 +241,10 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         } else {
             self.contact_in_window(tenant_id, &identity, now).await?
         };
+        if let Some(restriction) = contact.restriction {
+            return Err(AcceptError::Restricted(restriction.since));
+        }
+        consent_allows(&self.store, &tenant, &contact, Outgoing::of(message)).await??;
         if contact_id.is_some_and(|id| id != contact.contact_id) {
             // The recipient's contact was erased and made anew since the key was claimed.
             return Err(StoreError::Corrupt {
@@ -242,6 +255,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         }
         Ok(Checked {
             retention: tenant.retention,
+            stores_content: tenant.content.stores(Some(&message.from)),
             contact,
         })
     }
@@ -281,9 +295,10 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             phone_number_id: &command.message.from,
             message_type: &stored.message_type,
             content: &stored.content,
-            expires_at: checked
+            content_life: checked
                 .retention
-                .expires_at(DataClass::Content, command.now),
+                .content_life(checked.stores_content, command.now),
+            expires_at: checked.retention.message_expires_at(command.now),
             idempotency_key: command.idempotency.map(|i| i.key),
         };
         // Already recorded (a call taking over a key while the first one finishes): the

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use super::consent::TemplateCategories;
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
 use crate::domain::contact::ContactProfile;
@@ -20,7 +21,7 @@ use crate::tenants::TenantDirectory;
 type Done<T> = Result<T, StoreError>;
 
 /// The storage accepting a send uses.
-pub trait AcceptStore: TenantContacts {
+pub trait AcceptStore: TenantContacts + TemplateCategories {
     fn phone_number(
         &self,
         tenant: &TenantId,

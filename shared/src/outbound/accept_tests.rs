@@ -342,3 +342,144 @@ async fn a_failed_conversation_update_does_not_fail_a_queued_message() {
     assert!(accepted.is_ok(), "{accepted:?}");
     assert_eq!(outbox.queue.job_ids().len(), 1);
 }
+
+/// The user, who wrote an hour ago, records `scope`'s opt-out; the outbox's tenant has
+/// `policy` and knows `order_shipped` as UTILITY and `spring_sale` as MARKETING.
+fn and_the_user_opted_out(
+    outbox: &TestOutbox,
+    scope: crate::domain::consent::Scope,
+    policy: crate::domain::consent::NonMarketingPolicy,
+) {
+    use crate::domain::consent::{Action, ConsentEntry, Source};
+    let contact_id = and_a_user_who_wrote(outbox, 3600);
+    let entry = ConsentEntry {
+        scope,
+        action: Action::OptOut,
+        source: Source::Keyword,
+        evidence: Some("wamid.STOP".into()),
+        at: NOW - 60,
+    };
+    let mut t = outbox.store.lock();
+    t.contacts
+        .get_mut(&(acme(), contact_id))
+        .unwrap()
+        .consent
+        .apply(&entry);
+    t.tenants.get_mut(&acme()).unwrap().consent.non_marketing = policy;
+    for (name, category) in [("order_shipped", "UTILITY"), ("spring_sale", "MARKETING")] {
+        t.template_categories
+            .insert((acme(), name.into(), "en_US".into()), category.into());
+    }
+}
+
+fn named_template(name: &str) -> OutboundMessage {
+    OutboundMessage::template(NUMBER, recipient(), name, "en_US")
+}
+
+async fn refused_scope(
+    outbox: &TestOutbox,
+    message: &OutboundMessage,
+) -> Option<crate::domain::consent::Scope> {
+    match send(outbox, message).await {
+        Err(AcceptError::OptedOut(o)) => {
+            assert_eq!(o.at, NOW - 60);
+            assert_eq!(o.origin, Some(crate::domain::consent::Source::Keyword));
+            Some(o.scope)
+        }
+        Ok(_) => None,
+        Err(other) => panic!("refused for another reason: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn after_a_marketing_opt_out_marketing_and_unknown_templates_are_refused_and_others_go() {
+    use crate::domain::consent::{NonMarketingPolicy, Scope};
+    // GIVEN a user who stopped marketing, at a tenant with the default policy
+    let outbox = given_a_tenant_with_a_number();
+    and_the_user_opted_out(&outbox, Scope::Marketing, NonMarketingPolicy::Allow);
+    // WHEN the business sends a marketing template, or one the gateway does not know
+    // THEN both are refused before anything is written or queued
+    assert_eq!(
+        refused_scope(&outbox, &named_template("spring_sale")).await,
+        Some(Scope::Marketing)
+    );
+    assert_eq!(
+        refused_scope(&outbox, &named_template("never_synced")).await,
+        Some(Scope::Marketing)
+    );
+    assert_eq!(records(&outbox), 0);
+    assert!(outbox.queue.job_ids().is_empty());
+    // AND a utility template and a reply inside the window go
+    assert_eq!(
+        refused_scope(&outbox, &named_template("order_shipped")).await,
+        None
+    );
+    assert_eq!(
+        refused_scope(&outbox, &text("Your parcel left.")).await,
+        None
+    );
+    assert_eq!(outbox.queue.job_ids().len(), 2);
+}
+
+#[tokio::test]
+async fn a_strict_tenant_refuses_everything_after_a_marketing_opt_out() {
+    use crate::domain::consent::{NonMarketingPolicy, Scope};
+    let outbox = given_a_tenant_with_a_number();
+    and_the_user_opted_out(&outbox, Scope::Marketing, NonMarketingPolicy::Refuse);
+    assert_eq!(
+        refused_scope(&outbox, &named_template("order_shipped")).await,
+        Some(Scope::Marketing)
+    );
+    assert_eq!(
+        refused_scope(&outbox, &text("Your parcel left.")).await,
+        Some(Scope::Marketing)
+    );
+    assert!(outbox.queue.job_ids().is_empty());
+}
+
+#[tokio::test]
+async fn an_opt_out_of_all_refuses_every_message_without_reading_templates() {
+    use crate::domain::consent::{NonMarketingPolicy, Scope};
+    let outbox = given_a_tenant_with_a_number();
+    and_the_user_opted_out(&outbox, Scope::All, NonMarketingPolicy::Allow);
+    // The category is not needed: a lookup would fail the call.
+    outbox.store.lock().fail_next.insert("template_category");
+    for message in [
+        named_template("order_shipped"),
+        named_template("spring_sale"),
+        text("Hi"),
+    ] {
+        assert_eq!(refused_scope(&outbox, &message).await, Some(Scope::All));
+    }
+    assert_eq!(records(&outbox), 0);
+    assert!(outbox.queue.job_ids().is_empty());
+}
+
+#[tokio::test]
+async fn a_contact_whose_processing_is_restricted_gets_nothing() {
+    use crate::domain::contact::Restriction;
+    // GIVEN a user who wrote an hour ago and then restricted processing
+    let outbox = given_a_tenant_with_a_number();
+    let contact_id = and_a_user_who_wrote(&outbox, 3600);
+    outbox
+        .store
+        .lock()
+        .contacts
+        .get_mut(&(acme(), contact_id))
+        .unwrap()
+        .restriction = Some(Restriction {
+        since: NOW - 10,
+        keep_inbound: true,
+    });
+    // WHEN the business replies or sends a template
+    // THEN both are refused, nothing recorded or queued
+    for message in [text("Hello"), template()] {
+        let refused = send(&outbox, &message).await;
+        assert!(
+            matches!(refused, Err(AcceptError::Restricted(since)) if since == NOW - 10),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(records(&outbox), 0);
+    assert!(outbox.queue.job_ids().is_empty());
+}

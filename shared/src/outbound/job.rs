@@ -10,6 +10,7 @@ use crate::cloud_api::request::{MetaContent, MetaRequest};
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::tenant::TenantId;
+use crate::outbound::consent::Outgoing;
 
 /// Jobs carry the typed message. Version 1 carried Meta's request body; the sender still
 /// reads such jobs, so that none queued before an upgrade is lost (a job lives at most 4
@@ -24,6 +25,25 @@ pub struct OutboundJob {
     /// Epoch seconds; with the job id it places the message in the conversation.
     pub enqueued_at: i64,
     pub queued: Queued,
+    pub purpose: Purpose,
+}
+
+/// Why the gateway sends a job; every job but the confirmation of an opt-out passes the
+/// recipient's consent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// A message the business (or its automation) sends.
+    #[default]
+    Message,
+    /// The gateway's one confirmation of a person's opt-out, in reply to it.
+    ConsentAck,
+}
+
+impl Purpose {
+    fn is_message(&self) -> bool {
+        *self == Self::Message
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +75,8 @@ struct Body<'a, T> {
     job_id: &'a str,
     tenant_id: &'a TenantId,
     enqueued_at: i64,
+    #[serde(skip_serializing_if = "Purpose::is_message")]
+    purpose: Purpose,
     #[serde(flatten)]
     queued: T,
 }
@@ -70,6 +92,8 @@ struct ReadBody<T> {
     job_id: String,
     tenant_id: TenantId,
     enqueued_at: i64,
+    #[serde(default)]
+    purpose: Purpose,
     #[serde(flatten)]
     queued: T,
 }
@@ -141,7 +165,23 @@ impl OutboundJob {
             tenant_id: tenant_id.clone(),
             enqueued_at: now,
             queued: Queued::Message(message.clone()),
+            purpose: Purpose::Message,
         }
+    }
+
+    /// The confirmation of an opt-out: a text reply, made the same by every delivery of
+    /// the opt-out (its id from the opt-out's wamid, its time the opt-out's), so that it
+    /// is sent once.
+    pub fn consent_ack(
+        tenant_id: &TenantId,
+        message: &OutboundMessage,
+        opt_out_wamid: &str,
+        opted_out_at: i64,
+    ) -> Result<Self, ValidationError> {
+        let key = format!("consent-ack:{opt_out_wamid}");
+        let mut job = Self::new(tenant_id, message, Some(&key), opted_out_at)?;
+        job.purpose = Purpose::ConsentAck;
+        Ok(job)
     }
 
     pub fn parse(body: &str) -> Result<Self, JobError> {
@@ -166,6 +206,7 @@ impl OutboundJob {
             tenant_id: body.tenant_id,
             enqueued_at: body.enqueued_at,
             queued: queued(body.queued),
+            purpose: body.purpose,
         }
     }
 
@@ -182,6 +223,7 @@ impl OutboundJob {
             job_id: &self.job_id,
             tenant_id: &self.tenant_id,
             enqueued_at: self.enqueued_at,
+            purpose: self.purpose,
             queued,
         };
         serde_json::to_string(&body).expect("a job always serialises")
@@ -199,6 +241,15 @@ impl OutboundJob {
         match &self.queued {
             Queued::Message(m) => m.to.as_str(),
             Queued::MetaRequest(job) => &job.to,
+        }
+    }
+
+    /// What the job sends, as the recipient's consent sees it.
+    pub fn outgoing(&self) -> Outgoing<'_> {
+        match &self.queued {
+            Queued::Message(m) => Outgoing::of(m),
+            Queued::MetaRequest(job) if job.free_form => Outgoing::Reply,
+            Queued::MetaRequest(_) => Outgoing::UnnamedTemplate,
         }
     }
 

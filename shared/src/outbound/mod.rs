@@ -6,6 +6,7 @@ pub mod accept;
 pub mod accept_port;
 #[cfg(test)]
 mod accept_tests;
+pub mod consent;
 pub mod enqueue;
 pub mod job;
 pub mod pacer;

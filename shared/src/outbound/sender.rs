@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
-use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
@@ -16,7 +15,8 @@ use crate::store::message::outbound::{NewOutbound, OutboundKey};
 use crate::store::{PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
 
-use super::job::{JobError, OutboundJob};
+use super::consent::consent_allows;
+use super::job::{JobError, OutboundJob, Purpose};
 use super::pacer::{Pacer, now_us, sleep_until_us};
 use super::pair::{PairLimiter, PairRate};
 use super::retry::retry_delay;
@@ -235,6 +235,30 @@ impl Sender {
             self.record(&ready, outcome).await?;
             tracing::warn!(tenant = %ready.tenant.id, job_id = %job.job_id, "an earlier delivery of the job reached Meta but died before recording it; recorded now, not sent again");
             return finished(JobResult::Done(Done::AlreadyHandled));
+        }
+        // The recipient may have restricted processing, or opted out, after the job was
+        // queued; an opt-out's own confirmation is the one job consent lets through.
+        if let Some(restriction) = ready.contact.restriction {
+            let reason = format!(
+                "the recipient's processing is restricted (since {}): nothing is sent to them",
+                restriction.since
+            );
+            self.record(&ready, SendOutcome::Refused { reason }).await?;
+            return finished(JobResult::Done(Done::Refused));
+        }
+        if job.purpose == Purpose::Message
+            && let Err(opted_out) = consent_allows(
+                &self.directory,
+                &ready.tenant,
+                &ready.contact,
+                job.outgoing(),
+            )
+            .await?
+        {
+            let reason = opted_out.describe();
+            self.record(&ready, SendOutcome::Refused { reason }).await?;
+            tracing::info!(tenant = %ready.tenant.id, job_id = %job.job_id, scope = opted_out.scope.as_str(), "a queued job's recipient opted out; not sent");
+            return finished(JobResult::Done(Done::Refused));
         }
         if let Err(blocked) = ready.tenant.may_call_meta() {
             let title = match blocked {
@@ -478,12 +502,13 @@ impl Sender {
                     phone_number_id: job.phone_number_id(),
                     message_type: &stored.message_type,
                     content: &stored.content,
+                    content_life: sending.tenant.retention.content_life(
+                        sending.tenant.content.stores(Some(job.phone_number_id())),
+                        sending.now,
+                    ),
                     outcome,
                     attempts: sending.attempt,
-                    expires_at: sending
-                        .tenant
-                        .retention
-                        .expires_at(DataClass::Content, sending.now),
+                    expires_at: sending.tenant.retention.message_expires_at(sending.now),
                     now: sending.now,
                 },
             )

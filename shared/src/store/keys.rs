@@ -24,6 +24,9 @@
 //! | erasure of a person (its record) | `T#<t>` | `ERASURE#<erasure id>` |
 //! | export of a person (its record) | `T#<t>` | `EXPORT#<export id>` |
 //! | erased identifier (tombstone) | `T#<t>#ERASED#<blind index>` | `ERASED` |
+//! | audit log entry (a tenant's, or the operator's chain `_operator`) | `T#<chain>#AUDIT` | `SEQ#<seq, 12 digits>` |
+//! | consent ledger entry | `T#<t>#C#<contact id>` | `CONSENT#<at, 10 digits>#<entry id>` |
+//! | opt-out of an identifier (outlives contact and erasure) | `T#<t>#OPTOUT#<blind index>` | `OPTOUT` |
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
 //! connected before route items existed; read only when a route item is missing),
@@ -87,6 +90,27 @@ pub fn tombstone_pk(tenant: &str, blinded: &str) -> String {
 }
 
 pub const TOMBSTONE_SK: &str = "ERASED";
+
+pub fn audit_pk(chain: &str) -> String {
+    format!("T#{chain}#AUDIT")
+}
+
+pub const AUDIT_PREFIX: &str = "SEQ#";
+
+pub fn audit_sk(seq: u64) -> String {
+    format!("{AUDIT_PREFIX}{seq:012}")
+}
+
+pub fn opt_out_pk(tenant: &str, blinded: &str) -> String {
+    format!("T#{tenant}#OPTOUT#{blinded}")
+}
+
+pub const OPT_OUT_SK: &str = "OPTOUT";
+pub const CONSENT_PREFIX: &str = "CONSENT#";
+
+pub fn consent_sk(at: i64, entry_id: &str) -> String {
+    format!("{CONSENT_PREFIX}{at:010}#{entry_id}")
+}
 
 pub fn erasure_sk(erasure_id: &str) -> String {
     format!("ERASURE#{erasure_id}")

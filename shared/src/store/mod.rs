@@ -7,15 +7,17 @@
 //! |---|---|
 //! | `tenant` | the tenant (settings, Meta app, retention, erasure state) and its listing |
 //! | `number` | phone numbers, the routes from Meta's ids, send pacing |
-//! | `contact` | contact profiles with their identities, details and index entries |
+//! | `contact` | contact profiles with their identities, details, index entries, consent and restriction |
 //! | `message` | inbound and outbound messages, delivery states, public message ids |
 //! | `callback` | callback endpoints and the delivery log |
 //! | `template`, `event`, `api_key`, `idempotency` | one item each |
+//! | `audit` | the audit log's hash-chained entries |
 //! | `key_table` | the key table's keys of personal data (a store of their own) |
 //! | `migration` | sealing what was written before per-person sealing, item by item |
 //! | `person` | a person's erasure: its record, tombstones, and the sweep of their items |
 
 pub mod api_key;
+pub mod audit;
 pub mod callback;
 pub mod contact;
 pub mod event;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::consent::Scope;
 use crate::domain::contact::ContactProfile;
 
 /// A contact: who the person is to the tenant, as WhatsApp and the business know them.
@@ -26,7 +27,16 @@ pub struct ContactView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// The person stopped marketing messages (themselves, in WhatsApp, or recorded by the
+    /// business); an opt-out of all messages covers marketing too.
     pub marketing_opt_out: bool,
+    /// The person opted out of every message the business sends
+    /// (`GET /v1/contacts/{id}/consent` has the history).
+    pub opted_out_of_all: bool,
+    /// Set while the person's processing is restricted: nothing is sent to them and no
+    /// callback about them is delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restricted: Option<RestrictionView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_inbound_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,9 +54,23 @@ impl From<ContactProfile> for ContactView {
             name: c.details.name,
             email: c.details.email,
             attributes: c.details.attributes,
-            marketing_opt_out: c.marketing_opt_out,
+            marketing_opt_out: c.consent.marketing_opt_out(),
+            opted_out_of_all: c.consent.mark(Scope::All).is_some_and(|m| m.opted_out),
+            restricted: c.restriction.map(|r| RestrictionView {
+                since: r.since,
+                keep_inbound: r.keep_inbound,
+            }),
             last_inbound_at: c.last_inbound_at,
             last_outbound_at: c.last_outbound_at,
         }
     }
+}
+
+/// A restriction of processing, as the contact shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RestrictionView {
+    /// Since when, epoch seconds.
+    pub since: i64,
+    /// Whether what the person writes meanwhile is stored.
+    pub keep_inbound: bool,
 }

@@ -26,7 +26,8 @@ pub struct MessageView {
     /// `text`, `template`, `image`, …
     #[serde(rename = "type")]
     pub message_type: String,
-    /// What the message holds, in the Cloud API's shape.
+    /// What the message holds, in the Cloud API's shape; `null` once its content's
+    /// retention passed, or when the tenant stores no content.
     #[schema(value_type = Object)]
     pub content: Value,
     /// The tenant's phone number id it was sent from or to.

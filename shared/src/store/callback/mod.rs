@@ -103,7 +103,8 @@ impl Store {
             attempt.endpoint_id,
         );
         let key = self.sealing_key(tenant, attempt.contact_id).await?;
-        let body = sealed(&key, &pk, &sk, "body", attempt.body);
+        // An empty body is not kept (a tenant that stores no content).
+        let body = (!attempt.body.is_empty()).then(|| sealed(&key, &pk, &sk, "body", attempt.body));
         // Each attempt's answer replaces the previous attempt's.
         self.update("UpdateItem callback delivery", pk, sk)
             .set("endpoint_id", s(attempt.endpoint_id))
@@ -111,7 +112,7 @@ impl Store {
             .set("event_id", s(attempt.event_id))
             .set("event_type", s(attempt.event_type.as_str()))
             .set("event_created_at", n(attempt.event_created_at))
-            .set("body", body)
+            .set_or_remove("body", body)
             .set("state", s(attempt.state.as_str()))
             .set("attempts", n(attempt.attempt))
             .set("updated_at", n(attempt.now))

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use futures_util::StreamExt;
 
+use crate::domain::consent::ConsentState;
 use crate::domain::contact::DetailsChange;
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
@@ -75,7 +76,20 @@ impl Store {
         let mut transactions: Vec<(Vec<TransactWriteItem>, usize)> = Vec::new();
         let ids: Vec<String> = contacts.iter().map(|_| new_contact_id()).collect();
         let keys = self.keyring()?.new_people(tenant.as_str(), &ids).await?;
+        // Whoever opted out before (under a contact that aged out or was erased) is
+        // imported opted out.
+        let identifiers: Vec<IdentityKey> =
+            contacts.iter().flat_map(|c| c.identity.keys()).collect();
+        let opt_outs = self
+            .opt_outs_by_identifier(tenant, &identifiers, now)
+            .await?;
         for ((contact, id), key) in contacts.iter().zip(&ids).zip(&keys) {
+            let mut consent = ConsentState::default();
+            for identity in contact.identity.keys() {
+                if let Some(found) = opt_outs.get(&identity) {
+                    consent.take_later(found);
+                }
+            }
             let mut identity_pks = Vec::new();
             for identity in contact.identity.keys() {
                 identity_pks.push(self.identity_key(tenant, &identity).await?);
@@ -88,6 +102,7 @@ impl Store {
                     index: self.contact_index_attrs(tenant, id, shown).await?,
                 },
                 identity_pks,
+                consent,
             };
             let writes = contact_writes(&self.table, tenant, contact, new, retention, now)?;
             match transactions.last_mut() {
@@ -125,6 +140,8 @@ impl Store {
 struct NewItems<'a> {
     profile: NewProfile<'a>,
     identity_pks: Vec<String>,
+    /// The opt-outs its identifiers carry from before.
+    consent: ConsentState,
 }
 
 /// The profile and identity writes of one new contact, each only if its item is free.
@@ -135,6 +152,7 @@ fn contact_writes(
     NewItems {
         profile,
         identity_pks,
+        consent,
     }: NewItems<'_>,
     retention: &Retention,
     now: i64,
@@ -143,6 +161,7 @@ fn contact_writes(
     let (id, key) = (profile.contact_id, profile.key);
     let mut profile = new_profile_item(tenant, profile, contact.identity, &facts, retention, now);
     contact.details.write_new(&mut profile, key, tenant, id);
+    profile.extend(super::consent::consent_attrs(&consent));
     let mut writes = vec![put_if_free(
         table,
         profile,

@@ -2,13 +2,16 @@
 //! The profile item carries the business's details (`details`), its places in the
 //! conversation and name indexes (`conversation`, `index`); `import` writes many at once.
 
+pub mod consent;
 pub mod conversation;
 pub mod details;
 pub mod import;
 pub mod index;
+pub mod restriction;
 
 use rand::Rng;
 
+use crate::domain::consent::ConsentState;
 use crate::domain::contact::{ContactDetails, ContactProfile};
 use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
@@ -16,9 +19,7 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::contact::conversation::conversation_attrs;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
-use crate::store::table::{
-    Item, bool_attr, get_bool, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed,
-};
+use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -37,6 +38,15 @@ pub struct ResolvedContact {
     /// Its id was made by this call: nothing was ever stored under it (a profile that
     /// expired while an identity lived on is created again under its old id).
     pub new_id: bool,
+}
+
+/// A contact about to be made: its id, who, what the event told, and the opt-outs its
+/// identifiers carry when they were read already.
+struct NewContactOf<'a> {
+    id: &'a str,
+    identity: &'a UserIdentity,
+    facts: &'a ContactFacts<'a>,
+    opt_outs: Option<ConsentState>,
 }
 
 /// What an event tells about its user; `None` leaves a field as it is.
@@ -107,12 +117,16 @@ impl Store {
         }
         // An identifier that leads nowhere may have been erased: an event from before
         // the erasure is dropped, and a contact made after it remembers when it was.
+        // The same read finds the opt-outs a new contact starts with.
         let mut erased_before = None;
+        let mut opt_outs = None;
         if let (false, Some(at)) = (missing.is_empty(), facts.event_at) {
-            erased_before = self.last_erasure(tenant, &missing, now).await?;
+            let traces = self.traces_of(tenant, &missing, now).await?;
+            erased_before = traces.erased_at;
             if erased_before.is_some_and(|erased| at <= erased) {
                 return Err(StoreError::PersonErased);
             }
+            opt_outs = Some(traces.opt_outs);
         }
         let new_id = contact_id.is_none();
         let existing = match &contact_id {
@@ -124,9 +138,16 @@ impl Store {
             None => {
                 // New, or its profile expired while an identity item lived on: start afresh.
                 let id = contact_id.unwrap_or_else(new_contact_id);
+                // Every identifier was read above when all were missing.
+                let known = opt_outs.filter(|_| missing.len() == keys.len());
+                let new = NewContactOf {
+                    id: &id,
+                    identity,
+                    facts,
+                    opt_outs: known,
+                };
                 (
-                    self.create_profile(tenant, &id, identity, facts, retention, now)
-                        .await?,
+                    self.create_profile(tenant, new, retention, now).await?,
                     true,
                 )
             }
@@ -285,49 +306,36 @@ impl Store {
         Ok(())
     }
 
-    /// Records a user's marketing choice; `at` guards against an older choice arriving late.
-    pub async fn set_marketing_opt_out(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        opted_out: bool,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        self.update(
-            "UpdateItem marketing opt-out",
-            contact_pk(tenant.as_str(), contact_id),
-            PROFILE_SK.into(),
-        )
-        .set("marketing_opt_out", bool_attr(opted_out))
-        .set("marketing_changed_at", n(at))
-        .condition(
-            "attribute_exists(pk) AND (attribute_not_exists(marketing_changed_at) OR marketing_changed_at <= :at)",
-        )
-        .value(":at", n(at))
-        .send()
-        .await?;
-        Ok(())
-    }
-
     async fn create_profile(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
+        new: NewContactOf<'_>,
         retention: &Retention,
         now: i64,
     ) -> Result<ContactProfile, StoreError> {
+        let NewContactOf {
+            id: contact_id,
+            identity,
+            facts,
+            opt_outs,
+        } = new;
         let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
         let index = self
             .contact_index_attrs(tenant, contact_id, facts.profile_name)
             .await?;
+        // Someone who opted out before (under a contact that aged out or was erased)
+        // starts opted out.
+        let consent = match opt_outs {
+            Some(known) => known,
+            None => self.opt_outs_of(tenant, &identity.keys(), now).await?,
+        };
         let new = NewProfile {
             contact_id,
             key: &key,
             index,
         };
-        let it = new_profile_item(tenant, new, identity, facts, retention, now);
+        let mut it = new_profile_item(tenant, new, identity, facts, retention, now);
+        it.extend(consent::consent_attrs(&consent));
         self.put("PutItem contact", it).await?;
         Ok(ContactProfile {
             contact_id: contact_id.to_owned(),
@@ -341,7 +349,8 @@ impl Store {
                 .inbound_at
                 .and(facts.inbound_number.map(str::to_owned)),
             last_read_at: None,
-            marketing_opt_out: false,
+            consent,
+            restriction: None,
             details: ContactDetails::default(),
         })
     }
@@ -683,7 +692,8 @@ pub(crate) fn profile_from_item(
         last_outbound_at: get_i64(it, "last_outbound_at"),
         last_number: text("last_number"),
         last_read_at: get_i64(it, "last_read_at"),
-        marketing_opt_out: get_bool(it, "marketing_opt_out").unwrap_or(false),
+        consent: consent::consent_state_of(it),
+        restriction: restriction::restriction_of(it),
         details: ContactDetails::from_item(it, key),
     }
 }

@@ -4,12 +4,14 @@
 use crate::domain::conversation::{MessageRecord, StoredMessage};
 use crate::domain::message::InboundMessage;
 use crate::domain::message_id::MessageId;
+use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_id_of, message_id_sk, message_sk};
 use crate::store::message::outbound;
-use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
+use crate::store::message::{content_attrs, live_content};
+use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// An inbound message and where it belongs.
@@ -20,6 +22,8 @@ pub struct NewInbound<'a> {
     pub message: &'a InboundMessage,
     /// When the webhook accepted it, epoch milliseconds.
     pub received_at_ms: i64,
+    /// Whether and how long its content is kept (`expiry.at` is the item's, metadata's).
+    pub content: ContentLife,
 }
 
 impl Store {
@@ -36,6 +40,7 @@ impl Store {
             phone_number_id,
             message,
             received_at_ms,
+            content,
         } = *inbound;
         let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
         let pk = contact_pk(tenant.as_str(), contact_id);
@@ -47,7 +52,6 @@ impl Store {
             ("wamid", s(&message.wamid)),
             ("direction", s("in")),
             ("type", s(message.content.type_name())),
-            ("content", seal("content", &json(&message.content))),
             ("sent_at", n(message.sent_at)),
             ("received_at_ms", n(received_at_ms)),
             (EXPIRES_AT, n(expiry.at)),
@@ -55,11 +59,15 @@ impl Store {
         if let Some(pn) = phone_number_id {
             it.insert("phone_number_id".into(), s(pn));
         }
+        let mut sealed = vec![("content", seal("content", &json(&message.content)))];
         if let Some(context) = &message.context {
-            it.insert("context".into(), seal("context", &json(context)));
+            sealed.push(("context", seal("context", &json(context))));
         }
         if let Some(referral) = &message.referral {
-            it.insert("referral".into(), seal("referral", &json(referral)));
+            sealed.push(("referral", seal("referral", &json(referral))));
+        }
+        for (name, value) in content_attrs(content, expiry.at, sealed) {
+            it.insert(name.into(), value);
         }
         self.put_once("PutItem message", it, expiry, now).await
     }
@@ -82,16 +90,16 @@ impl Store {
             .items
             .iter()
             .filter(|it| is_live(it, now))
-            .map(|it| record_from_item(it, key.as_deref()))
+            .map(|it| record_from_item(it, key.as_deref(), now))
             .collect())
     }
 }
 
 impl StoredMessage {
-    fn from_item(it: &Item, key: Option<&DataKey>) -> Self {
+    fn from_item(it: &Item, key: Option<&DataKey>, now: i64) -> Self {
         match get_s(it, "direction") {
-            Some("out") => Self::Outbound(outbound::record_from_item(it, key)),
-            _ => Self::Inbound(record_from_item(it, key)),
+            Some("out") => Self::Outbound(outbound::record_from_item(it, key, now)),
+            _ => Self::Inbound(record_from_item(it, key, now)),
         }
     }
 }
@@ -131,7 +139,7 @@ impl Store {
                 let sk = get_s(it, "sk")?;
                 Some((
                     message_id_of(contact_id, sk),
-                    StoredMessage::from_item(it, key.as_deref()),
+                    StoredMessage::from_item(it, key.as_deref(), now),
                 ))
             })
             .collect();
@@ -156,17 +164,17 @@ impl Store {
             return Ok(None);
         };
         let key = self.reading_key(tenant, &id.contact_id).await?;
-        Ok(Some(StoredMessage::from_item(&found, key.as_deref())))
+        Ok(Some(StoredMessage::from_item(&found, key.as_deref(), now)))
     }
 }
 
-fn record_from_item(it: &Item, key: Option<&DataKey>) -> MessageRecord {
+fn record_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> MessageRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     MessageRecord {
         wamid: text("wamid"),
         direction: text("direction"),
         message_type: text("type"),
-        content: unsealed(key, it, "content").unwrap_or_default(),
+        content: live_content(key, it, "content", now).unwrap_or_default(),
         sent_at: get_i64(it, "sent_at").unwrap_or(0),
         phone_number_id: get_s(it, "phone_number_id").map(str::to_owned),
         expires_at: get_i64(it, EXPIRES_AT),

@@ -6,9 +6,48 @@ pub mod delivery;
 pub mod inbound;
 pub mod outbound;
 
+use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
-use crate::store::table::{Item, plaintext_of};
+use crate::privacy::cipher::DataKey;
+use crate::store::table::{Item, get_i64, n, plaintext_of, unsealed};
 use crate::store::{Store, StoreError};
+
+/// When a message's content stops being shown (and the ageing sweep lets it go), when
+/// that is before the item's own `expires_at`.
+pub(crate) const CONTENT_EXPIRES_AT: &str = "content_expires_at";
+
+/// The content attributes a message item gets, by its content's life: none when content
+/// is not stored; the sealed ones, and their end when it comes before the item's.
+pub(crate) fn content_attrs(
+    life: ContentLife,
+    item_expires_at: i64,
+    sealed: impl IntoIterator<Item = (&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+) -> Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)> {
+    match life {
+        ContentLife::NotStored => Vec::new(),
+        ContentLife::Until(at) => {
+            let mut attrs: Vec<_> = sealed.into_iter().collect();
+            if at < item_expires_at {
+                attrs.push((CONTENT_EXPIRES_AT, n(at)));
+            }
+            attrs
+        }
+    }
+}
+
+/// A sealed content attribute as every read shows it: absent once the content's time has
+/// passed, whether or not the ageing sweep has removed it yet.
+pub(crate) fn live_content(
+    key: Option<&DataKey>,
+    it: &Item,
+    attribute: &str,
+    now: i64,
+) -> Option<String> {
+    if get_i64(it, CONTENT_EXPIRES_AT).is_some_and(|end| end <= now) {
+        return None;
+    }
+    unsealed(key, it, attribute)
+}
 
 /// A message's attributes sealed under its person's key.
 pub(crate) const SEALED_ATTRIBUTES: [&str; 4] = ["content", "context", "referral", "error_details"];

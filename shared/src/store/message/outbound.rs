@@ -6,9 +6,11 @@
 //! again. Delivery statuses stay on the wamid's own item (see `statuses`).
 
 use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
+use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::keys::{contact_pk, idempotency_hash, outbound_sk};
+use crate::store::message::{content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
 
@@ -28,6 +30,8 @@ pub struct NewOutbound<'a> {
     pub message_type: &'a str,
     /// The request's content as JSON, without the recipient (the contact holds that).
     pub content: &'a str,
+    /// Whether and how long the content is kept (`expires_at` is the item's).
+    pub content_life: ContentLife,
     pub outcome: SendOutcome,
     pub attempts: u32,
     pub expires_at: i64,
@@ -41,6 +45,7 @@ pub struct QueuedOutbound<'a> {
     pub phone_number_id: &'a str,
     pub message_type: &'a str,
     pub content: &'a str,
+    pub content_life: ContentLife,
     pub expires_at: i64,
     /// The API call's idempotency key, if it had one: the message keeps its hash, so
     /// that erasing the contact finds the key's record.
@@ -66,7 +71,11 @@ impl Store {
             return Ok(None);
         };
         let key = self.reading_key(tenant, key.contact_id).await?;
-        Ok(Some(record_from_item(&found, key.as_deref())))
+        Ok(Some(record_from_item(
+            &found,
+            key.as_deref(),
+            crate::domain::timestamp::now_seconds(),
+        )))
     }
 
     /// Records a job the API accepted, before it is queued: readable at once, and
@@ -88,6 +97,7 @@ impl Store {
                 phone_number_id: message.phone_number_id,
                 message_type: message.message_type,
                 content: message.content,
+                content_life: message.content_life,
                 state: QUEUED,
                 attempts: 0,
                 expires_at: message.expires_at,
@@ -141,6 +151,7 @@ impl Store {
                 phone_number_id: message.phone_number_id,
                 message_type: message.message_type,
                 content: message.content,
+                content_life: message.content_life,
                 state: message.outcome.state(),
                 attempts: message.attempts,
                 expires_at: message.expires_at,
@@ -241,6 +252,7 @@ struct OutboundFields<'a> {
     phone_number_id: &'a str,
     message_type: &'a str,
     content: &'a str,
+    content_life: ContentLife,
     state: &'a str,
     attempts: u32,
     expires_at: i64,
@@ -250,22 +262,25 @@ fn outbound_item(tenant: &TenantId, key: &DataKey, f: &OutboundFields<'_>) -> It
     let pk = contact_pk(tenant.as_str(), f.key.contact_id);
     let sk = outbound_sk(f.key.enqueued_at, f.key.job_id);
     let content = sealed(key, &pk, &sk, "content", f.content);
-    item([
+    let mut it = item([
         ("pk", s(pk)),
         ("sk", s(sk)),
         ("direction", s("out")),
         ("job_id", s(f.key.job_id)),
         ("phone_number_id", s(f.phone_number_id)),
         ("type", s(f.message_type)),
-        ("content", content),
         ("sent_at", n(f.key.enqueued_at)),
         ("state", s(f.state)),
         ("attempts", n(f.attempts)),
         (EXPIRES_AT, n(f.expires_at)),
-    ])
+    ]);
+    for (name, value) in content_attrs(f.content_life, f.expires_at, [("content", content)]) {
+        it.insert(name.into(), value);
+    }
+    it
 }
 
-pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>) -> OutboundRecord {
+pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> OutboundRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     let outcome = match get_s(it, "state") {
         Some(QUEUED) => None,
@@ -286,7 +301,7 @@ pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>) -> OutboundReco
         job_id: text("job_id"),
         phone_number_id: text("phone_number_id"),
         message_type: text("type"),
-        content: unsealed(key, it, "content").unwrap_or_default(),
+        content: live_content(key, it, "content", now).unwrap_or_default(),
         sent_at: get_i64(it, "sent_at").unwrap_or(0),
         outcome,
         attempts: get_i64(it, "attempts").unwrap_or(0) as u32,

@@ -11,7 +11,7 @@ use crate::domain::identity::{Bsuid, IdentityKey, Phone};
 use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, placeholders};
 use crate::store::keys::{
-    IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
+    CONSENT_PREFIX, IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
     idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
 };
 use crate::store::message::outbound::IDEMPOTENCY_HASH;
@@ -171,6 +171,7 @@ impl Store {
             match sk {
                 PROFILE_SK => erased.contacts += 1,
                 _ if sk.starts_with(MESSAGE_PREFIX) => erased.messages += 1,
+                _ if sk.starts_with(CONSENT_PREFIX) => erased.consent_entries += 1,
                 _ => erased.delivery_states += 1,
             }
             if let Some(hash) = get_s(it, IDEMPOTENCY_HASH) {

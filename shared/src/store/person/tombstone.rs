@@ -3,10 +3,12 @@
 //! sent before their erasure (Meta's retries, a duplicate, a redriven dead letter) finds
 //! no contact and makes none: it is dropped.
 
+use crate::domain::consent::ConsentState;
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
+use crate::store::contact::consent::{consent_state_of, opt_out_lookup};
 use crate::store::keys::{TOMBSTONE_SK, tombstone_pk};
-use crate::store::table::{get_i64, item, n, s};
+use crate::store::table::{get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, Store, StoreError};
 
 impl Store {
@@ -60,25 +62,45 @@ impl Store {
         self.keyring()?.is_erased(tenant.as_str(), contact_id).await
     }
 
-    /// When the latest erasure of one of `keys` took place, while its tombstone lives.
-    pub(crate) async fn last_erasure(
+    /// What an identifier that leads nowhere left behind, read at once (one BatchGetItem):
+    /// when the latest erasure of one of `keys` took place, while its tombstone lives, and
+    /// the opt-outs they carry from before.
+    pub(crate) async fn traces_of(
         &self,
         tenant: &TenantId,
         keys: &[IdentityKey],
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Traces, StoreError> {
         let keyring = self.keyring()?;
-        let mut lookups = Vec::with_capacity(keys.len());
+        let mut lookups = Vec::with_capacity(keys.len() * 2);
         for key in keys {
             let hash = keyring.blind(tenant.as_str(), &key.to_string()).await?;
             lookups.push(item([
                 ("pk", s(tombstone_pk(tenant.as_str(), &hash))),
                 ("sk", s(TOMBSTONE_SK)),
             ]));
+            lookups.push(opt_out_lookup(tenant, &hash));
         }
         let found = self
-            .batch_get("BatchGetItem tombstones", lookups, now)
+            .batch_get("BatchGetItem tombstones and opt-outs", lookups, now)
             .await?;
-        Ok(found.iter().filter_map(|it| get_i64(it, "erased_at")).max())
+        let mut traces = Traces::default();
+        for it in &found {
+            if get_s(it, "sk") == Some(TOMBSTONE_SK) {
+                traces.erased_at = traces.erased_at.max(get_i64(it, "erased_at"));
+            } else {
+                traces.opt_outs.take_later(&consent_state_of(it));
+            }
+        }
+        Ok(traces)
     }
+}
+
+/// What identifiers that lead nowhere left behind.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Traces {
+    /// The latest erasure of their person, while its tombstone lives.
+    pub erased_at: Option<i64>,
+    /// The opt-outs they carry (the latest per scope).
+    pub opt_outs: ConsentState,
 }

@@ -70,6 +70,13 @@ impl Query<'_> {
     }
 
     /// Newest (highest sort key) first.
+    /// A placeholder for an attribute name the filter uses (a reserved word, say).
+    pub(crate) fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+
     pub(crate) fn backwards(mut self) -> Self {
         self.forward = false;
         self

@@ -1,9 +1,11 @@
-//! The tenant item: settings, status, its own Meta app, retention (`retention`), the
+//! The tenant item: settings, status, its own Meta app, retention (`retention`), consent
+//! settings and content policy (`settings`), the
 //! state of its erasure (`erasure`) and its place in the operator's listing (`listing`).
 
 pub mod erasure;
 pub mod listing;
 pub mod retention;
+pub mod settings;
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
@@ -126,7 +128,14 @@ fn tenant_item(tenant: &Tenant) -> Item {
         ("retention_metadata_days", n(r.metadata_days)),
         ("retention_contact_days", n(r.contact_days)),
         ("retention_dedup_days", n(r.dedup_days)),
+        ("retention_audit_days", n(r.audit_days)),
     ]);
+    if tenant.consent != Default::default() {
+        it.insert(
+            settings::CONSENT_SETTINGS.into(),
+            settings::settings_attr(&tenant.consent),
+        );
+    }
     if let Some(app) = &tenant.meta_app {
         it.insert("meta_app_id".into(), s(&app.app_id));
         it.insert(
@@ -192,7 +201,10 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
             metadata_days: days("retention_metadata_days", defaults.metadata_days),
             contact_days: days("retention_contact_days", defaults.contact_days),
             dedup_days: days("retention_dedup_days", defaults.dedup_days),
+            audit_days: days("retention_audit_days", defaults.audit_days),
         },
+        consent: settings::settings_of(&key, it, settings::CONSENT_SETTINGS)?,
+        content: settings::settings_of(&key, it, settings::CONTENT_POLICY)?,
         meta_app,
         sending_stopped: get_s(it, "sending_stopped").map(str::to_owned),
     })

@@ -42,13 +42,15 @@ impl Store {
             TENANT_SK.into(),
             &format!(
                 "SET retention_content_days = :c, retention_metadata_days = :m, \
-                 retention_contact_days = :p, retention_dedup_days = :d, {CEILING} = :ceiling"
+                 retention_contact_days = :p, retention_dedup_days = :d, \
+                 retention_audit_days = :a, {CEILING} = :ceiling"
             ),
             [
                 (":c", n(r.content_days)),
                 (":m", n(r.metadata_days)),
                 (":p", n(r.contact_days)),
                 (":d", n(r.dedup_days)),
+                (":a", n(r.audit_days)),
                 (":ceiling", n(settings.content_ceiling_days)),
             ],
         )

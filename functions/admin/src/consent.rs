@@ -1,0 +1,59 @@
+//! `/admin/v1/tenants/{tenant_id}/consent`: the tenant's consent settings: the opt-out and
+//! opt-in keywords per language (beyond or instead of the defaults), the quick-reply
+//! buttons that opt out, what a keyword covers, the confirmation, and what a marketing
+//! opt-out does to other messages. They reach the pipeline within its tenant cache
+//! lifetime (5 minutes).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use wagate_shared::domain::consent::ConsentSettings;
+
+use crate::state::{AdminState, AdministeredTenant};
+use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::JsonBody;
+
+/// Reads the tenant's consent settings (the defaults until set).
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant_id}/consent", tag = "consent",
+    params(("tenant_id" = String, Path, description = "The tenant's id")),
+    responses(
+        (status = 200, description = "The settings", body = ConsentSettings),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn get_consent_settings(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+) -> Result<Json<ConsentSettings>, ApiError> {
+    let found = state
+        .admin
+        .live_tenant(&tenant)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    Ok(Json(found.consent))
+}
+
+/// Replaces the tenant's consent settings; fields left out take their defaults.
+#[utoipa::path(put, path = "/admin/v1/tenants/{tenant_id}/consent", tag = "consent",
+    params(("tenant_id" = String, Path, description = "The tenant's id")),
+    request_body = ConsentSettings,
+    responses(
+        (status = 200, description = "The settings as stored", body = ConsentSettings),
+        JsonBodyErrors,
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn set_consent_settings(
+    State(state): State<Arc<AdminState>>,
+    AdministeredTenant { id: tenant, .. }: AdministeredTenant,
+    JsonBody(body): JsonBody<ConsentSettings>,
+) -> Result<Json<ConsentSettings>, ApiError> {
+    body.validate()
+        .map_err(|e| ApiError::invalid(&e.field, e.to_string()))?;
+    if !state.admin.set_consent_settings(&tenant, &body).await? {
+        return Err(ApiError::NotFound("tenant"));
+    }
+    tracing::info!(tenant = %tenant, scope = body.keyword_scope.as_str(), acknowledge = body.acknowledge, "consent settings set");
+    Ok(Json(body))
+}

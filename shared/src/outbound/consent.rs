@@ -1,0 +1,94 @@
+//! The consent check every sender makes before a message goes out (the API when it
+//! accepts one, the sender when it is about to send one queued earlier): the recipient's
+//! opt-outs against what is being sent and the tenant's policy. A template's category is
+//! looked up only when it decides, which is only for a recipient who stopped marketing.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::domain::consent::{OptedOut, Sending, TemplateKind};
+use crate::domain::contact::ContactProfile;
+use crate::domain::outbound::{Content, OutboundMessage};
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::StoreError;
+use crate::tenants::TenantDirectory;
+
+/// Where a template's category is found, by its name and language.
+pub trait TemplateCategories: Send + Sync {
+    /// Meta's category of the tenant's template (`MARKETING`, `UTILITY`, …), `None` when
+    /// the gateway does not know the template.
+    fn template_category(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        language: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// What is about to be sent, as consent sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Outgoing<'a> {
+    Template {
+        name: &'a str,
+        language: &'a str,
+    },
+    /// A template the gateway cannot name (a job queued by an older version).
+    UnnamedTemplate,
+    Reply,
+}
+
+impl<'a> Outgoing<'a> {
+    pub fn of(message: &'a OutboundMessage) -> Self {
+        match &message.content {
+            Content::Template { template } => Self::Template {
+                name: &template.name,
+                language: &template.language,
+            },
+            _ => Self::Reply,
+        }
+    }
+}
+
+/// Whether the tenant may send `outgoing` to `contact`: `Ok(Err(_))` names the opt-out
+/// that refuses it.
+pub async fn consent_allows(
+    categories: &impl TemplateCategories,
+    tenant: &Tenant,
+    contact: &ContactProfile,
+    outgoing: Outgoing<'_>,
+) -> Result<Result<(), OptedOut>, StoreError> {
+    let policy = tenant.consent.non_marketing;
+    let sending = match outgoing {
+        Outgoing::Reply => Sending::Reply,
+        Outgoing::UnnamedTemplate => Sending::Template { category: None },
+        Outgoing::Template { name, language } => {
+            let category = if contact.consent.needs_template_category(policy) {
+                categories
+                    .template_category(&tenant.id, name, language)
+                    .await?
+                    .map(|c| TemplateKind::of_category(&c))
+            } else {
+                // Decided without it: no opt-out, or one that refuses every template.
+                None
+            };
+            Sending::Template { category }
+        }
+    };
+    Ok(contact.consent.check(sending, policy))
+}
+
+/// A tenant's templates' categories by (name, language).
+pub(crate) type CategoryIndex = Arc<HashMap<(String, String), String>>;
+
+impl TemplateCategories for TenantDirectory {
+    async fn template_category(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let index = self.template_categories(tenant).await?;
+        Ok(index.get(&(name.to_owned(), language.to_owned())).cloned())
+    }
+}

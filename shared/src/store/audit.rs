@@ -1,0 +1,138 @@
+//! The audit log's items (`T#<chain>#AUDIT` / `SEQ#<seq, 12 digits>`): one per entry, put
+//! only if its sequence number is free, so two writers that read the same head cannot
+//! both extend it: one wins, the other reads the new head and tries again.
+
+use crate::domain::audit::AuditEntry;
+use crate::store::cursor::Cursor;
+use crate::store::keys::{AUDIT_PREFIX, audit_pk, audit_sk};
+use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
+
+/// Which entries a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter<'a> {
+    pub action: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// A page of entries and where the next starts.
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next: Option<Cursor>,
+}
+
+impl Store {
+    /// The chain's newest entry, read strongly: the next entry follows it.
+    pub async fn audit_head(&self, chain: &str) -> Result<Option<AuditEntry>, StoreError> {
+        let page = self
+            .query("Query audit head", "pk = :pk AND begins_with(sk, :prefix)")
+            .value(":pk", s(audit_pk(chain)))
+            .value(":prefix", s(AUDIT_PREFIX))
+            .backwards()
+            .limit(1)
+            .consistent()
+            .page()
+            .await?;
+        page.items.first().map(|it| entry_of(chain, it)).transpose()
+    }
+
+    /// Appends `entry` unless its sequence number is taken (another writer got there
+    /// first: `Duplicate`).
+    pub async fn put_audit_entry(
+        &self,
+        chain: &str,
+        entry: &AuditEntry,
+        expires_at: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let it = item([
+            ("pk", s(audit_pk(chain))),
+            ("sk", s(audit_sk(entry.seq))),
+            ("seq", n(entry.seq)),
+            ("at", n(entry.at)),
+            ("actor", s(&entry.actor)),
+            ("action", s(&entry.action)),
+            ("target", s(&entry.target)),
+            ("status", n(entry.status)),
+            ("request_id", s(&entry.request_id)),
+            ("prev_hash", s(&entry.prev_hash)),
+            ("hash", s(&entry.hash)),
+            (EXPIRES_AT, n(expires_at)),
+        ]);
+        self.put_new("PutItem audit entry", it).await
+    }
+
+    /// A page of the chain: newest first for a listing, oldest first for a walk; the
+    /// filter leaves entries out of the page, never out of the chain.
+    pub async fn audit_entries(
+        &self,
+        chain: &str,
+        filter: &AuditFilter<'_>,
+        newest_first: bool,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<AuditPage, StoreError> {
+        let mut query = self
+            .query(
+                "Query audit entries",
+                "pk = :pk AND begins_with(sk, :prefix)",
+            )
+            .value(":pk", s(audit_pk(chain)))
+            .value(":prefix", s(AUDIT_PREFIX))
+            .limit(limit)
+            .after(after);
+        if newest_first {
+            query = query.backwards();
+        }
+        let mut conditions = Vec::new();
+        if let Some(action) = filter.action {
+            conditions.push("#action = :action");
+            query = query.name("#action", "action").value(":action", s(action));
+        }
+        if let Some(actor) = filter.actor {
+            conditions.push("actor = :actor");
+            query = query.value(":actor", s(actor));
+        }
+        if let Some(since) = filter.since {
+            conditions.push("#at >= :since");
+            query = query.name("#at", "at").value(":since", n(since));
+        }
+        if let Some(until) = filter.until {
+            conditions.push("#at <= :until");
+            query = query.name("#at", "at").value(":until", n(until));
+        }
+        if !conditions.is_empty() {
+            query = query.filter(conditions.join(" AND "));
+        }
+        let page = query.page().await?;
+        let entries = page
+            .items
+            .iter()
+            .filter(|it| is_live(it, now))
+            .map(|it| entry_of(chain, it))
+            .collect::<Result<_, _>>()?;
+        Ok(AuditPage {
+            entries,
+            next: page.next,
+        })
+    }
+}
+
+fn entry_of(chain: &str, it: &Item) -> Result<AuditEntry, StoreError> {
+    let corrupt = || StoreError::corrupt(&audit_pk(chain), "an audit entry lacks a field");
+    let text = |name: &str| get_s(it, name).map(str::to_owned).ok_or_else(corrupt);
+    Ok(AuditEntry {
+        seq: get_i64(it, "seq").ok_or_else(corrupt)? as u64,
+        at: get_i64(it, "at").ok_or_else(corrupt)?,
+        actor: text("actor")?,
+        action: text("action")?,
+        target: text("target")?,
+        status: get_i64(it, "status").ok_or_else(corrupt)? as u16,
+        request_id: text("request_id")?,
+        prev_hash: text("prev_hash")?,
+        hash: text("hash")?,
+    })
+}

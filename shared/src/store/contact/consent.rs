@@ -1,0 +1,317 @@
+//! A contact's consent: ledger entries in its partition (`CONSENT#<at>#<entry id>`), the
+//! state they add up to on its profile (per scope: `<scope>_opt_out`, `_changed_at`,
+//! `_seen_at`, `_source`, `_evidence`), and the same state on an item per identifier
+//! (`T#<t>#OPTOUT#<blind index>`) that outlives the contact: when its profile ages out or
+//! the person is erased, whoever writes from the identifier next starts opted out.
+//!
+//! Each write is safe to repeat and to reorder: an entry is put once under its id, and a
+//! state moves only for a newer entry that changes it (`_seen_at` orders them; an opt-out
+//! of a scope already opted out of keeps the first, so it is acknowledged once).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use crate::domain::consent::{Action, ConsentEntry, ConsentMark, ConsentState, Scope, Source};
+use crate::domain::identity::IdentityKey;
+use crate::domain::tenant::TenantId;
+use crate::store::cursor::Cursor;
+use crate::store::keys::{
+    CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, consent_sk, contact_pk, opt_out_pk,
+};
+use crate::store::table::{Item, Update, bool_attr, get_bool, get_i64, get_s, item, n, s};
+use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
+
+/// What recording an entry did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The entry was already in the ledger (a redelivery or a retried call).
+    pub duplicate: bool,
+    /// The contact's state afterwards.
+    pub state: ConsentState,
+}
+
+/// A page of the ledger, newest first.
+#[derive(Debug, Clone)]
+pub struct ConsentPage {
+    pub entries: Vec<ConsentEntry>,
+    pub next: Option<Cursor>,
+}
+
+impl Store {
+    /// Records `entry` for the contact: the ledger line, the contact's state and its
+    /// identifiers' opt-out items. `expires_at`: the ledger line's end (the contact class's
+    /// retention from now); the state lives as long as the profile, the identifiers' items
+    /// until the person opts back in or the tenant is deleted.
+    pub async fn record_consent(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        expires_at: i64,
+    ) -> Result<Recorded, StoreError> {
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let mut line = item([
+            ("pk", s(&pk)),
+            ("sk", s(consent_sk(entry.at, &entry.id()))),
+            ("scope", s(entry.scope.as_str())),
+            ("action", s(entry.action.as_str())),
+            ("source", s(entry.source.as_str())),
+            ("at", n(entry.at)),
+            (EXPIRES_AT, n(expires_at)),
+        ]);
+        if let Some(evidence) = &entry.evidence {
+            line.insert("evidence".into(), s(evidence));
+        }
+        let duplicate = self.put_new("PutItem consent entry", line).await? == PutOutcome::Duplicate;
+        let mut state = None;
+        for scope in entry.scopes_changed() {
+            let moved = self
+                .move_consent(pk.clone(), PROFILE_SK.into(), *scope, entry, true)
+                .await?;
+            if moved.is_some() {
+                state = moved;
+            }
+        }
+        let keyring = self.keyring()?;
+        for key in identifiers {
+            let blinded = keyring.blind(tenant.as_str(), &key.to_string()).await?;
+            for scope in entry.scopes_changed() {
+                self.move_consent(
+                    opt_out_pk(tenant.as_str(), &blinded),
+                    OPT_OUT_SK.into(),
+                    *scope,
+                    entry,
+                    false,
+                )
+                .await?;
+            }
+        }
+        let state = match state {
+            Some(item) => consent_state_of(&item),
+            // Nothing moved (a repeat, or an older entry): the state as it stands.
+            None => self
+                .get_consistent(pk, PROFILE_SK.into())
+                .await?
+                .map(|it| consent_state_of(&it))
+                .unwrap_or_default(),
+        };
+        Ok(Recorded { duplicate, state })
+    }
+
+    /// Moves one scope's state on the item at `pk`/`sk` to `entry` when it is newer and
+    /// changes it; otherwise only notes that an entry of its time was seen. Answers the
+    /// item after a move. `existing`: the item must exist (a profile); an identifier's
+    /// item is made by its first opt-out.
+    async fn move_consent(
+        &self,
+        pk: String,
+        sk: String,
+        scope: Scope,
+        entry: &ConsentEntry,
+        existing: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let names = ScopeNames::of(scope);
+        let opted_out = entry.action == Action::OptOut;
+        let exists = if existing {
+            "attribute_exists(pk) AND "
+        } else {
+            ""
+        };
+        let newer = "((attribute_not_exists(#seen) AND (attribute_not_exists(#changed) OR #changed <= :at)) OR #seen <= :at)";
+        let mut update = self
+            .update("UpdateItem consent", pk.clone(), sk.clone())
+            .set(&names.opted_out, bool_attr(opted_out))
+            .set(&names.changed_at, n(entry.at))
+            .set(&names.seen_at, n(entry.at))
+            .set(&names.source, s(entry.source.as_str()))
+            .set_or_remove(&names.evidence, entry.evidence.as_deref().map(s))
+            .condition(format!(
+                "{exists}{newer} AND (attribute_not_exists(#out) OR #out <> :new)"
+            ))
+            .name("#out", &names.opted_out)
+            .value(":new", bool_attr(opted_out));
+        update = order_by_time(update, &names, entry.at);
+        if let Some(moved) = update.send_returning(ReturnValue::AllNew).await? {
+            return Ok(Some(moved));
+        }
+        // The same state already (a second STOP), or an older entry: only its time counts.
+        let seen = self
+            .update("UpdateItem consent seen", pk, sk)
+            .set(&names.seen_at, n(entry.at))
+            .condition(format!("{exists}{newer}"));
+        order_by_time(seen, &names, entry.at).send().await?;
+        Ok(None)
+    }
+
+    /// The opt-outs recorded for any of `identifiers`: what a contact made for them starts
+    /// with (the latest per scope).
+    pub(crate) async fn opt_outs_of(
+        &self,
+        tenant: &TenantId,
+        identifiers: &[IdentityKey],
+        now: i64,
+    ) -> Result<ConsentState, StoreError> {
+        let mut state = ConsentState::default();
+        for found in self
+            .opt_outs_by_identifier(tenant, identifiers, now)
+            .await?
+            .values()
+        {
+            state.take_later(found);
+        }
+        Ok(state)
+    }
+
+    /// The opt-outs recorded per identifier, for those that have one; one BatchGetItem
+    /// per 100 identifiers (an import asks for all its new contacts' at once).
+    pub(crate) async fn opt_outs_by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifiers: &[IdentityKey],
+        now: i64,
+    ) -> Result<HashMap<IdentityKey, ConsentState>, StoreError> {
+        let keyring = self.keyring()?;
+        let mut by_pk = HashMap::with_capacity(identifiers.len());
+        for key in identifiers {
+            let blinded = keyring.blind(tenant.as_str(), &key.to_string()).await?;
+            by_pk.insert(opt_out_pk(tenant.as_str(), &blinded), key);
+        }
+        let lookups = by_pk
+            .keys()
+            .map(|pk| item([("pk", s(pk)), ("sk", s(OPT_OUT_SK))]))
+            .collect::<Vec<_>>();
+        let found = self
+            .batch_get("BatchGetItem opt-outs", lookups, now)
+            .await?;
+        Ok(found
+            .iter()
+            .filter_map(|it| {
+                let key = by_pk.get(get_s(it, "pk")?)?;
+                Some(((*key).clone(), consent_state_of(it)))
+            })
+            .collect())
+    }
+
+    /// A page of the contact's ledger, newest first.
+    pub async fn consent_entries(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<ConsentPage, StoreError> {
+        let page = self
+            .query(
+                "Query consent ledger",
+                "pk = :pk AND begins_with(sk, :prefix)",
+            )
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":prefix", s(CONSENT_PREFIX))
+            .backwards()
+            .limit(limit)
+            .after(after)
+            .page()
+            .await?;
+        Ok(ConsentPage {
+            entries: page
+                .items
+                .iter()
+                .filter(|it| crate::store::is_live(it, now))
+                .filter_map(entry_of)
+                .collect(),
+            next: page.next,
+        })
+    }
+}
+
+/// The placeholders of the condition that orders entries by time.
+fn order_by_time<'a>(update: Update<'a>, names: &ScopeNames, at: i64) -> Update<'a> {
+    update
+        .name("#seen", &names.seen_at)
+        .name("#changed", &names.changed_at)
+        .value(":at", n(at))
+}
+
+/// The key of the opt-out item of an identifier's blind index, to read it.
+pub(crate) fn opt_out_lookup(tenant: &TenantId, blinded: &str) -> Item {
+    item([
+        ("pk", s(opt_out_pk(tenant.as_str(), blinded))),
+        ("sk", s(OPT_OUT_SK)),
+    ])
+}
+
+/// The state's attributes as a new item (a profile made for someone who opted out before).
+pub(crate) fn consent_attrs(state: &ConsentState) -> Vec<(String, AttributeValue)> {
+    let mut attrs = Vec::new();
+    for scope in [Scope::Marketing, Scope::All] {
+        let Some(mark) = state.mark(scope) else {
+            continue;
+        };
+        let names = ScopeNames::of(scope);
+        attrs.push((names.opted_out, bool_attr(mark.opted_out)));
+        attrs.push((names.changed_at, n(mark.at)));
+        attrs.push((names.seen_at, n(mark.at)));
+        if let Some(source) = mark.source {
+            attrs.push((names.source, s(source.as_str())));
+        }
+        if let Some(evidence) = &mark.evidence {
+            attrs.push((names.evidence, s(evidence)));
+        }
+    }
+    attrs
+}
+
+/// The state an item (profile or identifier opt-out) holds. A profile written before the
+/// ledger has `marketing_opt_out` and `marketing_changed_at` only: Meta's choice.
+pub(crate) fn consent_state_of(it: &Item) -> ConsentState {
+    let mark = |scope: Scope| {
+        let names = ScopeNames::of(scope);
+        let opted_out = get_bool(it, &names.opted_out)?;
+        let source = get_s(it, &names.source).and_then(Source::parse);
+        Some(ConsentMark {
+            opted_out,
+            at: get_i64(it, &names.changed_at).unwrap_or(0),
+            source: source.or((scope == Scope::Marketing).then_some(Source::Meta)),
+            evidence: get_s(it, &names.evidence).map(str::to_owned),
+        })
+    };
+    ConsentState {
+        marketing: mark(Scope::Marketing),
+        all: mark(Scope::All),
+    }
+}
+
+fn entry_of(it: &Item) -> Option<ConsentEntry> {
+    Some(ConsentEntry {
+        scope: Scope::parse(get_s(it, "scope")?)?,
+        action: Action::parse(get_s(it, "action")?)?,
+        source: Source::parse(get_s(it, "source")?)?,
+        evidence: get_s(it, "evidence").map(str::to_owned),
+        at: get_i64(it, "at")?,
+    })
+}
+
+/// One scope's attribute names.
+struct ScopeNames {
+    opted_out: String,
+    changed_at: String,
+    seen_at: String,
+    source: String,
+    evidence: String,
+}
+
+impl ScopeNames {
+    fn of(scope: Scope) -> Self {
+        let p = scope.as_str();
+        Self {
+            opted_out: format!("{p}_opt_out"),
+            changed_at: format!("{p}_changed_at"),
+            seen_at: format!("{p}_seen_at"),
+            source: format!("{p}_source"),
+            evidence: format!("{p}_evidence"),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! A contact's consent as the business API shows it and a person's export holds it.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::consent::{Action, ConsentEntry, ConsentMark, Scope, Source};
+
+/// Where a person stands in one scope: their latest choice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentMarkView {
+    pub opted_out: bool,
+    /// When they made the choice, epoch seconds.
+    pub at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+impl From<&ConsentMark> for ConsentMarkView {
+    fn from(m: &ConsentMark) -> Self {
+        Self {
+            opted_out: m.opted_out,
+            at: m.at,
+            source: m.source,
+        }
+    }
+}
+
+/// One line of the consent ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentEntryView {
+    pub scope: Scope,
+    pub action: Action,
+    pub source: Source,
+    /// The wamid of the person's message, or `key:` and the id of the API key that
+    /// recorded it; never what the person wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    pub at: i64,
+}
+
+impl From<ConsentEntry> for ConsentEntryView {
+    fn from(e: ConsentEntry) -> Self {
+        Self {
+            scope: e.scope,
+            action: e.action,
+            source: e.source,
+            evidence: e.evidence,
+            at: e.at,
+        }
+    }
+}
