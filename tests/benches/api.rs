@@ -12,15 +12,7 @@ use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
 use wagate_shared::access::Role;
-use wagate_shared::callbacks::emitter::CallbackQueue;
-use wagate_shared::callbacks::registry::CallbackRegistry;
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
 use wagate_shared::metrics::{Metrics, MetricsSnapshot};
-use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
-use wagate_shared::queue::EventQueue;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::templates::TemplateManager;
-use wagate_shared::token_bucket::Rate;
 use wagate_tests::bench::{Row, print_table, through_inbound};
 use wagate_tests::{Stack, TestTenant, now, random_digits, wamid};
 
@@ -110,59 +102,7 @@ async fn http_latency(setup: &Setup, send: bool) -> Vec<Duration> {
 /// Units per call of the router in this process, after one warm-up call.
 async fn cost_per_call(setup: &Setup, send: bool) -> MetricsSnapshot {
     let metrics = Arc::new(Metrics::default());
-    let store = setup.stack.store_counting(metrics.clone());
-    let queue = OutboundQueue::new(EventQueue::new(
-        setup.stack.sqs.clone(),
-        std::env::var("OUTBOUND_QUEUE_URL").unwrap(),
-        metrics.clone(),
-    ));
-    let receipts = ReadReceipts::new(
-        SecretStore::new(
-            aws_sdk_kms::Client::new(&setup.stack.sdk),
-            setup.stack.kms_key_id.clone(),
-            metrics.clone(),
-        ),
-        CloudApiClient::new(CloudApiConfig::default()).unwrap(),
-    );
-    let unlimited = Rate::per_second(100_000, 100_000);
-    let rate = http_api::rate_limit::Rates {
-        key: unlimited,
-        tenant: unlimited,
-    };
-    let callbacks = CallbackRegistry::new(
-        store.clone(),
-        SecretStore::new(
-            aws_sdk_kms::Client::new(&setup.stack.sdk),
-            setup.stack.kms_key_id.clone(),
-            metrics.clone(),
-        ),
-        CallbackQueue::new(
-            setup.stack.sqs.clone(),
-            std::env::var("CALLBACK_QUEUE_URL").unwrap(),
-            metrics.clone(),
-        ),
-        false,
-    );
-    let templates = TemplateManager::new(
-        store.clone(),
-        SecretStore::new(
-            aws_sdk_kms::Client::new(&setup.stack.sdk),
-            setup.stack.kms_key_id.clone(),
-            metrics.clone(),
-        ),
-        CloudApiClient::new(CloudApiConfig::default()).unwrap(),
-    );
-    let cursors = wagate_shared::store::cursor::CursorKeys::new(
-        store.clone(),
-        SecretStore::new(
-            aws_sdk_kms::Client::new(&setup.stack.sdk),
-            setup.stack.kms_key_id.clone(),
-            metrics.clone(),
-        ),
-    );
-    let state =
-        api::BusinessState::new(store, queue, receipts, callbacks, templates, rate, cursors);
-    let router = api::router(Arc::new(state));
+    let router = wagate_tests::in_process::business_api(&setup.stack, metrics.clone());
     let call = |i: usize| {
         let mut request =
             Request::builder().header("authorization", format!("Bearer {}", setup.keys[0]));

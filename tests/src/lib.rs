@@ -2,6 +2,7 @@
 //! each test, signed webhook posts, and reads of what the pipeline stored.
 
 pub mod bench;
+pub mod in_process;
 pub mod pacing;
 pub mod receiver;
 pub mod scan;

@@ -351,8 +351,9 @@ async fn check_route_without_ids(
                 "only the operator reads its audit log: {answer}"
             );
         }
-        ("POST", "/admin/v1/maintenance/seal-personal-data") => {
-            let (status, answer) = call(Method::POST, template.into(), None).await;
+        ("POST", "/admin/v1/maintenance/seal-personal-data")
+        | ("GET" | "POST", "/admin/v1/maintenance/ageing") => {
+            let (status, answer) = call(method.clone(), template.into(), None).await;
             assert_eq!(
                 status, 403,
                 "only the operator maintains the deployment: {answer}"

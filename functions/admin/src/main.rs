@@ -7,7 +7,7 @@ use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::contacts::Contacts;
-use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{PersonEraser, RetentionAger, SealingSweeper, TenantEraser};
 use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::privacy::receipt::ReceiptSigner;
@@ -33,6 +33,7 @@ async fn main() -> Result<(), Error> {
         metrics.clone(),
     );
     let sealing = SealingSweeper::new(store.clone(), erasure_queue.clone());
+    let ageing = RetentionAger::new(store.clone(), erasure_queue.clone());
     let receipts = ReceiptSigner::new(
         aws_sdk_kms::Client::new(&sdk),
         config.receipt_key_id.clone(),
@@ -69,6 +70,7 @@ async fn main() -> Result<(), Error> {
             erasures,
             exports,
             contacts,
+            ageing,
         },
     ));
     run(router(state)).await

@@ -1,5 +1,6 @@
 //! The operator's maintenance of the whole deployment: sealing what was written before
-//! per-person sealing existed (a one-time migration after an upgrade, safe to repeat).
+//! per-person sealing existed (a one-time migration after an upgrade, safe to repeat), and
+//! the ageing run over every tenant that the daily schedule also starts.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::retention::AgeingView;
 use crate::state::{AdminState, Caller};
 use http_api::error::{ApiError, KeyedRouteErrors};
 
@@ -43,4 +45,43 @@ pub async fn seal_personal_data(
             segments,
         }),
     ))
+}
+
+/// Starts an ageing run over every tenant now, as the daily schedule does (operator only):
+/// stored items come under their tenant's current retention and content whose time has
+/// passed is let go. A run started again replaces the one before.
+#[utoipa::path(post, path = "/admin/v1/maintenance/ageing", tag = "maintenance",
+    responses(
+        (status = 202, description = "The run is queued", body = AgeingView),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn start_ageing(
+    State(state): State<Arc<AdminState>>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<AgeingView>), ApiError> {
+    caller.require_operator("start an ageing run")?;
+    state.personal_data.ageing.start(None).await?;
+    Ok((StatusCode::ACCEPTED, Json(latest_run(&state).await?)))
+}
+
+/// The latest ageing run over every tenant (operator only); 404 before the first.
+#[utoipa::path(get, path = "/admin/v1/maintenance/ageing", tag = "maintenance",
+    responses(
+        (status = 200, description = "The latest run", body = AgeingView),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn latest_ageing(
+    State(state): State<Arc<AdminState>>,
+    caller: Caller,
+) -> Result<Json<AgeingView>, ApiError> {
+    caller.require_operator("read the ageing runs")?;
+    Ok(Json(latest_run(&state).await?))
+}
+
+async fn latest_run(state: &AdminState) -> Result<AgeingView, ApiError> {
+    let run = state.personal_data.ageing.latest(None).await?;
+    run.map(AgeingView::from)
+        .ok_or(ApiError::NotFound("ageing run"))
 }

@@ -1,8 +1,9 @@
 //! `/admin/v1/tenants/{tenant_id}/retention`: how long each class of the tenant's data is
 //! kept. The tenant's admin sets the days within bounds; message content is capped at the
 //! operator's ceiling (90 days unless the operator raises it). New items take the settings
-//! within the pipeline's tenant cache lifetime (5 minutes); items already stored keep the
-//! `expires_at` they were written with.
+//! within the pipeline's tenant cache lifetime (5 minutes). A shorter period reaches the
+//! items already stored through an ageing run the change starts (its progress is in the
+//! view); a longer one applies to items written from then on.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_shared::domain::retention::RetentionSettings;
 use wagate_shared::domain::retention::{Retention, RetentionError};
+use wagate_shared::store::tenant::ageing::AgeingRun;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
@@ -34,6 +36,44 @@ pub struct RetentionView {
     pub audit_days: u32,
     /// The most `content_days` may be; only the operator changes it.
     pub content_days_limit: u32,
+    /// The latest run that brought stored items under a shorter period, if any.
+    pub ageing: Option<AgeingView>,
+}
+
+/// An ageing run: the background sweep that brings what is stored under the retention.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgeingView {
+    pub run: String,
+    /// `running` or `done`.
+    pub state: &'static str,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// Segments of the table's scan swept, of `segments`.
+    pub segments_done: u32,
+    pub segments: u32,
+    /// Items whose end came sooner.
+    pub shortened: u64,
+    /// Messages whose content was let go, its time having passed.
+    pub contents_removed: u64,
+}
+
+impl From<AgeingRun> for AgeingView {
+    fn from(run: AgeingRun) -> Self {
+        Self {
+            state: if run.finished_at.is_some() {
+                "done"
+            } else {
+                "running"
+            },
+            run: run.run,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            segments_done: run.segments_done,
+            segments: run.segments,
+            shortened: run.aged.shortened,
+            contents_removed: run.aged.contents_removed,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,7 +96,7 @@ pub struct SetRetention {
     pub content_days_limit: Option<u32>,
 }
 
-fn view(settings: &RetentionSettings) -> RetentionView {
+fn view(settings: &RetentionSettings, ageing: Option<AgeingRun>) -> RetentionView {
     let r = &settings.retention;
     RetentionView {
         content_days: r.content_days,
@@ -65,7 +105,17 @@ fn view(settings: &RetentionSettings) -> RetentionView {
         dedup_days: r.dedup_days,
         audit_days: r.audit_days,
         content_days_limit: settings.content_ceiling_days,
+        ageing: ageing.map(AgeingView::from),
     }
+}
+
+/// Whether any class is kept for less time than before.
+fn shortened(before: &Retention, after: &Retention) -> bool {
+    after.content_days < before.content_days
+        || after.metadata_days < before.metadata_days
+        || after.contact_days < before.contact_days
+        || after.dedup_days < before.dedup_days
+        || after.audit_days < before.audit_days
 }
 
 /// Reads the tenant's retention settings.
@@ -85,7 +135,8 @@ pub async fn get_retention(
         .retention(&tenant)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
-    Ok(Json(view(&settings)))
+    let ageing = state.personal_data.ageing.latest(Some(&tenant)).await?;
+    Ok(Json(view(&settings, ageing)))
 }
 
 /// Replaces the tenant's retention settings, within their bounds.
@@ -93,7 +144,7 @@ pub async fn get_retention(
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     request_body = SetRetention,
     responses(
-        (status = 200, description = "The settings as stored", body = RetentionView),
+        (status = 200, description = "The settings as stored; when a class got shorter, the ageing run that brings stored items under it", body = RetentionView),
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
@@ -141,5 +192,11 @@ pub async fn set_retention(
         return Err(ApiError::NotFound("tenant"));
     }
     tracing::info!(tenant = %tenant, content_days = retention.content_days, metadata_days = retention.metadata_days, contact_days = retention.contact_days, dedup_days = retention.dedup_days, audit_days = retention.audit_days, ceiling, "retention set");
-    Ok(Json(view(&settings)))
+    // A shorter period reaches what is already stored: an ageing run starts now (the
+    // settings stand if queueing it fails; the daily run then applies them).
+    if shortened(&current.retention, &retention) {
+        state.personal_data.ageing.start(Some(&tenant)).await?;
+    }
+    let ageing = state.personal_data.ageing.latest(Some(&tenant)).await?;
+    Ok(Json(view(&settings, ageing)))
 }

@@ -41,6 +41,8 @@ const OPERATOR_ACTIONS: &[&str] = &["DELETE /admin/v1/tenants/{tenant_id}"];
         meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
         wabas::get_waba, wabas::share_waba,
         maintenance::seal_personal_data,
+        maintenance::start_ageing,
+        maintenance::latest_ageing,
         erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
         exports::create_export, exports::get_export,
         contacts::correct_contact,
@@ -132,6 +134,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/maintenance/seal-personal-data",
             axum::routing::post(maintenance::seal_personal_data),
+        )
+        .route(
+            "/admin/v1/maintenance/ageing",
+            axum::routing::post(maintenance::start_ageing).get(maintenance::latest_ageing),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/audit",

@@ -11,7 +11,7 @@ use wagate_shared::audit::AuditLog;
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::contacts::Contacts;
 use wagate_shared::domain::tenant::{Tenant, TenantId};
-use wagate_shared::erasure::{PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{PersonEraser, RetentionAger, SealingSweeper, TenantEraser};
 use wagate_shared::export::PersonExporter;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
@@ -52,6 +52,8 @@ pub struct PersonalDataJobs {
     pub exports: PersonExporter,
     /// Corrects a contact's details at the person's request.
     pub contacts: Contacts,
+    /// Brings stored items under a shorter retention, and lets expired content go.
+    pub ageing: RetentionAger,
 }
 
 /// How a tenant is deleted: who erases its data, and how long the sweeps wait for every

@@ -10,7 +10,9 @@ use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::{BackgroundJobs, PersonEraser, SealingSweeper, TenantEraser};
+use wagate_shared::erasure::{
+    BackgroundJobs, PersonEraser, RetentionAger, SealingSweeper, TenantEraser,
+};
 use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::privacy::receipt::ReceiptSigner;
@@ -38,6 +40,7 @@ async fn main() -> Result<(), Error> {
     let jobs = Arc::new(BackgroundJobs {
         tenants: TenantEraser::new(store.clone(), queue.clone()).with_exports(exports.clone()),
         sealing: SealingSweeper::new(store.clone(), queue.clone()),
+        ageing: RetentionAger::new(store.clone(), queue.clone()),
         people: PersonEraser::new(store, queue, receipts).with_exports(exports.clone()),
         exports,
     });

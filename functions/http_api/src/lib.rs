@@ -10,8 +10,6 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod source;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -21,11 +19,9 @@ use utoipa::OpenApi;
 /// The largest request body the APIs read.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// The time the handlers read: the process's clock (see `now_seconds`).
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    wagate_shared::domain::timestamp::now_seconds()
 }
 
 /// The answer to a route neither API has.

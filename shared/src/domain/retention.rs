@@ -116,6 +116,30 @@ impl Retention {
     }
 }
 
+/// The ageing sweep shortens an item's life only when it ends at least this much sooner:
+/// items are stamped from their write time, a little after the time they are counted from,
+/// and a day spares every item a rewrite that would change nothing a reader sees.
+pub const AGEING_SLACK_SECS: i64 = DAY;
+
+impl Retention {
+    /// The end an item of `class`, counted from `base`, gets under these settings, when
+    /// that is at least a day before the end it has (`stored`): a shorter period reaches
+    /// what was written before it. A longer one applies to what is written from then on.
+    pub fn shortened_end(&self, class: DataClass, base: i64, stored: i64) -> Option<i64> {
+        shorter(self.expires_at(class, base), stored)
+    }
+
+    /// [`Self::shortened_end`] for a message item, which lives as long as the longer of
+    /// its two classes.
+    pub fn shortened_message_end(&self, base: i64, stored: i64) -> Option<i64> {
+        shorter(self.message_expires_at(base), stored)
+    }
+}
+
+fn shorter(target: i64, stored: i64) -> Option<i64> {
+    (target <= stored - AGEING_SLACK_SECS).then_some(target)
+}
+
 /// What becomes of a message's content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentLife {
@@ -197,6 +221,43 @@ mod tests {
         assert_eq!(r.expires_at(DataClass::Metadata, 0), 90 * DAY);
         assert_eq!(r.expires_at(DataClass::Dedup, 0), 8 * DAY);
         assert_eq!(r.validate(MAX_CONTENT_DAYS), Ok(()));
+    }
+
+    #[test]
+    fn a_shorter_period_reaches_old_items_and_a_longer_one_does_not() {
+        let was = Retention::default();
+        let now = 1_000 * DAY;
+        let stored = was.expires_at(DataClass::Content, now);
+        let shorter = Retention {
+            content_days: 30,
+            ..was
+        };
+        assert_eq!(
+            shorter.shortened_end(DataClass::Content, now, stored),
+            Some(now + 30 * DAY)
+        );
+        let longer = Retention {
+            content_days: 120,
+            ..was
+        };
+        assert_eq!(longer.shortened_end(DataClass::Content, now, stored), None);
+        // Unchanged settings leave an item alone though it was written a little later
+        // than the time it counts from.
+        assert_eq!(
+            was.shortened_end(DataClass::Content, now - 3_600, stored),
+            None
+        );
+        // A message lives as long as its longer class.
+        let stored = was.message_expires_at(now);
+        assert_eq!(shorter.shortened_message_end(now, stored), None);
+        let both = Retention {
+            metadata_days: 30,
+            ..shorter
+        };
+        assert_eq!(
+            both.shortened_message_end(now, stored),
+            Some(now + 30 * DAY)
+        );
     }
 
     #[test]

@@ -12,6 +12,56 @@ pub enum ErasureJob {
     SealSweep(SealSweep),
     PersonSweep(super::person::PersonSweep),
     PersonExport(crate::export::ExportJob),
+    /// Start an ageing run: the daily schedule sends it with no tenant, a retention change
+    /// with the tenant's id.
+    AgeingStart(AgeingStart),
+    AgeingSweep(AgeingSweep),
+}
+
+/// Ages what is stored under the current retention: every tenant's items, or one's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeingStart {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// Age the items in one segment of a parallel scan of the table, from `start`: every
+/// tenant's, or `tenant`'s only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeingSweep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The run it belongs to; a newer run of the same scope makes it stale.
+    pub run: String,
+    pub segment: u32,
+    pub segments: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ScanPosition>,
+}
+
+impl AgeingSweep {
+    /// The sweeps of a new run, one per segment.
+    pub fn all(tenant: Option<&str>, run: &str, segments: u32) -> Vec<ErasureJob> {
+        (0..segments)
+            .map(|segment| {
+                ErasureJob::AgeingSweep(AgeingSweep {
+                    tenant: tenant.map(str::to_owned),
+                    run: run.to_owned(),
+                    segment,
+                    segments,
+                    start: None,
+                })
+            })
+            .collect()
+    }
+
+    /// The same sweep, going on from `start`.
+    pub fn from(&self, start: ScanPosition) -> ErasureJob {
+        ErasureJob::AgeingSweep(AgeingSweep {
+            start: Some(start),
+            ..self.clone()
+        })
+    }
 }
 
 /// Seal what one segment of a parallel scan of the table holds in plaintext from before
@@ -116,6 +166,23 @@ mod tests {
             text.starts_with(r#"{"job":"tenant_sweep","tenant":"acme""#),
             "{text}"
         );
+        assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
+    }
+
+    #[test]
+    fn the_daily_schedules_message_starts_an_ageing_run_over_every_tenant() {
+        // The body template.yaml's schedule sends, as it is written there.
+        let job: ErasureJob = serde_json::from_str(r#"{"job":"ageing_start"}"#).unwrap();
+        assert_eq!(job, ErasureJob::AgeingStart(AgeingStart { tenant: None }));
+        let ErasureJob::AgeingSweep(sweep) = AgeingSweep::all(Some("acme"), "r1", 2).remove(1)
+        else {
+            panic!("an ageing sweep");
+        };
+        let next = sweep.from(ScanPosition {
+            pk: "T#acme#C#c1".into(),
+            sk: "MSG#0000000001#w".into(),
+        });
+        let text = serde_json::to_string(&next).unwrap();
         assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
     }
 

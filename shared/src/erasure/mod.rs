@@ -5,12 +5,14 @@
 //! what was written before per-person sealing runs the same way (`sealing`), and so does
 //! erasing one person (`person`).
 
+pub mod ageing;
 pub mod job;
 pub mod person;
 pub mod sealing;
 pub mod tenant;
 
-pub use job::{ErasureJob, SealSweep, TenantSweep};
+pub use ageing::{AgeingOutcome, RetentionAger};
+pub use job::{AgeingStart, AgeingSweep, ErasureJob, SealSweep, TenantSweep};
 pub use person::{PersonEraser, PersonOutcome, PersonSweep};
 pub use sealing::{BackgroundJobs, JobOutcome, SealOutcome, SealingSweeper};
 pub use tenant::{SweepOutcome, TenantEraser};

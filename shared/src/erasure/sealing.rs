@@ -80,6 +80,7 @@ pub struct BackgroundJobs {
     pub sealing: SealingSweeper,
     pub people: super::PersonEraser,
     pub exports: crate::export::PersonExporter,
+    pub ageing: super::RetentionAger,
 }
 
 /// What a background job did.
@@ -89,6 +90,7 @@ pub enum JobOutcome {
     Sealing(SealOutcome),
     Person(super::PersonOutcome),
     Export(crate::export::ExportOutcome),
+    Ageing(super::AgeingOutcome),
 }
 
 impl BackgroundJobs {
@@ -110,6 +112,12 @@ impl BackgroundJobs {
             ErasureJob::PersonExport(export) => {
                 Ok(JobOutcome::Export(self.exports.run(export).await?))
             }
+            ErasureJob::AgeingStart(start) => {
+                Ok(JobOutcome::Ageing(self.ageing.begin(start).await?))
+            }
+            ErasureJob::AgeingSweep(sweep) => Ok(JobOutcome::Ageing(
+                self.ageing.sweep(sweep, keep_going).await?,
+            )),
         }
     }
 

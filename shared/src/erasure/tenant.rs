@@ -175,9 +175,7 @@ impl TenantEraser {
     ) -> Result<SweepOutcome, ErasureError> {
         match job {
             ErasureJob::TenantSweep(sweep) => self.sweep(sweep, keep_going).await,
-            ErasureJob::SealSweep(_) | ErasureJob::PersonSweep(_) | ErasureJob::PersonExport(_) => {
-                Err(ErasureError::NotATenantSweep)
-            }
+            _ => Err(ErasureError::NotATenantSweep),
         }
     }
 }

@@ -336,6 +336,7 @@ impl PersonExporter {
                         std::slice::from_ref(contact),
                         after.as_ref(),
                         LOG_PAGE,
+                        Some(now),
                     )
                     .await?;
                 for record in records {

@@ -244,6 +244,16 @@ impl InboundStore for FakeStore {
             .insert(key, event.unhandled_reason.map(str::to_owned));
         Ok(PutOutcome::Stored)
     }
+
+    async fn audit(
+        &self,
+        tenant: &TenantId,
+        fact: crate::domain::audit::AuditFact,
+    ) -> Result<(), StoreError> {
+        self.check("audit")?;
+        self.lock().audit.push((tenant.clone(), fact));
+        Ok(())
+    }
 }
 
 /// Keeps what the processor emitted, in order.

@@ -47,6 +47,8 @@ pub struct Tables {
     pub opt_outs: HashMap<(TenantId, String), ConsentState>,
     /// (tenant, contact id, entry id): the consent ledger.
     pub consent_entries: HashSet<(TenantId, String, String)>,
+    /// What was appended to each tenant's audit log, in order.
+    pub audit: Vec<(TenantId, crate::domain::audit::AuditFact)>,
     /// (tenant, template name, language) → Meta's category.
     pub template_categories: HashMap<(TenantId, String, String), String>,
     /// (tenant, template id, attribute) → (value, when).

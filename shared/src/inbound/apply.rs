@@ -9,6 +9,7 @@ use crate::callbacks::payload::{
     AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
     MessageStatusData,
 };
+use crate::domain::audit::AuditFact;
 use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::{Phone, UserIdentity};
@@ -35,6 +36,7 @@ use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::NewInbound;
 use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome};
+use crate::telemetry::error_chain;
 use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]
@@ -544,7 +546,8 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             .tenant
             .retention
             .expires_at(DataClass::ContactProfile, job.now);
-        self.store
+        let recorded = self
+            .store
             .record_consent(
                 &job.tenant.id,
                 contact_id,
@@ -552,7 +555,38 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 entry,
                 expires_at,
             )
-            .await
+            .await?;
+        if !recorded.duplicate {
+            self.audit_choice(job, contact_id, entry).await;
+        }
+        Ok(recorded)
+    }
+
+    /// Appends a consent change no API call made (the person's keyword or button, Meta's
+    /// preference) to the tenant's audit log: who (`person` or `meta`), what, the ledger
+    /// line's id; never the words. A failed append is an alert, not a failed event: the
+    /// ledger holds the change, and a retry would find it a duplicate.
+    async fn audit_choice(&self, job: &Job<'_>, contact_id: &str, entry: &ConsentEntry) {
+        let fact = AuditFact {
+            actor: match entry.source {
+                Source::Meta => "meta",
+                _ => "person",
+            }
+            .to_owned(),
+            action: format!(
+                "consent {} {} by {}",
+                entry.action.as_str(),
+                entry.scope.as_str(),
+                entry.source.as_str()
+            ),
+            target: format!("/v1/contacts/{contact_id}/consent"),
+            status: 0,
+            request_id: entry.id(),
+            at: job.now,
+        };
+        if let Err(e) = self.store.audit(&job.tenant.id, fact).await {
+            tracing::error!(alert = "audit_append_failed", tenant = %job.tenant.id, error = %error_chain(&e), "a consent change was not recorded in the audit log");
+        }
     }
 
     /// Queues the confirmation of an opt-out: a reply from the number they wrote to.
@@ -672,6 +706,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             kind: job.event.kind.as_str(),
             unhandled_reason: reason,
             raw,
+            class,
             expiry: job.expiry(class),
         };
         Ok(self

@@ -6,6 +6,7 @@ use std::future::Future;
 
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
+use crate::domain::audit::AuditFact;
 use crate::domain::consent::ConsentEntry;
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::IdentityKey;
@@ -114,6 +115,10 @@ pub trait InboundStore: TenantContacts {
         event: &TenantEvent<'_>,
         now: i64,
     ) -> impl Future<Output = Done<PutOutcome>> + Send;
+
+    /// Appends `fact` to the tenant's audit log: a consent change made by the person or
+    /// by Meta, not through an API.
+    fn audit(&self, tenant: &TenantId, fact: AuditFact) -> impl Future<Output = Done<()>> + Send;
 }
 
 /// Where the processor hands each event it applied, for the tenant's callback endpoints.
@@ -241,5 +246,13 @@ impl InboundStore for TenantDirectory {
         now: i64,
     ) -> Done<PutOutcome> {
         self.store().put_tenant_event(tenant, event, now).await
+    }
+
+    async fn audit(&self, tenant: &TenantId, fact: AuditFact) -> Done<()> {
+        // Rare (a person's STOP or START): the log's retention is read each time.
+        crate::audit::AuditLog::new(self.store().clone())
+            .append(tenant.as_str(), fact)
+            .await
+            .map(|_| ())
     }
 }

@@ -657,6 +657,22 @@ async fn a_stop_keyword_opts_out_of_all_and_is_confirmed_once_in_its_language() 
     assert!(!state.marketing_opt_out());
     assert!(!state.mark(Scope::All).unwrap().opted_out);
     assert_eq!(replies(&p).len(), 2);
+    // AND the audit log holds each of the three entries once, by the person, without words
+    let audit = store(&p).lock().audit.clone();
+    let actions: Vec<&str> = audit.iter().map(|(_, f)| f.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "consent opt_out all by keyword",
+            "consent opt_out all by keyword",
+            "consent opt_in all by keyword"
+        ]
+    );
+    for (_, fact) in &audit {
+        assert_eq!(fact.actor, "person");
+        assert!(fact.target.ends_with("/consent"), "{fact:?}");
+        assert!(!format!("{fact:?}").contains("Parar"), "{fact:?}");
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! both extend it: one wins, the other reads the new head and tries again.
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::retention::{DataClass, Retention};
+use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{AUDIT_PREFIX, audit_pk, audit_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
@@ -135,4 +137,10 @@ fn entry_of(chain: &str, it: &Item) -> Result<AuditEntry, StoreError> {
         prev_hash: text("prev_hash")?,
         hash: text("hash")?,
     })
+}
+
+/// An entry's sooner end under `retention`, counted from its time.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let stored = get_i64(it, EXPIRES_AT)?;
+    Ageing::end(retention.shortened_end(DataClass::Audit, get_i64(it, "at")?, stored))
 }

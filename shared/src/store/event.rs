@@ -1,9 +1,11 @@
 //! Tenant events (template, account and number changes, and events we keep without acting
 //! on) and the tenant state they update. The event item is its own dedup record.
 
+use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::ageing::Ageing;
 use crate::store::keys::{event_sk, events_pk};
-use crate::store::table::{get_s, item, n, s, sealed, unsealed};
+use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// One stored tenant event.
@@ -18,6 +20,9 @@ pub struct TenantEvent<'a> {
     pub unhandled_reason: Option<&'a str>,
     /// The event's JSON as Meta sent it.
     pub raw: &'a str,
+    /// Whose retention it follows: what Meta's event may hold of what people wrote, or
+    /// facts only.
+    pub class: DataClass,
     pub expiry: Expiry,
 }
 
@@ -50,6 +55,7 @@ impl Store {
             ("kind", s(event.kind)),
             ("raw", raw),
             ("event_time", n(event.event_time)),
+            (CLASS, s(class_name(event.class))),
             (EXPIRES_AT, n(event.expiry.at)),
         ]);
         if let Some(reason) = event.unhandled_reason {
@@ -104,4 +110,31 @@ impl Store {
         self.seal_written_before("UpdateItem seal tenant event", it, &["raw"], &key)
             .await
     }
+}
+
+/// The retention class an event was stored under.
+const CLASS: &str = "retention_class";
+
+fn class_name(class: DataClass) -> &'static str {
+    match class {
+        DataClass::Content => "content",
+        _ => "metadata",
+    }
+}
+
+/// An event's sooner end under `retention`, counted from its time, by the class it was
+/// stored under; one stored before classes were written takes the sooner of the two.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let base = get_i64(it, "event_time")?;
+    let stored = get_i64(it, EXPIRES_AT)?;
+    let end = |class| retention.shortened_end(class, base, stored);
+    let shortened = match get_s(it, CLASS) {
+        Some("content") => end(DataClass::Content),
+        Some(_) => end(DataClass::Metadata),
+        None => end(DataClass::Content)
+            .into_iter()
+            .chain(end(DataClass::Metadata))
+            .min(),
+    };
+    Ageing::end(shortened)
 }

@@ -97,6 +97,12 @@ pub fn audit_pk(chain: &str) -> String {
 
 pub const AUDIT_PREFIX: &str = "SEQ#";
 
+/// The chain (a tenant, or the operator's) of an audit log partition's key.
+pub fn audit_chain(pk: &str) -> Option<&str> {
+    let chain = pk.strip_prefix("T#")?.strip_suffix("#AUDIT")?;
+    (!chain.contains('#')).then_some(chain)
+}
+
 pub fn audit_sk(seq: u64) -> String {
     format!("{AUDIT_PREFIX}{seq:012}")
 }

@@ -16,6 +16,7 @@
 //! | `migration` | sealing what was written before per-person sealing, item by item |
 //! | `person` | a person's erasure: its record, tombstones, and the sweep of their items |
 
+pub mod ageing;
 pub mod api_key;
 pub mod audit;
 pub mod callback;

@@ -7,12 +7,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::callbacks::endpoint::CallbackEndpoint;
 use crate::callbacks::event::EventType;
 use crate::callbacks::log::{CallbackDeliveryState, DeliveryRecord};
+use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
+use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
 use crate::store::keys::tenant_pk;
 use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s, sealed, unsealed};
-use crate::store::{Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 const ENDPOINT_PREFIX: &str = "CB#";
 
@@ -164,14 +166,15 @@ impl Store {
 
 impl Store {
     /// The deliveries about any of `contacts` among one page of the log (`limit` items
-    /// read, from `after`), without their bodies: what a person's export lists and their
-    /// erasure deletes.
+    /// read, from `after`), without their bodies: what a person's export lists (those
+    /// still live at `live_at`) and their erasure deletes (all of them: `None`).
     pub async fn deliveries_about(
         &self,
         tenant: &TenantId,
         contacts: &[String],
         after: Option<&Cursor>,
         limit: i32,
+        live_at: Option<i64>,
     ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
         if contacts.is_empty() {
             return Ok((Vec::new(), None));
@@ -192,6 +195,7 @@ impl Store {
         let records = page
             .items
             .iter()
+            .filter(|it| live_at.is_none_or(|now| is_live(it, now)))
             .map(|it| delivery_from_item(it, None))
             .collect();
         Ok((records, page.next))
@@ -297,4 +301,11 @@ fn delivery_from_item(it: &Item, key: Option<&DataKey>) -> DeliveryRecord {
         updated_at: get_i64(it, "updated_at").unwrap_or(0),
         body: unsealed(key, it, "body").unwrap_or_default(),
     }
+}
+
+/// A delivery log line's sooner end under `retention`: it holds the event's body, so it
+/// lives as content does, counted from its last attempt.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let stored = get_i64(it, EXPIRES_AT)?;
+    Ageing::end(retention.shortened_end(DataClass::Content, get_i64(it, "updated_at")?, stored))
 }

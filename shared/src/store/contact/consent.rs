@@ -14,7 +14,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::domain::consent::{Action, ConsentEntry, ConsentMark, ConsentState, Scope, Source};
 use crate::domain::identity::IdentityKey;
+use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{
     CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, consent_sk, contact_pk, opt_out_pk,
@@ -314,4 +316,10 @@ impl ScopeNames {
             evidence: format!("{p}_evidence"),
         }
     }
+}
+
+/// A ledger line's sooner end under `retention`, counted from its time.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let stored = get_i64(it, EXPIRES_AT)?;
+    Ageing::end(retention.shortened_end(DataClass::ContactProfile, get_i64(it, "at")?, stored))
 }

@@ -74,7 +74,8 @@ impl Store {
             .set(
                 EXPIRES_AT,
                 n(retention.expires_at(DataClass::ContactProfile, now)),
-            );
+            )
+            .set(super::TOUCHED_AT, n(now));
         if let Some(name) = &change.name {
             update = update.set_or_remove("name", text("name", name));
         }

@@ -17,6 +17,7 @@ use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
+use crate::store::ageing::Ageing;
 use crate::store::contact::conversation::conversation_attrs;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
@@ -291,10 +292,12 @@ impl Store {
         if !changed {
             return Ok(());
         }
-        update = update.set(
-            EXPIRES_AT,
-            n(retention.expires_at(DataClass::ContactProfile, now)),
-        );
+        update = update
+            .set(
+                EXPIRES_AT,
+                n(retention.expires_at(DataClass::ContactProfile, now)),
+            )
+            .set(TOUCHED_AT, n(now));
         // last_inbound_at only ever moves forward, even when events arrive out of order.
         update = match inbound_at {
             Some(at) => update
@@ -377,6 +380,7 @@ impl Store {
                 EXPIRES_AT,
                 n(retention.expires_at(DataClass::ContactProfile, now)),
             )
+            .set(TOUCHED_AT, n(now))
             .set("contact_id", s(contact_id));
         if let Some(p) = &identity.phone {
             update = update.set("phone", seal("phone", p.as_str()));
@@ -556,6 +560,7 @@ pub(crate) fn new_profile_item(
             EXPIRES_AT,
             n(retention.expires_at(DataClass::ContactProfile, now)),
         ),
+        (TOUCHED_AT, n(now)),
     ]);
     if let Some(p) = &identity.phone {
         it.insert("phone".into(), seal("phone", p.as_str()));
@@ -702,4 +707,24 @@ pub(crate) fn profile_from_item(
 pub(crate) fn new_contact_id() -> String {
     let bytes: [u8; 10] = rand::rng().random();
     format!("c_{}", hex::encode(bytes))
+}
+
+/// When the profile's life was last counted from (the contact's activity, a correction):
+/// what the ageing sweep counts a shorter period from.
+pub(crate) const TOUCHED_AT: &str = "touched_at";
+
+/// A profile's sooner end under `retention`. A profile written before `touched_at`
+/// existed counts from its last message or its creation.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let base = [
+        TOUCHED_AT,
+        "created_at",
+        "last_inbound_at",
+        "last_outbound_at",
+    ]
+    .iter()
+    .filter_map(|a| get_i64(it, a))
+    .max()?;
+    let stored = get_i64(it, EXPIRES_AT)?;
+    Ageing::end(retention.shortened_end(DataClass::ContactProfile, base, stored))
 }

@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 
 use crate::domain::conversation::DeliveryProgress;
+use crate::domain::retention::{DataClass, Retention};
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
+use crate::store::ageing::Ageing;
 use crate::store::keys::{contact_pk, wamid_sk};
 use crate::store::table::Update;
 use crate::store::table::{Item, get_i64, get_s, n, s};
@@ -175,4 +177,15 @@ fn with_history<'a>(mut write: Update<'a>, update: &StatusUpdate, at_attr: &str)
         write = write.set_if_absent("callback_data", s(data));
     }
     write
+}
+
+/// A delivery state's sooner end under `retention`, counted from its latest status.
+pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+    let base = it
+        .keys()
+        .filter(|name| name.starts_with("at_"))
+        .filter_map(|name| get_i64(it, name))
+        .max()?;
+    let stored = get_i64(it, EXPIRES_AT)?;
+    Ageing::end(retention.shortened_end(DataClass::Metadata, base, stored))
 }

@@ -198,7 +198,7 @@ impl Store {
         limit: i32,
     ) -> Result<SweepStep, StoreError> {
         let (records, next) = self
-            .deliveries_about(tenant, contacts, start, limit)
+            .deliveries_about(tenant, contacts, start, limit, None)
             .await?;
         let pk = delivery_log_pk(tenant.as_str());
         self.batch_delete(records.iter().map(|r| (pk.as_str(), r.log_key.as_str())))

@@ -2,6 +2,7 @@
 //! settings and content policy (`settings`), the
 //! state of its erasure (`erasure`) and its place in the operator's listing (`listing`).
 
+pub mod ageing;
 pub mod erasure;
 pub mod listing;
 pub mod retention;

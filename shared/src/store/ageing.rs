@@ -1,0 +1,196 @@
+//! Ageing what is already stored: one page of one segment of a scan of the table at a
+//! time. Each item's own module says what its life becomes under its tenant's retention
+//! (`ageing`); this writes it with a condition on the end it was read with, so a page run
+//! twice (a redelivered job, a daily run after a change) writes nothing twice, and an item
+//! a worker rewrote meanwhile keeps what the worker wrote.
+
+use std::collections::HashMap;
+
+use crate::domain::retention::Retention;
+use crate::domain::tenant::TenantId;
+use crate::store::callback::delivery_log_tenant;
+use crate::store::keys::{
+    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, audit_chain, contact_of_pk, events_tenant, wamid_sk,
+};
+use crate::store::table::{Item, get_i64, get_s, n, s};
+use crate::store::tenant::erasure::ScanPosition;
+use crate::store::{EXPIRES_AT, Store, StoreError, callback, contact, event, message};
+
+/// What one item's module asks the sweep to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Ageing {
+    /// A new, sooner end of the whole item.
+    pub expires_at: Option<i64>,
+    /// A new, sooner end of the message's content.
+    pub content_expires_at: Option<i64>,
+    /// Attributes to let go now: content whose time has passed.
+    pub remove: &'static [&'static str],
+}
+
+impl Ageing {
+    pub(crate) fn end(expires_at: Option<i64>) -> Option<Self> {
+        expires_at.map(|at| Self {
+            expires_at: Some(at),
+            ..Self::default()
+        })
+    }
+}
+
+/// What a sweep changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Aged {
+    /// Items whose end came sooner.
+    pub shortened: u64,
+    /// Messages whose content was let go.
+    pub contents_removed: u64,
+}
+
+impl Aged {
+    pub fn add(&mut self, other: Aged) {
+        self.shortened += other.shortened;
+        self.contents_removed += other.contents_removed;
+    }
+}
+
+/// One page of an ageing sweep.
+#[derive(Debug, Default)]
+pub struct AgeingPage {
+    pub aged: Aged,
+    pub next: Option<ScanPosition>,
+}
+
+/// Each tenant's retention, read once per job (a tenant gone reads as `None`).
+#[derive(Debug, Default)]
+pub struct RetentionCache(HashMap<String, Option<Retention>>);
+
+impl RetentionCache {
+    async fn of(&mut self, store: &Store, tenant: &str) -> Result<Option<Retention>, StoreError> {
+        if let Some(found) = self.0.get(tenant) {
+            return Ok(*found);
+        }
+        let found = match TenantId::parse(tenant) {
+            Ok(id) => store.retention_settings(&id).await?.map(|s| s.retention),
+            Err(_) => None,
+        };
+        self.0.insert(tenant.to_owned(), found);
+        Ok(found)
+    }
+}
+
+impl Store {
+    /// Ages what one page of segment `segment` of `segments` holds, from after `start`:
+    /// every item with an end, or only `tenant`'s.
+    pub async fn age_page(
+        &self,
+        tenant: Option<&TenantId>,
+        (segment, segments): (u32, u32),
+        start: Option<&ScanPosition>,
+        limit: i32,
+        retention: &mut RetentionCache,
+        now: i64,
+    ) -> Result<AgeingPage, StoreError> {
+        let prefix = match tenant {
+            Some(t) => format!("T#{t}#"),
+            None => "T#".to_owned(),
+        };
+        let values = [(":prefix", s(prefix))];
+        let page = self
+            .scan_page(
+                "Scan items to age",
+                "attribute_exists(expires_at) AND begins_with(pk, :prefix)",
+                (&[], &values),
+                (segment, segments),
+                start.map(|p| (p.pk.as_str(), p.sk.as_str())),
+                limit,
+            )
+            .await?;
+        let mut aged = Aged::default();
+        for it in &page.items {
+            aged.add(self.age_item(it, retention, now).await?);
+        }
+        Ok(AgeingPage {
+            aged,
+            next: page.next.as_ref().and_then(|at| {
+                Some(ScanPosition {
+                    pk: at.get("pk")?.to_owned(),
+                    sk: at.get("sk")?.to_owned(),
+                })
+            }),
+        })
+    }
+
+    async fn age_item(
+        &self,
+        it: &Item,
+        retention: &mut RetentionCache,
+        now: i64,
+    ) -> Result<Aged, StoreError> {
+        let (Some(pk), Some(sk), Some(seen)) =
+            (get_s(it, "pk"), get_s(it, "sk"), get_i64(it, EXPIRES_AT))
+        else {
+            return Ok(Aged::default());
+        };
+        let Some(tenant) = owner(pk) else {
+            return Ok(Aged::default());
+        };
+        let Some(settings) = retention.of(self, tenant).await? else {
+            return Ok(Aged::default());
+        };
+        let Some(ageing) = ageing_of(pk, sk, it, &settings, now) else {
+            return Ok(Aged::default());
+        };
+        let mut update = self
+            .update("UpdateItem ageing", pk.to_owned(), sk.to_owned())
+            .condition("expires_at = :seen")
+            .value(":seen", n(seen));
+        if let Some(at) = ageing.expires_at {
+            update = update.set(EXPIRES_AT, n(at));
+        }
+        if let Some(at) = ageing.content_expires_at {
+            update = update.set(message::CONTENT_EXPIRES_AT, n(at));
+        }
+        for attribute in ageing.remove {
+            update = update.remove(attribute);
+        }
+        if !update.send().await? {
+            return Ok(Aged::default());
+        }
+        Ok(Aged {
+            shortened: u64::from(ageing.expires_at.is_some()),
+            contents_removed: u64::from(!ageing.remove.is_empty()),
+        })
+    }
+}
+
+/// The tenant whose retention an item follows; `None` for what follows none (the
+/// operator's audit chain, items outside tenants).
+fn owner(pk: &str) -> Option<&str> {
+    contact_of_pk(pk)
+        .map(|(tenant, _)| tenant)
+        .or_else(|| events_tenant(pk))
+        .or_else(|| delivery_log_tenant(pk))
+        .or_else(|| audit_chain(pk))
+}
+
+/// The item's module's answer, by the item's key.
+fn ageing_of(pk: &str, sk: &str, it: &Item, r: &Retention, now: i64) -> Option<Ageing> {
+    if contact_of_pk(pk).is_some() {
+        if sk == PROFILE_SK {
+            contact::ageing(it, r)
+        } else if sk.starts_with(MESSAGE_PREFIX) {
+            message::ageing(it, r, now)
+        } else if sk.starts_with(&wamid_sk("")) {
+            message::delivery::ageing(it, r)
+        } else if sk.starts_with(CONSENT_PREFIX) {
+            contact::consent::ageing(it, r)
+        } else {
+            None
+        }
+    } else if events_tenant(pk).is_some() {
+        event::ageing(it, r)
+    } else if delivery_log_tenant(pk).is_some() {
+        callback::ageing(it, r)
+    } else {
+        crate::store::audit::ageing(it, r)
+    }
+}
