@@ -99,6 +99,23 @@ impl AcceptStore for FakeStore {
         Ok(self.find(tenant, identity))
     }
 
+    async fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        _now: i64,
+    ) -> Result<crate::domain::consent::ConsentState, StoreError> {
+        self.check("identifier_opt_outs")?;
+        let t = self.lock();
+        let mut state = crate::domain::consent::ConsentState::default();
+        for key in identity.keys() {
+            if let Some(found) = t.opt_outs.get(&(tenant.clone(), key.to_string())) {
+                state.take_later(found);
+            }
+        }
+        Ok(state)
+    }
+
     async fn newest_inbound_since(
         &self,
         tenant: &TenantId,

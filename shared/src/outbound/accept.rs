@@ -233,11 +233,24 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let store = &self.store;
         let identity = identity_of(&message.to);
         let contact = if message.content.is_template() {
-            let facts = ContactFacts::default();
-            store
-                .resolve_contact(tenant_id, &identity, &facts, &tenant.retention, now)
-                .await?
-                .profile
+            match store.find_contact(tenant_id, &identity, now).await? {
+                Some(known) => known,
+                None => {
+                    // Someone new: what their identifiers opted out of decides before a
+                    // contact is made for them, so a refusal stores nothing about them.
+                    let would_start = ContactProfile {
+                        consent: store.identifier_opt_outs(tenant_id, &identity, now).await?,
+                        ..ContactProfile::default()
+                    };
+                    consent_allows(&self.store, &tenant, &would_start, Outgoing::of(message))
+                        .await??;
+                    let facts = ContactFacts::default();
+                    store
+                        .resolve_contact(tenant_id, &identity, &facts, &tenant.retention, now)
+                        .await?
+                        .profile
+                }
+            }
         } else {
             self.contact_in_window(tenant_id, &identity, now).await?
         };

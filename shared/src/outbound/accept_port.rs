@@ -7,6 +7,7 @@ use std::future::Future;
 use super::consent::TemplateCategories;
 use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
+use crate::domain::consent::ConsentState;
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
@@ -57,6 +58,15 @@ pub trait AcceptStore: TenantContacts + TemplateCategories {
         identity: &UserIdentity,
         now: i64,
     ) -> impl Future<Output = Done<Option<ContactProfile>>> + Send;
+
+    /// The opt-outs kept for the person's identifiers beyond any contact: what a contact
+    /// made for them would start with.
+    fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> impl Future<Output = Done<ConsentState>> + Send;
 
     /// The exact time of the contact's newest inbound message since `since`.
     fn newest_inbound_since(
@@ -146,6 +156,17 @@ impl AcceptStore for TenantDirectory {
         now: i64,
     ) -> Done<Option<ContactProfile>> {
         self.store().find_contact(tenant, identity, now).await
+    }
+
+    async fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> Done<ConsentState> {
+        self.store()
+            .identifier_opt_outs(tenant, identity, now)
+            .await
     }
 
     async fn newest_inbound_since(

@@ -483,3 +483,56 @@ async fn a_contact_whose_processing_is_restricted_gets_nothing() {
     assert_eq!(records(&outbox), 0);
     assert!(outbox.queue.job_ids().is_empty());
 }
+
+#[tokio::test]
+async fn someone_new_whose_number_opted_out_is_refused_and_no_contact_is_made_for_them() {
+    use crate::domain::consent::{Action, ConsentEntry, ConsentState, Scope, Source};
+    // GIVEN a number that opted out of marketing under a contact now gone (its opt-out is
+    // kept for the identifier alone)
+    let outbox = given_a_tenant_with_a_number();
+    let mut kept = ConsentState::default();
+    kept.apply(&ConsentEntry {
+        scope: Scope::Marketing,
+        action: Action::OptOut,
+        source: Source::Keyword,
+        evidence: None,
+        at: NOW - 60,
+    });
+    {
+        let mut t = outbox.store.lock();
+        for key in user().keys() {
+            t.opt_outs.insert((acme(), key.to_string()), kept.clone());
+        }
+        t.template_categories.insert(
+            (acme(), "spring_sale".into(), "en_US".into()),
+            "MARKETING".into(),
+        );
+        t.template_categories.insert(
+            (acme(), "order_shipped".into(), "en_US".into()),
+            "UTILITY".into(),
+        );
+    }
+    // WHEN the business sends them a marketing template
+    let refused = send(&outbox, &named_template("spring_sale")).await;
+    // THEN it is refused, and nothing about them is written
+    assert!(
+        matches!(refused, Err(AcceptError::OptedOut(_))),
+        "{refused:?}"
+    );
+    assert!(outbox.store.lock().contacts.is_empty());
+    assert!(outbox.queue.job_ids().is_empty());
+    // WHEN a utility template follows, THEN their contact is made, starting opted out
+    send(&outbox, &named_template("order_shipped"))
+        .await
+        .unwrap();
+    let t = outbox.store.lock();
+    assert_eq!(t.contacts.len(), 1);
+    assert!(
+        t.contacts
+            .values()
+            .next()
+            .unwrap()
+            .consent
+            .marketing_opt_out()
+    );
+}

@@ -166,6 +166,17 @@ impl Store {
         Ok(state)
     }
 
+    /// The opt-outs kept for the person's identifiers beyond any contact (the latest per
+    /// scope): what a contact made for them starts with.
+    pub async fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        now: i64,
+    ) -> Result<ConsentState, StoreError> {
+        self.opt_outs_of(tenant, &identity.keys(), now).await
+    }
+
     /// The opt-outs recorded per identifier, for those that have one; one BatchGetItem
     /// per 100 identifiers (an import asks for all its new contacts' at once).
     pub(crate) async fn opt_outs_by_identifier(
