@@ -37,6 +37,23 @@ impl Receiver {
         Self { url, inbox }
     }
 
+    /// A receiver registered as the tenant's callback endpoint for `message.received`,
+    /// through the business API with the admin `key`.
+    pub async fn of_received_messages(stack: &crate::Stack, key: &str) -> Self {
+        let receiver = Self::start(0).await;
+        let (status, endpoint) = stack
+            .api(
+                reqwest::Method::POST,
+                "/v1/callbacks",
+                Some(key),
+                Some(serde_json::json!({"url": receiver.url, "events": ["message.received"]})),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 201, "{endpoint}");
+        receiver
+    }
+
     pub fn events(&self) -> Vec<(String, Vec<u8>, Value)> {
         let inbox = self.inbox.lock().unwrap();
         inbox

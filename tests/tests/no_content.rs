@@ -57,17 +57,7 @@ async fn a_conversation_leaves_metadata_only_while_callbacks_still_carry_the_wor
     }
     let (status, policy) = set_policy(&stack, &tenant, &key, json!({"store_content": false})).await;
     assert_eq!(status, 200, "{policy}");
-    let receiver = Receiver::start(0).await;
-    let (status, _) = stack
-        .api(
-            Method::POST,
-            "/v1/callbacks",
-            Some(&key),
-            Some(json!({"url": receiver.url, "events": ["message.received"]})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 201);
+    let receiver = Receiver::of_received_messages(&stack, &key).await;
 
     let phone = format!("49156{}", random_digits(8));
     tenant

@@ -51,17 +51,7 @@ async fn a_restricted_contact_gets_nothing_its_callbacks_are_withheld_and_its_wo
     tenant.register_at_sim(&stack, json!({})).await;
     let key = tenant.api_key(&stack, Role::Admin).await;
     let agent = tenant.api_key(&stack, Role::Agent).await;
-    let receiver = Receiver::start(0).await;
-    let (status, endpoint) = stack
-        .api(
-            Method::POST,
-            "/v1/callbacks",
-            Some(&key),
-            Some(json!({"url": receiver.url, "events": ["message.received"]})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 201, "{endpoint}");
+    let receiver = Receiver::of_received_messages(&stack, &key).await;
     let started = now() - 5;
     let phone = format!("49158{}", random_digits(8));
     tenant.user_writes(&stack, &phone, "First words").await;
