@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use reqwest::Method;
 
+use wagate_shared::domain::identity::UserIdentity;
 use wagate_shared::domain::message::InboundMessage;
 use wagate_shared::domain::message::parse_message;
 use wagate_shared::domain::retention::{ContentLife, Retention};
 use wagate_shared::store::ageing::{Aged, RetentionCache};
+use wagate_shared::store::contact::ContactFacts;
 use wagate_shared::store::message::inbound::NewInbound;
 use wagate_shared::store::{Expiry, PutOutcome};
 use wagate_tests::{Stack, TestTenant, eventually, now, wamid, with_sk_prefix};
@@ -226,6 +228,25 @@ async fn content_past_its_time_is_hidden_while_the_message_stays_and_no_content_
     assert!(!unstored_item.contains_key("content"), "{unstored_item:?}");
 }
 
+/// A contact of `phone`, made as the pipeline makes one, with its profile in the contact
+/// index (which a tenant's ageing walk follows): its id.
+async fn contact_of(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
+    let identity = UserIdentity::from_parts(Some(phone), None).unwrap();
+    stack
+        .store
+        .resolve_contact(
+            &tenant.id,
+            &identity,
+            &ContactFacts::default(),
+            &Retention::default(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .profile
+        .contact_id
+}
+
 fn number(item: &wagate_shared::store::Item, name: &str) -> Option<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
@@ -233,7 +254,8 @@ fn number(item: &wagate_shared::store::Item, name: &str) -> Option<i64> {
 }
 
 async fn wait_for_ageing(stack: &Stack, path: &str, key: &str) -> serde_json::Value {
-    eventually(Duration::from_secs(60), "the ageing run", || async {
+    // The erasure function runs one job at a time, other tests' erasures among them.
+    eventually(Duration::from_secs(120), "the ageing run", || async {
         let (status, body) = stack.admin(Method::GET, path, Some(key), None).await;
         assert_eq!(status, 200, "{body}");
         (body["ageing"]["state"] == "done").then(|| body["ageing"].clone())
@@ -245,7 +267,7 @@ async fn wait_for_ageing(stack: &Stack, path: &str, key: &str) -> serde_json::Va
 async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_leaves_storage() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
-    let contact = "c_shortened";
+    let contact = &contact_of(&stack, &tenant, "4915112345034").await;
     let store = &stack.store;
     let written = |days_ago: i64, id: &str| {
         let sent = now() - days_ago * DAY;
@@ -314,19 +336,12 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
     // Content whose time had passed is let go from storage, not only hidden.
     assert!(!message("wamid.content_done").contains_key("content"));
 
-    // A page swept again changes nothing: a redelivered job, or the daily run after this.
-    let again = store
-        .age_page(
-            Some(&tenant.id),
-            (0, 1),
-            None,
-            1_000,
-            &mut RetentionCache::default(),
-            now(),
-        )
+    // A walk done again changes nothing: a redelivered job, or the daily run after this.
+    let (again, _) = store
+        .age_contacts_page(&tenant.id, None, 100, &mut RetentionCache::default(), now())
         .await
         .unwrap();
-    assert_eq!(again.aged, Aged::default());
+    assert_eq!(again, Aged::default());
     assert_eq!(stack.tenant_items(tenant.id.as_str()).await, items);
     // The daily run over every tenant is the operator's to start by hand (the whole stack
     // is shared by the tests running beside this one, so it is not started here).
@@ -343,4 +358,127 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
         )
         .await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_newer_run_stops_it() {
+    use std::sync::Arc;
+    use wagate_shared::domain::retention::RetentionSettings;
+    use wagate_shared::erasure::{AgeingOutcome, ErasureJob, RetentionAger, WalkPosition};
+    use wagate_shared::queue::jobs::JobQueue;
+
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let contact = contact_of(&stack, &tenant, "4915112345035").await;
+    // Two messages written 40 days ago under the defaults.
+    for id in ["wamid.twice_one", "wamid.twice_two"] {
+        let sent = now() - 40 * DAY;
+        let raw = serde_json::json!({"from": "4915112345035", "id": id, "timestamp": sent.to_string(), "type": "text", "text": {"body": "words"}});
+        let message = parse_message(&raw).unwrap();
+        let mut item = inbound(&contact, &message);
+        item.content = ContentLife::Until(sent + 90 * DAY);
+        let expiry = Expiry {
+            at: sent + 90 * DAY,
+            dedup_until: sent + 8 * DAY,
+        };
+        stack
+            .store
+            .put_inbound_message(&tenant.id, &item, expiry, sent)
+            .await
+            .unwrap();
+    }
+    // The retention shortened in the table alone: this test runs the ageing itself, its
+    // jobs on a queue of its own.
+    let shorter = Retention {
+        content_days: 30,
+        metadata_days: 60,
+        ..Retention::default()
+    };
+    stack
+        .store
+        .set_retention_settings(
+            &tenant.id,
+            &RetentionSettings {
+                retention: shorter,
+                content_ceiling_days: 90,
+            },
+        )
+        .await
+        .unwrap();
+    let queue = stack
+        .sqs
+        .create_queue()
+        .queue_name(format!("ageing-twice-{}", wagate_tests::random_digits(10)))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let metrics = Arc::new(wagate_shared::metrics::Metrics::default());
+    let ager = RetentionAger::new(
+        stack.store.clone(),
+        JobQueue::new(stack.sqs.clone(), queue.clone(), metrics),
+    );
+    ager.start(Some(&tenant.id)).await.unwrap();
+    // Every job runs twice, as SQS delivers one again after a worker died before deleting
+    // it; a walk too long for one job hands its rest on, and that runs twice too.
+    let mut seen = std::collections::HashSet::new();
+    let mut first_walks = Vec::new();
+    loop {
+        let received = stack
+            .sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        if received.messages().is_empty() {
+            break;
+        }
+        for message in received.messages() {
+            stack
+                .sqs
+                .delete_message()
+                .queue_url(&queue)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            let body = message.body().unwrap().to_owned();
+            if !seen.insert(body.clone()) {
+                continue;
+            }
+            let Ok(ErasureJob::TenantAgeing(walk)) = serde_json::from_str::<ErasureJob>(&body)
+            else {
+                panic!("a tenant's ageing walk: {body}");
+            };
+            for _ in 0..2 {
+                let outcome = ager.walk(&walk, || true).await.unwrap();
+                assert!(
+                    matches!(
+                        outcome,
+                        AgeingOutcome::SegmentDone(_) | AgeingOutcome::Continued(_)
+                    ),
+                    "{outcome:?}"
+                );
+            }
+            if walk.at == WalkPosition::default() {
+                first_walks.push(walk);
+            }
+        }
+    }
+    assert_eq!(first_walks.len(), 1, "one walk over the tenant");
+    let run = ager.latest(Some(&tenant.id)).await.unwrap().unwrap();
+    assert!(run.finished_at.is_some(), "{run:?}");
+    assert_eq!((run.segments_done, run.segments), (1, 1));
+    assert_eq!(run.aged.shortened, 2, "{run:?}");
+    assert_eq!(run.aged.contents_removed, 2, "{run:?}");
+    // A newer run replaces it: the older run's jobs, delivered late, stop.
+    ager.start(Some(&tenant.id)).await.unwrap();
+    assert_eq!(
+        ager.walk(&first_walks[0], || true).await.unwrap(),
+        AgeingOutcome::Stale
+    );
 }

@@ -48,7 +48,8 @@ pub struct AgeingView {
     pub state: &'static str,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    /// Segments of the table's scan swept, of `segments`.
+    /// Segments done, of `segments`: the daily run's scan segments, or 1 for a tenant's
+    /// walk.
     pub segments_done: u32,
     pub segments: u32,
     /// Items whose end came sooner.

@@ -1,7 +1,9 @@
 //! Ageing what is already stored (a background job, safe to run again): every day over
-//! every tenant, and at once over a tenant whose retention was changed. Each run is one
-//! sweep per scan segment, each ageing its pages until its time runs out and handing the
-//! rest on, as the other sweeps do; the run's record counts what they changed.
+//! every tenant, and at once over a tenant whose retention was changed. The daily run is
+//! one sweep per segment of a scan of the table; a tenant's run walks its own partitions
+//! by query (its contacts, then its logs), so it costs what the tenant holds. Each job
+//! works until its time runs out and hands the rest on, as the other sweeps do; the run's
+//! record counts what they changed.
 //!
 //! What a sweep does to an item is its module's rule (see `store::ageing`): a shorter
 //! period reaches items written before it, and content whose time has passed is let go.
@@ -9,12 +11,12 @@
 //! storage within a day and one run's length after that.
 
 use super::ErasureError;
-use super::job::{AgeingStart, AgeingSweep};
+use super::job::{AgeingStart, AgeingSweep, ErasureJob, TenantAgeing, WalkPosition};
 use crate::domain::tenant::TenantId;
 use crate::domain::timestamp::now_seconds;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
-use crate::store::ageing::{Aged, RetentionCache};
+use crate::store::ageing::{Aged, RetentionCache, tenant_logs};
 use crate::store::tenant::ageing::{ALL_TENANTS, AgeingRun};
 
 /// Items a scan page reads (DynamoDB also stops at 1 MB).
@@ -22,8 +24,12 @@ const PAGE_ITEMS: i32 = 500;
 /// Pages one job reads before it hands on the rest, so that a deletion or an erasure
 /// queued meanwhile does not wait behind a whole table.
 const PAGES_PER_JOB: usize = 10;
-/// Scan segments of a run, swept at the same time.
+/// Scan segments of a daily run, swept at the same time.
 pub const AGEING_SEGMENTS: u32 = 4;
+/// Contacts one step of a tenant's walk ages, each with its whole partition.
+const CONTACTS_PER_STEP: i32 = 25;
+/// Steps one job of a tenant's walk takes before it hands on the rest.
+const STEPS_PER_JOB: usize = 20;
 
 /// What one ageing job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +55,25 @@ impl RetentionAger {
     }
 
     /// Starts a run over `tenant`'s items, or every tenant's: records it, then queues its
-    /// sweeps. A run started again replaces the one before.
+    /// jobs. A run started again replaces the one before.
     pub async fn start(&self, tenant: Option<&TenantId>) -> Result<String, ErasureError> {
         let run = hex::encode(rand::random::<[u8; 12]>());
         let scope = scope_of(tenant.map(TenantId::as_str));
+        let (segments, jobs) = match tenant {
+            None => (AGEING_SEGMENTS, AgeingSweep::all(&run, AGEING_SEGMENTS)),
+            Some(t) => (
+                1,
+                vec![ErasureJob::TenantAgeing(TenantAgeing {
+                    tenant: t.as_str().to_owned(),
+                    run: run.clone(),
+                    at: WalkPosition::default(),
+                })],
+            ),
+        };
         self.store
-            .start_ageing_run(scope, &run, AGEING_SEGMENTS, now_seconds())
+            .start_ageing_run(scope, &run, segments, now_seconds())
             .await?;
-        self.queue
-            .send(&AgeingSweep::all(
-                tenant.map(TenantId::as_str),
-                &run,
-                AGEING_SEGMENTS,
-            ))
-            .await?;
+        self.queue.send(&jobs).await?;
         tracing::info!(scope, run, "ageing run queued");
         Ok(run)
     }
@@ -97,13 +108,7 @@ impl RetentionAger {
         job: &AgeingSweep,
         keep_going: impl Fn() -> bool,
     ) -> Result<AgeingOutcome, ErasureError> {
-        let tenant = match &job.tenant {
-            Some(raw) => {
-                Some(TenantId::parse(raw).map_err(|_| ErasureError::BadTenant(raw.clone()))?)
-            }
-            None => None,
-        };
-        let scope = scope_of(job.tenant.as_deref());
+        let scope = ALL_TENANTS;
         let mut retention = RetentionCache::default();
         let mut start = job.start.clone();
         let mut aged = Aged::default();
@@ -113,7 +118,6 @@ impl RetentionAger {
             let page = self
                 .store
                 .age_page(
-                    tenant.as_ref(),
                     (job.segment, job.segments),
                     start.as_ref(),
                     PAGE_ITEMS,
@@ -133,6 +137,87 @@ impl RetentionAger {
             match page.next {
                 None => return Ok(AgeingOutcome::SegmentDone(aged)),
                 Some(next) if pages < PAGES_PER_JOB && keep_going() => start = Some(next),
+                Some(next) => {
+                    self.queue.send(&[job.from(next)]).await?;
+                    return Ok(AgeingOutcome::Continued(aged));
+                }
+            }
+        }
+    }
+
+    /// Runs one job of a tenant's walk for up to [`STEPS_PER_JOB`] steps, while
+    /// `keep_going` says there is time. Each step's changes are counted on the run's record
+    /// before the next.
+    pub async fn walk(
+        &self,
+        job: &TenantAgeing,
+        keep_going: impl Fn() -> bool,
+    ) -> Result<AgeingOutcome, ErasureError> {
+        let tenant = TenantId::parse(&job.tenant)
+            .map_err(|_| ErasureError::BadTenant(job.tenant.clone()))?;
+        let logs = tenant_logs(&tenant);
+        let mut retention = RetentionCache::default();
+        let mut at = job.at.clone();
+        let mut aged = Aged::default();
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            let now = now_seconds();
+            let (step, next) = match &at {
+                WalkPosition::Contacts { after } => {
+                    let (step, next) = self
+                        .store
+                        .age_contacts_page(
+                            &tenant,
+                            after.as_ref(),
+                            CONTACTS_PER_STEP,
+                            &mut retention,
+                            now,
+                        )
+                        .await?;
+                    let next = match next {
+                        Some(after) => WalkPosition::Contacts { after: Some(after) },
+                        None => WalkPosition::Logs {
+                            log: 0,
+                            after: None,
+                        },
+                    };
+                    (step, Some(next))
+                }
+                WalkPosition::Logs { log, after } => match logs.get(*log) {
+                    None => (Aged::default(), None),
+                    Some(pk) => {
+                        let (step, next) = self
+                            .store
+                            .age_partition_page(pk, after.as_ref(), &mut retention, now)
+                            .await?;
+                        let next = match next {
+                            Some(after) => Some(WalkPosition::Logs {
+                                log: *log,
+                                after: Some(after),
+                            }),
+                            None if log + 1 < logs.len() => Some(WalkPosition::Logs {
+                                log: log + 1,
+                                after: None,
+                            }),
+                            None => None,
+                        };
+                        (step, next)
+                    }
+                },
+            };
+            aged.add(step);
+            let done = next.is_none().then_some(0);
+            if !self
+                .store
+                .record_ageing_progress(&job.tenant, &job.run, step, done, now_seconds())
+                .await?
+            {
+                return Ok(AgeingOutcome::Stale);
+            }
+            match next {
+                None => return Ok(AgeingOutcome::SegmentDone(aged)),
+                Some(next) if steps < STEPS_PER_JOB && keep_going() => at = next,
                 Some(next) => {
                     self.queue.send(&[job.from(next)]).await?;
                     return Ok(AgeingOutcome::Continued(aged));

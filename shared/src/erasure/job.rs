@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::cursor::Cursor;
 use crate::store::tenant::erasure::ScanPosition;
 
 /// One message of the erasure queue.
@@ -16,22 +17,61 @@ pub enum ErasureJob {
     /// with the tenant's id.
     AgeingStart(AgeingStart),
     AgeingSweep(AgeingSweep),
+    TenantAgeing(TenantAgeing),
 }
 
-/// Ages what is stored under the current retention: every tenant's items, or one's.
+/// Age one tenant's items, walking its partitions by query from `at`: a run that costs
+/// what the tenant holds, not the whole table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantAgeing {
+    pub tenant: String,
+    /// The run it belongs to; a newer run of the tenant makes it stale.
+    pub run: String,
+    #[serde(default)]
+    pub at: WalkPosition,
+}
+
+impl TenantAgeing {
+    /// The same walk, going on from `at`.
+    pub fn from(&self, at: WalkPosition) -> ErasureJob {
+        ErasureJob::TenantAgeing(TenantAgeing { at, ..self.clone() })
+    }
+}
+
+/// Where a tenant's walk is: its contacts by the contact index, then its logs one by one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum WalkPosition {
+    Contacts {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<Cursor>,
+    },
+    /// The `log`th of `store::ageing::tenant_logs`.
+    Logs {
+        log: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<Cursor>,
+    },
+}
+
+impl Default for WalkPosition {
+    fn default() -> Self {
+        Self::Contacts { after: None }
+    }
+}
+
+/// Ages what is stored under the current retention: every tenant's items (the daily
+/// schedule's message, `{"job":"ageing_start"}`), or one tenant's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeingStart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }
 
-/// Age the items in one segment of a parallel scan of the table, from `start`: every
-/// tenant's, or `tenant`'s only.
+/// Age every tenant's items in one segment of a parallel scan of the table, from `start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeingSweep {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The run it belongs to; a newer run of the same scope makes it stale.
+    /// The run it belongs to; a newer daily run makes it stale.
     pub run: String,
     pub segment: u32,
     pub segments: u32,
@@ -41,11 +81,10 @@ pub struct AgeingSweep {
 
 impl AgeingSweep {
     /// The sweeps of a new run, one per segment.
-    pub fn all(tenant: Option<&str>, run: &str, segments: u32) -> Vec<ErasureJob> {
+    pub fn all(run: &str, segments: u32) -> Vec<ErasureJob> {
         (0..segments)
             .map(|segment| {
                 ErasureJob::AgeingSweep(AgeingSweep {
-                    tenant: tenant.map(str::to_owned),
                     run: run.to_owned(),
                     segment,
                     segments,
@@ -174,13 +213,25 @@ mod tests {
         // The body template.yaml's schedule sends, as it is written there.
         let job: ErasureJob = serde_json::from_str(r#"{"job":"ageing_start"}"#).unwrap();
         assert_eq!(job, ErasureJob::AgeingStart(AgeingStart { tenant: None }));
-        let ErasureJob::AgeingSweep(sweep) = AgeingSweep::all(Some("acme"), "r1", 2).remove(1)
-        else {
+        let ErasureJob::AgeingSweep(sweep) = AgeingSweep::all("r1", 2).remove(1) else {
             panic!("an ageing sweep");
         };
         let next = sweep.from(ScanPosition {
             pk: "T#acme#C#c1".into(),
             sk: "MSG#0000000001#w".into(),
+        });
+        let text = serde_json::to_string(&next).unwrap();
+        assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
+        // A tenant's walk starts at its contacts and goes on from where it stopped.
+        let walk: ErasureJob =
+            serde_json::from_str(r#"{"job":"tenant_ageing","tenant":"acme","run":"r2"}"#).unwrap();
+        let ErasureJob::TenantAgeing(walk) = walk else {
+            panic!("a tenant's walk");
+        };
+        assert_eq!(walk.at, WalkPosition::Contacts { after: None });
+        let next = walk.from(WalkPosition::Logs {
+            log: 1,
+            after: None,
         });
         let text = serde_json::to_string(&next).unwrap();
         assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);

@@ -12,7 +12,9 @@ pub mod sealing;
 pub mod tenant;
 
 pub use ageing::{AgeingOutcome, RetentionAger};
-pub use job::{AgeingStart, AgeingSweep, ErasureJob, SealSweep, TenantSweep};
+pub use job::{
+    AgeingStart, AgeingSweep, ErasureJob, SealSweep, TenantAgeing, TenantSweep, WalkPosition,
+};
 pub use person::{PersonEraser, PersonOutcome, PersonSweep};
 pub use sealing::{BackgroundJobs, JobOutcome, SealOutcome, SealingSweeper};
 pub use tenant::{SweepOutcome, TenantEraser};

@@ -118,6 +118,9 @@ impl BackgroundJobs {
             ErasureJob::AgeingSweep(sweep) => Ok(JobOutcome::Ageing(
                 self.ageing.sweep(sweep, keep_going).await?,
             )),
+            ErasureJob::TenantAgeing(walk) => Ok(JobOutcome::Ageing(
+                self.ageing.walk(walk, keep_going).await?,
+            )),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Ageing what is already stored: one page of one segment of a scan of the table at a
-//! time. Each item's own module says what its life becomes under its tenant's retention
-//! (`ageing`); this writes it with a condition on the end it was read with, so a page run
+//! time (every tenant's items), or one tenant's partitions walked by query (its contacts by
+//! the contact index, then its logs). Each item's own module says what its life becomes
+//! under its tenant's retention (`ageing`); this writes it with a condition on the end it was read with, so a page run
 //! twice (a redelivered job, a daily run after a change) writes nothing twice, and an item
 //! a worker rewrote meanwhile keeps what the worker wrote.
 
@@ -8,9 +9,11 @@ use std::collections::HashMap;
 
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
-use crate::store::callback::delivery_log_tenant;
+use crate::store::callback::{delivery_log_pk, delivery_log_tenant};
+use crate::store::cursor::Cursor;
 use crate::store::keys::{
-    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, audit_chain, contact_of_pk, events_tenant, wamid_sk,
+    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, audit_chain, audit_pk, contact_of_pk, events_pk,
+    events_tenant, wamid_sk,
 };
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
@@ -77,23 +80,83 @@ impl RetentionCache {
     }
 }
 
+/// Items one query page of a partition reads.
+const PARTITION_PAGE_ITEMS: i32 = 500;
+
+/// The tenant's partitions outside its contacts that hold items with an end: its events,
+/// its callback delivery log and its audit log.
+pub fn tenant_logs(tenant: &TenantId) -> [String; 3] {
+    [
+        events_pk(tenant.as_str()),
+        delivery_log_pk(tenant.as_str()),
+        audit_pk(tenant.as_str()),
+    ]
+}
+
 impl Store {
+    /// Ages every item of up to `contacts` of the tenant's contacts, from after `after`
+    /// in the contact index; where the next page starts, if there is one.
+    pub async fn age_contacts_page(
+        &self,
+        tenant: &TenantId,
+        after: Option<&Cursor>,
+        contacts: i32,
+        retention: &mut RetentionCache,
+        now: i64,
+    ) -> Result<(Aged, Option<Cursor>), StoreError> {
+        let (partitions, next) = self
+            .contact_partitions_page(tenant, after, contacts)
+            .await?;
+        let mut aged = Aged::default();
+        for pk in &partitions {
+            let mut start = None;
+            loop {
+                let (page, next) = self
+                    .age_partition_page(pk, start.as_ref(), retention, now)
+                    .await?;
+                aged.add(page);
+                match next {
+                    Some(next) => start = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok((aged, next))
+    }
+
+    /// Ages one query page of partition `pk`, from after `after`.
+    pub async fn age_partition_page(
+        &self,
+        pk: &str,
+        after: Option<&Cursor>,
+        retention: &mut RetentionCache,
+        now: i64,
+    ) -> Result<(Aged, Option<Cursor>), StoreError> {
+        let page = self
+            .query("Query partition to age", "pk = :pk")
+            .value(":pk", s(pk))
+            .after(after)
+            .limit(PARTITION_PAGE_ITEMS)
+            .page()
+            .await?;
+        let mut aged = Aged::default();
+        for it in &page.items {
+            aged.add(self.age_item(it, retention, now).await?);
+        }
+        Ok((aged, page.next))
+    }
+
     /// Ages what one page of segment `segment` of `segments` holds, from after `start`:
-    /// every item with an end, or only `tenant`'s.
+    /// every tenant's items with an end.
     pub async fn age_page(
         &self,
-        tenant: Option<&TenantId>,
         (segment, segments): (u32, u32),
         start: Option<&ScanPosition>,
         limit: i32,
         retention: &mut RetentionCache,
         now: i64,
     ) -> Result<AgeingPage, StoreError> {
-        let prefix = match tenant {
-            Some(t) => format!("T#{t}#"),
-            None => "T#".to_owned(),
-        };
-        let values = [(":prefix", s(prefix))];
+        let values = [(":prefix", s("T#"))];
         let page = self
             .scan_page(
                 "Scan items to age",

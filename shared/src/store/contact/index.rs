@@ -225,6 +225,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A page of the tenant's contacts' partition keys, by the contact index (keys only):
+    /// what a walk over the tenant's contacts visits.
+    pub(crate) async fn contact_partitions_page(
+        &self,
+        tenant: &TenantId,
+        after: Option<&Cursor>,
+        limit: i32,
+    ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
+        let page = self
+            .query("Query contact partitions", "cname_pk = :p")
+            .index(CONTACT_INDEX)
+            .value(":p", s(tenant_pk(tenant.as_str())))
+            .after(after)
+            .limit(limit)
+            .page()
+            .await?;
+        let partitions = page
+            .items
+            .iter()
+            .filter_map(|it| get_s(it, "pk").map(str::to_owned))
+            .collect();
+        Ok((partitions, page.next))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
