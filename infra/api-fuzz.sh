@@ -18,9 +18,12 @@ fuzz() {
   local document=$1 base_url=$2 key=$3
   echo "api-fuzz: $document against $base_url (seed $seed)"
   # One worker and a gentle rate: the local Lambda emulator stalls under many concurrent
-  # calls, and every key has a rate limit of its own.
+  # calls, and every key has a rate limit of its own. Rarely it loses a call's hand-off
+  # and answers nothing at all: a call unanswered after 20 s is sent again, twice at most
+  # (a function that hangs still fails the run, and one that dies is caught below).
   .local/tools/venv/bin/st run "openapi/$document" --url "$base_url" -H "Authorization: Bearer $key" \
     --workers 1 --max-examples "${FUZZ_EXAMPLES:-25}" --rate-limit 15/s --seed "$seed" \
+    --request-timeout 20 --request-retries 2 \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
     --generation-database none --no-color --warnings off
 }

@@ -49,7 +49,8 @@ pub async fn seal_personal_data(
 
 /// Starts an ageing run over every tenant now, as the daily schedule does (operator only):
 /// stored items come under their tenant's current retention and content whose time has
-/// passed is let go. A run started again replaces the one before.
+/// passed is let go. Asked again while a run is under way (six hours at most), it answers
+/// that run and starts nothing.
 #[utoipa::path(post, path = "/admin/v1/maintenance/ageing", tag = "maintenance",
     responses(
         (status = 202, description = "The run is queued", body = AgeingView),

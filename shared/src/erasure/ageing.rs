@@ -24,6 +24,9 @@ const PAGE_ITEMS: i32 = 500;
 /// Pages one job reads before it hands on the rest, so that a deletion or an erasure
 /// queued meanwhile does not wait behind a whole table.
 const PAGES_PER_JOB: usize = 10;
+/// A run over every tenant not done after this long is taken for stalled: asking again
+/// starts a new one.
+const STALLED_RUN_SECS: i64 = 6 * 3_600;
 /// Scan segments of a daily run, swept at the same time.
 pub const AGEING_SEGMENTS: u32 = 4;
 /// Contacts one step of a tenant's walk ages, each with its whole partition.
@@ -55,10 +58,19 @@ impl RetentionAger {
     }
 
     /// Starts a run over `tenant`'s items, or every tenant's: records it, then queues its
-    /// jobs. A run started again replaces the one before.
+    /// jobs. A tenant's run started again replaces the one before (its settings changed).
+    /// A run over every tenant asked for while one is under way is that one: each reads
+    /// the whole table, and a second would only double the reading.
     pub async fn start(&self, tenant: Option<&TenantId>) -> Result<String, ErasureError> {
-        let run = hex::encode(rand::random::<[u8; 12]>());
         let scope = scope_of(tenant.map(TenantId::as_str));
+        if tenant.is_none()
+            && let Some(under_way) = self.store.ageing_run(scope).await?
+            && under_way.finished_at.is_none()
+            && under_way.started_at > now_seconds() - STALLED_RUN_SECS
+        {
+            return Ok(under_way.run);
+        }
+        let run = hex::encode(rand::random::<[u8; 12]>());
         let (segments, jobs) = match tenant {
             None => (AGEING_SEGMENTS, AgeingSweep::all(&run, AGEING_SEGMENTS)),
             Some(t) => (
