@@ -51,6 +51,31 @@ pub struct ChainReport {
     pub broken: Option<BrokenLink>,
 }
 
+/// Appends `fact` to `chain`, to be kept until `expires_at`, after whatever another writer
+/// appended first: for a caller that already holds the chain's retention.
+pub async fn append_until(
+    store: &Store,
+    chain: &str,
+    fact: AuditFact,
+    expires_at: i64,
+) -> Result<AuditEntry, StoreError> {
+    for _ in 0..MAX_TRIES {
+        let head = store.audit_head(chain).await?;
+        let entry = AuditEntry::after(
+            head.as_ref().map(|h| (h.seq, h.hash.as_str())),
+            fact.clone(),
+        );
+        if store.put_audit_entry(chain, &entry, expires_at).await? == PutOutcome::Stored {
+            tracing::info!(audit_chain = %chain, seq = entry.seq, hash = %entry.hash, "audit head");
+            return Ok(entry);
+        }
+    }
+    Err(StoreError::corrupt(
+        chain,
+        "the audit chain stayed contended: the entry was not appended",
+    ))
+}
+
 impl AuditLog {
     pub fn new(store: Store) -> Self {
         Self {
@@ -65,26 +90,7 @@ impl AuditLog {
             .retention_of(chain)
             .await?
             .expires_at(DataClass::Audit, fact.at);
-        for _ in 0..MAX_TRIES {
-            let head = self.store.audit_head(chain).await?;
-            let entry = AuditEntry::after(
-                head.as_ref().map(|h| (h.seq, h.hash.as_str())),
-                fact.clone(),
-            );
-            if self
-                .store
-                .put_audit_entry(chain, &entry, expires_at)
-                .await?
-                == PutOutcome::Stored
-            {
-                tracing::info!(audit_chain = %chain, seq = entry.seq, hash = %entry.hash, "audit head");
-                return Ok(entry);
-            }
-        }
-        Err(StoreError::corrupt(
-            chain,
-            "the audit chain stayed contended: the entry was not appended",
-        ))
+        append_until(&self.store, chain, fact, expires_at).await
     }
 
     /// A page of the chain, newest first.

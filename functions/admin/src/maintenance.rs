@@ -62,8 +62,8 @@ pub async fn start_ageing(
     caller: Caller,
 ) -> Result<(StatusCode, Json<AgeingView>), ApiError> {
     caller.require_operator("start an ageing run")?;
-    state.personal_data.ageing.start(None).await?;
-    Ok((StatusCode::ACCEPTED, Json(latest_run(&state).await?)))
+    let run = state.personal_data.ageing.start(None).await?;
+    Ok((StatusCode::ACCEPTED, Json(AgeingView::from(run))))
 }
 
 /// The latest ageing run over every tenant (operator only); 404 before the first.
@@ -78,11 +78,9 @@ pub async fn latest_ageing(
     caller: Caller,
 ) -> Result<Json<AgeingView>, ApiError> {
     caller.require_operator("read the ageing runs")?;
-    Ok(Json(latest_run(&state).await?))
-}
-
-async fn latest_run(state: &AdminState) -> Result<AgeingView, ApiError> {
     let run = state.personal_data.ageing.latest(None).await?;
-    run.map(AgeingView::from)
-        .ok_or(ApiError::NotFound("ageing run"))
+    Ok(Json(
+        run.map(AgeingView::from)
+            .ok_or(ApiError::NotFound("ageing run"))?,
+    ))
 }

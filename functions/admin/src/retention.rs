@@ -195,9 +195,10 @@ pub async fn set_retention(
     tracing::info!(tenant = %tenant, content_days = retention.content_days, metadata_days = retention.metadata_days, contact_days = retention.contact_days, dedup_days = retention.dedup_days, audit_days = retention.audit_days, ceiling, "retention set");
     // A shorter period reaches what is already stored: an ageing run starts now (the
     // settings stand if queueing it fails; the daily run then applies them).
-    if shortened(&current.retention, &retention) {
-        state.personal_data.ageing.start(Some(&tenant)).await?;
-    }
-    let ageing = state.personal_data.ageing.latest(Some(&tenant)).await?;
+    let ageing = if shortened(&current.retention, &retention) {
+        Some(state.personal_data.ageing.start(Some(&tenant)).await?)
+    } else {
+        state.personal_data.ageing.latest(Some(&tenant)).await?
+    };
     Ok(Json(view(&settings, ageing)))
 }

@@ -61,14 +61,15 @@ impl RetentionAger {
     /// jobs. A tenant's run started again replaces the one before (its settings changed).
     /// A run over every tenant asked for while one is under way is that one: each reads
     /// the whole table, and a second would only double the reading.
-    pub async fn start(&self, tenant: Option<&TenantId>) -> Result<String, ErasureError> {
+    pub async fn start(&self, tenant: Option<&TenantId>) -> Result<AgeingRun, ErasureError> {
         let scope = scope_of(tenant.map(TenantId::as_str));
+        let now = now_seconds();
         if tenant.is_none()
             && let Some(under_way) = self.store.ageing_run(scope).await?
             && under_way.finished_at.is_none()
-            && under_way.started_at > now_seconds() - STALLED_RUN_SECS
+            && under_way.started_at > now - STALLED_RUN_SECS
         {
-            return Ok(under_way.run);
+            return Ok(under_way);
         }
         let run = hex::encode(rand::random::<[u8; 12]>());
         let (segments, jobs) = match tenant {
@@ -83,11 +84,18 @@ impl RetentionAger {
             ),
         };
         self.store
-            .start_ageing_run(scope, &run, segments, now_seconds())
+            .start_ageing_run(scope, &run, segments, now)
             .await?;
         self.queue.send(&jobs).await?;
         tracing::info!(scope, run, "ageing run queued");
-        Ok(run)
+        Ok(AgeingRun {
+            run,
+            started_at: now,
+            segments,
+            segments_done: 0,
+            aged: Aged::default(),
+            finished_at: None,
+        })
     }
 
     /// The latest run of `tenant`, or of the daily run over every tenant.
@@ -109,8 +117,8 @@ impl RetentionAger {
             }
             None => None,
         };
-        let run = self.start(tenant.as_ref()).await?;
-        Ok(AgeingOutcome::Started { run })
+        let started = self.start(tenant.as_ref()).await?;
+        Ok(AgeingOutcome::Started { run: started.run })
     }
 
     /// Runs one sweep job for up to [`PAGES_PER_JOB`] pages, while `keep_going` says there
@@ -138,21 +146,17 @@ impl RetentionAger {
                 )
                 .await?;
             aged.add(page.aged);
-            let done = page.next.is_none().then_some(job.segment);
-            if !self
-                .store
-                .record_ageing_progress(scope, &job.run, page.aged, done, now_seconds())
-                .await?
-            {
-                return Ok(AgeingOutcome::Stale);
-            }
-            match page.next {
-                None => return Ok(AgeingOutcome::SegmentDone(aged)),
-                Some(next) if pages < PAGES_PER_JOB && keep_going() => start = Some(next),
-                Some(next) => {
-                    self.queue.send(&[job.from(next)]).await?;
-                    return Ok(AgeingOutcome::Continued(aged));
-                }
+            let run = RunStep {
+                scope,
+                run: &job.run,
+                segment: job.segment,
+                step: page.aged,
+                total: aged,
+                may_go_on: pages < PAGES_PER_JOB && keep_going(),
+            };
+            match self.settle(run, page.next, |next| job.from(next)).await? {
+                Settled::GoOn(next) => start = Some(next),
+                Settled::Finished(outcome) => return Ok(outcome),
             }
         }
     }
@@ -219,24 +223,65 @@ impl RetentionAger {
                 },
             };
             aged.add(step);
-            let done = next.is_none().then_some(0);
-            if !self
-                .store
-                .record_ageing_progress(&job.tenant, &job.run, step, done, now_seconds())
-                .await?
-            {
-                return Ok(AgeingOutcome::Stale);
-            }
-            match next {
-                None => return Ok(AgeingOutcome::SegmentDone(aged)),
-                Some(next) if steps < STEPS_PER_JOB && keep_going() => at = next,
-                Some(next) => {
-                    self.queue.send(&[job.from(next)]).await?;
-                    return Ok(AgeingOutcome::Continued(aged));
-                }
+            let run = RunStep {
+                scope: &job.tenant,
+                run: &job.run,
+                segment: 0,
+                step,
+                total: aged,
+                may_go_on: steps < STEPS_PER_JOB && keep_going(),
+            };
+            match self.settle(run, next, |next| job.from(next)).await? {
+                Settled::GoOn(next) => at = next,
+                Settled::Finished(outcome) => return Ok(outcome),
             }
         }
     }
+
+    /// After one step of a job: counts it on the run's record, then goes on from `next`,
+    /// hands the rest on as a new job, or ends the job (its segment done, or its run
+    /// replaced by a newer one).
+    async fn settle<P>(
+        &self,
+        step: RunStep<'_>,
+        next: Option<P>,
+        rest: impl FnOnce(P) -> ErasureJob,
+    ) -> Result<Settled<P>, ErasureError> {
+        let done = next.is_none().then_some(step.segment);
+        if !self
+            .store
+            .record_ageing_progress(step.scope, step.run, step.step, done, now_seconds())
+            .await?
+        {
+            return Ok(Settled::Finished(AgeingOutcome::Stale));
+        }
+        Ok(match next {
+            None => Settled::Finished(AgeingOutcome::SegmentDone(step.total)),
+            Some(next) if step.may_go_on => Settled::GoOn(next),
+            Some(next) => {
+                self.queue.send(&[rest(next)]).await?;
+                Settled::Finished(AgeingOutcome::Continued(step.total))
+            }
+        })
+    }
+}
+
+/// One step of a job, as its run's record counts it.
+struct RunStep<'a> {
+    scope: &'a str,
+    run: &'a str,
+    /// The segment the job sweeps (a tenant's walk is segment 0 of 1).
+    segment: u32,
+    step: Aged,
+    /// The job's changes so far, this step's included.
+    total: Aged,
+    /// Whether the job has steps and time left for the next.
+    may_go_on: bool,
+}
+
+enum Settled<P> {
+    GoOn(P),
+    Finished(AgeingOutcome),
 }
 
 fn scope_of(tenant: Option<&str>) -> &str {

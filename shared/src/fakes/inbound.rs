@@ -249,6 +249,7 @@ impl InboundStore for FakeStore {
         &self,
         tenant: &TenantId,
         fact: crate::domain::audit::AuditFact,
+        _expires_at: i64,
     ) -> Result<(), StoreError> {
         self.check("audit")?;
         self.lock().audit.push((tenant.clone(), fact));

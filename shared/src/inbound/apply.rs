@@ -584,7 +584,9 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             request_id: entry.id(),
             at: job.now,
         };
-        if let Err(e) = self.store.audit(&job.tenant.id, fact).await {
+        // The tenant, read for this event, holds the log's retention.
+        let expires_at = job.tenant.retention.expires_at(DataClass::Audit, job.now);
+        if let Err(e) = self.store.audit(&job.tenant.id, fact, expires_at).await {
             tracing::error!(alert = "audit_append_failed", tenant = %job.tenant.id, error = %error_chain(&e), "a consent change was not recorded in the audit log");
         }
     }

@@ -116,9 +116,14 @@ pub trait InboundStore: TenantContacts {
         now: i64,
     ) -> impl Future<Output = Done<PutOutcome>> + Send;
 
-    /// Appends `fact` to the tenant's audit log: a consent change made by the person or
-    /// by Meta, not through an API.
-    fn audit(&self, tenant: &TenantId, fact: AuditFact) -> impl Future<Output = Done<()>> + Send;
+    /// Appends `fact` to the tenant's audit log, kept until `expires_at`: a consent change
+    /// made by the person or by Meta, not through an API.
+    fn audit(
+        &self,
+        tenant: &TenantId,
+        fact: AuditFact,
+        expires_at: i64,
+    ) -> impl Future<Output = Done<()>> + Send;
 }
 
 /// Where the processor hands each event it applied, for the tenant's callback endpoints.
@@ -248,10 +253,8 @@ impl InboundStore for TenantDirectory {
         self.store().put_tenant_event(tenant, event, now).await
     }
 
-    async fn audit(&self, tenant: &TenantId, fact: AuditFact) -> Done<()> {
-        // Rare (a person's STOP or START): the log's retention is read each time.
-        crate::audit::AuditLog::new(self.store().clone())
-            .append(tenant.as_str(), fact)
+    async fn audit(&self, tenant: &TenantId, fact: AuditFact, expires_at: i64) -> Done<()> {
+        crate::audit::append_until(self.store(), tenant.as_str(), fact, expires_at)
             .await
             .map(|_| ())
     }
