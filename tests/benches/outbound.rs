@@ -63,7 +63,7 @@ async fn worker(stack: &Stack, metrics: &Arc<Metrics>) -> (Arc<Worker>, Outbound
     ]);
     let config = OutboundConfig::from_lookup(|name| settings.get(name).cloned()).unwrap();
     let worker = Worker::new(&config, &stack.sdk, metrics.clone()).unwrap();
-    let queue = OutboundQueue::new(worker.queue.clone());
+    let queue = OutboundQueue::new(worker.queue.clone(), stack.queue_ids.clone());
     (Arc::new(worker), queue, queue_url)
 }
 

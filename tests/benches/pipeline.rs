@@ -12,6 +12,8 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::privacy::cipher::DataKey;
+use wagate_shared::queue::ids::QueueIdKey;
 
 use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
@@ -42,9 +44,11 @@ fn delivery(events: usize, phone_number_id: &str, waba: &str) -> String {
 fn hot_path(secret: &Secret, body: &[u8], header: &str) -> usize {
     verify(secret, body, Some(header), false).expect("signed");
     let events = split_delivery(body).expect("valid");
+    // The key each container derives once.
+    let ids = QueueIdKey::of(DataKey::from_slice(&[9; 32]).expect("32 bytes"));
     events
         .iter()
-        .map(|e| to_queue_message(e, "demo", 1).body.len())
+        .map(|e| to_queue_message(e, "demo", 1, &ids).body.len())
         .sum()
 }
 

@@ -114,11 +114,12 @@ pub async fn through_processor(
     let queue_url = private_fifo_queue(stack, "inbound").await;
     let queue = EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());
     let mut total = 0;
+    let ids = stack.queue_ids.key().await.unwrap();
     for body in deliveries {
         let events = split_delivery(body.as_bytes()).unwrap();
         let messages: Vec<_> = events
             .iter()
-            .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000))
+            .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000, ids))
             .collect();
         total += messages.len();
         queue.send_all(messages).await.unwrap();

@@ -31,11 +31,14 @@ pub fn business_api(stack: &Stack, metrics: Arc<Metrics>) -> Router {
             metrics.clone(),
         )
     };
-    let queue = OutboundQueue::new(EventQueue::new(
-        stack.sqs.clone(),
-        std::env::var("OUTBOUND_QUEUE_URL").expect("OUTBOUND_QUEUE_URL"),
-        metrics.clone(),
-    ));
+    let queue = OutboundQueue::new(
+        EventQueue::new(
+            stack.sqs.clone(),
+            std::env::var("OUTBOUND_QUEUE_URL").expect("OUTBOUND_QUEUE_URL"),
+            metrics.clone(),
+        ),
+        stack.queue_ids.clone(),
+    );
     let cloud_api = || CloudApiClient::new(CloudApiConfig::default()).expect("a client");
     let unlimited = Rate::per_second(100_000, 100_000);
     let rates = http_api::rate_limit::Rates {

@@ -28,6 +28,7 @@ use wagate_shared::outbound::OutboundJob;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::privacy::keyring::Keyring;
 use wagate_shared::queue::EventQueue;
+use wagate_shared::queue::ids::QueueIdKeys;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::message::outbound::OutboundKey;
@@ -60,6 +61,8 @@ pub struct Stack {
     pub sim_url: String,
     /// The outbound queue, through the same enqueue function the business API uses.
     pub outbound: OutboundQueue,
+    /// The key of queue ids, as the functions derive it.
+    pub queue_ids: QueueIdKeys,
     pub sdk: aws_config::SdkConfig,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -117,6 +120,11 @@ impl Stack {
             kms_key_id.clone(),
             metrics.clone(),
         );
+        let queue_ids = QueueIdKeys::new(
+            aws_sdk_kms::Client::new(&sdk),
+            var("QUEUE_ID_KEY_ID"),
+            metrics.clone(),
+        );
         let simulator = CloudApiClient::new(CloudApiConfig {
             base_url: var("SIM_URL"),
             ..CloudApiConfig::default()
@@ -133,11 +141,15 @@ impl Stack {
             admin_url: var("ADMIN_URL"),
             operator_key: var("OPERATOR_KEY"),
             api_url: var("API_URL"),
-            outbound: OutboundQueue::new(EventQueue::new(
-                aws_sdk_sqs::Client::new(&sdk),
-                var("OUTBOUND_QUEUE_URL"),
-                metrics.clone(),
-            )),
+            outbound: OutboundQueue::new(
+                EventQueue::new(
+                    aws_sdk_sqs::Client::new(&sdk),
+                    var("OUTBOUND_QUEUE_URL"),
+                    metrics.clone(),
+                ),
+                queue_ids.clone(),
+            ),
+            queue_ids,
             store,
             secrets,
             sqs: aws_sdk_sqs::Client::new(&sdk),
@@ -353,6 +365,15 @@ impl Stack {
         let response = request.send().await.expect("the webhook answers");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
+    }
+
+    /// The blind index a wamid is kept under in the tenant's keys (messages and delivery
+    /// states are keyed by it, never by the wamid).
+    pub async fn blind_wamid(&self, tenant: &str, wamid: &str) -> String {
+        self.keyring
+            .blind_wamid(tenant, wamid)
+            .await
+            .expect("a wamid's blind index")
     }
 
     /// Every live and expired item of a tenant, read with a scan (tests only).
@@ -645,8 +666,26 @@ pub fn text_to(from: &str, to: &str, body: &str) -> OutboundMessage {
 }
 
 /// A unique wamid for a test message.
+/// A wamid of Meta's shape, as if for a message of someone with a random number.
 pub fn wamid() -> String {
-    format!("wamid.TEST{}", random_digits(24))
+    wamid_of(&random_digits(13))
+}
+
+/// A wamid of Meta's shape for a message of `user`: `wamid.` and the base64 of a small
+/// structure that holds the number, as Meta's hold it (and as the simulator mints them).
+pub fn wamid_of(user: &str) -> String {
+    use base64::Engine;
+    let user = user.trim_start_matches('+');
+    let id = hex::encode_upper(rand::rng().random::<[u8; 11]>());
+    let mut bytes = vec![0x1c, 0x18, user.len() as u8];
+    bytes.extend(user.bytes());
+    bytes.extend([0x15, 0x02, 0x00, 0x12, 0x18, id.len() as u8]);
+    bytes.extend(id.bytes());
+    bytes.push(0x00);
+    format!(
+        "wamid.{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// The webhook function's state, for running its handler in process: the stack's

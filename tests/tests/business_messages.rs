@@ -461,21 +461,22 @@ async fn a_suspended_tenant_may_not_send() {
 /// The id of the inbound message `wamid` of the contact, read from the table (no API call:
 /// the API would cache the tenant before the test changes it).
 async fn inbound_id(s: &Setup, contact: &str, wamid: &str) -> String {
+    let blinded = s.stack.blind_wamid(s.tenant.id.as_str(), wamid).await;
     let items = s.stack.tenant_items(s.tenant.id.as_str()).await;
     let sk = items
         .iter()
         .filter(|it| wagate_tests::text(it, "pk").is_some_and(|pk| pk.ends_with(contact)))
         .filter_map(|it| wagate_tests::text(it, "sk"))
-        .find(|sk| sk.ends_with(wamid))
+        .find(|sk| sk.starts_with("MSG#") && sk.ends_with(&blinded))
         .expect("the stored inbound message")
         .to_owned();
-    // The stored key is MSG#<sent_at>#<wamid>: the id of the message sent then.
+    // The stored key is MSG#<sent_at>#<the wamid's blind index>: the id of the message.
     let sent_at = sk
         .split('#')
         .nth(1)
         .and_then(|t| t.parse().ok())
         .expect("a time");
-    wagate_shared::domain::message_id::MessageId::inbound(contact, sent_at, wamid).encode()
+    wagate_shared::domain::message_id::MessageId::inbound(contact, sent_at, &blinded).encode()
 }
 
 /// What a blocked tenant's calls to Meta's routes answer: read receipts and templates.
@@ -521,11 +522,12 @@ async fn a_suspended_or_stopped_tenant_calls_meta_on_no_route() {
             s.stack.contact_of(&s.tenant.id, &phone).await
         })
         .await;
+        let blinded = s.stack.blind_wamid(s.tenant.id.as_str(), &wamid).await;
         eventually(WAIT, "the stored message", || async {
             let items = s.stack.tenant_items(s.tenant.id.as_str()).await;
             items
                 .iter()
-                .any(|it| wagate_tests::text(it, "sk").is_some_and(|sk| sk.ends_with(&wamid)))
+                .any(|it| wagate_tests::text(it, "sk").is_some_and(|sk| sk.ends_with(&blinded)))
                 .then_some(())
         })
         .await;

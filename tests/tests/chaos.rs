@@ -214,9 +214,10 @@ async fn killed_workers_lose_nothing_and_double_nothing() {
         .into_iter()
         .filter(|it| wagate_tests::text(it, "direction") == Some("in"))
         .collect();
+    // Each message's key holds its wamid's blind index: one key per wamid.
     let wamids: HashSet<&str> = inbound
         .iter()
-        .filter_map(|it| wagate_tests::text(it, "wamid"))
+        .filter_map(|it| wagate_tests::text(it, "sk"))
         .collect();
     assert_eq!(inbound.len(), MESSAGES, "messages stored");
     assert_eq!(wamids.len(), MESSAGES, "each message stored once");

@@ -233,7 +233,7 @@ async fn conversation(stack: Stack) -> Reader {
             &tenant.id,
             &TenantEvent {
                 event_time: at,
-                digest: "clockforward",
+                identity: "clockforward",
                 field: "account_update",
                 kind: "change",
                 unhandled_reason: None,

@@ -12,6 +12,7 @@ use wagate_shared::domain::conversation::SendOutcome;
 use wagate_shared::domain::outbound::OutboundMessage;
 use wagate_shared::domain::outbound::Recipient;
 use wagate_shared::store::template::TemplateFromMeta;
+use wagate_tests::scan::reveals;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -123,10 +124,15 @@ async fn a_stop_keyword_in_each_default_language_opts_out_and_is_confirmed_once_
             (entry["action"].as_str(), entry["scope"].as_str()),
             (Some("opt_out"), Some("all"))
         );
-        assert!(
-            entry["evidence"].as_str().unwrap().starts_with("wamid."),
-            "{entry}"
-        );
+        // The message's id, which names no one: not its wamid, whose base64 holds the
+        // number.
+        let evidence = entry["evidence"].as_str().unwrap();
+        assert!(!evidence.starts_with("wamid."), "{entry}");
+        assert!(!reveals(evidence.as_bytes(), phone), "{entry}");
+        let (status, message) = stack
+            .api_get(&format!("/v1/messages/{evidence}"), &key)
+            .await;
+        assert_eq!(status, 200, "the evidence names the message: {message}");
         assert!(
             !view.to_string().contains(keyword),
             "the ledger holds no words: {view}"
@@ -399,7 +405,8 @@ async fn an_erased_person_who_opted_out_is_refused_at_the_next_marketing_send() 
     let (status, refused) = send(&stack, &key, template_to(&tenant, &phone, "spring_sale")).await;
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["error"]["opt_out"]["scope"], "all");
-    assert_eq!(refused["error"]["opt_out"]["source"], "keyword");
+    // What outlives the erasure holds the scope and the time alone: no source, no evidence.
+    assert!(refused["error"]["opt_out"]["source"].is_null(), "{refused}");
     // Imported again from the business's old list, they are a new contact, opted out.
     let (status, report) =
         import_csv(&stack, &key, &format!("phone,name\n+{listed},Again\n")).await;

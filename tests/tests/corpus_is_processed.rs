@@ -2,7 +2,7 @@
 //! one here wrote it) is accepted by the webhook and processed by the worker: stored,
 //! applied, or kept as unknown, with nothing in the DLQ.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -49,9 +49,9 @@ fn cases(dir: &PathBuf, tenant: &TestTenant) -> Vec<(String, String)> {
 
 /// What the worker leaves behind for one event, looked for in the tenant's items.
 struct Evidence {
-    /// wamids of stored messages.
+    /// The blind indexes of stored messages' wamids (their keys end with them).
     messages: HashSet<String>,
-    /// (wamid, status) pairs of applied statuses.
+    /// (blind index of the wamid, status) pairs of applied statuses.
     statuses: HashSet<(String, String)>,
     /// The raw JSON of every tenant event (applied or kept), as the store opens it.
     events: HashSet<String>,
@@ -67,11 +67,10 @@ async fn evidence(stack: &Stack, tenant: &TestTenant) -> Evidence {
     for it in &items {
         let sk = text(it, "sk").unwrap_or_default();
         if sk.starts_with("MSG#") {
-            found
-                .messages
-                .insert(text(it, "wamid").unwrap_or_default().to_owned());
-        } else if sk.starts_with("WAMID#") {
-            let wamid = text(it, "wamid").unwrap_or_default().to_owned();
+            let blinded = sk.rsplit('#').next().unwrap_or_default();
+            found.messages.insert(blinded.to_owned());
+        } else if let Some(blinded) = sk.strip_prefix("WAMID#") {
+            let wamid = blinded.to_owned();
             for status in ["sent", "delivered", "read", "played", "failed", "deleted"] {
                 if it.contains_key(&format!("at_{status}")) {
                     found.statuses.insert((wamid.clone(), status.to_owned()));
@@ -89,12 +88,19 @@ async fn evidence(stack: &Stack, tenant: &TestTenant) -> Evidence {
     found
 }
 
-fn is_processed(found: &Evidence, kind: EventKind, item: &str) -> bool {
+/// `blinded`: each event's wamid's blind index, as its items are keyed by it.
+fn is_processed(
+    found: &Evidence,
+    kind: EventKind,
+    item: &str,
+    blinded: &HashMap<String, String>,
+) -> bool {
     if found.events.contains(item) {
         return true;
     }
     let value: Value = serde_json::from_str(item).unwrap_or(Value::Null);
-    let id = value["id"].as_str().unwrap_or_default().to_owned();
+    let wamid = value["id"].as_str().unwrap_or_default();
+    let id = blinded.get(wamid).cloned().unwrap_or_default();
     match kind {
         EventKind::Message => found.messages.contains(&id),
         EventKind::Status => found
@@ -131,12 +137,24 @@ async fn every_corpus_case_is_accepted_and_every_event_is_processed_with_nothing
         }
     }
 
+    let mut blinded = HashMap::new();
+    for (_, _, item) in &expected {
+        let value: Value = serde_json::from_str(item).unwrap_or(Value::Null);
+        if let Some(wamid) = value["id"].as_str() {
+            let blind = stack
+                .keyring
+                .blind_wamid(tenant.id.as_str(), wamid)
+                .await
+                .unwrap();
+            blinded.insert(wamid.to_owned(), blind);
+        }
+    }
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     let missing = loop {
         let found = evidence(&stack, &tenant).await;
         let missing: Vec<&str> = expected
             .iter()
-            .filter(|(_, kind, item)| !is_processed(&found, *kind, item))
+            .filter(|(_, kind, item)| !is_processed(&found, *kind, item, &blinded))
             .map(|(label, _, _)| label.as_str())
             .collect();
         if missing.is_empty() || std::time::Instant::now() > deadline {

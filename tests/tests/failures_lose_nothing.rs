@@ -75,7 +75,8 @@ async fn a_record_the_worker_cannot_process_fails_alone_and_ends_in_the_dlq() {
         "batch-mate of a poison record",
     );
     let events = split_delivery(good.as_bytes()).unwrap();
-    let good_message = to_queue_message(&events[0], tenant.id.as_str(), now() * 1000);
+    let ids = stack.queue_ids.key().await.unwrap();
+    let good_message = to_queue_message(&events[0], tenant.id.as_str(), now() * 1000, ids);
     let poison_body =
         format!("{{\"v\":1,\"this is not\":\"a queued event\",\"marker\":\"{marker}\"");
     let entries = vec![

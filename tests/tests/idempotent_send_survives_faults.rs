@@ -132,11 +132,14 @@ fn outbox(stack: &Stack, fault: Option<Fault>) -> Outbox {
         aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
         metrics.clone(),
     );
-    let queue = OutboundQueue::new(EventQueue::new(
-        aws_sdk_sqs::Client::from_conf(sqs.build()),
-        std::env::var("OUTBOUND_QUEUE_URL").expect("the stack's outbound queue"),
-        metrics,
-    ));
+    let queue = OutboundQueue::new(
+        EventQueue::new(
+            aws_sdk_sqs::Client::from_conf(sqs.build()),
+            std::env::var("OUTBOUND_QUEUE_URL").expect("the stack's outbound queue"),
+            metrics,
+        ),
+        stack.queue_ids.clone(),
+    );
     Outbox::new(TenantDirectory::new(store), queue)
 }
 
@@ -160,7 +163,7 @@ async fn call(
                 message: &message,
                 idempotency: key.as_deref().map(|key| IdempotencyKey {
                     key,
-                    body_sha256: "sha-of-the-same-body",
+                    body: b"the same body",
                 }),
                 now: now(),
             })

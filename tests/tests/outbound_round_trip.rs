@@ -124,7 +124,7 @@ async fn a_job_redelivered_after_its_send_succeeded_is_not_sent_again() {
         .send_message()
         .queue_url(std::env::var("OUTBOUND_QUEUE_URL").unwrap())
         .message_body(job.to_body())
-        .message_group_id(job.message_group_id())
+        .message_group_id(job.message_group_id(stack.queue_ids.key().await.unwrap()))
         .message_deduplication_id(format!("{}-again", job.job_id))
         .send()
         .await

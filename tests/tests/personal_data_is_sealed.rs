@@ -428,3 +428,215 @@ async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twic
     after.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(before, after);
 }
+
+/// A person's items as written before wamids were blinded: a message keyed by its raw
+/// wamid (with a separate dedup record), the delivery state of a reply keyed by its raw
+/// wamid, and another under the blinded key that a later status started, the reply's
+/// record with its wamid in plaintext, consent evidence that is a raw wamid on the ledger
+/// and the profile, and the identifier's opt-out item with its source and evidence.
+struct WrittenBeforeBlinding {
+    inbound: String,
+    reply: String,
+    sent_at: i64,
+}
+
+async fn put_keyed_by_wamid(
+    stack: &Stack,
+    tenant: &TestTenant,
+    contact: &str,
+    phone: &str,
+) -> WrittenBeforeBlinding {
+    let t = tenant.id.as_str();
+    let pk = format!("T#{t}#C#{contact}");
+    let sent_at = now() - 120;
+    let inbound = wagate_tests::wamid_of(phone);
+    let reply = wagate_tests::wamid_of(phone);
+    let content = json!({"type": "text", "body": "STOP"}).to_string();
+    let blinded_reply = stack
+        .keyring
+        .blind_wamid(t, &reply)
+        .await
+        .expect("a blind index");
+    let items = vec![
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("MSG#{sent_at:010}#{inbound}"))),
+            ("wamid", sv(&inbound)),
+            ("direction", sv("in")),
+            ("type", sv("text")),
+            ("content", sv(&content)),
+            ("sent_at", nv(sent_at)),
+            ("received_at_ms", nv(sent_at * 1000)),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("DEDUP#MSG#{sent_at:010}#{inbound}"))),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("MSG#{sent_at:010}#job.oldjob"))),
+            ("direction", sv("out")),
+            ("job_id", sv("oldjob")),
+            ("phone_number_id", sv(&tenant.phone_number_id)),
+            ("type", sv("text")),
+            ("state", sv("accepted")),
+            ("wamid", sv(&reply)),
+            ("message_status", sv("accepted")),
+            ("sent_at", nv(sent_at)),
+            ("attempts", nv(1)),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("WAMID#{reply}"))),
+            ("wamid", sv(&reply)),
+            ("status", sv("delivered")),
+            ("status_rank", nv(2)),
+            ("at_sent", nv(sent_at + 1)),
+            ("at_delivered", nv(sent_at + 2)),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        // A later status that came after the deploy, under the blinded key.
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("WAMID#{blinded_reply}"))),
+            ("status", sv("sent")),
+            ("status_rank", nv(1)),
+            ("at_sent", nv(sent_at + 1)),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        vec![
+            ("pk", sv(&pk)),
+            ("sk", sv(&format!("CONSENT#{sent_at:010}#0123456789abcdef"))),
+            ("scope", sv("all")),
+            ("action", sv("opt_out")),
+            ("source", sv("keyword")),
+            ("evidence", sv(&inbound)),
+            ("at", nv(sent_at)),
+            ("expires_at", nv(now() + 86_400)),
+        ],
+        vec![
+            ("pk", sv(&format!("T#{t}#OPTOUT#{}", random_digits(16)))),
+            ("sk", sv("OPTOUT")),
+            ("all_opt_out", AttributeValue::Bool(true)),
+            ("all_changed_at", nv(sent_at)),
+            ("all_seen_at", nv(sent_at)),
+            ("all_source", sv("keyword")),
+            ("all_evidence", sv(&inbound)),
+        ],
+    ];
+    put_as_written_before(stack, items).await;
+    // The profile's state names the same message.
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", sv(&pk))
+        .key("sk", sv("PROFILE"))
+        .update_expression("SET all_opt_out = :t, all_changed_at = :at, all_seen_at = :at, all_source = :k, all_evidence = :w")
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .expression_attribute_values(":at", nv(sent_at))
+        .expression_attribute_values(":k", sv("keyword"))
+        .expression_attribute_values(":w", sv(&inbound))
+        .send()
+        .await
+        .expect("the profile's consent state");
+    WrittenBeforeBlinding {
+        inbound,
+        reply,
+        sent_at,
+    }
+}
+
+#[tokio::test]
+async fn the_sealing_run_moves_what_was_keyed_by_a_raw_wamid_and_the_api_still_reads_it() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let (contact, phone) = (
+        format!("c_{}", random_digits(20)),
+        format!("49157{}", random_digits(8)),
+    );
+    put_unsealed_contact(&stack, tenant.id.as_str(), &contact, &phone, "Wanda Wamid").await;
+    let before = put_keyed_by_wamid(&stack, &tenant, &contact, &phone).await;
+    let t = tenant.id.as_str();
+    assert!(!holders_of(&stack, t, &phone).await.is_empty());
+    // The id the API gave out for the message before.
+    let old_id = wagate_shared::domain::message_id::MessageId::inbound(
+        &contact,
+        before.sent_at,
+        &before.inbound,
+    )
+    .encode();
+
+    seal_everything(&stack).await;
+
+    let found = holders_of(&stack, t, &phone).await;
+    assert!(
+        found.is_empty(),
+        "the number is still readable at {found:?}"
+    );
+    // The message reads back with its wamid, by its new id and by the one given out before.
+    let (_, page) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/conversations/{contact}/messages"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    let messages = page["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{page}");
+    let inbound = messages
+        .iter()
+        .find(|m| m["direction"] == "inbound")
+        .unwrap();
+    assert_eq!(inbound["wamid"], before.inbound.as_str(), "{page}");
+    assert_eq!(inbound["content"]["body"], "STOP");
+    let (status, by_old_id) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/messages/{old_id}"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{by_old_id}");
+    assert_eq!(by_old_id["wamid"], before.inbound.as_str());
+    // The reply keeps its wamid and its whole history, merged into the later state.
+    let reply = messages
+        .iter()
+        .find(|m| m["direction"] == "outbound")
+        .unwrap();
+    assert_eq!(reply["wamid"], before.reply.as_str(), "{page}");
+    assert_eq!(reply["state"], "delivered", "{page}");
+    assert_eq!(
+        reply["status_history"].as_array().unwrap().len(),
+        2,
+        "{page}"
+    );
+    // Consent evidence names the message by its id.
+    let (_, consent) = stack
+        .api(
+            Method::GET,
+            &format!("/v1/contacts/{contact}/consent"),
+            Some(&manager),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        consent["entries"][0]["evidence"], inbound["id"],
+        "{consent}"
+    );
+
+    // A second pass rewrites none of it.
+    let items = stack.tenant_items(t).await;
+    let again = seal_everything(&stack).await;
+    assert_eq!(again.rekeyed, 0, "{again:?}");
+    assert_eq!(items.len(), stack.tenant_items(t).await.len());
+}

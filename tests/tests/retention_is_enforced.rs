@@ -14,7 +14,7 @@ use wagate_shared::store::ageing::{Aged, RetentionCache};
 use wagate_shared::store::contact::ContactFacts;
 use wagate_shared::store::message::inbound::NewInbound;
 use wagate_shared::store::{Expiry, PutOutcome};
-use wagate_tests::{Stack, TestTenant, eventually, now, wamid, with_sk_prefix};
+use wagate_tests::{Stack, TestTenant, eventually, now, text, wamid, with_sk_prefix};
 
 const DAY: i64 = 86_400;
 
@@ -157,10 +157,17 @@ async fn content_kept_shorter_than_metas_retry_window_still_deduplicates_after_i
             .store
             .put_inbound_message(&tenant.id, &new, expiry, now())
     };
-    assert_eq!(put().await.unwrap(), PutOutcome::Stored);
-    assert_eq!(put().await.unwrap(), PutOutcome::Duplicate);
+    assert_eq!(put().await.unwrap().outcome, PutOutcome::Stored);
+    assert_eq!(put().await.unwrap().outcome, PutOutcome::Duplicate);
     // TTL deletes the message after a day; a retry after that is still a duplicate.
-    let sk = format!("MSG#{:010}#wamid.short", message.sent_at);
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let stored = with_sk_prefix(&items, "MSG#");
+    assert_eq!(stored.len(), 1);
+    let sk = text(stored[0], "sk").unwrap().to_owned();
+    assert!(
+        !sk.contains("wamid."),
+        "the wamid is blinded in the key: {sk}"
+    );
     stack
         .dynamo
         .delete_item()
@@ -173,7 +180,7 @@ async fn content_kept_shorter_than_metas_retry_window_still_deduplicates_after_i
         .send()
         .await
         .unwrap();
-    assert_eq!(put().await.unwrap(), PutOutcome::Duplicate);
+    assert_eq!(put().await.unwrap().outcome, PutOutcome::Duplicate);
     let items = stack.tenant_items(tenant.id.as_str()).await;
     let dedup = with_sk_prefix(&items, "DEDUP#");
     assert_eq!(dedup.len(), 1);
@@ -221,9 +228,12 @@ async fn content_past_its_time_is_hidden_while_the_message_stays_and_no_content_
         assert_eq!(message.content, "", "{}: content shown", message.wamid);
     }
     let items = stack.tenant_items(tenant.id.as_str()).await;
+    let blinded = stack
+        .blind_wamid(tenant.id.as_str(), "wamid.unstored")
+        .await;
     let unstored_item = with_sk_prefix(&items, "MSG#")
         .into_iter()
-        .find(|it| it["wamid"].as_s().unwrap() == "wamid.unstored")
+        .find(|it| text(it, "sk").is_some_and(|sk| sk.ends_with(&blinded)))
         .unwrap();
     assert!(!unstored_item.contains_key("content"), "{unstored_item:?}");
 }
@@ -315,10 +325,14 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
     assert_eq!(run["contents_removed"], 2, "{run}");
 
     let items = stack.tenant_items(tenant.id.as_str()).await;
+    let mut blinded = std::collections::HashMap::new();
+    for wamid in ["wamid.forty_days", "wamid.an_hour", "wamid.content_done"] {
+        blinded.insert(wamid, stack.blind_wamid(tenant.id.as_str(), wamid).await);
+    }
     let message = |wamid: &str| {
         with_sk_prefix(&items, "MSG#")
             .into_iter()
-            .find(|it| it["wamid"].as_s().unwrap() == wamid)
+            .find(|it| text(it, "sk").is_some_and(|sk| sk.ends_with(&blinded[wamid])))
             .unwrap()
     };
     // 40 days old: past 30 days of content, so it is gone; the record lives 60 days.

@@ -9,6 +9,8 @@ pub struct ApiConfig {
     /// The table, its key table and the personal-data KMS key.
     pub storage: StorageConfig,
     pub outbound_queue_url: String,
+    /// The HMAC key the outbound queue's group ids are keyed with.
+    pub queue_id_key_id: String,
     /// To decrypt access tokens for read receipts.
     pub kms_key_id: String,
     pub cloud_api: CloudApiConfig,
@@ -25,6 +27,7 @@ impl FunctionConfig for ApiConfig {
         Ok(Self {
             storage: StorageConfig::read(settings)?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
+            queue_id_key_id: settings.required("QUEUE_ID_KEY_ID")?,
             kms_key_id: settings.required("KMS_KEY_ID")?,
             cloud_api: CloudApiConfig::from_settings(settings)?,
             rates: Rates::from_settings(settings)?,

@@ -11,6 +11,7 @@ use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
+use wagate_shared::queue::ids::QueueIdKeys;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
@@ -25,11 +26,10 @@ async fn main() -> Result<(), Error> {
     let store = Store::open(&sdk, &config.storage, metrics.clone());
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let kms = aws_sdk_kms::Client::new(&sdk);
-    let queue = OutboundQueue::new(EventQueue::new(
-        sqs.clone(),
-        config.outbound_queue_url,
-        metrics.clone(),
-    ));
+    let queue = OutboundQueue::new(
+        EventQueue::new(sqs.clone(), config.outbound_queue_url, metrics.clone()),
+        QueueIdKeys::new(kms.clone(), config.queue_id_key_id, metrics.clone()),
+    );
     // Tokens are decrypted on first use and cached: no KMS call at cold start.
     let secrets = SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone());
     let cloud_api = CloudApiClient::new(config.cloud_api)?;

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use wagate_shared::access::{AuthError, Permission};
 use wagate_shared::domain::conversation::QUEUED;
@@ -51,7 +50,7 @@ pub async fn send_message(
     let message: OutboundMessage = parse_json(&body)?;
     // The canonical form (keys sorted) decides whether a repeated key has the same body.
     let canonical: Value = serde_json::from_slice(&body).unwrap_or_default();
-    let body_sha256 = hex_sha256(&serde_json::to_vec(&canonical).unwrap_or_default());
+    let canonical = serde_json::to_vec(&canonical).unwrap_or_default();
     if message.content.is_template() {
         key.require(
             Permission::Message,
@@ -68,7 +67,7 @@ pub async fn send_message(
             message: &message,
             idempotency: idempotency_key.map(|key| IdempotencyKey {
                 key,
-                body_sha256: &body_sha256,
+                body: &canonical,
             }),
             now: unix_now(),
         })
@@ -185,13 +184,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS
         && key.bytes().all(|b| b.is_ascii_graphic());
     if valid { Ok(Some(key)) } else { Err(bad()) }
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// What the outbox refused, as the API says it.

@@ -10,6 +10,8 @@ pub struct InboundConfig {
     pub callback_queue_url: String,
     /// Where the confirmation of an opt-out goes to be sent.
     pub outbound_queue_url: String,
+    /// The HMAC key the outbound queue's group ids are keyed with.
+    pub queue_id_key_id: String,
 }
 
 impl FunctionConfig for InboundConfig {
@@ -18,6 +20,7 @@ impl FunctionConfig for InboundConfig {
             storage: StorageConfig::read(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
+            queue_id_key_id: settings.required("QUEUE_ID_KEY_ID")?,
         })
     }
 }

@@ -14,6 +14,7 @@ use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
+use wagate_shared::queue::ids::QueueIdKeys;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
@@ -27,7 +28,15 @@ async fn main() -> Result<(), Error> {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = CallbackQueue::new(sqs.clone(), config.callback_queue_url, metrics.clone());
     let callbacks = CallbackEmitter::new(store.clone(), queue);
-    let replies = OutboundQueue::new(EventQueue::new(sqs, config.outbound_queue_url, metrics));
+    let ids = QueueIdKeys::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.queue_id_key_id,
+        metrics.clone(),
+    );
+    let replies = OutboundQueue::new(
+        EventQueue::new(sqs, config.outbound_queue_url, metrics),
+        ids,
+    );
     let processor = Arc::new(
         InboundProcessor::new(TenantDirectory::new(store))
             .with_callbacks(callbacks)

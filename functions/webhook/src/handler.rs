@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
 use wagate_shared::domain::timestamp::now_millis;
-use wagate_shared::queue::MAX_BATCH_BYTES;
+use wagate_shared::queue::{MAX_BATCH_BYTES, QueueError};
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::{SecretContext, SecretPurpose};
 use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
@@ -105,7 +105,13 @@ async fn deliver(
     let mut messages: Vec<QueueMessage> = Vec::with_capacity(total);
     for event in &events {
         if let Some(tenant) = tenant_of(state, door, &event.route).await? {
-            messages.push(to_queue_message(event, tenant.as_str(), received_at_ms));
+            let ids = state.queue_ids.key().await.map_err(QueueError::from)?;
+            messages.push(to_queue_message(
+                event,
+                tenant.as_str(),
+                received_at_ms,
+                ids,
+            ));
         }
     }
     let unroutable = total - messages.len();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
+use wagate_shared::queue::ids::QueueIdKeys;
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::{SecretContext, SecretError, SecretStore};
 use wagate_shared::store::Store;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub(crate) config: WebhookConfig,
     pub(crate) directory: TenantDirectory,
     pub(crate) queue: EventQueue,
+    /// Keys the group and deduplication ids of queued events.
+    pub(crate) queue_ids: QueueIdKeys,
     pub(crate) secrets: SecretStore,
     /// Decrypted on the first delivery rather than at init, so a cold start makes no
     /// network call before the first event needs it.
@@ -50,6 +53,11 @@ impl AppState {
     ) -> Self {
         Self {
             queue: EventQueue::new(sqs, config.inbound_queue_url.clone(), metrics.clone()),
+            queue_ids: QueueIdKeys::new(
+                kms.clone(),
+                config.queue_id_key_id.clone(),
+                metrics.clone(),
+            ),
             secrets: SecretStore::new(kms, config.kms_key_id.clone(), metrics.clone()),
             directory: TenantDirectory::new(store),
             platform_app_secret: OnceCell::new(),

@@ -22,6 +22,7 @@ async fn offline_state() -> AppState {
     let config = WebhookConfig {
         table_name: "unused".into(),
         inbound_queue_url: "http://127.0.0.1:9/queue.fifo".into(),
+        queue_id_key_id: "unused".into(),
         kms_key_id: "unused".into(),
         platform_app_secret_ciphertext: vec![1, 2, 3],
         platform_verify_token: wagate_shared::secret::Secret::new(FIXTURE_VERIFY_TOKEN.into()),

@@ -8,6 +8,7 @@ use wagate_shared::domain::tenant::TenantId;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
+use wagate_shared::queue::ids::QueueIdKeys;
 
 use crate::BoxError;
 use crate::args::Args;
@@ -19,11 +20,19 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         Recipient::parse(args.required("to")?)?,
         args.required("text")?,
     );
-    let queue = OutboundQueue::new(EventQueue::new(
-        aws_sdk_sqs::Client::new(sdk),
-        args.required("queue-url")?.to_owned(),
-        Arc::new(Metrics::default()),
-    ));
+    let metrics = Arc::new(Metrics::default());
+    let queue = OutboundQueue::new(
+        EventQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            args.required("queue-url")?.to_owned(),
+            metrics.clone(),
+        ),
+        QueueIdKeys::new(
+            aws_sdk_kms::Client::new(sdk),
+            args.required("queue-id-key")?,
+            metrics,
+        ),
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;

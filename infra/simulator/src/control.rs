@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::App;
 use crate::meta::{Reply, webhook_sha256};
-use crate::state::{Fault, Media, Number, NumberConfig, epoch_secs, random_id};
+use crate::state::{Fault, Media, Number, NumberConfig, epoch_secs, meta_wamid, random_id};
 use crate::webhooks::{delivery, post_signed};
 
 fn bad_request(why: impl std::fmt::Display) -> Reply {
@@ -142,7 +142,12 @@ pub async fn user_writes(app: &App, phone_number_id: &str, body: &[u8]) -> Reply
         return bad_request("message.type is required");
     };
     let timestamp = write.timestamp.unwrap_or_else(epoch_secs);
-    let wamid = random_id("wamid.IN");
+    let user = write
+        .from
+        .as_deref()
+        .or(write.user_id.as_deref())
+        .unwrap_or_default();
+    let wamid = meta_wamid(user, false);
     let mut message = write.message.clone();
     let config = {
         let mut state = app.lock();

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::App;
-use crate::state::{FaultedCall, Received, epoch_ms, epoch_secs, random_id};
+use crate::state::{FaultedCall, Received, epoch_ms, epoch_secs, meta_wamid, random_id};
 use crate::validate::{Refusal, check_mark_read, check_message, is_mark_read};
 use crate::webhooks::{schedule_statuses, statuses_for};
 
@@ -162,7 +162,7 @@ fn decide(
     if !number.pair(&to).take() {
         return (meta_error(131056, "Too many messages to this user"), None);
     }
-    let wamid = random_id("wamid.SIM");
+    let wamid = meta_wamid(&to, true);
     let callback_data = request
         .get("biz_opaque_callback_data")
         .and_then(Value::as_str);

@@ -113,7 +113,8 @@ impl Deliverer {
     }
 
     /// The client deliveries need: public addresses only (unless `allow_internal`, on
-    /// local stacks), no redirects (a receiver answers, it does not send us elsewhere), a
+    /// local stacks), no redirects (a receiver answers, it does not send us elsewhere), no
+    /// proxy (a proxy would resolve the tenant's host itself, past the address check), a
     /// timeout, and nothing else shared with the Cloud API client.
     pub fn http_client(allow_internal: bool) -> reqwest::Result<reqwest::Client> {
         Self::client_resolving(PublicOnly::system(allow_internal))
@@ -123,6 +124,7 @@ impl Deliverer {
     pub fn client_resolving(resolver: PublicOnly) -> reqwest::Result<reqwest::Client> {
         crate::http::client_builder()
             .dns_resolver(resolver)
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))

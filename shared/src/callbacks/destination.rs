@@ -57,6 +57,8 @@ fn is_refused_v6(ip: Ipv6Addr) -> bool {
         || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0) // discard-only, 100::/64
         || (s[0] == 0x2001 && s[1] == 0) // Teredo, 2001::/32: carries an IPv4 address
         || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010) // ORCHID, 2001:10::/28
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0020) // ORCHIDv2, 2001:20::/28
+        || s[0] == 0x5f00 // segment routing SIDs, 5f00::/16: not globally reachable
         || (s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0) // benchmarking, 2001:2::/48
         || s[0] == 0x2002 // 6to4, 2002::/16: carries an IPv4 address
         || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64, 64:ff9b::/96 and 64:ff9b:1::/48
@@ -203,7 +205,7 @@ mod tests {
     use super::*;
 
     /// One address of each class a callback must not reach.
-    const REFUSED: [&str; 29] = [
+    const REFUSED: [&str; 33] = [
         "0.0.0.0",
         "0.1.2.3",
         "10.0.0.1",
@@ -233,6 +235,10 @@ mod tests {
         "::ffff:10.0.0.1",
         "::ffff:8.8.8.8",
         "64:ff9b::a00:1",
+        "2001:20::1",
+        "2001:2f:ffff::1",
+        "5f00::1",
+        "5f00:ffff::1",
     ];
 
     #[test]

@@ -44,7 +44,8 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
     let Some(timestamp) = timestamp else {
         return false;
     };
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a timestamp at the ends of i64 must not overflow the subtraction.
+    if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return false;
     }
     let expected = mac(secret, timestamp, body);
@@ -74,5 +75,16 @@ mod tests {
         let forged_time = header.replace("t=1800000000", "t=1800000200");
         assert!(!verify("whsec_test", &forged_time, body, 1_800_000_200));
         assert!(!verify("whsec_test", "v1=00", body, 1_800_000_000));
+    }
+
+    #[test]
+    fn an_extreme_timestamp_is_refused_without_overflowing() {
+        let body = b"{}";
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let header = format!("t={t},v1=00");
+            assert!(!verify("whsec_test", &header, body, 1_800_000_000));
+            assert!(!verify("whsec_test", &header, body, i64::MIN));
+            assert!(!verify("whsec_test", &header, body, i64::MAX));
+        }
     }
 }

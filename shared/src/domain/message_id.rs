@@ -1,5 +1,6 @@
 //! A message's public id: the contact it belongs to and its place in the conversation
-//! (when it was sent and Meta's wamid, or when its job was queued and the job's id),
+//! (when it was sent and the blind index of Meta's wamid, or when its job was queued and
+//! the job's id),
 //! encoded so that callers hold it as an opaque string. Reading a message by its id is one
 //! lookup under the caller's own tenant, so another tenant's id finds nothing. How a place
 //! becomes a key is the store's (`store::keys`).
@@ -18,10 +19,14 @@ pub struct MessageId {
     place: String,
 }
 
-/// The place of a message the user sent: its time, then Meta's wamid.
-pub fn inbound_place(sent_at: i64, wamid: &str) -> String {
-    format!("{sent_at:010}#{wamid}")
+/// The place of a message the user sent: its time, then the blind index of Meta's wamid
+/// (ids given out before wamids were blinded hold the wamid itself).
+pub fn inbound_place(sent_at: i64, blinded_wamid: &str) -> String {
+    format!("{sent_at:010}#{blinded_wamid}")
 }
+
+/// How every one of Meta's wamids starts.
+const WAMID_MARK: &str = "wamid.";
 
 /// The place of a message sent to the user: when its job was queued, then the job.
 pub fn outbound_place(enqueued_at: i64, job_id: &str) -> String {
@@ -29,8 +34,17 @@ pub fn outbound_place(enqueued_at: i64, job_id: &str) -> String {
 }
 
 impl MessageId {
-    pub fn inbound(contact_id: &str, sent_at: i64, wamid: &str) -> Self {
-        Self::at(contact_id, inbound_place(sent_at, wamid))
+    pub fn inbound(contact_id: &str, sent_at: i64, blinded_wamid: &str) -> Self {
+        Self::at(contact_id, inbound_place(sent_at, blinded_wamid))
+    }
+
+    /// The time and wamid an inbound id given out before wamids were blinded names; `None`
+    /// for every other id.
+    pub fn raw_wamid(&self) -> Option<(i64, &str)> {
+        let (time, rest) = self.place.split_once('#')?;
+        rest.starts_with(WAMID_MARK)
+            .then(|| Some((time.parse().ok()?, rest)))
+            .flatten()
     }
 
     /// The id of the outbound message of a job.
@@ -91,9 +105,11 @@ mod tests {
     fn an_outbound_id_tells_its_enqueue_time_and_an_inbound_one_does_not() {
         let out = MessageId::outbound(CONTACT, 1_767_000_000, "abc");
         assert_eq!(out.outbound_time(), Some(1_767_000_000));
-        assert_eq!(MessageId::decode(&out.encode()), Some(out));
-        let inbound = MessageId::inbound(CONTACT, 1_767_000_000, "wamid.X");
+        assert_eq!(MessageId::decode(&out.encode()), Some(out.clone()));
+        let inbound = MessageId::inbound(CONTACT, 1_767_000_000, "0123abcd");
         assert_eq!(inbound.outbound_time(), None);
+        assert_eq!(inbound.raw_wamid(), None);
+        assert_eq!(out.raw_wamid(), None);
     }
 
     #[test]
@@ -106,6 +122,7 @@ mod tests {
             MessageId::inbound(CONTACT, 1_700_000_000, "wamid.HBgL+/=")
         );
         assert_eq!(id.encode(), earlier);
+        assert_eq!(id.raw_wamid(), Some((1_700_000_000, "wamid.HBgL+/=")));
     }
 
     #[test]

@@ -43,6 +43,23 @@ impl AcceptStore for FakeStore {
             .cloned())
     }
 
+    async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Result<String, StoreError> {
+        // Keyed by the tenant, as the store's is by its index key.
+        use sha2::{Digest, Sha256};
+        let mut keyed = tenant.as_str().as_bytes().to_vec();
+        keyed.push(0);
+        keyed.extend_from_slice(body);
+        Ok(hex::encode(Sha256::digest(keyed)))
+    }
+
+    async fn idempotency_key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<String, StoreError> {
+        self.body_digest(tenant, key.as_bytes()).await
+    }
+
     async fn idempotency_record(
         &self,
         tenant: &TenantId,

@@ -9,6 +9,7 @@ use crate::domain::consent::{ConsentEntry, ConsentState};
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::IdentityKey;
 use crate::domain::management::TemplateRef;
+use crate::domain::message_id::MessageId;
 use crate::domain::retention::Retention;
 use crate::domain::status::StatusUpdate;
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
@@ -17,7 +18,7 @@ use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
-use crate::store::message::inbound::NewInbound;
+use crate::store::message::inbound::{NewInbound, StoredInbound};
 use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome, StoreError};
 
@@ -88,15 +89,26 @@ impl InboundStore for FakeStore {
         inbound: &NewInbound<'_>,
         _expiry: Expiry,
         _now: i64,
-    ) -> Result<PutOutcome, StoreError> {
+    ) -> Result<StoredInbound, StoreError> {
         self.check("put_inbound_message")?;
         let key = (tenant.clone(), inbound.message.wamid.clone());
+        let id = MessageId::inbound(
+            inbound.contact_id,
+            inbound.message.sent_at,
+            &fake_blind(&inbound.message.wamid),
+        );
         let mut t = self.lock();
         if t.messages.contains_key(&key) {
-            return Ok(PutOutcome::Duplicate);
+            return Ok(StoredInbound {
+                outcome: PutOutcome::Duplicate,
+                id,
+            });
         }
         t.messages.insert(key, inbound.contact_id.to_owned());
-        Ok(PutOutcome::Stored)
+        Ok(StoredInbound {
+            outcome: PutOutcome::Stored,
+            id,
+        })
     }
 
     async fn apply_status(
@@ -235,7 +247,7 @@ impl InboundStore for FakeStore {
         _now: i64,
     ) -> Result<PutOutcome, StoreError> {
         self.check("put_tenant_event")?;
-        let key = (tenant.clone(), event.event_time, event.digest.to_owned());
+        let key = (tenant.clone(), event.event_time, event.identity.to_owned());
         let mut t = self.lock();
         if t.events.contains_key(&key) {
             return Ok(PutOutcome::Duplicate);
@@ -293,4 +305,10 @@ impl CallbackSink for FakeCallbacks {
         ));
         Ok(())
     }
+}
+
+/// What stands for a wamid in the fake's ids, as the blind index does in the store's.
+pub(crate) fn fake_blind(wamid: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(wamid.as_bytes())[..16])
 }

@@ -4,7 +4,7 @@
 //! operation, as an outage or a crash between two writes would.
 
 mod accept;
-mod inbound;
+pub(crate) mod inbound;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;

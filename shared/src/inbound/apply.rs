@@ -20,6 +20,7 @@ use crate::domain::management::{
 use crate::domain::message::{
     InboundMessage, InteractiveReply, MessageContent, SystemEvent, parse_message,
 };
+use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::retention::{ContentLife, DataClass};
 use crate::domain::status::parse_status;
@@ -223,13 +224,17 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         if contact.profile.restriction.is_some_and(|r| !r.keep_inbound) {
             // Not stored, not handed on; their consent choice still counts.
             if let Some(choice) = consent_choice(&job.tenant.consent, &message.content) {
-                self.record_choice(job, &contact.profile, &identity, &message, choice)
+                let said = Said {
+                    message: &message,
+                    id: None,
+                };
+                self.record_choice(job, &contact.profile, &identity, said, choice)
                     .await?;
             }
             tracing::info!(tenant = %job.tenant.id, "a message from a person whose processing is restricted dropped");
             return Ok(Outcome::Restricted);
         }
-        let outcome = store
+        let stored = store
             .put_inbound_message(
                 &job.tenant.id,
                 &NewInbound {
@@ -272,7 +277,11 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         // On duplicates too: the choice is recorded once, and its confirmation is the
         // same job, sent once.
         if let Some(choice) = consent_choice(&job.tenant.consent, &message.content) {
-            self.record_choice(job, &contact.profile, &identity, &message, choice)
+            let said = Said {
+                message: &message,
+                id: Some(&stored.id),
+            };
+            self.record_choice(job, &contact.profile, &identity, said, choice)
                 .await?;
         }
         let data = CallbackData::MessageReceived(MessageReceivedData {
@@ -286,7 +295,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         // On duplicates too: a worker stopped after the write but before this left it
         // undone, and receivers drop repeats by the event's id.
         self.emit(job, &data).await?;
-        Ok(match outcome {
+        Ok(match stored.outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
         })
@@ -500,15 +509,17 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         job: &Job<'_>,
         contact: &ContactProfile,
         identity: &UserIdentity,
-        message: &InboundMessage,
+        said: Said<'_>,
         choice: Choice,
     ) -> Result<(), ProcessError> {
         let settings = &job.tenant.consent;
+        let message = said.message;
+        let evidence = said.evidence();
         let entry = ConsentEntry {
             scope: settings.keyword_scope,
             action: choice.action,
             source: choice.source,
-            evidence: Some(message.wamid.clone()),
+            evidence: Some(evidence.clone()),
             at: message.sent_at,
         };
         let recorded = self
@@ -519,7 +530,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         let opted_out_by_this = recorded
             .state
             .mark(entry.scope)
-            .is_some_and(|m| m.opted_out && m.evidence.as_deref() == Some(&message.wamid));
+            .is_some_and(|m| m.opted_out && m.evidence.as_deref() == Some(evidence.as_str()));
         // A person whose processing is restricted gets nothing, a confirmation neither.
         let restricted = contact.restriction.is_some();
         if entry.action == Action::OptOut
@@ -527,8 +538,13 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             && opted_out_by_this
             && !restricted
         {
-            self.acknowledge(job, identity, message, choice.language.as_deref())
-                .await?;
+            self.acknowledge(
+                job,
+                identity,
+                (message, &evidence),
+                choice.language.as_deref(),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -591,12 +607,13 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         }
     }
 
-    /// Queues the confirmation of an opt-out: a reply from the number they wrote to.
+    /// Queues the confirmation of an opt-out (`message`, whose evidence is `evidence`): a
+    /// reply from the number they wrote to.
     async fn acknowledge(
         &self,
         job: &Job<'_>,
         identity: &UserIdentity,
-        message: &InboundMessage,
+        (message, evidence): (&InboundMessage, &str),
         language: Option<&str>,
     ) -> Result<(), ProcessError> {
         let (Some(replies), Some(number)) = (&self.replies, job.event.phone_number_id.as_deref())
@@ -610,7 +627,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         let text = job.tenant.consent.acknowledgement(language.unwrap_or("en"));
         let reply = OutboundMessage::text(number, to, text);
-        match OutboundJob::consent_ack(&job.tenant.id, &reply, &message.wamid, message.sent_at) {
+        match OutboundJob::consent_ack(&job.tenant.id, &reply, evidence, message.sent_at) {
             Ok(ack) => replies.enqueue(&ack).await?,
             // A tenant's confirmation text Meta would refuse: the opt-out stands unconfirmed.
             Err(e) => {
@@ -691,9 +708,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         reason: Option<&str>,
     ) -> Result<PutOutcome, ProcessError> {
         let raw = job.event.item.get();
-        let digest = hex::encode(Sha256::digest(
-            format!("{}\n{}\n{}", job.event.field, job.event.kind.as_str(), raw).as_bytes(),
-        ));
+        let identity = format!("{}\n{}\n{}", job.event.field, job.event.kind.as_str(), raw);
         // What may hold what a person wrote is not kept by a tenant that stores no
         // content: the event's field, kind and time are.
         let raw = if class == DataClass::Content && job.content_life() == ContentLife::NotStored {
@@ -703,7 +718,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         let event = TenantEvent {
             event_time: job.event_time(),
-            digest: &digest,
+            identity: &identity,
             field: &job.event.field,
             kind: job.event.kind.as_str(),
             unhandled_reason: reason,
@@ -781,6 +796,32 @@ fn identity_of<const N: usize>(
         .flatten()
         .find(|b| crate::domain::identity::Bsuid::parse(b).is_ok());
     UserIdentity::from_parts(phone, bsuid).ok()
+}
+
+/// A message that holds a consent choice, and its public id once stored.
+#[derive(Clone, Copy)]
+struct Said<'a> {
+    message: &'a InboundMessage,
+    id: Option<&'a MessageId>,
+}
+
+impl Said<'_> {
+    /// What the ledger keeps as the choice's evidence: the message's id (which names no
+    /// one), or, for a message not stored, a keyed digest of it that names no one either.
+    fn evidence(&self) -> String {
+        match self.id {
+            Some(id) => id.encode(),
+            None => format!("unstored:{}", unstored_mark(self.message)),
+        }
+    }
+}
+
+/// What stands for a message that was not stored (its person restricted processing): the
+/// same for a redelivery, and not the wamid, whose base64 holds the number. An unkeyed
+/// digest is enough here: a wamid's random 88-bit id makes it unguessable, unlike a number.
+fn unstored_mark(message: &InboundMessage) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", message.sent_at, message.wamid).as_bytes());
+    hex::encode(&digest[..16])
 }
 
 /// A person's consent choice found in a message they sent.

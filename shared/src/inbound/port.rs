@@ -19,7 +19,7 @@ use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
 use crate::store::event::TenantEvent;
 use crate::store::message::delivery::StatusOutcome;
-use crate::store::message::inbound::NewInbound;
+use crate::store::message::inbound::{NewInbound, StoredInbound};
 use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome, StoreError};
 use crate::tenants::TenantDirectory;
@@ -49,14 +49,14 @@ pub trait InboundStore: TenantContacts {
         now: i64,
     ) -> impl Future<Output = Done<()>> + Send;
 
-    /// Stores an inbound message once; a redelivery is a duplicate.
+    /// Stores an inbound message once (a redelivery is a duplicate); answers its public id.
     fn put_inbound_message(
         &self,
         tenant: &TenantId,
         inbound: &NewInbound<'_>,
         expiry: Expiry,
         now: i64,
-    ) -> impl Future<Output = Done<PutOutcome>> + Send;
+    ) -> impl Future<Output = Done<StoredInbound>> + Send;
 
     /// Merges a delivery status into its message's state, monotonically.
     fn apply_status(
@@ -162,7 +162,7 @@ impl InboundStore for TenantDirectory {
         inbound: &NewInbound<'_>,
         expiry: Expiry,
         now: i64,
-    ) -> Done<PutOutcome> {
+    ) -> Done<StoredInbound> {
         self.store()
             .put_inbound_message(tenant, inbound, expiry, now)
             .await

@@ -617,6 +617,19 @@ fn consent_of(p: &Processor) -> crate::domain::consent::ConsentState {
     t.contacts.values().next().unwrap().consent.clone()
 }
 
+/// The public id of the message `wamid` sent at `at` by the one contact: what consent keeps
+/// as evidence (never the wamid, whose base64 holds the number).
+fn evidence_of(p: &Processor, wamid: &str, at: i64) -> String {
+    let t = store(p).lock();
+    let contact = &t.contacts.values().next().unwrap().contact_id;
+    crate::domain::message_id::MessageId::inbound(
+        contact,
+        at,
+        &crate::fakes::inbound::fake_blind(wamid),
+    )
+    .encode()
+}
+
 #[tokio::test]
 async fn a_stop_keyword_opts_out_of_all_and_is_confirmed_once_in_its_language() {
     use crate::domain::consent::{Scope, Source};
@@ -626,11 +639,12 @@ async fn a_stop_keyword_opts_out_of_all_and_is_confirmed_once_in_its_language() 
     let stop = text_from(USER, "wamid.STOP", 1_767_000_000, "¡Parar!");
     assert_eq!(p.process(&stop).await.unwrap(), Outcome::Stored);
     assert_eq!(p.process(&stop).await.unwrap(), Outcome::Duplicate);
-    // THEN they are opted out of everything, by keyword, with the wamid as evidence
+    // THEN they are opted out of everything, by keyword, with the message's id as evidence
     let all = consent_of(&p).all.unwrap();
     assert!(all.opted_out);
     assert_eq!((all.at, all.source), (1_767_000_000, Some(Source::Keyword)));
-    assert_eq!(all.evidence.as_deref(), Some("wamid.STOP"));
+    let evidence = evidence_of(&p, "wamid.STOP", 1_767_000_000);
+    assert_eq!(all.evidence.as_deref(), Some(evidence.as_str()));
     // AND the confirmation is one job (queued twice, the same id: SQS and the sender keep
     // it to one send), in Spanish, marked so consent does not stop it
     let jobs = replies(&p);
@@ -646,7 +660,7 @@ async fn a_stop_keyword_opts_out_of_all_and_is_confirmed_once_in_its_language() 
     assert_eq!(replies(&p).len(), 2);
     assert_eq!(
         consent_of(&p).all.unwrap().evidence.as_deref(),
-        Some("wamid.STOP")
+        Some(evidence.as_str())
     );
     // WHEN they write START
     p.process(&text_from(USER, "wamid.START", 1_767_000_900, "Start"))

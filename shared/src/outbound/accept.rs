@@ -14,7 +14,7 @@ use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
-use crate::store::idempotency::{Claim, IdempotencyRecord};
+use crate::store::idempotency::{BodyDigest, Claim, IdempotencyRecord};
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
 
@@ -33,11 +33,12 @@ pub struct SendCommand<'a> {
     pub now: i64,
 }
 
-/// The caller's idempotency key and the hash of the request that came with it.
+/// The caller's idempotency key and the request that came with it (canonical JSON: keys
+/// sorted), which its record keeps as a keyed digest.
 #[derive(Debug, Clone, Copy)]
 pub struct IdempotencyKey<'a> {
     pub key: &'a str,
-    pub body_sha256: &'a str,
+    pub body: &'a [u8],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,20 +118,33 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
     pub async fn accept(&self, command: SendCommand<'_>) -> Result<AcceptedMessage, AcceptError> {
         command.message.validate()?;
         let store = &self.store;
-        if let Some(idem) = command.idempotency
+        // The body and the key, as the record keeps them and the job's id is derived.
+        let (digest, job_key) = match command.idempotency {
+            Some(idem) => (
+                Some(store.body_digest(command.tenant, idem.body).await?),
+                Some(
+                    store
+                        .idempotency_key_digest(command.tenant, idem.key)
+                        .await?,
+                ),
+            ),
+            None => (None, None),
+        };
+        let keys = (digest.as_deref(), job_key.as_deref());
+        if let (Some(idem), (Some(_), Some(_))) = (command.idempotency, keys)
             && let Some(held) = store
                 .idempotency_record(command.tenant, idem.key, command.now)
                 .await?
         {
-            return self.resume(command, idem, &held).await;
+            return self.resume(command, idem, keys, &held).await;
         }
         let checked = self.checked(command, None).await?;
-        let job = self.job(command, command.now)?;
+        let job = self.job(command, command.now, job_key.as_deref())?;
         let message_ref =
             MessageId::outbound(&checked.contact.contact_id, job.enqueued_at, &job.job_id);
-        if let Some(idem) = command.idempotency {
+        if let (Some(idem), Some(digest)) = (command.idempotency, &digest) {
             let record = IdempotencyRecord {
-                body_sha256: idem.body_sha256.to_owned(),
+                body: BodyDigest::Keyed(digest.clone()),
                 resource_id: message_ref.encode(),
                 created_at: command.now,
             };
@@ -138,7 +152,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
                 .claim_idempotency_key(command.tenant, idem.key, &record)
                 .await?
             {
-                return self.resume(command, idem, &held).await;
+                return self.resume(command, idem, keys, &held).await;
             }
         }
         self.record_and_queue(command, &checked, &job).await?;
@@ -150,13 +164,15 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
 
     /// A call with a key an earlier call claimed: the earlier call's message, finished if
     /// that call stopped half-way.
+    /// `keys`: the body's and the key's keyed digests.
     async fn resume(
         &self,
         command: SendCommand<'_>,
         idem: IdempotencyKey<'_>,
+        (digest, job_key): (Option<&str>, Option<&str>),
         held: &IdempotencyRecord,
     ) -> Result<AcceptedMessage, AcceptError> {
-        if held.body_sha256 != idem.body_sha256 {
+        if !held.body.matches(digest.unwrap_or_default(), idem.body) {
             return Err(AcceptError::IdempotencyConflict);
         }
         let corrupt = |problem: &str| StoreError::Corrupt {
@@ -168,8 +184,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let enqueued_at = message_ref
             .outbound_time()
             .ok_or_else(|| corrupt("names no outbound message"))?;
-        // The same key and body make the same job: its id, its time, its group.
-        let job = self.job(command, enqueued_at)?;
+        // The same key and body make the same job: its id, its time, its group. A claim
+        // made before keyed digests derived its job's id from the key itself.
+        let job_key = match held.body {
+            BodyDigest::Keyed(_) => job_key,
+            BodyDigest::Sha256(_) => Some(idem.key),
+        };
+        let job = self.job(command, enqueued_at, job_key)?;
         if message_ref != MessageId::outbound(&message_ref.contact_id, enqueued_at, &job.job_id) {
             return Err(corrupt("names another job").into());
         }
@@ -275,14 +296,16 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
 
     /// The job of the command, enqueued at `enqueued_at`; refused when it cannot be
     /// queued at all (too large), before anything is written.
-    fn job(&self, command: SendCommand<'_>, enqueued_at: i64) -> Result<OutboundJob, AcceptError> {
+    /// The job of the command, its id derived from `job_key` (what stands for the
+    /// idempotency key) when there is one.
+    fn job(
+        &self,
+        command: SendCommand<'_>,
+        enqueued_at: i64,
+        job_key: Option<&str>,
+    ) -> Result<OutboundJob, AcceptError> {
         // `accept` validated the message first.
-        let job = OutboundJob::of_valid(
-            command.tenant,
-            command.message,
-            command.idempotency.map(|i| i.key),
-            enqueued_at,
-        );
+        let job = OutboundJob::of_valid(command.tenant, command.message, job_key, enqueued_at);
         OutboundQueue::check_size(&job).map_err(AcceptError::TooLarge)?;
         Ok(job)
     }

@@ -29,6 +29,22 @@ pub trait AcceptStore: TenantContacts + TemplateCategories {
         phone_number_id: &str,
     ) -> impl Future<Output = Done<Option<PhoneNumber>>> + Send;
 
+    /// The keyed digest of a call's body (canonical JSON), as its idempotency record keeps
+    /// it.
+    fn body_digest(
+        &self,
+        tenant: &TenantId,
+        body: &[u8],
+    ) -> impl Future<Output = Done<String>> + Send;
+
+    /// The keyed digest that stands for an idempotency key (in its record's key, and in
+    /// the id of the job it makes): the caller's text may name a person.
+    fn idempotency_key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> impl Future<Output = Done<String>> + Send;
+
     /// The live claim on an idempotency key, read consistently.
     fn idempotency_record(
         &self,
@@ -119,6 +135,14 @@ impl AcceptStore for TenantDirectory {
         phone_number_id: &str,
     ) -> Done<Option<PhoneNumber>> {
         TenantDirectory::phone_number(self, tenant, phone_number_id).await
+    }
+
+    async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Done<String> {
+        self.store().body_digest(tenant, body).await
+    }
+
+    async fn idempotency_key_digest(&self, tenant: &TenantId, key: &str) -> Done<String> {
+        self.store().idempotency_key_digest(tenant, key).await
     }
 
     async fn idempotency_record(

@@ -4,8 +4,10 @@
 //! local stack.
 
 use super::accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
+use super::job::OutboundJob;
 use crate::domain::conversation::SendOutcome;
 use crate::domain::identity::UserIdentity;
+use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId, TenantStatus};
 use crate::fakes::{FakeQueue, FakeStore, phone_number, tenant};
@@ -79,7 +81,7 @@ fn command<'a>(
 fn key<'a>(key: &'a str, body: &'a str) -> Option<IdempotencyKey<'a>> {
     Some(IdempotencyKey {
         key,
-        body_sha256: body,
+        body: body.as_bytes(),
     })
 }
 
@@ -331,6 +333,54 @@ async fn a_key_whose_call_died_before_the_record_is_taken_over_under_its_id() {
     assert_eq!(held.resource_id, retried.message.encode());
     assert_eq!(records(&outbox), 1);
     assert_eq!(outbox.queue.job_ids().len(), 1);
+}
+
+#[tokio::test]
+async fn a_claim_made_before_keyed_digests_still_replays_its_message() {
+    use crate::store::idempotency::{BodyDigest, IdempotencyRecord};
+    use sha2::{Digest, Sha256};
+    // GIVEN a claim as it was written before: the body's SHA-256, and a message whose job
+    // id was derived from the key itself
+    let outbox = given_a_tenant_with_a_number();
+    let contact = and_a_user_who_wrote(&outbox, 60);
+    let message = text("It ships today.");
+    let body = "the body";
+    let job = OutboundJob::of_valid(&acme(), &message, Some("order-1"), NOW - 30);
+    let earlier = MessageId::outbound(&contact, job.enqueued_at, &job.job_id);
+    outbox.store.lock().idempotency.insert(
+        (acme(), "order-1".to_owned()),
+        IdempotencyRecord {
+            body: BodyDigest::Sha256(hex::encode(Sha256::digest(body))),
+            resource_id: earlier.encode(),
+            created_at: NOW - 30,
+        },
+    );
+    // WHEN the call is repeated with the key and body
+    let again = outbox
+        .accept(command(&acme(), &message, key("order-1", body)))
+        .await
+        .unwrap();
+    // THEN it names the same message, made under the job the key named then
+    assert_eq!(again.message, earlier);
+    assert_eq!(outbox.queue.job_ids(), [job.job_id]);
+    // AND another body under the key is still a conflict
+    let other = outbox
+        .accept(command(&acme(), &message, key("order-1", "another body")))
+        .await;
+    assert!(matches!(other, Err(AcceptError::IdempotencyConflict)));
+}
+
+#[tokio::test]
+async fn a_job_made_under_a_key_has_an_id_that_an_unkeyed_hash_of_the_key_is_not() {
+    let outbox = given_a_tenant_with_a_number();
+    and_a_user_who_wrote(&outbox, 60);
+    let key_text = "welcome-4915112345678";
+    outbox
+        .accept(command(&acme(), &text("Hi"), key(key_text, "b")))
+        .await
+        .unwrap();
+    let unkeyed = OutboundJob::of_valid(&acme(), &text("Hi"), Some(key_text), NOW);
+    assert_ne!(outbox.queue.job_ids(), [unkeyed.job_id]);
 }
 
 #[tokio::test]

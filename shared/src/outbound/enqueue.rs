@@ -2,6 +2,7 @@
 
 use crate::domain::outbound::{OutboundMessage, ValidationError};
 use crate::domain::tenant::TenantId;
+use crate::queue::ids::QueueIdKeys;
 use crate::queue::{EventQueue, QueueError};
 use crate::webhook::QueueMessage;
 
@@ -19,11 +20,13 @@ pub enum EnqueueError {
 #[derive(Clone)]
 pub struct OutboundQueue {
     queue: EventQueue,
+    /// Keys the group ids, which are made from the recipient's number.
+    ids: QueueIdKeys,
 }
 
 impl OutboundQueue {
-    pub fn new(queue: EventQueue) -> Self {
-        Self { queue }
+    pub fn new(queue: EventQueue, ids: QueueIdKeys) -> Self {
+        Self { queue, ids }
     }
 
     /// Validates `message` and queues it for sending from its number. The same
@@ -52,10 +55,11 @@ impl OutboundQueue {
 
     /// Queues jobs made beforehand, ten to a request.
     pub async fn enqueue_jobs(&self, jobs: &[OutboundJob]) -> Result<(), QueueError> {
+        let ids = self.ids.key().await?;
         let messages = jobs
             .iter()
             .map(|job| QueueMessage {
-                group_id: job.message_group_id(),
+                group_id: job.message_group_id(ids),
                 // SQS drops a second enqueue of the same job within five minutes; the
                 // message record stops any later one at send time.
                 deduplication_id: job.job_id.clone(),

@@ -11,6 +11,7 @@ use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::tenant::TenantId;
 use crate::outbound::consent::Outgoing;
+use crate::queue::ids::QueueIdKey;
 
 /// Jobs carry the typed message. Version 1 carried Meta's request body; the sender still
 /// reads such jobs, so that none queued before an upgrade is lost (a job lives at most 4
@@ -280,15 +281,11 @@ impl OutboundJob {
     }
 
     /// The FIFO group: one per number and recipient, so a slow recipient holds back only
-    /// their own messages. The recipient is hashed: group ids show up in AWS's logs.
-    pub fn message_group_id(&self) -> String {
-        let digest = Sha256::digest(format!("{}\0{}", self.phone_number_id(), self.to()));
-        format!(
-            "{}:{}:{}",
-            self.tenant_id,
-            self.phone_number_id(),
-            hex::encode(&digest[..8])
-        )
+    /// their own messages. The recipient is a keyed digest: group ids show up in AWS's
+    /// logs, and an unkeyed hash of a number is found by trying every number.
+    pub fn message_group_id(&self, ids: &QueueIdKey) -> String {
+        let digest = ids.digest(&["outbound-group", self.phone_number_id(), self.to()], 8);
+        format!("{}:{}:{digest}", self.tenant_id, self.phone_number_id())
     }
 
     /// What the job's send asks Meta to echo in the message's statuses

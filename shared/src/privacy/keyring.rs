@@ -164,6 +164,29 @@ impl Keyring {
         ))
     }
 
+    /// The keyed hash that stands for one of Meta's wamids in keys: a wamid embeds its
+    /// person's phone number (base64 of a small structure), so it is treated as one.
+    pub async fn blind_wamid(&self, tenant: &str, wamid: &str) -> Result<String, StoreError> {
+        self.blind(tenant, &format!("wamid:{wamid}")).await
+    }
+
+    /// A keyed digest of `input` under the tenant's index key, for what stands in a key
+    /// or an attribute in place of text that may name a person (an API call's body, a
+    /// kept event): 128 bits in hex, unlike an unkeyed hash, not open to guessing.
+    pub async fn keyed_digest(
+        &self,
+        tenant: &str,
+        purpose: &str,
+        input: &[u8],
+    ) -> Result<String, StoreError> {
+        let keys = self.tenant(tenant).await?;
+        let mut labelled = Vec::with_capacity(purpose.len() + 1 + input.len());
+        labelled.extend_from_slice(purpose.as_bytes());
+        labelled.push(0);
+        labelled.extend_from_slice(input);
+        Ok(hex::encode(&keys.index.keyed_hash(&labelled)[..16]))
+    }
+
     /// Deletes the tenant's KEK (and this container's copy): every contact's data key of
     /// the tenant, and so everything sealed for them anywhere, no longer opens. Other
     /// containers' copies expire within [`TENANT_KEYS_TTL`]; a deleted tenant is cut off

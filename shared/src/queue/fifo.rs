@@ -27,6 +27,8 @@ pub enum QueueError {
     Send(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("SQS refused {failed} of the batch's entries (first: {code})")]
     Refused { failed: usize, code: String },
+    #[error("the key of queue ids is not available")]
+    IdKey(#[from] super::ids::QueueIdKeyError),
 }
 
 #[derive(Clone)]

@@ -4,6 +4,7 @@
 
 pub mod event;
 mod fifo;
+pub mod ids;
 pub mod jobs;
 
 pub use fifo::{

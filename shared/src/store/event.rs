@@ -12,8 +12,9 @@ use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 #[derive(Debug, Clone)]
 pub struct TenantEvent<'a> {
     pub event_time: i64,
-    /// Digest of the event's identity; with the time, the item's key.
-    pub digest: &'a str,
+    /// What makes the event itself (its field, kind and JSON as Meta sent it): with the
+    /// time, a keyed digest of it is the item's key, since it may name a person.
+    pub identity: &'a str,
     pub field: &'a str,
     pub kind: &'a str,
     /// Why it was kept without being acted on, when that is the case.
@@ -43,9 +44,13 @@ impl Store {
     ) -> Result<PutOutcome, StoreError> {
         // Meta's event may name a person: sealed under the tenant's data key.
         let key = self.sealing_key(tenant.as_str(), None).await?;
+        let digest = self
+            .keyring()?
+            .keyed_digest(tenant.as_str(), "tenant-event", event.identity.as_bytes())
+            .await?;
         let (pk, sk) = (
             events_pk(tenant.as_str()),
-            event_sk(event.event_time, event.digest),
+            event_sk(event.event_time, &digest),
         );
         let raw = sealed(&key, &pk, &sk, "raw", event.raw);
         let mut it = item([

@@ -1,10 +1,15 @@
 //! Idempotency keys of API calls: the first call with a key claims it for a day, with a
-//! hash of its body and the id of what it made; a later call with the same key gets that
-//! id back, or a conflict if its body differs.
+//! digest of its body and the id of what it made; a later call with the same key gets that
+//! id back, or a conflict if its body differs. Both the key and the body are the caller's
+//! text and may name a person (a phone number in a key, a recipient in a body), so each
+//! stands in the table as a keyed digest under the tenant's index key, never an unkeyed
+//! hash that a list of numbers could be tried against.
+
+use sha2::{Digest, Sha256};
 
 use crate::domain::tenant::TenantId;
-use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk};
-use crate::store::table::{get_i64, get_s, item, n, s};
+use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk_of_hash, legacy_idempotency_hash};
+use crate::store::table::{Item, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 /// How long a key is remembered.
@@ -13,11 +18,56 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 /// What the first call with a key made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
-    /// Hex SHA-256 of the first call's body (canonical JSON).
-    pub body_sha256: String,
+    /// The first call's body (canonical JSON), as a digest.
+    pub body: BodyDigest,
     /// The id of the resource the first call made.
     pub resource_id: String,
     pub created_at: i64,
+}
+
+/// A call's body as its idempotency record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyDigest {
+    /// Keyed under the tenant's index key ([`Store::body_digest`]).
+    Keyed(String),
+    /// Hex SHA-256, as claims made before keyed digests hold it (they live a day).
+    Sha256(String),
+}
+
+impl BodyDigest {
+    /// Whether `body` is the body this digest was made of; `keyed` is its keyed digest.
+    pub fn matches(&self, keyed: &str, body: &[u8]) -> bool {
+        match self {
+            Self::Keyed(digest) => digest == keyed,
+            Self::Sha256(digest) => *digest == hex::encode(Sha256::digest(body)),
+        }
+    }
+}
+
+impl Store {
+    /// The keyed digest of an API call's body, for its idempotency record.
+    pub async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Result<String, StoreError> {
+        self.keyring()?
+            .keyed_digest(tenant.as_str(), "idempotency-body", body)
+            .await
+    }
+
+    /// The keyed digest that stands for an idempotency key in its item's key; an outbound
+    /// message keeps it, so that erasing its contact finds the record.
+    pub async fn idempotency_key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<String, StoreError> {
+        self.keyring()?
+            .keyed_digest(tenant.as_str(), "idempotency-key", key.as_bytes())
+            .await
+    }
+
+    async fn idempotency_pk(&self, tenant: &TenantId, key: &str) -> Result<String, StoreError> {
+        let digest = self.idempotency_key_digest(tenant, key).await?;
+        Ok(idempotency_pk_of_hash(tenant.as_str(), &digest))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +86,15 @@ impl Store {
         key: &str,
         record: &IdempotencyRecord,
     ) -> Result<Claim, StoreError> {
-        let pk = idempotency_pk(tenant.as_str(), key);
+        let pk = self.idempotency_pk(tenant, key).await?;
+        let body = match &record.body {
+            BodyDigest::Keyed(digest) => (BODY_DIGEST, s(digest)),
+            BodyDigest::Sha256(digest) => (LEGACY_BODY_SHA256, s(digest)),
+        };
         let claim = item([
             ("pk", s(&pk)),
             ("sk", s(IDEMPOTENCY_SK)),
-            ("body_sha256", s(&record.body_sha256)),
+            body,
             ("resource_id", s(&record.resource_id)),
             ("created_at", n(record.created_at)),
             (EXPIRES_AT, n(record.created_at + IDEMPOTENCY_TTL_SECS)),
@@ -68,23 +122,25 @@ impl Store {
         Ok(Claim::Taken(held))
     }
 
-    /// The live claim on `key`, read consistently.
+    /// The live claim on `key`, read consistently: under the key's keyed digest, or else
+    /// as a claim made before keyed digests left it (one more read, for a day's claims).
     pub async fn idempotency_record(
         &self,
         tenant: &TenantId,
         key: &str,
         now: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let held = self
-            .get_consistent(idempotency_pk(tenant.as_str(), key), IDEMPOTENCY_SK.into())
-            .await?;
-        Ok(held
-            .filter(|it| is_live(it, now))
-            .map(|it| IdempotencyRecord {
-                body_sha256: get_s(&it, "body_sha256").unwrap_or_default().to_owned(),
-                resource_id: get_s(&it, "resource_id").unwrap_or_default().to_owned(),
-                created_at: get_i64(&it, "created_at").unwrap_or(0),
-            }))
+        let places = [
+            self.idempotency_pk(tenant, key).await?,
+            idempotency_pk_of_hash(tenant.as_str(), &legacy_idempotency_hash(key)),
+        ];
+        for pk in places {
+            let held = self.get_consistent(pk, IDEMPOTENCY_SK.into()).await?;
+            if let Some(record) = held.filter(|it| is_live(it, now)).map(|it| record_of(&it)) {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
     }
 
     /// Frees a key whose call failed before making anything, so a retry can use it.
@@ -97,12 +153,47 @@ impl Store {
         // Only this call's claim: a later call may hold the key by now.
         self.delete_if(
             "DeleteItem idempotency key",
-            (idempotency_pk(tenant.as_str(), key), IDEMPOTENCY_SK.into()),
+            (
+                self.idempotency_pk(tenant, key).await?,
+                IDEMPOTENCY_SK.into(),
+            ),
             "resource_id = :id",
             &[],
             &[(":id", s(resource_id))],
         )
         .await?;
         Ok(())
+    }
+}
+
+/// The attribute of a claim that holds its body's keyed digest.
+const BODY_DIGEST: &str = "body_digest";
+/// The attribute of a claim made before keyed digests: the body's SHA-256.
+const LEGACY_BODY_SHA256: &str = "body_sha256";
+
+fn record_of(it: &Item) -> IdempotencyRecord {
+    let body = match (get_s(it, BODY_DIGEST), get_s(it, LEGACY_BODY_SHA256)) {
+        (Some(digest), _) => BodyDigest::Keyed(digest.to_owned()),
+        (None, legacy) => BodyDigest::Sha256(legacy.unwrap_or_default().to_owned()),
+    };
+    IdempotencyRecord {
+        body,
+        resource_id: get_s(it, "resource_id").unwrap_or_default().to_owned(),
+        created_at: get_i64(it, "created_at").unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_matches_its_keyed_digest_or_the_sha256_an_older_claim_kept() {
+        let body = br#"{"to":"+4915112345678"}"#;
+        assert!(BodyDigest::Keyed("k1".into()).matches("k1", body));
+        assert!(!BodyDigest::Keyed("k1".into()).matches("k2", body));
+        let legacy = BodyDigest::Sha256(hex::encode(Sha256::digest(body)));
+        assert!(legacy.matches("whatever", body));
+        assert!(!legacy.matches("whatever", b"{}"));
     }
 }

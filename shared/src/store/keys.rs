@@ -12,13 +12,13 @@
 //! | template | `T#<t>` | `TPL#<template id>` |
 //! | identity → contact | `T#<t>#ID#<blind index of phone:…/bsuid:…>` | `ID` |
 //! | contact profile | `T#<t>#C#<contact id>` | `PROFILE` |
-//! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<wamid>` |
+//! | inbound message | `T#<t>#C#<contact id>` | `MSG#<sent at, 10 digits>#<blind index of the wamid>` |
 //! | outbound message (by job) | `T#<t>#C#<contact id>` | `MSG#<enqueued at, 10 digits>#job.<job id>` |
 //! | send pacing of a number | `T#<t>` | `PACE#<phone number id>` |
 //! | API key (hash of its secret) | `T#<t>` | `KEY#<key id>` |
-//! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<wamid>` |
-//! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<digest>` |
-//! | idempotency key of an API call | `T#<t>#IDEM#<SHA-256 of the key>` | `IDEM` |
+//! | delivery state of a wamid | `T#<t>#C#<contact id>` | `WAMID#<blind index of the wamid>` |
+//! | tenant event | `T#<t>#EV` | `EV#<event time, 10 digits>#<keyed digest of the event>` |
+//! | idempotency key of an API call | `T#<t>#IDEM#<keyed digest of the key>` | `IDEM` |
 //! | callback endpoint | `T#<t>` | `CB#<endpoint id>` |
 //! | callback delivery (log) | `T#<t>#CBLOG` | `<event time, 10 digits>#<event id>#<endpoint id>` |
 //! | erasure of a person (its record) | `T#<t>` | `ERASURE#<erasure id>` |
@@ -27,6 +27,10 @@
 //! | audit log entry (a tenant's, or the operator's chain `_operator`) | `T#<chain>#AUDIT` | `SEQ#<seq, 12 digits>` |
 //! | consent ledger entry | `T#<t>#C#<contact id>` | `CONSENT#<at, 10 digits>#<entry id>` |
 //! | opt-out of an identifier (outlives contact and erasure) | `T#<t>#OPTOUT#<blind index>` | `OPTOUT` |
+//!
+//! A wamid counts as a phone number (Meta's embed the person's, base64-encoded), so no key
+//! holds one: messages and delivery states are keyed by its blind index (the tenant's
+//! index key, as for identifiers), and the wamid itself is sealed under the person's key.
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
 //! connected before route items existed; read only when a route item is missing),
@@ -112,6 +116,12 @@ pub fn opt_out_pk(tenant: &str, blinded: &str) -> String {
 }
 
 pub const OPT_OUT_SK: &str = "OPTOUT";
+
+/// The tenant of an identifier's opt-out item's key.
+pub fn opt_out_tenant(pk: &str) -> Option<&str> {
+    let (tenant, _) = pk.strip_prefix("T#")?.split_once("#OPTOUT#")?;
+    (!tenant.contains('#')).then_some(tenant)
+}
 pub const CONSENT_PREFIX: &str = "CONSENT#";
 
 pub fn consent_sk(at: i64, entry_id: &str) -> String {
@@ -146,8 +156,9 @@ pub fn contact_pk(tenant: &str, contact_id: &str) -> String {
 
 pub const PROFILE_SK: &str = "PROFILE";
 
-pub fn message_sk(sent_at: i64, wamid: &str) -> String {
-    format!("{MESSAGE_PREFIX}{}", inbound_place(sent_at, wamid))
+/// An inbound message's key: its time and the blind index of its wamid.
+pub fn message_sk(sent_at: i64, blinded_wamid: &str) -> String {
+    format!("{MESSAGE_PREFIX}{}", inbound_place(sent_at, blinded_wamid))
 }
 
 pub const MESSAGE_PREFIX: &str = "MSG#";
@@ -183,9 +194,34 @@ pub fn api_key_sk(key_id: &str) -> String {
 
 pub const API_KEY_PREFIX: &str = "KEY#";
 
-pub fn wamid_sk(wamid: &str) -> String {
-    format!("WAMID#{wamid}")
+pub const WAMID_PREFIX: &str = "WAMID#";
+
+/// A delivery state's key: the blind index of its wamid.
+pub fn wamid_sk(blinded_wamid: &str) -> String {
+    format!("{WAMID_PREFIX}{blinded_wamid}")
 }
+
+/// What a key written before wamids were blinded holds after its prefix: every wamid of
+/// Meta's starts so. The sealing pass moves such items under the blind index.
+pub const RAW_WAMID_MARK: &str = "wamid.";
+
+/// The time and wamid of an inbound message's key written before wamids were blinded.
+pub fn raw_wamid_of_message_sk(sk: &str) -> Option<(i64, &str)> {
+    let (time, wamid) = sk.strip_prefix(MESSAGE_PREFIX)?.split_once('#')?;
+    wamid
+        .starts_with(RAW_WAMID_MARK)
+        .then(|| Some((time.parse().ok()?, wamid)))
+        .flatten()
+}
+
+/// The wamid of a delivery state's key written before wamids were blinded.
+pub fn raw_wamid_of_status_sk(sk: &str) -> Option<&str> {
+    sk.strip_prefix(WAMID_PREFIX)
+        .filter(|w| w.starts_with(RAW_WAMID_MARK))
+}
+
+/// What a separate dedup record's key holds before the key of the item it stands for.
+pub const DEDUP_PREFIX: &str = "DEDUP#";
 
 pub fn events_pk(tenant: &str) -> String {
     format!("T#{tenant}#EV")
@@ -200,14 +236,9 @@ pub fn event_sk(event_time: i64, digest: &str) -> String {
     format!("EV#{event_time:010}#{digest}")
 }
 
-/// The key is hashed: it is the caller's text, of any length and content.
-pub fn idempotency_pk(tenant: &str, key: &str) -> String {
-    idempotency_pk_of_hash(tenant, &idempotency_hash(key))
-}
-
-/// The hash that stands for an idempotency key in its item's key; an outbound message
-/// keeps it, so that erasing its contact finds the record.
-pub fn idempotency_hash(key: &str) -> String {
+/// The unkeyed hash an idempotency key's item was keyed by before keyed digests: read
+/// only to honour a claim made before (it lives a day).
+pub fn legacy_idempotency_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
@@ -220,6 +251,18 @@ pub const IDEMPOTENCY_SK: &str = "IDEM";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_written_before_wamids_were_blinded_are_told_apart() {
+        assert_eq!(
+            raw_wamid_of_message_sk("MSG#1700000000#wamid.HBgL+/="),
+            Some((1_700_000_000, "wamid.HBgL+/="))
+        );
+        assert_eq!(raw_wamid_of_message_sk("MSG#1700000000#0123abcd"), None);
+        assert_eq!(raw_wamid_of_message_sk("MSG#1700000000#job.x"), None);
+        assert_eq!(raw_wamid_of_status_sk("WAMID#wamid.X"), Some("wamid.X"));
+        assert_eq!(raw_wamid_of_status_sk("WAMID#0123abcd"), None);
+    }
 
     #[test]
     fn contact_and_legacy_identity_keys_are_read_back() {

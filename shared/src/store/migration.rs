@@ -1,12 +1,16 @@
-//! Sealing what was written before per-person sealing existed: one page of one segment of
-//! a scan of the table at a time, each item rewritten by its own module. Every step checks
-//! before it writes, so a page run twice (a redelivered job, a second request) rewrites
-//! nothing twice.
+//! Sealing what was written before per-person sealing existed, and moving what was keyed
+//! by a raw wamid before wamids were blinded: one page of one segment of a scan of the
+//! table at a time, each item rewritten by its own module. Every step checks before it
+//! writes, so a page run twice (a redelivered job, a second request) rewrites nothing
+//! twice.
 
 use crate::domain::tenant::TenantId;
 use crate::store::callback::delivery_log_tenant;
+use crate::store::contact::consent::KEPT_EXTRA_ATTRIBUTES;
 use crate::store::keys::{
-    IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_tenant, legacy_identity_of_pk,
+    CONSENT_PREFIX, DEDUP_PREFIX, IDENTITY_SK, MESSAGE_PREFIX, OPT_OUT_SK, PROFILE_SK,
+    RAW_WAMID_MARK, WAMID_PREFIX, contact_of_pk, events_tenant, legacy_identity_of_pk,
+    opt_out_tenant,
 };
 use crate::store::message;
 use crate::store::table::{Item, get_s, s};
@@ -23,6 +27,9 @@ pub struct Sealed {
     pub identities: usize,
     /// Callback deliveries and tenant events.
     pub logged: usize,
+    /// Messages, dedup records and delivery states moved from under a raw wamid, consent
+    /// evidence that named one, and identifiers' opt-out items stripped to scope and time.
+    pub rekeyed: usize,
 }
 
 impl Sealed {
@@ -31,6 +38,7 @@ impl Sealed {
         self.messages += other.messages;
         self.identities += other.identities;
         self.logged += other.logged;
+        self.rekeyed += other.rekeyed;
     }
 }
 
@@ -42,12 +50,19 @@ pub struct SealPage {
 }
 
 /// Profiles (checked one by one), messages with a plaintext attribute, identity items
-/// keyed by an identifier, callback deliveries and tenant events in plaintext.
+/// keyed by an identifier, callback deliveries and tenant events in plaintext, items keyed
+/// by a raw wamid (messages, their dedup records, delivery states), consent lines whose
+/// evidence is one, and identifiers' opt-out items with more than scope and time.
 const FILTER: &str = "sk = :profile \
     OR (begins_with(sk, :message) AND (attribute_type(#content, :string) OR attribute_type(#context, :string) \
-        OR attribute_type(#referral, :string) OR attribute_type(#details, :string))) \
+        OR attribute_type(#referral, :string) OR attribute_type(#details, :string) \
+        OR attribute_type(#wamid, :string))) \
     OR (sk = :identity AND (contains(pk, :phone) OR contains(pk, :bsuid))) \
-    OR attribute_type(#body, :string) OR attribute_type(#raw, :string)";
+    OR attribute_type(#body, :string) OR attribute_type(#raw, :string) \
+    OR contains(sk, :rawwamid) \
+    OR (begins_with(sk, :consent) AND begins_with(#evidence, :rawwamid)) \
+    OR (sk = :optout AND (attribute_exists(#ms) OR attribute_exists(#me) \
+        OR attribute_exists(#as) OR attribute_exists(#ae)))";
 
 impl Store {
     /// Seals what one page of segment `segment` of `segments` holds in plaintext, from
@@ -58,14 +73,21 @@ impl Store {
         start: Option<&ScanPosition>,
         limit: i32,
     ) -> Result<SealPage, StoreError> {
-        let [content, context, referral, details] = message::SEALED_ATTRIBUTES;
+        let [content, context, referral, details, wamid] = message::SEALED_ATTRIBUTES;
+        let [ms, me, r#as, ae] = KEPT_EXTRA_ATTRIBUTES;
         let names = [
             ("#content", content),
             ("#context", context),
             ("#referral", referral),
             ("#details", details),
+            ("#wamid", wamid),
             ("#body", "body"),
             ("#raw", "raw"),
+            ("#evidence", "evidence"),
+            ("#ms", ms),
+            ("#me", me),
+            ("#as", r#as),
+            ("#ae", ae),
         ];
         let values = [
             (":profile", s(PROFILE_SK)),
@@ -74,6 +96,9 @@ impl Store {
             (":string", s("S")),
             (":phone", s("#ID#phone:")),
             (":bsuid", s("#ID#bsuid:")),
+            (":rawwamid", s(RAW_WAMID_MARK)),
+            (":consent", s(CONSENT_PREFIX)),
+            (":optout", s(OPT_OUT_SK)),
         ];
         let page = self
             .scan_page(
@@ -109,9 +134,17 @@ impl Store {
         if let Some((tenant, contact)) = contact_of_pk(pk)
             && let Some(tenant) = tenant_of(tenant)
         {
+            let raw_wamid = sk.contains(RAW_WAMID_MARK);
             if sk == PROFILE_SK {
                 sealed.profiles += usize::from(
                     self.seal_profile_written_before(&tenant, contact, it)
+                        .await?,
+                );
+                sealed.rekeyed +=
+                    usize::from(self.rewrite_wamid_evidence(&tenant, contact, it).await?);
+            } else if raw_wamid && sk.starts_with(MESSAGE_PREFIX) {
+                sealed.rekeyed += usize::from(
+                    self.move_message_keyed_by_wamid(&tenant, contact, it)
                         .await?,
                 );
             } else if sk.starts_with(MESSAGE_PREFIX) {
@@ -119,7 +152,19 @@ impl Store {
                     self.seal_message_written_before(&tenant, contact, it)
                         .await?,
                 );
+            } else if raw_wamid && sk.starts_with(WAMID_PREFIX) {
+                sealed.rekeyed += usize::from(
+                    self.move_status_keyed_by_wamid(&tenant, contact, it)
+                        .await?,
+                );
+            } else if raw_wamid && sk.starts_with(DEDUP_PREFIX) {
+                sealed.rekeyed += usize::from(self.move_dedup_keyed_by_wamid(&tenant, it).await?);
+            } else if sk.starts_with(CONSENT_PREFIX) {
+                sealed.rekeyed +=
+                    usize::from(self.rewrite_wamid_evidence(&tenant, contact, it).await?);
             }
+        } else if sk == OPT_OUT_SK && opt_out_tenant(pk).is_some() {
+            sealed.rekeyed += usize::from(self.strip_kept_opt_out(it).await?);
         } else if sk == IDENTITY_SK
             && let Some((tenant, identifier)) = legacy_identity_of_pk(pk)
             && let Some(tenant) = tenant_of(tenant)

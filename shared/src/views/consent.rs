@@ -31,8 +31,9 @@ pub struct ConsentEntryView {
     pub scope: Scope,
     pub action: Action,
     pub source: Source,
-    /// The wamid of the person's message, or `key:` and the id of the API key that
-    /// recorded it; never what the person wrote.
+    /// The id of the person's message (as `GET /v1/messages/{id}` takes it), or `key:`
+    /// and the id of the API key that recorded it; never what the person wrote, nor a
+    /// wamid (Meta's embed the person's number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
     pub at: i64,

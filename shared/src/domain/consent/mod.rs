@@ -104,8 +104,8 @@ impl Source {
     }
 }
 
-/// One line of a contact's consent ledger. `evidence` is the wamid of the person's message
-/// or the API key id that recorded it; never what the person wrote.
+/// One line of a contact's consent ledger. `evidence` is the public id of the person's
+/// message or the API key id that recorded it; never what the person wrote, nor a wamid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentEntry {
     pub scope: Scope,

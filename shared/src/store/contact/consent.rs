@@ -1,8 +1,10 @@
 //! A contact's consent: ledger entries in its partition (`CONSENT#<at>#<entry id>`), the
 //! state they add up to on its profile (per scope: `<scope>_opt_out`, `_changed_at`,
-//! `_seen_at`, `_source`, `_evidence`), and the same state on an item per identifier
-//! (`T#<t>#OPTOUT#<blind index>`) that outlives the contact: when its profile ages out or
-//! the person is erased, whoever writes from the identifier next starts opted out.
+//! `_seen_at`, `_source`, `_evidence`), and the scope and time alone on an item per
+//! identifier (`T#<t>#OPTOUT#<blind index>`) that outlives the contact: when its profile
+//! ages out or the person is erased, whoever writes from the identifier next starts opted
+//! out. That item holds no evidence and no source: it outlives the person's erasure, so it
+//! keeps nothing that could lead back to them.
 //!
 //! Each write is safe to repeat and to reorder: an entry is put once under its id, and a
 //! state moves only for a newer entry that changes it (`_seen_at` orders them; an opt-out
@@ -14,12 +16,13 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::domain::consent::{Action, ConsentEntry, ConsentMark, ConsentState, Scope, Source};
 use crate::domain::identity::IdentityKey;
+use crate::domain::message_id::MessageId;
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{
-    CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, consent_sk, contact_pk, opt_out_pk,
+    CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, RAW_WAMID_MARK, consent_sk, contact_pk, opt_out_pk,
 };
 use crate::store::table::{Item, Update, bool_attr, get_bool, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
@@ -70,7 +73,13 @@ impl Store {
         let mut state = None;
         for scope in entry.scopes_changed() {
             let moved = self
-                .move_consent(pk.clone(), PROFILE_SK.into(), *scope, entry, true)
+                .move_consent(
+                    pk.clone(),
+                    PROFILE_SK.into(),
+                    *scope,
+                    entry,
+                    Holder::Profile,
+                )
                 .await?;
             if moved.is_some() {
                 state = moved;
@@ -85,7 +94,7 @@ impl Store {
                     OPT_OUT_SK.into(),
                     *scope,
                     entry,
-                    false,
+                    Holder::Identifier,
                 )
                 .await?;
             }
@@ -104,31 +113,36 @@ impl Store {
 
     /// Moves one scope's state on the item at `pk`/`sk` to `entry` when it is newer and
     /// changes it; otherwise only notes that an entry of its time was seen. Answers the
-    /// item after a move. `existing`: the item must exist (a profile); an identifier's
-    /// item is made by its first opt-out.
+    /// item after a move. A profile must exist; an identifier's item is made by its first
+    /// opt-out and keeps the scope and time only.
     async fn move_consent(
         &self,
         pk: String,
         sk: String,
         scope: Scope,
         entry: &ConsentEntry,
-        existing: bool,
+        holder: Holder,
     ) -> Result<Option<Item>, StoreError> {
         let names = ScopeNames::of(scope);
         let opted_out = entry.action == Action::OptOut;
-        let exists = if existing {
-            "attribute_exists(pk) AND "
-        } else {
-            ""
+        let exists = match holder {
+            Holder::Profile => "attribute_exists(pk) AND ",
+            Holder::Identifier => "",
         };
         let newer = "((attribute_not_exists(#seen) AND (attribute_not_exists(#changed) OR #changed <= :at)) OR #seen <= :at)";
         let mut update = self
             .update("UpdateItem consent", pk.clone(), sk.clone())
             .set(&names.opted_out, bool_attr(opted_out))
             .set(&names.changed_at, n(entry.at))
-            .set(&names.seen_at, n(entry.at))
-            .set(&names.source, s(entry.source.as_str()))
-            .set_or_remove(&names.evidence, entry.evidence.as_deref().map(s))
+            .set(&names.seen_at, n(entry.at));
+        update = match holder {
+            Holder::Profile => update
+                .set(&names.source, s(entry.source.as_str()))
+                .set_or_remove(&names.evidence, entry.evidence.as_deref().map(s)),
+            // What an older write left there goes with this one.
+            Holder::Identifier => update.remove(&names.source).remove(&names.evidence),
+        };
+        let mut update = update
             .condition(format!(
                 "{exists}{newer} AND (attribute_not_exists(#out) OR #out <> :new)"
             ))
@@ -240,6 +254,103 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Rewrites consent evidence written as a raw wamid (before wamids were blinded) as the
+    /// id of the message it names, on a profile or a ledger line of `contact_id`; true when
+    /// rewritten. Only while it still holds that wamid: a newer choice wins.
+    pub(crate) async fn rewrite_wamid_evidence(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        it: &Item,
+    ) -> Result<bool, StoreError> {
+        let (Some(pk), Some(sk)) = (get_s(it, "pk"), get_s(it, "sk")) else {
+            return Ok(false);
+        };
+        // (evidence attribute, the time of the message it names)
+        let places: Vec<(String, String)> = if sk == PROFILE_SK {
+            [Scope::Marketing, Scope::All]
+                .iter()
+                .map(|scope| {
+                    let names = ScopeNames::of(*scope);
+                    (names.evidence, names.changed_at)
+                })
+                .collect()
+        } else if sk.starts_with(CONSENT_PREFIX) {
+            vec![("evidence".to_owned(), "at".to_owned())]
+        } else {
+            return Ok(false);
+        };
+        let keyring = self.keyring()?;
+        let mut rewritten = false;
+        for (evidence, at) in places {
+            let (Some(wamid), Some(at)) = (
+                get_s(it, &evidence).filter(|e| e.starts_with(RAW_WAMID_MARK)),
+                get_i64(it, &at),
+            ) else {
+                continue;
+            };
+            let blinded = keyring.blind_wamid(tenant.as_str(), wamid).await?;
+            let id = MessageId::inbound(contact_id, at, &blinded).encode();
+            rewritten |= self
+                .update("UpdateItem consent evidence", pk.into(), sk.into())
+                .set(&evidence, s(id))
+                .condition("#evidence = :raw")
+                .name("#evidence", &evidence)
+                .value(":raw", s(wamid))
+                .send()
+                .await?;
+        }
+        Ok(rewritten)
+    }
+
+    /// Takes the source and evidence off an identifier's opt-out item written before it
+    /// kept the scope and time alone; true when it held any.
+    pub(crate) async fn strip_kept_opt_out(&self, it: &Item) -> Result<bool, StoreError> {
+        let (Some(pk), Some(OPT_OUT_SK)) = (get_s(it, "pk"), get_s(it, "sk")) else {
+            return Ok(false);
+        };
+        let extra: Vec<String> = [Scope::Marketing, Scope::All]
+            .iter()
+            .flat_map(|scope| {
+                let names = ScopeNames::of(*scope);
+                [names.source, names.evidence]
+            })
+            .filter(|name| it.contains_key(name))
+            .collect();
+        if extra.is_empty() {
+            return Ok(false);
+        }
+        let mut update = self.update(
+            "UpdateItem kept opt-out stripped",
+            pk.into(),
+            OPT_OUT_SK.into(),
+        );
+        for name in &extra {
+            update = update.remove(name);
+        }
+        update.condition("attribute_exists(pk)").send().await
+    }
+}
+
+/// The attributes of an identifier's opt-out item written before it kept scope and time
+/// alone, for the sealing pass's filter.
+pub(crate) const KEPT_EXTRA_ATTRIBUTES: [&str; 4] = [
+    "marketing_source",
+    "marketing_evidence",
+    "all_source",
+    "all_evidence",
+];
+
+/// Which item a consent state is written on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// The contact's profile: the whole state, with its source and evidence.
+    Profile,
+    /// An identifier's opt-out item, which outlives the contact: scope and time only.
+    Identifier,
+}
+
 /// The placeholders of the condition that orders entries by time.
 fn order_by_time<'a>(update: Update<'a>, names: &ScopeNames, at: i64) -> Update<'a> {
     update
@@ -278,17 +389,23 @@ pub(crate) fn consent_attrs(state: &ConsentState) -> Vec<(String, AttributeValue
 }
 
 /// The state an item (profile or identifier opt-out) holds. A profile written before the
-/// ledger has `marketing_opt_out` and `marketing_changed_at` only: Meta's choice.
+/// ledger has `marketing_opt_out` and `marketing_changed_at` only: Meta's choice. An
+/// identifier's item holds no source: what it kept has none.
 pub(crate) fn consent_state_of(it: &Item) -> ConsentState {
+    let kept = get_s(it, "sk") == Some(OPT_OUT_SK);
     let mark = |scope: Scope| {
         let names = ScopeNames::of(scope);
         let opted_out = get_bool(it, &names.opted_out)?;
-        let source = get_s(it, &names.source).and_then(Source::parse);
+        // An identifier's item written before it kept scope and time alone may still hold
+        // a source and evidence: neither is taken from it.
+        let own = |name: &str| get_s(it, name).filter(|_| !kept);
+        let source = own(&names.source).and_then(Source::parse);
+        let before_ledger = scope == Scope::Marketing && !kept;
         Some(ConsentMark {
             opted_out,
             at: get_i64(it, &names.changed_at).unwrap_or(0),
-            source: source.or((scope == Scope::Marketing).then_some(Source::Meta)),
-            evidence: get_s(it, &names.evidence).map(str::to_owned),
+            source: source.or(before_ledger.then_some(Source::Meta)),
+            evidence: own(&names.evidence).map(str::to_owned),
         })
     };
     ConsentState {

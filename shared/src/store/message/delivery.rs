@@ -1,6 +1,7 @@
 //! The delivery state of a wamid, merged monotonically from status webhooks. It lives on its
-//! own item beside the message, so a status that arrives before its message is known is
-//! kept, and the message reads it when it appears (or it expires).
+//! own item beside the message, keyed by the wamid's blind index, so a status that arrives
+//! before its message is known is kept, and the message reads it when it appears (or it
+//! expires). The wamid itself is sealed under the person's key.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,10 @@ use crate::domain::retention::{DataClass, Retention};
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
 use crate::store::ageing::Ageing;
-use crate::store::keys::{contact_pk, wamid_sk};
+use crate::store::keys::{WAMID_PREFIX, contact_pk, wamid_sk};
+use crate::store::message::WAMID;
 use crate::store::table::Update;
-use crate::store::table::{Item, get_i64, get_s, n, s};
+use crate::store::table::{Item, get_i64, get_s, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +46,23 @@ impl Store {
         contact_id: &str,
         callback_data: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.query(
-            "Query status by callback data",
-            "pk = :pk AND begins_with(sk, :wamid)",
-        )
-        .filter("callback_data = :data")
-        .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-        .value(":wamid", s(wamid_sk("")))
-        .value(":data", s(callback_data))
-        .consistent()
-        .find_map(|it| get_s(it, "wamid").map(str::to_owned))
-        .await
+        let found = self
+            .query(
+                "Query status by callback data",
+                "pk = :pk AND begins_with(sk, :wamid)",
+            )
+            .filter("callback_data = :data")
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":wamid", s(WAMID_PREFIX))
+            .value(":data", s(callback_data))
+            .consistent()
+            .find_map(|it| Some(it.clone()))
+            .await?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, contact_id).await?;
+        Ok(unsealed(key.as_deref(), &found, WAMID))
     }
 
     pub async fn apply_status(
@@ -65,13 +73,17 @@ impl Store {
         expires_at: i64,
     ) -> Result<StatusOutcome, StoreError> {
         let at_attr = format!("at_{}", update.status.as_str());
+        let keyring = self.keyring()?;
+        let key = keyring.person(tenant.as_str(), contact_id).await?;
         let pk = contact_pk(tenant.as_str(), contact_id);
-        let sk = wamid_sk(&update.wamid);
+        let sk = wamid_sk(&keyring.blind_wamid(tenant.as_str(), &update.wamid).await?);
+        // Sealed once, by the first status: the wamid never changes.
+        let wamid = sealed(&key, &pk, &sk, WAMID, &update.wamid);
         let mut advance = self
             .update("UpdateItem status", pk.clone(), sk.clone())
             .set("status", s(update.status.as_str()))
             .set("status_rank", n(update.status.rank()))
-            .set("wamid", s(&update.wamid))
+            .set_if_absent(WAMID, wamid.clone())
             .set(EXPIRES_AT, n(expires_at));
         if let Some(error) = update.errors.first() {
             advance = advance.set("error_code", n(error.code));
@@ -89,7 +101,8 @@ impl Store {
         }
         // Not an advance: keep the late status in the history, once.
         let late = with_history(
-            self.update("UpdateItem status history", pk, sk),
+            self.update("UpdateItem status history", pk, sk)
+                .set_if_absent(WAMID, wamid),
             update,
             &at_attr,
         )
@@ -111,8 +124,9 @@ impl Store {
         wamid: &str,
         now: i64,
     ) -> Result<Option<DeliveryProgress>, StoreError> {
+        let blinded = self.keyring()?.blind_wamid(tenant.as_str(), wamid).await?;
         let found = self
-            .get(contact_pk(tenant.as_str(), contact_id), wamid_sk(wamid))
+            .get(contact_pk(tenant.as_str(), contact_id), wamid_sk(&blinded))
             .await?;
         Ok(found
             .filter(|it| is_live(it, now))
@@ -130,16 +144,21 @@ impl Store {
         now: i64,
     ) -> Result<HashMap<String, DeliveryProgress>, StoreError> {
         let pk = contact_pk(tenant.as_str(), contact_id);
-        let mut states = HashMap::new();
-        let mut keys: Vec<Item> = wamids
-            .iter()
-            .take(100)
-            .map(|w| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(wamid_sk(w)))]))
+        let keyring = self.keyring()?;
+        // Each wamid by the key it is kept under.
+        let mut by_sk = HashMap::new();
+        for wamid in wamids.iter().take(100) {
+            let blinded = keyring.blind_wamid(tenant.as_str(), wamid).await?;
+            by_sk.insert(wamid_sk(&blinded), *wamid);
+        }
+        let keys: Vec<Item> = by_sk
+            .keys()
+            .map(|sk| HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))]))
             .collect();
-        keys.dedup();
+        let mut states = HashMap::new();
         for it in self.batch_get("BatchGetItem statuses", keys, now).await? {
-            if let Some(wamid) = get_s(&it, "wamid") {
-                states.insert(wamid.to_owned(), state_from_item(&it));
+            if let Some(wamid) = get_s(&it, "sk").and_then(|sk| by_sk.get(sk)) {
+                states.insert((*wamid).to_owned(), state_from_item(&it));
             }
         }
         Ok(states)

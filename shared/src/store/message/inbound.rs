@@ -1,5 +1,7 @@
 //! Inbound messages. The message item is its own idempotency record: a conditional put on a
-//! key made of Meta's timestamp and wamid, so a retry or duplicate never stores twice.
+//! key made of Meta's timestamp and the blind index of the wamid, so a retry or duplicate
+//! never stores twice. The wamid itself (it embeds the sender's number) is sealed under the
+//! person's key, like the content.
 
 use crate::domain::conversation::{MessageRecord, StoredMessage};
 use crate::domain::message::InboundMessage;
@@ -9,9 +11,10 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_id_of, message_id_sk, message_sk};
+use crate::store::message::WAMID;
 use crate::store::message::outbound;
 use crate::store::message::{content_attrs, live_content};
-use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed};
+use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
 
 /// An inbound message and where it belongs.
@@ -26,6 +29,13 @@ pub struct NewInbound<'a> {
     pub content: ContentLife,
 }
 
+/// What storing an inbound message did, and the message's public id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInbound {
+    pub outcome: PutOutcome,
+    pub id: MessageId,
+}
+
 impl Store {
     /// Stores an inbound message once; a redelivery of it is a [`PutOutcome::Duplicate`].
     pub async fn put_inbound_message(
@@ -34,7 +44,7 @@ impl Store {
         inbound: &NewInbound<'_>,
         expiry: Expiry,
         now: i64,
-    ) -> Result<PutOutcome, StoreError> {
+    ) -> Result<StoredInbound, StoreError> {
         let NewInbound {
             contact_id,
             phone_number_id,
@@ -42,14 +52,16 @@ impl Store {
             received_at_ms,
             content,
         } = *inbound;
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let keyring = self.keyring()?;
+        let key = keyring.person(tenant.as_str(), contact_id).await?;
+        let blinded = keyring.blind_wamid(tenant.as_str(), &message.wamid).await?;
         let pk = contact_pk(tenant.as_str(), contact_id);
-        let sk = message_sk(message.sent_at, &message.wamid);
+        let sk = message_sk(message.sent_at, &blinded);
         let seal = |attribute: &str, text: &str| sealed(&key, &pk, &sk, attribute, text);
         let mut it = item([
             ("pk", s(&pk)),
             ("sk", s(&sk)),
-            ("wamid", s(&message.wamid)),
+            (WAMID, seal(WAMID, &message.wamid)),
             ("direction", s("in")),
             ("type", s(message.content.type_name())),
             ("sent_at", n(message.sent_at)),
@@ -69,7 +81,11 @@ impl Store {
         for (name, value) in content_attrs(content, expiry.at, sealed) {
             it.insert(name.into(), value);
         }
-        self.put_once("PutItem message", it, expiry, now).await
+        let outcome = self.put_once("PutItem message", it, expiry, now).await?;
+        Ok(StoredInbound {
+            outcome,
+            id: MessageId::inbound(contact_id, message.sent_at, &blinded),
+        })
     }
 
     /// A contact's messages, newest first, without expired ones.
@@ -154,11 +170,17 @@ impl Store {
         id: &MessageId,
         now: i64,
     ) -> Result<Option<StoredMessage>, StoreError> {
+        // An id given out before wamids were blinded names the wamid: its message is kept
+        // under the wamid's blind index now.
+        let sk = match id.raw_wamid() {
+            Some((sent_at, wamid)) => {
+                let blinded = self.keyring()?.blind_wamid(tenant.as_str(), wamid).await?;
+                message_sk(sent_at, &blinded)
+            }
+            None => message_id_sk(id),
+        };
         let found = self
-            .get(
-                contact_pk(tenant.as_str(), &id.contact_id),
-                message_id_sk(id),
-            )
+            .get(contact_pk(tenant.as_str(), &id.contact_id), sk)
             .await?;
         let Some(found) = found.filter(|it| is_live(it, now)) else {
             return Ok(None);
@@ -171,7 +193,7 @@ impl Store {
 fn record_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> MessageRecord {
     let text = |name: &str| get_s(it, name).unwrap_or_default().to_owned();
     MessageRecord {
-        wamid: text("wamid"),
+        wamid: unsealed(key, it, WAMID).unwrap_or_default(),
         direction: text("direction"),
         message_type: text("type"),
         content: live_content(key, it, "content", now).unwrap_or_default(),

@@ -5,6 +5,7 @@
 pub mod delivery;
 pub mod inbound;
 pub mod outbound;
+mod rekey;
 
 use crate::domain::retention::{ContentLife, DataClass, Retention};
 use crate::domain::tenant::TenantId;
@@ -50,8 +51,13 @@ pub(crate) fn live_content(
     unsealed(key, it, attribute)
 }
 
+/// The attribute that holds a message's wamid, sealed: Meta's wamids embed the person's
+/// number.
+pub(crate) const WAMID: &str = "wamid";
+
 /// A message's attributes sealed under its person's key.
-pub(crate) const SEALED_ATTRIBUTES: [&str; 4] = ["content", "context", "referral", "error_details"];
+pub(crate) const SEALED_ATTRIBUTES: [&str; 5] =
+    ["content", "context", "referral", "error_details", WAMID];
 
 impl Store {
     /// Seals a message written before sealing; true when it was rewritten.

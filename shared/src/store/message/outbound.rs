@@ -9,8 +9,8 @@ use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
 use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
-use crate::store::keys::{contact_pk, idempotency_hash, outbound_sk};
-use crate::store::message::{content_attrs, live_content};
+use crate::store::keys::{contact_pk, outbound_sk};
+use crate::store::message::{WAMID, content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
 
@@ -104,10 +104,8 @@ impl Store {
             },
         );
         if let Some(idempotency_key) = message.idempotency_key {
-            it.insert(
-                IDEMPOTENCY_HASH.into(),
-                s(idempotency_hash(idempotency_key)),
-            );
+            let digest = self.idempotency_key_digest(tenant, idempotency_key).await?;
+            it.insert(IDEMPOTENCY_HASH.into(), s(digest));
         }
         self.put_new("PutItem queued outbound", it).await
     }
@@ -158,12 +156,18 @@ impl Store {
             },
         );
         it.insert("decided_at".into(), n(message.now));
+        let k = message.key;
+        let (pk, sk) = (
+            contact_pk(tenant.as_str(), k.contact_id),
+            outbound_sk(k.enqueued_at, k.job_id),
+        );
         match &message.outcome {
             SendOutcome::Accepted {
                 wamid,
                 message_status,
             } => {
-                it.insert("wamid".into(), s(wamid));
+                // Meta's wamid embeds the recipient's number: sealed like the content.
+                it.insert(WAMID.into(), sealed(&key, &pk, &sk, WAMID, wamid));
                 it.insert("message_status".into(), s(message_status));
             }
             SendOutcome::Refused { reason } => {
@@ -180,11 +184,6 @@ impl Store {
                 it.insert("error_title".into(), s(title));
                 // Meta's details may quote the message: sealed like it.
                 if let Some(details) = details {
-                    let k = message.key;
-                    let (pk, sk) = (
-                        contact_pk(tenant.as_str(), k.contact_id),
-                        outbound_sk(k.enqueued_at, k.job_id),
-                    );
                     it.insert(
                         "error_details".into(),
                         sealed(&key, &pk, &sk, "error_details", details),
@@ -194,11 +193,7 @@ impl Store {
         }
         // Written once: over nothing, or over the job's queued record, whose other
         // attributes (the idempotency key's hash) stay.
-        let mut update = self.update(
-            "UpdateItem outbound",
-            contact_pk(tenant.as_str(), message.key.contact_id),
-            outbound_sk(message.key.enqueued_at, message.key.job_id),
-        );
+        let mut update = self.update("UpdateItem outbound", pk, sk);
         for (attribute, value) in it {
             if attribute != "pk" && attribute != "sk" {
                 update = update.set(&attribute, value);
@@ -243,7 +238,7 @@ impl Store {
     }
 }
 
-/// The attribute of an outbound message that holds its API call's idempotency key hash.
+/// The attribute of an outbound message that holds its API call's idempotency key digest.
 pub(crate) const IDEMPOTENCY_HASH: &str = "idem";
 
 /// What every outbound item holds, queued or decided.
@@ -285,7 +280,7 @@ pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> Ou
     let outcome = match get_s(it, "state") {
         Some(QUEUED) => None,
         Some("accepted") => Some(SendOutcome::Accepted {
-            wamid: text("wamid"),
+            wamid: unsealed(key, it, WAMID).unwrap_or_default(),
             message_status: text("message_status"),
         }),
         Some("refused") => Some(SendOutcome::Refused {

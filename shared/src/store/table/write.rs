@@ -57,7 +57,11 @@ impl Store {
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
         let pk = attrs::get_s(&it, "pk").unwrap_or_default().to_owned();
-        let dedup_sk = format!("DEDUP#{}", attrs::get_s(&it, "sk").unwrap_or_default());
+        let dedup_sk = format!(
+            "{}{}",
+            crate::store::keys::DEDUP_PREFIX,
+            attrs::get_s(&it, "sk").unwrap_or_default()
+        );
         let separate = expiry.at < expiry.dedup_until;
         if separate {
             let earlier = self.get(pk.clone(), dedup_sk.clone()).await?;
