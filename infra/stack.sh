@@ -93,7 +93,8 @@ start simulator "$target/wagate-sim" --port "$sim_port"
 wait_for_port "$sim_port" "the Cloud API simulator"
 
 # A deleted tenant's erasure starts after 2 s locally (10 minutes deployed: containers' cached
-# tenants must expire first; a local stack's tests wait for nothing in flight).
+# tenants must expire first; a local stack's tests wait for nothing in flight). Likewise a
+# person's data key is cached for 3 s, and an erasure's final pass comes 8 s after its first.
 # Short visibility timeouts locally, so a failed record comes back in seconds; not for the
 # outbound queue, whose jobs may wait for a send slot and must not reach a second worker.
 "$target/wagate-local" up --template template.yaml --prefix "wagate-$name" --out-dir "$dir/functions" \
@@ -104,6 +105,7 @@ wait_for_port "$sim_port" "the Cloud API simulator"
   --param CallbackFirstRetrySeconds="${CALLBACK_FIRST_RETRY_SECONDS:-30}" \
   --param CallbackRetryPeriodSeconds="${CALLBACK_RETRY_PERIOD_SECONDS:-86400}" \
   --param TenantErasureDelaySeconds="${TENANT_ERASURE_DELAY_SECONDS:-2}" --param ErasureVisibilityTimeoutSeconds=60 \
+  --param PersonKeyCacheSeconds=3 --param ErasureFinalPassDelaySeconds=8 \
   >"$dir/resources.env"
 
 start lambda-emulator "$tools/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \

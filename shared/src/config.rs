@@ -124,22 +124,36 @@ mod tests {
 
 /// Where a function's data lives: the table, the key table of personal data's keys and the
 /// KMS key that protects tenants' key-encryption keys. Every function that opens the store
-/// reads these three.
+/// reads these, and how long it may keep a person's data key in memory.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
     pub table_name: String,
     pub key_table_name: String,
     pub personal_data_key_id: String,
+    /// How long a container keeps a person's data key once read
+    /// (`PERSON_KEY_CACHE_SECONDS`, 600 unless set): an erasure's final pass waits longer.
+    pub person_key_cache: std::time::Duration,
 }
 
 impl StorageConfig {
     pub fn read<F: Fn(&str) -> Option<String>>(
         settings: &Settings<F>,
     ) -> Result<Self, ConfigError> {
+        let cache_secs = settings.number_or(
+            "PERSON_KEY_CACHE_SECONDS",
+            crate::privacy::keyring::PERSON_KEY_TTL.as_secs(),
+        )?;
+        if cache_secs == 0 {
+            return Err(ConfigError::invalid(
+                "PERSON_KEY_CACHE_SECONDS",
+                "must be at least 1",
+            ));
+        }
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             key_table_name: settings.required("KEY_TABLE_NAME")?,
             personal_data_key_id: settings.required("PERSONAL_DATA_KEY_ID")?,
+            person_key_cache: std::time::Duration::from_secs(cache_secs),
         })
     }
 }

@@ -78,7 +78,7 @@ impl TenantDirectory {
                 .templates_of(tenant)
                 .await?
                 .into_iter()
-                .filter_map(|t| Some(((t.name?, t.language?), t.category?)))
+                .filter_map(|t| Some(((t.waba_id?, t.name?, t.language?), t.category?)))
                 .collect(),
         );
         self.caches

@@ -106,6 +106,7 @@ impl Stack {
             table_name: table.clone(),
             key_table_name: var("KEY_TABLE_NAME"),
             personal_data_key_id: var("PERSONAL_DATA_KEY_ID"),
+            person_key_cache: wagate_shared::privacy::keyring::PERSON_KEY_TTL,
         };
         let keyring = Arc::new(Keyring::new(
             aws_sdk_kms::Client::new(&sdk),
@@ -307,6 +308,24 @@ impl Stack {
             .await
             .expect("read an identity")
             .map(|profile| profile.contact_id)
+    }
+
+    /// Makes `phone` a contact of the tenant, as a business send to them would: what a
+    /// delivery status needs to be about.
+    pub async fn make_contact(&self, tenant: &TenantId, phone: &str) -> String {
+        let identity = UserIdentity::from_parts(Some(phone), None).expect("a phone number");
+        self.store
+            .resolve_contact(
+                tenant,
+                &identity,
+                &wagate_shared::store::contact::ContactFacts::default(),
+                &Retention::default(),
+                now(),
+            )
+            .await
+            .expect("a contact")
+            .profile
+            .contact_id
     }
 
     /// The recorded outcome of an outbound job, once there is one.

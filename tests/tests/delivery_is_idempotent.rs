@@ -29,6 +29,8 @@ async fn read_before_delivered_ends_read_with_both_in_the_history() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
     let user = "4915112345011";
+    // A status is about a message to a contact.
+    stack.make_contact(&tenant.id, user).await;
     let id = wamid();
     let t = now();
     let state = |wanted: &'static str| {
@@ -87,6 +89,7 @@ async fn read_before_delivered_ends_read_with_both_in_the_history() {
 async fn a_failed_status_keeps_metas_error_code_and_title() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
+    stack.make_contact(&tenant.id, "4915112345012").await;
     let id = wamid();
     let body = tenant.delivery(
         "messages",

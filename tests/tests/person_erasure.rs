@@ -182,6 +182,24 @@ async fn an_erased_person_leaves_nothing_readable_and_nothing_comes_back() {
     };
     let (status, check) = verify(receipt.clone()).await;
     assert_eq!((status, &check["valid"]), (200, &json!(true)), "{check}");
+    // It names no one, yet tells whether it covers a given person; and when backups hold
+    // nothing readable of them any more.
+    assert!(!receipt.to_string().contains(&phone), "{receipt}");
+    assert!(receipt["receipt"]["subject"].is_string(), "{receipt}");
+    let backups_end = receipt["receipt"]["backups_unreadable_after"]
+        .as_i64()
+        .unwrap();
+    let completed = receipt["receipt"]["completed_at"].as_i64().unwrap();
+    assert_eq!(backups_end - completed, 7 * 86_400, "{receipt}");
+    let mut theirs = receipt.clone();
+    theirs["phone"] = json!(format!("+{phone}"));
+    let (status, check) = verify(theirs).await;
+    assert_eq!((status, &check["covers"]), (200, &json!(true)), "{check}");
+    let mut someone_else = receipt.clone();
+    someone_else["phone"] = json!(format!("+{neighbour}"));
+    let (status, check) = verify(someone_else).await;
+    assert_eq!((status, &check["covers"]), (200, &json!(false)), "{check}");
+    assert_eq!(check["valid"], true, "{check}");
     let mut forged = receipt.clone();
     forged["receipt"]["erased"]["messages"] = json!(0);
     let (status, check) = verify(forged).await;
@@ -428,4 +446,86 @@ async fn bad_erasure_requests_erase_nothing_and_reveal_nothing() {
         )
         .await;
     assert!(page.to_string().contains("keep me"), "{page}");
+}
+
+#[tokio::test]
+async fn the_register_lists_a_tenants_requests_newest_first_page_by_page_naming_no_one() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let other = TestTenant::create(&stack).await;
+    let admin_key = tenant.api_key(&stack, Role::Admin).await;
+    let other_admin = other.api_key(&stack, Role::Admin).await;
+    let t = tenant.id.as_str();
+    let people: Vec<String> = (0..3)
+        .map(|_| format!("49156{}", random_digits(8)))
+        .collect();
+    let mut ids = Vec::new();
+    for phone in &people {
+        let done = erase(&stack, t, &admin_key, json!({"phone": format!("+{phone}")})).await;
+        ids.push(done["id"].as_str().unwrap().to_owned());
+        // Ids carry their time in seconds: a second apart, they list in order.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+    }
+    let export = stack
+        .person_request_done(
+            t,
+            "exports",
+            &admin_key,
+            json!({"phone": format!("+{}", people[0])}),
+        )
+        .await;
+
+    // Page by page, newest first.
+    let mut listed = Vec::new();
+    let mut path = format!("/admin/v1/tenants/{t}/erasures?limit=2");
+    loop {
+        let (status, page) = stack
+            .admin(Method::GET, &path, Some(&admin_key), None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        for erasure in page["erasures"].as_array().unwrap() {
+            assert_eq!(erasure["state"], "done", "{erasure}");
+            assert!(erasure["receipt"].is_object(), "{erasure}");
+            listed.push(erasure["id"].as_str().unwrap().to_owned());
+        }
+        let text = page.to_string();
+        assert!(people.iter().all(|p| !text.contains(p.as_str())), "{page}");
+        match page["next_cursor"].as_str() {
+            Some(next) => path = format!("/admin/v1/tenants/{t}/erasures?limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(listed, ids);
+    let (status, page) = stack
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/tenants/{t}/exports"),
+            Some(&admin_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["exports"][0]["id"], export["id"], "{page}");
+    assert!(page["exports"][0]["download_url"].is_null(), "{page}");
+
+    // Another tenant's key reads none of it, and a cursor of another listing is refused.
+    let (status, _) = stack
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/tenants/{t}/erasures"),
+            Some(&other_admin),
+            None,
+        )
+        .await;
+    assert!(status == 403 || status == 404, "{status}");
+    let (status, _) = stack
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/tenants/{t}/exports?cursor=not-a-cursor"),
+            Some(&admin_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
 }

@@ -1,6 +1,7 @@
-//! `/admin/v1/tenants/{tenant_id}/consent`: the tenant's consent settings: the opt-out and
-//! opt-in keywords per language (beyond or instead of the defaults), the quick-reply
-//! buttons that opt out, what a keyword covers, the confirmation, and what a marketing
+//! `/admin/v1/tenants/{tenant_id}/consent`: the tenant's consent settings: the opt-out
+//! keywords per language (added to the defaults, which always apply), the opt-in keywords
+//! (instead of the defaults, never an ordinary reply), the quick-reply buttons that opt
+//! out, what a keyword covers, the confirmation, and what a marketing
 //! opt-out does to other messages. They reach the pipeline within its tenant cache
 //! lifetime (5 minutes).
 
@@ -11,7 +12,7 @@ use axum::extract::State;
 use wagate_shared::domain::consent::ConsentSettings;
 
 use crate::state::{AdminState, AdministeredTenant};
-use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::JsonBody;
 
 /// Reads the tenant's consent settings (the defaults until set).
@@ -41,6 +42,7 @@ pub async fn get_consent_settings(
     responses(
         (status = 200, description = "The settings as stored", body = ConsentSettings),
         JsonBodyErrors,
+        (status = 422, description = "`common_word`: an opt-in word is an ordinary reply", body = ErrorBody),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
@@ -49,8 +51,14 @@ pub async fn set_consent_settings(
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<ConsentSettings>,
 ) -> Result<Json<ConsentSettings>, ApiError> {
-    body.validate()
-        .map_err(|e| ApiError::invalid(&e.field, e.to_string()))?;
+    body.validate().map_err(|e| match e.common_word {
+        true => ApiError::Unprocessable {
+            code: "common_word",
+            field: Some("opt_in_keywords"),
+            message: e.to_string(),
+        },
+        false => ApiError::invalid(&e.field, e.to_string()),
+    })?;
     if !state.admin.set_consent_settings(&tenant, &body).await? {
         return Err(ApiError::NotFound("tenant"));
     }

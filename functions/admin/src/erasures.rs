@@ -7,20 +7,44 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
-use wagate_shared::domain::erasure::{PersonErasure, PersonRequest, SignedReceipt, is_erasure_id};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wagate_shared::domain::erasure::{
+    ErasureReceipt, PersonErasure, PersonRequest, SignedReceipt, is_erasure_id,
+};
 use wagate_shared::domain::tenant::TenantId;
 
 use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
-use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
-use http_api::extract::JsonBody;
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams};
 use http_api::unix_now;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptCheck {
     /// True when this deployment's key signed exactly this receipt.
     pub valid: bool,
+    /// When a `phone` or `bsuid` was given: whether the receipt covers that person (its
+    /// `subject` is the keyed digest of that identifier). Version 1 receipts name no one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covers: Option<bool>,
+}
+
+/// A signed receipt as an erasure gave it, and optionally the person it should cover: the
+/// business can show someone that a receipt is theirs without the receipt naming them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptToVerify {
+    pub receipt: ErasureReceipt,
+    pub signature: String,
+    pub algorithm: String,
+    pub key_id: String,
+    /// The person's phone number, to check that the receipt covers them.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Or their BSUID.
+    #[serde(default)]
+    pub bsuid: Option<String>,
 }
 
 /// Erases everything about one person in the tenant: their data keys first (every copy of
@@ -51,6 +75,54 @@ pub async fn create_erasure(
     Ok((StatusCode::ACCEPTED, Json(erasure)))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RequestsQuery {
+    /// Requests per page, 1 to 100 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasuresPage {
+    /// Newest first. None names a person.
+    pub erasures: Vec<PersonErasure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The tenant's erasures, newest first, with their states, counts and receipts: the
+/// register of erasure requests. None names a person.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant_id}/erasures", tag = "erasures",
+    params(("tenant_id" = String, Path, description = "The tenant's id"), RequestsQuery),
+    responses(
+        (status = 200, description = "A page of the tenant's erasures", body = ErasuresPage),
+        (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn list_erasures(
+    State(state): State<Arc<AdminState>>,
+    TenantPath { id, .. }: TenantPath,
+    QueryParams(query): QueryParams<RequestsQuery>,
+) -> Result<Json<ErasuresPage>, ApiError> {
+    let limit = http_api::extract::page_limit(query.limit)?;
+    let scope = cursor::scope(&[id.as_str(), "erasures"]);
+    let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
+    let (erasures, next) = state
+        .personal_data
+        .erasures
+        .list(&id, limit, after.as_ref(), unix_now())
+        .await?;
+    Ok(Json(ErasuresPage {
+        erasures,
+        next_cursor: cursor::seal(&state.cursors, &scope, next.as_ref()).await?,
+    }))
+}
+
 /// An erasure's state and counts, and its receipt once done.
 #[utoipa::path(get, path = "/admin/v1/tenants/{tenant_id}/erasures/{erasure_id}", tag = "erasures",
     params(
@@ -79,10 +151,11 @@ pub async fn get_erasure(
     Ok(Json(erasure))
 }
 
-/// Checks an erasure receipt: whether this deployment signed exactly it. A tenant's admin
-/// key checks its own tenant's receipts.
+/// Checks an erasure receipt: whether this deployment signed exactly it, and, given the
+/// person's `phone` or `bsuid`, whether it covers them. A tenant's admin key checks its
+/// own tenant's receipts.
 #[utoipa::path(post, path = "/admin/v1/erasure-receipts/verify", tag = "erasures",
-    request_body = SignedReceipt,
+    request_body = ReceiptToVerify,
     responses(
         (status = 200, description = "Whether the receipt is genuine", body = ReceiptCheck),
         JsonBodyErrors,
@@ -92,11 +165,32 @@ pub async fn get_erasure(
 pub async fn verify_receipt(
     State(state): State<Arc<AdminState>>,
     caller: Caller,
-    JsonBody(receipt): JsonBody<SignedReceipt>,
+    JsonBody(body): JsonBody<ReceiptToVerify>,
 ) -> Result<Json<ReceiptCheck>, ApiError> {
-    let tenant = TenantId::parse(&receipt.receipt.tenant_id)
+    let tenant = TenantId::parse(&body.receipt.tenant_id)
         .map_err(|_| ApiError::invalid("receipt.tenant_id", "not a tenant id"))?;
     caller.require_tenant_admin(&tenant)?;
-    let valid = state.personal_data.erasures.verify(&receipt).await?;
-    Ok(Json(ReceiptCheck { valid }))
+    let person = match (&body.phone, &body.bsuid) {
+        (None, None) => None,
+        (phone, bsuid) => Some(
+            PersonRequest {
+                phone: phone.clone(),
+                bsuid: bsuid.clone(),
+            }
+            .person()?,
+        ),
+    };
+    let signed = SignedReceipt {
+        receipt: body.receipt,
+        signature: body.signature,
+        algorithm: body.algorithm,
+        key_id: body.key_id,
+    };
+    let erasures = &state.personal_data.erasures;
+    let valid = erasures.verify(&signed).await?;
+    let covers = match &person {
+        Some(person) => Some(valid && erasures.covers(&signed.receipt, person).await?),
+        None => None,
+    };
+    Ok(Json(ReceiptCheck { valid, covers }))
 }

@@ -8,10 +8,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use wagate_shared::domain::export::{ExportRequest, PersonExport, is_export_id};
 
+use crate::erasures::RequestsQuery;
 use crate::state::{AdminState, AdministeredTenant, TenantPath};
-use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
-use http_api::extract::JsonBody;
+use http_api::cursor;
+use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
+use http_api::extract::{JsonBody, QueryParams};
 use http_api::unix_now;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Exports what the tenant holds about one person as one JSON document (schema
 /// `wagate.person-export/1`: their contacts, every message with its content, type,
@@ -39,6 +43,43 @@ pub async fn create_export(
         .request(&id, &person, body.csv, &caller.key_id(), unix_now())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(export)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportsPage {
+    /// Newest first, without links (an export's own GET makes them). None names a person.
+    pub exports: Vec<PersonExport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The tenant's exports, newest first, with their states and counts: the register of
+/// access requests. None names a person.
+#[utoipa::path(get, path = "/admin/v1/tenants/{tenant_id}/exports", tag = "exports",
+    params(("tenant_id" = String, Path, description = "The tenant's id"), RequestsQuery),
+    responses(
+        (status = 200, description = "A page of the tenant's exports", body = ExportsPage),
+        (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn list_exports(
+    State(state): State<Arc<AdminState>>,
+    TenantPath { id, .. }: TenantPath,
+    QueryParams(query): QueryParams<RequestsQuery>,
+) -> Result<Json<ExportsPage>, ApiError> {
+    let limit = http_api::extract::page_limit(query.limit)?;
+    let scope = cursor::scope(&[id.as_str(), "exports"]);
+    let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
+    let (exports, next) = state
+        .personal_data
+        .exports
+        .list(&id, limit, after.as_ref(), unix_now())
+        .await?;
+    Ok(Json(ExportsPage {
+        exports,
+        next_cursor: cursor::seal(&state.cursors, &scope, next.as_ref()).await?,
+    }))
 }
 
 /// An export's state; once `done`, links to its files valid for an hour at most.

@@ -43,8 +43,9 @@ const OPERATOR_ACTIONS: &[&str] = &["DELETE /admin/v1/tenants/{tenant_id}"];
         maintenance::seal_personal_data,
         maintenance::start_ageing,
         maintenance::latest_ageing,
-        erasures::create_erasure, erasures::get_erasure, erasures::verify_receipt,
-        exports::create_export, exports::get_export,
+        erasures::create_erasure, erasures::list_erasures, erasures::get_erasure,
+        erasures::verify_receipt,
+        exports::create_export, exports::list_exports, exports::get_export,
         contacts::correct_contact,
         audit::list_tenant_audit, audit::verify_tenant_audit,
         audit::list_operator_audit, audit::verify_operator_audit,
@@ -109,7 +110,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/erasures",
-            axum::routing::post(erasures::create_erasure),
+            get(erasures::list_erasures).post(erasures::create_erasure),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/erasures/{erasure_id}",
@@ -117,7 +118,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/exports",
-            axum::routing::post(exports::create_export),
+            get(exports::list_exports).post(exports::create_export),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/exports/{export_id}",

@@ -41,7 +41,9 @@ async fn main() -> Result<(), Error> {
         tenants: TenantEraser::new(store.clone(), queue.clone()).with_exports(exports.clone()),
         sealing: SealingSweeper::new(store.clone(), queue.clone()),
         ageing: RetentionAger::new(store.clone(), queue.clone()),
-        people: PersonEraser::new(store, queue, receipts).with_exports(exports.clone()),
+        people: PersonEraser::new(store, queue, receipts)
+            .with_exports(exports.clone())
+            .with_timing(config.timing),
         exports,
     });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {

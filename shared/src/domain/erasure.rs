@@ -16,8 +16,9 @@ pub const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
 /// How long the erasure's record (its state, counts and receipt) can be read back.
 pub const ERASURE_RECORD_SECS: i64 = 400 * 24 * 3600;
 
-/// The receipt's format; bumped when its fields change.
-pub const RECEIPT_VERSION: u32 = 1;
+/// The receipt's format; bumped when its fields change. Version 2 names whom it covers
+/// (`subject`) and when backups stop holding anything readable of them.
+pub const RECEIPT_VERSION: u32 = 2;
 
 /// The body of an erasure request: exactly one of the two.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -185,6 +186,18 @@ pub struct ErasureReceipt {
     pub erased: ErasedCounts,
     /// Until then, events about the person sent before the erasure are dropped on arrival.
     pub tombstone_expires_at: i64,
+    /// Whom it covers: a keyed digest (HMAC-SHA256 under the tenant's index key) of the
+    /// identifier the erasure named, so that the business can show the person that the
+    /// receipt is theirs (`POST /admin/v1/erasure-receipts/verify` with their number)
+    /// while the receipt itself names no one. Absent from version 1 receipts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// From then on no backup holds anything readable of the person: the key table's
+    /// point-in-time recovery window, the only copy of their data key, has passed (the
+    /// data table's backups hold only what their destroyed key sealed). Absent from
+    /// version 1 receipts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backups_unreadable_after: Option<i64>,
 }
 
 impl ErasureReceipt {
@@ -226,6 +239,13 @@ pub struct PersonErasure {
     /// Why it failed, when it did (no personal data).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Whom it covers, as a keyed digest of the identifier it named (see the receipt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// While `running` after its first pass: when its final pass runs, once every writer
+    /// that read the person before the erasure has stopped. The receipt follows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_pass_due_at: Option<i64>,
     /// The signed receipt, once `done`; check it with `POST /admin/v1/erasure-receipts/verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<SignedReceipt>,
@@ -277,10 +297,21 @@ pub fn identifiers_in(raw: &str) -> Vec<IdentityKey> {
     found
 }
 
-/// A new erasure's id: `er_` and 24 hex digits.
-pub fn new_erasure_id() -> String {
+/// A new erasure's id: `er_` and 24 hex digits, the first 8 its time, so that a tenant's
+/// erasures list newest first by their keys.
+pub fn new_erasure_id(now: i64) -> String {
+    format!("er_{}", time_ordered_hex(now))
+}
+
+/// 24 hex digits: the time (8, seconds, big-endian) then 16 random ones.
+pub fn time_ordered_hex(now: i64) -> String {
     use rand::Rng;
-    format!("er_{}", hex::encode(rand::rng().random::<[u8; 12]>()))
+    let time = u32::try_from(now.max(0)).unwrap_or(u32::MAX);
+    format!(
+        "{}{}",
+        hex::encode(time.to_be_bytes()),
+        hex::encode(rand::rng().random::<[u8; 8]>())
+    )
 }
 
 /// Whether `raw` is shaped like an erasure id (anything else is not looked up).
@@ -369,8 +400,9 @@ mod tests {
 
     #[test]
     fn the_signed_bytes_do_not_depend_on_how_the_receipt_arrived() {
-        let receipt = ErasureReceipt {
-            version: RECEIPT_VERSION,
+        // A version 1 receipt, without the fields version 2 added, signs as it did.
+        let mut receipt = ErasureReceipt {
+            version: 1,
             erasure_id: "er_0123456789abcdef01234567".into(),
             tenant_id: "acme".into(),
             requested_by: "operator".into(),
@@ -378,11 +410,29 @@ mod tests {
             completed_at: 2,
             erased: ErasedCounts::default(),
             tombstone_expires_at: 3,
+            subject: None,
+            backups_unreadable_after: None,
         };
         let reordered = r#"{"tenant_id":"acme","version":1,"erasure_id":"er_0123456789abcdef01234567","requested_by":"operator","requested_at":1,"completed_at":2,"tombstone_expires_at":3,"erased":{"tenant_events":0,"contacts":0,"identities":0,"data_keys":0,"messages":0,"delivery_states":0,"idempotency_records":0,"callback_deliveries":0,"exports":0}}"#;
         let parsed: ErasureReceipt = serde_json::from_str(reordered).unwrap();
         assert_eq!(parsed.signed_bytes(), receipt.signed_bytes());
+        // Version 2 covers its subject and its promise about backups.
+        receipt.version = RECEIPT_VERSION;
+        receipt.subject = Some("0123abcd".into());
+        receipt.backups_unreadable_after = Some(4);
+        let reordered = r#"{"backups_unreadable_after":4,"subject":"0123abcd","tenant_id":"acme","version":2,"erasure_id":"er_0123456789abcdef01234567","requested_by":"operator","requested_at":1,"completed_at":2,"tombstone_expires_at":3,"erased":{"tenant_events":0,"contacts":0,"identities":0,"data_keys":0,"messages":0,"delivery_states":0,"idempotency_records":0,"callback_deliveries":0,"exports":0}}"#;
+        let parsed: ErasureReceipt = serde_json::from_str(reordered).unwrap();
+        assert_eq!(parsed.signed_bytes(), receipt.signed_bytes());
         assert!(is_erasure_id(&receipt.erasure_id));
         assert!(!is_erasure_id("er_xyz"));
+    }
+
+    #[test]
+    fn new_ids_sort_by_their_time() {
+        let early = new_erasure_id(1_700_000_000);
+        let later = new_erasure_id(1_700_000_001);
+        assert!(is_erasure_id(&early) && is_erasure_id(&later));
+        assert!(early < later);
+        assert!(new_erasure_id(1_800_000_000) > later);
     }
 }

@@ -87,9 +87,8 @@ pub struct ExportedDelivery {
 }
 
 /// A new export's id: `ex_` and 24 hex digits.
-pub fn new_export_id() -> String {
-    use rand::Rng;
-    format!("ex_{}", hex::encode(rand::rng().random::<[u8; 12]>()))
+pub fn new_export_id(now: i64) -> String {
+    format!("ex_{}", crate::domain::erasure::time_ordered_hex(now))
 }
 
 /// Whether `raw` is shaped like an export id (anything else is not looked up).

@@ -1,18 +1,28 @@
-//! Erasing one person at a tenant's request. The request finds the person (their contacts
-//! and the keyed hashes of their identifiers, read while their keys still open their
-//! profiles), records the erasure and queues its job; the job, in the erasure function:
+//! Erasing one person at a tenant's request. The request writes the tombstone of the
+//! identifier it names before anything else, then finds the person (their contacts and
+//! the keyed hashes of their identifiers, read while their keys still open their
+//! profiles), tombstones those too, records the erasure and queues its job. Every write
+//! that makes a contact or links an identifier checks the tombstones in its transaction
+//! (`store::contact::resolve`), so from the request on, nothing sent before it makes or
+//! grows a contact of theirs. The job, in the erasure function:
 //!
-//! 1. writes tombstones, so that no event about them sent before now brings them back;
-//! 2. destroys their data keys: from here on nothing sealed for them opens, backups of
-//!    the table included, and nothing new is sealed for them;
-//! 3. deletes their identity items, their contacts' partitions (profile, messages,
-//!    delivery states) with the idempotency records their messages name, the callback
-//!    log's entries about them, the tenant events that name them and their exports;
-//! 4. signs a receipt and marks the erasure done.
+//! 1. finds the person again and wholly (`Store::person_closure`): every contact their
+//!    tombstoned identifiers lead to that was not made after the erasure, and every
+//!    identifier those contacts list, including one first seen while the erasure ran;
+//!    tombstones each and destroys each contact's data key, then looks again until
+//!    nothing new turns up. Once a key is marked, no transaction links anything to its
+//!    contact, so the last look is complete;
+//! 2. deletes their identity items, their contacts' partitions (profile, messages,
+//!    delivery states, consent lines) with the idempotency records their messages name,
+//!    their exports (records, uploads under way, files), the callback log's entries about
+//!    them and the tenant events that name them;
+//! 3. waits for the final pass: a writer that read the person before the tombstones, or
+//!    holds their key from its cache, may still write for a while
+//!    ([`ErasureTiming::final_pass_delay`]). The final pass runs 1 and 2 again, then signs
+//!    the receipt, covering both passes, and marks the erasure done.
 //!
 //! Each step is safe to repeat: a job that fails is run again by SQS, one whose time runs
-//! out queues itself again. Once done, the same job runs once more after every container's
-//! cached key has expired, to delete what a writer caught half-way left behind.
+//! out queues itself again (with what it found).
 
 use std::time::Duration;
 
@@ -32,12 +42,16 @@ use crate::privacy::keyring::PERSON_KEY_TTL;
 use crate::privacy::receipt::ReceiptSigner;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
+use crate::store::person::{Opening, PersonFootprint};
 use crate::store::table::cursor::Cursor;
 
 /// Items a page of a contact's partition deletes at a time.
 const CONTACT_PAGE_ITEMS: i32 = 500;
 /// Items of the callback log or the tenant events read per page.
 const LOG_PAGE_ITEMS: i32 = 1_000;
+/// Rounds of finding, tombstoning and destroying keys before the job gives up on growing
+/// the person further (each round follows every identifier found in the one before).
+const CLOSURE_ROUNDS: usize = 4;
 
 /// The job of one erasure: whom, by contact ids and keyed hashes only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +61,8 @@ pub struct PersonSweep {
     pub contacts: Vec<String>,
     pub blinded: Vec<String>,
     pub requested_at: i64,
-    /// The pass after caches expired: deletes what late writers left; the receipt stands.
+    /// The pass after every late writer has stopped: deletes what they left, then signs
+    /// the receipt.
     #[serde(default)]
     pub final_pass: bool,
 }
@@ -57,12 +72,32 @@ pub struct PersonSweep {
 pub enum PersonOutcome {
     /// Its time ran out; the job is queued again.
     Continued(ErasedCounts),
-    /// The erasure is done and its receipt signed.
+    /// The first pass is done; the final pass is queued for later.
+    FirstPassDone(ErasedCounts),
+    /// The final pass ran; the erasure is done and its receipt signed.
     Done(ErasedCounts),
-    /// The final pass ran; it deleted this much that was written late.
-    FinalPass(ErasedCounts),
     /// The erasure is no longer running (done before, failed, or its tenant is gone).
     Stale,
+}
+
+/// How the erasure function times an erasure, and what its receipt promises of backups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErasureTiming {
+    /// How long after the first pass the final pass runs: past every container's cached
+    /// key ([`PERSON_KEY_TTL`]) and every invocation that read the person before.
+    pub final_pass_delay: Duration,
+    /// The key table's point-in-time recovery window: once it has passed, no backup holds
+    /// the person's data keys, and so nothing of theirs opens in any backup.
+    pub key_recovery_days: u32,
+}
+
+impl Default for ErasureTiming {
+    fn default() -> Self {
+        Self {
+            final_pass_delay: PERSON_KEY_TTL + Duration::from_secs(60),
+            key_recovery_days: 7,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -72,6 +107,7 @@ pub struct PersonEraser {
     receipts: ReceiptSigner,
     /// Deletes the person's exports with the rest.
     exports: Option<PersonExporter>,
+    timing: ErasureTiming,
 }
 
 impl PersonEraser {
@@ -81,6 +117,7 @@ impl PersonEraser {
             queue,
             receipts,
             exports: None,
+            timing: ErasureTiming::default(),
         }
     }
 
@@ -88,6 +125,11 @@ impl PersonEraser {
     /// API's only starts erasures).
     pub fn with_exports(mut self, exports: PersonExporter) -> Self {
         self.exports = Some(exports);
+        self
+    }
+
+    pub fn with_timing(mut self, timing: ErasureTiming) -> Self {
+        self.timing = timing;
         self
     }
 
@@ -101,20 +143,34 @@ impl PersonEraser {
         requested_by: &str,
         now: i64,
     ) -> Result<PersonErasure, ErasureError> {
-        let footprint = self.store.person_footprint(tenant, person, now).await?;
+        let store = &self.store;
+        let until = now + TOMBSTONE_SECS;
+        // The tombstone first: from here no event sent before now makes a contact for the
+        // identifier or links it to one, so what is read next is all there will be (but
+        // for writers already past that check, whom the job finds).
+        let asked = store.blind_identifier(tenant, person).await?;
+        store
+            .put_tombstones(tenant, std::slice::from_ref(&asked), now, until)
+            .await?;
+        let footprint = store.person_footprint(tenant, person, now).await?;
+        store
+            .put_tombstones(tenant, &footprint.blinded, now, until)
+            .await?;
         let erasure = PersonErasure {
-            id: new_erasure_id(),
+            id: new_erasure_id(now),
             tenant_id: tenant.as_str().to_owned(),
             state: RequestState::Running,
             requested_by: requested_by.to_owned(),
             requested_at: now,
             finished_at: None,
             erased: ErasedCounts::default(),
-            tombstone_expires_at: now + TOMBSTONE_SECS,
+            tombstone_expires_at: until,
             failure: None,
+            subject: Some(store.erasure_subject(tenant, person).await?),
+            final_pass_due_at: None,
             receipt: None,
         };
-        self.store.put_new_erasure(&erasure).await?;
+        store.put_new_erasure(&erasure).await?;
         let job = ErasureJob::PersonSweep(PersonSweep {
             tenant: tenant.as_str().to_owned(),
             erasure: erasure.id.clone(),
@@ -124,7 +180,7 @@ impl PersonEraser {
             final_pass: false,
         });
         if let Err(e) = self.queue.send(&[job]).await {
-            self.store
+            store
                 .fail_erasure(
                     tenant,
                     &erasure.id,
@@ -135,15 +191,14 @@ impl PersonEraser {
             return Err(e.into());
         }
         // Only this request knows these identifiers in plaintext, as their keys hold them.
-        let legacy = self
-            .store
+        let legacy = store
             .delete_legacy_identities(tenant, &footprint.legacy)
             .await?;
         let counted = ErasedCounts {
             identities: legacy,
             ..ErasedCounts::default()
         };
-        self.store.add_erased(tenant, &erasure.id, &counted).await?;
+        store.add_erased(tenant, &erasure.id, &counted).await?;
         tracing::info!(tenant = %tenant, erasure = %erasure.id, "erasure of a person queued");
         Ok(erasure)
     }
@@ -158,9 +213,34 @@ impl PersonEraser {
         Ok(self.store.erasure(tenant, id, now).await?)
     }
 
+    /// A page of the tenant's erasures, newest first.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<(Vec<PersonErasure>, Option<Cursor>), ErasureError> {
+        Ok(self.store.erasures_page(tenant, limit, after, now).await?)
+    }
+
     /// Whether this deployment signed exactly this receipt.
     pub async fn verify(&self, receipt: &SignedReceipt) -> Result<bool, ErasureError> {
         Ok(self.receipts.verify(receipt).await?)
+    }
+
+    /// Whether the receipt's subject is `person` in the tenant (the keyed digest of their
+    /// identifier): what lets a person see that a receipt covers them.
+    pub async fn covers(
+        &self,
+        receipt: &ErasureReceipt,
+        person: &IdentityKey,
+    ) -> Result<bool, ErasureError> {
+        let Ok(tenant) = TenantId::parse(&receipt.tenant_id) else {
+            return Ok(false);
+        };
+        let subject = self.store.erasure_subject(&tenant, person).await?;
+        Ok(receipt.subject.as_deref() == Some(subject.as_str()))
     }
 
     /// Marks the job's erasure failed: SQS gave up on it.
@@ -179,82 +259,114 @@ impl PersonEraser {
         keep_going: impl Fn() -> bool,
     ) -> Result<PersonOutcome, ErasureError> {
         let tenant = parse_tenant(&job.tenant)?;
-        let store = &self.store;
-        let running = store
+        let running = self
+            .store
             .erasure(&tenant, &job.erasure, now_seconds())
             .await?
             .is_some_and(|e| e.state == RequestState::Running);
-        if !running && !job.final_pass {
+        if !running {
             return Ok(PersonOutcome::Stale);
         }
         let mut erased = ErasedCounts::default();
-        let step = self.shred(&tenant, job).await?;
-        erased.add(&step);
-        self.count(&tenant, job, &step).await?;
+        let (job, shredded) = self.shred(&tenant, job).await?;
+        erased.add(&shredded);
+        self.count(&tenant, &job, &shredded).await?;
         if !self
-            .delete_items(&tenant, job, &keep_going, &mut erased)
+            .delete_items(&tenant, &job, &keep_going, &mut erased)
             .await?
         {
-            self.queue
-                .send(&[ErasureJob::PersonSweep(job.clone())])
-                .await?;
+            self.queue.send(&[ErasureJob::PersonSweep(job)]).await?;
             return Ok(PersonOutcome::Continued(erased));
         }
-        if job.final_pass {
-            if erased.total() > 0 {
-                tracing::warn!(tenant = %tenant, erasure = %job.erasure, late = erased.total(), "the final pass of an erasure deleted items written late");
-            }
-            return Ok(PersonOutcome::FinalPass(erased));
+        if !job.final_pass {
+            let due = now_seconds() + self.timing.final_pass_delay.as_secs() as i64;
+            self.store
+                .await_final_pass(&tenant, &job.erasure, due)
+                .await?;
+            let final_pass = ErasureJob::PersonSweep(PersonSweep {
+                final_pass: true,
+                ..job
+            });
+            self.queue
+                .send_delayed(&[final_pass], self.timing.final_pass_delay)
+                .await?;
+            return Ok(PersonOutcome::FirstPassDone(erased));
         }
-        if !self.finish(&tenant, job).await? {
+        if erased.total() > 0 {
+            tracing::warn!(tenant = %tenant, erasure = %job.erasure, late = erased.total(), "the final pass of an erasure deleted items written late");
+        }
+        if !self.finish(&tenant, &job).await? {
             return Ok(PersonOutcome::Stale);
         }
-        // Containers that cached a key before it was destroyed may still write for a few
-        // minutes: one more pass after their caches expire deletes what they wrote.
-        let final_pass = ErasureJob::PersonSweep(PersonSweep {
-            final_pass: true,
-            ..job.clone()
-        });
-        self.queue
-            .send_delayed(&[final_pass], PERSON_KEY_TTL + Duration::from_secs(60))
-            .await?;
         Ok(PersonOutcome::Done(erased))
     }
 
-    /// Tombstones, then the data keys, then the identity items: from here on no event
-    /// from before the erasure reaches them, nothing of theirs opens, and nothing new is
-    /// sealed for them.
+    /// Finds the person wholly, tombstones every identifier and destroys every contact's
+    /// key, looking again after each round of destroyed keys until nothing new turns up;
+    /// then deletes their identity items. Answers the job as it now knows the person.
     async fn shred(
         &self,
         tenant: &TenantId,
         job: &PersonSweep,
-    ) -> Result<ErasedCounts, ErasureError> {
+    ) -> Result<(PersonSweep, ErasedCounts), ErasureError> {
         let store = &self.store;
-        store
-            .put_tombstones(
-                tenant,
-                &job.blinded,
-                job.requested_at,
-                job.requested_at + TOMBSTONE_SECS,
-            )
-            .await?;
+        let mut found = PersonFootprint {
+            contacts: job.contacts.clone(),
+            blinded: job.blinded.clone(),
+            legacy: Vec::new(),
+        };
         let mut erased = ErasedCounts::default();
-        for contact in &job.contacts {
-            if store
-                .erase_contact_key(tenant, contact, job.requested_at)
-                .await?
-            {
-                erased.data_keys += 1;
+        let mut marked: Vec<String> = Vec::new();
+        for round in 0..CLOSURE_ROUNDS {
+            // Profiles written before they listed their identifiers open only until their
+            // key is destroyed: the first look opens them.
+            let opening = match round {
+                0 => Opening::OldProfiles,
+                _ => Opening::ListsOnly,
+            };
+            store
+                .person_closure(tenant, &mut found, Some(job.requested_at), opening)
+                .await?;
+            store
+                .put_tombstones(
+                    tenant,
+                    &found.blinded,
+                    job.requested_at,
+                    job.requested_at + TOMBSTONE_SECS,
+                )
+                .await?;
+            let unmarked: Vec<String> = found
+                .contacts
+                .iter()
+                .filter(|c| !marked.contains(c))
+                .cloned()
+                .collect();
+            if unmarked.is_empty() && round > 0 {
+                break;
+            }
+            for contact in unmarked {
+                if store
+                    .erase_contact_key(tenant, &contact, job.requested_at)
+                    .await?
+                {
+                    erased.data_keys += 1;
+                }
+                marked.push(contact);
             }
         }
         erased.identities = store
-            .delete_identities(tenant, &job.blinded, &job.contacts)
+            .delete_identities(tenant, &found.blinded, &found.contacts)
             .await?;
-        Ok(erased)
+        let job = PersonSweep {
+            contacts: found.contacts,
+            blinded: found.blinded,
+            ..job.clone()
+        };
+        Ok((job, erased))
     }
 
-    /// Deletes the contacts' partitions, the callback log's entries about them and the
-    /// events that name them; false when time ran out first.
+    /// Deletes the contacts' partitions, their exports, the callback log's entries about
+    /// them and the events that name them; false when time ran out first.
     async fn delete_items(
         &self,
         tenant: &TenantId,
@@ -314,16 +426,15 @@ impl PersonEraser {
         }
     }
 
-    /// Adds a step's counts to the record (not on the final pass: the receipt is signed).
+    /// Adds a step's counts to the record: the receipt, signed after the final pass,
+    /// covers both passes.
     async fn count(
         &self,
         tenant: &TenantId,
         job: &PersonSweep,
         erased: &ErasedCounts,
     ) -> Result<(), ErasureError> {
-        if !job.final_pass {
-            self.store.add_erased(tenant, &job.erasure, erased).await?;
-        }
+        self.store.add_erased(tenant, &job.erasure, erased).await?;
         Ok(())
     }
 
@@ -336,15 +447,20 @@ impl PersonEraser {
         else {
             return Ok(false);
         };
+        let completed_at = now_seconds();
         let receipt = ErasureReceipt {
             version: RECEIPT_VERSION,
             erasure_id: record.id.clone(),
             tenant_id: record.tenant_id.clone(),
             requested_by: record.requested_by.clone(),
             requested_at: record.requested_at,
-            completed_at: now_seconds(),
+            completed_at,
             erased: record.erased,
             tombstone_expires_at: record.tombstone_expires_at,
+            subject: record.subject.clone(),
+            backups_unreadable_after: Some(
+                completed_at + i64::from(self.timing.key_recovery_days) * 86_400,
+            ),
         };
         let signed = self.receipts.sign(receipt).await?;
         let done = self

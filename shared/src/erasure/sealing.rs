@@ -128,9 +128,7 @@ impl BackgroundJobs {
     /// person is marked failed, so that whoever asked for it sees it did not finish.
     pub async fn give_up(&self, job: &ErasureJob, reason: &str) -> Result<(), ErasureError> {
         match job {
-            ErasureJob::PersonSweep(sweep) if !sweep.final_pass => {
-                self.people.give_up(sweep, reason).await
-            }
+            ErasureJob::PersonSweep(sweep) => self.people.give_up(sweep, reason).await,
             ErasureJob::PersonExport(export) => Ok(self.exports.give_up(export, reason).await?),
             _ => Ok(()),
         }

@@ -127,7 +127,7 @@ impl PersonExporter {
     ) -> Result<PersonExport, ExportError> {
         let footprint = self.store.person_footprint(tenant, person, now).await?;
         let export = PersonExport {
-            id: new_export_id(),
+            id: new_export_id(now),
             tenant_id: tenant.as_str().to_owned(),
             state: RequestState::Running,
             requested_by: requested_by.to_owned(),
@@ -164,6 +164,17 @@ impl PersonExporter {
         }
         tracing::info!(tenant = %tenant, export = %export.id, "export of a person queued");
         Ok(export)
+    }
+
+    /// A page of the tenant's exports, newest first, without links.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<(Vec<PersonExport>, Option<Cursor>), ExportError> {
+        Ok(self.store.exports_page(tenant, limit, after, now).await?)
     }
 
     /// The export, with download links valid from `now` when it is done.
@@ -261,6 +272,9 @@ impl PersonExporter {
             .finish_export(&tenant, &job.export, &finished)
             .await?
         {
+            // Its record went meanwhile (its person was erased) or was settled: the files
+            // written now are no one's to fetch, and go at once.
+            self.delete_folder(&folder).await?;
             return Ok(ExportOutcome::Stale);
         }
         tracing::info!(tenant = %tenant, export = %job.export, contacts, messages, bytes, "export of a person done");
@@ -366,13 +380,63 @@ impl PersonExporter {
     /// Deletes every export file of the tenant (its records go with its other items):
     /// the end of a tenant's deletion. Answers how many files there were.
     pub async fn delete_tenant_files(&self, tenant: &TenantId) -> Result<u64, ExportError> {
+        self.delete_folder(&format!("exports/{}", tenant.as_str()))
+            .await
+    }
+
+    /// Deletes the exports about `contacts`: part of erasing the person. The record
+    /// first, so that an export still running finds it gone when it ends and deletes what
+    /// it wrote; then its uploads under way, aborted; then every object under its folder
+    /// (not only those the record names: a run cut short leaves others). Answers how many.
+    pub async fn delete_about(
+        &self,
+        tenant: &TenantId,
+        contacts: &[String],
+    ) -> Result<u64, ExportError> {
+        let exports = self.store.exports_about(tenant, contacts).await?;
+        for export in &exports {
+            self.store.delete_export(tenant, &export.id).await?;
+            let folder = format!("exports/{}/{}", tenant.as_str(), export.id);
+            self.abort_uploads(&folder).await?;
+            self.delete_folder(&folder).await?;
+        }
+        Ok(exports.len() as u64)
+    }
+
+    /// Aborts every multipart upload under way under `folder` (their parts go with them).
+    async fn abort_uploads(&self, folder: &str) -> Result<(), ExportError> {
         let s3 = &self.bucket.s3;
-        let prefix = format!("exports/{}/", tenant.as_str());
+        let bucket = &self.bucket.bucket;
+        let listed = s3
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .prefix(format!("{folder}/"))
+            .send()
+            .await
+            .map_err(|e| ExportError::s3("ListMultipartUploads", e))?;
+        for upload in listed.uploads() {
+            let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
+                continue;
+            };
+            s3.abort_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(id)
+                .send()
+                .await
+                .map_err(|e| ExportError::s3("AbortMultipartUpload", e))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every object under `folder`.
+    async fn delete_folder(&self, folder: &str) -> Result<u64, ExportError> {
+        let s3 = &self.bucket.s3;
         let mut deleted = 0;
         let mut pages = s3
             .list_objects_v2()
             .bucket(&self.bucket.bucket)
-            .prefix(&prefix)
+            .prefix(format!("{folder}/"))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -389,30 +453,6 @@ impl PersonExporter {
             }
         }
         Ok(deleted)
-    }
-
-    /// Deletes the exports about `contacts` (their files and records): part of erasing
-    /// the person. Answers how many.
-    pub async fn delete_about(
-        &self,
-        tenant: &TenantId,
-        contacts: &[String],
-    ) -> Result<u64, ExportError> {
-        let exports = self.store.exports_about(tenant, contacts).await?;
-        for export in &exports {
-            for key in &export.objects {
-                self.bucket
-                    .s3
-                    .delete_object()
-                    .bucket(&self.bucket.bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(|e| ExportError::s3("DeleteObject", e))?;
-            }
-            self.store.delete_export(tenant, &export.id).await?;
-        }
-        Ok(exports.len() as u64)
     }
 }
 

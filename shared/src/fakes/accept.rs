@@ -7,7 +7,7 @@ use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::tenant::{PhoneNumber, TenantId};
-use crate::outbound::consent::TemplateCategories;
+use crate::outbound::consent::{TemplateCategories, TemplateIn};
 use crate::outbound::{AcceptStore, JobSink, OutboundJob};
 use crate::queue::QueueError;
 use crate::store::idempotency::{Claim, IdempotencyRecord};
@@ -18,12 +18,16 @@ impl TemplateCategories for FakeStore {
     async fn template_category(
         &self,
         tenant: &TenantId,
-        name: &str,
-        language: &str,
+        template: TemplateIn<'_>,
     ) -> Result<Option<String>, StoreError> {
         self.check("template_category")?;
         let t = self.lock();
-        let key = (tenant.clone(), name.to_owned(), language.to_owned());
+        let key = (
+            tenant.clone(),
+            template.waba_id.to_owned(),
+            template.name.to_owned(),
+            template.language.to_owned(),
+        );
         Ok(t.template_categories.get(&key).cloned())
     }
 }

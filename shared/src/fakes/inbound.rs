@@ -23,6 +23,17 @@ use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome, StoreError};
 
 impl InboundStore for FakeStore {
+    async fn contact_for_event(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        _at: i64,
+        _now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        self.check("contact_for_event")?;
+        Ok(self.find(tenant, identity))
+    }
+
     async fn update_contact(
         &self,
         tenant: &TenantId,

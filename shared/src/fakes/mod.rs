@@ -49,8 +49,8 @@ pub struct Tables {
     pub consent_entries: HashSet<(TenantId, String, String)>,
     /// What was appended to each tenant's audit log, in order.
     pub audit: Vec<(TenantId, crate::domain::audit::AuditFact)>,
-    /// (tenant, template name, language) → Meta's category.
-    pub template_categories: HashMap<(TenantId, String, String), String>,
+    /// (tenant, WABA, template name, language) → Meta's category.
+    pub template_categories: HashMap<(TenantId, String, String, String), String>,
     /// (tenant, template id, attribute) → (value, when).
     pub templates: HashMap<(TenantId, String, &'static str), (String, i64)>,
     pub numbers: Vec<PhoneNumber>,
@@ -165,7 +165,11 @@ impl FakeStore {
     }
 
     /// The contact of `identity`, if one was made.
-    fn find(&self, tenant: &TenantId, identity: &UserIdentity) -> Option<ContactProfile> {
+    pub(crate) fn find(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+    ) -> Option<ContactProfile> {
         let t = self.lock();
         let id = identity
             .keys()

@@ -73,6 +73,9 @@ pub enum Outcome {
     PersonErased,
     /// The person restricted processing and the tenant drops what they write meanwhile.
     Restricted,
+    /// A delivery status of a message to no contact the gateway holds (its person was
+    /// erased, or their contact aged out): there is nothing to attach it to.
+    NoContact,
 }
 
 /// Applies queued events through its ports: `S` stores, `C` takes callbacks, `R` takes
@@ -329,23 +332,25 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         let store = &self.store;
         let retention = &job.tenant.retention;
-        let facts = ContactFacts {
-            event_at: Some(update.at),
-            ..ContactFacts::default()
+        // A status is about a message sent to a contact that existed then: it never makes
+        // one (an erased person's late statuses would bring them back).
+        let Some(contact) = store
+            .contact_for_event(&job.tenant.id, &identity, update.at, job.now)
+            .await?
+        else {
+            tracing::info!(tenant = %job.tenant.id, "a status of a message to no contact dropped");
+            return Ok(Outcome::NoContact);
         };
-        let contact = store
-            .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
-            .await?;
         let outcome = store
             .apply_status(
                 &job.tenant.id,
-                &contact.profile.contact_id,
+                &contact.contact_id,
                 &update,
                 retention.expires_at(DataClass::Metadata, job.now),
             )
             .await?;
         let data = CallbackData::MessageStatus(MessageStatusData {
-            contact_id: contact.profile.contact_id.clone(),
+            contact_id: contact.contact_id.clone(),
             phone_number_id: job.event.phone_number_id.clone(),
             // Older than what the message already reached: kept in its history only.
             late: outcome == StatusOutcome::Late,

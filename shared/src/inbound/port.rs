@@ -29,6 +29,16 @@ type Done<T> = Result<T, StoreError>;
 /// The storage the inbound processor uses. Every write is idempotent: applying the same
 /// event twice leaves what applying it once left.
 pub trait InboundStore: TenantContacts {
+    /// The live contact an event about `identity` sent at `at` belongs to, if any;
+    /// nothing is made (a delivery status is about a message to a contact that exists).
+    fn contact_for_event(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        at: i64,
+        now: i64,
+    ) -> impl Future<Output = Done<Option<ContactProfile>>> + Send;
+
     /// Writes what `facts` change about a known contact (nothing when nothing changes).
     fn update_contact(
         &self,
@@ -143,6 +153,18 @@ impl CallbackSink for CallbackEmitter {
 
 /// The DynamoDB adapter: tenants through the directory's cache, the rest from the table.
 impl InboundStore for TenantDirectory {
+    async fn contact_for_event(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        at: i64,
+        now: i64,
+    ) -> Done<Option<ContactProfile>> {
+        self.store()
+            .contact_for_event(tenant, identity, at, now)
+            .await
+    }
+
     async fn update_contact(
         &self,
         tenant: &TenantId,

@@ -325,10 +325,23 @@ async fn a_failed_callback_hand_over_fails_the_record_so_it_comes_back() {
     );
 }
 
+/// The user as a contact: someone the business has sent to.
+fn and_the_user_is_a_contact(p: &Processor) {
+    let identity = crate::domain::identity::UserIdentity::from_parts(Some(USER), None).unwrap();
+    store(p)
+        .resolve(
+            &TenantId::parse("acme").unwrap(),
+            &identity,
+            &crate::store::contact::ContactFacts::default(),
+        )
+        .unwrap();
+}
+
 #[tokio::test]
 async fn statuses_advance_in_rank_and_a_late_one_is_kept_in_history_only() {
     // GIVEN a message we sent
     let p = given_a_tenant();
+    and_the_user_is_a_contact(&p);
     // WHEN its statuses arrive out of order, one of them twice
     let read = p
         .process(&status("wamid.OUT", "read", 1_767_000_030))
@@ -354,6 +367,24 @@ async fn statuses_advance_in_rank_and_a_late_one_is_kept_in_history_only() {
     assert_eq!(callbacks(&p).types().len(), 3);
     assert_eq!(callbacks(&p).data(0)["late"], json!(false));
     assert_eq!(callbacks(&p).data(1)["late"], json!(true));
+}
+
+#[tokio::test]
+async fn a_status_of_a_message_to_no_contact_is_dropped_and_makes_none() {
+    // GIVEN a user who is no contact (erased, or aged out, since the message was sent)
+    let p = given_a_tenant();
+    // WHEN a status of a message to them arrives
+    let outcome = p
+        .process(&status("wamid.OUT", "delivered", 1_767_000_020))
+        .await
+        .unwrap();
+    // THEN nothing is made or kept, and no callback goes out
+    assert_eq!(outcome, Outcome::NoContact);
+    let t = store(&p).lock();
+    assert!(t.contacts.is_empty() && t.identities.is_empty() && t.deliveries.is_empty());
+    assert!(t.events.is_empty());
+    drop(t);
+    assert!(callbacks(&p).types().is_empty());
 }
 
 #[tokio::test]

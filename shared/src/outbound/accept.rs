@@ -243,14 +243,11 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             .await?
             .ok_or(AcceptError::UnknownTenant)?;
         tenant.may_call_meta()?;
-        if self
+        let number = self
             .store
             .phone_number(tenant_id, &message.from)
             .await?
-            .is_none()
-        {
-            return Err(AcceptError::UnknownNumber);
-        }
+            .ok_or(AcceptError::UnknownNumber)?;
         let store = &self.store;
         let identity = identity_of(&message.to);
         let contact = if message.content.is_template() {
@@ -263,8 +260,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
                         consent: store.identifier_opt_outs(tenant_id, &identity, now).await?,
                         ..ContactProfile::default()
                     };
-                    consent_allows(&self.store, &tenant, &would_start, Outgoing::of(message))
-                        .await??;
+                    consent_allows(
+                        &self.store,
+                        &tenant,
+                        (&number, &would_start),
+                        Outgoing::of(message),
+                    )
+                    .await??;
                     let facts = ContactFacts::default();
                     store
                         .resolve_contact(tenant_id, &identity, &facts, &tenant.retention, now)
@@ -278,7 +280,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         if let Some(restriction) = contact.restriction {
             return Err(AcceptError::Restricted(restriction.since));
         }
-        consent_allows(&self.store, &tenant, &contact, Outgoing::of(message)).await??;
+        consent_allows(
+            &self.store,
+            &tenant,
+            (&number, &contact),
+            Outgoing::of(message),
+        )
+        .await??;
         if contact_id.is_some_and(|id| id != contact.contact_id) {
             // The recipient's contact was erased and made anew since the key was claimed.
             return Err(StoreError::Corrupt {

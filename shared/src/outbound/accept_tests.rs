@@ -16,6 +16,8 @@ use crate::store::contact::ContactFacts;
 const NUMBER: &str = "106540352242922";
 const USER: &str = "4915112345678";
 const NOW: i64 = 1_767_000_000;
+/// The WABA of the fakes' numbers.
+const WABA: &str = "102290129340398";
 
 type TestOutbox = Outbox<FakeStore, FakeQueue>;
 
@@ -417,8 +419,10 @@ fn and_the_user_opted_out(
         .apply(&entry);
     t.tenants.get_mut(&acme()).unwrap().consent.non_marketing = policy;
     for (name, category) in [("order_shipped", "UTILITY"), ("spring_sale", "MARKETING")] {
-        t.template_categories
-            .insert((acme(), name.into(), "en_US".into()), category.into());
+        t.template_categories.insert(
+            (acme(), WABA.into(), name.into(), "en_US".into()),
+            category.into(),
+        );
     }
 }
 
@@ -439,6 +443,36 @@ async fn refused_scope(
         Ok(_) => None,
         Err(other) => panic!("refused for another reason: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_utility_twin_in_another_waba_does_not_let_a_marketing_template_through() {
+    use crate::domain::consent::{NonMarketingPolicy, Scope};
+    // GIVEN a user who stopped marketing, and a tenant with two WABAs: `promo` is a
+    // marketing template in the WABA of the number it is sent from and a utility one in
+    // the other; `other_waba_only` exists only in the other
+    let outbox = given_a_tenant_with_a_number();
+    and_the_user_opted_out(&outbox, Scope::Marketing, NonMarketingPolicy::Allow);
+    {
+        let mut t = outbox.store.lock();
+        let mut insert = |waba: &str, name: &str, category: &str| {
+            let key = (acme(), waba.into(), name.into(), "en_US".into());
+            t.template_categories.insert(key, category.into());
+        };
+        insert(WABA, "promo", "MARKETING");
+        insert("999000111222333", "promo", "UTILITY");
+        insert("999000111222333", "other_waba_only", "UTILITY");
+    }
+    // WHEN either is sent from the number, THEN both are refused: the other WABA's
+    // utility twin says nothing here, and a template unknown here counts as marketing
+    for name in ["promo", "other_waba_only"] {
+        assert_eq!(
+            refused_scope(&outbox, &named_template(name)).await,
+            Some(Scope::Marketing),
+            "{name}"
+        );
+    }
+    assert_eq!(records(&outbox), 0);
 }
 
 #[tokio::test]
@@ -554,11 +588,11 @@ async fn someone_new_whose_number_opted_out_is_refused_and_no_contact_is_made_fo
             t.opt_outs.insert((acme(), key.to_string()), kept.clone());
         }
         t.template_categories.insert(
-            (acme(), "spring_sale".into(), "en_US".into()),
+            (acme(), WABA.into(), "spring_sale".into(), "en_US".into()),
             "MARKETING".into(),
         );
         t.template_categories.insert(
-            (acme(), "order_shipped".into(), "en_US".into()),
+            (acme(), WABA.into(), "order_shipped".into(), "en_US".into()),
             "UTILITY".into(),
         );
     }

@@ -250,7 +250,7 @@ impl Sender {
             && let Err(opted_out) = consent_allows(
                 &self.directory,
                 &ready.tenant,
-                &ready.contact,
+                (&ready.number, &ready.contact),
                 job.outgoing(),
             )
             .await?

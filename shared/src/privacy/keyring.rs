@@ -88,6 +88,13 @@ impl Keyring {
         }
     }
 
+    /// Keeps each person's data key in memory for `ttl` (instead of [`PERSON_KEY_TTL`]):
+    /// how long a container may write for a person after their erasure marked their key.
+    pub fn with_person_key_ttl(mut self, ttl: Duration) -> Self {
+        self.people = TtlCache::new(ttl, 50_000);
+        self
+    }
+
     /// The tenant's keys, its KEK made on first use.
     pub async fn tenant(&self, tenant: &str) -> Result<Arc<TenantKeys>, StoreError> {
         if let Some(keys) = self.tenants.get(&tenant.to_owned()) {
@@ -243,6 +250,16 @@ impl Keyring {
                 )),
             },
         }
+    }
+
+    /// A check, as one action of a transaction, that the contact has not been erased
+    /// (see [`Store::person_not_erased_check`]).
+    pub(crate) fn not_erased_check(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        self.table.person_not_erased_check(tenant, contact_id)
     }
 
     /// Whether the contact was erased (its key replaced by the mark of its erasure).

@@ -102,6 +102,22 @@ impl Store {
         self.put("PutItem erased contact key", it).await
     }
 
+    /// A check, as one action of a transaction on the data table, that the contact has not
+    /// been erased: whatever writes that make or change the contact ride with it fail once
+    /// the erasure has marked the contact's key, whatever key a container has cached.
+    pub(crate) fn person_not_erased_check(
+        &self,
+        tenant: &str,
+        contact_id: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        crate::store::table::check_action(
+            &self.table,
+            (tenant_pk(tenant), dek_sk(contact_id)),
+            "attribute_not_exists(erased_at)",
+            &[],
+        )
+    }
+
     /// Stores the contact's wrapped data key unless it has one.
     pub async fn put_new_person_key(
         &self,

@@ -2,6 +2,11 @@
 //! accents and surrounding punctuation aside, is one of the tenant's words. The defaults
 //! cover nine languages; the language of the word that matched is the language the
 //! acknowledgement is written in.
+//!
+//! A tenant cannot switch opt-outs off: each language's default opt-out words are a
+//! baseline that always applies, to which a tenant adds its own. Its opt-in words replace
+//! the defaults, but none may be an ordinary reply ([`is_common_reply`]): someone who
+//! writes "ok" or "yes" has not asked to be messaged again.
 
 use std::collections::BTreeMap;
 
@@ -135,6 +140,169 @@ pub fn default_acknowledgement(language: &str) -> &'static str {
     }
 }
 
+/// Ordinary replies in each language: what people write to a business all the time without
+/// meaning to opt back in, so none may be an opt-in word. Compared normalised.
+const COMMON_REPLIES: [&str; 140] = [
+    // Short answers and digits (menu choices).
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "y",
+    "n",
+    "k",
+    "ok",
+    "okay",
+    "okey",
+    "oki",
+    "kk",
+    // en
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "no",
+    "nope",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank you",
+    "thx",
+    "ty",
+    "sure",
+    "good",
+    "great",
+    "fine",
+    "cool",
+    "please",
+    "bye",
+    "done",
+    "help",
+    "info",
+    "menu",
+    "agent",
+    "why",
+    // es
+    "si",
+    "vale",
+    "hola",
+    "gracias",
+    "bueno",
+    "claro",
+    "bien",
+    "adios",
+    "buenas",
+    "listo",
+    "dale",
+    "perfecto",
+    "ayuda",
+    // pt
+    "sim",
+    "nao",
+    "oi",
+    "ola",
+    "obrigado",
+    "obrigada",
+    "valeu",
+    "beleza",
+    "bom dia",
+    "certo",
+    "tudo bem",
+    "ajuda",
+    // fr
+    "oui",
+    "non",
+    "bonjour",
+    "salut",
+    "merci",
+    "d'accord",
+    "dac",
+    "daccord",
+    "bien sur",
+    "parfait",
+    "aide",
+    // de
+    "ja",
+    "nein",
+    "hallo",
+    "danke",
+    "gut",
+    "genau",
+    "super",
+    "bitte",
+    "servus",
+    "moin",
+    "hilfe",
+    // it
+    "ciao",
+    "grazie",
+    "va bene",
+    "bene",
+    "certo",
+    "buongiorno",
+    "perfetto",
+    "aiuto",
+    // hi (Latin and Devanagari)
+    "haan",
+    "han",
+    "ha",
+    "nahi",
+    "nahin",
+    "theek",
+    "thik",
+    "theek hai",
+    "thik hai",
+    "namaste",
+    "dhanyavad",
+    "shukriya",
+    "हाँ",
+    "हां",
+    "नहीं",
+    "ठीक",
+    "ठीक है",
+    "नमस्ते",
+    "धन्यवाद",
+    "शुक्रिया",
+    // ar
+    "نعم",
+    "لا",
+    "شكرا",
+    "مرحبا",
+    "اهلا",
+    "حسنا",
+    "تمام",
+    "ايوه",
+    "السلام عليكم",
+    // id
+    "ya",
+    "iya",
+    "tidak",
+    "tdk",
+    "oke",
+    "halo",
+    "hai",
+    "terima kasih",
+    "makasih",
+    "baik",
+    "siap",
+    "mantap",
+];
+
+/// Whether `word` is an ordinary reply in any of the languages (see [`COMMON_REPLIES`]).
+pub fn is_common_reply(word: &str) -> bool {
+    let word = normalize(word);
+    COMMON_REPLIES
+        .iter()
+        .any(|common| normalize(common) == word)
+}
+
 /// A word as it is compared: decomposed, marks dropped, lower case, inner spaces single,
 /// surrounding punctuation and spaces trimmed.
 pub fn normalize(text: &str) -> String {
@@ -166,28 +334,36 @@ pub struct KeywordMatcher {
 }
 
 impl KeywordMatcher {
-    /// From per-language lists: for each language, the tenant's list if it gave one, else
-    /// the default.
+    /// From per-language lists: each language's default opt-out words and the tenant's
+    /// additions; the tenant's opt-in words if it gave them, else the default, never an
+    /// ordinary reply (a list stored before that rule loses those words here).
     pub fn new(
         opt_out: &BTreeMap<String, Vec<String>>,
         opt_in: &BTreeMap<String, Vec<String>>,
     ) -> Self {
         let mut words = BTreeMap::new();
         // Opt-outs first: a word listed both ways stops rather than resumes.
-        for (action, custom, defaults) in [
-            (Action::OptOut, opt_out, default_opt_out as fn(&str) -> _),
-            (Action::OptIn, opt_in, default_opt_in),
-        ] {
-            for language in LANGUAGES {
-                let listed: Vec<&str> = match custom.get(language) {
-                    Some(list) => list.iter().map(String::as_str).collect(),
-                    None => defaults(language).to_vec(),
-                };
-                for word in listed {
-                    words
-                        .entry(normalize(word))
-                        .or_insert_with(|| (action, language.to_owned()));
-                }
+        for language in LANGUAGES {
+            let added = opt_out.get(language).into_iter().flatten();
+            for word in default_opt_out(language)
+                .iter()
+                .copied()
+                .chain(added.map(String::as_str))
+            {
+                words
+                    .entry(normalize(word))
+                    .or_insert_with(|| (Action::OptOut, language.to_owned()));
+            }
+        }
+        for language in LANGUAGES {
+            let listed: Vec<&str> = match opt_in.get(language) {
+                Some(list) => list.iter().map(String::as_str).collect(),
+                None => default_opt_in(language).to_vec(),
+            };
+            for word in listed.into_iter().filter(|w| !is_common_reply(w)) {
+                words
+                    .entry(normalize(word))
+                    .or_insert_with(|| (Action::OptIn, language.to_owned()));
             }
         }
         Self { words }

@@ -1,6 +1,7 @@
-//! A tenant's consent settings: the keywords it listens for beyond (or instead of) the
-//! defaults, the buttons that opt out, what a keyword covers, the acknowledgement, and
-//! what a marketing opt-out does to other messages. Checked once, when an admin sets them.
+//! A tenant's consent settings: the opt-out words it listens for beyond the baseline (which
+//! no tenant can remove), its opt-in words, the buttons that opt out, what a keyword
+//! covers, the acknowledgement, and what a marketing opt-out does to other messages.
+//! Checked once, when an admin sets them.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -10,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::Scope;
 use super::keywords::{
-    KeywordMatch, KeywordMatcher, LANGUAGES, MAX_KEYWORD_CHARS, MAX_KEYWORDS, normalize,
+    KeywordMatch, KeywordMatcher, LANGUAGES, MAX_KEYWORD_CHARS, MAX_KEYWORDS, is_common_reply,
+    normalize,
 };
 
 pub const MAX_BUTTON_PAYLOADS: usize = 20;
@@ -32,11 +34,14 @@ pub enum NonMarketingPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentSettings {
-    /// Per language (`en`, `es`, `pt`, `fr`, `de`, `it`, `hi`, `ar`, `id`): the opt-out
-    /// words that replace that language's defaults. Languages left out keep theirs.
+    /// Per language (`en`, `es`, `pt`, `fr`, `de`, `it`, `hi`, `ar`, `id`): opt-out words
+    /// added to that language's default ones, which always apply (`STOP` cannot be turned
+    /// off).
     #[serde(default)]
     pub opt_out_keywords: BTreeMap<String, Vec<String>>,
-    /// Per language: the opt-in (resume) words that replace the defaults.
+    /// Per language: the opt-in (resume) words that replace the defaults. None may be an
+    /// ordinary reply (`ok`, `yes`, `hi`, a digit, and their like in each language): 422
+    /// `common_word`.
     #[serde(default)]
     pub opt_in_keywords: BTreeMap<String, Vec<String>>,
     /// Quick-reply button payloads that opt the person out, compared exactly.
@@ -84,12 +89,15 @@ impl Default for ConsentSettings {
 pub struct SettingsError {
     pub field: String,
     pub problem: String,
+    /// An opt-in word that is an ordinary reply: well-formed, but not allowed.
+    pub common_word: bool,
 }
 
 fn refuse(field: impl Into<String>, problem: impl Into<String>) -> SettingsError {
     SettingsError {
         field: field.into(),
         problem: problem.into(),
+        common_word: false,
     }
 }
 
@@ -122,6 +130,17 @@ impl ConsentSettings {
                                 "holds a word that is empty, control characters or over {MAX_KEYWORD_CHARS} characters"
                             ),
                         ));
+                    }
+                    if field == "opt_in_keywords" && is_common_reply(word) {
+                        return Err(SettingsError {
+                            common_word: true,
+                            ..refuse(
+                                &at,
+                                format!(
+                                    "holds {word:?}, an ordinary reply: people write it without asking to be messaged again, so it cannot opt them in"
+                                ),
+                            )
+                        });
                     }
                 }
             }

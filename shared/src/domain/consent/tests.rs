@@ -86,16 +86,63 @@ fn the_language_of_the_word_is_the_one_that_listed_it_first() {
 }
 
 #[test]
-fn a_tenants_list_replaces_its_languages_defaults_only() {
+fn a_tenants_stop_words_add_to_the_baseline_which_no_tenant_removes() {
+    // A tenant that tried to switch STOP off by listing a word nobody writes.
     let settings = ConsentSettings {
-        opt_out_keywords: BTreeMap::from([("en".into(), vec!["Halt".into()])]),
+        opt_out_keywords: BTreeMap::from([("en".into(), vec!["zzqx".into(), "Halt".into()])]),
         ..ConsentSettings::default()
     };
     settings.validate().unwrap();
     let matcher = settings.matcher();
     assert_eq!(matcher.find("halt").map(|m| m.action), Some(Action::OptOut));
-    assert_eq!(matcher.find("STOP"), None, "English defaults replaced");
-    assert!(matcher.find("PARAR").is_some(), "Spanish defaults kept");
+    for baseline in ["STOP", "unsubscribe", "PARAR", "Stopp"] {
+        assert_eq!(
+            matcher.find(baseline).map(|m| m.action),
+            Some(Action::OptOut),
+            "{baseline} still stops"
+        );
+    }
+}
+
+#[test]
+fn a_tenants_opt_in_words_replace_the_defaults_but_never_with_an_ordinary_reply() {
+    let settings = ConsentSettings {
+        opt_in_keywords: BTreeMap::from([("en".into(), vec!["Rejoin".into()])]),
+        ..ConsentSettings::default()
+    };
+    settings.validate().unwrap();
+    let matcher = settings.matcher();
+    assert_eq!(
+        matcher.find("rejoin").map(|m| m.action),
+        Some(Action::OptIn)
+    );
+    assert_eq!(matcher.find("START"), None, "English defaults replaced");
+    assert!(matcher.find("ALTA").is_some(), "Spanish defaults kept");
+    // Ordinary replies, in any of the languages, are refused as opt-in words.
+    for (language, word) in [
+        ("en", "ok"),
+        ("en", "Yes"),
+        ("en", "hi"),
+        ("en", "1"),
+        ("es", "Sí"),
+        ("pt", "obrigado"),
+        ("fr", "Merci !"),
+        ("de", "ja"),
+        ("it", "grazie"),
+        ("hi", "haan"),
+        ("hi", "हाँ"),
+        ("ar", "نعم"),
+        ("id", "iya"),
+    ] {
+        let settings = ConsentSettings {
+            opt_in_keywords: BTreeMap::from([(language.into(), vec![word.into()])]),
+            ..ConsentSettings::default()
+        };
+        let refused = settings.validate().unwrap_err();
+        assert!(refused.common_word, "{word}: {refused}");
+        // And a list stored before the rule cannot opt anyone in with it.
+        assert_eq!(settings.matcher().find(word), None, "{word}");
+    }
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! Contacts in bulk: which phones and BSUIDs are known, and new contacts written many to a
 //! transaction, each with its identities, so that none is half-made and none takes a phone
-//! or BSUID that another contact got meanwhile.
+//! or BSUID that another contact got meanwhile. Each checks its identifiers' tombstones as
+//! they were read, and remembers an erasure of them (`erased_before`), as every path that
+//! makes a contact does: an event from before the erasure is never filed under it.
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use futures_util::StreamExt;
 
 use crate::domain::consent::ConsentState;
@@ -13,11 +15,12 @@ use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
 use crate::store::Transacted;
+use crate::store::contact::resolve::ID_HASHES;
 use crate::store::contact::{
     ContactFacts, NewProfile, identity_item, new_contact_id, new_profile_item,
 };
-use crate::store::keys::{IDENTITY_SK, legacy_identity_pk};
-use crate::store::table::{Item, get_s, n, s};
+use crate::store::keys::{IDENTITY_SK, identity_pk, legacy_identity_pk};
+use crate::store::table::{get_s, n, put_action, s};
 use crate::store::{Store, StoreError};
 
 /// DynamoDB's limit of actions in one transaction.
@@ -83,6 +86,16 @@ impl Store {
         let opt_outs = self
             .opt_outs_by_identifier(tenant, &identifiers, now)
             .await?;
+        let keyring = self.keyring()?;
+        let mut blinded = HashMap::new();
+        for key in &identifiers {
+            blinded.insert(
+                key.clone(),
+                keyring.blind(tenant.as_str(), &key.to_string()).await?,
+            );
+        }
+        let hashes: Vec<String> = blinded.values().cloned().collect();
+        let tombstones = self.tombstones_of(tenant, &hashes, now).await?;
         for ((contact, id), key) in contacts.iter().zip(&ids).zip(&keys) {
             let mut consent = ConsentState::default();
             for identity in contact.identity.keys() {
@@ -90,10 +103,16 @@ impl Store {
                     consent.take_later(found);
                 }
             }
-            let mut identity_pks = Vec::new();
-            for identity in contact.identity.keys() {
-                identity_pks.push(self.identity_key(tenant, &identity).await?);
-            }
+            let identities: Vec<(String, Option<i64>)> = contact
+                .identity
+                .keys()
+                .iter()
+                .map(|k| {
+                    let hash = blinded[k].clone();
+                    let erased_at = tombstones.get(&hash).copied();
+                    (hash, erased_at)
+                })
+                .collect();
             let shown = contact.details.name.as_ref().and_then(|n| n.as_deref());
             let new = NewItems {
                 profile: NewProfile {
@@ -101,10 +120,10 @@ impl Store {
                     key,
                     index: self.contact_index_attrs(tenant, id, shown).await?,
                 },
-                identity_pks,
+                identities,
                 consent,
             };
-            let writes = contact_writes(&self.table, tenant, contact, new, retention, now)?;
+            let writes = self.contact_writes(tenant, contact, new, retention, now)?;
             match transactions.last_mut() {
                 Some((actions, count)) if actions.len() + writes.len() <= MAX_ACTIONS => {
                     actions.extend(writes);
@@ -136,61 +155,52 @@ impl Store {
 }
 
 /// What a new contact's items are made of: its profile's id, key and index attributes,
-/// its identities' keys.
+/// its identifiers' blind indexes with their tombstones' erasure times as read.
 struct NewItems<'a> {
     profile: NewProfile<'a>,
-    identity_pks: Vec<String>,
+    identities: Vec<(String, Option<i64>)>,
     /// The opt-outs its identifiers carry from before.
     consent: ConsentState,
 }
 
-/// The profile and identity writes of one new contact, each only if its item is free.
-fn contact_writes(
-    table: &str,
-    tenant: &TenantId,
-    contact: &NewContact<'_>,
-    NewItems {
-        profile,
-        identity_pks,
-        consent,
-    }: NewItems<'_>,
-    retention: &Retention,
-    now: i64,
-) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let facts = ContactFacts::default();
-    let (id, key) = (profile.contact_id, profile.key);
-    let mut profile = new_profile_item(tenant, profile, contact.identity, &facts, retention, now);
-    contact.details.write_new(&mut profile, key, tenant, id);
-    profile.extend(super::consent::consent_attrs(&consent));
-    let mut writes = vec![put_if_free(
-        table,
-        profile,
-        "attribute_not_exists(pk)",
-        None,
-    )?];
-    for pk in identity_pks {
-        let it = identity_item(pk, id, retention, now);
-        // An expired identity is free, even before TTL deletes it, and so is a number its
-        // user moved away from.
-        let condition =
-            "attribute_not_exists(pk) OR expires_at <= :now OR attribute_exists(moved_at)";
-        writes.push(put_if_free(table, it, condition, Some(now))?);
+impl Store {
+    /// The profile and identity writes of one new contact, each only if its item is free,
+    /// and the checks that its identifiers' tombstones are as they were read.
+    fn contact_writes(
+        &self,
+        tenant: &TenantId,
+        contact: &NewContact<'_>,
+        NewItems {
+            profile,
+            identities,
+            consent,
+        }: NewItems<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let facts = ContactFacts::default();
+        let (id, key) = (profile.contact_id, profile.key);
+        let mut profile =
+            new_profile_item(tenant, profile, contact.identity, &facts, retention, now);
+        contact.details.write_new(&mut profile, key, tenant, id);
+        profile.extend(super::consent::consent_attrs(&consent));
+        let hashes = identities.iter().map(|(hash, _)| hash.clone()).collect();
+        profile.insert(ID_HASHES.into(), AttributeValue::Ss(hashes));
+        let table = self.table_name();
+        let mut writes = vec![put_action(table, profile, "attribute_not_exists(pk)", &[])?];
+        let erased_before = identities.iter().filter_map(|(_, at)| *at).max();
+        for (hash, erased_at) in &identities {
+            let mut it = identity_item(identity_pk(tenant.as_str(), hash), id, retention, now);
+            if let Some(at) = erased_before {
+                it.insert("erased_before".into(), n(at));
+            }
+            // An expired identity is free, even before TTL deletes it, and so is a number
+            // its user moved away from.
+            let condition =
+                "attribute_not_exists(pk) OR expires_at <= :now OR attribute_exists(moved_at)";
+            writes.push(put_action(table, it, condition, &[(":now", n(now))])?);
+            writes.push(self.tombstone_as_read_check(tenant, hash, *erased_at)?);
+        }
+        Ok(writes)
     }
-    Ok(writes)
-}
-
-fn put_if_free(
-    table: &str,
-    item: Item,
-    condition: &str,
-    now: Option<i64>,
-) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .set_expression_attribute_values(now.map(|t| HashMap::from([(":now".to_owned(), n(t))])))
-        .build()
-        .map_err(|e| StoreError::dynamo("TransactWriteItems contacts", e))?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }

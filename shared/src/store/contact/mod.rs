@@ -7,11 +7,11 @@ pub mod conversation;
 pub mod details;
 pub mod import;
 pub mod index;
+pub mod resolve;
 pub mod restriction;
 
 use rand::Rng;
 
-use crate::domain::consent::ConsentState;
 use crate::domain::contact::{ContactDetails, ContactProfile};
 use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
@@ -41,15 +41,6 @@ pub struct ResolvedContact {
     pub new_id: bool,
 }
 
-/// A contact about to be made: its id, who, what the event told, and the opt-outs its
-/// identifiers carry when they were read already.
-struct NewContactOf<'a> {
-    id: &'a str,
-    identity: &'a UserIdentity,
-    facts: &'a ContactFacts<'a>,
-    opt_outs: Option<ConsentState>,
-}
-
 /// What an event tells about its user; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ContactFacts<'a> {
@@ -65,130 +56,6 @@ pub struct ContactFacts<'a> {
 }
 
 impl Store {
-    /// The contact of `identity`, created on first sight with `facts` already in it (one
-    /// write instead of two), and linked to any of the identity's keys it lacked.
-    pub async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<ResolvedContact, StoreError> {
-        let keys = identity.keys();
-        let mut contact_id = None;
-        let mut missing = Vec::new();
-        let mut written_before_blinding = Vec::new();
-        for key in &keys {
-            match self.find_identity(tenant, key, now).await? {
-                // An event from before an erasure of whoever held the identifier before
-                // this contact: it must not land here.
-                Some(found)
-                    if found
-                        .erased_before
-                        .zip(facts.event_at)
-                        .is_some_and(|(erased, at)| at <= erased) =>
-                {
-                    return Err(StoreError::PersonErased);
-                }
-                // The number moved to another of the user's numbers before this event:
-                // it is free (a new contact takes it), but Meta's retries of what was sent
-                // before the move still reach the old contact.
-                Some(found)
-                    if found
-                        .moved_at
-                        .is_some_and(|moved| facts.inbound_at.is_none_or(|at| at > moved)) =>
-                {
-                    missing.push(key.clone());
-                }
-                Some(found) => {
-                    if found.legacy {
-                        written_before_blinding.push(key.clone());
-                    }
-                    match &contact_id {
-                        None => contact_id = Some(found.contact_id),
-                        Some(first) if *first != found.contact_id => {
-                            tracing::warn!(tenant = %tenant, "a phone and a BSUID point to two contacts; using the phone's");
-                        }
-                        _ => {}
-                    }
-                }
-                None => missing.push(key.clone()),
-            }
-        }
-        // An identifier that leads nowhere may have been erased: an event from before
-        // the erasure is dropped, and a contact made after it remembers when it was.
-        // The same read finds the opt-outs a new contact starts with.
-        let mut erased_before = None;
-        let mut opt_outs = None;
-        if let (false, Some(at)) = (missing.is_empty(), facts.event_at) {
-            let traces = self.traces_of(tenant, &missing, now).await?;
-            erased_before = traces.erased_at;
-            if erased_before.is_some_and(|erased| at <= erased) {
-                return Err(StoreError::PersonErased);
-            }
-            opt_outs = Some(traces.opt_outs);
-        }
-        let new_id = contact_id.is_none();
-        let existing = match &contact_id {
-            Some(id) => self.get_contact(tenant, id, now).await?,
-            None => None,
-        };
-        let (profile, created) = match existing {
-            Some(profile) => (profile, false),
-            None => {
-                // New, or its profile expired while an identity item lived on: start afresh.
-                let id = contact_id.unwrap_or_else(new_contact_id);
-                // Every identifier was read above when all were missing.
-                let known = opt_outs.filter(|_| missing.len() == keys.len());
-                let new = NewContactOf {
-                    id: &id,
-                    identity,
-                    facts,
-                    opt_outs: known,
-                };
-                (
-                    self.create_profile(tenant, new, retention, now).await?,
-                    true,
-                )
-            }
-        };
-        for key in &missing {
-            self.link_identity(
-                tenant,
-                key,
-                &profile.contact_id,
-                erased_before,
-                retention,
-                now,
-            )
-            .await?;
-        }
-        // An identity item from before blind indexes moves under its blind index when its
-        // person next writes in; the migration moves the others.
-        for key in &written_before_blinding {
-            self.link_identity(tenant, key, &profile.contact_id, None, retention, now)
-                .await?;
-            self.delete_item(
-                "DeleteItem identity before blinding",
-                legacy_identity_pk(tenant.as_str(), key),
-                IDENTITY_SK.into(),
-            )
-            .await?;
-        }
-        if !created && !missing.is_empty() {
-            // A newly linked identity goes on the profile too, so that erasure and export
-            // find every way the person was known.
-            self.record_identity_on_profile(tenant, &profile.contact_id, identity, retention, now)
-                .await?;
-        }
-        Ok(ResolvedContact {
-            profile,
-            created,
-            new_id,
-        })
-    }
-
     /// The contact of `identity` if there is one; nothing is created.
     pub async fn find_contact(
         &self,
@@ -309,108 +176,6 @@ impl Store {
         Ok(())
     }
 
-    async fn create_profile(
-        &self,
-        tenant: &TenantId,
-        new: NewContactOf<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<ContactProfile, StoreError> {
-        let NewContactOf {
-            id: contact_id,
-            identity,
-            facts,
-            opt_outs,
-        } = new;
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
-        let index = self
-            .contact_index_attrs(tenant, contact_id, facts.profile_name)
-            .await?;
-        // Someone who opted out before (under a contact that aged out or was erased)
-        // starts opted out.
-        let consent = match opt_outs {
-            Some(known) => known,
-            None => self.opt_outs_of(tenant, &identity.keys(), now).await?,
-        };
-        let new = NewProfile {
-            contact_id,
-            key: &key,
-            index,
-        };
-        let mut it = new_profile_item(tenant, new, identity, facts, retention, now);
-        it.extend(consent::consent_attrs(&consent));
-        self.put("PutItem contact", it).await?;
-        Ok(ContactProfile {
-            contact_id: contact_id.to_owned(),
-            phone: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
-            bsuid: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),
-            profile_name: facts.profile_name.map(str::to_owned),
-            username: facts.username.map(str::to_owned),
-            last_inbound_at: facts.inbound_at,
-            last_outbound_at: None,
-            last_number: facts
-                .inbound_at
-                .and(facts.inbound_number.map(str::to_owned)),
-            last_read_at: None,
-            consent,
-            restriction: None,
-            details: ContactDetails::default(),
-        })
-    }
-
-    async fn record_identity_on_profile(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        identity: &UserIdentity,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
-        let seal = |attribute: &str, text: &str| {
-            seal_on_profile(&key, tenant, contact_id, attribute, text)
-        };
-        let mut update = self
-            .update(
-                "UpdateItem contact identity",
-                contact_pk(tenant.as_str(), contact_id),
-                PROFILE_SK.into(),
-            )
-            .set(
-                EXPIRES_AT,
-                n(retention.expires_at(DataClass::ContactProfile, now)),
-            )
-            .set(TOUCHED_AT, n(now))
-            .set("contact_id", s(contact_id));
-        if let Some(p) = &identity.phone {
-            update = update.set("phone", seal("phone", p.as_str()));
-        }
-        if let Some(b) = &identity.bsuid {
-            update = update.set("bsuid", seal("bsuid", b.as_str()));
-        }
-        update.send().await?;
-        Ok(())
-    }
-
-    /// Links the identifier to the contact; `erased_before`: when a person who held it
-    /// before was erased (events sent until then are not this contact's).
-    async fn link_identity(
-        &self,
-        tenant: &TenantId,
-        key: &IdentityKey,
-        contact_id: &str,
-        erased_before: Option<i64>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let pk = self.identity_key(tenant, key).await?;
-        let mut it = identity_item(pk, contact_id, retention, now);
-        if let Some(at) = erased_before {
-            it.insert("erased_before".into(), n(at));
-        }
-        self.put("PutItem identity", it).await
-    }
-
     /// The key of an identity's item: its blind index in the tenant.
     pub(crate) async fn identity_key(
         &self,
@@ -474,7 +239,7 @@ impl Store {
             at,
         } = *change;
         let new_key = IdentityKey::Phone(new.clone());
-        self.link_identity(tenant, &new_key, contact_id, None, retention, now)
+        self.link_new_number(tenant, contact_id, &new_key, new.as_str(), retention, now)
             .await?;
         let old_pk = self
             .identity_key(tenant, &IdentityKey::Phone(old.clone()))
@@ -487,19 +252,6 @@ impl Store {
             .value(":contact", s(contact_id))
             .send()
             .await?;
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
-        self.update(
-            "UpdateItem contact phone",
-            contact_pk(tenant.as_str(), contact_id),
-            PROFILE_SK.into(),
-        )
-        .set(
-            "phone",
-            seal_on_profile(&key, tenant, contact_id, "phone", new.as_str()),
-        )
-        .condition("attribute_exists(pk)")
-        .send()
-        .await?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::erasure::RequestState;
 use crate::domain::export::{EXPORT_SECS, PersonExport};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{export_sk, tenant_pk};
+use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
 
@@ -54,6 +55,34 @@ impl Store {
             .filter(|it| is_live(it, now))
             .map(|it| Ok((export_from_item(tenant, id, &it)?, objects_of(&it))))
             .transpose()
+    }
+
+    /// A page of the tenant's exports, newest first (their ids begin with their time),
+    /// without links: the register of requests a data protection officer keeps.
+    pub async fn exports_page(
+        &self,
+        tenant: &TenantId,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<(Vec<PersonExport>, Option<Cursor>), StoreError> {
+        let page = self
+            .query("Query exports", "pk = :pk AND begins_with(sk, :prefix)")
+            .value(":pk", s(tenant_pk(tenant.as_str())))
+            .value(":prefix", s(export_sk("")))
+            .backwards()
+            .limit(limit)
+            .after(after)
+            .page()
+            .await?;
+        let mut exports = Vec::with_capacity(page.items.len());
+        for it in page.items.iter().filter(|it| is_live(it, now)) {
+            let Some(id) = get_s(it, "sk").and_then(|sk| sk.strip_prefix(&export_sk(""))) else {
+                continue;
+            };
+            exports.push(export_from_item(tenant, id, it)?);
+        }
+        Ok((exports, page.next))
     }
 
     /// Marks a running export done with what it holds and where.

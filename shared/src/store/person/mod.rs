@@ -7,7 +7,7 @@ pub mod record;
 pub mod sweep;
 pub mod tombstone;
 
-pub use sweep::{PersonFootprint, SweepStep};
+pub use sweep::{Opening, PersonFootprint, SweepStep};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 

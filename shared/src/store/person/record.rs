@@ -6,6 +6,7 @@ use crate::domain::erasure::{
 };
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{erasure_sk, tenant_pk};
+use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
 
@@ -29,7 +30,31 @@ impl Store {
         for class in ERASED_CLASSES {
             it.insert(count_attribute(class), n(0));
         }
+        if let Some(subject) = &erasure.subject {
+            it.insert("subject".into(), s(subject));
+        }
         self.put_new("PutItem erasure", it).await
+    }
+
+    /// Notes when a running erasure's final pass is due.
+    pub async fn await_final_pass(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        due: i64,
+    ) -> Result<(), StoreError> {
+        self.update(
+            "UpdateItem erasure final pass",
+            tenant_pk(tenant.as_str()),
+            erasure_sk(id),
+        )
+        .set("final_pass_due_at", n(due))
+        .condition("attribute_exists(pk) AND #state = :running")
+        .name("#state", "state")
+        .value(":running", s(RequestState::Running.as_str()))
+        .send()
+        .await?;
+        Ok(())
     }
 
     /// The erasure, read consistently; `None` for an unknown id (or another tenant's).
@@ -46,6 +71,34 @@ impl Store {
             .filter(|it| is_live(it, now))
             .map(|it| erasure_from_item(tenant, id, &it))
             .transpose()
+    }
+
+    /// A page of the tenant's erasures, newest first (their ids begin with their time):
+    /// the register of requests a data protection officer keeps.
+    pub async fn erasures_page(
+        &self,
+        tenant: &TenantId,
+        limit: i32,
+        after: Option<&Cursor>,
+        now: i64,
+    ) -> Result<(Vec<PersonErasure>, Option<Cursor>), StoreError> {
+        let page = self
+            .query("Query erasures", "pk = :pk AND begins_with(sk, :prefix)")
+            .value(":pk", s(tenant_pk(tenant.as_str())))
+            .value(":prefix", s(erasure_sk("")))
+            .backwards()
+            .limit(limit)
+            .after(after)
+            .page()
+            .await?;
+        let mut erasures = Vec::with_capacity(page.items.len());
+        for it in page.items.iter().filter(|it| is_live(it, now)) {
+            let Some(id) = get_s(it, "sk").and_then(|sk| sk.strip_prefix(&erasure_sk(""))) else {
+                continue;
+            };
+            erasures.push(erasure_from_item(tenant, id, it)?);
+        }
+        Ok((erasures, page.next))
     }
 
     /// Adds what a step deleted to a running erasure's counts.
@@ -136,6 +189,9 @@ fn erasure_from_item(tenant: &TenantId, id: &str, it: &Item) -> Result<PersonEra
         erased,
         tombstone_expires_at: get_i64(it, "tombstone_expires_at").unwrap_or(0),
         failure: get_s(it, "failure").map(str::to_owned),
+        subject: get_s(it, "subject").map(str::to_owned),
+        final_pass_due_at: get_i64(it, "final_pass_due_at")
+            .filter(|_| state == RequestState::Running),
         receipt,
     })
 }

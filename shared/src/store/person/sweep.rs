@@ -10,18 +10,28 @@ use crate::domain::erasure::{ErasedCounts, identifiers_in};
 use crate::domain::identity::{Bsuid, IdentityKey, Phone};
 use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, placeholders};
+use crate::store::contact::profile_from_item;
+use crate::store::contact::resolve::{ID_HASHES, id_hashes_of};
 use crate::store::keys::{
     CONSENT_PREFIX, IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
     idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
 };
 use crate::store::message::outbound::IDEMPOTENCY_HASH;
 use crate::store::table::cursor::Cursor;
-use crate::store::table::{get_s, s, unsealed};
+use crate::store::table::{get_i64, get_s, s, unsealed};
 use crate::store::{Store, StoreError};
 
 /// How many identifiers lead from one to the next (a phone to its contact, the contact to
 /// its BSUID, ...) before the search stops: a person has a handful at most.
-const MAX_IDENTIFIERS: usize = 8;
+const MAX_IDENTIFIERS: usize = 16;
+
+/// Whether finding a person opens profiles written before profiles listed their
+/// identifiers (only while their keys are there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    OldProfiles,
+    ListsOnly,
+}
 
 /// Whom an erasure is about, as the job carries it: contact ids and keyed hashes only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,49 +53,112 @@ pub struct SweepStep {
 
 impl Store {
     /// The person `key` names: every contact their identifiers lead to, and those
-    /// identifiers' blind indexes. Read before their keys are erased: it opens profiles.
+    /// identifiers' blind indexes (see [`Store::person_closure`]). Read while their keys
+    /// still open their profiles: profiles written before they listed their identifiers
+    /// are opened for them.
     pub async fn person_footprint(
         &self,
         tenant: &TenantId,
         key: &IdentityKey,
         now: i64,
     ) -> Result<PersonFootprint, StoreError> {
-        let mut keys = vec![key.clone()];
-        let mut footprint = PersonFootprint::default();
-        let mut next = 0;
-        while next < keys.len() && next < MAX_IDENTIFIERS {
-            let key = keys[next].clone();
-            next += 1;
-            let Some(found) = self.find_identity(tenant, &key, now).await? else {
-                continue;
-            };
-            if found.legacy {
-                footprint.legacy.push(key.clone());
-            }
-            if footprint.contacts.contains(&found.contact_id) {
-                continue;
-            }
-            if let Some(profile) = self.get_contact(tenant, &found.contact_id, now).await? {
-                let phone = profile.phone.as_deref().and_then(|p| Phone::parse(p).ok());
-                let bsuid = profile.bsuid.as_deref().and_then(|b| Bsuid::parse(b).ok());
-                for other in [phone.map(IdentityKey::Phone), bsuid.map(IdentityKey::Bsuid)]
-                    .into_iter()
-                    .flatten()
+        let keyring = self.keyring()?;
+        let mut footprint = PersonFootprint {
+            blinded: vec![keyring.blind(tenant.as_str(), &key.to_string()).await?],
+            ..PersonFootprint::default()
+        };
+        // Identifiers known in plaintext: their items written before blind indexes are
+        // found (and deleted by the request) that way only.
+        let mut plain = vec![key.clone()];
+        while !plain.is_empty() {
+            for key in std::mem::take(&mut plain) {
+                if let Some(found) = self.find_identity(tenant, &key, now).await?
+                    && found.legacy
                 {
-                    if !keys.contains(&other) {
-                        keys.push(other);
+                    footprint.legacy.push(key);
+                    if !footprint.contacts.contains(&found.contact_id) {
+                        footprint.contacts.push(found.contact_id);
                     }
                 }
             }
-            footprint.contacts.push(found.contact_id);
-        }
-        let keyring = self.keyring()?;
-        for key in &keys {
-            footprint
-                .blinded
-                .push(keyring.blind(tenant.as_str(), &key.to_string()).await?);
+            plain = self
+                .person_closure(tenant, &mut footprint, None, Opening::OldProfiles)
+                .await?;
         }
         Ok(footprint)
+    }
+
+    /// Grows `footprint` until it holds every contact its identifiers lead to and every
+    /// identifier its contacts list (read consistently, each leading to the next, at most
+    /// [`MAX_IDENTIFIERS`]): an identity item that leads elsewhere is someone else's unless
+    /// it was made before the erasure at `erased_at` (a contact made after it remembers
+    /// that erasure in `erased_before`). With [`Opening::OldProfiles`], profiles written
+    /// before they listed their identifiers are opened for them: answers those identifiers
+    /// found so, not known to it before.
+    pub async fn person_closure(
+        &self,
+        tenant: &TenantId,
+        footprint: &mut PersonFootprint,
+        erased_at: Option<i64>,
+        opening: Opening,
+    ) -> Result<Vec<IdentityKey>, StoreError> {
+        let keyring = self.keyring()?;
+        let mut opened = Vec::new();
+        let (mut next_hash, mut next_contact) = (0, 0);
+        while next_hash < footprint.blinded.len() || next_contact < footprint.contacts.len() {
+            if footprint.blinded.len() > MAX_IDENTIFIERS {
+                tracing::warn!(tenant = %tenant, "a person's identifiers lead on past the bound; the rest is not followed");
+                break;
+            }
+            while let Some(hash) = footprint.blinded.get(next_hash).cloned() {
+                next_hash += 1;
+                let Some(it) = self
+                    .get_consistent(identity_pk(tenant.as_str(), &hash), IDENTITY_SK.into())
+                    .await?
+                else {
+                    continue;
+                };
+                let made_after = get_i64(&it, "erased_before")
+                    .zip(erased_at)
+                    .is_some_and(|(before, at)| before >= at);
+                if let (Some(contact), false) = (get_s(&it, "contact_id"), made_after)
+                    && !footprint.contacts.iter().any(|c| c == contact)
+                {
+                    footprint.contacts.push(contact.to_owned());
+                }
+            }
+            while let Some(contact) = footprint.contacts.get(next_contact).cloned() {
+                next_contact += 1;
+                let Some(it) = self
+                    .get_consistent(contact_pk(tenant.as_str(), &contact), PROFILE_SK.into())
+                    .await?
+                else {
+                    continue;
+                };
+                for hash in id_hashes_of(&it) {
+                    if !footprint.blinded.contains(&hash) {
+                        footprint.blinded.push(hash);
+                    }
+                }
+                if opening == Opening::OldProfiles && !it.contains_key(ID_HASHES) {
+                    let key = self.reading_key(tenant, &contact).await?;
+                    let profile = profile_from_item(&contact, &it, key.as_deref());
+                    let phone = profile.phone.as_deref().and_then(|p| Phone::parse(p).ok());
+                    let bsuid = profile.bsuid.as_deref().and_then(|b| Bsuid::parse(b).ok());
+                    for other in [phone.map(IdentityKey::Phone), bsuid.map(IdentityKey::Bsuid)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        let hash = keyring.blind(tenant.as_str(), &other.to_string()).await?;
+                        if !footprint.blinded.contains(&hash) {
+                            footprint.blinded.push(hash);
+                            opened.push(other);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(opened)
     }
 
     /// Deletes the identity items written before blind indexes (their keys hold the

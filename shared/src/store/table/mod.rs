@@ -18,7 +18,7 @@ pub use attrs::Item;
 pub(crate) use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 pub(crate) use query::Query;
 pub(crate) use sealed::{plaintext_of, sealed, unsealed};
-pub(crate) use transact::Transacted;
+pub(crate) use transact::{Transacted, check_action, put_action};
 pub(crate) use update::Update;
 
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub enum StoreError {
     /// and nothing is written for them.
     #[error("the person was erased")]
     PersonErased,
+    /// Writers kept racing for the same item: the caller tries again later.
+    #[error("writers raced for {0} too many times")]
+    Contended(&'static str),
 }
 
 impl StoreError {
@@ -131,8 +134,14 @@ impl Store {
             &config.personal_data_key_id,
             keys,
             metrics.clone(),
-        );
+        )
+        .with_person_key_ttl(config.person_key_cache);
         Store::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+    }
+
+    /// The table this store reads and writes.
+    pub(crate) fn table_name(&self) -> &str {
+        &self.table
     }
 
     pub(crate) fn keyring(&self) -> Result<&Keyring, StoreError> {

@@ -1,10 +1,62 @@
 //! One TransactWriteItems call: its cost counted, and a cancellation told apart from a
 //! failure, with which of its items' conditions failed.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem};
+use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, TransactWriteItem,
+};
+
+use super::attrs::{Item, s};
 use super::{Store, StoreError};
+
+/// A condition's value placeholders, `None` when it has none (DynamoDB refuses an empty
+/// map).
+fn values_of(values: &[(&str, AttributeValue)]) -> Option<HashMap<String, AttributeValue>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    })
+}
+
+/// A put of `it` into `table`, only if `condition` holds, as one action of a transaction.
+pub(crate) fn put_action(
+    table: &str,
+    it: Item,
+    condition: &str,
+    values: &[(&str, AttributeValue)],
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(it))
+        .condition_expression(condition)
+        .set_expression_attribute_values(values_of(values))
+        .build()
+        .map_err(|e| StoreError::dynamo("TransactWriteItems put", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A check that `condition` holds on the item at `pk`/`sk` of `table` (which may not
+/// exist), as one action of a transaction: it writes nothing.
+pub(crate) fn check_action(
+    table: &str,
+    (pk, sk): (String, String),
+    condition: &str,
+    values: &[(&str, AttributeValue)],
+) -> Result<TransactWriteItem, StoreError> {
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .key("pk", s(pk))
+        .key("sk", s(sk))
+        .condition_expression(condition)
+        .set_expression_attribute_values(values_of(values))
+        .build()
+        .map_err(|e| StoreError::dynamo("TransactWriteItems check", e))?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
+}
 
 /// What became of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -160,6 +160,25 @@ impl Update<'_> {
         self
     }
 
+    /// The update as one action of a transaction.
+    pub(crate) fn into_action(
+        self,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.store.table)
+            .key("pk", s(&self.pk))
+            .key("sk", s(&self.sk))
+            .update_expression(self.expression())
+            .set_condition_expression(self.condition.clone())
+            .set_expression_attribute_names((!self.names.is_empty()).then_some(self.names))
+            .set_expression_attribute_values((!self.values.is_empty()).then_some(self.values))
+            .build()
+            .map_err(|e| StoreError::dynamo(self.op, e))?;
+        Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+            .update(update)
+            .build())
+    }
+
     /// Writes; false when the condition did not hold (nothing was written).
     pub(crate) async fn send(self) -> Result<bool, StoreError> {
         Ok(self.send_returning(ReturnValue::None).await?.is_some())
