@@ -4,7 +4,7 @@
 
 use crate::contact_import::rows::ReadRows;
 use crate::contact_import::{ImportReport, import_contacts};
-use crate::domain::consent::ConsentEntry;
+use crate::domain::consent::{ConsentEntry, PersonsOwnOptOut};
 use crate::domain::contact::{ContactProfile, DetailsChange, Restriction};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::is_contact_id;
@@ -148,24 +148,29 @@ impl Contacts {
     }
 
     /// Records a choice the business's systems report for a live contact (its ledger, its
-    /// state, and its identifiers' opt-outs); `None` when there is no such contact.
+    /// state, and its identifiers' opt-outs); `None` when there is no such contact, and
+    /// `Some(Err(_))` for an opt-in over an opt-out the person gave themselves, which only
+    /// a `business` entry (with a reference to their new consent) may lift.
     pub async fn record_consent(
         &self,
         tenant: &Tenant,
         contact_id: &str,
         entry: &ConsentEntry,
         now: i64,
-    ) -> Result<Option<Recorded>, StoreError> {
+    ) -> Result<Option<Result<Recorded, PersonsOwnOptOut>>, StoreError> {
         let Some(contact) = self.get(&tenant.id, contact_id, now).await? else {
             return Ok(None);
         };
+        if let Err(refused) = contact.consent.business_may_record(entry) {
+            return Ok(Some(Err(refused)));
+        }
         let identity = UserIdentity::from_parts(contact.phone.as_deref(), contact.bsuid.as_deref());
         let identifiers = identity.map(|i| i.keys()).unwrap_or_default();
         let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
         self.store
             .record_consent(&tenant.id, contact_id, &identifiers, entry, expires_at)
             .await
-            .map(Some)
+            .map(|recorded| Some(Ok(recorded)))
     }
 
     /// Restricts the live contact's processing, or lifts the restriction (`None`); the

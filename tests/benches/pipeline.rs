@@ -20,7 +20,7 @@ use wagate_shared::metrics::Metrics;
 use wagate_shared::secret::Secret;
 use wagate_shared::signature::{sign, verify};
 use wagate_shared::tenants::TenantDirectory;
-use wagate_shared::webhook::{split_delivery, to_queue_message};
+use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
 use wagate_tests::bench::{Row, print_table, through_inbound, through_processor, time_per_call};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 
@@ -48,7 +48,11 @@ fn hot_path(secret: &Secret, body: &[u8], header: &str) -> usize {
     let ids = QueueIdKey::of(DataKey::from_slice(&[9; 32]).expect("32 bytes"));
     events
         .iter()
-        .map(|e| to_queue_message(e, "demo", 1, &ids).body.len())
+        .map(|e| {
+            to_queue_message(e, &Arrival::platform("demo", 1), &ids)
+                .body
+                .len()
+        })
         .sum()
 }
 

@@ -10,7 +10,7 @@ use wagate_shared::inbound::InboundProcessor;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::tenants::TenantDirectory;
-use wagate_shared::webhook::{split_delivery, to_queue_message};
+use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
 
 use crate::{Stack, TestTenant, now, random_digits};
 
@@ -119,7 +119,7 @@ pub async fn through_processor(
         let events = split_delivery(body.as_bytes()).unwrap();
         let messages: Vec<_> = events
             .iter()
-            .map(|e| to_queue_message(e, tenant.id.as_str(), now() * 1000, ids))
+            .map(|e| to_queue_message(e, &Arrival::platform(tenant.id.as_str(), now() * 1000), ids))
             .collect();
         total += messages.len();
         queue.send_all(messages).await.unwrap();

@@ -596,3 +596,168 @@ async fn the_business_records_consent_and_bad_input_changes_nothing() {
         .await;
     assert_eq!(after, defaults);
 }
+
+#[tokio::test]
+async fn opt_outs_a_tenant_cannot_switch_off_nor_lift_without_the_persons_new_consent() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let admin = tenant.api_key(&stack, Role::Admin).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let t = tenant.id.as_str();
+    let settings = format!("/admin/v1/tenants/{t}/consent");
+
+    // A tenant may add stop words, never take the baseline away; an opt-in word may not
+    // be an ordinary reply.
+    let (status, body) = stack
+        .admin(
+            Method::PUT,
+            &settings,
+            Some(&admin),
+            Some(json!({"opt_out_keywords": {"en": ["zzqx"]}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for word in ["ok", "Yes", "hola", "1"] {
+        let (status, body) = stack
+            .admin(
+                Method::PUT,
+                &settings,
+                Some(&admin),
+                Some(json!({"opt_in_keywords": {"en": [word]}})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("common_word")),
+            "{word}: {body}"
+        );
+    }
+    let (_, kept) = stack
+        .admin(Method::GET, &settings, Some(&admin), None)
+        .await;
+    assert_eq!(kept["opt_out_keywords"]["en"], json!(["zzqx"]), "{kept}");
+    assert_eq!(kept["opt_in_keywords"], json!({}), "{kept}");
+
+    // The person stops.
+    let phone = user();
+    tenant.user_writes(&stack, &phone, "STOP").await;
+    let stopped = contact_when(&stack, &manager, &phone, "the opt-out", |c| {
+        c["opted_out_of_all"] == true
+    })
+    .await;
+    let contact_id = stopped["contact_id"].as_str().unwrap().to_owned();
+    let record = |body: Value| {
+        let (stack, manager, path) = (
+            &stack,
+            &manager,
+            format!("/v1/contacts/{contact_id}/consent"),
+        );
+        async move {
+            stack
+                .api(Method::POST, &path, Some(manager), Some(body), &[])
+                .await
+        }
+    };
+
+    // A manager key cannot lift it with its own id as evidence, nor can an import.
+    let (status, body) = record(json!({"action": "opt_in", "scope": "all"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("persons_opt_out")),
+        "{body}"
+    );
+    let (status, body) =
+        record(json!({"action": "opt_in", "scope": "marketing", "source": "import"})).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, report) = import_csv(
+        &stack,
+        &manager,
+        &format!("phone,consent.all\n+{phone},opt_in\n"),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["rejected"][0]["field"], "consent.all", "{report}");
+    let (status, refused) = send(
+        &stack,
+        &manager,
+        template_to(&tenant, &phone, "order_update"),
+    )
+    .await;
+    assert_eq!(status, 409, "still opted out: {refused}");
+
+    // A reference that could hold anything but an id is refused.
+    for reference in ["call me at +49 151 1234", "", &"x".repeat(101)] {
+        let (status, body) = record(json!({"action": "opt_in", "scope": "all",
+            "source": "business", "consent_reference": reference}))
+        .await;
+        assert_eq!(status, 400, "{reference}: {body}");
+    }
+    // With a reference to the person's new consent, it is lifted, and recorded as such.
+    let (status, body) = record(json!({"action": "opt_in", "scope": "all",
+        "source": "business", "consent_reference": "FORM-2026/77"}))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["entries"][0]["source"], "business", "{body}");
+    assert!(
+        body["entries"][0]["evidence"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("ref:FORM-2026/77")),
+        "{body}"
+    );
+    assert_eq!(body["all"]["opted_out"], false, "{body}");
+    let (status, sent) = send(
+        &stack,
+        &manager,
+        template_to(&tenant, &phone, "order_update"),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+
+    // What outlives the contact is the person's to lift: once they are erased, the same
+    // number is refused again.
+    stack
+        .person_request_done(t, "erasures", &admin, json!({"phone": format!("+{phone}")}))
+        .await;
+    let (status, refused) = send(
+        &stack,
+        &manager,
+        template_to(&tenant, &phone, "order_update"),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (409, Some("opted_out")),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_stop_through_the_tenants_own_meta_app_is_marked_so_in_the_ledger() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let (own, platform) = (user(), user());
+    // One person's STOP through the tenant's own app, another's through the platform's.
+    let through_own = tenant.text_from(&own, &wagate_tests::wamid_of(&own), now(), "STOP");
+    let signature = wagate_tests::sign(&tenant.app_secret, through_own.as_bytes());
+    let (status, answer) = stack
+        .post(
+            &stack.tenant_webhook_url(tenant.id.as_str()),
+            through_own.into_bytes(),
+            &[("x-hub-signature-256", &signature)],
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let through_platform =
+        tenant.text_from(&platform, &wagate_tests::wamid_of(&platform), now(), "STOP");
+    assert_eq!(stack.post_signed(&through_platform).await.0, 200);
+    for (phone, via) in [(&own, json!("tenant_app")), (&platform, Value::Null)] {
+        let contact = contact_when(&stack, &manager, phone, "the opt-out", |c| {
+            c["opted_out_of_all"] == true
+        })
+        .await;
+        let view = ledger(&stack, &manager, contact["contact_id"].as_str().unwrap()).await;
+        assert_eq!(view["entries"][0]["via"], via, "{view}");
+    }
+}

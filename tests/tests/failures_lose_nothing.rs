@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use wagate_shared::webhook::{split_delivery, to_queue_message};
+use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
 use wagate_tests::{
     Stack, TestTenant, eventually, now, random_digits, sign, wamid, webhook_in_process,
     with_sk_prefix,
@@ -76,7 +76,8 @@ async fn a_record_the_worker_cannot_process_fails_alone_and_ends_in_the_dlq() {
     );
     let events = split_delivery(good.as_bytes()).unwrap();
     let ids = stack.queue_ids.key().await.unwrap();
-    let good_message = to_queue_message(&events[0], tenant.id.as_str(), now() * 1000, ids);
+    let arrival = Arrival::platform(tenant.id.as_str(), now() * 1000);
+    let good_message = to_queue_message(&events[0], &arrival, ids);
     let poison_body =
         format!("{{\"v\":1,\"this is not\":\"a queued event\",\"marker\":\"{marker}\"");
     let entries = vec![

@@ -1,6 +1,10 @@
 //! A contact's consent: `GET /v1/contacts/{id}/consent` shows where the person stands and
 //! their ledger (every opt-in and opt-out, newest first); `POST` records one the business's
 //! own systems know of (a form, a call centre, an import), with the key's id as evidence.
+//! An opt-out the person gave themselves (a keyword, a button, in WhatsApp, or one kept
+//! from before their contact) is lifted only by the person, or by the business with a
+//! reference to their new consent (`source: business`, `consent_reference`), recorded as
+//! such; the opt-out that outlives their contact stays either way.
 
 use std::sync::Arc;
 
@@ -59,10 +63,16 @@ pub struct ConsentQuery {
 pub struct RecordConsent {
     pub action: Action,
     pub scope: Scope,
-    /// `api` (the default) or `import`; the other sources are the person's own, recorded
-    /// by the gateway.
+    /// `api` (the default) or `import`, or `business` to lift an opt-out the person gave
+    /// themselves with `consent_reference`; the other sources are the person's own,
+    /// recorded by the gateway.
     #[serde(default)]
     pub source: Option<Source>,
+    /// With `source: business` (an opt-in only): the business's reference to the new
+    /// consent the person gave it, such as a form's or a call's id. 1 to 100 of letters,
+    /// digits and `-_.:/#`; never personal data.
+    #[serde(default)]
+    pub consent_reference: Option<String>,
     /// When the person made the choice, epoch seconds (default: now); not in the future.
     #[serde(default)]
     pub at: Option<i64>,
@@ -106,6 +116,7 @@ pub async fn get_consent(
     responses(
         (status = 201, description = "Recorded (once: the same choice again is the same entry); where the person stands now", body = ConsentView),
         JsonBodyErrors,
+        (status = 409, description = "`persons_opt_out`: an opt-in over an opt-out the person gave themselves, without a reference to their new consent", body = ErrorBody),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]
@@ -124,12 +135,36 @@ pub async fn record_consent(
     }
     let now = unix_now();
     let source = body.source.unwrap_or(Source::Api);
-    if !matches!(source, Source::Api | Source::Import) {
-        return Err(ApiError::invalid(
-            "source",
-            "must be api or import: the other sources are the person's own",
-        ));
-    }
+    let evidence = match (source, body.action, body.consent_reference.as_deref()) {
+        (Source::Api | Source::Import, _, None) => format!("key:{}", key.0.key_id),
+        (Source::Business, Action::OptIn, Some(reference)) if is_reference(reference) => {
+            format!("key:{} ref:{reference}", key.0.key_id)
+        }
+        (Source::Business, Action::OptIn, _) => {
+            return Err(ApiError::invalid(
+                "consent_reference",
+                "must be 1 to 100 of letters, digits and -_.:/# with source business",
+            ));
+        }
+        (Source::Business, Action::OptOut, _) => {
+            return Err(ApiError::invalid(
+                "source",
+                "business records an opt-in over the person's own opt-out; an opt-out is api or import",
+            ));
+        }
+        (Source::Api | Source::Import, _, Some(_)) => {
+            return Err(ApiError::invalid(
+                "consent_reference",
+                "goes with source business only",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "source",
+                "must be api, import or business: the other sources are the person's own",
+            ));
+        }
+    };
     let at = body.at.unwrap_or(now);
     if !(EARLIEST_AT..=now + MAX_CLOCK_SKEW_SECS).contains(&at) {
         return Err(ApiError::invalid(
@@ -141,19 +176,32 @@ pub async fn record_consent(
         scope: body.scope,
         action: body.action,
         source,
-        evidence: Some(format!("key:{}", key.0.key_id)),
+        evidence: Some(evidence),
         at,
+        via_tenant_app: false,
     };
     let tenant = tenant(&state, &key).await?;
     let recorded = state
         .contacts
         .record_consent(&tenant, &contact_id, &entry, now)
         .await?
-        .ok_or(ApiError::NotFound("contact"))?;
+        .ok_or(ApiError::NotFound("contact"))?
+        .map_err(|refused| ApiError::ConflictOf {
+            code: "persons_opt_out",
+            message: refused.to_string(),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(view(contact_id, &recorded.state, vec![entry])),
     ))
+}
+
+/// A business's reference to a new consent: an id, never free text that could name someone.
+fn is_reference(raw: &str) -> bool {
+    (1..=100).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/#".contains(&b))
 }
 
 fn view(contact_id: String, state: &ConsentState, entries: Vec<ConsentEntry>) -> ConsentView {

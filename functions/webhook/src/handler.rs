@@ -5,11 +5,12 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
 use wagate_shared::domain::timestamp::now_millis;
+use wagate_shared::queue::event::Door as QueuedDoor;
 use wagate_shared::queue::{MAX_BATCH_BYTES, QueueError};
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::{SecretContext, SecretPurpose};
 use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
-use wagate_shared::webhook::{QueueMessage, Route, split_delivery, to_queue_message};
+use wagate_shared::webhook::{Arrival, QueueMessage, Route, split_delivery, to_queue_message};
 
 use crate::error::{WebhookError, json_response};
 use crate::state::AppState;
@@ -106,12 +107,15 @@ async fn deliver(
     for event in &events {
         if let Some(tenant) = tenant_of(state, door, &event.route).await? {
             let ids = state.queue_ids.key().await.map_err(QueueError::from)?;
-            messages.push(to_queue_message(
-                event,
-                tenant.as_str(),
+            let arrival = Arrival {
+                tenant_id: tenant.as_str(),
+                door: match door {
+                    Door::Platform => QueuedDoor::Platform,
+                    Door::Tenant(_) => QueuedDoor::TenantApp,
+                },
                 received_at_ms,
-                ids,
-            ));
+            };
+            messages.push(to_queue_message(event, &arrival, ids));
         }
     }
     let unroutable = total - messages.len();

@@ -97,31 +97,34 @@ pub async fn import_contacts(
         .filter(|r| !r.consent.is_empty())
         .map(|row| record_consent(store, tenant, row, &evidence, now))
         .collect();
-    let results: Vec<Result<bool, StoreError>> = futures_util::stream::iter(consents)
+    let results: Vec<Result<Option<RowError>, StoreError>> = futures_util::stream::iter(consents)
         .buffer_unordered(CONCURRENT_UPDATES)
         .collect()
         .await;
     for result in results {
-        result?;
+        rejected.extend(result?);
     }
     rejected.sort_by_key(|e| e.row);
     report.rejected = rejected;
     Ok(report)
 }
 
-/// Records a row's consent in its contact's ledger, as of the import; false when the
-/// contact is gone meanwhile.
+/// Records a row's consent in its contact's ledger, as of the import (nothing when the
+/// contact is gone meanwhile). An import cannot lift an opt-out the person gave
+/// themselves: that column of the row is refused, and answered as the row's error.
 async fn record_consent(
     store: &Store,
     tenant: &Tenant,
     row: &ImportRow,
     evidence: &str,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<Option<RowError>, StoreError> {
     let Some(contact) = store.find_contact(&tenant.id, &row.identity, now).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
+    let mut state = contact.consent;
+    let mut refused = None;
     for (scope, action) in &row.consent {
         let entry = ConsentEntry {
             scope: *scope,
@@ -129,8 +132,17 @@ async fn record_consent(
             source: Source::Import,
             evidence: Some(evidence.to_owned()),
             at: now,
+            via_tenant_app: false,
         };
-        store
+        if let Err(own) = state.business_may_record(&entry) {
+            refused = Some(RowError {
+                row: row.row,
+                field: format!("consent.{}", scope.as_str()),
+                message: own.to_string(),
+            });
+            continue;
+        }
+        state = store
             .record_consent(
                 &tenant.id,
                 &contact.contact_id,
@@ -138,9 +150,10 @@ async fn record_consent(
                 &entry,
                 expires_at,
             )
-            .await?;
+            .await?
+            .state;
     }
-    Ok(true)
+    Ok(refused)
 }
 
 enum RowResult {

@@ -28,7 +28,7 @@ use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT
 use crate::domain::timestamp::{now_seconds, parse_seconds};
 use crate::outbound::{JobSink, OutboundJob, OutboundQueue};
 use crate::queue::QueueError;
-use crate::queue::event::{EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
+use crate::queue::event::{Door, EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::store::StoreError;
 use crate::store::contact::consent::Recorded;
 use crate::store::contact::{ContactFacts, NumberChange};
@@ -411,6 +411,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             source: Source::Meta,
             evidence: None,
             at,
+            via_tenant_app: job.event.door == Door::TenantApp,
         };
         self.record_entry(job, &contact.profile.contact_id, &identity, &entry)
             .await?;
@@ -526,6 +527,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             source: choice.source,
             evidence: Some(evidence.clone()),
             at: message.sent_at,
+            via_tenant_app: job.event.door == Door::TenantApp,
         };
         let recorded = self
             .record_entry(job, &contact.contact_id, identity, &entry)

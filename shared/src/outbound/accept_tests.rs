@@ -408,8 +408,9 @@ fn and_the_user_opted_out(
         scope,
         action: Action::OptOut,
         source: Source::Keyword,
-        evidence: Some("wamid.STOP".into()),
+        evidence: Some("msg.STOP".into()),
         at: NOW - 60,
+        via_tenant_app: false,
     };
     let mut t = outbox.store.lock();
     t.contacts
@@ -581,6 +582,7 @@ async fn someone_new_whose_number_opted_out_is_refused_and_no_contact_is_made_fo
         source: Source::Keyword,
         evidence: None,
         at: NOW - 60,
+        via_tenant_app: false,
     });
     {
         let mut t = outbox.store.lock();

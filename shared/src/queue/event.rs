@@ -41,6 +41,22 @@ impl EventKind {
     }
 }
 
+/// Which of the webhook's doors a delivery came through: the platform's Meta app, or a
+/// tenant's own (signed with a secret the tenant holds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Door {
+    #[default]
+    Platform,
+    TenantApp,
+}
+
+impl Door {
+    pub fn is_platform(&self) -> bool {
+        *self == Self::Platform
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct QueuedEvent {
     pub v: u8,
@@ -59,6 +75,9 @@ pub struct QueuedEvent {
     pub display_phone_number: Option<String>,
     /// When the webhook accepted the delivery, epoch milliseconds.
     pub received_at_ms: i64,
+    /// The door it came through (absent: the platform's).
+    #[serde(default, skip_serializing_if = "Door::is_platform")]
+    pub door: Door,
     /// The `contacts[]` entry that belongs to this event's user, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Box<RawValue>>,

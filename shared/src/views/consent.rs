@@ -37,6 +37,11 @@ pub struct ConsentEntryView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
     pub at: i64,
+    /// `tenant_app` when the person's message or Meta's event came through the tenant's
+    /// own Meta app, whose secret the tenant holds (absent: the platform's app, or the
+    /// business's own record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'static str>,
 }
 
 impl From<ConsentEntry> for ConsentEntryView {
@@ -47,6 +52,7 @@ impl From<ConsentEntry> for ConsentEntryView {
             source: e.source,
             evidence: e.evidence,
             at: e.at,
+            via: e.via_tenant_app.then_some("tenant_app"),
         }
     }
 }

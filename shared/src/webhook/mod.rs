@@ -4,5 +4,5 @@
 mod queue_message;
 mod split;
 
-pub use queue_message::{QueueMessage, to_queue_message};
+pub use queue_message::{Arrival, QueueMessage, to_queue_message};
 pub use split::{RoutableEvent, Route, WebhookBodyError, split_delivery};

@@ -3,8 +3,27 @@
 use serde_json::value::RawValue;
 
 use super::split::{RoutableEvent, Route};
-use crate::queue::event::{QUEUED_EVENT_VERSION, QueuedEvent};
+use crate::queue::event::{Door, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::queue::ids::QueueIdKey;
+
+/// How a delivery arrived: for which tenant, through which door, when (epoch ms).
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub tenant_id: &'a str,
+    pub door: Door,
+    pub received_at_ms: i64,
+}
+
+impl<'a> Arrival<'a> {
+    /// Through the platform's door.
+    pub fn platform(tenant_id: &'a str, received_at_ms: i64) -> Self {
+        Self {
+            tenant_id,
+            door: Door::Platform,
+            received_at_ms,
+        }
+    }
+}
 
 /// One SQS FIFO message: body, group and deduplication id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,10 +42,14 @@ pub struct QueueMessage {
 /// within SQS's five minutes is dropped by SQS itself.
 pub fn to_queue_message(
     event: &RoutableEvent<'_>,
-    tenant_id: &str,
-    received_at_ms: i64,
+    arrival: &Arrival<'_>,
     ids: &QueueIdKey,
 ) -> QueueMessage {
+    let Arrival {
+        tenant_id,
+        door,
+        received_at_ms,
+    } = *arrival;
     let short = |kind: &str, value: &str| ids.digest(&["inbound-group", kind, value], 12);
     let group_id = match (&event.contact_key, &event.route) {
         (Some(user), _) => format!("{tenant_id}:u:{}", short("user", user)),
@@ -57,6 +80,7 @@ pub fn to_queue_message(
         phone_number_id,
         display_phone_number: event.display_phone_number.as_ref().map(|d| d.to_string()),
         received_at_ms,
+        door,
         contact: event.contact.map(to_owned_raw),
         item: to_owned_raw(event.item),
     };
@@ -91,8 +115,8 @@ mod tests {
     #[test]
     fn a_message_and_a_status_of_one_user_share_a_group_that_hides_the_phone_number() {
         let events = split_delivery(BODY.as_bytes()).unwrap();
-        let m = to_queue_message(&events[0], "t1", 5, &ids());
-        let s = to_queue_message(&events[1], "t1", 5, &ids());
+        let m = to_queue_message(&events[0], &Arrival::platform("t1", 5), &ids());
+        let s = to_queue_message(&events[1], &Arrival::platform("t1", 5), &ids());
         assert_eq!(m.group_id, s.group_id);
         assert!(m.group_id.starts_with("t1:u:"));
         assert!(!m.group_id.contains("4915112345678"));
@@ -103,7 +127,7 @@ mod tests {
         let other_key = QueueIdKey::of(DataKey::from_slice(&[4; 32]).unwrap());
         assert_ne!(
             m.group_id,
-            to_queue_message(&events[0], "t1", 5, &other_key).group_id
+            to_queue_message(&events[0], &Arrival::platform("t1", 5), &other_key).group_id
         );
         assert_ne!(m.deduplication_id, s.deduplication_id);
         assert!(m.group_id.len() <= 128 && m.deduplication_id.len() <= 128);
@@ -112,23 +136,23 @@ mod tests {
     #[test]
     fn the_same_event_for_another_tenant_gets_another_deduplication_id() {
         let events = split_delivery(BODY.as_bytes()).unwrap();
-        let a = to_queue_message(&events[0], "t1", 5, &ids());
-        let b = to_queue_message(&events[0], "t2", 5, &ids());
+        let a = to_queue_message(&events[0], &Arrival::platform("t1", 5), &ids());
+        let b = to_queue_message(&events[0], &Arrival::platform("t2", 5), &ids());
         assert_ne!(a.deduplication_id, b.deduplication_id);
         assert_eq!(
             a.deduplication_id,
-            to_queue_message(&events[0], "t1", 99, &ids()).deduplication_id
+            to_queue_message(&events[0], &Arrival::platform("t1", 99), &ids()).deduplication_id
         );
     }
 
     #[test]
     fn the_body_carries_the_item_bytes_unchanged() {
         let events = split_delivery(BODY.as_bytes()).unwrap();
-        let m = to_queue_message(&events[0], "t1", 5, &ids());
+        let m = to_queue_message(&events[0], &Arrival::platform("t1", 5), &ids());
         let back: QueuedEvent = serde_json::from_str(&m.body).unwrap();
         assert!(back.item.get().contains(r#""\u00e4""#));
         assert_eq!(back.phone_number_id.as_deref(), Some("PN1"));
-        let e = to_queue_message(&events[2], "t1", 5, &ids());
+        let e = to_queue_message(&events[2], &Arrival::platform("t1", 5), &ids());
         assert!(e.group_id.starts_with("t1:pn:"));
     }
 }

@@ -44,6 +44,10 @@ pub enum Source {
     /// Meta's `user_preferences` webhook (the person stopped or resumed marketing in
     /// WhatsApp).
     Meta,
+    /// The business, lifting an opt-out the person gave themselves, with a reference to the
+    /// new consent the person gave it (a signed form, a recorded call): the one way the
+    /// business may opt them back in.
+    Business,
 }
 
 impl Scope {
@@ -88,7 +92,14 @@ impl Source {
             Self::Api => "api",
             Self::Import => "import",
             Self::Meta => "meta",
+            Self::Business => "business",
         }
+    }
+
+    /// Whether the person themselves made the choice (a keyword, a button, in WhatsApp),
+    /// rather than the business reporting one.
+    pub fn is_the_persons(self) -> bool {
+        matches!(self, Self::Keyword | Self::Button | Self::Meta)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -98,6 +109,7 @@ impl Source {
             Self::Api,
             Self::Import,
             Self::Meta,
+            Self::Business,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
@@ -105,7 +117,8 @@ impl Source {
 }
 
 /// One line of a contact's consent ledger. `evidence` is the public id of the person's
-/// message or the API key id that recorded it; never what the person wrote, nor a wamid.
+/// message, or the API key id that recorded it (with the business's reference of a new
+/// consent, for `business`); never what the person wrote, nor a wamid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentEntry {
     pub scope: Scope,
@@ -114,6 +127,24 @@ pub struct ConsentEntry {
     pub evidence: Option<String>,
     /// When the choice was made, epoch seconds.
     pub at: i64,
+    /// The event came through the tenant's own Meta app (its own webhook door), whose
+    /// secret the tenant holds: evidence an auditor weighs differently from what came
+    /// through the platform's app.
+    pub via_tenant_app: bool,
+}
+
+/// Why the business may not record an opt-in: the person opted out themselves, and only
+/// they, or the business with a reference to their new consent, may lift that.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the person opted out of {} themselves ({}): only they can opt back in, or the business with a reference to their new consent (source `business` and `consent_reference`)",
+    scope.as_str(),
+    how.map_or("kept from before", |s| s.as_str())
+)]
+pub struct PersonsOwnOptOut {
+    pub scope: Scope,
+    /// How they opted out; `None` for an opt-out kept from before their contact existed.
+    pub how: Option<Source>,
 }
 
 impl ConsentEntry {
@@ -197,6 +228,29 @@ impl OptedOut {
 }
 
 impl ConsentState {
+    /// Whether the business may record `entry` (from the API or an import): an opt-in over
+    /// an opt-out the person gave themselves, or one kept from before their contact (whose
+    /// source is not kept), needs the business's reference to their new consent, which
+    /// only a `business` entry carries.
+    pub fn business_may_record(&self, entry: &ConsentEntry) -> Result<(), PersonsOwnOptOut> {
+        if entry.action != Action::OptIn || entry.source == Source::Business {
+            return Ok(());
+        }
+        // Either scope: an opt-out of `all` covers marketing, and an opt-in of `all`
+        // resumes marketing too.
+        for scope in &[Scope::All, Scope::Marketing] {
+            if let Some(mark) = self.mark(*scope).filter(|m| m.opted_out)
+                && mark.source.is_none_or(Source::is_the_persons)
+            {
+                return Err(PersonsOwnOptOut {
+                    scope: *scope,
+                    how: mark.source,
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn mark(&self, scope: Scope) -> Option<&ConsentMark> {
         match scope {
             Scope::Marketing => self.marketing.as_ref(),

@@ -187,8 +187,9 @@ fn entry(scope: Scope, action: Action, at: i64) -> ConsentEntry {
         scope,
         action,
         source: Source::Keyword,
-        evidence: Some(format!("wamid.{at}")),
+        evidence: Some(format!("msg.{at}")),
         at,
+        via_tenant_app: false,
     }
 }
 
@@ -209,7 +210,7 @@ fn a_second_opt_out_keeps_the_first_so_it_is_acknowledged_once() {
     state.apply(&entry(Scope::All, Action::OptOut, 300));
     assert_eq!(
         state.all.as_ref().unwrap().evidence.as_deref(),
-        Some("wamid.100")
+        Some("msg.100")
     );
 }
 
@@ -287,4 +288,77 @@ fn settings_read_from_an_empty_object_are_the_defaults() {
     let read: ConsentSettings = serde_json::from_str("{}").unwrap();
     assert_eq!(read, ConsentSettings::default());
     assert!(serde_json::from_str::<ConsentSettings>(r#"{"nope": 1}"#).is_err());
+}
+
+#[test]
+fn the_business_lifts_the_persons_own_opt_out_only_with_a_reference() {
+    let opt_in = |source| ConsentEntry {
+        scope: Scope::All,
+        action: Action::OptIn,
+        source,
+        evidence: Some("key:k_1".into()),
+        at: 200,
+        via_tenant_app: false,
+    };
+    // The person stopped by keyword, in WhatsApp, or before their contact existed.
+    for how in [
+        Some(Source::Keyword),
+        Some(Source::Button),
+        Some(Source::Meta),
+        None,
+    ] {
+        let state = ConsentState {
+            all: Some(ConsentMark {
+                opted_out: true,
+                at: 100,
+                source: how,
+                evidence: None,
+            }),
+            ..ConsentState::default()
+        };
+        for plain in [Source::Api, Source::Import] {
+            let refused = state.business_may_record(&opt_in(plain)).unwrap_err();
+            assert_eq!((refused.scope, refused.how), (Scope::All, how));
+        }
+        state
+            .business_may_record(&opt_in(Source::Business))
+            .unwrap();
+    }
+    // An opt-out the business recorded, it may lift; and it may always opt someone out.
+    let by_business = ConsentState {
+        all: Some(ConsentMark {
+            opted_out: true,
+            at: 100,
+            source: Some(Source::Api),
+            evidence: None,
+        }),
+        ..ConsentState::default()
+    };
+    by_business
+        .business_may_record(&opt_in(Source::Api))
+        .unwrap();
+    let opt_out = ConsentEntry {
+        action: Action::OptOut,
+        ..opt_in(Source::Api)
+    };
+    ConsentState::default()
+        .business_may_record(&opt_out)
+        .unwrap();
+    // Resuming `all` resumes marketing too: a marketing stop of the person's refuses it.
+    let marketing_stop = ConsentState {
+        marketing: Some(ConsentMark {
+            opted_out: true,
+            at: 100,
+            source: Some(Source::Meta),
+            evidence: None,
+        }),
+        ..ConsentState::default()
+    };
+    assert_eq!(
+        marketing_stop
+            .business_may_record(&opt_in(Source::Api))
+            .unwrap_err()
+            .scope,
+        Scope::Marketing
+    );
 }

@@ -69,6 +69,9 @@ impl Store {
         if let Some(evidence) = &entry.evidence {
             line.insert("evidence".into(), s(evidence));
         }
+        if entry.via_tenant_app {
+            line.insert(VIA.into(), s(TENANT_APP));
+        }
         let duplicate = self.put_new("PutItem consent entry", line).await? == PutOutcome::Duplicate;
         let mut state = None;
         for scope in entry.scopes_changed() {
@@ -85,6 +88,13 @@ impl Store {
                 state = moved;
             }
         }
+        // What outlives the contact is lifted by the person alone: an opt-in the business
+        // records (with or without a reference) leaves it, so that whoever writes from the
+        // identifier after the contact is gone, or erased, starts opted out still.
+        let identifiers = match (entry.action, entry.source.is_the_persons()) {
+            (Action::OptIn, false) => &[][..],
+            _ => identifiers,
+        };
         let keyring = self.keyring()?;
         for key in identifiers {
             let blinded = keyring.blind(tenant.as_str(), &key.to_string()).await?;
@@ -414,6 +424,11 @@ pub(crate) fn consent_state_of(it: &Item) -> ConsentState {
     }
 }
 
+/// The ledger line's attribute that says which door its event came through, when it was
+/// the tenant's own Meta app.
+const VIA: &str = "via";
+const TENANT_APP: &str = "tenant_app";
+
 fn entry_of(it: &Item) -> Option<ConsentEntry> {
     Some(ConsentEntry {
         scope: Scope::parse(get_s(it, "scope")?)?,
@@ -421,6 +436,7 @@ fn entry_of(it: &Item) -> Option<ConsentEntry> {
         source: Source::parse(get_s(it, "source")?)?,
         evidence: get_s(it, "evidence").map(str::to_owned),
         at: get_i64(it, "at")?,
+        via_tenant_app: get_s(it, VIA) == Some(TENANT_APP),
     })
 }
 
