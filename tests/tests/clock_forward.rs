@@ -157,7 +157,7 @@ impl Reader {
             .send()
             .await
             .unwrap();
-        self.exporter.run(&job).await.unwrap();
+        self.exporter.run(&job, || true).await.unwrap();
         let done = self
             .exporter
             .status(&self.tenant.id, &export.id, now_seconds())
@@ -238,6 +238,7 @@ async fn conversation(stack: Stack) -> Reader {
                 kind: "change",
                 unhandled_reason: None,
                 raw: "{}",
+                named: &[],
                 class: DataClass::Metadata,
                 expiry: Expiry {
                     at: retention.expires_at(DataClass::Metadata, at),

@@ -119,7 +119,8 @@ async fn an_export_holds_what_the_api_shows_and_goes_with_an_erasure() {
     let (status, text) = download(done["download_url"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{text}");
     let document: Value = serde_json::from_str(&text).expect("the document is JSON");
-    assert_eq!(document["schema"], "wagate.person-export/1");
+    assert_eq!(document["schema"], "wagate.person-export/2");
+    assert_eq!(document["events"], json!([]), "no event names them");
     assert_eq!(document["export_id"], done["id"]);
     let contacts = document["contacts"].as_array().unwrap();
     assert_eq!(contacts.len(), 1, "{document}");
@@ -240,4 +241,128 @@ async fn bad_export_requests_are_refused_and_strangers_get_an_empty_document() {
             .await;
         assert_eq!(status, 404, "{unknown}");
     }
+}
+
+/// Runs a person's export in this process, through a queue of the test's own, each run
+/// going on while `keep_going` says so, until it is done; its JSON document and CSV, and
+/// how many times it paused.
+async fn export_in_process(
+    stack: &Stack,
+    tenant: &TestTenant,
+    phone: &str,
+    keep_going: impl Fn() -> bool + Copy,
+) -> (Value, String, u32) {
+    use wagate_shared::domain::identity::{IdentityKey, Phone};
+    use wagate_shared::erasure::ErasureJob;
+    use wagate_shared::export::{ExportBucket, ExportOutcome, PersonExporter};
+    let metrics = std::sync::Arc::new(wagate_shared::metrics::Metrics::default());
+    let url = stack
+        .sqs
+        .create_queue()
+        .queue_name(format!("export-pauses-{}", random_digits(10)))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue = wagate_shared::queue::jobs::JobQueue::new(stack.sqs.clone(), url.clone(), metrics);
+    let bucket = ExportBucket {
+        s3: wagate_shared::aws::s3_client(&stack.sdk),
+        bucket: std::env::var("EXPORT_BUCKET").unwrap(),
+    };
+    let exporter = PersonExporter::new(stack.store.clone(), queue, bucket);
+    let person = IdentityKey::Phone(Phone::parse(phone).unwrap());
+    let export = exporter
+        .request(&tenant.id, &person, true, "test", now())
+        .await
+        .unwrap();
+    let mut pauses = 0;
+    loop {
+        let out = stack
+            .sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(5)
+            .send()
+            .await
+            .unwrap();
+        let message = out.messages().first().expect("the export's job").clone();
+        stack
+            .sqs
+            .delete_message()
+            .queue_url(&url)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let Ok(ErasureJob::PersonExport(job)) = serde_json::from_str(message.body().unwrap())
+        else {
+            panic!("an export job");
+        };
+        match exporter.run(&job, keep_going).await.unwrap() {
+            ExportOutcome::Done { .. } => break,
+            ExportOutcome::Paused { pauses: n } => pauses = n,
+            ExportOutcome::Stale => panic!("the export stopped"),
+        }
+    }
+    let done = exporter
+        .status(&tenant.id, &export.id, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, json) = download(done.download_url.as_deref().unwrap()).await;
+    let (_, csv) = download(done.csv_url.as_deref().unwrap()).await;
+    // Nothing a pause kept is left beside the files.
+    let s3 = wagate_shared::aws::s3_client(&stack.sdk);
+    let listed = s3
+        .list_objects_v2()
+        .bucket(std::env::var("EXPORT_BUCKET").unwrap())
+        .prefix(format!("exports/{}/{}/", tenant.id, export.id))
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    (serde_json::from_str(&json).unwrap(), csv, pauses)
+}
+
+#[tokio::test]
+async fn an_export_that_pauses_between_every_page_goes_on_to_the_same_document() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let phone = format!("49153{}", random_digits(8));
+    // Three pages of messages, and a call the tenant kept without acting on, which names
+    // the person.
+    wagate_tests::bench::contact_with_messages(&stack, &tenant, &phone, 450).await;
+    let call = tenant.delivery(
+        "calls",
+        json!({"messaging_product": "whatsapp", "metadata": tenant.metadata(),
+            "calls": [{"id": format!("wacid.{}", random_digits(12)), "from": phone,
+                "to": tenant.display_phone_number, "event": "connect",
+                "timestamp": now().to_string(), "direction": "USER_INITIATED"}]}),
+    );
+    assert_eq!(stack.post_signed(&call).await.0, 200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let (whole, whole_csv, none) = export_in_process(&stack, &tenant, &phone, || true).await;
+    let (paused, paused_csv, pauses) = export_in_process(&stack, &tenant, &phone, || false).await;
+    assert_eq!(none, 0);
+    assert!(pauses >= 5, "it paused {pauses} times");
+    let strip = |mut document: Value| {
+        document["export_id"] = Value::Null;
+        document["exported_at"] = Value::Null;
+        document
+    };
+    assert_eq!(strip(paused.clone()), strip(whole.clone()));
+    assert_eq!(paused_csv, whole_csv);
+    assert_eq!(whole["schema"], "wagate.person-export/2");
+    assert_eq!(
+        whole["contacts"][0]["messages"].as_array().map(Vec::len),
+        Some(450)
+    );
+    let events = whole["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["field"], "calls");
+    assert_eq!(events[0]["event"]["from"], phone.as_str());
 }

@@ -265,36 +265,60 @@ const IDENTIFIER_FIELDS: [&str; 8] = [
 ];
 
 /// Every user identifier a stored event's JSON names, at any depth: what tells whether
-/// it is about an erased person.
+/// it is about an erased person, and whose it is. Besides the fields that name a user
+/// everywhere, coexistence's payloads name them in two places of their own: a `history`
+/// thread's `id` (the user's number) and a `smb_app_state_sync` contact's `phone_number`.
 pub fn identifiers_in(raw: &str) -> Vec<IdentityKey> {
-    fn walk(value: &serde_json::Value, found: &mut Vec<IdentityKey>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (name, inner) in map {
-                    if let (true, Some(text)) =
-                        (IDENTIFIER_FIELDS.contains(&name.as_str()), inner.as_str())
-                    {
-                        let key = Phone::parse(text)
-                            .map(IdentityKey::Phone)
-                            .or_else(|_| Bsuid::parse(text).map(IdentityKey::Bsuid));
-                        if let Ok(key) = key
-                            && !found.contains(&key)
-                        {
-                            found.push(key);
-                        }
-                    }
-                    walk(inner, found);
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
-            _ => {}
-        }
-    }
     let mut found = Vec::new();
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) {
-        walk(&value, &mut found);
+        identifiers_in_value(&value, &mut found);
     }
     found
+}
+
+/// [`identifiers_in`] of a parsed value, added to `found`.
+pub fn identifiers_in_value(value: &serde_json::Value, found: &mut Vec<IdentityKey>) {
+    let mut add = |text: &str| {
+        let key = Phone::parse(text)
+            .map(IdentityKey::Phone)
+            .or_else(|_| Bsuid::parse(text).map(IdentityKey::Bsuid));
+        if let Ok(key) = key
+            && !found.contains(&key)
+        {
+            found.push(key);
+        }
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, inner) in map {
+                if let (true, Some(text)) =
+                    (IDENTIFIER_FIELDS.contains(&name.as_str()), inner.as_str())
+                {
+                    add(text);
+                }
+                match (name.as_str(), inner) {
+                    ("threads", serde_json::Value::Array(threads)) => {
+                        for id in threads.iter().filter_map(|t| t.get("id")?.as_str()) {
+                            add(id);
+                        }
+                    }
+                    ("contact", serde_json::Value::Object(contact)) => {
+                        if let Some(phone) = contact.get("phone_number").and_then(|p| p.as_str()) {
+                            add(phone);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for inner in map.values() {
+                identifiers_in_value(inner, found);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|v| identifiers_in_value(v, found))
+        }
+        _ => {}
+    }
 }
 
 /// A new erasure's id: `er_` and 24 hex digits, the first 8 its time, so that a tenant's
@@ -381,6 +405,20 @@ mod tests {
             ["bsuid:DE.77", "phone:15550001111", "phone:4915112345678"]
         );
         assert!(identifiers_in("not json").is_empty());
+    }
+
+    #[test]
+    fn coexistence_payloads_name_their_people_where_they_do() {
+        let history = r#"{"history":[{"metadata":{"phase":0},"threads":[{"id":"4915112345678","messages":[{"id":"wamid.A","timestamp":"1"}]},{"id":"4915199999999","messages":[]}]}]}"#;
+        let found: Vec<String> = identifiers_in(history)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found, ["phone:4915112345678", "phone:4915199999999"]);
+        let sync = r#"{"state_sync":[{"type":"contact","contact":{"full_name":"Ana","phone_number":"4915112345678"},"action":"add"}]}"#;
+        assert_eq!(identifiers_in(sync)[0].to_string(), "phone:4915112345678");
+        // Elsewhere an `id` is a wamid or another id, not a person.
+        assert!(identifiers_in(r#"{"id":"4915112345678"}"#).is_empty());
     }
 
     #[test]

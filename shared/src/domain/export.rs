@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 use crate::domain::erasure::{PersonRequest, PersonRequestError, RequestState};
 use crate::domain::identity::IdentityKey;
 
-/// The document's schema name; a change of its fields makes a new version.
-pub const EXPORT_SCHEMA: &str = "wagate.person-export/1";
+/// The document's schema name; a change of its fields makes a new version (2 added the
+/// tenant events about the person).
+pub const EXPORT_SCHEMA: &str = "wagate.person-export/2";
 
 /// How long an export's files (and its record) are kept.
 pub const EXPORT_SECS: i64 = 7 * 24 * 3600;
@@ -84,6 +85,20 @@ pub struct ExportedDelivery {
     pub state: String,
     pub attempts: u32,
     pub created_at: i64,
+}
+
+/// An event the tenant kept about the person (a call, an echo, a coexistence history
+/// thread, an address book entry, ...), as Meta sent it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedEvent {
+    pub field: String,
+    pub kind: String,
+    pub event_time: i64,
+    /// Why the gateway kept it without acting on it, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unhandled_reason: Option<String>,
+    /// Meta's JSON (`{"content_not_stored": true}` where the tenant stores no content).
+    pub event: serde_json::Value,
 }
 
 /// A new export's id: `ex_` and 24 hex digits.

@@ -1,6 +1,7 @@
 //! Domain types and their rules; no I/O here.
 
 pub mod audit;
+pub mod coexistence;
 pub mod consent;
 pub mod contact;
 pub mod conversation;

@@ -414,7 +414,12 @@ impl PersonEraser {
         let mut start: Option<Cursor> = None;
         loop {
             let step = store
-                .delete_events_naming_page(tenant, &job.blinded, start.as_ref(), LOG_PAGE_ITEMS)
+                .delete_events_naming_page(
+                    tenant,
+                    (&job.blinded, &job.contacts),
+                    start.as_ref(),
+                    LOG_PAGE_ITEMS,
+                )
                 .await?;
             erased.add(&step.erased);
             self.count(tenant, job, &step.erased).await?;

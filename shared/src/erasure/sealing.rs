@@ -109,9 +109,9 @@ impl BackgroundJobs {
             ErasureJob::PersonSweep(sweep) => Ok(JobOutcome::Person(
                 self.people.sweep(sweep, keep_going).await?,
             )),
-            ErasureJob::PersonExport(export) => {
-                Ok(JobOutcome::Export(self.exports.run(export).await?))
-            }
+            ErasureJob::PersonExport(export) => Ok(JobOutcome::Export(
+                self.exports.run(export, keep_going).await?,
+            )),
             ErasureJob::AgeingStart(start) => {
                 Ok(JobOutcome::Ageing(self.ageing.begin(start).await?))
             }

@@ -1,14 +1,15 @@
 //! The export's files, written as they are read: the JSON document (schema
 //! [`EXPORT_SCHEMA`], see docs/export.md) and, when asked for, a CSV of the messages. Each
 //! element is serialised on its own, so memory holds one page of messages and one part of
-//! each file, whatever the person's history.
+//! each file, whatever the person's history. A document pauses between two elements and
+//! goes on in another invocation ([`Document::pause`], [`Document::resume`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ExportError;
-use super::upload::Upload;
-use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery};
+use super::upload::{Upload, UploadState};
+use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery, ExportedEvent};
 use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
 use crate::views::message::MessageView;
@@ -27,11 +28,23 @@ const CSV_HEADER: [&str; 9] = [
 ];
 
 /// Where the writer is in the document, to put commas and brackets in their place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Place {
     Contacts { first: bool },
     Messages { first: bool },
     Deliveries { first: bool },
+    Events { first: bool },
+}
+
+/// Where a paused document stands: its files' uploads and its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentState {
+    json: UploadState,
+    csv: Option<UploadState>,
+    place: Place,
+    messages: u64,
+    contacts: u64,
 }
 
 pub struct Document {
@@ -90,7 +103,11 @@ impl Document {
                     ","
                 }
             }
-            _ => return Err(ExportError::Order("a contact inside another")),
+            _ => {
+                return Err(ExportError::Order(
+                    "a contact inside another, or after the events",
+                ));
+            }
         };
         let opening = format!(
             "{comma}{{\"contact\":{},\"consent\":{},\"messages\":[",
@@ -126,7 +143,7 @@ impl Document {
                 true
             }
             Place::Deliveries { first } => first,
-            Place::Contacts { .. } => {
+            Place::Contacts { .. } | Place::Events { .. } => {
                 return Err(ExportError::Order("a delivery outside a contact"));
             }
         };
@@ -143,24 +160,83 @@ impl Document {
         let closing: &[u8] = match self.place {
             Place::Messages { .. } => b"],\"callback_deliveries\":[]}",
             Place::Deliveries { .. } => b"]}",
-            Place::Contacts { .. } => return Err(ExportError::Order("no contact to close")),
+            Place::Contacts { .. } | Place::Events { .. } => {
+                return Err(ExportError::Order("no contact to close"));
+            }
         };
         self.json.write(closing).await?;
         self.place = Place::Contacts { first: false };
         Ok(())
     }
 
+    /// An event the tenant kept about the person, after every contact.
+    pub async fn event(&mut self, event: &ExportedEvent) -> Result<(), ExportError> {
+        let first = match self.place {
+            Place::Contacts { .. } => {
+                self.json.write(b"],\"events\":[").await?;
+                true
+            }
+            Place::Events { first } => first,
+            _ => return Err(ExportError::Order("an event inside a contact")),
+        };
+        let comma = if first { "" } else { "," };
+        self.json
+            .write(format!("{comma}{}", to_json(event)).as_bytes())
+            .await?;
+        self.place = Place::Events { first: false };
+        Ok(())
+    }
+
     /// Closes the document and completes its files; answers the JSON's size in bytes.
     pub async fn finish(mut self) -> Result<u64, ExportError> {
-        if !matches!(self.place, Place::Contacts { .. }) {
-            return Err(ExportError::Order("a contact left open"));
-        }
-        self.json.write(b"]}").await?;
+        let closing: &[u8] = match self.place {
+            Place::Contacts { .. } => b"],\"events\":[]}",
+            Place::Events { .. } => b"]}",
+            _ => return Err(ExportError::Order("a contact left open")),
+        };
+        self.json.write(closing).await?;
         let bytes = self.json.finish().await?;
         if let Some(csv) = self.csv {
             csv.finish().await?;
         }
         Ok(bytes)
+    }
+
+    /// Pauses the document between two elements: its uploads' bytes not yet sent go to
+    /// objects of their own (`pending`: the JSON's and the CSV's keys).
+    pub async fn pause(self, pending: [&str; 2]) -> Result<DocumentState, ExportError> {
+        let json = self.json.pause(pending[0]).await?;
+        let csv = match self.csv {
+            Some(csv) => Some(csv.pause(pending[1]).await?),
+            None => None,
+        };
+        Ok(DocumentState {
+            json,
+            csv,
+            place: self.place,
+            messages: self.messages,
+            contacts: self.contacts,
+        })
+    }
+
+    /// Takes a paused document up again where it stood.
+    pub async fn resume(
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        state: DocumentState,
+    ) -> Result<Self, ExportError> {
+        let json = Upload::resume(s3, bucket, state.json).await?;
+        let csv = match state.csv {
+            Some(csv) => Some(Upload::resume(s3, bucket, csv).await?),
+            None => None,
+        };
+        Ok(Self {
+            json,
+            csv,
+            place: state.place,
+            messages: state.messages,
+            contacts: state.contacts,
+        })
     }
 
     /// Gives the files up.

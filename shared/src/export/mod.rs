@@ -5,23 +5,25 @@
 //! deliveries about them. The admin API hands out links valid for an hour at most; the
 //! files and the record go after 7 days.
 //!
-//! The job is not resumed half-way: one that fails starts over on SQS's next delivery and
-//! writes the same files again. It must finish within one invocation (about 130 s, some
-//! 100,000 messages on the local stack; see docs/benchmarks.md).
+//! A job whose invocation's time runs low pauses between two pages: its files' uploads
+//! stay open, the bytes not yet sent as a part are kept in an object of their own, and a
+//! new job carries where it stood, so an export of any size finishes over as many
+//! invocations as it takes (a million messages is several; see docs/benchmarks.md). A job
+//! that fails goes on from the last pause on SQS's next delivery.
 
 pub mod document;
 pub mod upload;
+mod walk;
+
+pub use walk::{ExportPosition, Step};
 
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::conversations::Conversations;
 use crate::domain::erasure::RequestState;
-use crate::domain::export::{
-    DOWNLOAD_LINK_SECS, EXPORT_SECS, ExportedDelivery, PersonExport, new_export_id,
-};
+use crate::domain::export::{DOWNLOAD_LINK_SECS, EXPORT_SECS, PersonExport, new_export_id};
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
 use crate::domain::timestamp::now_seconds;
@@ -30,16 +32,9 @@ use crate::queue::jobs::JobQueue;
 use crate::store::person::export::FinishedExport;
 use crate::store::table::cursor::Cursor;
 use crate::store::{Store, StoreError};
-use crate::views::consent::ConsentEntryView;
-use crate::views::contact::ContactView;
-use crate::views::message::MessageView;
-use document::{Document, Head};
+use document::{Document, DocumentState, Head};
 use upload::Upload;
-
-/// Messages read per page.
-const MESSAGE_PAGE: i32 = 200;
-/// Callback log items read per page.
-const LOG_PAGE: i32 = 1_000;
+use walk::Walked;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -71,13 +66,31 @@ impl ExportError {
     }
 }
 
-/// The job of one export: whom, by contact ids.
+/// The job of one export: whom, by contact ids and the keyed hashes of their identifiers,
+/// and, for a job that goes on from a pause, where the last one stood.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportJob {
     pub tenant: String,
     pub export: String,
     pub contacts: Vec<String>,
     pub csv: bool,
+    /// The blind indexes of the person's identifiers: the tenant events that name them
+    /// are theirs too (absent from jobs queued before events were exported).
+    #[serde(default)]
+    pub blinded: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Box<ExportProgress>>,
+}
+
+/// Where a paused export stands, as the job that goes on from it carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportProgress {
+    /// The export's own time: what lived then is exported.
+    pub exported_at: i64,
+    pub document: DocumentState,
+    pub position: ExportPosition,
+    /// How many times it paused so far.
+    pub pauses: u32,
 }
 
 /// What one run of an export job did.
@@ -88,6 +101,8 @@ pub enum ExportOutcome {
         messages: u64,
         bytes: u64,
     },
+    /// Its time ran low: a job that goes on from here is queued.
+    Paused { pauses: u32 },
     /// The export is no longer running (done before, failed, or gone).
     Stale,
 }
@@ -150,6 +165,8 @@ impl PersonExporter {
             export: export.id.clone(),
             contacts: footprint.contacts,
             csv,
+            blinded: footprint.blinded,
+            progress: None,
         });
         if let Err(e) = self.queue.send(&[job]).await {
             self.store
@@ -226,13 +243,17 @@ impl PersonExporter {
         Ok(())
     }
 
-    /// Writes the export's files and marks it done.
-    pub async fn run(&self, job: &ExportJob) -> Result<ExportOutcome, ExportError> {
+    /// Writes the export's files, from where its last pause stood, while `keep_going`
+    /// says there is time; marks it done once written, or queues a job that goes on.
+    pub async fn run(
+        &self,
+        job: &ExportJob,
+        keep_going: impl Fn() -> bool,
+    ) -> Result<ExportOutcome, ExportError> {
         let tenant = parse_tenant(&job.tenant)?;
-        let now = now_seconds();
         let running = self
             .store
-            .export(&tenant, &job.export, now)
+            .export(&tenant, &job.export, now_seconds())
             .await?
             .is_some_and(|(e, _)| e.state == RequestState::Running);
         if !running {
@@ -240,27 +261,79 @@ impl PersonExporter {
         }
         let folder = format!("exports/{}/{}", tenant.as_str(), job.export);
         let mut objects = vec![format!("{folder}/person.json")];
+        if job.csv {
+            objects.push(format!("{folder}/messages.csv"));
+        }
         let s3 = &self.bucket.s3;
         let bucket = &self.bucket.bucket;
-        let json = Upload::start(s3, bucket, &objects[0], "application/json").await?;
-        let csv = if job.csv {
-            objects.push(format!("{folder}/messages.csv"));
-            Some(Upload::start(s3, bucket, &objects[1], "text/csv").await?)
-        } else {
-            None
+        let (mut document, position, exported_at) = match &job.progress {
+            Some(progress) => (
+                Document::resume(s3, bucket, progress.document.clone()).await?,
+                progress.position.clone(),
+                progress.exported_at,
+            ),
+            None => {
+                let now = now_seconds();
+                let json = Upload::start(s3, bucket, &objects[0], "application/json").await?;
+                let csv = match objects.get(1) {
+                    Some(key) => Some(Upload::start(s3, bucket, key, "text/csv").await?),
+                    None => None,
+                };
+                let head = Head {
+                    export_id: &job.export,
+                    tenant_id: tenant.as_str(),
+                    exported_at: now,
+                };
+                let document = Document::start(json, csv, &head).await?;
+                (document, ExportPosition::start(), now)
+            }
         };
-        let head = Head {
-            export_id: &job.export,
-            tenant_id: tenant.as_str(),
-            exported_at: now,
-        };
-        let mut document = Document::start(json, csv, &head).await?;
-        if let Err(e) = self.write(&tenant, job, &mut document, now).await {
-            document.abort().await;
-            return Err(e);
+        let walked = self
+            .walk(
+                (&tenant, job),
+                &mut document,
+                position,
+                exported_at,
+                &keep_going,
+            )
+            .await;
+        match walked {
+            // A first run gives its uploads up; one that went on from a pause leaves them
+            // to SQS's next delivery, which goes on from that pause again.
+            Err(e) => {
+                if job.progress.is_none() {
+                    document.abort().await;
+                }
+                return Err(e);
+            }
+            Ok(Walked::Paused(position)) => {
+                let pauses = job.progress.as_ref().map_or(0, |p| p.pauses) + 1;
+                let pending = [
+                    format!("{folder}/.resume/{pauses}-person.json"),
+                    format!("{folder}/.resume/{pauses}-messages.csv"),
+                ];
+                let state = document.pause([&pending[0], &pending[1]]).await?;
+                let next = ExportJob {
+                    progress: Some(Box::new(ExportProgress {
+                        exported_at,
+                        document: state,
+                        position,
+                        pauses,
+                    })),
+                    ..job.clone()
+                };
+                self.queue
+                    .send(&[crate::erasure::ErasureJob::PersonExport(next)])
+                    .await?;
+                tracing::info!(tenant = %tenant, export = %job.export, pauses, "export paused; a job goes on from here");
+                return Ok(ExportOutcome::Paused { pauses });
+            }
+            Ok(Walked::Done) => {}
         }
         let (contacts, messages) = (document.contacts, document.messages);
         let bytes = document.finish().await?;
+        // What pauses kept is part of the files now.
+        self.delete_folder(&format!("{folder}/.resume")).await?;
         let finished = FinishedExport {
             at: now_seconds(),
             contacts,
@@ -283,98 +356,6 @@ impl PersonExporter {
             messages,
             bytes,
         })
-    }
-
-    /// The contact's whole consent ledger, newest first (a few lines for most people).
-    async fn consent_ledger(
-        &self,
-        tenant: &TenantId,
-        contact: &str,
-        now: i64,
-    ) -> Result<Vec<ConsentEntryView>, ExportError> {
-        let mut entries = Vec::new();
-        let mut after: Option<Cursor> = None;
-        loop {
-            let page = self
-                .store
-                .consent_entries(tenant, contact, MESSAGE_PAGE, after.as_ref(), now)
-                .await?;
-            entries.extend(page.entries.into_iter().map(ConsentEntryView::from));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(entries),
-            }
-        }
-    }
-
-    async fn write(
-        &self,
-        tenant: &TenantId,
-        job: &ExportJob,
-        document: &mut Document,
-        now: i64,
-    ) -> Result<(), ExportError> {
-        let conversations = Conversations::new(self.store.clone());
-        for contact in &job.contacts {
-            let Some(profile) = self.store.get_contact(tenant, contact, now).await? else {
-                continue;
-            };
-            let consent = self.consent_ledger(tenant, contact, now).await?;
-            document
-                .contact(&ContactView::from(profile), &consent)
-                .await?;
-            let mut after: Option<Cursor> = None;
-            loop {
-                let Some(page) = conversations
-                    .messages(tenant, contact, after.as_ref(), MESSAGE_PAGE, now)
-                    .await?
-                else {
-                    break;
-                };
-                for (id, message) in page.messages {
-                    document
-                        .message(&MessageView::new(&id, message, &page.deliveries))
-                        .await?;
-                }
-                match page.next {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-            let mut after: Option<Cursor> = None;
-            loop {
-                let (records, next) = self
-                    .store
-                    .deliveries_about(
-                        tenant,
-                        std::slice::from_ref(contact),
-                        after.as_ref(),
-                        LOG_PAGE,
-                        Some(now),
-                    )
-                    .await?;
-                for record in records {
-                    let delivery = ExportedDelivery {
-                        event_id: record.event_id,
-                        event_type: record.event_type,
-                        endpoint_id: record.endpoint_id,
-                        state: record
-                            .state
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                        attempts: record.attempts.max(0) as u32,
-                        created_at: record.event_created_at,
-                    };
-                    document.delivery(&delivery).await?;
-                }
-                match next {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-            document.end_contact().await?;
-        }
-        Ok(())
     }
 
     /// Deletes every export file of the tenant (its records go with its other items):

@@ -2,11 +2,30 @@
 //! at most one part in memory ([`PART_BYTES`]), so a document of any size costs the same.
 //! Objects are encrypted with SSE-KMS; an upload that fails is aborted (and the bucket's
 //! lifecycle removes any left half-way).
+//!
+//! An upload outlives one invocation: [`Upload::pause`] answers where it stands (its id,
+//! the parts sent) and keeps the bytes not yet sent as a part in an object of their own,
+//! and [`Upload::resume`] takes it up again in the next invocation. A part sent after a
+//! pause by an invocation that then failed is sent again under the same number by the
+//! retry, and only the parts the state names make the object.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use serde::{Deserialize, Serialize};
 
 use super::ExportError;
+
+/// Where a paused upload stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub key: String,
+    pub upload_id: String,
+    /// Each part sent: its number and its ETag.
+    pub parts: Vec<(i32, Option<String>)>,
+    pub written: u64,
+    /// The object that holds the bytes not yet sent, when there were some.
+    pub pending: Option<String>,
+}
 
 /// The size of a part: S3 takes 5 MiB at least, but for the last.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
@@ -80,6 +99,78 @@ impl Upload {
             .await
             .map_err(|e| ExportError::s3("CompleteMultipartUpload", e))?;
         Ok(self.written)
+    }
+
+    /// Pauses the upload: the bytes not yet sent go to `pending_key` (when there are
+    /// some), and the answer is all a later invocation needs to go on.
+    pub async fn pause(self, pending_key: &str) -> Result<UploadState, ExportError> {
+        let pending = if self.buffer.is_empty() {
+            None
+        } else {
+            self.s3
+                .put_object()
+                .bucket(&self.bucket)
+                .key(pending_key)
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .body(ByteStream::from(self.buffer))
+                .send()
+                .await
+                .map_err(|e| ExportError::s3("PutObject pending part", e))?;
+            Some(pending_key.to_owned())
+        };
+        Ok(UploadState {
+            key: self.key,
+            upload_id: self.upload_id,
+            parts: self
+                .parts
+                .iter()
+                .map(|p| (p.part_number().unwrap_or(0), p.e_tag().map(str::to_owned)))
+                .collect(),
+            written: self.written,
+            pending,
+        })
+    }
+
+    /// Takes a paused upload up again, with the bytes it had not sent.
+    pub async fn resume(
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        state: UploadState,
+    ) -> Result<Self, ExportError> {
+        let mut buffer = Vec::with_capacity(PART_BYTES);
+        if let Some(pending) = &state.pending {
+            let out = s3
+                .get_object()
+                .bucket(bucket)
+                .key(pending)
+                .send()
+                .await
+                .map_err(|e| ExportError::s3("GetObject pending part", e))?;
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| ExportError::s3("GetObject pending part", e))?;
+            buffer.extend_from_slice(&bytes.into_bytes());
+        }
+        Ok(Self {
+            s3: s3.clone(),
+            bucket: bucket.to_owned(),
+            key: state.key,
+            upload_id: state.upload_id,
+            buffer,
+            parts: state
+                .parts
+                .into_iter()
+                .map(|(number, e_tag)| {
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(e_tag)
+                        .build()
+                })
+                .collect(),
+            written: state.written,
+        })
     }
 
     /// Gives the upload up (its parts are deleted).

@@ -10,8 +10,10 @@ use crate::callbacks::payload::{
     MessageStatusData,
 };
 use crate::domain::audit::AuditFact;
+use crate::domain::coexistence::pieces_per_person;
 use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
 use crate::domain::contact::ContactProfile;
+use crate::domain::erasure::identifiers_in_value;
 use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
@@ -486,10 +488,11 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 self.number_quality(job, &display_phone_number, &quality)
                     .await?
             }
+            // A change the gateway does not act on may hold what people wrote (a
+            // coexistence history, an address book): kept as content, one person at a time
+            // where it names several.
             ManagementEvent::Other => {
-                return self
-                    .keep(job, DataClass::Metadata, Some("field not acted on"))
-                    .await;
+                return self.keep_unknown_change(job).await;
             }
             ManagementEvent::TemplateComponents { .. }
             | ManagementEvent::AccountUpdate { .. }
@@ -708,14 +711,57 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         }
     }
 
+    /// Keeps a change the gateway does not act on, as content: whole, or a piece per
+    /// person for coexistence's `history` and `smb_app_state_sync`.
+    async fn keep_unknown_change(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {
+        let reason = Some("field not acted on");
+        let Some(pieces) = pieces_per_person(&job.event.field, job.item) else {
+            return self.keep(job, DataClass::Content, reason).await;
+        };
+        tracing::info!(tenant = %job.tenant.id, field = %job.event.field, pieces = pieces.len(), "coexistence change kept a person at a time");
+        let mut outcome = Outcome::Duplicate;
+        for piece in &pieces {
+            let raw = piece.to_string();
+            let piece = Piece {
+                raw: &raw,
+                value: piece,
+            };
+            if self
+                .record_piece(job, piece, DataClass::Content, reason)
+                .await?
+                == PutOutcome::Stored
+            {
+                outcome = Outcome::KeptUnknown;
+            }
+        }
+        Ok(outcome)
+    }
+
     async fn record(
         &self,
         job: &Job<'_>,
         class: DataClass,
         reason: Option<&str>,
     ) -> Result<PutOutcome, ProcessError> {
-        let raw = job.event.item.get();
+        let whole = Piece {
+            raw: job.event.item.get(),
+            value: job.item,
+        };
+        self.record_piece(job, whole, class, reason).await
+    }
+
+    /// Stores `piece` of the event as a tenant event, with the people it names.
+    async fn record_piece(
+        &self,
+        job: &Job<'_>,
+        piece: Piece<'_>,
+        class: DataClass,
+        reason: Option<&str>,
+    ) -> Result<PutOutcome, ProcessError> {
+        let raw = piece.raw;
         let identity = format!("{}\n{}\n{}", job.event.field, job.event.kind.as_str(), raw);
+        let mut named = Vec::new();
+        identifiers_in_value(piece.value, &mut named);
         // What may hold what a person wrote is not kept by a tenant that stores no
         // content: the event's field, kind and time are.
         let raw = if class == DataClass::Content && job.content_life() == ContentLife::NotStored {
@@ -730,6 +776,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             kind: job.event.kind.as_str(),
             unhandled_reason: reason,
             raw,
+            named: &named,
             class,
             expiry: job.expiry(class),
         };
@@ -738,6 +785,13 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             .put_tenant_event(&job.tenant.id, &event, job.now)
             .await?)
     }
+}
+
+/// An event, or a piece of one: its JSON as it is kept, and parsed.
+#[derive(Clone, Copy)]
+struct Piece<'a> {
+    raw: &'a str,
+    value: &'a Value,
 }
 
 /// A kept event's body when its content is not stored.

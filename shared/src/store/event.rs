@@ -1,12 +1,30 @@
 //! Tenant events (template, account and number changes, and events we keep without acting
 //! on) and the tenant state they update. The event item is its own dedup record.
+//!
+//! An event may name people (an echo's recipient, a call's caller, a coexistence history
+//! thread). It lists the blind indexes of the identifiers it names (`id_hashes`), so that
+//! erasing or exporting a person finds it without opening anything, and one about a
+//! single person who is a contact is sealed under that person's key (`contact_id`): once
+//! they are erased it opens nowhere, backups included. Others are sealed under the
+//! tenant's data key.
 
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::identity::IdentityKey;
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::store::ageing::Ageing;
+use crate::store::cursor::Cursor;
 use crate::store::keys::{event_sk, events_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
+
+/// The attribute that lists the blind indexes of the identifiers an event names.
+pub(crate) const EVENT_ID_HASHES: &str = "id_hashes";
+/// The attribute that names the contact whose key seals an event about them alone.
+pub(crate) const EVENT_CONTACT: &str = "contact_id";
 
 /// One stored tenant event.
 #[derive(Debug, Clone)]
@@ -19,8 +37,10 @@ pub struct TenantEvent<'a> {
     pub kind: &'a str,
     /// Why it was kept without being acted on, when that is the case.
     pub unhandled_reason: Option<&'a str>,
-    /// The event's JSON as Meta sent it.
+    /// The event's JSON as Meta sent it (or a mark that its content is not stored).
     pub raw: &'a str,
+    /// The people it names (what Meta sent names them even when the raw is not stored).
+    pub named: &'a [IdentityKey],
     /// Whose retention it follows: what Meta's event may hold of what people wrote, or
     /// facts only.
     pub class: DataClass,
@@ -33,6 +53,8 @@ pub struct StoredEvent {
     pub kind: String,
     pub unhandled_reason: Option<String>,
     pub raw: String,
+    /// When it happened by Meta's clock.
+    pub event_time: i64,
 }
 
 impl Store {
@@ -42,10 +64,23 @@ impl Store {
         event: &TenantEvent<'_>,
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
-        // Meta's event may name a person: sealed under the tenant's data key.
-        let key = self.sealing_key(tenant.as_str(), None).await?;
-        let digest = self
-            .keyring()?
+        let keyring = self.keyring()?;
+        let mut hashes = Vec::with_capacity(event.named.len());
+        let mut contacts = BTreeSet::new();
+        for person in event.named {
+            hashes.push(keyring.blind(tenant.as_str(), &person.to_string()).await?);
+            if let Some(found) = self.find_identity(tenant, person, now).await? {
+                contacts.insert(found.contact_id);
+            }
+        }
+        // About one known person: their key (an erased one's makes the event dropped).
+        // About several, or someone who is no contact: the tenant's data key.
+        let person = match contacts.len() {
+            1 => contacts.pop_first(),
+            _ => None,
+        };
+        let key = self.sealing_key(tenant.as_str(), person.as_deref()).await?;
+        let digest = keyring
             .keyed_digest(tenant.as_str(), "tenant-event", event.identity.as_bytes())
             .await?;
         let (pk, sk) = (
@@ -65,6 +100,14 @@ impl Store {
         ]);
         if let Some(reason) = event.unhandled_reason {
             it.insert("unhandled_reason".into(), s(reason));
+        }
+        if !hashes.is_empty() {
+            hashes.sort();
+            hashes.dedup();
+            it.insert(EVENT_ID_HASHES.into(), AttributeValue::Ss(hashes));
+        }
+        if let Some(contact) = person {
+            it.insert(EVENT_CONTACT.into(), s(contact));
         }
         self.put_once("PutItem tenant event", it, event.expiry, now)
             .await
@@ -88,19 +131,73 @@ impl Store {
             .limit(limit)
             .page()
             .await?;
-        let keys = self.opening_keys(tenant.as_str(), &[]).await?;
-        Ok(page
+        self.open_events(tenant, &page.items, now).await
+    }
+
+    /// A page of the tenant's events, from `start`, that name one of the blinded
+    /// identifiers or are about one of `contacts`: what a person's export holds.
+    pub async fn events_about(
+        &self,
+        tenant: &TenantId,
+        (blinded, contacts): (&[String], &[String]),
+        start: Option<&Cursor>,
+        limit: i32,
+        now: i64,
+    ) -> Result<(Vec<StoredEvent>, Option<Cursor>), StoreError> {
+        let page = self
+            .query(
+                "Query tenant events about a person",
+                "pk = :pk AND begins_with(sk, :prefix)",
+            )
+            .value(":pk", s(events_pk(tenant.as_str())))
+            .value(":prefix", s("EV#"))
+            .limit(limit)
+            .after(start)
+            .page()
+            .await?;
+        let about: Vec<Item> = page
             .items
+            .into_iter()
+            .filter(|it| names_any(it, blinded, contacts))
+            .collect();
+        Ok((self.open_events(tenant, &about, now).await?, page.next))
+    }
+
+    /// Live events of `items`, each opened with its own key.
+    async fn open_events(
+        &self,
+        tenant: &TenantId,
+        items: &[Item],
+        now: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let people: Vec<&str> = items
+            .iter()
+            .filter_map(|it| get_s(it, EVENT_CONTACT))
+            .collect();
+        let keys = self.opening_keys(tenant.as_str(), &people).await?;
+        Ok(items
             .iter()
             .filter(|it| is_live(it, now))
             .map(|it| StoredEvent {
                 field: get_s(it, "field").unwrap_or_default().to_owned(),
                 kind: get_s(it, "kind").unwrap_or_default().to_owned(),
                 unhandled_reason: get_s(it, "unhandled_reason").map(str::to_owned),
-                raw: unsealed(keys.of(None), it, "raw").unwrap_or_default(),
+                raw: unsealed(keys.of(get_s(it, EVENT_CONTACT)), it, "raw").unwrap_or_default(),
+                event_time: get_i64(it, "event_time").unwrap_or(0),
             })
             .collect())
     }
+}
+
+/// Whether an event names one of the blinded identifiers or is about one of `contacts`,
+/// as its own attributes say (events stored before they said are not found this way).
+pub(crate) fn names_any(it: &Item, blinded: &[String], contacts: &[String]) -> bool {
+    let hashes = match it.get(EVENT_ID_HASHES) {
+        Some(AttributeValue::Ss(hashes)) => hashes.as_slice(),
+        _ => &[],
+    };
+    hashes.iter().any(|h| blinded.contains(h))
+        || get_s(it, EVENT_CONTACT).is_some_and(|c| contacts.iter().any(|x| x == c))
 }
 
 impl Store {

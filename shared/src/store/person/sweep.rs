@@ -12,6 +12,7 @@ use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, placeholders};
 use crate::store::contact::profile_from_item;
 use crate::store::contact::resolve::{ID_HASHES, id_hashes_of};
+use crate::store::event::{EVENT_CONTACT, EVENT_ID_HASHES, names_any};
 use crate::store::keys::{
     CONSENT_PREFIX, IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
     idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
@@ -286,11 +287,13 @@ impl Store {
     }
 
     /// Deletes the tenant events in one page of them, from `start`, that name one of the
-    /// blinded identifiers (each event is opened and its identifiers blinded in turn).
+    /// blinded identifiers or are about one of `contacts`: by the keyed hashes they list,
+    /// or, for events stored before they listed them, by opening each (under the tenant's
+    /// key) and blinding its identifiers in turn.
     pub async fn delete_events_naming_page(
         &self,
         tenant: &TenantId,
-        blinded: &[String],
+        (blinded, contacts): (&[String], &[String]),
         start: Option<&Cursor>,
         limit: i32,
     ) -> Result<SweepStep, StoreError> {
@@ -306,6 +309,17 @@ impl Store {
         let keyring = self.keyring()?;
         let mut doomed: Vec<(String, String)> = Vec::new();
         for it in &page.items {
+            let listed = it.contains_key(EVENT_ID_HASHES) || it.contains_key(EVENT_CONTACT);
+            if listed {
+                if let (true, Some(pk), Some(sk)) = (
+                    names_any(it, blinded, contacts),
+                    get_s(it, "pk"),
+                    get_s(it, "sk"),
+                ) {
+                    doomed.push((pk.to_owned(), sk.to_owned()));
+                }
+                continue;
+            }
             let Some(raw) = unsealed(keys.of(None), it, "raw") else {
                 continue;
             };
