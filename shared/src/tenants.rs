@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::AuditLog;
 use crate::cache::TtlCache;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus};
 use crate::outbound::consent::CategoryIndex;
@@ -26,6 +27,8 @@ const TEMPLATE_TTL: Duration = Duration::from_secs(300);
 pub struct TenantDirectory {
     store: Store,
     caches: Arc<Caches>,
+    /// Where the inbound worker records the consent changes people and Meta make.
+    audit: Option<AuditLog>,
 }
 
 struct Caches {
@@ -56,7 +59,18 @@ impl TenantDirectory {
                 numbers: TtlCache::new(NUMBER_TTL, 10_000),
                 template_categories: TtlCache::new(TEMPLATE_TTL, 1_000),
             }),
+            audit: None,
         }
+    }
+
+    /// A directory whose tenants' audit logs are kept by `audit`.
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    pub(crate) fn audit_log(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
     }
 
     /// For the use cases of this library that read beside the directory; handlers go

@@ -62,7 +62,8 @@ pub fn business_api(stack: &Stack, metrics: Arc<Metrics>) -> Router {
         callbacks,
         TemplateManager::new(store.clone(), secrets(), cloud_api()),
         rates,
-        CursorKeys::new(store, secrets()),
+        CursorKeys::new(store.clone(), secrets()),
+        stack.audit_log(store),
     );
     api::router(Arc::new(state))
 }

@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: the local stack's endpoints, tenants of their own for
 //! each test, signed webhook posts, and reads of what the pipeline stored.
 
+pub mod audit;
 pub mod bench;
 pub mod in_process;
 pub mod pacing;
@@ -77,6 +78,9 @@ pub struct Stack {
     pub operator_key: String,
     /// The business API's base URL (routes start with /v1).
     pub api_url: String,
+    /// The KMS HMAC key of the audit chains' checkpoints, and the erasure queue.
+    pub audit_key_id: String,
+    pub erasure_queue_url: String,
 }
 
 fn var(name: &str) -> String {
@@ -142,6 +146,8 @@ impl Stack {
             admin_url: var("ADMIN_URL"),
             operator_key: var("OPERATOR_KEY"),
             api_url: var("API_URL"),
+            audit_key_id: var("AUDIT_KEY_ID"),
+            erasure_queue_url: var("ERASURE_QUEUE_URL"),
             outbound: OutboundQueue::new(
                 EventQueue::new(
                     aws_sdk_sqs::Client::new(&sdk),
@@ -165,6 +171,23 @@ impl Stack {
             keyring,
             sdk,
         }
+    }
+
+    /// The audit log as the functions have it, over `store`: checkpoints signed by the
+    /// stack's audit key, failed appends queued on the erasure queue.
+    pub fn audit_log(&self, store: Store) -> wagate_shared::audit::AuditLog {
+        let metrics = Arc::new(Metrics::default());
+        wagate_shared::audit::AuditLog::signed_by(
+            store,
+            aws_sdk_kms::Client::new(&self.sdk),
+            &self.audit_key_id,
+            metrics.clone(),
+        )
+        .with_jobs(wagate_shared::queue::jobs::JobQueue::new(
+            self.sqs.clone(),
+            self.erasure_queue_url.clone(),
+            metrics,
+        ))
     }
 
     /// Calls the admin API with `key` (when given) and an optional JSON body; the status

@@ -3,14 +3,12 @@
 //! person; changing, deleting or reordering one entry in the table is found at its place;
 //! a tenant's deletion is in the operator's chain; bad input changes nothing.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_shared::access::Role;
-use wagate_shared::audit::AuditLog;
 use wagate_shared::domain::audit::AuditFact;
+use wagate_tests::audit::{delete, entry, entry_key, put, verify};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 
 /// A read of an audit log: its status and answer. The tests beside this one share the
@@ -29,15 +27,6 @@ async fn audit(stack: &Stack, key: &str, path: &str) -> (u16, Value) {
     panic!("{path} kept answering 429 or the emulator's 500");
 }
 
-async fn verify(stack: &Stack, tenant: &str) -> Value {
-    let path = format!("/admin/v1/tenants/{tenant}/audit/verify");
-    let (status, report) = stack
-        .admin(Method::POST, &path, Some(&stack.operator_key), None)
-        .await;
-    assert_eq!(status, 200, "{report}");
-    report
-}
-
 /// Every entry of the chain, newest first, through the API's pages.
 async fn all_entries(stack: &Stack, tenant: &str, filter: &str) -> Vec<Value> {
     let mut entries = Vec::new();
@@ -52,42 +41,6 @@ async fn all_entries(stack: &Stack, tenant: &str, filter: &str) -> Vec<Value> {
             None => return entries,
         }
     }
-}
-
-/// The table item of entry `seq` of `tenant`'s chain.
-fn entry_key(tenant: &str, seq: u64) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        (
-            "pk".to_owned(),
-            AttributeValue::S(format!("T#{tenant}#AUDIT")),
-        ),
-        ("sk".to_owned(), AttributeValue::S(format!("SEQ#{seq:012}"))),
-    ])
-}
-
-async fn item(stack: &Stack, tenant: &str, seq: u64) -> HashMap<String, AttributeValue> {
-    stack
-        .dynamo
-        .get_item()
-        .table_name(&stack.table)
-        .set_key(Some(entry_key(tenant, seq)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("the entry")
-}
-
-async fn put(stack: &Stack, item: HashMap<String, AttributeValue>) {
-    stack
-        .dynamo
-        .put_item()
-        .table_name(&stack.table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -208,7 +161,7 @@ async fn a_mixed_workload_with_racing_writers_leaves_one_chain_and_tampering_is_
     }
     assert_eq!(succeeded, 8);
     // Writers racing for the chain: twenty appends at once, in process.
-    let log = AuditLog::new(stack.store.clone());
+    let log = stack.audit_log(stack.store.clone());
     let racing: Vec<_> = (0..20)
         .map(|i| {
             let log = log.clone();
@@ -301,7 +254,7 @@ async fn a_mixed_workload_with_racing_writers_leaves_one_chain_and_tampering_is_
     assert_eq!(report["head_seq"], 28);
 
     // Changing one entry is found at that entry.
-    let original = item(&stack, &t, 5).await;
+    let original = entry(&stack, &t, 5).await;
     let mut changed = original.clone();
     changed.insert("actor".into(), AttributeValue::S("key:someone-else".into()));
     put(&stack, changed).await;
@@ -315,14 +268,7 @@ async fn a_mixed_workload_with_racing_writers_leaves_one_chain_and_tampering_is_
     assert_eq!(verify(&stack, &t).await["valid"], true);
 
     // Deleting one is found at the one after it.
-    stack
-        .dynamo
-        .delete_item()
-        .table_name(&stack.table)
-        .set_key(Some(entry_key(&t, 9)))
-        .send()
-        .await
-        .unwrap();
+    delete(&stack, entry_key(&t, 9)).await;
     let report = verify(&stack, &t).await;
     assert_eq!(report["broken"]["seq"], 10, "{report}");
 }
@@ -348,8 +294,8 @@ async fn reordered_entries_are_found_and_a_tenants_deletion_is_in_the_operators_
     }
     assert_eq!(verify(&stack, &t).await["entries"], 4);
     // Entries 2 and 3 swap places (each keeps its own hash).
-    let two = item(&stack, &t, 2).await;
-    let three = item(&stack, &t, 3).await;
+    let two = entry(&stack, &t, 2).await;
+    let three = entry(&stack, &t, 3).await;
     let mut moved_two = three.clone();
     moved_two.insert("sk".into(), two["sk"].clone());
     let mut moved_three = two.clone();

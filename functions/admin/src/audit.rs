@@ -73,7 +73,7 @@ pub async fn list_tenant_audit(
 #[utoipa::path(post, path = "/admin/v1/tenants/{tenant_id}/audit/verify", tag = "audit",
     params(("tenant_id" = String, Path, description = "The tenant's id")),
     responses(
-        (status = 200, description = "The walk of the chain: valid, or where it first breaks", body = ChainReport),
+        (status = 200, description = "The walk of the chain against its signed checkpoints: valid, or where it first breaks", body = ChainReport),
         KeyedRouteErrors,
     ),
     security(("bearer" = [])))]

@@ -23,6 +23,8 @@ pub struct AdminConfig {
     /// The KMS HMAC key that signs erasure receipts (checked here, made in the erasure
     /// function).
     pub receipt_key_id: String,
+    /// The KMS HMAC key that signs and checks the audit chains' checkpoints.
+    pub audit_key_id: String,
     /// The bucket people's exports are in (for their download links).
     pub export_bucket: String,
     /// How long a deleted tenant's erasure waits: longer than any container caches the
@@ -40,6 +42,7 @@ impl FunctionConfig for AdminConfig {
             cloud_api: CloudApiConfig::from_settings(settings)?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
             receipt_key_id: settings.required("RECEIPT_KEY_ID")?,
+            audit_key_id: settings.required("AUDIT_KEY_ID")?,
             export_bucket: settings.required("EXPORT_BUCKET")?,
             erasure_delay: erasure_delay(settings)?,
         })
@@ -73,6 +76,7 @@ mod tests {
             ("OPERATOR_KEY_CIPHERTEXT", "AAAA"),
             ("ERASURE_QUEUE_URL", "http://127.0.0.1:1/q"),
             ("RECEIPT_KEY_ID", "rk"),
+            ("AUDIT_KEY_ID", "ak"),
             ("EXPORT_BUCKET", "b"),
         ]);
         vars.extend(extra.iter().copied());

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use admin::AdminConfig;
 use admin::{AdminState, PersonalDataJobs, TenantDeletion, router};
 use lambda_http::{Error, run};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::cloud_api::CloudApiClient;
 use wagate_shared::config::FunctionConfig;
@@ -37,8 +38,15 @@ async fn main() -> Result<(), Error> {
     let receipts = ReceiptSigner::new(
         aws_sdk_kms::Client::new(&sdk),
         config.receipt_key_id.clone(),
-        metrics,
+        metrics.clone(),
     );
+    let audit = AuditLog::signed_by(
+        store.clone(),
+        aws_sdk_kms::Client::new(&sdk),
+        config.audit_key_id.clone(),
+        metrics,
+    )
+    .with_jobs(erasure_queue.clone());
     let erasures = PersonEraser::new(store.clone(), erasure_queue.clone(), receipts);
     let bucket = ExportBucket {
         s3: s3_client(&sdk),
@@ -72,6 +80,7 @@ async fn main() -> Result<(), Error> {
             contacts,
             ageing,
         },
+        audit,
     ));
     run(router(state)).await
 }

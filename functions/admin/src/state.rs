@@ -65,6 +65,8 @@ pub struct TenantDeletion {
 
 impl AdminState {
     /// `operator_key` is the decrypted operator key; only its hash is kept.
+    // Each argument is a client or service main builds once per container.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         secrets: SecretStore,
@@ -73,6 +75,7 @@ impl AdminState {
         rates: Rates,
         deletion: TenantDeletion,
         personal_data: PersonalDataJobs,
+        audit: AuditLog,
     ) -> Self {
         Self {
             deletion,
@@ -81,7 +84,7 @@ impl AdminState {
             setup: TenantSetup::new(store.clone(), secrets.clone(), cloud_api),
             rate_limit: KeyRateLimit::new(rates),
             auth: Authenticator::new(store.clone()),
-            audit: AuditLog::new(store.clone()),
+            audit,
             admin: TenantAdmin::new(store, secrets),
             operator_key_sha256: Sha256::digest(operator_key.expose().as_bytes()).into(),
         }

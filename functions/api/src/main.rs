@@ -3,6 +3,7 @@ use std::sync::Arc;
 use api::ApiConfig;
 use api::{BusinessState, router};
 use lambda_http::{Error, run};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::CallbackQueue;
 use wagate_shared::callbacks::registry::CallbackRegistry;
@@ -12,6 +13,7 @@ use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
 use wagate_shared::queue::EventQueue;
 use wagate_shared::queue::ids::QueueIdKeys;
+use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::secret_store::SecretStore;
 use wagate_shared::store::Store;
 use wagate_shared::store::cursor::CursorKeys;
@@ -43,6 +45,17 @@ async fn main() -> Result<(), Error> {
         store.clone(),
         SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone()),
     );
+    let audit = AuditLog::signed_by(
+        store.clone(),
+        kms.clone(),
+        config.audit_key_id,
+        metrics.clone(),
+    )
+    .with_jobs(JobQueue::new(
+        sqs.clone(),
+        config.erasure_queue_url,
+        metrics.clone(),
+    ));
     let callbacks = CallbackRegistry::new(
         store.clone(),
         SecretStore::new(kms, config.kms_key_id, metrics.clone()),
@@ -57,6 +70,7 @@ async fn main() -> Result<(), Error> {
         templates,
         config.rates,
         cursors,
+        audit,
     );
     run(router(Arc::new(state))).await
 }

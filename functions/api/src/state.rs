@@ -43,6 +43,8 @@ pub struct BusinessState {
 }
 
 impl BusinessState {
+    // Each argument is a client or service main builds once per container.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         queue: OutboundQueue,
@@ -51,6 +53,7 @@ impl BusinessState {
         templates: TemplateManager,
         rates: Rates,
         cursors: CursorKeys,
+        audit: AuditLog,
     ) -> Self {
         let tenants = TenantDirectory::with_tenant_ttl(store.clone(), TENANT_TTL);
         Self {
@@ -63,8 +66,8 @@ impl BusinessState {
             callbacks,
             templates,
             rate_limit: KeyRateLimit::new(rates),
-            auth: Authenticator::new(store.clone()),
-            audit: AuditLog::new(store),
+            auth: Authenticator::new(store),
+            audit,
         }
     }
 }

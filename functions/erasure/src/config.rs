@@ -13,6 +13,8 @@ pub struct ErasureConfig {
     pub queue_url: String,
     /// The KMS HMAC key that signs erasure receipts.
     pub receipt_key_id: String,
+    /// The KMS HMAC key that signs the audit chains' checkpoints.
+    pub audit_key_id: String,
     /// The bucket people's exports are written to.
     pub export_bucket: String,
     /// When an erasure's final pass runs, and what its receipt promises of backups.
@@ -25,6 +27,7 @@ impl FunctionConfig for ErasureConfig {
             storage: StorageConfig::read(settings)?,
             queue_url: settings.required("ERASURE_QUEUE_URL")?,
             receipt_key_id: settings.required("RECEIPT_KEY_ID")?,
+            audit_key_id: settings.required("AUDIT_KEY_ID")?,
             export_bucket: settings.required("EXPORT_BUCKET")?,
             timing: timing(settings)?,
         })

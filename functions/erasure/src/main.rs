@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::SqsEvent;
 use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::aws::{load_config, s3_client};
 use wagate_shared::config::FunctionConfig;
 use wagate_shared::erasure::{
@@ -31,6 +32,12 @@ async fn main() -> Result<(), Error> {
         config.receipt_key_id,
         metrics.clone(),
     );
+    let audit = AuditLog::signed_by(
+        store.clone(),
+        aws_sdk_kms::Client::new(&sdk),
+        config.audit_key_id,
+        metrics.clone(),
+    );
     let queue = JobQueue::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url, metrics);
     let bucket = ExportBucket {
         s3: s3_client(&sdk),
@@ -41,6 +48,7 @@ async fn main() -> Result<(), Error> {
         tenants: TenantEraser::new(store.clone(), queue.clone()).with_exports(exports.clone()),
         sealing: SealingSweeper::new(store.clone(), queue.clone()),
         ageing: RetentionAger::new(store.clone(), queue.clone()),
+        audit: audit.with_jobs(queue.clone()),
         people: PersonEraser::new(store, queue, receipts)
             .with_exports(exports.clone())
             .with_timing(config.timing),

@@ -109,9 +109,10 @@ pub async fn record_changes(
         request_id,
         at: unix_now(),
     };
-    if let Err(e) = auditor.log.append(&chain, fact).await {
-        // The change is made: failing the call now would invite a second one.
-        tracing::error!(alert = "audit_append_failed", audit_chain = %chain, error = %error_chain(&e), "an audited change was not recorded");
+    // The change is made: failing the call now would invite a second one. An append that
+    // fails is queued and retried by the erasure worker.
+    if let Err(e) = auditor.log.record(&chain, fact, None).await {
+        tracing::error!(alert = "audit_append_failed", audit_chain = %chain, error = %error_chain(&e), "an audited change could be neither recorded nor queued");
     }
     response
 }

@@ -79,6 +79,8 @@ pub enum ApiError {
     Receipt(#[from] wagate_shared::privacy::receipt::ReceiptError),
     #[error("the export could not be written or read")]
     Export(#[from] ExportError),
+    #[error("the audit log could not be read, written or checked")]
+    Audit(#[from] wagate_shared::audit::AuditError),
 }
 
 impl From<MetaCallsBlocked> for ApiError {
@@ -172,6 +174,7 @@ impl From<ErasureError> for ApiError {
             ErasureError::Queue(e) => Self::Queue(e),
             ErasureError::Receipt(e) => Self::Receipt(e),
             ErasureError::Export(e) => e.into(),
+            ErasureError::Audit(e) => Self::Audit(e),
             ErasureError::BadTenant(_) => Self::NotFound("tenant"),
             // A wiring mistake of ours, never a caller's.
             ErasureError::NotATenantSweep => {
@@ -305,6 +308,7 @@ impl ApiError {
             | Self::Secret(_)
             | Self::Queue(_)
             | Self::Receipt(_)
+            | Self::Audit(_)
             | Self::Export(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use inbound::config::InboundConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
 use wagate_shared::config::FunctionConfig;
@@ -15,6 +16,7 @@ use wagate_shared::metrics::Metrics;
 use wagate_shared::outbound::OutboundQueue;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::queue::ids::QueueIdKeys;
+use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
@@ -28,17 +30,19 @@ async fn main() -> Result<(), Error> {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = CallbackQueue::new(sqs.clone(), config.callback_queue_url, metrics.clone());
     let callbacks = CallbackEmitter::new(store.clone(), queue);
-    let ids = QueueIdKeys::new(
-        aws_sdk_kms::Client::new(&sdk),
-        config.queue_id_key_id,
-        metrics.clone(),
-    );
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let ids = QueueIdKeys::new(kms.clone(), config.queue_id_key_id, metrics.clone());
+    // The consent changes people and Meta make are in their tenant's audit log.
+    let audit =
+        AuditLog::signed_by(store.clone(), kms, config.audit_key_id, metrics.clone()).with_jobs(
+            JobQueue::new(sqs.clone(), config.erasure_queue_url, metrics.clone()),
+        );
     let replies = OutboundQueue::new(
         EventQueue::new(sqs, config.outbound_queue_url, metrics),
         ids,
     );
     let processor = Arc::new(
-        InboundProcessor::new(TenantDirectory::new(store))
+        InboundProcessor::new(TenantDirectory::new(store).with_audit(audit))
             .with_callbacks(callbacks)
             .with_replies(replies),
     );

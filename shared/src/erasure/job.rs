@@ -18,6 +18,11 @@ pub enum ErasureJob {
     AgeingStart(AgeingStart),
     AgeingSweep(AgeingSweep),
     TenantAgeing(TenantAgeing),
+    /// An audit append that failed, to retry.
+    AuditAppend(crate::audit::backlog::AuditAppend),
+    /// Sign a checkpoint of every audit chain: the daily schedule sends
+    /// `{"job":"audit_checkpoints"}`.
+    AuditCheckpoints(crate::audit::SignEveryChain),
 }
 
 /// Age one tenant's items, walking its partitions by query from `at`: a run that costs

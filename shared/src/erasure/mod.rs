@@ -32,6 +32,8 @@ pub enum ErasureError {
     Receipt(#[from] crate::privacy::receipt::ReceiptError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     #[error("tenant id {0:?} in an erasure job is not valid")]
     BadTenant(String),
     #[error("a job of another kind was given to the tenant eraser")]

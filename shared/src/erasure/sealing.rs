@@ -4,6 +4,7 @@
 
 use super::ErasureError;
 use super::job::{ErasureJob, SealSweep};
+use crate::domain::timestamp::now_seconds;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::store::migration::Sealed;
@@ -81,6 +82,8 @@ pub struct BackgroundJobs {
     pub people: super::PersonEraser,
     pub exports: crate::export::PersonExporter,
     pub ageing: super::RetentionAger,
+    /// The audit log, with the erasure queue for its rest.
+    pub audit: crate::audit::AuditLog,
 }
 
 /// What a background job did.
@@ -91,6 +94,8 @@ pub enum JobOutcome {
     Person(super::PersonOutcome),
     Export(crate::export::ExportOutcome),
     Ageing(super::AgeingOutcome),
+    AuditAppend(crate::audit::backlog::Retried),
+    AuditCheckpoints(crate::audit::SignedChains),
 }
 
 impl BackgroundJobs {
@@ -120,6 +125,12 @@ impl BackgroundJobs {
             )),
             ErasureJob::TenantAgeing(walk) => Ok(JobOutcome::Ageing(
                 self.ageing.walk(walk, keep_going).await?,
+            )),
+            ErasureJob::AuditAppend(append) => Ok(JobOutcome::AuditAppend(
+                self.audit.retry(append, now_seconds()).await?,
+            )),
+            ErasureJob::AuditCheckpoints(job) => Ok(JobOutcome::AuditCheckpoints(
+                self.audit.sign_every_chain(job, keep_going).await?,
             )),
         }
     }

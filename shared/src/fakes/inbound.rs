@@ -273,7 +273,7 @@ impl InboundStore for FakeStore {
         tenant: &TenantId,
         fact: crate::domain::audit::AuditFact,
         _expires_at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), crate::audit::AuditError> {
         self.check("audit")?;
         self.lock().audit.push((tenant.clone(), fact));
         Ok(())

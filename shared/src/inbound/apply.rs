@@ -590,8 +590,9 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
 
     /// Appends a consent change no API call made (the person's keyword or button, Meta's
     /// preference) to the tenant's audit log: who (`person` or `meta`), what, the ledger
-    /// line's id; never the words. A failed append is an alert, not a failed event: the
-    /// ledger holds the change, and a retry would find it a duplicate.
+    /// line's id; never the words. An append that fails is queued and retried by the
+    /// erasure worker; one that can be neither appended nor queued is an alert, not a
+    /// failed event: the ledger holds the change, and a retry would find it a duplicate.
     async fn audit_choice(&self, job: &Job<'_>, contact_id: &str, entry: &ConsentEntry) {
         let fact = AuditFact {
             actor: match entry.source {
@@ -613,7 +614,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         // The tenant, read for this event, holds the log's retention.
         let expires_at = job.tenant.retention.expires_at(DataClass::Audit, job.now);
         if let Err(e) = self.store.audit(&job.tenant.id, fact, expires_at).await {
-            tracing::error!(alert = "audit_append_failed", tenant = %job.tenant.id, error = %error_chain(&e), "a consent change was not recorded in the audit log");
+            tracing::error!(alert = "audit_append_failed", tenant = %job.tenant.id, error = %error_chain(&e), "a consent change could be neither appended to the audit log nor queued");
         }
     }
 

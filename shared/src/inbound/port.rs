@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use crate::audit::AuditError;
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
 use crate::domain::audit::AuditFact;
@@ -133,7 +134,7 @@ pub trait InboundStore: TenantContacts {
         tenant: &TenantId,
         fact: AuditFact,
         expires_at: i64,
-    ) -> impl Future<Output = Done<()>> + Send;
+    ) -> impl Future<Output = Result<(), AuditError>> + Send;
 }
 
 /// Where the processor hands each event it applied, for the tenant's callback endpoints.
@@ -275,8 +276,15 @@ impl InboundStore for TenantDirectory {
         self.store().put_tenant_event(tenant, event, now).await
     }
 
-    async fn audit(&self, tenant: &TenantId, fact: AuditFact, expires_at: i64) -> Done<()> {
-        crate::audit::append_until(self.store(), tenant.as_str(), fact, expires_at)
+    /// Appended, or queued to be when appending fails.
+    async fn audit(
+        &self,
+        tenant: &TenantId,
+        fact: AuditFact,
+        expires_at: i64,
+    ) -> Result<(), AuditError> {
+        let log = self.audit_log().ok_or(AuditError::NoLog)?;
+        log.record(tenant.as_str(), fact, Some(expires_at))
             .await
             .map(|_| ())
     }

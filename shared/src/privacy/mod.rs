@@ -3,4 +3,5 @@
 
 pub mod cipher;
 pub mod keyring;
+pub mod mac;
 pub mod receipt;

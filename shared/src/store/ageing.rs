@@ -12,8 +12,7 @@ use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, delivery_log_tenant};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{
-    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, audit_chain, audit_pk, contact_of_pk, events_pk,
-    events_tenant, wamid_sk,
+    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_pk, events_tenant, wamid_sk,
 };
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
@@ -83,14 +82,10 @@ impl RetentionCache {
 /// Items one query page of a partition reads.
 const PARTITION_PAGE_ITEMS: i32 = 500;
 
-/// The tenant's partitions outside its contacts that hold items with an end: its events,
-/// its callback delivery log and its audit log.
-pub fn tenant_logs(tenant: &TenantId) -> [String; 3] {
-    [
-        events_pk(tenant.as_str()),
-        delivery_log_pk(tenant.as_str()),
-        audit_pk(tenant.as_str()),
-    ]
+/// The tenant's partitions outside its contacts whose items a shorter retention reaches:
+/// its events and its callback delivery log (not its audit log: see [`owner`]).
+pub fn tenant_logs(tenant: &TenantId) -> [String; 2] {
+    [events_pk(tenant.as_str()), delivery_log_pk(tenant.as_str())]
 }
 
 impl Store {
@@ -225,14 +220,14 @@ impl Store {
     }
 }
 
-/// The tenant whose retention an item follows; `None` for what follows none (the
-/// operator's audit chain, items outside tenants).
+/// The tenant whose retention an item follows; `None` for what follows none: items outside
+/// tenants, and the audit chains, whose entries keep the end they were written with (a
+/// shorter audit retention would otherwise let a tenant's admin cut its own record short).
 fn owner(pk: &str) -> Option<&str> {
     contact_of_pk(pk)
         .map(|(tenant, _)| tenant)
         .or_else(|| events_tenant(pk))
         .or_else(|| delivery_log_tenant(pk))
-        .or_else(|| audit_chain(pk))
 }
 
 /// The item's module's answer, by the item's key.
@@ -254,6 +249,6 @@ fn ageing_of(pk: &str, sk: &str, it: &Item, r: &Retention, now: i64) -> Option<A
     } else if delivery_log_tenant(pk).is_some() {
         callback::ageing(it, r)
     } else {
-        crate::store::audit::ageing(it, r)
+        None
     }
 }

@@ -25,6 +25,7 @@
 //! | export of a person (its record) | `T#<t>` | `EXPORT#<export id>` |
 //! | erased identifier (tombstone) | `T#<t>#ERASED#<blind index>` | `ERASED` |
 //! | audit log entry (a tenant's, or the operator's chain `_operator`) | `T#<chain>#AUDIT` | `SEQ#<seq, 12 digits>` |
+//! | signed checkpoint of an audit chain | `T#<chain>#AUDITCP` | `CP#<seq of the head it signs, 12 digits>` |
 //! | consent ledger entry | `T#<t>#C#<contact id>` | `CONSENT#<at, 10 digits>#<entry id>` |
 //! | opt-out of an identifier (outlives contact and erasure) | `T#<t>#OPTOUT#<blind index>` | `OPTOUT` |
 //!
@@ -101,14 +102,16 @@ pub fn audit_pk(chain: &str) -> String {
 
 pub const AUDIT_PREFIX: &str = "SEQ#";
 
-/// The chain (a tenant, or the operator's) of an audit log partition's key.
-pub fn audit_chain(pk: &str) -> Option<&str> {
-    let chain = pk.strip_prefix("T#")?.strip_suffix("#AUDIT")?;
-    (!chain.contains('#')).then_some(chain)
-}
-
 pub fn audit_sk(seq: u64) -> String {
     format!("{AUDIT_PREFIX}{seq:012}")
+}
+
+pub fn audit_checkpoint_pk(chain: &str) -> String {
+    format!("T#{chain}#AUDITCP")
+}
+
+pub fn audit_checkpoint_sk(seq: u64) -> String {
+    format!("CP#{seq:012}")
 }
 
 pub fn opt_out_pk(tenant: &str, blinded: &str) -> String {

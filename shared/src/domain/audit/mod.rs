@@ -4,7 +4,11 @@
 //! chain at that place. Entries name who (an API key id or `operator`), what (the route
 //! and the ids in its path), when, and the request id; never personal data.
 
-use serde::Serialize;
+pub mod checkpoint;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
@@ -16,8 +20,9 @@ pub const OPERATOR_CHAIN: &str = "_operator";
 /// The `prev_hash` of a chain's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What an entry records, before it has a place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an entry records, before it has a place in the chain. It names no person, so an
+/// append that failed may wait on a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFact {
     /// `key:<id>` or `operator`.
     pub actor: String,
@@ -71,6 +76,16 @@ impl AuditEntry {
         entry
     }
 
+    /// Whether this entry records exactly `fact`.
+    pub fn records(&self, fact: &AuditFact) -> bool {
+        self.at == fact.at
+            && self.actor == fact.actor
+            && self.action == fact.action
+            && self.target == fact.target
+            && self.status == fact.status
+            && self.request_id == fact.request_id
+    }
+
     /// The hash the entry's fields make. Each field is length-prefixed, so no two entries
     /// hash alike by moving text from one field to the next.
     pub fn computed_hash(&self) -> String {
@@ -106,11 +121,29 @@ pub struct ChainWalk {
     last: Option<(u64, String)>,
     /// The first entry seen: older ones expired (or were removed before it).
     pub first_seq: Option<u64>,
+    /// Its time.
+    pub first_at: Option<i64>,
     pub entries: u64,
     pub broken: Option<BrokenLink>,
+    /// The entries whose hashes the walk keeps (those checkpoints name), and those hashes.
+    watched: HashSet<u64>,
+    seen: HashMap<u64, String>,
 }
 
 impl ChainWalk {
+    /// A walk that keeps the hashes of the entries `seqs`.
+    pub fn watching(seqs: impl IntoIterator<Item = u64>) -> Self {
+        Self {
+            watched: seqs.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The hash of entry `seq`, if it is watched and was checked.
+    pub fn hash_at(&self, seq: u64) -> Option<&str> {
+        self.seen.get(&seq).map(String::as_str)
+    }
+
     /// Checks the next entry; after the first break, nothing more is checked.
     pub fn check(&mut self, entry: &AuditEntry) {
         if self.broken.is_some() {
@@ -142,6 +175,10 @@ impl ChainWalk {
             return;
         }
         self.first_seq.get_or_insert(entry.seq);
+        self.first_at.get_or_insert(entry.at);
+        if self.watched.contains(&entry.seq) {
+            self.seen.insert(entry.seq, entry.hash.clone());
+        }
         self.last = Some((entry.seq, entry.hash.clone()));
     }
 
@@ -152,10 +189,10 @@ impl ChainWalk {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fact(n: i64) -> AuditFact {
+    pub(crate) fn fact(n: i64) -> AuditFact {
         AuditFact {
             actor: "key:k1".into(),
             action: "PUT /admin/v1/tenants/{tenant_id}/retention".into(),
@@ -166,7 +203,7 @@ mod tests {
         }
     }
 
-    fn chain(n: usize) -> Vec<AuditEntry> {
+    pub(crate) fn chain(n: usize) -> Vec<AuditEntry> {
         let mut entries: Vec<AuditEntry> = Vec::new();
         for i in 0..n {
             let prev = entries.last().map(|e| (e.seq, e.hash.as_str()));

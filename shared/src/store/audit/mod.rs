@@ -1,10 +1,11 @@
 //! The audit log's items (`T#<chain>#AUDIT` / `SEQ#<seq, 12 digits>`): one per entry, put
 //! only if its sequence number is free, so two writers that read the same head cannot
-//! both extend it: one wins, the other reads the new head and tries again.
+//! both extend it: one wins, the other reads the new head and tries again. An entry keeps
+//! the end it was written with: no later retention shortens it.
+
+pub mod checkpoint;
 
 use crate::domain::audit::AuditEntry;
-use crate::domain::retention::{DataClass, Retention};
-use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{AUDIT_PREFIX, audit_pk, audit_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
@@ -19,6 +20,13 @@ pub struct AuditFilter<'a> {
     pub until: Option<i64>,
 }
 
+/// An entry as stored, with its end.
+#[derive(Debug, Clone)]
+pub struct KeptEntry {
+    pub entry: AuditEntry,
+    pub expires_at: i64,
+}
+
 /// A page of entries and where the next starts.
 #[derive(Debug, Clone)]
 pub struct AuditPage {
@@ -28,7 +36,7 @@ pub struct AuditPage {
 
 impl Store {
     /// The chain's newest entry, read strongly: the next entry follows it.
-    pub async fn audit_head(&self, chain: &str) -> Result<Option<AuditEntry>, StoreError> {
+    pub async fn audit_head(&self, chain: &str) -> Result<Option<KeptEntry>, StoreError> {
         let page = self
             .query("Query audit head", "pk = :pk AND begins_with(sk, :prefix)")
             .value(":pk", s(audit_pk(chain)))
@@ -38,7 +46,50 @@ impl Store {
             .consistent()
             .page()
             .await?;
-        page.items.first().map(|it| entry_of(chain, it)).transpose()
+        page.items.first().map(|it| kept_of(chain, it)).transpose()
+    }
+
+    /// The chain's oldest entry that has not ended, read strongly.
+    pub async fn oldest_live_audit_entry(
+        &self,
+        chain: &str,
+        now: i64,
+    ) -> Result<Option<KeptEntry>, StoreError> {
+        self.query(
+            "Query oldest audit entry",
+            "pk = :pk AND begins_with(sk, :prefix)",
+        )
+        .value(":pk", s(audit_pk(chain)))
+        .value(":prefix", s(AUDIT_PREFIX))
+        .limit(100)
+        .consistent()
+        .find_map(|it| is_live(it, now).then(|| kept_of(chain, it).ok()).flatten())
+        .await
+    }
+
+    /// Up to `limit` entries from entry `from` on, oldest first, read strongly.
+    pub async fn audit_entries_from(
+        &self,
+        chain: &str,
+        from: u64,
+        limit: i32,
+        after: Option<&Cursor>,
+    ) -> Result<(Vec<KeptEntry>, Option<Cursor>), StoreError> {
+        let page = self
+            .query("Query audit entries from", "pk = :pk AND sk >= :from")
+            .value(":pk", s(audit_pk(chain)))
+            .value(":from", s(audit_sk(from)))
+            .limit(limit)
+            .after(after)
+            .consistent()
+            .page()
+            .await?;
+        let entries = page
+            .items
+            .iter()
+            .map(|it| kept_of(chain, it))
+            .collect::<Result<_, _>>()?;
+        Ok((entries, page.next))
     }
 
     /// Appends `entry` unless its sequence number is taken (another writer got there
@@ -123,6 +174,14 @@ impl Store {
     }
 }
 
+fn kept_of(chain: &str, it: &Item) -> Result<KeptEntry, StoreError> {
+    Ok(KeptEntry {
+        entry: entry_of(chain, it)?,
+        expires_at: get_i64(it, EXPIRES_AT)
+            .ok_or_else(|| StoreError::corrupt(&audit_pk(chain), "an audit entry lacks its end"))?,
+    })
+}
+
 fn entry_of(chain: &str, it: &Item) -> Result<AuditEntry, StoreError> {
     let corrupt = || StoreError::corrupt(&audit_pk(chain), "an audit entry lacks a field");
     let text = |name: &str| get_s(it, name).map(str::to_owned).ok_or_else(corrupt);
@@ -137,10 +196,4 @@ fn entry_of(chain: &str, it: &Item) -> Result<AuditEntry, StoreError> {
         prev_hash: text("prev_hash")?,
         hash: text("hash")?,
     })
-}
-
-/// An entry's sooner end under `retention`, counted from its time.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
-    let stored = get_i64(it, EXPIRES_AT)?;
-    Ageing::end(retention.shortened_end(DataClass::Audit, get_i64(it, "at")?, stored))
 }
