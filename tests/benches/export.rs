@@ -101,7 +101,7 @@ async fn export_of(stack: &Stack, count: usize, budget: Duration) -> Measured {
         download_expires_at: None,
     };
     store
-        .put_new_export(&export, std::slice::from_ref(&contact))
+        .put_new_export(&export, std::slice::from_ref(&contact), &[])
         .await
         .expect("the export's record");
     let mut job = ExportJob {

@@ -173,21 +173,25 @@ impl Stack {
         }
     }
 
-    /// The audit log as the functions have it, over `store`: checkpoints signed by the
-    /// stack's audit key, failed appends queued on the erasure queue.
+    /// An audit log over `store` that signs its checkpoints in this process with the
+    /// stack's audit key (with [`Stack::erasure_jobs`], it queues them and failed appends
+    /// for the erasure function, as the functions' logs do).
     pub fn audit_log(&self, store: Store) -> wagate_shared::audit::AuditLog {
-        let metrics = Arc::new(Metrics::default());
         wagate_shared::audit::AuditLog::signed_by(
             store,
             aws_sdk_kms::Client::new(&self.sdk),
             &self.audit_key_id,
-            metrics.clone(),
+            Arc::new(Metrics::default()),
         )
-        .with_jobs(wagate_shared::queue::jobs::JobQueue::new(
+    }
+
+    /// The erasure queue, as the functions send to it.
+    pub fn erasure_jobs(&self) -> wagate_shared::queue::jobs::JobQueue {
+        wagate_shared::queue::jobs::JobQueue::new(
             self.sqs.clone(),
             self.erasure_queue_url.clone(),
-            metrics,
-        ))
+            Arc::new(Metrics::default()),
+        )
     }
 
     /// Calls the admin API with `key` (when given) and an optional JSON body; the status

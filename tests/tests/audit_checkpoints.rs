@@ -85,6 +85,8 @@ fn rewritten(items: &[Item], mut prev_hash: String) -> Vec<Item> {
                 status: number(item, "status") as u16,
                 request_id: text(item, "request_id"),
                 prev_hash: prev_hash.clone(),
+                expires_at: Some(number(item, "expires_at")),
+                prev_expires_at: Some(number(item, "prev_expires_at")),
                 hash: String::new(),
             };
             entry.hash = entry.computed_hash();
@@ -145,8 +147,9 @@ async fn a_chain_rewritten_cut_short_or_given_a_forged_checkpoint_is_found() {
     for seq in 1..=120 {
         delete(&stack, entry_key(&t, seq)).await;
     }
+    // Entry 121 names entry 120's end, which has not passed.
     let (seq, why) = problem(&verify(&stack, &t).await);
-    assert!(seq <= 100, "{seq}");
+    assert_eq!(seq, 121);
     assert!(why.contains("oldest entries were deleted"), "{why}");
     // Their ends moved into the past instead: the signed ends still say otherwise.
     let expired: Vec<Item> = oldest
@@ -185,11 +188,66 @@ async fn a_chain_rewritten_cut_short_or_given_a_forged_checkpoint_is_found() {
     for seq in 195..=230 {
         delete(&stack, entry_key(&t, seq)).await;
     }
-    let refused = log.checkpoints().sign(&t, now()).await.unwrap();
+    let refused = log.sign_checkpoint(&t, now()).await.unwrap();
     assert!(matches!(refused, Signed::Refused(_)), "{refused:?}");
     put_all(&stack, &original[45..]).await;
     let report = verify(&stack, &t).await;
     assert_eq!(report["valid"], true, "{report}");
+}
+
+#[tokio::test]
+async fn deleting_the_start_of_a_chain_is_found_once_its_oldest_signed_entry_has_ended() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let t = tenant.id.as_str().to_owned();
+    let log = stack.audit_log(stack.store.clone());
+    // Five entries that end in a few seconds, then thirty-five kept a year.
+    let soon = now() + 3;
+    for i in 1..=5 {
+        log.append_until(&t, fact(i, now()), soon).await.unwrap();
+    }
+    append(&log, &t, 6..=40, now()).await;
+    assert_eq!(
+        log.sign_checkpoint(&t, now()).await.unwrap(),
+        Signed::Head(40)
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let report = verify(&stack, &t).await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["first_seq"], 6, "the first five ended");
+    // The checkpoint's oldest entry has ended; most of the year's entries are deleted.
+    let deleted = entries(&stack, &t, 6..=30).await;
+    for seq in 6..=30 {
+        delete(&stack, entry_key(&t, seq)).await;
+    }
+    let (seq, why) = problem(&verify(&stack, &t).await);
+    assert_eq!(seq, 31);
+    assert!(why.contains("oldest entries were deleted"), "{why}");
+    // Nor will the signing sign it.
+    let refused = log.sign_checkpoint(&t, now()).await.unwrap();
+    assert!(matches!(refused, Signed::Refused(_)), "{refused:?}");
+    put_all(&stack, &deleted).await;
+    assert_eq!(verify(&stack, &t).await["valid"], true);
+}
+
+#[tokio::test]
+async fn the_hundredth_entry_has_the_erasure_function_sign_a_checkpoint() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let t = tenant.id.as_str().to_owned();
+    // As the business API's and the inbound worker's logs: no audit key, the erasure queue.
+    let log = AuditLog::new(stack.store.clone()).with_jobs(stack.erasure_jobs());
+    append(&log, &t, 1..=100, now()).await;
+    let report = eventually(Duration::from_secs(60), "the checkpoint", || async {
+        let report = verify(&stack, &t).await;
+        report["signed"]["seq"].as_u64().map(|_| report)
+    })
+    .await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert!(report["signed"]["seq"].as_u64() >= Some(100), "{report}");
+    // Without the key, it neither signs nor checks.
+    assert!(log.sign_checkpoint(&t, now()).await.is_err());
+    assert!(log.verify(&t, now()).await.is_err());
 }
 
 #[tokio::test]
@@ -203,7 +261,7 @@ async fn a_day_without_a_checkpoint_shows_and_the_daily_job_signs_every_chain() 
 
     let (_, why) = problem(&verify(&stack, &t).await);
     assert!(why.contains("no checkpoint"), "{why}");
-    let signed = log.checkpoints().sign(&t, long_ago + 60).await.unwrap();
+    let signed = log.sign_checkpoint(&t, long_ago + 60).await.unwrap();
     assert_eq!(signed, Signed::Head(3));
     let (seq, why) = problem(&verify(&stack, &t).await);
     assert_eq!(seq, 4);
@@ -343,10 +401,11 @@ async fn an_append_that_fails_is_queued_and_made_once_by_the_erasure_function() 
             pk: format!("T#{t}#AUDIT"),
         })
         .build();
-    let failing = stack.audit_log(stack.store_over(
+    let failing = AuditLog::new(stack.store_over(
         aws_sdk_dynamodb::Client::from_conf(dynamo),
         Arc::new(Metrics::default()),
-    ));
+    ))
+    .with_jobs(stack.erasure_jobs());
     let lost = fact(3, now());
     assert_eq!(
         failing.record(&t, lost.clone(), None).await.unwrap(),
@@ -365,6 +424,7 @@ async fn an_append_that_fails_is_queued_and_made_once_by_the_erasure_function() 
         chain: t.clone(),
         fact: lost,
         expires_at: None,
+        after_seq: Some(2),
     };
     assert_eq!(
         good.retry(&again, now()).await.unwrap(),

@@ -121,6 +121,27 @@ async fn a_history_and_an_address_book_are_kept_a_person_at_a_time_and_go_with_t
     let left = events(&stack, &tenant).await;
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].contains(&bo_words));
+
+    // Meta retries both deliveries from before the erasure: Ana's pieces are not kept
+    // again (Bo's is the one already kept). A new entry after them shows they were handled.
+    assert_eq!(stack.post_signed(&chunk).await.0, 200);
+    assert_eq!(stack.post_signed(&book).await.0, 200);
+    let carl = format!("49156{}", random_digits(8));
+    let later = address_book(&tenant, &carl, &format!("Carl Book{marker}"));
+    assert_eq!(stack.post_signed(&later).await.0, 200);
+    let left = eventually(WAIT, "Carl's entry", || async {
+        let kept = events(&stack, &tenant).await;
+        kept.iter()
+            .any(|raw| raw.contains(&format!("Carl Book{marker}")))
+            .then_some(kept)
+    })
+    .await;
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(
+        left.iter()
+            .all(|raw| !raw.contains(&ana_words) && !raw.contains("Ana Book")),
+        "{left:?}"
+    );
 }
 
 #[tokio::test]

@@ -761,3 +761,56 @@ async fn a_stop_through_the_tenants_own_meta_app_is_marked_so_in_the_ledger() {
         assert_eq!(view["entries"][0]["via"], via, "{view}");
     }
 }
+
+#[tokio::test]
+async fn a_stop_after_the_business_opted_them_out_is_theirs_and_no_plain_opt_in_lifts_it() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    tenant.register_at_sim(&stack, json!({})).await;
+    let manager = tenant.api_key(&stack, Role::Manager).await;
+    let phone = user();
+    tenant.user_writes(&stack, &phone, "Hello").await;
+    let contact_id = contact(&stack, &manager, &phone).await["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/contacts/{contact_id}/consent");
+    let record = |body: Value| {
+        let (stack, manager, path) = (&stack, &manager, &path);
+        async move {
+            stack
+                .api(Method::POST, path, Some(manager), Some(body), &[])
+                .await
+        }
+    };
+    // The business's CRM opts them out first, dated a little ahead (clocks differ): it is
+    // taken as now, so it cannot outrank what the person says next.
+    let (status, body) =
+        record(json!({"action": "opt_out", "scope": "all", "at": now() + 200})).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["all"]["at"].as_i64() <= Some(now()), "{body}");
+    // The person's STOP changes no state, but makes the opt-out theirs.
+    tenant.user_writes(&stack, &phone, "STOP").await;
+    eventually(WAIT, "the opt-out to be the person's", || async {
+        let (_, consent) = stack
+            .api(Method::GET, &path, Some(&manager), None, &[])
+            .await;
+        (consent["all"]["source"] == "keyword").then_some(())
+    })
+    .await;
+    // So the business lifts it only with a reference to their new consent.
+    for source in ["api", "import"] {
+        let (status, body) =
+            record(json!({"action": "opt_in", "scope": "all", "source": source})).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("persons_opt_out")),
+            "{source}: {body}"
+        );
+    }
+    let (status, body) = record(json!({"action": "opt_in", "scope": "all",
+        "source": "business", "consent_reference": "FORM-2026/78"}))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["all"]["opted_out"], false, "{body}");
+}

@@ -190,7 +190,13 @@ async fn an_erased_person_leaves_nothing_readable_and_nothing_comes_back() {
         .as_i64()
         .unwrap();
     let completed = receipt["receipt"]["completed_at"].as_i64().unwrap();
-    assert_eq!(backups_end - completed, 7 * 86_400, "{receipt}");
+    // The key table's window; the data table's when events sealed under the tenant's key
+    // may have named them.
+    let days = match receipt["receipt"]["erased"]["tenant_events"].as_u64() {
+        Some(0) => 7,
+        _ => 30,
+    };
+    assert_eq!(backups_end - completed, days * 86_400, "{receipt}");
     let mut theirs = receipt.clone();
     theirs["phone"] = json!(format!("+{phone}"));
     let (status, check) = verify(theirs).await;

@@ -18,9 +18,8 @@ pub struct ApiConfig {
     pub rates: Rates,
     /// Where replayed callback events are queued.
     pub callback_queue_url: String,
-    /// The KMS HMAC key that signs the audit chains' checkpoints.
-    pub audit_key_id: String,
-    /// Where an audit append that failed waits to be retried.
+    /// Where an audit append that failed waits to be retried, and where a checkpoint that
+    /// falls due is queued to be signed.
     pub erasure_queue_url: String,
     /// Local stacks only: callback URLs may be http or internal addresses.
     pub allow_insecure_callback_urls: bool,
@@ -36,7 +35,6 @@ impl FunctionConfig for ApiConfig {
             cloud_api: CloudApiConfig::from_settings(settings)?,
             rates: Rates::from_settings(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
-            audit_key_id: settings.required("AUDIT_KEY_ID")?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
             allow_insecure_callback_urls: settings
                 .optional("CALLBACKS_ALLOW_INSECURE_URLS")

@@ -172,6 +172,9 @@ pub async fn record_consent(
             "must be a time in epoch seconds, not in the future",
         ));
     }
+    // A time a little ahead (clocks differ) is taken as now: a choice dated ahead would
+    // outrank the person's next one.
+    let at = at.min(now);
     let entry = ConsentEntry {
         scope: body.scope,
         action: body.action,

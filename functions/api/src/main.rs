@@ -45,13 +45,7 @@ async fn main() -> Result<(), Error> {
         store.clone(),
         SecretStore::new(kms.clone(), config.kms_key_id.clone(), metrics.clone()),
     );
-    let audit = AuditLog::signed_by(
-        store.clone(),
-        kms.clone(),
-        config.audit_key_id,
-        metrics.clone(),
-    )
-    .with_jobs(JobQueue::new(
+    let audit = AuditLog::new(store.clone()).with_jobs(JobQueue::new(
         sqs.clone(),
         config.erasure_queue_url,
         metrics.clone(),

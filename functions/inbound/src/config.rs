@@ -12,9 +12,8 @@ pub struct InboundConfig {
     pub outbound_queue_url: String,
     /// The HMAC key the outbound queue's group ids are keyed with.
     pub queue_id_key_id: String,
-    /// The KMS HMAC key that signs the audit chains' checkpoints.
-    pub audit_key_id: String,
-    /// Where an audit append that failed waits to be retried.
+    /// Where an audit append that failed waits to be retried, and where a checkpoint that
+    /// falls due is queued to be signed.
     pub erasure_queue_url: String,
 }
 
@@ -25,7 +24,6 @@ impl FunctionConfig for InboundConfig {
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             queue_id_key_id: settings.required("QUEUE_ID_KEY_ID")?,
-            audit_key_id: settings.required("AUDIT_KEY_ID")?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
         })
     }

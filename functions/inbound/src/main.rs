@@ -30,13 +30,17 @@ async fn main() -> Result<(), Error> {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = CallbackQueue::new(sqs.clone(), config.callback_queue_url, metrics.clone());
     let callbacks = CallbackEmitter::new(store.clone(), queue);
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let ids = QueueIdKeys::new(kms.clone(), config.queue_id_key_id, metrics.clone());
+    let ids = QueueIdKeys::new(
+        aws_sdk_kms::Client::new(&sdk),
+        config.queue_id_key_id,
+        metrics.clone(),
+    );
     // The consent changes people and Meta make are in their tenant's audit log.
-    let audit =
-        AuditLog::signed_by(store.clone(), kms, config.audit_key_id, metrics.clone()).with_jobs(
-            JobQueue::new(sqs.clone(), config.erasure_queue_url, metrics.clone()),
-        );
+    let audit = AuditLog::new(store.clone()).with_jobs(JobQueue::new(
+        sqs.clone(),
+        config.erasure_queue_url,
+        metrics.clone(),
+    ));
     let replies = OutboundQueue::new(
         EventQueue::new(sqs, config.outbound_queue_url, metrics),
         ids,

@@ -1,7 +1,7 @@
 //! Appends that failed, queued on the erasure queue and retried by its worker: the change
 //! they record was made, so the record of it waits rather than being dropped. A retry
-//! first looks for the entry among those appended since its time, since the append that
-//! failed may have been stored before its answer was lost.
+//! first looks for the entry among those after the head the failed append found (it may
+//! have been stored before its answer was lost, and a queued job may be delivered twice).
 
 use std::time::Duration;
 
@@ -15,9 +15,9 @@ use crate::store::audit::AuditFilter;
 
 /// A queued append is tried again after this, when what failed may have passed.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
-/// Entries written up to this long before the fact's own time are searched for it
-/// (writers' clocks differ a little).
-const CLOCK_SKEW_SECS: i64 = 60;
+/// Entries searched for the fact when the failed append found no head (it could not read
+/// the chain, so it stored nothing; only a retry delivered twice may have).
+const UNANCHORED_SEARCH: usize = 1_000;
 
 /// An append to retry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,9 @@ pub struct AuditAppend {
     /// The end the writer meant it to have; none: the chain's retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The head the failed append found: an entry recording the fact is after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<u64>,
 }
 
 /// What a retry did.
@@ -37,24 +40,15 @@ pub enum Retried {
     AlreadyThere(u64),
 }
 
-pub(super) async fn queue(
-    queue: &JobQueue,
-    chain: &str,
-    fact: AuditFact,
-    expires_at: Option<i64>,
-) -> Result<(), AuditError> {
-    let job = ErasureJob::AuditAppend(AuditAppend {
-        chain: chain.to_owned(),
-        fact,
-        expires_at,
-    });
+pub(super) async fn queue(queue: &JobQueue, job: AuditAppend) -> Result<(), AuditError> {
+    let job = ErasureJob::AuditAppend(job);
     Ok(queue.send_delayed(&[job], RETRY_AFTER).await?)
 }
 
 impl AuditLog {
     /// Appends a queued fact unless the chain holds it already.
     pub async fn retry(&self, job: &AuditAppend, now: i64) -> Result<Retried, AuditError> {
-        if let Some(seq) = self.find(&job.chain, &job.fact, now).await? {
+        if let Some(seq) = self.find(job, now).await? {
             return Ok(Retried::AlreadyThere(seq));
         }
         let appended = match job.expires_at {
@@ -67,19 +61,16 @@ impl AuditLog {
         Ok(Retried::Appended(appended.seq))
     }
 
-    /// The entry that records `fact`, among those from its time on (newest first).
-    async fn find(
-        &self,
-        chain: &str,
-        fact: &AuditFact,
-        now: i64,
-    ) -> Result<Option<u64>, AuditError> {
+    /// The entry that records the job's fact, newest first down to the head the failed
+    /// append found.
+    async fn find(&self, job: &AuditAppend, now: i64) -> Result<Option<u64>, AuditError> {
         let mut after = None;
+        let mut searched = 0;
         loop {
             let page = self
                 .store
                 .audit_entries(
-                    chain,
+                    &job.chain,
                     &AuditFilter::default(),
                     true,
                     100,
@@ -88,11 +79,15 @@ impl AuditLog {
                 )
                 .await?;
             for entry in &page.entries {
-                if entry.at < fact.at - CLOCK_SKEW_SECS {
+                if job.after_seq.is_some_and(|seq| entry.seq <= seq) {
                     return Ok(None);
                 }
-                if entry.records(fact) {
+                if entry.records(&job.fact) {
                     return Ok(Some(entry.seq));
+                }
+                searched += 1;
+                if job.after_seq.is_none() && searched >= UNANCHORED_SEARCH {
+                    return Ok(None);
                 }
             }
             match page.next {

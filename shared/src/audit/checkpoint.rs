@@ -1,6 +1,7 @@
-//! Signing a chain's checkpoint: when an append reaches a multiple of
-//! [`CHECKPOINT_EVERY`], and every day for every chain (`sign_all`, the erasure worker's
-//! job). A new checkpoint is signed only over a chain that still agrees with the newest
+//! Signing a chain's checkpoint, in the erasure function (the one function that holds
+//! the audit key besides the admin API, which only checks): when an append reaches a
+//! multiple of 100 (the job it queues), and every day for every chain (`sign_all`). A new
+//! checkpoint is signed only over a chain that still agrees with the newest
 //! one before it (its MAC checked, the entries since it linked to its head, its oldest
 //! entry there until its end), so that a chain rewritten or cut short between two
 //! signings is never signed as it is: the signing refuses and alerts, and the walk of
@@ -41,6 +42,12 @@ pub enum Signed {
     Nothing,
     /// The chain no longer agrees with its newest checkpoint: nothing was signed.
     Refused(BrokenLink),
+}
+
+/// Sign a checkpoint of one chain's head: queued by an append at every 100th entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignChain {
+    pub chain: String,
 }
 
 /// The daily signing of every chain, from the operator's, then tenant after tenant from
@@ -86,7 +93,8 @@ impl Checkpointer {
                 .or_else(|| {
                     let first = oldest.as_ref().map(|o| o.entry.seq);
                     oldest_gone(&previous.state, first, now)
-                });
+                })
+                .or_else(|| oldest.as_ref()?.entry.start_deleted(now));
             if let Some(problem) = problem {
                 return Ok(refused(chain, problem));
             }
@@ -121,14 +129,6 @@ impl Checkpointer {
             "audit checkpoint"
         );
         Ok(Signed::Head(state.seq))
-    }
-
-    /// [`Self::sign`] after an append: a failure is an alert (the daily signing covers the
-    /// chain again), never the append's failure.
-    pub async fn sign_or_alert(&self, chain: &str, now: i64) {
-        if let Err(e) = self.sign(chain, now).await {
-            tracing::error!(alert = "audit_checkpoint_failed", audit_chain = %chain, error = %error_chain(&e), "an audit checkpoint was not signed");
-        }
     }
 
     /// Whether `checkpoint` is this deployment's audit key's MAC of what it states.
@@ -192,7 +192,7 @@ impl Checkpointer {
 
     /// Walks the chain from entry `from` to its head.
     async fn walk_from(&self, chain: &str, from: u64) -> Result<ChainWalk, AuditError> {
-        let mut walk = ChainWalk::watching([from]);
+        let mut walk = ChainWalk::from_within([from]);
         let mut after = None;
         loop {
             let (entries, next) = self

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use crate::cache::TtlCache;
 use crate::domain::audit::checkpoint::CHECKPOINT_EVERY;
-use crate::domain::audit::{AuditEntry, AuditFact, OPERATOR_CHAIN};
+use crate::domain::audit::{AuditEntry, AuditFact, Link, OPERATOR_CHAIN};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::erasure::ErasureJob;
 use crate::metrics::Metrics;
 use crate::privacy::mac::{KmsMac, MacError};
 use crate::queue::QueueError;
@@ -26,7 +27,7 @@ use crate::store::cursor::Cursor;
 use crate::store::{PutOutcome, Store, StoreError};
 use crate::telemetry::error_chain;
 
-pub use checkpoint::{Checkpointer, SignEveryChain, Signed, SignedChains};
+pub use checkpoint::{Checkpointer, SignChain, SignEveryChain, Signed, SignedChains};
 pub use verify::ChainReport;
 
 /// Writers racing for the same place give up after this many tries (each loses only to
@@ -47,13 +48,17 @@ pub enum AuditError {
     Contended(String),
     #[error("this function was built with no audit log")]
     NoLog,
+    #[error("this function holds no audit key: it neither signs nor checks checkpoints")]
+    NoKey,
 }
 
 #[derive(Clone)]
 pub struct AuditLog {
     store: Store,
     retention: Arc<TtlCache<String, Retention>>,
-    checkpoints: Checkpointer,
+    /// Signs and checks checkpoints with the audit key: the erasure function's and the
+    /// admin API's logs (the functions that face the internet hold no audit key).
+    checkpoints: Option<Checkpointer>,
     /// The erasure queue: where an append that failed waits to be retried, and where the
     /// daily signing hands on its rest.
     jobs: Option<JobQueue>,
@@ -69,16 +74,16 @@ pub enum Recorded {
 }
 
 impl AuditLog {
-    pub fn new(store: Store, checkpoints: Checkpointer) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
             store,
             retention: Arc::new(TtlCache::new(RETENTION_TTL, 10_000)),
-            checkpoints,
+            checkpoints: None,
             jobs: None,
         }
     }
 
-    /// An audit log whose checkpoints the KMS HMAC key `key_id` signs.
+    /// An audit log that signs and checks checkpoints with the KMS HMAC key `key_id`.
     pub fn signed_by(
         store: Store,
         kms: aws_sdk_kms::Client,
@@ -86,7 +91,11 @@ impl AuditLog {
         metrics: Arc<Metrics>,
     ) -> Self {
         let key = KmsMac::new(kms, key_id, metrics);
-        Self::new(store.clone(), Checkpointer::new(store, key))
+        let checkpoints = Checkpointer::new(store.clone(), key);
+        Self {
+            checkpoints: Some(checkpoints),
+            ..Self::new(store)
+        }
     }
 
     /// Appends that fail are queued on `queue` (the erasure queue) instead of dropped.
@@ -95,8 +104,15 @@ impl AuditLog {
         self
     }
 
-    pub fn checkpoints(&self) -> &Checkpointer {
-        &self.checkpoints
+    /// The audit key's signer, which a log of a function without the key lacks.
+    pub fn checkpoints(&self) -> Result<&Checkpointer, AuditError> {
+        self.checkpoints.as_ref().ok_or(AuditError::NoKey)
+    }
+
+    /// Signs a checkpoint of `chain`'s head as it is now (the job an append queues at every
+    /// [`CHECKPOINT_EVERY`]th entry).
+    pub async fn sign_checkpoint(&self, chain: &str, now: i64) -> Result<Signed, AuditError> {
+        self.checkpoints()?.sign(chain, now).await
     }
 
     /// Runs one job of the daily signing of every chain; without the erasure queue to hand
@@ -106,7 +122,7 @@ impl AuditLog {
         job: &SignEveryChain,
         keep_going: impl Fn() -> bool,
     ) -> Result<SignedChains, AuditError> {
-        self.checkpoints
+        self.checkpoints()?
             .sign_all(job, self.jobs.as_ref(), keep_going)
             .await
     }
@@ -114,11 +130,7 @@ impl AuditLog {
     /// Appends `fact` to `chain` with the chain's retention, after whatever another writer
     /// appended first.
     pub async fn append(&self, chain: &str, fact: AuditFact) -> Result<AuditEntry, AuditError> {
-        let expires_at = self
-            .retention_of(chain)
-            .await?
-            .expires_at(DataClass::Audit, fact.at);
-        self.append_until(chain, fact, expires_at).await
+        self.append_noting(chain, fact, None, &mut None).await
     }
 
     /// Appends `fact` to `chain`, to be kept until `expires_at` at least: for a caller that
@@ -130,22 +142,8 @@ impl AuditLog {
         fact: AuditFact,
         expires_at: i64,
     ) -> Result<AuditEntry, AuditError> {
-        for _ in 0..MAX_TRIES {
-            let (prev, prev_ends) = self.place_after(chain).await?;
-            let entry = AuditEntry::after(
-                prev.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
-                fact.clone(),
-            );
-            let ends = expires_at.max(prev_ends);
-            if self.store.put_audit_entry(chain, &entry, ends).await? == PutOutcome::Stored {
-                tracing::info!(audit_chain = %chain, seq = entry.seq, hash = %entry.hash, "audit head");
-                if entry.seq.is_multiple_of(CHECKPOINT_EVERY) {
-                    self.checkpoints.sign_or_alert(chain, fact.at).await;
-                }
-                return Ok(entry);
-            }
-        }
-        Err(AuditError::Contended(chain.to_owned()))
+        self.append_noting(chain, fact, Some(expires_at), &mut None)
+            .await
     }
 
     /// Appends `fact`, or when that fails, queues it to be appended later: the change it
@@ -157,10 +155,10 @@ impl AuditLog {
         fact: AuditFact,
         expires_at: Option<i64>,
     ) -> Result<Recorded, AuditError> {
-        let appended = match expires_at {
-            Some(ends) => self.append_until(chain, fact.clone(), ends).await,
-            None => self.append(chain, fact.clone()).await,
-        };
+        let mut head_before = None;
+        let appended = self
+            .append_noting(chain, fact.clone(), expires_at, &mut head_before)
+            .await;
         let failure = match appended {
             Ok(entry) => return Ok(Recorded::Appended(entry.seq)),
             Err(e) => e,
@@ -169,8 +167,65 @@ impl AuditLog {
             return Err(failure);
         };
         tracing::warn!(audit_chain = %chain, error = %error_chain(&failure), "an audit append failed; it is queued to be retried");
-        backlog::queue(queue, chain, fact, expires_at).await?;
+        let job = backlog::AuditAppend {
+            chain: chain.to_owned(),
+            fact,
+            expires_at,
+            after_seq: head_before,
+        };
+        backlog::queue(queue, job).await?;
         Ok(Recorded::Queued)
+    }
+
+    /// Appends `fact` (with the chain's retention unless `expires_at` is given), noting in
+    /// `head_before` the head it first found: an entry that records `fact` can only be
+    /// after it. A put the SDK retried after it had been stored answers that the place is
+    /// taken; the head then records `fact`, and is the answer.
+    async fn append_noting(
+        &self,
+        chain: &str,
+        fact: AuditFact,
+        expires_at: Option<i64>,
+        head_before: &mut Option<u64>,
+    ) -> Result<AuditEntry, AuditError> {
+        let expires_at = match expires_at {
+            Some(ends) => ends,
+            None => self
+                .retention_of(chain)
+                .await?
+                .expires_at(DataClass::Audit, fact.at),
+        };
+        for attempt in 0..MAX_TRIES {
+            let head = self.store.audit_head(chain).await?;
+            if attempt > 0
+                && let Some(head) = &head
+                && head.entry.records(&fact)
+            {
+                return Ok(head.entry.clone());
+            }
+            let prev = match head {
+                Some(head) => {
+                    let ends = head.entry.expires_at.unwrap_or(head.expires_at);
+                    Some((head.entry.seq, head.entry.hash, ends))
+                }
+                None => self.place_after_checkpoint(chain).await?,
+            };
+            head_before.get_or_insert(prev.as_ref().map_or(0, |p| p.0));
+            let link = prev.as_ref().map(|(seq, hash, ends)| Link {
+                seq: *seq,
+                hash,
+                expires_at: *ends,
+            });
+            let entry = AuditEntry::after(link, fact.clone(), expires_at);
+            if self.store.put_audit_entry(chain, &entry).await? == PutOutcome::Stored {
+                tracing::info!(audit_chain = %chain, seq = entry.seq, hash = %entry.hash, "audit head");
+                if entry.seq.is_multiple_of(CHECKPOINT_EVERY) {
+                    self.checkpoint_due(chain, fact.at).await;
+                }
+                return Ok(entry);
+            }
+        }
+        Err(AuditError::Contended(chain.to_owned()))
     }
 
     /// A page of the chain, newest first.
@@ -187,20 +242,40 @@ impl AuditLog {
             .await
     }
 
-    /// The place the next entry takes: after the head, or, when every entry has ended and
-    /// gone, after the newest checkpoint's head (so that the numbers go on and a deleted
-    /// chain does not start again unseen); and the end the head had.
-    async fn place_after(&self, chain: &str) -> Result<(Option<(u64, String)>, i64), AuditError> {
-        if let Some(head) = self.store.audit_head(chain).await? {
-            return Ok((Some((head.entry.seq, head.entry.hash)), head.expires_at));
+    /// A checkpoint is due: queued for the erasure function, which holds the audit key;
+    /// signed here by a log with no queue (in process). A failure is an alert, never the
+    /// append's: the daily signing covers the chain again.
+    async fn checkpoint_due(&self, chain: &str, at: i64) {
+        let signed = match (&self.jobs, &self.checkpoints) {
+            (Some(queue), _) => {
+                let job = ErasureJob::AuditSign(checkpoint::SignChain {
+                    chain: chain.to_owned(),
+                });
+                queue.send(&[job]).await.map_err(AuditError::from)
+            }
+            (None, Some(checkpoints)) => checkpoints.sign(chain, at).await.map(|_| ()),
+            (None, None) => Err(AuditError::NoKey),
+        };
+        if let Err(e) = signed {
+            tracing::error!(alert = "audit_checkpoint_failed", audit_chain = %chain, error = %error_chain(&e), "an audit checkpoint was not signed");
         }
-        Ok(match self.store.newest_audit_checkpoint(chain).await? {
-            Some(signed) => (
-                Some((signed.state.seq, signed.state.hash)),
-                signed.state.entry_expires_at,
-            ),
-            None => (None, 0),
-        })
+    }
+
+    /// Where the next entry goes when every entry has ended and gone: after the newest
+    /// checkpoint's head, so that the numbers go on and a deleted chain does not start
+    /// again unseen.
+    async fn place_after_checkpoint(
+        &self,
+        chain: &str,
+    ) -> Result<Option<(u64, String, i64)>, AuditError> {
+        Ok(self
+            .store
+            .newest_audit_checkpoint(chain)
+            .await?
+            .map(|signed| {
+                let state = signed.state;
+                (state.seq, state.hash, state.entry_expires_at)
+            }))
     }
 
     /// The retention of the chain's tenant (the defaults for the operator's chain).

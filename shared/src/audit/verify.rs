@@ -68,7 +68,7 @@ impl AuditLog {
         if broken.is_none()
             && let Some(newest) = checkpoints.last()
         {
-            if self.checkpoints.holds(chain, newest).await? {
+            if self.checkpoints()?.holds(chain, newest).await? {
                 signed = Some(newest);
             } else {
                 broken = Some(forged(newest));
@@ -111,11 +111,13 @@ impl AuditLog {
             else {
                 continue;
             };
-            return Ok(Some(if self.checkpoints.holds(chain, checkpoint).await? {
-                found
-            } else {
-                forged(checkpoint)
-            }));
+            return Ok(Some(
+                if self.checkpoints()?.holds(chain, checkpoint).await? {
+                    found
+                } else {
+                    forged(checkpoint)
+                },
+            ));
         }
         Ok(None)
     }
@@ -127,7 +129,7 @@ impl AuditLog {
         watched: impl IntoIterator<Item = u64>,
         now: i64,
     ) -> Result<ChainWalk, AuditError> {
-        let mut walk = ChainWalk::watching(watched);
+        let mut walk = ChainWalk::watching(now, watched);
         let mut after: Option<Cursor> = None;
         loop {
             let page = self

@@ -18,6 +18,23 @@ pub fn pieces_per_person(field: &str, value: &Value) -> Option<Vec<Value>> {
     (!pieces.is_empty()).then_some(pieces)
 }
 
+/// When a piece happened by Meta's clock: the latest `timestamp` in it (a thread's
+/// newest message, an address book entry's change). It is the same on every retry of the
+/// change, so a piece is kept once, and one from before an erasure is told as such.
+pub fn piece_time(piece: &Value) -> Option<i64> {
+    match piece {
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(key, value)| match key.as_str() {
+                "timestamp" => crate::domain::timestamp::parse_seconds(value),
+                _ => piece_time(value),
+            })
+            .max(),
+        Value::Array(items) => items.iter().filter_map(piece_time).max(),
+        _ => None,
+    }
+}
+
 /// One piece per thread of each history chunk, with the chunk's own metadata.
 fn history_threads(value: &Value) -> Vec<Value> {
     let Some(chunks) = value.get("history").and_then(Value::as_array) else {
@@ -89,5 +106,16 @@ mod tests {
         assert_eq!(pieces.len(), 2);
         assert_eq!(pieces[1]["state_sync"][0]["contact"]["full_name"], "Bo");
         assert_eq!(pieces_per_person("account_update", &value), None);
+    }
+
+    #[test]
+    fn a_pieces_time_is_its_latest_timestamp() {
+        let thread = json!({"history": [{"threads": [{"messages": [
+            {"timestamp": "1700000100"}, {"timestamp": 1_700_000_300}, {"timestamp": "x"}
+        ]}]}]});
+        assert_eq!(piece_time(&thread), Some(1_700_000_300));
+        let entry = json!({"state_sync": [{"metadata": {"timestamp": "1700000500"}}]});
+        assert_eq!(piece_time(&entry), Some(1_700_000_500));
+        assert_eq!(piece_time(&json!({"history": []})), None);
     }
 }

@@ -20,6 +20,8 @@ pub enum ErasureJob {
     TenantAgeing(TenantAgeing),
     /// An audit append that failed, to retry.
     AuditAppend(crate::audit::backlog::AuditAppend),
+    /// Sign a checkpoint of one audit chain's head.
+    AuditSign(crate::audit::SignChain),
     /// Sign a checkpoint of every audit chain: the daily schedule sends
     /// `{"job":"audit_checkpoints"}`.
     AuditCheckpoints(crate::audit::SignEveryChain),

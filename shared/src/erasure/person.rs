@@ -91,6 +91,22 @@ pub struct ErasureTiming {
     pub key_recovery_days: u32,
 }
 
+/// The data table's point-in-time recovery window (`template.yaml` sets it).
+pub const DATA_TABLE_RECOVERY_DAYS: u32 = 30;
+
+/// When no backup holds anything readable of the person: once the key table's window has
+/// passed, their data keys are in none; but a tenant event that named them beside others,
+/// or when they were no contact, was sealed under the tenant's key, which backups keep, so
+/// an erasure that deleted events waits for the data table's window too.
+fn backups_unreadable_after(timing: &ErasureTiming, erased: &ErasedCounts, at: i64) -> i64 {
+    let days = if erased.tenant_events > 0 {
+        timing.key_recovery_days.max(DATA_TABLE_RECOVERY_DAYS)
+    } else {
+        timing.key_recovery_days
+    };
+    at + i64::from(days) * 86_400
+}
+
 impl Default for ErasureTiming {
     fn default() -> Self {
         Self {
@@ -392,7 +408,9 @@ impl PersonEraser {
         }
         if let Some(exports) = &self.exports {
             let deleted = ErasedCounts {
-                exports: exports.delete_about(tenant, &job.contacts).await?,
+                exports: exports
+                    .delete_about(tenant, (&job.contacts, &job.blinded), job.final_pass)
+                    .await?,
                 ..ErasedCounts::default()
             };
             erased.add(&deleted);
@@ -463,9 +481,11 @@ impl PersonEraser {
             erased: record.erased,
             tombstone_expires_at: record.tombstone_expires_at,
             subject: record.subject.clone(),
-            backups_unreadable_after: Some(
-                completed_at + i64::from(self.timing.key_recovery_days) * 86_400,
-            ),
+            backups_unreadable_after: Some(backups_unreadable_after(
+                &self.timing,
+                &record.erased,
+                completed_at,
+            )),
         };
         let signed = self.receipts.sign(receipt).await?;
         let done = self

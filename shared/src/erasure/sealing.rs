@@ -95,6 +95,7 @@ pub enum JobOutcome {
     Export(crate::export::ExportOutcome),
     Ageing(super::AgeingOutcome),
     AuditAppend(crate::audit::backlog::Retried),
+    AuditSign(crate::audit::Signed),
     AuditCheckpoints(crate::audit::SignedChains),
 }
 
@@ -128,6 +129,11 @@ impl BackgroundJobs {
             )),
             ErasureJob::AuditAppend(append) => Ok(JobOutcome::AuditAppend(
                 self.audit.retry(append, now_seconds()).await?,
+            )),
+            ErasureJob::AuditSign(job) => Ok(JobOutcome::AuditSign(
+                self.audit
+                    .sign_checkpoint(&job.chain, now_seconds())
+                    .await?,
             )),
             ErasureJob::AuditCheckpoints(job) => Ok(JobOutcome::AuditCheckpoints(
                 self.audit.sign_every_chain(job, keep_going).await?,

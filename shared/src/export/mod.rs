@@ -158,7 +158,7 @@ impl PersonExporter {
             download_expires_at: None,
         };
         self.store
-            .put_new_export(&export, &footprint.contacts)
+            .put_new_export(&export, &footprint.contacts, &footprint.blinded)
             .await?;
         let job = crate::erasure::ErasureJob::PersonExport(ExportJob {
             tenant: tenant.as_str().to_owned(),
@@ -251,15 +251,25 @@ impl PersonExporter {
         keep_going: impl Fn() -> bool,
     ) -> Result<ExportOutcome, ExportError> {
         let tenant = parse_tenant(&job.tenant)?;
-        let running = self
+        let folder = format!("exports/{}/{}", tenant.as_str(), job.export);
+        let state = self
             .store
             .export(&tenant, &job.export, now_seconds())
             .await?
-            .is_some_and(|(e, _)| e.state == RequestState::Running);
-        if !running {
-            return Ok(ExportOutcome::Stale);
+            .map(|(e, _)| e.state);
+        match state {
+            Some(RequestState::Running) => {}
+            // Done: a late copy of a job whose files are there to fetch.
+            Some(RequestState::Done) => return Ok(ExportOutcome::Stale),
+            // Its person erased (its record marked, or gone), or given up: what an earlier
+            // run of it wrote (uploads under way, parts kept by a pause) goes now, since a
+            // pause may have written after the erasure cleared the folder.
+            _ => {
+                self.abort_uploads(&folder).await?;
+                self.delete_folder(&folder).await?;
+                return Ok(ExportOutcome::Stale);
+            }
         }
-        let folder = format!("exports/{}/{}", tenant.as_str(), job.export);
         let mut objects = vec![format!("{folder}/person.json")];
         if job.csv {
             objects.push(format!("{folder}/messages.csv"));
@@ -288,12 +298,15 @@ impl PersonExporter {
                 (document, ExportPosition::start(), now)
             }
         };
+        // What has ended since the export began is not written: each run reads as of its
+        // own start (the document's `exported_at` stays the first run's).
+        let read_at = now_seconds().max(exported_at);
         let walked = self
             .walk(
                 (&tenant, job),
                 &mut document,
                 position,
-                exported_at,
+                read_at,
                 &keep_going,
             )
             .await;
@@ -365,23 +378,35 @@ impl PersonExporter {
             .await
     }
 
-    /// Deletes the exports about `contacts`: part of erasing the person. The record
-    /// first, so that an export still running finds it gone when it ends and deletes what
-    /// it wrote; then its uploads under way, aborted; then every object under its folder
-    /// (not only those the record names: a run cut short leaves others). Answers how many.
+    /// Deletes the exports about `person` (its contacts, and the blind indexes of its
+    /// identifiers): part of erasing the person, in each of its
+    /// passes. The record is marked erased first, so that an export still running finds
+    /// it no longer running and deletes what it wrote; then its uploads under way are
+    /// aborted and every object under its folder goes (not only those the record names: a
+    /// run cut short or paused leaves others). The final pass (`last`) does it all again,
+    /// for what a job still running wrote after the first, and then deletes the record.
+    /// Answers how many exports it found that no pass had marked before.
     pub async fn delete_about(
         &self,
         tenant: &TenantId,
-        contacts: &[String],
+        person: (&[String], &[String]),
+        last: bool,
     ) -> Result<u64, ExportError> {
-        let exports = self.store.exports_about(tenant, contacts).await?;
+        let exports = self.store.exports_about(tenant, person).await?;
+        let mut found = 0;
         for export in &exports {
-            self.store.delete_export(tenant, &export.id).await?;
+            found += u64::from(!export.erased);
+            self.store
+                .mark_export_erased(tenant, &export.id, now_seconds())
+                .await?;
             let folder = format!("exports/{}/{}", tenant.as_str(), export.id);
             self.abort_uploads(&folder).await?;
             self.delete_folder(&folder).await?;
+            if last {
+                self.store.delete_export(tenant, &export.id).await?;
+            }
         }
-        Ok(exports.len() as u64)
+        Ok(found)
     }
 
     /// Aborts every multipart upload under way under `folder` (their parts go with them).

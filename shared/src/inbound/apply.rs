@@ -10,7 +10,7 @@ use crate::callbacks::payload::{
     MessageStatusData,
 };
 use crate::domain::audit::AuditFact;
-use crate::domain::coexistence::pieces_per_person;
+use crate::domain::coexistence::{piece_time, pieces_per_person};
 use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
 use crate::domain::contact::ContactProfile;
 use crate::domain::erasure::identifiers_in_value;
@@ -389,7 +389,9 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 .await;
         };
         let store = &self.store;
-        let at = preference.at.unwrap_or(job.now);
+        // A choice is never dated after it reached us: one dated ahead would outrank every
+        // later choice.
+        let at = preference.at.unwrap_or(job.now).min(job.now);
         let facts = ContactFacts {
             event_at: Some(at),
             ..ContactFacts::default()
@@ -529,7 +531,8 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             action: choice.action,
             source: choice.source,
             evidence: Some(evidence.clone()),
-            at: message.sent_at,
+            // Never dated after it reached us (see the preference's time above).
+            at: message.sent_at.min(job.now),
             via_tenant_app: job.event.door == Door::TenantApp,
         };
         let recorded = self
@@ -770,8 +773,16 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         } else {
             raw
         };
+        // A piece's own time when Meta gave the change none (coexistence pieces carry
+        // their messages' and entries' times): the same on every retry.
+        let event_time = match job.event.entry_time {
+            Some(at) => at,
+            None => piece_time(piece.value)
+                .map(|at| at.min(job.event.received_at_ms / 1000))
+                .unwrap_or_else(|| job.event_time()),
+        };
         let event = TenantEvent {
-            event_time: job.event_time(),
+            event_time,
             identity: &identity,
             field: &job.event.field,
             kind: job.event.kind.as_str(),

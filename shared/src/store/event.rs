@@ -58,6 +58,9 @@ pub struct StoredEvent {
 }
 
 impl Store {
+    /// Keeps the event once (a redelivery is a `Duplicate`). An event from before the
+    /// erasure of anyone it names (Meta's retry, a redriven dead letter) is not kept
+    /// either, and answers `Duplicate`: nothing was written.
     pub async fn put_tenant_event(
         &self,
         tenant: &TenantId,
@@ -66,9 +69,20 @@ impl Store {
     ) -> Result<PutOutcome, StoreError> {
         let keyring = self.keyring()?;
         let mut hashes = Vec::with_capacity(event.named.len());
-        let mut contacts = BTreeSet::new();
         for person in event.named {
             hashes.push(keyring.blind(tenant.as_str(), &person.to_string()).await?);
+        }
+        if !hashes.is_empty()
+            && self
+                .tombstones_of(tenant, &hashes, now)
+                .await?
+                .values()
+                .any(|erased_at| *erased_at >= event.event_time)
+        {
+            return Ok(PutOutcome::Duplicate);
+        }
+        let mut contacts = BTreeSet::new();
+        for person in event.named {
             if let Some(found) = self.find_identity(tenant, person, now).await? {
                 contacts.insert(found.contact_id);
             }

@@ -137,7 +137,7 @@ mod tests {
     const NOW: i64 = 1_767_100_000;
 
     fn walk_of(entries: &[crate::domain::audit::AuditEntry], watched: &[u64]) -> ChainWalk {
-        let mut walk = ChainWalk::watching(watched.iter().copied());
+        let mut walk = ChainWalk::from_within(watched.iter().copied());
         for e in entries {
             walk.check(e);
         }
@@ -172,10 +172,11 @@ mod tests {
         // The same facts from entry 4 on, rehashed: the walk holds, the checkpoint does not.
         let mut rewritten: Vec<_> = entries[..3].to_vec();
         for e in &entries[3..] {
-            let prev = rewritten.last().map(|p| (p.seq, p.hash.as_str()));
+            let prev = rewritten.last().map(|p| p.link(0));
             let mut fact = crate::domain::audit::tests::fact(e.seq as i64);
             fact.actor = "key:someone-else".into();
-            rewritten.push(crate::domain::audit::AuditEntry::after(prev, fact));
+            let ends = e.expires_at.unwrap();
+            rewritten.push(crate::domain::audit::AuditEntry::after(prev, fact, ends));
         }
         let walk = walk_of(&rewritten, &[7]);
         assert_eq!(walk.broken, None);

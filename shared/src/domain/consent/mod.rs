@@ -176,6 +176,14 @@ pub struct ConsentMark {
     pub evidence: Option<String>,
 }
 
+impl ConsentMark {
+    /// An opt-out the person gave themselves, or one kept from before their contact (whose
+    /// source is not kept).
+    pub fn is_persons_opt_out(&self) -> bool {
+        self.opted_out && self.source.is_none_or(Source::is_the_persons)
+    }
+}
+
 /// What a contact's ledger adds up to: the latest choice per scope.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConsentState {
@@ -239,9 +247,7 @@ impl ConsentState {
         // Either scope: an opt-out of `all` covers marketing, and an opt-in of `all`
         // resumes marketing too.
         for scope in &[Scope::All, Scope::Marketing] {
-            if let Some(mark) = self.mark(*scope).filter(|m| m.opted_out)
-                && mark.source.is_none_or(Source::is_the_persons)
-            {
+            if let Some(mark) = self.mark(*scope).filter(|m| m.is_persons_opt_out()) {
                 return Err(PersonsOwnOptOut {
                     scope: *scope,
                     how: mark.source,
@@ -316,8 +322,11 @@ impl ConsentState {
     }
 
     /// The state after `entry`, as the store applies it: a newer choice wins; an opt-out
-    /// of a scope already opted out of keeps the first (so it is acknowledged once); an
-    /// opt-in of `all` opts back into marketing too.
+    /// of a scope already opted out of keeps the first (so it is acknowledged once), unless
+    /// the first was the business's and this one the person's own (then the opt-out is
+    /// theirs, and only they or a reference to their new consent lift it); an opt-in of
+    /// `all` opts back into marketing too; an opt-in the business records without a
+    /// reference never moves an opt-out the person gave.
     pub fn apply(&mut self, entry: &ConsentEntry) {
         for scope in entry.scopes_changed() {
             let slot = match scope {
@@ -325,9 +334,15 @@ impl ConsentState {
                 Scope::All => &mut self.all,
             };
             let newer = slot.as_ref().is_none_or(|m| m.at <= entry.at);
-            let already_out =
-                entry.action == Action::OptOut && slot.as_ref().is_some_and(|m| m.opted_out);
-            if newer && !already_out {
+            let persons_opt_out = slot.as_ref().is_some_and(ConsentMark::is_persons_opt_out);
+            let already_out = entry.action == Action::OptOut
+                && slot.as_ref().is_some_and(|m| m.opted_out)
+                && (persons_opt_out || !entry.source.is_the_persons());
+            let unreferenced_lift = entry.action == Action::OptIn
+                && !entry.source.is_the_persons()
+                && entry.source != Source::Business
+                && persons_opt_out;
+            if newer && !already_out && !unreferenced_lift {
                 *slot = Some(entry.mark());
             }
         }

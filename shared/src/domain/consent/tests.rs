@@ -362,3 +362,32 @@ fn the_business_lifts_the_persons_own_opt_out_only_with_a_reference() {
         Scope::Marketing
     );
 }
+
+#[test]
+fn the_persons_stop_after_the_businesss_opt_out_makes_the_opt_out_theirs() {
+    let by = |source, action, at| ConsentEntry {
+        source,
+        ..entry(Scope::All, action, at)
+    };
+    let mut state = ConsentState::default();
+    state.apply(&by(Source::Api, Action::OptOut, 100));
+    // Their STOP changes no state, but from now on the opt-out is theirs.
+    state.apply(&by(Source::Keyword, Action::OptOut, 150));
+    let mark = state.all.clone().unwrap();
+    assert_eq!((mark.source, mark.at), (Some(Source::Keyword), 150));
+    assert!(
+        state
+            .business_may_record(&by(Source::Api, Action::OptIn, 200))
+            .is_err()
+    );
+    // Even written without asking first, a plain opt-in leaves it.
+    state.apply(&by(Source::Import, Action::OptIn, 200));
+    assert!(state.marketing_opt_out());
+    state.apply(&by(Source::Business, Action::OptIn, 210));
+    assert!(!state.marketing_opt_out());
+    // A second STOP of theirs still keeps the first, acknowledged once.
+    let mut twice = ConsentState::default();
+    twice.apply(&by(Source::Keyword, Action::OptOut, 100));
+    twice.apply(&by(Source::Meta, Action::OptOut, 150));
+    assert_eq!(twice.all.unwrap().at, 100);
+}

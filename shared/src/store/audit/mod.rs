@@ -8,8 +8,12 @@ pub mod checkpoint;
 use crate::domain::audit::AuditEntry;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{AUDIT_PREFIX, audit_pk, audit_sk};
-use crate::store::table::{Item, get_i64, get_s, item, n, s};
+use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
+
+/// Whether an entry's hash covers its end and its predecessor's.
+const ENDS_HASHED: &str = "ends_hashed";
+const PREV_EXPIRES_AT: &str = "prev_expires_at";
 
 /// Which entries a listing shows.
 #[derive(Debug, Clone, Default)]
@@ -98,9 +102,11 @@ impl Store {
         &self,
         chain: &str,
         entry: &AuditEntry,
-        expires_at: i64,
     ) -> Result<PutOutcome, StoreError> {
-        let it = item([
+        let expires_at = entry
+            .expires_at
+            .ok_or_else(|| StoreError::corrupt(&audit_pk(chain), "a new entry has no end"))?;
+        let mut it = item([
             ("pk", s(audit_pk(chain))),
             ("sk", s(audit_sk(entry.seq))),
             ("seq", n(entry.seq)),
@@ -113,7 +119,11 @@ impl Store {
             ("prev_hash", s(&entry.prev_hash)),
             ("hash", s(&entry.hash)),
             (EXPIRES_AT, n(expires_at)),
+            (ENDS_HASHED, bool_attr(true)),
         ]);
+        if let Some(ends) = entry.prev_expires_at {
+            it.insert(PREV_EXPIRES_AT.into(), n(ends));
+        }
         self.put_new("PutItem audit entry", it).await
     }
 
@@ -182,10 +192,15 @@ fn kept_of(chain: &str, it: &Item) -> Result<KeptEntry, StoreError> {
     })
 }
 
+/// An entry as its item holds it. Its ends are read as hashed only when the item says it
+/// hashed them (`ends_hashed`): taking that mark off leaves a hash that no longer matches.
 fn entry_of(chain: &str, it: &Item) -> Result<AuditEntry, StoreError> {
     let corrupt = || StoreError::corrupt(&audit_pk(chain), "an audit entry lacks a field");
     let text = |name: &str| get_s(it, name).map(str::to_owned).ok_or_else(corrupt);
+    let hashed = get_bool(it, ENDS_HASHED).unwrap_or(false);
     Ok(AuditEntry {
+        expires_at: hashed.then(|| get_i64(it, EXPIRES_AT)).flatten(),
+        prev_expires_at: hashed.then(|| get_i64(it, PREV_EXPIRES_AT)).flatten(),
         seq: get_i64(it, "seq").ok_or_else(corrupt)? as u64,
         at: get_i64(it, "at").ok_or_else(corrupt)?,
         actor: text("actor")?,

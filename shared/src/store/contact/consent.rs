@@ -90,8 +90,11 @@ impl Store {
         }
         // What outlives the contact is lifted by the person alone: an opt-in the business
         // records (with or without a reference) leaves it, so that whoever writes from the
-        // identifier after the contact is gone, or erased, starts opted out still.
-        let identifiers = match (entry.action, entry.source.is_the_persons()) {
+        // identifier after the contact is gone, or erased, starts opted out still. So does
+        // one that came through the tenant's own Meta app, whose signing secret the tenant
+        // holds: it may be the person's, but the gateway cannot tell.
+        let persons_own = entry.source.is_the_persons() && !entry.via_tenant_app;
+        let identifiers = match (entry.action, persons_own) {
             (Action::OptIn, false) => &[][..],
             _ => identifiers,
         };
@@ -152,12 +155,36 @@ impl Store {
             // What an older write left there goes with this one.
             Holder::Identifier => update.remove(&names.source).remove(&names.evidence),
         };
+        // What may move the mark, besides a newer time (as `ConsentState::apply`): a
+        // change of state; on a profile, the person's own opt-out over the business's
+        // (the opt-out becomes theirs). An opt-in the business records without a
+        // reference never moves the person's opt-out: checked here as well as before the
+        // write, so that a STOP arriving between the two still holds.
+        let persons_sources = "(attribute_not_exists(#src) OR #src IN (:keyword, :button, :meta))";
+        let moves = match holder {
+            Holder::Profile if opted_out && entry.source.is_the_persons() => {
+                format!("(attribute_not_exists(#out) OR #out <> :new OR NOT {persons_sources})")
+            }
+            Holder::Profile
+                if !opted_out
+                    && !entry.source.is_the_persons()
+                    && entry.source != Source::Business =>
+            {
+                format!("(attribute_not_exists(#out) OR (#out <> :new AND NOT {persons_sources}))")
+            }
+            _ => "(attribute_not_exists(#out) OR #out <> :new)".to_owned(),
+        };
         let mut update = update
-            .condition(format!(
-                "{exists}{newer} AND (attribute_not_exists(#out) OR #out <> :new)"
-            ))
+            .condition(format!("{exists}{newer} AND {moves}"))
             .name("#out", &names.opted_out)
             .value(":new", bool_attr(opted_out));
+        if matches!(holder, Holder::Profile) && moves.contains("#src") {
+            update = update
+                .name("#src", &names.source)
+                .value(":keyword", s(Source::Keyword.as_str()))
+                .value(":button", s(Source::Button.as_str()))
+                .value(":meta", s(Source::Meta.as_str()));
+        }
         update = order_by_time(update, &names, entry.at);
         if let Some(moved) = update.send_returning(ReturnValue::AllNew).await? {
             return Ok(Some(moved));

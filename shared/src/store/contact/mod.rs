@@ -239,8 +239,14 @@ impl Store {
             at,
         } = *change;
         let new_key = IdentityKey::Phone(new.clone());
-        self.link_new_number(tenant, contact_id, &new_key, new.as_str(), retention, now)
-            .await?;
+        self.link_new_number(
+            tenant,
+            contact_id,
+            (&new_key, new.as_str(), at),
+            retention,
+            now,
+        )
+        .await?;
         let old_pk = self
             .identity_key(tenant, &IdentityKey::Phone(old.clone()))
             .await?;

@@ -478,15 +478,16 @@ impl Store {
         Ok(())
     }
 
-    /// Links a user's new number to their contact (Meta's `user_changed_number`): its
-    /// identity item (only while free), the profile's phone and its record of identifiers,
-    /// and the check that the contact is not being erased, in one transaction.
+    /// Links a user's new number to their contact (Meta's `user_changed_number` of time
+    /// `at`): its identity item (only while free), the profile's phone and its record of
+    /// identifiers, the check that the contact is not being erased and the check that the
+    /// new number was not erased at or after the change (a retried or redriven change
+    /// brings nothing back), in one transaction.
     pub(crate) async fn link_new_number(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        new: &IdentityKey,
-        phone: &str,
+        (new, phone, at): (&IdentityKey, &str, i64),
         retention: &Retention,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -511,13 +512,14 @@ impl Store {
                 "phone",
                 seal_on_profile(&key, tenant, contact_id, "phone", phone),
             )
-            .add(ID_HASHES, AttributeValue::Ss(vec![hash]))
+            .add(ID_HASHES, AttributeValue::Ss(vec![hash.clone()]))
             .condition("attribute_exists(pk)")
             .into_action()?;
         let actions = vec![
             identity,
             profile,
             keyring.not_erased_check(tenant.as_str(), contact_id)?,
+            self.erased_before_check(tenant, &hash, at)?,
         ];
         let Transacted::Cancelled { failed_conditions } = self
             .transact("TransactWriteItems new number", actions)
@@ -526,7 +528,11 @@ impl Store {
             return Ok(());
         };
         match failed_conditions.as_slice() {
-            [_, profile, erased] if *profile || *erased => Err(StoreError::PersonErased),
+            [_, profile, erased, _] if *profile || *erased => Err(StoreError::PersonErased),
+            [.., true] => {
+                tracing::warn!(tenant = %tenant, "a user's new number was erased after the change; not linked");
+                Ok(())
+            }
             // The new number belongs to another contact already: the user moved onto a
             // number someone else wrote from. It stays theirs.
             [true, ..] => {

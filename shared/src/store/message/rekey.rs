@@ -9,10 +9,60 @@ use crate::store::keys::{
     DEDUP_PREFIX, message_sk, raw_wamid_of_message_sk, raw_wamid_of_status_sk, wamid_sk,
 };
 use crate::store::message::{SEALED_ATTRIBUTES, WAMID};
+use crate::store::table::put_action;
 use crate::store::table::{Item, get_i64, get_s, n, s, sealed, unsealed};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Transacted};
 
 impl Store {
+    /// The person's key; for an erased person, `None` once the item at `key` is deleted:
+    /// nothing of it opens any more, and its key names them.
+    async fn key_or_drop(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        (pk, sk): (&str, &str),
+    ) -> Result<Option<std::sync::Arc<crate::privacy::cipher::DataKey>>, StoreError> {
+        match self.keyring()?.person(tenant.as_str(), contact_id).await {
+            Ok(key) => Ok(Some(key)),
+            Err(StoreError::PersonErased) => {
+                self.delete_item(
+                    "DeleteItem erased person's item keyed by a wamid",
+                    pk.into(),
+                    sk.into(),
+                )
+                .await?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Puts `moved` unless its place is taken (`Duplicate`), in one transaction with the
+    /// check that the contact's key was not erased meanwhile (the pass may hold it cached
+    /// from before): `None` when it was, and nothing was written.
+    async fn put_new_unless_erased(
+        &self,
+        op: &'static str,
+        moved: Item,
+        (tenant, contact_id): (&TenantId, &str),
+    ) -> Result<Option<crate::store::PutOutcome>, StoreError> {
+        let actions = vec![
+            put_action(self.table_name(), moved, "attribute_not_exists(pk)", &[])?,
+            self.keyring()?
+                .not_erased_check(tenant.as_str(), contact_id)?,
+        ];
+        match self.transact(op, actions).await? {
+            Transacted::Written => Ok(Some(crate::store::PutOutcome::Stored)),
+            Transacted::Cancelled { failed_conditions } => match failed_conditions.as_slice() {
+                [_, true] => Ok(None),
+                [true, _] => Ok(Some(crate::store::PutOutcome::Duplicate)),
+                _ => Err(StoreError::Contended(
+                    "a message moved under its blinded wamid",
+                )),
+            },
+        }
+    }
+
     /// Moves an inbound message kept under its raw wamid; true when it was moved (or, for
     /// an erased person, deleted).
     pub(crate) async fn move_message_keyed_by_wamid(
@@ -28,16 +78,8 @@ impl Store {
             return Ok(false);
         };
         let keyring = self.keyring()?;
-        let key = match keyring.person(tenant.as_str(), contact_id).await {
-            Ok(key) => key,
-            // What an erased person left: nothing of it opens any more, and its key names
-            // them. It goes.
-            Err(StoreError::PersonErased) => {
-                self.delete_item("DeleteItem erased message", pk.into(), sk.into())
-                    .await?;
-                return Ok(true);
-            }
-            Err(e) => return Err(e),
+        let Some(key) = self.key_or_drop(tenant, contact_id, (pk, sk)).await? else {
+            return Ok(true);
         };
         let blinded = keyring.blind_wamid(tenant.as_str(), wamid).await?;
         let new_sk = message_sk(sent_at, &blinded);
@@ -59,8 +101,16 @@ impl Store {
             }
         }
         // A duplicate: Meta's retry stored the same message under its new key meanwhile.
-        self.put_new("PutItem message under its blinded wamid", moved)
-            .await?;
+        let op = "TransactWriteItems message under its blinded wamid";
+        if self
+            .put_new_unless_erased(op, moved, (tenant, contact_id))
+            .await?
+            .is_none()
+        {
+            self.delete_item("DeleteItem erased message", pk.into(), sk.into())
+                .await?;
+            return Ok(true);
+        }
         self.delete_item(
             "DeleteItem message keyed by its wamid",
             pk.into(),
@@ -118,22 +168,22 @@ impl Store {
             return Ok(false);
         };
         let keyring = self.keyring()?;
-        let key = match keyring.person(tenant.as_str(), contact_id).await {
-            Ok(key) => key,
-            Err(StoreError::PersonErased) => {
-                self.delete_item("DeleteItem erased status", pk.into(), sk.into())
-                    .await?;
-                return Ok(true);
-            }
-            Err(e) => return Err(e),
+        let Some(key) = self.key_or_drop(tenant, contact_id, (pk, sk)).await? else {
+            return Ok(true);
         };
         let new_sk = wamid_sk(&keyring.blind_wamid(tenant.as_str(), wamid).await?);
         let mut moved = it.clone();
         moved.insert("sk".into(), s(&new_sk));
         moved.insert(WAMID.into(), sealed(&key, pk, &new_sk, WAMID, wamid));
-        let outcome = self
-            .put_new("PutItem status under its blinded wamid", moved)
-            .await?;
+        let op = "TransactWriteItems status under its blinded wamid";
+        let Some(outcome) = self
+            .put_new_unless_erased(op, moved, (tenant, contact_id))
+            .await?
+        else {
+            self.delete_item("DeleteItem erased status", pk.into(), sk.into())
+                .await?;
+            return Ok(true);
+        };
         if outcome == crate::store::PutOutcome::Duplicate {
             self.merge_status_history(pk, &new_sk, it).await?;
         }

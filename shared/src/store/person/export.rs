@@ -18,6 +18,8 @@ pub struct ExportFiles {
     pub id: String,
     /// The object keys of its files in the bucket.
     pub objects: Vec<String>,
+    /// An erasure of its person marked it already.
+    pub erased: bool,
 }
 
 impl Store {
@@ -25,6 +27,7 @@ impl Store {
         &self,
         export: &PersonExport,
         contacts: &[String],
+        blinded: &[String],
     ) -> Result<PutOutcome, StoreError> {
         let mut it = item([
             ("pk", s(tenant_pk(&export.tenant_id))),
@@ -37,6 +40,11 @@ impl Store {
         ]);
         if !contacts.is_empty() {
             it.insert("contacts".into(), AttributeValue::Ss(contacts.to_vec()));
+        }
+        // The blind indexes of the identifiers it was asked for: an erasure finds by them
+        // the export of someone who was never a contact (known from events only).
+        if !blinded.is_empty() {
+            it.insert(ID_HASHES.into(), AttributeValue::Ss(blinded.to_vec()));
         }
         self.put_new("PutItem export", it).await
     }
@@ -122,31 +130,57 @@ impl Store {
         .await
     }
 
-    /// The tenant's exports about any of `contacts`, with their files: an erasure of the
-    /// person deletes them.
+    /// The tenant's exports about any of `contacts` or of the identifiers `blinded`, with
+    /// their files: an erasure of the person deletes them.
     pub async fn exports_about(
         &self,
         tenant: &TenantId,
-        contacts: &[String],
+        (contacts, blinded): (&[String], &[String]),
     ) -> Result<Vec<ExportFiles>, StoreError> {
         let items = self
             .query_prefix("Query exports", tenant_pk(tenant.as_str()), "EXPORT#")
             .await?;
+        let names = |it: &Item, attribute: &str, wanted: &[String]| {
+            it.get(attribute)
+                .and_then(|c| c.as_ss().ok())
+                .is_some_and(|ids| ids.iter().any(|id| wanted.contains(id)))
+        };
         Ok(items
             .iter()
-            .filter(|it| {
-                it.get("contacts")
-                    .and_then(|c| c.as_ss().ok())
-                    .is_some_and(|ids| ids.iter().any(|id| contacts.contains(id)))
-            })
+            .filter(|it| names(it, "contacts", contacts) || names(it, ID_HASHES, blinded))
             .filter_map(|it| {
                 let id = get_s(it, "sk")?.strip_prefix("EXPORT#")?.to_owned();
                 Some(ExportFiles {
                     id,
                     objects: objects_of(it),
+                    erased: get_s(it, "failure") == Some(ERASED_WITH_ITS_PERSON),
                 })
             })
             .collect())
+    }
+
+    /// Marks the export erased with its person, whatever its state: a job still writing it
+    /// finds it no longer running and deletes what it wrote, and the erasure's final pass
+    /// finds it again. Its files' list goes.
+    pub async fn mark_export_erased(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.update(
+            "UpdateItem export erased",
+            tenant_pk(tenant.as_str()),
+            export_sk(id),
+        )
+        .set("state", s(RequestState::Failed.as_str()))
+        .set("finished_at", n(at))
+        .set("failure", s(ERASED_WITH_ITS_PERSON))
+        .remove("objects")
+        .condition("attribute_exists(pk)")
+        .send()
+        .await
+        .map(|_| ())
     }
 
     pub async fn delete_export(&self, tenant: &TenantId, id: &str) -> Result<(), StoreError> {
@@ -158,6 +192,11 @@ impl Store {
         .await
     }
 }
+
+const ID_HASHES: &str = "id_hashes";
+
+/// The failure of an export whose person was erased.
+pub const ERASED_WITH_ITS_PERSON: &str = "its person was erased";
 
 /// What a finished export holds and where.
 pub struct FinishedExport<'a> {
