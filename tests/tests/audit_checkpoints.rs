@@ -307,6 +307,31 @@ async fn a_day_without_a_checkpoint_shows_and_the_daily_job_signs_every_chain() 
         operator["signed"]["at"].as_i64() >= Some(asked),
         "{operator}"
     );
+
+    // Its checkpoint deleted (the chain could be rewritten next), the chain is not signed
+    // again by itself: it holds entries older than a day and no checkpoint.
+    delete(&stack, checkpoint_key(&t, 3)).await;
+    let refused = log.sign_checkpoint(&t, now()).await.unwrap();
+    assert!(matches!(refused, Signed::Refused(_)), "{refused:?}");
+    let (_, why) = problem(&verify(&stack, &t).await);
+    assert!(why.contains("no checkpoint"), "{why}");
+    // The operator, having found it sound, adopts it: the erasure function walks and signs.
+    let adopted = now();
+    let (status, queued) = stack
+        .admin(
+            Method::POST,
+            "/admin/v1/maintenance/audit-checkpoints",
+            Some(&stack.operator_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    let report = eventually(Duration::from_secs(120), "the adoption", || async {
+        let report = verify(&stack, &t).await;
+        (report["signed"]["at"].as_i64() >= Some(adopted)).then_some(report)
+    })
+    .await;
+    assert_eq!(report["valid"], true, "{report}");
 }
 
 #[tokio::test]

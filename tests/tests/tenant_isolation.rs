@@ -351,7 +351,10 @@ async fn check_route_without_ids(
                 "only the operator reads its audit log: {answer}"
             );
         }
-        ("POST", "/admin/v1/maintenance/seal-personal-data")
+        (
+            "POST",
+            "/admin/v1/maintenance/seal-personal-data" | "/admin/v1/maintenance/audit-checkpoints",
+        )
         | ("GET" | "POST", "/admin/v1/maintenance/ageing") => {
             let (status, answer) = call(method.clone(), template.into(), None).await;
             assert_eq!(

@@ -1,6 +1,7 @@
 //! The operator's maintenance of the whole deployment: sealing what was written before
-//! per-person sealing existed (a one-time migration after an upgrade, safe to repeat), and
-//! the ageing run over every tenant that the daily schedule also starts.
+//! per-person sealing existed (a one-time migration after an upgrade, safe to repeat), the
+//! ageing run over every tenant that the daily schedule also starts, and the adoption of
+//! audit chains that have no signed checkpoint.
 
 use std::sync::Arc;
 
@@ -44,6 +45,37 @@ pub async fn seal_personal_data(
             state: "queued",
             segments,
         }),
+    ))
+}
+
+/// The adoption of unanchored audit chains, queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdoptionQueued {
+    /// Always `queued`: the erasure function signs each chain whose walk holds, and logs
+    /// those it refused (alert `audit_chain_tampered`).
+    pub state: &'static str,
+}
+
+/// Signs a first checkpoint of every audit chain that has none though one was due
+/// (operator only): after an upgrade from before checkpoints, or after signing failed for
+/// a day. Each chain is walked whole first and signed only if it holds. The daily signing
+/// never signs such a chain by itself, since its checkpoints may have been deleted and the
+/// chain rewritten: check the chains (`audit/verify`) before adopting them.
+#[utoipa::path(post, path = "/admin/v1/maintenance/audit-checkpoints", tag = "maintenance",
+    responses(
+        (status = 202, description = "The adoption is queued", body = AdoptionQueued),
+        KeyedRouteErrors,
+    ),
+    security(("bearer" = [])))]
+pub async fn adopt_audit_chains(
+    State(state): State<Arc<AdminState>>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<AdoptionQueued>), ApiError> {
+    caller.require_operator("adopt audit chains")?;
+    state.audit.adopt_unanchored_chains().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(AdoptionQueued { state: "queued" }),
     ))
 }
 

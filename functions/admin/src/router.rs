@@ -43,6 +43,7 @@ const OPERATOR_ACTIONS: &[&str] = &["DELETE /admin/v1/tenants/{tenant_id}"];
         maintenance::seal_personal_data,
         maintenance::start_ageing,
         maintenance::latest_ageing,
+        maintenance::adopt_audit_chains,
         erasures::create_erasure, erasures::list_erasures, erasures::get_erasure,
         erasures::verify_receipt,
         exports::create_export, exports::list_exports, exports::get_export,
@@ -139,6 +140,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route(
             "/admin/v1/maintenance/ageing",
             axum::routing::post(maintenance::start_ageing).get(maintenance::latest_ageing),
+        )
+        .route(
+            "/admin/v1/maintenance/audit-checkpoints",
+            axum::routing::post(maintenance::adopt_audit_chains),
         )
         .route(
             "/admin/v1/tenants/{tenant_id}/audit",

@@ -12,7 +12,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::AuditError;
-use crate::domain::audit::checkpoint::{ChainState, Checkpoint, accusation, oldest_gone};
+use crate::domain::audit::checkpoint::{
+    ChainState, Checkpoint, accusation, oldest_gone, unanchored,
+};
 use crate::domain::audit::{BrokenLink, ChainWalk, OPERATOR_CHAIN};
 use crate::erasure::ErasureJob;
 use crate::privacy::mac::KmsMac;
@@ -51,11 +53,13 @@ pub struct SignChain {
 }
 
 /// The daily signing of every chain, from the operator's, then tenant after tenant from
-/// `after`.
+/// `after`; with `adopt`, the operator's adoption of the chains without a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SignEveryChain {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Cursor>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 /// What one job of the daily signing did.
@@ -74,8 +78,15 @@ impl Checkpointer {
     }
 
     /// Signs the chain's head as it is now, if the chain still agrees with its newest
-    /// checkpoint.
+    /// checkpoint; a chain without one only while it is young (see `unanchored`).
     pub async fn sign(&self, chain: &str, now: i64) -> Result<Signed, AuditError> {
+        self.sign_as(chain, now, false).await
+    }
+
+    /// [`Self::sign`]; with `adopt`, also a chain that has no checkpoint though one was due
+    /// (after an upgrade, or after signing failed), once a walk of the whole chain holds:
+    /// the operator's decision, asked for through the admin API.
+    async fn sign_as(&self, chain: &str, now: i64, adopt: bool) -> Result<Signed, AuditError> {
         let previous = self.store.newest_audit_checkpoint(chain).await?;
         if let Some(previous) = &previous
             && !self.holds(chain, previous).await?
@@ -84,8 +95,19 @@ impl Checkpointer {
         }
         let head = self.store.audit_head(chain).await?;
         let oldest = self.store.oldest_live_audit_entry(chain, now).await?;
+        if previous.is_none() {
+            let head_seq = head.as_ref().map_or(0, |h| h.entry.seq);
+            let first_at = oldest.as_ref().map(|o| o.entry.at);
+            let problem = match adopt {
+                false => unanchored(head_seq, first_at, now),
+                true => self.walk_from(chain, 0, now).await?.broken,
+            };
+            if let Some(problem) = problem {
+                return Ok(refused(chain, problem));
+            }
+        }
         if let Some(previous) = &previous {
-            let walk = self.walk_from(chain, previous.state.seq).await?;
+            let walk = self.walk_from(chain, previous.state.seq, i64::MAX).await?;
             let problem = walk
                 .broken
                 .clone()
@@ -149,7 +171,8 @@ impl Checkpointer {
     ) -> Result<SignedChains, AuditError> {
         let mut done = SignedChains::default();
         if job.after.is_none() {
-            self.sign_counted(OPERATOR_CHAIN, &mut done).await;
+            self.sign_counted(OPERATOR_CHAIN, job.adopt, &mut done)
+                .await;
         }
         let mut after = job.after.clone();
         loop {
@@ -158,12 +181,16 @@ impl Checkpointer {
                 .list_tenants(after.as_ref(), TENANTS_A_PAGE)
                 .await?;
             for tenant in &page.tenants {
-                self.sign_counted(tenant.id.as_str(), &mut done).await;
+                self.sign_counted(tenant.id.as_str(), job.adopt, &mut done)
+                    .await;
             }
             match (page.next, queue) {
                 (None, _) => return Ok(done),
                 (Some(next), Some(queue)) if !keep_going() => {
-                    let rest = SignEveryChain { after: Some(next) };
+                    let rest = SignEveryChain {
+                        after: Some(next),
+                        adopt: job.adopt,
+                    };
                     queue.send(&[ErasureJob::AuditCheckpoints(rest)]).await?;
                     done.continued = true;
                     return Ok(done);
@@ -175,9 +202,9 @@ impl Checkpointer {
 
     /// Signs one chain of the daily signing; a failure is counted and alerted, and the
     /// signing goes on with the next chain.
-    async fn sign_counted(&self, chain: &str, done: &mut SignedChains) {
+    async fn sign_counted(&self, chain: &str, adopt: bool, done: &mut SignedChains) {
         match self
-            .sign(chain, crate::domain::timestamp::now_seconds())
+            .sign_as(chain, crate::domain::timestamp::now_seconds(), adopt)
             .await
         {
             Ok(Signed::Head(_)) => done.signed += 1,
@@ -190,9 +217,10 @@ impl Checkpointer {
         }
     }
 
-    /// Walks the chain from entry `from` to its head.
-    async fn walk_from(&self, chain: &str, from: u64) -> Result<ChainWalk, AuditError> {
-        let mut walk = ChainWalk::from_within([from]);
+    /// Walks the chain from entry `from` to its head; its first entry is taken for the
+    /// chain's oldest at `now` (`i64::MAX`: a walk from within, which does not).
+    async fn walk_from(&self, chain: &str, from: u64, now: i64) -> Result<ChainWalk, AuditError> {
+        let mut walk = ChainWalk::watching(now, [from]);
         let mut after = None;
         loop {
             let (entries, next) = self

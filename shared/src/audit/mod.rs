@@ -33,6 +33,8 @@ pub use verify::ChainReport;
 /// Writers racing for the same place give up after this many tries (each loses only to
 /// another writer's success, so the chain moves on meanwhile).
 const MAX_TRIES: usize = 25;
+/// Entries a retried append looks through for its own first try.
+const RECENT_ENTRIES: i32 = 100;
 /// A tenant's audit retention reaches the writers within this.
 const RETENTION_TTL: Duration = Duration::from_secs(300);
 
@@ -109,6 +111,18 @@ impl AuditLog {
         self.checkpoints.as_ref().ok_or(AuditError::NoKey)
     }
 
+    /// Queues the adoption of every chain that has no checkpoint though one was due: each
+    /// is signed once a walk of it holds (the operator's decision, after an upgrade or a
+    /// failure of signing).
+    pub async fn adopt_unanchored_chains(&self) -> Result<(), AuditError> {
+        let queue = self.jobs.as_ref().ok_or(AuditError::NoLog)?;
+        let job = SignEveryChain {
+            after: None,
+            adopt: true,
+        };
+        Ok(queue.send(&[ErasureJob::AuditCheckpoints(job)]).await?)
+    }
+
     /// Signs a checkpoint of `chain`'s head as it is now (the job an append queues at every
     /// [`CHECKPOINT_EVERY`]th entry).
     pub async fn sign_checkpoint(&self, chain: &str, now: i64) -> Result<Signed, AuditError> {
@@ -180,7 +194,7 @@ impl AuditLog {
     /// Appends `fact` (with the chain's retention unless `expires_at` is given), noting in
     /// `head_before` the head it first found: an entry that records `fact` can only be
     /// after it. A put the SDK retried after it had been stored answers that the place is
-    /// taken; the head then records `fact`, and is the answer.
+    /// taken; the entry that records `fact` after that head is then the answer.
     async fn append_noting(
         &self,
         chain: &str,
@@ -196,13 +210,13 @@ impl AuditLog {
                 .expires_at(DataClass::Audit, fact.at),
         };
         for attempt in 0..MAX_TRIES {
-            let head = self.store.audit_head(chain).await?;
             if attempt > 0
-                && let Some(head) = &head
-                && head.entry.records(&fact)
+                && let Some(before) = *head_before
+                && let Some(found) = self.recorded_after(chain, before, &fact).await?
             {
-                return Ok(head.entry.clone());
+                return Ok(found);
             }
+            let head = self.store.audit_head(chain).await?;
             let prev = match head {
                 Some(head) => {
                     let ends = head.entry.expires_at.unwrap_or(head.expires_at);
@@ -259,6 +273,24 @@ impl AuditLog {
         if let Err(e) = signed {
             tracing::error!(alert = "audit_checkpoint_failed", audit_chain = %chain, error = %error_chain(&e), "an audit checkpoint was not signed");
         }
+    }
+
+    /// The entry after `before` that records `fact`, among the next few (a retry looks
+    /// right after its first try).
+    async fn recorded_after(
+        &self,
+        chain: &str,
+        before: u64,
+        fact: &AuditFact,
+    ) -> Result<Option<AuditEntry>, AuditError> {
+        let (entries, _) = self
+            .store
+            .audit_entries_from(chain, before + 1, RECENT_ENTRIES, None)
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|kept| kept.entry)
+            .find(|entry| entry.records(fact)))
     }
 
     /// Where the next entry goes when every entry has ended and gone: after the newest

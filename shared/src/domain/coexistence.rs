@@ -18,9 +18,10 @@ pub fn pieces_per_person(field: &str, value: &Value) -> Option<Vec<Value>> {
     (!pieces.is_empty()).then_some(pieces)
 }
 
-/// When a piece happened by Meta's clock: the latest `timestamp` in it (a thread's
-/// newest message, an address book entry's change). It is the same on every retry of the
-/// change, so a piece is kept once, and one from before an erasure is told as such.
+/// When a piece happened by Meta's clock: the earliest `timestamp` in it (a thread's
+/// oldest message, an address book entry's change). It is the same on every retry of the
+/// change, so a piece is kept once; and a piece that holds anything from before an
+/// erasure of its person counts as from before it, and is not kept.
 pub fn piece_time(piece: &Value) -> Option<i64> {
     match piece {
         Value::Object(map) => map
@@ -29,8 +30,8 @@ pub fn piece_time(piece: &Value) -> Option<i64> {
                 "timestamp" => crate::domain::timestamp::parse_seconds(value),
                 _ => piece_time(value),
             })
-            .max(),
-        Value::Array(items) => items.iter().filter_map(piece_time).max(),
+            .min(),
+        Value::Array(items) => items.iter().filter_map(piece_time).min(),
         _ => None,
     }
 }
@@ -109,11 +110,11 @@ mod tests {
     }
 
     #[test]
-    fn a_pieces_time_is_its_latest_timestamp() {
+    fn a_pieces_time_is_its_earliest_timestamp() {
         let thread = json!({"history": [{"threads": [{"messages": [
-            {"timestamp": "1700000100"}, {"timestamp": 1_700_000_300}, {"timestamp": "x"}
+            {"timestamp": "1700000300"}, {"timestamp": 1_700_000_100}, {"timestamp": "x"}
         ]}]}]});
-        assert_eq!(piece_time(&thread), Some(1_700_000_300));
+        assert_eq!(piece_time(&thread), Some(1_700_000_100));
         let entry = json!({"state_sync": [{"metadata": {"timestamp": "1700000500"}}]});
         assert_eq!(piece_time(&entry), Some(1_700_000_500));
         assert_eq!(piece_time(&json!({"history": []})), None);

@@ -729,6 +729,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             let piece = Piece {
                 raw: &raw,
                 value: piece,
+                at: piece_time(piece),
             };
             if self
                 .record_piece(job, piece, DataClass::Content, reason)
@@ -750,6 +751,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         let whole = Piece {
             raw: job.event.item.get(),
             value: job.item,
+            at: None,
         };
         self.record_piece(job, whole, class, reason).await
     }
@@ -775,11 +777,9 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         // A piece's own time when Meta gave the change none (coexistence pieces carry
         // their messages' and entries' times): the same on every retry.
-        let event_time = match job.event.entry_time {
-            Some(at) => at,
-            None => piece_time(piece.value)
-                .map(|at| at.min(job.event.received_at_ms / 1000))
-                .unwrap_or_else(|| job.event_time()),
+        let event_time = match (job.event.entry_time, piece.at) {
+            (None, Some(at)) => at.min(job.event.received_at_ms / 1000),
+            _ => job.event_time(),
         };
         let event = TenantEvent {
             event_time,
@@ -804,6 +804,8 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
 struct Piece<'a> {
     raw: &'a str,
     value: &'a Value,
+    /// Its own time, for a piece of a coexistence change.
+    at: Option<i64>,
 }
 
 /// A kept event's body when its content is not stored.

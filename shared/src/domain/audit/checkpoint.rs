@@ -117,16 +117,26 @@ pub fn staleness(newest: Option<&ChainState>, walk: &ChainWalk, now: i64) -> Opt
             ),
         }),
         Some(_) => None,
-        None => walk
-            .first_at
-            .filter(|at| *at < now - STALE_AFTER_SECS)
-            .map(|at| BrokenLink {
-                seq: walk.first_seq.unwrap_or(head),
-                problem: format!(
-                    "no checkpoint is signed, though the chain holds an entry from {at}: its checkpoints were deleted, or the daily signing has not run since"
-                ),
-            }),
+        None => unanchored(head, walk.first_at, now),
     }
+}
+
+/// Whether a chain without any checkpoint should have one by now: it reached a second
+/// hundred entries, or holds an entry older than the daily signing allows. Such a chain is
+/// not signed as it is (its checkpoints may have been deleted and the chain rewritten)
+/// unless the operator adopts it.
+pub fn unanchored(head: u64, first_at: Option<i64>, now: i64) -> Option<BrokenLink> {
+    let old = first_at.filter(|at| *at < now - STALE_AFTER_SECS);
+    if old.is_none() && head < 2 * CHECKPOINT_EVERY {
+        return None;
+    }
+    let since = old.map_or_else(String::new, |at| format!(" and an entry from {at}"));
+    Some(BrokenLink {
+        seq: head,
+        problem: format!(
+            "no checkpoint is signed, though the chain reached entry {head}{since}: its checkpoints were deleted, or signing failed; the operator adopts a chain found sound with POST /admin/v1/maintenance/audit-checkpoints"
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -240,9 +250,13 @@ mod tests {
             ..state_at(&entries, 3)
         };
         assert_eq!(staleness(Some(&old), &walk, NOW).unwrap().seq, 4);
-        // A new chain needs none yet.
+        // A new chain needs none yet; one past its second hundred entries does.
         let young = walk_of(&entries, &[]);
         assert_eq!(staleness(None, &young, entries[0].at + 60), None);
+        let busy = chain(200);
+        let walk = walk_of(&busy, &[]);
+        assert_eq!(staleness(None, &walk, busy[0].at + 60).unwrap().seq, 200);
+        assert_eq!(unanchored(199, Some(NOW), NOW), None);
     }
 
     #[test]

@@ -342,7 +342,14 @@ impl ConsentState {
                 && !entry.source.is_the_persons()
                 && entry.source != Source::Business
                 && persons_opt_out;
-            if newer && !already_out && !unreferenced_lift {
+            // Their own opt-out arriving late still replaces what the business's systems
+            // recorded: in time order it came first, and such an entry could not move it.
+            let over_business_systems = entry.action == Action::OptOut
+                && entry.source.is_the_persons()
+                && slot
+                    .as_ref()
+                    .is_some_and(|m| matches!(m.source, Some(Source::Api | Source::Import)));
+            if (newer && !already_out && !unreferenced_lift) || over_business_systems {
                 *slot = Some(entry.mark());
             }
         }

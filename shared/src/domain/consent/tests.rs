@@ -391,3 +391,22 @@ fn the_persons_stop_after_the_businesss_opt_out_makes_the_opt_out_theirs() {
     twice.apply(&by(Source::Meta, Action::OptOut, 150));
     assert_eq!(twice.all.unwrap().at, 100);
 }
+
+#[test]
+fn a_late_stop_still_wins_over_what_the_businesss_systems_recorded_after_it() {
+    let by = |source, action, at| ConsentEntry {
+        source,
+        ..entry(Scope::All, action, at)
+    };
+    let mut state = ConsentState::default();
+    state.apply(&by(Source::Api, Action::OptIn, 200));
+    // The STOP was sent at 150 and reaches the gateway after the opt-in.
+    state.apply(&by(Source::Keyword, Action::OptOut, 150));
+    assert!(state.marketing_opt_out());
+    assert_eq!(state.all.unwrap().source, Some(Source::Keyword));
+    // A referenced opt-in after it stands.
+    let mut state = ConsentState::default();
+    state.apply(&by(Source::Business, Action::OptIn, 200));
+    state.apply(&by(Source::Keyword, Action::OptOut, 150));
+    assert!(!state.marketing_opt_out());
+}

@@ -174,8 +174,18 @@ impl Store {
             }
             _ => "(attribute_not_exists(#out) OR #out <> :new)".to_owned(),
         };
+        // The person's own opt-out also replaces what the business's systems recorded
+        // (`api`, `import`) whatever its time: in time order, their STOP came first and
+        // such an entry could not have moved it.
+        let persons_opt_out =
+            matches!(holder, Holder::Profile) && opted_out && entry.source.is_the_persons();
+        let condition = if persons_opt_out {
+            format!("{exists}(({newer} AND {moves}) OR #src IN (:api, :import))")
+        } else {
+            format!("{exists}{newer} AND {moves}")
+        };
         let mut update = update
-            .condition(format!("{exists}{newer} AND {moves}"))
+            .condition(condition)
             .name("#out", &names.opted_out)
             .value(":new", bool_attr(opted_out));
         if matches!(holder, Holder::Profile) && moves.contains("#src") {
@@ -184,6 +194,11 @@ impl Store {
                 .value(":keyword", s(Source::Keyword.as_str()))
                 .value(":button", s(Source::Button.as_str()))
                 .value(":meta", s(Source::Meta.as_str()));
+        }
+        if persons_opt_out {
+            update = update
+                .value(":api", s(Source::Api.as_str()))
+                .value(":import", s(Source::Import.as_str()));
         }
         update = order_by_time(update, &names, entry.at);
         if let Some(moved) = update.send_returning(ReturnValue::AllNew).await? {

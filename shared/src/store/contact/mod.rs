@@ -239,14 +239,18 @@ impl Store {
             at,
         } = *change;
         let new_key = IdentityKey::Phone(new.clone());
-        self.link_new_number(
-            tenant,
-            contact_id,
-            (&new_key, new.as_str(), at),
-            retention,
-            now,
-        )
-        .await?;
+        let linked = self
+            .link_new_number(
+                tenant,
+                contact_id,
+                (&new_key, new.as_str(), at),
+                retention,
+                now,
+            )
+            .await?;
+        if !linked {
+            return Ok(());
+        }
         let old_pk = self
             .identity_key(tenant, &IdentityKey::Phone(old.clone()))
             .await?;

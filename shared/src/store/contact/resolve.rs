@@ -482,7 +482,8 @@ impl Store {
     /// `at`): its identity item (only while free), the profile's phone and its record of
     /// identifiers, the check that the contact is not being erased and the check that the
     /// new number was not erased at or after the change (a retried or redriven change
-    /// brings nothing back), in one transaction.
+    /// brings nothing back), in one transaction. False when the new number was erased
+    /// after the change: nothing is linked, and the old number must stay as it is.
     pub(crate) async fn link_new_number(
         &self,
         tenant: &TenantId,
@@ -490,7 +491,7 @@ impl Store {
         (new, phone, at): (&IdentityKey, &str, i64),
         retention: &Retention,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let keyring = self.keyring()?;
         let key = keyring.person(tenant.as_str(), contact_id).await?;
         let hash = keyring.blind(tenant.as_str(), &new.to_string()).await?;
@@ -525,19 +526,19 @@ impl Store {
             .transact("TransactWriteItems new number", actions)
             .await?
         else {
-            return Ok(());
+            return Ok(true);
         };
         match failed_conditions.as_slice() {
             [_, profile, erased, _] if *profile || *erased => Err(StoreError::PersonErased),
             [.., true] => {
                 tracing::warn!(tenant = %tenant, "a user's new number was erased after the change; not linked");
-                Ok(())
+                Ok(false)
             }
             // The new number belongs to another contact already: the user moved onto a
             // number someone else wrote from. It stays theirs.
             [true, ..] => {
                 tracing::warn!(tenant = %tenant, "a user's new number already leads to another contact; not moved");
-                Ok(())
+                Ok(true)
             }
             // Another writer's transaction on the same items: the event is tried again.
             _ => Err(StoreError::Contended("a user's new number")),
