@@ -8,8 +8,8 @@
 //!   to the local stack (infra/bench.sh starts it).
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_shared::privacy::cipher::DataKey;
@@ -91,6 +91,10 @@ fn cold_init(binary: &str) -> Duration {
             "https://sqs.us-east-1.amazonaws.com/123456789012/bench.fifo",
         )
         .env("KMS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/bench")
+        .env(
+            "QUEUE_ID_KEY_ID",
+            "arn:aws:kms:us-east-1:123456789012:key/bench-queue-ids",
+        )
         .env("PLATFORM_APP_SECRET_CIPHERTEXT", "AQIDBA==")
         .env("PLATFORM_VERIFY_TOKEN", "bench-verify-token")
         .env("RUST_LOG", "warn")
@@ -98,7 +102,7 @@ fn cold_init(binary: &str) -> Duration {
         .stderr(Stdio::null())
         .spawn()
         .expect("the release webhook binary starts");
-    let (mut stream, _) = listener.accept().unwrap();
+    let mut stream = first_connection(&listener, &mut child);
     let mut buffer = [0u8; 1024];
     let n = stream.read(&mut buffer).unwrap();
     let elapsed = started.elapsed();
@@ -107,6 +111,33 @@ fn cold_init(binary: &str) -> Duration {
     let _ = child.kill();
     let _ = child.wait();
     elapsed
+}
+
+/// The runtime API connection the webhook makes once its init is done. A binary that
+/// exits first (a setting it now needs, say) fails the bench instead of hanging it.
+fn first_connection(listener: &TcpListener, child: &mut Child) -> TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return stream;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("accepting the webhook's runtime poll: {e}"),
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the release webhook exited during its init ({status}); run it with RUST_LOG=warn to see why"
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the release webhook did not poll within 10 s"
+        );
+        std::thread::sleep(Duration::from_micros(100));
+    }
 }
 
 /// Each of `users` writes `rounds` messages 30 s apart, one message per delivery, through
