@@ -11,7 +11,6 @@ pub mod config;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
-pub mod domain;
 pub mod erasure;
 pub mod export;
 #[cfg(test)]
@@ -36,3 +35,6 @@ pub mod tenants;
 pub mod token_bucket;
 pub mod views;
 pub mod webhook;
+
+/// The domain crate, under the name the rest of this crate has always used for it.
+pub use wagate_domain as domain;

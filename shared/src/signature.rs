@@ -1,7 +1,7 @@
 //! Meta's `X-Hub-Signature-256` check: HMAC-SHA256 of the exact request bytes, keyed with
 //! the Meta app secret, compared in constant time.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 

@@ -1,6 +1,7 @@
 //! The storage boundary, checked on the source so that it stays: DynamoDB is called from
 //! `store/table` only, and no key format or key attribute of the table appears outside
-//! `store/` (tests aside). Item modules own their keys; everything else asks them.
+//! `store/` (tests aside). Item modules own their keys; everything else asks them. The
+//! domain crate does no I/O at all.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,25 @@ fn root() -> PathBuf {
 }
 
 #[test]
+fn the_domain_crate_does_no_io() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates/domain/src"), &mut files);
+    let io = ["aws_sdk_", "aws_config", "tokio", "reqwest", "std::fs", "std::net"];
+    let mut offenders = Vec::new();
+    for file in &files {
+        let code = code_of(file);
+        for name in io.iter().filter(|name| code.contains(*name)) {
+            offenders.push(format!("{} uses {name}", file.display()));
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+    let manifest = fs::read_to_string(root().join("crates/domain/Cargo.toml")).expect("manifest");
+    for name in ["aws-", "tokio", "reqwest"] {
+        assert!(!manifest.contains(name), "the domain crate depends on {name}");
+    }
+}
+
+#[test]
 fn only_the_table_module_calls_dynamodb() {
     let store = root().join("shared/src/store");
     let mut files = Vec::new();
@@ -72,6 +92,7 @@ fn only_the_table_module_calls_dynamodb() {
 fn no_key_format_or_key_attribute_outside_the_store() {
     let mut files = Vec::new();
     rust_files(&root().join("shared/src"), &mut files);
+    rust_files(&root().join("crates"), &mut files);
     for function in fs::read_dir(root().join("functions")).expect("the functions folder") {
         let src = function.expect("a function folder").path().join("src");
         if src.is_dir() {

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::BoxError;
 
 pub struct Template {
-    pub resources: serde_yaml::Mapping,
-    pub outputs: serde_yaml::Mapping,
+    pub resources: yaml_serde::Mapping,
+    pub outputs: yaml_serde::Mapping,
     params: HashMap<String, String>,
     /// Logical id -> what `!Ref` gives (table name, queue URL, key id).
     pub refs: HashMap<String, String>,
@@ -25,7 +25,7 @@ impl Template {
         overrides: &[(String, String)],
     ) -> Result<Self, BoxError> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        let doc: Value = serde_yaml::from_str(&text)?;
+        let doc: Value = yaml_serde::from_str(&text)?;
         let mapping = |name: &str| {
             doc.get(name)
                 .and_then(Value::as_mapping)
@@ -135,7 +135,7 @@ fn scalar(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        other => serde_yaml::to_string(other)
+        other => yaml_serde::to_string(other)
             .unwrap_or_default()
             .trim()
             .to_owned(),

@@ -4,11 +4,11 @@
 //! replacing update, every function's logs expire, and an erasure's final pass waits past
 //! every cached key. Read from the template itself, so a change to it cannot drift.
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 fn template() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("YAML")
+    yaml_serde::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("YAML")
 }
 
 fn resource<'a>(t: &'a Value, id: &str) -> &'a Value {

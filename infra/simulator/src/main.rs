@@ -15,6 +15,7 @@ mod control;
 mod limits;
 mod meta;
 mod numbers;
+mod signing;
 mod state;
 mod templates;
 mod validate;
@@ -71,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let app = Arc::new(App {
         state: Mutex::new(SimState::default()),
-        http: wagate_shared::http::client_builder()
+        http: http_client()
             .timeout(std::time::Duration::from_secs(10))
             .build()?,
         base_url: format!("http://{addr}"),
@@ -186,4 +187,14 @@ fn respond(reply: Reply) -> Response<Full<Bytes>> {
         .header("content-type", content_type)
         .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// The client that posts webhooks. reqwest's rustls needs a crypto provider installed
+/// before the first client; the simulator installs ring's, as the gateway does.
+fn http_client() -> reqwest::ClientBuilder {
+    // Deprecated by rustls for lacking post-quantum key exchange; the simulator posts to
+    // loopback over plain HTTP, so which provider it holds does not matter.
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

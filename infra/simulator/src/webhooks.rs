@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wagate_shared::signature::sign;
 
+use crate::signing::signature_header;
 use crate::state::{NumberConfig, StatusBehaviour};
 
 /// A change of field `messages` for `number`, with `value` filled in.
@@ -85,7 +85,7 @@ pub fn statuses_for(
 /// receiver answers 200. Returns the last HTTP status, 0 if it never answered.
 pub async fn post_signed(http: &reqwest::Client, number: &NumberConfig, body: &Value) -> u16 {
     let bytes = body.to_string().into_bytes();
-    let signature = sign(&number.app_secret, &bytes);
+    let signature = signature_header(&number.app_secret, &bytes);
     let mut status = 0;
     for attempt in 0..4u32 {
         if attempt > 0 {

@@ -3,7 +3,7 @@
 //! recomputes it over the raw body, compares in constant time and refuses a `t` far from
 //! its clock (replays).
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 

@@ -2,7 +2,7 @@
 //! a ciphertext moved to another item or attribute does not open. Sealed form: a version
 //! byte, a random 96-bit nonce, then the ciphertext and its tag (29 bytes over the text).
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use sha2::Sha256;
@@ -46,7 +46,7 @@ impl DataKey {
     /// A key for one purpose, derived from this one (HMAC-SHA256 of the purpose's label):
     /// keys for different purposes cannot stand in for each other.
     pub fn derive(&self, label: &str) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.as_bytes())
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.as_bytes())
             .expect("HMAC takes a key of any length");
         mac.update(label.as_bytes());
         let out: [u8; 32] = mac.finalize().into_bytes().into();
@@ -56,7 +56,7 @@ impl DataKey {
     /// HMAC-SHA256 of `input` under this key: a keyed hash that reveals nothing about the
     /// input without the key.
     pub fn keyed_hash(&self, input: &[u8]) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.as_bytes())
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.as_bytes())
             .expect("HMAC takes a key of any length");
         mac.update(input);
         mac.finalize().into_bytes().into()

@@ -35,24 +35,6 @@ pub(crate) fn conversation_attrs(
     attrs
 }
 
-impl ContactProfile {
-    /// The business wrote, or marked read, after the user's latest (recorded) message.
-    pub fn answered(&self) -> bool {
-        self.last_outbound_at
-            .max(self.last_read_at)
-            .is_some_and(|seen| self.last_inbound_at.is_none_or(|inb| seen >= inb))
-    }
-
-    /// The user wrote and the business has not answered since.
-    pub fn unread(&self) -> bool {
-        self.last_inbound_at.is_some() && !self.answered()
-    }
-
-    pub fn last_activity_at(&self) -> Option<i64> {
-        self.last_inbound_at.max(self.last_outbound_at)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ConversationPage {
     pub contacts: Vec<ContactProfile>,

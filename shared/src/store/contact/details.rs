@@ -12,40 +12,37 @@ use crate::store::keys::{PROFILE_SK, contact_pk};
 use crate::store::table::{Item, n, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
 
-impl DetailsChange {
-    /// Writes the given details into a new profile item (removals have nothing to remove),
-    /// sealed under the person's key.
-    pub(crate) fn write_new(
-        &self,
-        it: &mut Item,
-        key: &DataKey,
-        tenant: &TenantId,
-        contact_id: &str,
-    ) {
-        let seal =
-            |attribute: &str, text: &str| seal_on_profile(key, tenant, contact_id, attribute, text);
-        if let Some(Some(name)) = &self.name {
-            it.insert("name".into(), seal("name", name));
-        }
-        if let Some(Some(email)) = &self.email {
-            it.insert("email".into(), seal("email", email));
-        }
-        if let Some(attributes) = self.attributes.as_ref().filter(|a| !a.is_empty()) {
-            let json = serde_json::to_string(attributes).expect("a string map serialises");
-            it.insert("attributes".into(), seal("attributes", &json));
-        }
+/// Writes the details `change` gives into a new profile item (removals have nothing to
+/// remove), sealed under the person's key.
+pub(crate) fn write_new_details(
+    change: &DetailsChange,
+    it: &mut Item,
+    key: &DataKey,
+    tenant: &TenantId,
+    contact_id: &str,
+) {
+    let seal =
+        |attribute: &str, text: &str| seal_on_profile(key, tenant, contact_id, attribute, text);
+    if let Some(Some(name)) = &change.name {
+        it.insert("name".into(), seal("name", name));
+    }
+    if let Some(Some(email)) = &change.email {
+        it.insert("email".into(), seal("email", email));
+    }
+    if let Some(attributes) = change.attributes.as_ref().filter(|a| !a.is_empty()) {
+        let json = serde_json::to_string(attributes).expect("a string map serialises");
+        it.insert("attributes".into(), seal("attributes", &json));
     }
 }
 
-impl ContactDetails {
-    pub(crate) fn from_item(it: &Item, key: Option<&DataKey>) -> Self {
-        Self {
-            name: unsealed(key, it, "name"),
-            email: unsealed(key, it, "email"),
-            attributes: unsealed(key, it, "attributes")
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or_default(),
-        }
+/// The business's details of the contact on a profile item, opened with the person's key.
+pub(crate) fn details_from_item(it: &Item, key: Option<&DataKey>) -> ContactDetails {
+    ContactDetails {
+        name: unsealed(key, it, "name"),
+        email: unsealed(key, it, "email"),
+        attributes: unsealed(key, it, "attributes")
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
     }
 }
 

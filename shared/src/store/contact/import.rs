@@ -15,6 +15,7 @@ use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
 use crate::store::Transacted;
+use crate::store::contact::details::write_new_details;
 use crate::store::contact::resolve::ID_HASHES;
 use crate::store::contact::{
     ContactFacts, NewProfile, identity_item, new_contact_id, new_profile_item,
@@ -182,7 +183,7 @@ impl Store {
         let (id, key) = (profile.contact_id, profile.key);
         let mut profile =
             new_profile_item(tenant, profile, contact.identity, &facts, retention, now);
-        contact.details.write_new(&mut profile, key, tenant, id);
+        write_new_details(contact.details, &mut profile, key, tenant, id);
         profile.extend(super::consent::consent_attrs(&consent));
         let hashes = identities.iter().map(|(hash, _)| hash.clone()).collect();
         profile.insert(ID_HASHES.into(), AttributeValue::Ss(hashes));

@@ -12,13 +12,14 @@ pub mod restriction;
 
 use rand::Rng;
 
-use crate::domain::contact::{ContactDetails, ContactProfile};
+use crate::domain::contact::ContactProfile;
 use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::ageing::Ageing;
 use crate::store::contact::conversation::conversation_attrs;
+use crate::store::contact::details::details_from_item;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
@@ -461,7 +462,7 @@ pub(crate) fn profile_from_item(
         last_read_at: get_i64(it, "last_read_at"),
         consent: consent::consent_state_of(it),
         restriction: restriction::restriction_of(it),
-        details: ContactDetails::from_item(it, key),
+        details: details_from_item(it, key),
     }
 }
 

@@ -111,12 +111,11 @@ impl Store {
     }
 }
 
-impl StoredMessage {
-    fn from_item(it: &Item, key: Option<&DataKey>, now: i64) -> Self {
-        match get_s(it, "direction") {
-            Some("out") => Self::Outbound(outbound::record_from_item(it, key, now)),
-            _ => Self::Inbound(record_from_item(it, key, now)),
-        }
+/// A message item of either direction, opened with the person's key.
+fn stored_message_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> StoredMessage {
+    match get_s(it, "direction") {
+        Some("out") => StoredMessage::Outbound(outbound::record_from_item(it, key, now)),
+        _ => StoredMessage::Inbound(record_from_item(it, key, now)),
     }
 }
 
@@ -155,7 +154,7 @@ impl Store {
                 let sk = get_s(it, "sk")?;
                 Some((
                     message_id_of(contact_id, sk),
-                    StoredMessage::from_item(it, key.as_deref(), now),
+                    stored_message_from_item(it, key.as_deref(), now),
                 ))
             })
             .collect();
@@ -186,7 +185,7 @@ impl Store {
             return Ok(None);
         };
         let key = self.reading_key(tenant, &id.contact_id).await?;
-        Ok(Some(StoredMessage::from_item(&found, key.as_deref(), now)))
+        Ok(Some(stored_message_from_item(&found, key.as_deref(), now)))
     }
 }
 

@@ -53,14 +53,15 @@ impl MessageId {
     }
 
     /// The id of the message at `place` (as the store read it back).
-    pub(crate) fn at(contact_id: &str, place: String) -> Self {
+    pub fn at(contact_id: &str, place: String) -> Self {
         Self {
             contact_id: contact_id.to_owned(),
             place,
         }
     }
 
-    pub(crate) fn place(&self) -> &str {
+    /// Where the message stands in its contact's partition: the store keys it by this.
+    pub fn place(&self) -> &str {
         &self.place
     }
 

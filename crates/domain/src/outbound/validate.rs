@@ -7,7 +7,7 @@ use super::{
     ButtonsPart, ComponentType, Content, ListPart, LocationPart, MediaPart, OutboundMessage,
     ParameterPart, ReactionPart, TemplatePart,
 };
-use crate::domain::message::MediaKind;
+use crate::message::MediaKind;
 
 /// Meta's limits.
 pub mod limits {

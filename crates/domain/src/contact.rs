@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
-use utoipa::ToSchema;
 
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -28,12 +27,30 @@ pub struct ContactProfile {
     /// The send time of the newest inbound message the business marked read.
     pub last_read_at: Option<i64>,
     /// The person's opt-ins and opt-outs as they stand (`domain::consent`).
-    pub consent: crate::domain::consent::ConsentState,
+    pub consent: crate::consent::ConsentState,
     /// Set while the person's data may be kept but not processed (no sends, no callbacks,
     /// no automation).
     pub restriction: Option<Restriction>,
     /// What the business records about the contact (see `contact_details`).
     pub details: ContactDetails,
+}
+
+impl ContactProfile {
+    /// The business wrote, or marked read, after the user's latest (recorded) message.
+    pub fn answered(&self) -> bool {
+        self.last_outbound_at
+            .max(self.last_read_at)
+            .is_some_and(|seen| self.last_inbound_at.is_none_or(|inb| seen >= inb))
+    }
+
+    /// The user wrote and the business has not answered since.
+    pub fn unread(&self) -> bool {
+        self.last_inbound_at.is_some() && !self.answered()
+    }
+
+    pub fn last_activity_at(&self) -> Option<i64> {
+        self.last_inbound_at.max(self.last_outbound_at)
+    }
 }
 
 /// A restriction of processing, as the person asked for it (GDPR art. 18): their data is
@@ -56,14 +73,15 @@ pub struct ContactDetails {
 /// The body of a correction of a contact's details (the business API's and the admin
 /// API's): fields left out stay as they are; `null` removes one; `attributes` replaces them
 /// all.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateContact {
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<Option<String>>,
     #[serde(default)]
     pub attributes: Option<BTreeMap<String, String>>,

@@ -142,11 +142,11 @@ pub fn unanchored(head: u64, first_at: Option<i64>, now: i64) -> Option<BrokenLi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::tests::chain;
+    use crate::audit::tests::chain;
 
     const NOW: i64 = 1_767_100_000;
 
-    fn walk_of(entries: &[crate::domain::audit::AuditEntry], watched: &[u64]) -> ChainWalk {
+    fn walk_of(entries: &[crate::audit::AuditEntry], watched: &[u64]) -> ChainWalk {
         let mut walk = ChainWalk::from_within(watched.iter().copied());
         for e in entries {
             walk.check(e);
@@ -154,7 +154,7 @@ mod tests {
         walk
     }
 
-    fn state_at(entries: &[crate::domain::audit::AuditEntry], seq: u64) -> ChainState {
+    fn state_at(entries: &[crate::audit::AuditEntry], seq: u64) -> ChainState {
         let entry = entries.iter().find(|e| e.seq == seq).unwrap();
         ChainState {
             seq,
@@ -183,10 +183,10 @@ mod tests {
         let mut rewritten: Vec<_> = entries[..3].to_vec();
         for e in &entries[3..] {
             let prev = rewritten.last().map(|p| p.link(0));
-            let mut fact = crate::domain::audit::tests::fact(e.seq as i64);
+            let mut fact = crate::audit::tests::fact(e.seq as i64);
             fact.actor = "key:someone-else".into();
             let ends = e.expires_at.unwrap();
-            rewritten.push(crate::domain::audit::AuditEntry::after(prev, fact, ends));
+            rewritten.push(crate::audit::AuditEntry::after(prev, fact, ends));
         }
         let walk = walk_of(&rewritten, &[7]);
         assert_eq!(walk.broken, None);

@@ -151,7 +151,8 @@ pub enum ContentLife {
 
 /// Whether a tenant stores message content: for all its numbers, with exceptions by
 /// number. Without it, messages keep their metadata only; callbacks still carry content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContentPolicy {
     /// Whether message content is stored (`true` unless set).

@@ -3,10 +3,9 @@
 //! itself is the person's data, kept encrypted in the stack's bucket for 7 days.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::domain::erasure::{PersonRequest, PersonRequestError, RequestState};
-use crate::domain::identity::IdentityKey;
+use crate::erasure::{PersonRequest, PersonRequestError, RequestState};
+use crate::identity::IdentityKey;
 
 /// The document's schema name; a change of its fields makes a new version (2 added the
 /// tenant events about the person).
@@ -20,7 +19,8 @@ pub const DOWNLOAD_LINK_SECS: u64 = 3600;
 
 /// The body of an export request: the person (exactly one identifier) and whether to add
 /// a CSV of the messages.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
     /// The person's phone number in international form.
@@ -46,7 +46,8 @@ impl ExportRequest {
 
 /// One export as its record holds it, and as the admin API shows it (with its download
 /// links, made when asked for).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonExport {
     pub id: String,
     #[serde(skip)]
@@ -103,7 +104,7 @@ pub struct ExportedEvent {
 
 /// A new export's id: `ex_` and 24 hex digits.
 pub fn new_export_id(now: i64) -> String {
-    format!("ex_{}", crate::domain::erasure::time_ordered_hex(now))
+    format!("ex_{}", crate::erasure::time_ordered_hex(now))
 }
 
 /// Whether `raw` is shaped like an export id (anything else is not looked up).

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::Scope;
 use super::keywords::{
@@ -21,7 +20,8 @@ pub const MAX_ACKNOWLEDGEMENT_CHARS: usize = 1024;
 
 /// After an opt-out of marketing alone: what happens to utility and authentication
 /// templates and to replies inside the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NonMarketingPolicy {
     /// They are sent (the default): the person stopped marketing, not their orders.
@@ -31,7 +31,8 @@ pub enum NonMarketingPolicy {
     Refuse,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentSettings {
     /// Per language (`en`, `es`, `pt`, `fr`, `de`, `it`, `hi`, `ar`, `id`): opt-out words

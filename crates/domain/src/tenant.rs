@@ -71,9 +71,9 @@ pub struct Tenant {
     pub status: TenantStatus,
     pub retention: Retention,
     /// Keywords, buttons, acknowledgement and policy of opt-outs (`domain::consent`).
-    pub consent: crate::domain::consent::ConsentSettings,
+    pub consent: crate::consent::ConsentSettings,
     /// Whether message content is stored, for all numbers and by number.
-    pub content: crate::domain::retention::ContentPolicy,
+    pub content: crate::retention::ContentPolicy,
     pub meta_app: Option<MetaApp>,
     /// Set when Meta refused the tenant's credentials (190 and the like): sending fails fast
     /// with this reason until an admin puts the tenant again with working credentials.

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::domain::identity::Bsuid;
+use crate::identity::Bsuid;
 
 const FROM: &str = "106540352242922";
 

@@ -13,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 /// The chain of actions that concern no one tenant (creating tenants, sharing WABAs,
 /// maintenance) and of tenant deletions, which outlive the tenant's own chain. Not a
@@ -42,7 +41,8 @@ pub struct AuditFact {
 }
 
 /// An entry of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub seq: u64,
     pub at: i64,
@@ -166,7 +166,8 @@ impl AuditEntry {
 }
 
 /// Where a walk of the chain found it broken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokenLink {
     /// The sequence number of the first entry that does not hold.
     pub seq: u64,

@@ -3,9 +3,8 @@
 //! request is parsed: a job knows its person by keyed hashes and contact ids only.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::domain::identity::{Bsuid, IdentityError, IdentityKey, Phone};
+use crate::identity::{Bsuid, IdentityError, IdentityKey, Phone};
 
 /// How long after an erasure events about the person sent before it are still dropped:
 /// longer than any copy of them can live in a queue. A queue keeps a message 14 days at
@@ -21,7 +20,8 @@ pub const ERASURE_RECORD_SECS: i64 = 400 * 24 * 3600;
 pub const RECEIPT_VERSION: u32 = 2;
 
 /// The body of an erasure request: exactly one of the two.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PersonRequest {
     /// The person's phone number in international form (`+4915112345678`).
@@ -66,7 +66,8 @@ impl PersonRequest {
 }
 
 /// Where a person's request (an erasure, an export) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestState {
     Running,
@@ -94,7 +95,8 @@ impl RequestState {
 }
 
 /// What an erasure deleted, by class of data.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErasedCounts {
     /// Contact profiles (a person may have had more than one: a number they moved from).
@@ -173,7 +175,8 @@ impl ErasedCounts {
 
 /// What a finished erasure proves, signed. It names the tenant, the erasure and the key
 /// that asked for it, never the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErasureReceipt {
     pub version: u32,
@@ -208,7 +211,8 @@ impl ErasureReceipt {
 }
 
 /// A receipt with its signature: an HMAC whose key never leaves KMS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedReceipt {
     pub receipt: ErasureReceipt,
@@ -222,7 +226,8 @@ pub struct SignedReceipt {
 
 /// One erasure as its record holds it, and as the admin API shows it: it never names the
 /// person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonErasure {
     pub id: String,
     #[serde(skip)]

@@ -27,7 +27,7 @@ pub fn piece_time(piece: &Value) -> Option<i64> {
         Value::Object(map) => map
             .iter()
             .filter_map(|(key, value)| match key.as_str() {
-                "timestamp" => crate::domain::timestamp::parse_seconds(value),
+                "timestamp" => crate::timestamp::parse_seconds(value),
                 _ => piece_time(value),
             })
             .min(),

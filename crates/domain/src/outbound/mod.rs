@@ -14,23 +14,26 @@ mod validate;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
-use utoipa::ToSchema;
 
-use crate::domain::identity::{Bsuid, Phone};
-use crate::domain::message::MediaKind;
+use crate::identity::{Bsuid, Phone};
+use crate::message::MediaKind;
 
 pub use parts::*;
 pub use validate::{ValidationError, limits};
 
 /// A message to send: from one of the tenant's numbers to a person.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[schema(as = SendMessageRequest)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SendMessageRequest))]
 pub struct OutboundMessage {
     /// The phone number id to send from: one of the tenant's numbers.
-    #[schema(example = "106540352242922", pattern = "^[0-9]{5,20}$")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "106540352242922", pattern = "^[0-9]{5,20}$")
+    )]
     pub from: String,
     /// The recipient: a phone number in international form, or a business-scoped user id.
-    #[schema(value_type = String, example = "+4915112345678")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "+4915112345678"))]
     pub to: Recipient,
     /// The wamid of the message this one replies to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,15 +52,17 @@ macro_rules! message_types {
         $variant:ident { $(#[$field_attr:meta])* $part:ident: $part_type:ty }
     ),+ $(,)?) => {
         /// What is sent: the `type` and the part of the same name.
-        #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(tag = "type", rename_all = "snake_case")]
-        #[schema(as = MessageContent)]
+        #[cfg_attr(feature = "openapi", schema(as = MessageContent))]
         pub enum Content {
             $( $(#[$doc])* $variant { $(#[$field_attr])* $part: $part_type }, )+
         }
 
         /// The names of the message types: a message's `type`, and the key of its part.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum MessageType {
             $( $variant, )+
@@ -108,7 +113,7 @@ message_types! {
     Location { location: LocationPart },
     /// Contact cards, in the Cloud API's structure.
     Contacts {
-        #[schema(value_type = Vec<Object>)]
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
         contacts: Vec<Value>
     },
 }
