@@ -1,16 +1,20 @@
 //! The tenant directory: tenant configuration and the routes from phone number ids and
 //! WABA ids to tenants, cached per container so no message pays for a lookup.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audit::AuditLog;
 use crate::cache::TtlCache;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus};
-use crate::outbound::consent::CategoryIndex;
 use crate::store::{Store, StoreError};
 
 const TENANT_TTL: Duration = Duration::from_secs(300);
+
+/// A tenant's templates' categories by (WABA, name, language).
+pub(crate) type CategoryIndex = Arc<HashMap<(String, String, String), String>>;
+
 /// Unknown ids are remembered briefly, so a burst for an unregistered number costs one read
 /// and a newly registered number is routed within half a minute.
 const MISS_TTL: Duration = Duration::from_secs(30);

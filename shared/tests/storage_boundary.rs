@@ -54,7 +54,14 @@ fn root() -> PathBuf {
 fn the_domain_crate_does_no_io() {
     let mut files = Vec::new();
     rust_files(&root().join("crates/domain/src"), &mut files);
-    let io = ["aws_sdk_", "aws_config", "tokio", "reqwest", "std::fs", "std::net"];
+    let io = [
+        "aws_sdk_",
+        "aws_config",
+        "tokio",
+        "reqwest",
+        "std::fs",
+        "std::net",
+    ];
     let mut offenders = Vec::new();
     for file in &files {
         let code = code_of(file);
@@ -65,7 +72,10 @@ fn the_domain_crate_does_no_io() {
     assert!(offenders.is_empty(), "{offenders:#?}");
     let manifest = fs::read_to_string(root().join("crates/domain/Cargo.toml")).expect("manifest");
     for name in ["aws-", "tokio", "reqwest"] {
-        assert!(!manifest.contains(name), "the domain crate depends on {name}");
+        assert!(
+            !manifest.contains(name),
+            "the domain crate depends on {name}"
+        );
     }
 }
 

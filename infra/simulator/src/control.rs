@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::meta::{Reply, webhook_sha256};
+use crate::meta::webhook_sha256;
+use crate::reply::Reply;
 use crate::state::{Fault, Media, Number, NumberConfig, epoch_secs, meta_wamid, random_id};
 use crate::webhooks::{delivery, post_signed};
 

@@ -15,6 +15,7 @@ mod control;
 mod limits;
 mod meta;
 mod numbers;
+mod reply;
 mod signing;
 mod state;
 mod templates;
@@ -28,7 +29,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
-use meta::Reply;
+use reply::Reply;
 use state::SimState;
 
 /// Requests larger than this are refused, as Meta refuses oversized bodies.
@@ -121,7 +122,7 @@ async fn handle(
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Ok(respond(meta::meta_error(
+            return Ok(respond(reply::meta_error(
                 100,
                 "The request body is too large",
             )));
@@ -164,7 +165,7 @@ async fn handle(
         (&Method::GET, [version, id]) if version.starts_with('v') => {
             numbers::number(&app, id, auth)
         }
-        _ => meta::meta_error(100, &format!("Unsupported {method} request to {path}")),
+        _ => reply::meta_error(100, &format!("Unsupported {method} request to {path}")),
     };
     if matches!(reply, Reply::Drop) {
         return Err(DropConnection);

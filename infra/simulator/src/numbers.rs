@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::meta::{Reply, meta_error};
+use crate::reply::{Reply, meta_error};
 use crate::state::{FaultedCall, NumberConfig, SimState};
 
 fn bearer(authorization: Option<&str>) -> Option<&str> {

@@ -198,7 +198,7 @@ pub struct SimState {
     pub faults: Vec<Fault>,
     pub media: HashMap<String, Media>,
     /// WABA id -> its message templates, in creation order.
-    pub templates: HashMap<String, Vec<crate::templates::SimTemplate>>,
+    pub templates: HashMap<String, Vec<SimTemplate>>,
 }
 
 impl SimState {
@@ -295,4 +295,15 @@ mod tests {
         let sent = meta_wamid("4915112345678", true);
         assert!(sent.starts_with("wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYF"));
     }
+}
+
+/// A template the simulator holds for a WABA.
+#[derive(Debug, Clone)]
+pub struct SimTemplate {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    pub components: Value,
 }

@@ -10,20 +10,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::meta::{Reply, meta_error};
-use crate::state::{NumberConfig, epoch_secs};
+use crate::reply::{Reply, meta_error};
+use crate::state::{NumberConfig, SimTemplate, epoch_secs};
 use crate::webhooks::post_signed;
-
-/// A template the simulator holds for a WABA.
-#[derive(Debug, Clone)]
-pub struct SimTemplate {
-    pub id: String,
-    pub name: String,
-    pub language: String,
-    pub category: String,
-    pub status: String,
-    pub components: Value,
-}
 
 impl SimTemplate {
     fn to_json(&self) -> Value {

@@ -65,8 +65,8 @@ pub fn statuses_for(
                 let code = behaviour.fail_code.unwrap_or(131026);
                 s["errors"] = json!([{
                     "code": code,
-                    "title": crate::meta::title_of(code),
-                    "message": crate::meta::title_of(code),
+                    "title": crate::reply::title_of(code),
+                    "message": crate::reply::title_of(code),
                     "error_data": {"details": "simulated failure"},
                 }]);
             } else {

@@ -6,6 +6,7 @@ pub mod destination;
 pub mod emitter;
 pub mod endpoint;
 pub mod event;
+pub mod event_type;
 pub mod log;
 pub mod payload;
 pub mod registry;

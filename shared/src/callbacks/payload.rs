@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::event::EventType;
+use super::event_type::EventType;
 
 /// `message.received`: a user wrote to one of the tenant's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -6,9 +6,7 @@
 //! language in another of the tenant's WABAs says nothing about this one. A template the
 //! gateway does not know there counts as marketing.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 
 use crate::domain::consent::{OptedOut, Sending, TemplateKind};
 use crate::domain::contact::ContactProfile;
@@ -92,9 +90,6 @@ pub async fn consent_allows(
     };
     Ok(contact.consent.check(sending, policy))
 }
-
-/// A tenant's templates' categories by (WABA, name, language).
-pub(crate) type CategoryIndex = Arc<HashMap<(String, String, String), String>>;
 
 impl TemplateCategories for TenantDirectory {
     async fn template_category(
