@@ -135,13 +135,17 @@ pub struct StorageConfig {
     pub person_key_cache: std::time::Duration,
 }
 
+/// How long a container keeps a person's data key when `PERSON_KEY_CACHE_SECONDS` is not
+/// set: the keyring's default, and what an erasure's final pass waits past.
+pub const PERSON_KEY_CACHE_DEFAULT: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl StorageConfig {
     pub fn read<F: Fn(&str) -> Option<String>>(
         settings: &Settings<F>,
     ) -> Result<Self, ConfigError> {
         let cache_secs = settings.number_or(
             "PERSON_KEY_CACHE_SECONDS",
-            crate::privacy::keyring::PERSON_KEY_TTL.as_secs(),
+            PERSON_KEY_CACHE_DEFAULT.as_secs(),
         )?;
         if cache_secs == 0 {
             return Err(ConfigError::invalid(

@@ -27,7 +27,7 @@ use crate::store::key_table::PersonKeyEntry;
 use crate::store::{PutOutcome, Store, StoreError};
 
 pub const TENANT_KEYS_TTL: Duration = Duration::from_secs(600);
-pub const PERSON_KEY_TTL: Duration = Duration::from_secs(600);
+pub const PERSON_KEY_TTL: Duration = crate::config::PERSON_KEY_CACHE_DEFAULT;
 
 /// A tenant's keys as derived from its KEK.
 pub struct TenantKeys {

@@ -11,32 +11,13 @@ use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, delivery_log_tenant};
 use crate::store::cursor::Cursor;
+use crate::store::item_life::Ageing;
 use crate::store::keys::{
     CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_pk, events_tenant, wamid_sk,
 };
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
 use crate::store::{EXPIRES_AT, Store, StoreError, callback, contact, event, message};
-
-/// What one item's module asks the sweep to write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Ageing {
-    /// A new, sooner end of the whole item.
-    pub expires_at: Option<i64>,
-    /// A new, sooner end of the message's content.
-    pub content_expires_at: Option<i64>,
-    /// Attributes to let go now: content whose time has passed.
-    pub remove: &'static [&'static str],
-}
-
-impl Ageing {
-    pub(crate) fn end(expires_at: Option<i64>) -> Option<Self> {
-        expires_at.map(|at| Self {
-            expires_at: Some(at),
-            ..Self::default()
-        })
-    }
-}
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

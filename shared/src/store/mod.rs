@@ -23,6 +23,7 @@ pub mod callback;
 pub mod contact;
 pub mod event;
 pub mod idempotency;
+pub(crate) mod item_life;
 pub mod key_table;
 pub mod keys;
 pub mod message;

@@ -19,8 +19,8 @@ use crate::domain::identity::IdentityKey;
 use crate::domain::message_id::MessageId;
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
-use crate::store::ageing::Ageing;
 use crate::store::cursor::Cursor;
+use crate::store::item_life::Ageing;
 use crate::store::keys::{
     CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, RAW_WAMID_MARK, consent_sk, contact_pk, opt_out_pk,
 };

@@ -9,7 +9,7 @@ use crate::domain::conversation::DeliveryProgress;
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::domain::tenant::TenantId;
-use crate::store::ageing::Ageing;
+use crate::store::item_life::Ageing;
 use crate::store::keys::{WAMID_PREFIX, contact_pk, wamid_sk};
 use crate::store::message::WAMID;
 use crate::store::table::Update;

@@ -10,7 +10,7 @@ mod rekey;
 use crate::domain::retention::{ContentLife, DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
-use crate::store::ageing::Ageing;
+use crate::store::item_life::Ageing;
 use crate::store::table::{Item, get_i64, n, plaintext_of, unsealed};
 use crate::store::{EXPIRES_AT, Store, StoreError};
 
