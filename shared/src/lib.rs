@@ -3,11 +3,8 @@
 
 pub mod access;
 pub mod audit;
-pub mod aws;
-pub mod cache;
 pub mod callbacks;
 pub mod cloud_api;
-pub mod config;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
@@ -15,26 +12,25 @@ pub mod erasure;
 pub mod export;
 #[cfg(test)]
 pub(crate) mod fakes;
-pub mod http;
 pub mod inbound;
-pub mod metrics;
 pub mod numbers;
 pub mod outbound;
 pub mod ports;
 pub mod privacy;
 pub mod queue;
-pub mod secret;
-pub mod secret_store;
 pub mod signature;
 pub mod store;
-pub mod telemetry;
 pub mod templates;
 pub mod tenant_admin;
 pub mod tenant_setup;
 pub mod tenants;
-pub mod token_bucket;
 pub mod views;
 pub mod webhook;
 
 /// The domain crate, under the name the rest of this crate has always used for it.
 pub use wagate_domain as domain;
+
+/// The platform's modules, under the names the rest of this crate has always used.
+pub use wagate_platform::{
+    aws, cache, config, http, metrics, secret, secret_store, telemetry, token_bucket,
+};

@@ -1,7 +1,8 @@
-//! Personal data at rest: sealed under the person's own key (`cipher`), whose keys form a
-//! hierarchy under KMS (`keyring`); erasing a key erases every copy of what it sealed.
+//! Personal data at rest: sealed under the person's own key (`cipher`, from the platform),
+//! whose keys form a hierarchy under KMS (`keyring`); erasing a key erases every copy of
+//! what it sealed.
 
-pub mod cipher;
 pub mod keyring;
-pub mod mac;
 pub mod receipt;
+
+pub use wagate_platform::privacy::{cipher, mac};

@@ -3,6 +3,7 @@
 use serde_json::value::RawValue;
 
 use super::split::{RoutableEvent, Route};
+pub use crate::queue::QueueMessage;
 use crate::queue::event::{Door, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::queue::ids::QueueIdKey;
 
@@ -23,14 +24,6 @@ impl<'a> Arrival<'a> {
             received_at_ms,
         }
     }
-}
-
-/// One SQS FIFO message: body, group and deduplication id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueMessage {
-    pub group_id: String,
-    pub deduplication_id: String,
-    pub body: String,
 }
 
 /// Builds the queue message for `event`, which belongs to `tenant_id`.

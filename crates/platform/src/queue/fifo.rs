@@ -9,7 +9,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::metrics::Metrics;
-use crate::webhook::QueueMessage;
+
+/// One SQS FIFO message: body, group and deduplication id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub group_id: String,
+    pub deduplication_id: String,
+    pub body: String,
+}
 
 /// SQS's limits on one `SendMessageBatch`: entries, and bytes of all bodies together.
 pub const MAX_BATCH_ENTRIES: usize = 10;
