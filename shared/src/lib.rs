@@ -4,7 +4,6 @@
 pub mod access;
 pub mod audit;
 pub mod callbacks;
-pub mod cloud_api;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
@@ -18,7 +17,6 @@ pub mod outbound;
 pub mod ports;
 pub mod privacy;
 pub mod queue;
-pub mod signature;
 pub mod store;
 pub mod templates;
 pub mod tenant_admin;
@@ -34,3 +32,6 @@ pub use wagate_domain as domain;
 pub use wagate_platform::{
     aws, cache, config, http, metrics, secret, secret_store, telemetry, token_bucket,
 };
+
+/// Meta's wire, under the names the rest of this crate has always used.
+pub use wagate_meta::{cloud_api, signature};

@@ -2,10 +2,10 @@
 
 use serde_json::value::RawValue;
 
-use super::split::{RoutableEvent, Route};
 pub use crate::queue::QueueMessage;
 use crate::queue::event::{Door, QUEUED_EVENT_VERSION, QueuedEvent};
 use crate::queue::ids::QueueIdKey;
+use wagate_meta::webhook::{RoutableEvent, Route};
 
 /// How a delivery arrived: for which tenant, through which door, when (epoch ms).
 #[derive(Debug, Clone, Copy)]

@@ -9,8 +9,8 @@ pub mod request;
 pub mod response;
 pub mod templates;
 
-pub use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 pub use classify::{ErrorClass, classify};
 pub use client::{CloudApiClient, CloudApiConfig, SendError};
 pub use request::MetaRequest;
 pub use response::{MetaApiError, SendAccepted, parse_error_body, parse_send_response};
+pub use wagate_domain::outbound::{OutboundMessage, Recipient, ValidationError};

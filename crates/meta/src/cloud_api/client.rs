@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use crate::secret::Secret;
+use wagate_platform::secret::Secret;
 
 use super::classify::{ErrorClass, classify};
 use super::request::{MarkRead, MetaRequest};
 use super::response::{MetaApiError, SendAccepted, parse_error_body, parse_send_response};
-use crate::domain::outbound::{OutboundMessage, ValidationError};
+use wagate_domain::outbound::{OutboundMessage, ValidationError};
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
@@ -27,13 +27,13 @@ impl CloudApiConfig {
     /// From `CLOUD_API_BASE_URL` (https, or plain http to 127.0.0.1 only),
     /// `GRAPH_API_VERSION` and `CLOUD_API_TIMEOUT_SECONDS`, each with Meta's defaults.
     pub fn from_settings(
-        settings: &crate::config::Settings<impl Fn(&str) -> Option<String>>,
-    ) -> Result<Self, crate::config::ConfigError> {
+        settings: &wagate_platform::config::Settings<impl Fn(&str) -> Option<String>>,
+    ) -> Result<Self, wagate_platform::config::ConfigError> {
         let base_url = settings
             .optional("CLOUD_API_BASE_URL")
             .unwrap_or_else(|| DEFAULT_BASE_URL.into());
         if !(base_url.starts_with("https://") || base_url.starts_with("http://127.0.0.1")) {
-            return Err(crate::config::ConfigError::invalid(
+            return Err(wagate_platform::config::ConfigError::invalid(
                 "CLOUD_API_BASE_URL",
                 "must be https (plain http only to 127.0.0.1)",
             ));
@@ -102,7 +102,7 @@ pub struct CloudApiClient {
 
 impl CloudApiClient {
     pub fn new(config: CloudApiConfig) -> Result<Self, SendError> {
-        let http = crate::http::client_builder()
+        let http = wagate_platform::http::client_builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(Duration::from_secs(60))
@@ -213,7 +213,7 @@ mod tests {
 
     use super::*;
     use crate::cloud_api::classify::PermanentReason;
-    use crate::domain::outbound::{Content, Recipient, TextPart};
+    use wagate_domain::outbound::{Content, Recipient, TextPart};
 
     /// A one-shot HTTP server on loopback: answers the first request with `status` and
     /// `body`, and hands back the request it received.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::queue::event::EventKind;
+use super::kind::EventKind;
 
 const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 

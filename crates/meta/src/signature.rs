@@ -5,7 +5,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::secret::Secret;
+use wagate_platform::secret::Secret;
 
 /// The header Meta signs with; API Gateway and Function URLs deliver it lowercase.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::domain::outbound::{
+use wagate_domain::outbound::{
     ButtonPart, ButtonsPart, ComponentPart, ComponentType, Content, ListPart, LocationPart,
     MediaPart, MessageType, OutboundMessage, ParameterPart, SectionPart, TemplateMediaPart,
     TemplatePart, TextPart,

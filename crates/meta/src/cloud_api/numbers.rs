@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::client::{CloudApiClient, SendError};
-use crate::secret::Secret;
+use wagate_platform::secret::Secret;
 
 /// The fields asked of a number, on the node and on the account's edge alike.
 const NUMBER_FIELDS: &str = "id,display_phone_number,verified_name,quality_rating,throughput";
