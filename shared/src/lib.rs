@@ -30,7 +30,7 @@ pub use wagate_domain as domain;
 
 /// The platform's modules, under the names the rest of this crate has always used.
 pub use wagate_platform::{
-    aws, cache, config, http, metrics, secret, secret_store, telemetry, token_bucket,
+    aws, cache, clock, config, http, metrics, secret, secret_store, telemetry, token_bucket,
 };
 
 /// Meta's wire, under the names the rest of this crate has always used.

@@ -702,7 +702,7 @@ where
 }
 
 pub fn now() -> i64 {
-    wagate_shared::domain::timestamp::now_seconds()
+    wagate_shared::clock::now_seconds()
 }
 
 /// A text message from the number `from` to `to`.

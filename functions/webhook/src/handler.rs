@@ -3,8 +3,8 @@
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
+use wagate_shared::clock::now_millis;
 use wagate_shared::domain::tenant::{TenantId, TenantStatus};
-use wagate_shared::domain::timestamp::now_millis;
 use wagate_shared::queue::event::Door as QueuedDoor;
 use wagate_shared::queue::{MAX_BATCH_BYTES, QueueError};
 use wagate_shared::secret::Secret;

@@ -204,7 +204,7 @@ impl Checkpointer {
     /// signing goes on with the next chain.
     async fn sign_counted(&self, chain: &str, adopt: bool, done: &mut SignedChains) {
         match self
-            .sign_as(chain, crate::domain::timestamp::now_seconds(), adopt)
+            .sign_as(chain, crate::clock::now_seconds(), adopt)
             .await
         {
             Ok(Signed::Head(_)) => done.signed += 1,

@@ -12,8 +12,8 @@
 
 use super::ErasureError;
 use super::job::{AgeingStart, AgeingSweep, ErasureJob, TenantAgeing, WalkPosition};
+use crate::clock::now_seconds;
 use crate::domain::tenant::TenantId;
-use crate::domain::timestamp::now_seconds;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::store::ageing::{Aged, RetentionCache, tenant_logs};

@@ -30,13 +30,13 @@ use serde::{Deserialize, Serialize};
 
 use super::ErasureError;
 use super::job::ErasureJob;
+use crate::clock::now_seconds;
 use crate::domain::erasure::{
     ErasedCounts, ErasureReceipt, PersonErasure, RECEIPT_VERSION, RequestState, SignedReceipt,
     TOMBSTONE_SECS, new_erasure_id,
 };
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
-use crate::domain::timestamp::now_seconds;
 use crate::export::PersonExporter;
 use crate::privacy::keyring::PERSON_KEY_TTL;
 use crate::privacy::receipt::ReceiptSigner;

@@ -4,7 +4,7 @@
 
 use super::ErasureError;
 use super::job::{ErasureJob, SealSweep};
-use crate::domain::timestamp::now_seconds;
+use crate::clock::now_seconds;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::store::migration::Sealed;

@@ -22,11 +22,11 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_seconds;
 use crate::domain::erasure::RequestState;
 use crate::domain::export::{DOWNLOAD_LINK_SECS, EXPORT_SECS, PersonExport, new_export_id};
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
-use crate::domain::timestamp::now_seconds;
 use crate::queue::QueueError;
 use crate::queue::jobs::JobQueue;
 use crate::store::person::export::FinishedExport;

@@ -9,6 +9,7 @@ use crate::callbacks::payload::{
     AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
     MessageStatusData,
 };
+use crate::clock::now_seconds;
 use crate::domain::audit::AuditFact;
 use crate::domain::coexistence::{piece_time, pieces_per_person};
 use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
@@ -27,7 +28,7 @@ use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::retention::{ContentLife, DataClass};
 use crate::domain::status::parse_status;
 use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
-use crate::domain::timestamp::{now_seconds, parse_seconds};
+use crate::domain::timestamp::parse_seconds;
 use crate::outbound::{JobSink, OutboundJob, OutboundQueue};
 use crate::queue::QueueError;
 use crate::queue::event::{Door, EventKind, QUEUED_EVENT_VERSION, QueuedEvent};

@@ -2,7 +2,6 @@
 //! whose keys form a hierarchy under KMS (`keyring`); erasing a key erases every copy of
 //! what it sealed.
 
-pub mod keyring;
 pub mod receipt;
 
-pub use wagate_platform::privacy::{cipher, mac};
+pub use wagate_platform::privacy::{cipher, keyring, mac};

@@ -224,7 +224,7 @@ pub fn raw_wamid_of_status_sk(sk: &str) -> Option<&str> {
 }
 
 /// What a separate dedup record's key holds before the key of the item it stands for.
-pub const DEDUP_PREFIX: &str = "DEDUP#";
+pub use wagate_platform::table::DEDUP_PREFIX;
 
 pub fn events_pk(tenant: &str) -> String {
     format!("T#{tenant}#EV")

@@ -24,16 +24,71 @@ pub mod contact;
 pub mod event;
 pub mod idempotency;
 pub(crate) mod item_life;
-pub mod key_table;
 pub mod keys;
 pub mod message;
 pub mod migration;
 pub mod number;
+mod people_keys;
 pub mod person;
-pub mod table;
 pub mod template;
 pub mod tenant;
 
+pub use wagate_platform::table;
+pub use wagate_platform::table::key_table;
+
 pub use table::cursor;
-pub use table::{EXPIRES_AT, Expiry, Item, PutOutcome, Store, StoreError};
+pub use table::{EXPIRES_AT, Expiry, Item, PutOutcome, StoreError, Table};
 pub(crate) use table::{Transacted, is_live};
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::config::StorageConfig;
+use crate::metrics::Metrics;
+use crate::privacy::keyring::Keyring;
+
+/// The data table as the gateway's item modules use it: the platform's table helper, to
+/// which each item module adds its reads and writes in an `impl Store` block of its own.
+#[derive(Clone)]
+pub struct Store(Table);
+
+impl Deref for Store {
+    type Target = Table;
+
+    fn deref(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl From<Store> for Table {
+    fn from(store: Store) -> Table {
+        store.0
+    }
+}
+
+impl Store {
+    /// A table without personal data: items that need a person's key cannot be written
+    /// or read through it.
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self(Table::new(client, table, metrics))
+    }
+
+    /// The data table, sealing personal data with the keys of `keyring`.
+    pub fn with_keyring(self, keyring: Arc<Keyring>) -> Self {
+        Self(self.0.with_keyring(keyring))
+    }
+
+    /// The data table with its key table and KMS key, as a function's configuration names
+    /// them.
+    pub fn open(
+        sdk: &aws_config::SdkConfig,
+        config: &StorageConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self(Table::open(sdk, config, metrics))
+    }
+}

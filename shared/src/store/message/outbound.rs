@@ -74,7 +74,7 @@ impl Store {
         Ok(Some(record_from_item(
             &found,
             key.as_deref(),
-            crate::domain::timestamp::now_seconds(),
+            crate::clock::now_seconds(),
         )))
     }
 

@@ -5,11 +5,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, attrs, is_live};
+use super::{EXPIRES_AT, Expiry, PutOutcome, StoreError, Table, attrs, is_live};
 use attrs::{Item, s};
 
-impl Store {
-    pub(crate) async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
+/// The sort key prefix of the record that keeps deduplicating a put once its item is gone.
+pub const DEDUP_PREFIX: &str = "DEDUP#";
+
+impl Table {
+    pub async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
         let out = self
             .client
             .put_item()
@@ -23,7 +26,7 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) async fn delete_item(
+    pub async fn delete_item(
         &self,
         op: &'static str,
         pk: String,
@@ -44,12 +47,12 @@ impl Store {
     }
 }
 
-impl Store {
+impl Table {
     /// Puts `it` unless an item with its key was put before: the item is its own dedup
     /// record, at no extra write. Only when the item expires before `dedup_until` (a
     /// tenant keeping content shorter than Meta's retry window) does a separate record,
     /// holding nothing but the key, keep deduplicating after the item is gone.
-    pub(crate) async fn put_once(
+    pub async fn put_once(
         &self,
         op: &'static str,
         it: Item,
@@ -59,7 +62,7 @@ impl Store {
         let pk = attrs::get_s(&it, "pk").unwrap_or_default().to_owned();
         let dedup_sk = format!(
             "{}{}",
-            crate::store::keys::DEDUP_PREFIX,
+            DEDUP_PREFIX,
             attrs::get_s(&it, "sk").unwrap_or_default()
         );
         let separate = expiry.at < expiry.dedup_until;
@@ -84,13 +87,9 @@ impl Store {
     }
 }
 
-impl Store {
+impl Table {
     /// Puts `it` only if no item has its key.
-    pub(crate) async fn put_new(
-        &self,
-        op: &'static str,
-        it: Item,
-    ) -> Result<PutOutcome, StoreError> {
+    pub async fn put_new(&self, op: &'static str, it: Item) -> Result<PutOutcome, StoreError> {
         let result = self
             .client
             .put_item()
@@ -108,10 +107,10 @@ impl Store {
     }
 }
 
-impl Store {
+impl Table {
     /// Puts `it` only if `condition` holds on the item it would replace; false when it
     /// did not (nothing written). `names` and `values` are the condition's placeholders.
-    pub(crate) async fn put_if(
+    pub async fn put_if(
         &self,
         op: &'static str,
         it: Item,
@@ -132,7 +131,7 @@ impl Store {
     }
 
     /// Deletes an item and answers what it held; `None` when there was none.
-    pub(crate) async fn delete_existing(
+    pub async fn delete_existing(
         &self,
         op: &'static str,
         pk: String,
@@ -161,7 +160,7 @@ impl Store {
 
     /// Deletes an item only if `condition` holds on it; false when it did not (or there was
     /// no item). `names` and `values` are the condition's placeholders.
-    pub(crate) async fn delete_if(
+    pub async fn delete_if(
         &self,
         op: &'static str,
         (pk, sk): (String, String),

@@ -3,10 +3,10 @@
 //! read this way.
 
 use super::attrs::{Item, s};
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 
-impl Store {
-    pub(crate) async fn query_prefix(
+impl Table {
+    pub async fn query_prefix(
         &self,
         op: &'static str,
         pk: String,

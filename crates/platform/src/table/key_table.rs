@@ -11,9 +11,8 @@
 
 use std::collections::HashMap;
 
-use crate::store::keys::tenant_pk;
-use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::table::{Item, b, get_b, get_i64, get_s, item, n, s};
+use crate::table::{PutOutcome, StoreError, Table};
 
 const KEK_SK: &str = "KEK";
 const DEK_PREFIX: &str = "DEK#";
@@ -28,6 +27,12 @@ pub enum PersonKeyEntry {
     },
 }
 
+/// A tenant's partition of the key table: the same form as the tenant's partition of the
+/// data table, so the two tables read alike.
+fn tenant_pk(tenant: &str) -> String {
+    format!("T#{tenant}")
+}
+
 fn dek_sk(contact_id: &str) -> String {
     format!("{DEK_PREFIX}{contact_id}")
 }
@@ -39,7 +44,7 @@ fn key_bytes(it: &Item, attribute: &str, pk: &str) -> Result<Vec<u8>, StoreError
         .ok_or_else(|| StoreError::corrupt(pk, &format!("no {attribute}")))
 }
 
-impl Store {
+impl Table {
     /// The tenant's KEK as KMS ciphertext.
     pub async fn tenant_kek(&self, tenant: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let key = tenant_pk(tenant);
@@ -105,12 +110,12 @@ impl Store {
     /// A check, as one action of a transaction on the data table, that the contact has not
     /// been erased: whatever writes that make or change the contact ride with it fail once
     /// the erasure has marked the contact's key, whatever key a container has cached.
-    pub(crate) fn person_not_erased_check(
+    pub fn person_not_erased_check(
         &self,
         tenant: &str,
         contact_id: &str,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
-        crate::store::table::check_action(
+        crate::table::check_action(
             &self.table,
             (tenant_pk(tenant), dek_sk(contact_id)),
             "attribute_not_exists(erased_at)",

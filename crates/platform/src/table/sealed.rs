@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, get_s};
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 use crate::privacy::cipher::DataKey;
 
 /// What a sealed attribute is bound to: its item's key and its name.
@@ -17,14 +17,14 @@ fn place(pk: &str, sk: &str, attribute: &str) -> Vec<u8> {
 }
 
 /// The keys for a page of a tenant's items, some about a person, some about no one.
-pub(crate) struct OpeningKeys {
+pub struct OpeningKeys {
     people: HashMap<String, Arc<DataKey>>,
     tenant: Arc<DataKey>,
 }
 
 impl OpeningKeys {
     /// The key of an item about `contact_id`, or about no one person.
-    pub(crate) fn of(&self, contact_id: Option<&str>) -> Option<&DataKey> {
+    pub fn of(&self, contact_id: Option<&str>) -> Option<&DataKey> {
         match contact_id {
             Some(contact) => self.people.get(contact).map(|k| &**k),
             None => Some(&self.tenant),
@@ -33,20 +33,14 @@ impl OpeningKeys {
 }
 
 /// `text` sealed as attribute `attribute` of item (`pk`, `sk`).
-pub(crate) fn sealed(
-    key: &DataKey,
-    pk: &str,
-    sk: &str,
-    attribute: &str,
-    text: &str,
-) -> AttributeValue {
+pub fn sealed(key: &DataKey, pk: &str, sk: &str, attribute: &str, text: &str) -> AttributeValue {
     AttributeValue::B(key.seal(&place(pk, sk, attribute), text.as_bytes()).into())
 }
 
 /// Attribute `attribute` of `it` in plaintext: opened when sealed, as stored when written
 /// before sealing. `None` when absent, or when it no longer opens (the person's key is
 /// erased): erased data reads as absent.
-pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Option<String> {
+pub fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Option<String> {
     match it.get(attribute)? {
         AttributeValue::S(text) => Some(text.clone()),
         AttributeValue::B(bytes) => {
@@ -68,7 +62,7 @@ pub(crate) fn unsealed(key: Option<&DataKey>, it: &Item, attribute: &str) -> Opt
 }
 
 /// Those of `attributes` that `it` holds in plaintext (written before sealing).
-pub(crate) fn plaintext_of<'i>(it: &'i Item, attributes: &[&'i str]) -> Vec<(&'i str, &'i str)> {
+pub fn plaintext_of<'i>(it: &'i Item, attributes: &[&'i str]) -> Vec<(&'i str, &'i str)> {
     attributes
         .iter()
         .filter_map(|a| match it.get(*a) {
@@ -78,10 +72,10 @@ pub(crate) fn plaintext_of<'i>(it: &'i Item, attributes: &[&'i str]) -> Vec<(&'i
         .collect()
 }
 
-impl Store {
+impl Table {
     /// The key that seals data about `contact_id` (made on first use), or, about no one
     /// person, the tenant's data key.
-    pub(crate) async fn sealing_key(
+    pub async fn sealing_key(
         &self,
         tenant: &str,
         contact_id: Option<&str>,
@@ -93,34 +87,9 @@ impl Store {
         }
     }
 
-    /// The contact's data key for reading their items; `None` when they have none (never
-    /// sealed anything, or erased).
-    pub(crate) async fn reading_key(
-        &self,
-        tenant: &crate::domain::tenant::TenantId,
-        contact_id: &str,
-    ) -> Result<Option<Arc<DataKey>>, StoreError> {
-        self.keyring()?
-            .existing_person(tenant.as_str(), contact_id)
-            .await
-    }
-
-    /// The data keys of the contacts whose profiles are `profiles`, by contact id.
-    pub(crate) async fn reading_keys<'i>(
-        &self,
-        tenant: &crate::domain::tenant::TenantId,
-        profiles: impl IntoIterator<Item = &'i Item>,
-    ) -> Result<HashMap<String, Arc<DataKey>>, StoreError> {
-        let ids: Vec<&str> = profiles
-            .into_iter()
-            .filter_map(|it| get_s(it, "contact_id"))
-            .collect();
-        self.keyring()?.existing_people(tenant.as_str(), &ids).await
-    }
-
     /// The keys that open items about `contact_ids` (those that have one) and the tenant's
     /// data key, for a page of a tenant's mixed items.
-    pub(crate) async fn opening_keys(
+    pub async fn opening_keys(
         &self,
         tenant: &str,
         contact_ids: &[&str],
@@ -134,7 +103,7 @@ impl Store {
 
     /// Seals those of `attributes` that `it` holds in plaintext (written before sealing),
     /// only if they still do: a writer that sealed one meanwhile wins. True when written.
-    pub(crate) async fn seal_written_before(
+    pub async fn seal_written_before(
         &self,
         op: &'static str,
         it: &Item,
@@ -167,7 +136,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::table::attrs::{item, s};
+    use crate::table::attrs::{item, s};
 
     #[test]
     fn a_sealed_attribute_opens_in_its_own_item_and_name_only() {

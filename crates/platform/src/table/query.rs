@@ -7,12 +7,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::Item;
 use super::cursor::Cursor;
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 
 /// One Query in the making.
 #[must_use = "a query reads nothing until it is sent"]
-pub(crate) struct Query<'a> {
-    store: &'a Store,
+pub struct Query<'a> {
+    store: &'a Table,
     op: &'static str,
     index: Option<&'static str>,
     key_condition: String,
@@ -26,15 +26,15 @@ pub(crate) struct Query<'a> {
 }
 
 /// One page of a query: the items DynamoDB returned and where the next page starts.
-pub(crate) struct Page {
+pub struct Page {
     pub items: Vec<Item>,
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl Table {
     /// A query of the table (or of an index, with [`Query::index`]); `op` names it in
     /// errors.
-    pub(crate) fn query(&self, op: &'static str, key_condition: impl Into<String>) -> Query<'_> {
+    pub fn query(&self, op: &'static str, key_condition: impl Into<String>) -> Query<'_> {
         Query {
             store: self,
             op,
@@ -52,56 +52,56 @@ impl Store {
 }
 
 impl Query<'_> {
-    pub(crate) fn index(mut self, index: &'static str) -> Self {
+    pub fn index(mut self, index: &'static str) -> Self {
         self.index = Some(index);
         self
     }
 
     /// Items the key condition finds but `filter` refuses are read (and paid for), not
     /// returned.
-    pub(crate) fn filter(mut self, filter: impl Into<String>) -> Self {
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
         self.filter = Some(filter.into());
         self
     }
 
-    pub(crate) fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
         self.values.insert(placeholder.to_owned(), value);
         self
     }
 
     /// Newest (highest sort key) first.
     /// A placeholder for an attribute name the filter uses (a reserved word, say).
-    pub(crate) fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
         self.names
             .insert(placeholder.to_owned(), attribute.to_owned());
         self
     }
 
-    pub(crate) fn backwards(mut self) -> Self {
+    pub fn backwards(mut self) -> Self {
         self.forward = false;
         self
     }
 
     /// At most `limit` items read per page.
-    pub(crate) fn limit(mut self, limit: i32) -> Self {
+    pub fn limit(mut self, limit: i32) -> Self {
         self.limit = Some(limit);
         self
     }
 
     /// Starts after a cursor an earlier page gave.
-    pub(crate) fn after(mut self, cursor: Option<&Cursor>) -> Self {
+    pub fn after(mut self, cursor: Option<&Cursor>) -> Self {
         self.start = Cursor::start_key(cursor);
         self
     }
 
     /// Strongly consistent (the table only; indexes cannot be).
-    pub(crate) fn consistent(mut self) -> Self {
+    pub fn consistent(mut self) -> Self {
         self.consistent = true;
         self
     }
 
     /// One page.
-    pub(crate) async fn page(&self) -> Result<Page, StoreError> {
+    pub async fn page(&self) -> Result<Page, StoreError> {
         let store = self.store;
         let mut request = store
             .client
@@ -131,7 +131,7 @@ impl Query<'_> {
     }
 
     /// Every page, to the end.
-    pub(crate) async fn all(mut self) -> Result<Vec<Item>, StoreError> {
+    pub async fn all(mut self) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         loop {
             let page = self.page().await?;
@@ -144,7 +144,7 @@ impl Query<'_> {
     }
 
     /// The first item, page after page, for which `found` gives an answer.
-    pub(crate) async fn find_map<T>(
+    pub async fn find_map<T>(
         mut self,
         found: impl Fn(&Item) -> Option<T>,
     ) -> Result<Option<T>, StoreError> {

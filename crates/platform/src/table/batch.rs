@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attrs::{Item, s};
-use super::{Store, StoreError, is_live};
+use super::{StoreError, Table, is_live};
 
 /// Rounds for the keys DynamoDB leaves unprocessed under load.
 const ROUNDS: usize = 5;
@@ -15,10 +15,10 @@ const MAX_WRITES_PER_CALL: usize = 25;
 /// Rounds for the writes DynamoDB leaves unprocessed under load, with a growing pause.
 const WRITE_ROUNDS: u32 = 6;
 
-impl Store {
+impl Table {
     /// The live items of `keys` (each a `pk`/`sk` map), in no particular order; `op`
     /// names the read in errors.
-    pub(crate) async fn batch_get(
+    pub async fn batch_get(
         &self,
         op: &'static str,
         keys: Vec<Item>,
@@ -68,7 +68,7 @@ impl Store {
     }
 
     /// Deletes the items of `keys` (`pk`, `sk`), 25 to a BatchWriteItem.
-    pub(crate) async fn batch_delete<'k>(
+    pub async fn batch_delete<'k>(
         &self,
         keys: impl Iterator<Item = (&'k str, &'k str)>,
     ) -> Result<(), StoreError> {
@@ -87,11 +87,7 @@ impl Store {
     }
 
     /// Puts `items` (over whatever has their keys), 25 to a BatchWriteItem.
-    pub(crate) async fn batch_put(
-        &self,
-        op: &'static str,
-        items: Vec<Item>,
-    ) -> Result<(), StoreError> {
+    pub async fn batch_put(&self, op: &'static str, items: Vec<Item>) -> Result<(), StoreError> {
         let requests = items
             .into_iter()
             .map(|it| {

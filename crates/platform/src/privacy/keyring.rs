@@ -23,8 +23,8 @@ use aws_sdk_kms::types::DataKeySpec;
 use crate::cache::TtlCache;
 use crate::metrics::Metrics;
 use crate::privacy::cipher::DataKey;
-use crate::store::key_table::PersonKeyEntry;
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::table::key_table::PersonKeyEntry;
+use crate::table::{PutOutcome, StoreError, Table};
 
 pub const TENANT_KEYS_TTL: Duration = Duration::from_secs(600);
 pub const PERSON_KEY_TTL: Duration = crate::config::PERSON_KEY_CACHE_DEFAULT;
@@ -61,7 +61,7 @@ impl TenantKeys {
 pub struct Keyring {
     kms: aws_sdk_kms::Client,
     kms_key_id: String,
-    table: Store,
+    table: Table,
     metrics: Arc<Metrics>,
     tenants: TtlCache<String, Arc<TenantKeys>>,
     people: TtlCache<(String, String), Arc<DataKey>>,
@@ -74,13 +74,13 @@ impl Keyring {
     pub fn new(
         kms: aws_sdk_kms::Client,
         kms_key_id: impl Into<String>,
-        table: Store,
+        table: impl Into<Table>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             kms,
             kms_key_id: kms_key_id.into(),
-            table,
+            table: table.into(),
             metrics,
             tenants: TtlCache::new(TENANT_KEYS_TTL, 1_000),
             people: TtlCache::new(PERSON_KEY_TTL, 50_000),
@@ -129,7 +129,7 @@ impl Keyring {
         };
         let kek = DataKey::from_slice(plain.as_ref())
             .ok_or_else(|| StoreError::corrupt(tenant, "KMS made a key of the wrong size"))?;
-        let now = crate::domain::timestamp::now_seconds();
+        let now = crate::clock::now_seconds();
         match self
             .table
             .put_new_tenant_kek(tenant, ciphertext.into_inner(), now)
@@ -253,8 +253,8 @@ impl Keyring {
     }
 
     /// A check, as one action of a transaction, that the contact has not been erased
-    /// (see [`Store::person_not_erased_check`]).
-    pub(crate) fn not_erased_check(
+    /// (see [`Table::person_not_erased_check`]).
+    pub fn not_erased_check(
         &self,
         tenant: &str,
         contact_id: &str,
@@ -280,7 +280,7 @@ impl Keyring {
         }
     }
 
-    /// Erases the contact's data key (see [`Store::put_erased_person_key`]), here and in
+    /// Erases the contact's data key (see [`Table::put_erased_person_key`]), here and in
     /// this container's cache; true when there was one to erase. Other containers' copies
     /// expire within [`PERSON_KEY_TTL`].
     pub async fn erase_person(

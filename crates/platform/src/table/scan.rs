@@ -5,15 +5,15 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::s;
 use super::query::Page;
-use super::{Store, StoreError, cursor::Cursor};
+use super::{StoreError, Table, cursor::Cursor};
 
 /// A filter's placeholders: attribute names, then values.
-pub(crate) type Placeholders<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, AttributeValue)]);
+pub type Placeholders<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, AttributeValue)]);
 
-impl Store {
+impl Table {
     /// The `pk`/`sk` of the items `filter` takes in one page of segment `segment` of
     /// `segments`, from after `start`.
-    pub(crate) async fn scan_keys_page(
+    pub async fn scan_keys_page(
         &self,
         op: &'static str,
         filter: &str,
@@ -37,7 +37,7 @@ impl Store {
 
     /// The whole items `filter` takes in one page of segment `segment` of `segments`, from
     /// after `start`. `names` and `values` are the filter's placeholders.
-    pub(crate) async fn scan_page(
+    pub async fn scan_page(
         &self,
         op: &'static str,
         filter: &str,

@@ -3,19 +3,15 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::attrs::Item;
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 
-impl Store {
-    pub(crate) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+impl Table {
+    pub async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         self.get_item(pk, sk, false).await
     }
 
     /// A strongly consistent read, for decisions that must see the latest write.
-    pub(crate) async fn get_consistent(
-        &self,
-        pk: String,
-        sk: String,
-    ) -> Result<Option<Item>, StoreError> {
+    pub async fn get_consistent(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         self.get_item(pk, sk, true).await
     }
 

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attrs::{Item, s};
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 
 /// A condition's value placeholders, `None` when it has none (DynamoDB refuses an empty
 /// map).
@@ -23,7 +23,7 @@ fn values_of(values: &[(&str, AttributeValue)]) -> Option<HashMap<String, Attrib
 }
 
 /// A put of `it` into `table`, only if `condition` holds, as one action of a transaction.
-pub(crate) fn put_action(
+pub fn put_action(
     table: &str,
     it: Item,
     condition: &str,
@@ -41,7 +41,7 @@ pub(crate) fn put_action(
 
 /// A check that `condition` holds on the item at `pk`/`sk` of `table` (which may not
 /// exist), as one action of a transaction: it writes nothing.
-pub(crate) fn check_action(
+pub fn check_action(
     table: &str,
     (pk, sk): (String, String),
     condition: &str,
@@ -60,7 +60,7 @@ pub(crate) fn check_action(
 
 /// What became of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Transacted {
+pub enum Transacted {
     Written,
     /// Nothing was written; for each item, whether its condition failed (none did when a
     /// conflicting transaction cancelled this one).
@@ -69,8 +69,8 @@ pub(crate) enum Transacted {
     },
 }
 
-impl Store {
-    pub(crate) async fn transact(
+impl Table {
+    pub async fn transact(
         &self,
         op: &'static str,
         items: Vec<TransactWriteItem>,

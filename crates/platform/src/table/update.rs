@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 
 use super::attrs::{Item, s};
-use super::{Store, StoreError, is_condition_failure};
+use super::{StoreError, Table, is_condition_failure};
 
 /// One UpdateItem call in the making.
 #[must_use = "an update does nothing until it is sent"]
-pub(crate) struct Update<'a> {
-    store: &'a Store,
+pub struct Update<'a> {
+    store: &'a Table,
     op: &'static str,
     pk: String,
     sk: String,
@@ -26,9 +26,9 @@ pub(crate) struct Update<'a> {
     values: HashMap<String, AttributeValue>,
 }
 
-impl Store {
+impl Table {
     /// An update of the item at `pk`/`sk`; `op` names it in errors.
-    pub(crate) fn update(&self, op: &'static str, pk: String, sk: String) -> Update<'_> {
+    pub fn update(&self, op: &'static str, pk: String, sk: String) -> Update<'_> {
         Update {
             store: self,
             op,
@@ -45,7 +45,7 @@ impl Store {
     }
 
     /// Applies `expression` to an existing item; false (nothing written) when there is none.
-    pub(crate) async fn update_if_exists<const N: usize>(
+    pub async fn update_if_exists<const N: usize>(
         &self,
         op: &'static str,
         pk: String,
@@ -67,7 +67,7 @@ impl Store {
     }
 
     /// As [`Self::update_if_exists`], for items that must exist: a missing one is an error.
-    pub(crate) async fn update_existing<const N: usize>(
+    pub async fn update_existing<const N: usize>(
         &self,
         op: &'static str,
         pk: String,
@@ -92,14 +92,14 @@ impl Store {
 
 impl Update<'_> {
     /// `SET attribute = value`.
-    pub(crate) fn set(mut self, attribute: &str, value: AttributeValue) -> Self {
+    pub fn set(mut self, attribute: &str, value: AttributeValue) -> Self {
         let (name, placeholder) = self.bind(attribute, value);
         self.sets.push(format!("{name} = {placeholder}"));
         self
     }
 
     /// `SET attribute = value` unless it has a value already (a first time kept).
-    pub(crate) fn set_if_absent(mut self, attribute: &str, value: AttributeValue) -> Self {
+    pub fn set_if_absent(mut self, attribute: &str, value: AttributeValue) -> Self {
         let (name, placeholder) = self.bind(attribute, value);
         self.sets
             .push(format!("{name} = if_not_exists({name}, {placeholder})"));
@@ -107,28 +107,28 @@ impl Update<'_> {
     }
 
     /// `SET` the attribute when `value` is `Some`, `REMOVE` it when `None`.
-    pub(crate) fn set_or_remove(self, attribute: &str, value: Option<AttributeValue>) -> Self {
+    pub fn set_or_remove(self, attribute: &str, value: Option<AttributeValue>) -> Self {
         match value {
             Some(value) => self.set(attribute, value),
             None => self.remove(attribute),
         }
     }
 
-    pub(crate) fn remove(mut self, attribute: &str) -> Self {
+    pub fn remove(mut self, attribute: &str) -> Self {
         let name = self.name_of(attribute);
         self.removes.push(name);
         self
     }
 
     /// `ADD attribute value`: a number added, or elements added to a set.
-    pub(crate) fn add(mut self, attribute: &str, value: AttributeValue) -> Self {
+    pub fn add(mut self, attribute: &str, value: AttributeValue) -> Self {
         let (name, placeholder) = self.bind(attribute, value);
         self.adds.push(format!("{name} {placeholder}"));
         self
     }
 
     /// `DELETE attribute value`: elements taken out of a set.
-    pub(crate) fn delete(mut self, attribute: &str, value: AttributeValue) -> Self {
+    pub fn delete(mut self, attribute: &str, value: AttributeValue) -> Self {
         let (name, placeholder) = self.bind(attribute, value);
         self.deletes.push(format!("{name} {placeholder}"));
         self
@@ -137,33 +137,31 @@ impl Update<'_> {
     /// `SET` clauses written by hand, for what the methods above cannot say
     /// (`if_not_exists` over another attribute, arithmetic); their placeholders come
     /// through [`Self::value`].
-    pub(crate) fn set_expression(mut self, clauses: &str) -> Self {
+    pub fn set_expression(mut self, clauses: &str) -> Self {
         self.sets.push(clauses.to_owned());
         self
     }
 
     /// Only if `condition` holds; its placeholders come through [`Self::value`] and
     /// [`Self::name`]. Attributes set through this builder are named `#a<n>` in order.
-    pub(crate) fn condition(mut self, condition: impl Into<String>) -> Self {
+    pub fn condition(mut self, condition: impl Into<String>) -> Self {
         self.condition = Some(condition.into());
         self
     }
 
-    pub(crate) fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
         self.values.insert(placeholder.to_owned(), value);
         self
     }
 
-    pub(crate) fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
         self.names
             .insert(placeholder.to_owned(), attribute.to_owned());
         self
     }
 
     /// The update as one action of a transaction.
-    pub(crate) fn into_action(
-        self,
-    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    pub fn into_action(self) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
         let update = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.store.table)
             .key("pk", s(&self.pk))
@@ -180,16 +178,13 @@ impl Update<'_> {
     }
 
     /// Writes; false when the condition did not hold (nothing was written).
-    pub(crate) async fn send(self) -> Result<bool, StoreError> {
+    pub async fn send(self) -> Result<bool, StoreError> {
         Ok(self.send_returning(ReturnValue::None).await?.is_some())
     }
 
     /// Writes and answers the item's attributes as `returning` says (all of them, or the
     /// updated ones); `None` when the condition did not hold.
-    pub(crate) async fn send_returning(
-        self,
-        returning: ReturnValue,
-    ) -> Result<Option<Item>, StoreError> {
+    pub async fn send_returning(self, returning: ReturnValue) -> Result<Option<Item>, StoreError> {
         let store = self.store;
         let op = self.op;
         let mut request = store
@@ -259,13 +254,13 @@ impl Update<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::table::attrs::n;
+    use crate::table::attrs::n;
 
-    fn store() -> Store {
+    fn store() -> Table {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .build();
-        Store::new(
+        Table::new(
             aws_sdk_dynamodb::Client::from_conf(config),
             "t",
             std::sync::Arc::default(),

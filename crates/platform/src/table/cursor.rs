@@ -15,7 +15,7 @@ use sha2::Sha256;
 use tokio::sync::OnceCell;
 
 use super::attrs::{Item, b, get_b, item, s};
-use super::{Store, StoreError};
+use super::{StoreError, Table};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
 
 /// Longer than any cursor this service makes; anything longer is refused unread.
@@ -30,7 +30,7 @@ pub struct Cursor(BTreeMap<String, String>);
 impl Cursor {
     /// The cursor of a `LastEvaluatedKey`; `None` for an empty one (the last page) or one
     /// with a key that is not a string (none of this table's are).
-    pub(crate) fn after(key: Option<&Item>) -> Option<Self> {
+    pub fn after(key: Option<&Item>) -> Option<Self> {
         let key = key.filter(|k| !k.is_empty())?;
         key.iter()
             .map(|(name, value)| Some((name.clone(), value.as_s().ok()?.clone())))
@@ -39,18 +39,18 @@ impl Cursor {
     }
 
     /// The `ExclusiveStartKey` to continue from.
-    pub(crate) fn start_key(cursor: Option<&Self>) -> Option<Item> {
+    pub fn start_key(cursor: Option<&Self>) -> Option<Item> {
         cursor.map(|c| c.0.iter().map(|(k, v)| (k.clone(), s(v))).collect())
     }
 
     /// One key attribute of the position.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
 
     /// A cursor at the given key attributes.
     #[cfg(test)]
-    pub(crate) fn at(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub fn at(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         Self(pairs.into_iter().collect())
     }
 }
@@ -112,7 +112,7 @@ impl CursorSeal {
 /// ciphertext; each container reads and decrypts it on its first paged call (one KMS
 /// call per container, none at cold start).
 pub struct CursorKeys {
-    store: Store,
+    store: Table,
     secrets: SecretStore,
     seal: OnceCell<CursorSeal>,
 }
@@ -131,7 +131,8 @@ const KEY_PK: &str = "PLATFORM";
 const KEY_SK: &str = "CURSOR_KEY";
 
 impl CursorKeys {
-    pub fn new(store: Store, secrets: SecretStore) -> Self {
+    pub fn new(store: impl Into<Table>, secrets: SecretStore) -> Self {
+        let store = store.into();
         Self {
             store,
             secrets,

@@ -5,6 +5,7 @@
 mod attrs;
 mod batch;
 pub mod cursor;
+pub mod key_table;
 mod prefix;
 mod query;
 mod read;
@@ -15,11 +16,12 @@ mod update;
 mod write;
 
 pub use attrs::Item;
-pub(crate) use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
-pub(crate) use query::Query;
-pub(crate) use sealed::{plaintext_of, sealed, unsealed};
-pub(crate) use transact::{Transacted, check_action, put_action};
-pub(crate) use update::Update;
+pub use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
+pub use query::Query;
+pub use sealed::{OpeningKeys, plaintext_of, sealed, unsealed};
+pub use transact::{Transacted, check_action, put_action};
+pub use update::Update;
+pub use write::DEDUP_PREFIX;
 
 use std::sync::Arc;
 
@@ -65,27 +67,21 @@ pub enum StoreError {
 
 impl StoreError {
     /// An item that does not hold what its module writes.
-    pub(crate) fn corrupt(key: &str, problem: &str) -> Self {
+    pub fn corrupt(key: &str, problem: &str) -> Self {
         Self::Corrupt {
             key: key.to_owned(),
             problem: problem.to_owned(),
         }
     }
 
-    pub(crate) fn kms<E: std::error::Error + Send + Sync + 'static>(
-        op: &'static str,
-        e: E,
-    ) -> Self {
+    pub fn kms<E: std::error::Error + Send + Sync + 'static>(op: &'static str, e: E) -> Self {
         Self::Kms {
             op,
             source: Box::new(e),
         }
     }
 
-    pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(
-        op: &'static str,
-        e: E,
-    ) -> Self {
+    pub fn dynamo<E: std::error::Error + Send + Sync + 'static>(op: &'static str, e: E) -> Self {
         Self::Dynamo {
             op,
             source: Box::new(e),
@@ -95,14 +91,14 @@ impl StoreError {
 
 /// The table, what reads and writes to it cost, and the keys that seal personal data in it.
 #[derive(Clone)]
-pub struct Store {
-    pub(crate) client: Client,
-    pub(crate) table: String,
-    pub(crate) metrics: Arc<Metrics>,
+pub struct Table {
+    pub client: Client,
+    pub table: String,
+    pub metrics: Arc<Metrics>,
     keyring: Option<Arc<Keyring>>,
 }
 
-impl Store {
+impl Table {
     /// A table without personal data (the key table itself): items that need a person's
     /// key cannot be written or read through it.
     pub fn new(client: Client, table: impl Into<String>, metrics: Arc<Metrics>) -> Self {
@@ -128,7 +124,7 @@ impl Store {
         metrics: Arc<Metrics>,
     ) -> Self {
         let client = Client::new(sdk);
-        let keys = Store::new(client.clone(), &config.key_table_name, metrics.clone());
+        let keys = Table::new(client.clone(), &config.key_table_name, metrics.clone());
         let keyring = Keyring::new(
             aws_sdk_kms::Client::new(sdk),
             &config.personal_data_key_id,
@@ -136,39 +132,39 @@ impl Store {
             metrics.clone(),
         )
         .with_person_key_ttl(config.person_key_cache);
-        Store::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+        Table::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
     }
 
     /// The table this store reads and writes.
-    pub(crate) fn table_name(&self) -> &str {
+    pub fn table_name(&self) -> &str {
         &self.table
     }
 
-    pub(crate) fn keyring(&self) -> Result<&Keyring, StoreError> {
+    pub fn keyring(&self) -> Result<&Keyring, StoreError> {
         self.keyring.as_deref().ok_or(StoreError::NoKeyring)
     }
 
-    pub(crate) fn count_write(&self, consumed: Option<&ConsumedCapacity>) {
+    pub fn count_write(&self, consumed: Option<&ConsumedCapacity>) {
         // A conditional write that fails still costs a unit but reports nothing: count one.
         self.metrics
             .add_write_units(consumed.and_then(|c| c.capacity_units).unwrap_or(1.0));
     }
 
     /// Counts what a transaction's writes cost, item by item.
-    pub(crate) fn count_writes(&self, consumed: &[ConsumedCapacity]) {
+    pub fn count_writes(&self, consumed: &[ConsumedCapacity]) {
         for item in consumed {
             self.count_write(Some(item));
         }
     }
 
-    pub(crate) fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
+    pub fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
         self.metrics
             .add_read_units(consumed.and_then(|c| c.capacity_units).unwrap_or(0.5));
     }
 }
 
 /// The outputs of writes that report consumed capacity.
-pub(crate) trait Consumed {
+pub trait Consumed {
     fn consumed(&self) -> Option<&ConsumedCapacity>;
 }
 
@@ -184,10 +180,10 @@ impl Consumed for aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput {
     }
 }
 
-impl Store {
+impl Table {
     /// Counts a conditional write's cost and tells whether its condition held: a failed
     /// condition is an answer (a duplicate, a stale update), not an error.
-    pub(crate) fn settle<T, E, R>(
+    pub fn settle<T, E, R>(
         &self,
         op: &'static str,
         result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
@@ -215,7 +211,7 @@ impl Store {
     }
 }
 
-pub(crate) fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+pub fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -242,6 +238,6 @@ pub enum PutOutcome {
 }
 
 /// Whether an item read now is still alive under its `expires_at`.
-pub(crate) fn is_live(item: &Item, now: i64) -> bool {
+pub fn is_live(item: &Item, now: i64) -> bool {
     attrs::get_i64(item, EXPIRES_AT).is_none_or(|at| at > now)
 }
