@@ -47,22 +47,26 @@ use crate::config::StorageConfig;
 use crate::metrics::Metrics;
 use crate::privacy::keyring::Keyring;
 
-/// The data table as the gateway's item modules use it: the platform's table helper, to
-/// which each item module adds its reads and writes in an `impl Store` block of its own.
+/// The data table as the gateway's item modules use it: the platform's table helper with
+/// the keyring that seals personal data in it; each item module adds its reads and writes
+/// in an `impl Store` block of its own.
 #[derive(Clone)]
-pub struct Store(Table);
+pub struct Store {
+    table: Table,
+    keyring: Option<Arc<Keyring>>,
+}
 
 impl Deref for Store {
     type Target = Table;
 
     fn deref(&self) -> &Table {
-        &self.0
+        &self.table
     }
 }
 
 impl From<Store> for Table {
     fn from(store: Store) -> Table {
-        store.0
+        store.table
     }
 }
 
@@ -74,12 +78,16 @@ impl Store {
         table: impl Into<String>,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Self(Table::new(client, table, metrics))
+        Self {
+            table: Table::new(client, table, metrics),
+            keyring: None,
+        }
     }
 
     /// The data table, sealing personal data with the keys of `keyring`.
-    pub fn with_keyring(self, keyring: Arc<Keyring>) -> Self {
-        Self(self.0.with_keyring(keyring))
+    pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
     }
 
     /// The data table with its key table and KMS key, as a function's configuration names
@@ -89,6 +97,20 @@ impl Store {
         config: &StorageConfig,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Self(Table::open(sdk, config, metrics))
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        let keys = Table::new(client.clone(), &config.key_table_name, metrics.clone());
+        let keyring = Keyring::new(
+            aws_sdk_kms::Client::new(sdk),
+            &config.personal_data_key_id,
+            keys,
+            metrics.clone(),
+        )
+        .with_person_key_ttl(config.person_key_cache);
+        Self::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+    }
+
+    /// The keyring of the data table's personal data.
+    pub fn keyring(&self) -> Result<&Keyring, StoreError> {
+        self.keyring.as_deref().ok_or(StoreError::NoKeyring)
     }
 }

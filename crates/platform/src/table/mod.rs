@@ -28,9 +28,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
 
-use crate::config::StorageConfig;
 use crate::metrics::Metrics;
-use crate::privacy::keyring::Keyring;
 
 /// The name of the TTL attribute, epoch seconds.
 pub const EXPIRES_AT: &str = "expires_at";
@@ -89,59 +87,37 @@ impl StoreError {
     }
 }
 
-/// The table, what reads and writes to it cost, and the keys that seal personal data in it.
+/// A table and what reads and writes to it cost. It holds no keys: the data table's
+/// owner pairs it with the keyring that seals personal data in it.
 #[derive(Clone)]
 pub struct Table {
-    pub client: Client,
-    pub table: String,
-    pub metrics: Arc<Metrics>,
-    keyring: Option<Arc<Keyring>>,
+    client: Client,
+    table: String,
+    metrics: Arc<Metrics>,
 }
 
 impl Table {
-    /// A table without personal data (the key table itself): items that need a person's
-    /// key cannot be written or read through it.
     pub fn new(client: Client, table: impl Into<String>, metrics: Arc<Metrics>) -> Self {
         Self {
             client,
             table: table.into(),
             metrics,
-            keyring: None,
         }
     }
 
-    /// The data table, sealing personal data with the keys of `keyring`.
-    pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
-        self.keyring = Some(keyring);
-        self
+    /// The client, for a function that builds the key table's helper beside this one.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
-    /// The data table with its key table and KMS key, as a function's configuration names
-    /// them.
-    pub fn open(
-        sdk: &aws_config::SdkConfig,
-        config: &StorageConfig,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        let client = Client::new(sdk);
-        let keys = Table::new(client.clone(), &config.key_table_name, metrics.clone());
-        let keyring = Keyring::new(
-            aws_sdk_kms::Client::new(sdk),
-            &config.personal_data_key_id,
-            keys,
-            metrics.clone(),
-        )
-        .with_person_key_ttl(config.person_key_cache);
-        Table::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+    /// What this table's calls are counted into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The table this store reads and writes.
     pub fn table_name(&self) -> &str {
         &self.table
-    }
-
-    pub fn keyring(&self) -> Result<&Keyring, StoreError> {
-        self.keyring.as_deref().ok_or(StoreError::NoKeyring)
     }
 
     pub fn count_write(&self, consumed: Option<&ConsumedCapacity>) {

@@ -23,6 +23,11 @@ pub struct OpeningKeys {
 }
 
 impl OpeningKeys {
+    /// The keys of the people a page is about, and the tenant's data key for the rest.
+    pub fn new(people: HashMap<String, Arc<DataKey>>, tenant: Arc<DataKey>) -> Self {
+        Self { people, tenant }
+    }
+
     /// The key of an item about `contact_id`, or about no one person.
     pub fn of(&self, contact_id: Option<&str>) -> Option<&DataKey> {
         match contact_id {
@@ -73,34 +78,6 @@ pub fn plaintext_of<'i>(it: &'i Item, attributes: &[&'i str]) -> Vec<(&'i str, &
 }
 
 impl Table {
-    /// The key that seals data about `contact_id` (made on first use), or, about no one
-    /// person, the tenant's data key.
-    pub async fn sealing_key(
-        &self,
-        tenant: &str,
-        contact_id: Option<&str>,
-    ) -> Result<Arc<DataKey>, StoreError> {
-        let keyring = self.keyring()?;
-        match contact_id {
-            Some(contact) => keyring.person(tenant, contact).await,
-            None => Ok(keyring.tenant(tenant).await?.data().clone()),
-        }
-    }
-
-    /// The keys that open items about `contact_ids` (those that have one) and the tenant's
-    /// data key, for a page of a tenant's mixed items.
-    pub async fn opening_keys(
-        &self,
-        tenant: &str,
-        contact_ids: &[&str],
-    ) -> Result<OpeningKeys, StoreError> {
-        let keyring = self.keyring()?;
-        Ok(OpeningKeys {
-            people: keyring.existing_people(tenant, contact_ids).await?,
-            tenant: keyring.tenant(tenant).await?.data().clone(),
-        })
-    }
-
     /// Seals those of `attributes` that `it` holds in plaintext (written before sealing),
     /// only if they still do: a writer that sealed one meanwhile wins. True when written.
     pub async fn seal_written_before(

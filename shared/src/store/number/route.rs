@@ -54,7 +54,7 @@ impl Store {
         let op = "TransactWriteItems connect number";
         let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::dynamo(op, e);
         let tenant_alive = ConditionCheck::builder()
-            .table_name(&self.table)
+            .table_name(self.table_name())
             .key("pk", s(tenant_pk(tenant)))
             .key("sk", s(TENANT_SK))
             .condition_expression("attribute_exists(pk) AND #status <> :deleting")
@@ -63,7 +63,7 @@ impl Store {
             .build()
             .map_err(built)?;
         let number_route = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table_name())
             .set_item(Some(item([
                 ("pk", s(number_route_pk(&number.phone_number_id))),
                 ("sk", s(ROUTE_SK)),
@@ -76,7 +76,7 @@ impl Store {
             .build()
             .map_err(built)?;
         let waba_route = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table_name())
             .key("pk", s(waba_route_pk(&number.waba_id)))
             .key("sk", s(ROUTE_SK))
             .update_expression(
@@ -94,7 +94,7 @@ impl Store {
             .build()
             .map_err(built)?;
         let number_item = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table_name())
             .set_item(Some(number_item(number)))
             .build()
             .map_err(built)?;
