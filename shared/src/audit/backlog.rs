@@ -5,11 +5,9 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+use super::jobs::AuditAppend;
 use super::{AuditError, AuditLog};
-use crate::domain::audit::AuditFact;
-use crate::erasure::ErasureJob;
+use crate::erasure::job::ErasureJob;
 use crate::queue::jobs::JobQueue;
 use crate::store::audit::AuditFilter;
 
@@ -18,19 +16,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Entries searched for the fact when the failed append found no head (it could not read
 /// the chain, so it stored nothing; only a retry delivered twice may have).
 const UNANCHORED_SEARCH: usize = 1_000;
-
-/// An append to retry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditAppend {
-    pub chain: String,
-    pub fact: AuditFact,
-    /// The end the writer meant it to have; none: the chain's retention.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    /// The head the failed append found: an entry recording the fact is after it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_seq: Option<u64>,
-}
 
 /// What a retry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,19 +9,18 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
 
 use super::AuditError;
+use super::jobs::SignEveryChain;
 use crate::domain::audit::checkpoint::{
     ChainState, Checkpoint, accusation, oldest_gone, unanchored,
 };
 use crate::domain::audit::{BrokenLink, ChainWalk, OPERATOR_CHAIN};
-use crate::erasure::ErasureJob;
+use crate::erasure::job::ErasureJob;
 use crate::privacy::mac::KmsMac;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
 use crate::store::audit::KeptEntry;
-use crate::store::cursor::Cursor;
 use crate::telemetry::error_chain;
 
 /// Entries read a page when the signing walks from the last checkpoint to the head.
@@ -44,22 +43,6 @@ pub enum Signed {
     Nothing,
     /// The chain no longer agrees with its newest checkpoint: nothing was signed.
     Refused(BrokenLink),
-}
-
-/// Sign a checkpoint of one chain's head: queued by an append at every 100th entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignChain {
-    pub chain: String,
-}
-
-/// The daily signing of every chain, from the operator's, then tenant after tenant from
-/// `after`; with `adopt`, the operator's adoption of the chains without a checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SignEveryChain {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<Cursor>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub adopt: bool,
 }
 
 /// What one job of the daily signing did.

@@ -7,6 +7,7 @@
 
 pub mod backlog;
 pub mod checkpoint;
+pub mod jobs;
 pub mod verify;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::domain::audit::checkpoint::CHECKPOINT_EVERY;
 use crate::domain::audit::{AuditEntry, AuditFact, Link, OPERATOR_CHAIN};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
-use crate::erasure::ErasureJob;
+use crate::erasure::job::ErasureJob;
 use crate::metrics::Metrics;
 use crate::privacy::mac::{KmsMac, MacError};
 use crate::queue::QueueError;
@@ -27,7 +28,8 @@ use crate::store::cursor::Cursor;
 use crate::store::{PutOutcome, Store, StoreError};
 use crate::telemetry::error_chain;
 
-pub use checkpoint::{Checkpointer, SignChain, SignEveryChain, Signed, SignedChains};
+pub use checkpoint::{Checkpointer, Signed, SignedChains};
+pub use jobs::{AuditAppend, SignChain, SignEveryChain};
 pub use verify::ChainReport;
 
 /// Writers racing for the same place give up after this many tries (each loses only to
@@ -181,7 +183,7 @@ impl AuditLog {
             return Err(failure);
         };
         tracing::warn!(audit_chain = %chain, error = %error_chain(&failure), "an audit append failed; it is queued to be retried");
-        let job = backlog::AuditAppend {
+        let job = AuditAppend {
             chain: chain.to_owned(),
             fact,
             expires_at,
@@ -262,7 +264,7 @@ impl AuditLog {
     async fn checkpoint_due(&self, chain: &str, at: i64) {
         let signed = match (&self.jobs, &self.checkpoints) {
             (Some(queue), _) => {
-                let job = ErasureJob::AuditSign(checkpoint::SignChain {
+                let job = ErasureJob::AuditSign(SignChain {
                     chain: chain.to_owned(),
                 });
                 queue.send(&[job]).await.map_err(AuditError::from)

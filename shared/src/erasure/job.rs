@@ -11,20 +11,20 @@ use crate::store::tenant::erasure::ScanPosition;
 pub enum ErasureJob {
     TenantSweep(TenantSweep),
     SealSweep(SealSweep),
-    PersonSweep(super::person::PersonSweep),
-    PersonExport(crate::export::ExportJob),
+    PersonSweep(PersonSweep),
+    PersonExport(crate::export::job::ExportJob),
     /// Start an ageing run: the daily schedule sends it with no tenant, a retention change
     /// with the tenant's id.
     AgeingStart(AgeingStart),
     AgeingSweep(AgeingSweep),
     TenantAgeing(TenantAgeing),
     /// An audit append that failed, to retry.
-    AuditAppend(crate::audit::backlog::AuditAppend),
+    AuditAppend(crate::audit::jobs::AuditAppend),
     /// Sign a checkpoint of one audit chain's head.
-    AuditSign(crate::audit::SignChain),
+    AuditSign(crate::audit::jobs::SignChain),
     /// Sign a checkpoint of every audit chain: the daily schedule sends
     /// `{"job":"audit_checkpoints"}`.
-    AuditCheckpoints(crate::audit::SignEveryChain),
+    AuditCheckpoints(crate::audit::jobs::SignEveryChain),
 }
 
 /// Age one tenant's items, walking its partitions by query from `at`: a run that costs
@@ -268,4 +268,18 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<ErasureJob>(&text).unwrap(), next);
     }
+}
+
+/// The job of one erasure: whom, by contact ids and keyed hashes only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonSweep {
+    pub tenant: String,
+    pub erasure: String,
+    pub contacts: Vec<String>,
+    pub blinded: Vec<String>,
+    pub requested_at: i64,
+    /// The pass after every late writer has stopped: deletes what they left, then signs
+    /// the receipt.
+    #[serde(default)]
+    pub final_pass: bool,
 }

@@ -13,9 +13,10 @@ pub mod tenant;
 
 pub use ageing::{AgeingOutcome, RetentionAger};
 pub use job::{
-    AgeingStart, AgeingSweep, ErasureJob, SealSweep, TenantAgeing, TenantSweep, WalkPosition,
+    AgeingStart, AgeingSweep, ErasureJob, PersonSweep, SealSweep, TenantAgeing, TenantSweep,
+    WalkPosition,
 };
-pub use person::{PersonEraser, PersonOutcome, PersonSweep};
+pub use person::{PersonEraser, PersonOutcome};
 pub use sealing::{BackgroundJobs, JobOutcome, SealOutcome, SealingSweeper};
 pub use tenant::{SweepOutcome, TenantEraser};
 

@@ -26,10 +26,8 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::ErasureError;
-use super::job::ErasureJob;
+use super::job::{ErasureJob, PersonSweep};
 use crate::clock::now_seconds;
 use crate::domain::erasure::{
     ErasedCounts, ErasureReceipt, PersonErasure, RECEIPT_VERSION, RequestState, SignedReceipt,
@@ -52,20 +50,6 @@ const LOG_PAGE_ITEMS: i32 = 1_000;
 /// Rounds of finding, tombstoning and destroying keys before the job gives up on growing
 /// the person further (each round follows every identifier found in the one before).
 const CLOSURE_ROUNDS: usize = 4;
-
-/// The job of one erasure: whom, by contact ids and keyed hashes only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonSweep {
-    pub tenant: String,
-    pub erasure: String,
-    pub contacts: Vec<String>,
-    pub blinded: Vec<String>,
-    pub requested_at: i64,
-    /// The pass after every late writer has stopped: deletes what they left, then signs
-    /// the receipt.
-    #[serde(default)]
-    pub final_pass: bool,
-}
 
 /// What one run of an erasure job did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,12 @@
 //! each file, whatever the person's history. A document pauses between two elements and
 //! goes on in another invocation ([`Document::pause`], [`Document::resume`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::ExportError;
-use super::upload::{Upload, UploadState};
+use super::job::{DocumentState, Place};
+use super::upload::Upload;
 use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery, ExportedEvent};
 use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
@@ -26,26 +27,6 @@ const CSV_HEADER: [&str; 9] = [
     "text",
     "content",
 ];
-
-/// Where the writer is in the document, to put commas and brackets in their place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Place {
-    Contacts { first: bool },
-    Messages { first: bool },
-    Deliveries { first: bool },
-    Events { first: bool },
-}
-
-/// Where a paused document stands: its files' uploads and its place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentState {
-    json: UploadState,
-    csv: Option<UploadState>,
-    place: Place,
-    messages: u64,
-    contacts: u64,
-}
 
 pub struct Document {
     json: Upload,

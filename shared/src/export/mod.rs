@@ -12,15 +12,15 @@
 //! that fails goes on from the last pause on SQS's next delivery.
 
 pub mod document;
+pub mod job;
 pub mod upload;
 mod walk;
 
-pub use walk::{ExportPosition, Step};
+pub use job::{ExportJob, ExportPosition, ExportProgress, Step};
 
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
 use crate::domain::erasure::RequestState;
@@ -32,7 +32,7 @@ use crate::queue::jobs::JobQueue;
 use crate::store::person::export::FinishedExport;
 use crate::store::table::cursor::Cursor;
 use crate::store::{Store, StoreError};
-use document::{Document, DocumentState, Head};
+use document::{Document, Head};
 use upload::Upload;
 use walk::Walked;
 
@@ -64,33 +64,6 @@ impl ExportError {
             source: e.into(),
         }
     }
-}
-
-/// The job of one export: whom, by contact ids and the keyed hashes of their identifiers,
-/// and, for a job that goes on from a pause, where the last one stood.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportJob {
-    pub tenant: String,
-    pub export: String,
-    pub contacts: Vec<String>,
-    pub csv: bool,
-    /// The blind indexes of the person's identifiers: the tenant events that name them
-    /// are theirs too (absent from jobs queued before events were exported).
-    #[serde(default)]
-    pub blinded: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progress: Option<Box<ExportProgress>>,
-}
-
-/// Where a paused export stands, as the job that goes on from it carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportProgress {
-    /// The export's own time: what lived then is exported.
-    pub exported_at: i64,
-    pub document: DocumentState,
-    pub position: ExportPosition,
-    /// How many times it paused so far.
-    pub pauses: u32,
 }
 
 /// What one run of an export job did.
@@ -160,7 +133,7 @@ impl PersonExporter {
         self.store
             .put_new_export(&export, &footprint.contacts, &footprint.blinded)
             .await?;
-        let job = crate::erasure::ErasureJob::PersonExport(ExportJob {
+        let job = crate::erasure::job::ErasureJob::PersonExport(ExportJob {
             tenant: tenant.as_str().to_owned(),
             export: export.id.clone(),
             contacts: footprint.contacts,
@@ -336,7 +309,7 @@ impl PersonExporter {
                     ..job.clone()
                 };
                 self.queue
-                    .send(&[crate::erasure::ErasureJob::PersonExport(next)])
+                    .send(&[crate::erasure::job::ErasureJob::PersonExport(next)])
                     .await?;
                 tracing::info!(tenant = %tenant, export = %job.export, pauses, "export paused; a job goes on from here");
                 return Ok(ExportOutcome::Paused { pauses });

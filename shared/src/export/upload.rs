@@ -11,21 +11,9 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
-use serde::{Deserialize, Serialize};
 
 use super::ExportError;
-
-/// Where a paused upload stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadState {
-    pub key: String,
-    pub upload_id: String,
-    /// Each part sent: its number and its ETag.
-    pub parts: Vec<(i32, Option<String>)>,
-    pub written: u64,
-    /// The object that holds the bytes not yet sent, when there were some.
-    pub pending: Option<String>,
-}
+use super::job::UploadState;
 
 /// The size of a part: S3 takes 5 MiB at least, but for the last.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;

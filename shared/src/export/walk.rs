@@ -4,10 +4,9 @@
 //! stands still between two pages when its invocation's time runs low, and answers where
 //! it stood, so that the next invocation goes on from there.
 
-use serde::{Deserialize, Serialize};
-
 use super::document::Document;
-use super::{ExportError, ExportJob, PersonExporter};
+use super::job::{ExportJob, ExportPosition, Step};
+use super::{ExportError, PersonExporter};
 use crate::conversations::Conversations;
 use crate::domain::export::{ExportedDelivery, ExportedEvent};
 use crate::domain::tenant::TenantId;
@@ -20,14 +19,6 @@ use crate::views::message::MessageView;
 const MESSAGE_PAGE: i32 = 200;
 /// Callback log items, or tenant events, read per page.
 const LOG_PAGE: i32 = 1_000;
-
-/// Where the walk stands: which of the job's contacts (their count once they are all
-/// written: the events follow), and where within it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportPosition {
-    pub contact: usize,
-    pub step: Step,
-}
 
 impl ExportPosition {
     pub fn start() -> Self {
@@ -43,22 +34,6 @@ impl ExportPosition {
             step: Step::Open,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "at", rename_all = "snake_case")]
-pub enum Step {
-    /// The contact is next.
-    Open,
-    Messages {
-        after: Option<Cursor>,
-    },
-    Deliveries {
-        after: Option<Cursor>,
-    },
-    Events {
-        after: Option<Cursor>,
-    },
 }
 
 /// How far a walk got.
