@@ -105,16 +105,6 @@ impl Table {
         }
     }
 
-    /// The client, for a function that builds the key table's helper beside this one.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// What this table's calls are counted into.
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
-    }
-
     /// The table this store reads and writes.
     pub fn table_name(&self) -> &str {
         &self.table
