@@ -10,6 +10,7 @@ use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::is_contact_id;
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::ContactStore;
 use crate::store::contact::ContactFacts;
 use crate::store::contact::consent::{ConsentPage, Recorded};
 use crate::store::contact::index::ContactPage;
@@ -46,12 +47,18 @@ impl Contacts {
         details: &DetailsChange,
         now: i64,
     ) -> Result<ContactProfile, CreateContactError> {
-        if let Some(existing) = self.store.find_contact(&tenant.id, identity, now).await? {
+        if let Some(existing) = self
+            .store
+            .repo::<ContactStore>()
+            .find_contact(&tenant.id, identity, now)
+            .await?
+        {
             return Err(CreateContactError::Exists(existing.contact_id));
         }
         let facts = ContactFacts::default();
         let contact = self
             .store
+            .repo::<ContactStore>()
             .resolve_contact(&tenant.id, identity, &facts, &tenant.retention, now)
             .await?
             .profile;
@@ -59,6 +66,7 @@ impl Contacts {
             return Ok(contact);
         }
         self.store
+            .repo::<ContactStore>()
             .update_contact_details(
                 &tenant.id,
                 &contact.contact_id,
@@ -77,7 +85,10 @@ impl Contacts {
         identity: &UserIdentity,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        self.store.find_contact(tenant, identity, now).await
+        self.store
+            .repo::<ContactStore>()
+            .find_contact(tenant, identity, now)
+            .await
     }
 
     /// A page of contacts by name, those whose shown name starts with `name_prefix` (a
@@ -91,6 +102,7 @@ impl Contacts {
         now: i64,
     ) -> Result<ContactPage, StoreError> {
         self.store
+            .repo::<ContactStore>()
             .list_contacts(tenant, name_prefix, after, limit, now)
             .await
     }
@@ -106,7 +118,10 @@ impl Contacts {
         if !is_contact_id(contact_id) {
             return Ok(None);
         }
-        self.store.get_contact(tenant, contact_id, now).await
+        self.store
+            .repo::<ContactStore>()
+            .get_contact(tenant, contact_id, now)
+            .await
     }
 
     /// Applies `change` (already checked) to a live contact; `None` when there is none.
@@ -124,6 +139,7 @@ impl Contacts {
             return Ok(None);
         }
         self.store
+            .repo::<ContactStore>()
             .update_contact_details(&tenant.id, contact_id, change, &tenant.retention, now)
             .await
     }
@@ -142,6 +158,7 @@ impl Contacts {
         };
         let page = self
             .store
+            .repo::<ContactStore>()
             .consent_entries(tenant, contact_id, limit, after, now)
             .await?;
         Ok(Some((contact, page)))
@@ -168,6 +185,7 @@ impl Contacts {
         let identifiers = identity.map(|i| i.keys()).unwrap_or_default();
         let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
         self.store
+            .repo::<ContactStore>()
             .record_consent(&tenant.id, contact_id, &identifiers, entry, expires_at)
             .await
             .map(|recorded| Some(Ok(recorded)))
@@ -186,8 +204,18 @@ impl Contacts {
             return Ok(None);
         }
         let found = match restriction {
-            Some(r) => self.store.restrict_contact(tenant, contact_id, r).await?,
-            None => self.store.lift_restriction(tenant, contact_id).await?,
+            Some(r) => {
+                self.store
+                    .repo::<ContactStore>()
+                    .restrict_contact(tenant, contact_id, r)
+                    .await?
+            }
+            None => {
+                self.store
+                    .repo::<ContactStore>()
+                    .lift_restriction(tenant, contact_id)
+                    .await?
+            }
         };
         if !found {
             return Ok(None);

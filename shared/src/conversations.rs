@@ -2,6 +2,8 @@
 //! was answered, a contact's messages page by page, and one message by its id, each
 //! message with the delivery progress of its wamid. Handlers call this, not the table.
 
+use crate::store::ContactStore;
+use crate::store::MessageStore;
 use std::collections::HashMap;
 
 use crate::domain::conversation::ConversationFilter;
@@ -49,6 +51,7 @@ impl Conversations {
         now: i64,
     ) -> Result<ConversationPage, StoreError> {
         self.store
+            .repo::<ContactStore>()
             .conversations(tenant, filter, after, limit, now)
             .await
     }
@@ -61,7 +64,10 @@ impl Conversations {
         reference: &MessageId,
         now: i64,
     ) -> Result<Option<StoredMessage>, StoreError> {
-        self.store.message_at(tenant, reference, now).await
+        self.store
+            .repo::<MessageStore>()
+            .message_at(tenant, reference, now)
+            .await
     }
 
     /// The message `reference` names, with its delivery progress.
@@ -77,6 +83,7 @@ impl Conversations {
         let deliveries = match message.accepted_wamid() {
             Some(wamid) => {
                 self.store
+                    .repo::<MessageStore>()
                     .delivery_states(tenant, &reference.contact_id, &[wamid], now)
                     .await?
             }
@@ -101,6 +108,7 @@ impl Conversations {
         if !is_contact_id(contact_id)
             || self
                 .store
+                .repo::<ContactStore>()
                 .get_contact(tenant, contact_id, now)
                 .await?
                 .is_none()
@@ -109,6 +117,7 @@ impl Conversations {
         }
         let page = self
             .store
+            .repo::<MessageStore>()
             .conversation_page(tenant, contact_id, after, limit, now)
             .await?;
         let wamids: Vec<&str> = page
@@ -120,6 +129,7 @@ impl Conversations {
             HashMap::new()
         } else {
             self.store
+                .repo::<MessageStore>()
                 .delivery_states(tenant, contact_id, &wamids, now)
                 .await?
         };

@@ -15,6 +15,7 @@ use crate::domain::tenant::{
 };
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
+use crate::store::NumberStore;
 use crate::store::number::route::Connected;
 use crate::store::{Store, StoreError};
 
@@ -120,6 +121,7 @@ impl NumberConnector {
         // Numbers connected before route items existed hold their routes in the index.
         let (number_holder, waba_holder) = self
             .store
+            .repo::<NumberStore>()
             .legacy_holders(request.phone_number_id, request.waba_id)
             .await?;
         if number_holder.is_some_and(|t| t != *tenant) {
@@ -130,6 +132,7 @@ impl NumberConnector {
         }
         let before = self
             .store
+            .repo::<NumberStore>()
             .get_phone_number(tenant, request.phone_number_id)
             .await?;
         let token = request.access_token.expose();
@@ -159,7 +162,12 @@ impl NumberConnector {
             quality_rating: info.quality_rating,
             quality: None,
         };
-        match self.store.connect_phone_number(&number).await? {
+        match self
+            .store
+            .repo::<NumberStore>()
+            .connect_phone_number(&number)
+            .await?
+        {
             Connected::Done => {}
             Connected::NumberTaken => return Err(ConnectError::NumberTaken),
             Connected::WabaTaken => return Err(ConnectError::WabaTaken),
@@ -168,13 +176,16 @@ impl NumberConnector {
         if let Some(old) = before.filter(|old| old.waba_id != number.waba_id) {
             // Moved to another account of the tenant: the old account's route lets it go.
             self.store
+                .repo::<NumberStore>()
                 .release_from_waba(&old.waba_id, &number.phone_number_id)
                 .await?;
             self.store
+                .repo::<NumberStore>()
                 .drop_legacy_waba_item(tenant, &old.waba_id)
                 .await?;
         }
         self.store
+            .repo::<NumberStore>()
             .reset_pace(tenant, &number.phone_number_id)
             .await?;
         tracing::info!(tenant = %tenant, phone_number_id = %number.phone_number_id, waba_id = %number.waba_id, "phone number connected after Meta confirmed it");

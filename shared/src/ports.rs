@@ -3,6 +3,7 @@
 //! build on it; the table adapter is the tenant directory, the test adapter
 //! `fakes::FakeStore`.
 
+use crate::store::ContactStore;
 use std::future::Future;
 
 use crate::domain::identity::UserIdentity;
@@ -45,6 +46,7 @@ impl TenantContacts for TenantDirectory {
         now: i64,
     ) -> Result<ResolvedContact, StoreError> {
         self.store()
+            .repo::<ContactStore>()
             .resolve_contact(tenant, identity, facts, retention, now)
             .await
     }

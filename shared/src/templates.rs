@@ -9,6 +9,9 @@ use crate::domain::template::TemplateRecord;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, TenantId, TenantStatus};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
+use crate::store::NumberStore;
+use crate::store::TemplateStore;
+use crate::store::TenantStore;
 use crate::store::template::TemplateAttribute;
 use crate::store::template::TemplateFromMeta;
 use crate::store::{Store, StoreError};
@@ -64,6 +67,7 @@ impl TemplateManager {
             .await?;
         let category = created.category.as_deref().unwrap_or(&definition.category);
         self.store
+            .repo::<TemplateStore>()
             .record_template(
                 tenant,
                 &TemplateFromMeta {
@@ -80,6 +84,7 @@ impl TemplateManager {
             .await?;
         Ok(self
             .store
+            .repo::<TemplateStore>()
             .template(tenant, &created.id)
             .await?
             .unwrap_or(TemplateRecord {
@@ -97,7 +102,11 @@ impl TemplateManager {
 
     /// The tenant's templates with their latest status, by name and language.
     pub async fn list(&self, tenant: &TenantId) -> Result<Vec<TemplateRecord>, StoreError> {
-        let mut templates = self.store.templates_of(tenant).await?;
+        let mut templates = self
+            .store
+            .repo::<TemplateStore>()
+            .templates_of(tenant)
+            .await?;
         templates.sort_by(|a, b| (&a.name, &a.language).cmp(&(&b.name, &b.language)));
         Ok(templates)
     }
@@ -105,7 +114,11 @@ impl TemplateManager {
     /// Reads every template of every account of the tenant from Meta into the gateway's
     /// copy (Meta's list is current: its statuses replace older ones); how many.
     pub async fn sync(&self, tenant: &TenantId, now: i64) -> Result<usize, TemplateError> {
-        let numbers = self.store.phone_numbers_of(tenant).await?;
+        let numbers = self
+            .store
+            .repo::<NumberStore>()
+            .phone_numbers_of(tenant)
+            .await?;
         let mut wabas: Vec<&str> = numbers.iter().map(|n| n.waba_id.as_str()).collect();
         wabas.sort_unstable();
         wabas.dedup();
@@ -120,6 +133,7 @@ impl TemplateManager {
                     .await?;
                 for listed in &page {
                     self.store
+                        .repo::<TemplateStore>()
                         .record_template(
                             tenant,
                             &TemplateFromMeta {
@@ -144,6 +158,7 @@ impl TemplateManager {
                         (TemplateAttribute::Category, &listed.category),
                     ] {
                         self.store
+                            .repo::<TemplateStore>()
                             .update_template(tenant, &template, attribute, value, now)
                             .await?;
                     }
@@ -161,7 +176,12 @@ impl TemplateManager {
     /// Deletes the template at Meta and from the gateway's copy; false when the tenant
     /// has no template of that id.
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, TemplateError> {
-        let Some(template) = self.store.template(tenant, id).await? else {
+        let Some(template) = self
+            .store
+            .repo::<TemplateStore>()
+            .template(tenant, id)
+            .await?
+        else {
             return Ok(false);
         };
         let (Some(name), Some(waba)) = (&template.name, &template.waba_id) else {
@@ -181,7 +201,10 @@ impl TemplateManager {
             Err(SendError::Refused { error, .. }) if error.code == 100 => {}
             Err(e) => return Err(e.into()),
         }
-        self.store.forget_template(tenant, id).await?;
+        self.store
+            .repo::<TemplateStore>()
+            .forget_template(tenant, id)
+            .await?;
         Ok(true)
     }
 
@@ -193,12 +216,17 @@ impl TemplateManager {
         waba_id: Option<&str>,
     ) -> Result<(PhoneNumber, Secret), TemplateError> {
         self.store
+            .repo::<TenantStore>()
             .get_tenant(tenant)
             .await?
             .filter(|t| t.status != TenantStatus::Deleting)
             .ok_or(TemplateError::UnknownTenant)?
             .may_call_meta()?;
-        let numbers = self.store.phone_numbers_of(tenant).await?;
+        let numbers = self
+            .store
+            .repo::<NumberStore>()
+            .phone_numbers_of(tenant)
+            .await?;
         let number = match waba_id {
             Some(waba) => numbers.into_iter().find(|n| n.waba_id == waba),
             None => {

@@ -8,6 +8,9 @@ use crate::domain::retention::RetentionSettings;
 use crate::domain::tenant::WabaRoute;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus, token_fingerprint};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
+use crate::store::ApiKeyStore;
+use crate::store::NumberStore;
+use crate::store::TenantStore;
 use crate::store::cursor::Cursor;
 use crate::store::tenant::listing::TenantPage;
 use crate::store::{Store, StoreError};
@@ -39,12 +42,15 @@ impl TenantAdmin {
 
     /// Up to `limit` tenants by id, after `after`.
     pub async fn list(&self, after: Option<&Cursor>, limit: i32) -> Result<TenantPage, StoreError> {
-        self.store.list_tenants(after, limit).await
+        self.store
+            .repo::<TenantStore>()
+            .list_tenants(after, limit)
+            .await
     }
 
     /// The tenant, in whatever state (a tenant being deleted reads as `deleting`).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.store.get_tenant(id).await
+        self.store.repo::<TenantStore>().get_tenant(id).await
     }
 
     /// The tenant, unless it is being deleted: what the admin routes below a tenant act on.
@@ -62,16 +68,22 @@ impl TenantAdmin {
         name: Option<&str>,
         status: Option<TenantStatus>,
     ) -> Result<Option<Tenant>, StoreError> {
-        self.store.update_tenant(id, name, status).await
+        self.store
+            .repo::<TenantStore>()
+            .update_tenant(id, name, status)
+            .await
     }
 
     /// Stops accepting the tenant's webhooks; false when there is no such tenant.
     pub async fn disconnect_meta_app(&self, tenant: &TenantId) -> Result<bool, StoreError> {
-        self.store.set_meta_app(tenant, None).await
+        self.store
+            .repo::<TenantStore>()
+            .set_meta_app(tenant, None)
+            .await
     }
 
     pub async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.store.api_keys_of(tenant).await
+        self.store.repo::<ApiKeyStore>().api_keys_of(tenant).await
     }
 
     /// The keys that still open the API (revoked and expired ones leave the listing only
@@ -96,14 +108,20 @@ impl TenantAdmin {
         if !well_formed {
             return Ok(false);
         }
-        self.store.revoke_api_key(tenant, key_id, now).await
+        self.store
+            .repo::<ApiKeyStore>()
+            .revoke_api_key(tenant, key_id, now)
+            .await
     }
 
     pub async fn retention(
         &self,
         tenant: &TenantId,
     ) -> Result<Option<RetentionSettings>, StoreError> {
-        self.store.retention_settings(tenant).await
+        self.store
+            .repo::<TenantStore>()
+            .retention_settings(tenant)
+            .await
     }
 
     /// Stores settings the caller checked; false when there is no such tenant.
@@ -112,7 +130,10 @@ impl TenantAdmin {
         tenant: &TenantId,
         settings: &RetentionSettings,
     ) -> Result<bool, StoreError> {
-        self.store.set_retention_settings(tenant, settings).await
+        self.store
+            .repo::<TenantStore>()
+            .set_retention_settings(tenant, settings)
+            .await
     }
 
     /// Stores settings the caller checked; false when there is no such tenant.
@@ -121,7 +142,10 @@ impl TenantAdmin {
         tenant: &TenantId,
         settings: &crate::domain::consent::ConsentSettings,
     ) -> Result<bool, StoreError> {
-        self.store.set_consent_settings(tenant, settings).await
+        self.store
+            .repo::<TenantStore>()
+            .set_consent_settings(tenant, settings)
+            .await
     }
 
     /// Stores a policy the caller checked; false when there is no such tenant.
@@ -130,11 +154,17 @@ impl TenantAdmin {
         tenant: &TenantId,
         policy: &crate::domain::retention::ContentPolicy,
     ) -> Result<bool, StoreError> {
-        self.store.set_content_policy(tenant, policy).await
+        self.store
+            .repo::<TenantStore>()
+            .set_content_policy(tenant, policy)
+            .await
     }
 
     pub async fn numbers(&self, tenant: &TenantId) -> Result<Vec<PhoneNumber>, StoreError> {
-        self.store.phone_numbers_of(tenant).await
+        self.store
+            .repo::<NumberStore>()
+            .phone_numbers_of(tenant)
+            .await
     }
 
     /// Replaces a connected number's token (encrypted under the tenant and number, as the
@@ -154,12 +184,17 @@ impl TenantAdmin {
         let fingerprint = token_fingerprint(token);
         if !self
             .store
+            .repo::<NumberStore>()
             .rotate_access_token(tenant, phone_number_id, ciphertext, &fingerprint, now)
             .await?
         {
             return Ok(None);
         }
-        Ok(self.store.get_phone_number(tenant, phone_number_id).await?)
+        Ok(self
+            .store
+            .repo::<NumberStore>()
+            .get_phone_number(tenant, phone_number_id)
+            .await?)
     }
 
     /// Deletes the number's connection and token, and holds its sends until every cached
@@ -173,6 +208,7 @@ impl TenantAdmin {
         if phone_number_id.len() > 20
             || !self
                 .store
+                .repo::<NumberStore>()
                 .disconnect_phone_number(tenant, phone_number_id)
                 .await?
         {
@@ -183,7 +219,7 @@ impl TenantAdmin {
     }
 
     pub async fn waba(&self, waba_id: &str) -> Result<Option<WabaRoute>, StoreError> {
-        self.store.waba_route(waba_id).await
+        self.store.repo::<NumberStore>().waba_route(waba_id).await
     }
 
     /// Names a WABA's owner and the tenants it is shared with. Every tenant named must
@@ -216,7 +252,10 @@ impl TenantAdmin {
                 }
             }
         }
-        self.store.share_waba(waba_id, owner, shared_with).await?;
+        self.store
+            .repo::<NumberStore>()
+            .share_waba(waba_id, owner, shared_with)
+            .await?;
         Ok(WabaRoute {
             waba_id: waba_id.to_owned(),
             owner: owner.clone(),

@@ -12,6 +12,8 @@ use crate::domain::tenant::{
 use crate::numbers::{ConnectError, ConnectNumber, NumberConnector};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::store::ApiKeyStore;
+use crate::store::TenantStore;
 use crate::store::{PutOutcome, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,12 @@ impl TenantSetup {
             meta_app: None,
             sending_stopped: None,
         };
-        match self.store.create_tenant(&tenant).await? {
+        match self
+            .store
+            .repo::<TenantStore>()
+            .create_tenant(&tenant)
+            .await?
+        {
             PutOutcome::Stored => Ok(tenant),
             PutOutcome::Duplicate => Err(SetupError::TenantTaken(id.clone())),
         }
@@ -101,7 +108,12 @@ impl TenantSetup {
             secret_fingerprint: Some(token_fingerprint(app.app_secret.expose())),
             set_at: Some(now),
         };
-        if !self.store.set_meta_app(tenant, Some(&meta_app)).await? {
+        if !self
+            .store
+            .repo::<TenantStore>()
+            .set_meta_app(tenant, Some(&meta_app))
+            .await?
+        {
             return Err(SetupError::NoTenant);
         }
         Ok(meta_app)
@@ -125,7 +137,10 @@ impl TenantSetup {
         now: i64,
     ) -> Result<NewApiKey, StoreError> {
         let made = NewApiKey::generate(tenant, name, role, expires_at, now);
-        self.store.put_api_key(&made.record).await?;
+        self.store
+            .repo::<ApiKeyStore>()
+            .put_api_key(&made.record)
+            .await?;
         Ok(made)
     }
 }

@@ -1,6 +1,9 @@
 //! The tenant directory: tenant configuration and the routes from phone number ids and
 //! WABA ids to tenants, cached per container so no message pays for a lookup.
 
+use crate::store::NumberStore;
+use crate::store::TemplateStore;
+use crate::store::TenantStore;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +96,7 @@ impl TenantDirectory {
         }
         let index: CategoryIndex = Arc::new(
             self.store
+                .repo::<TemplateStore>()
                 .templates_of(tenant)
                 .await?
                 .into_iter()
@@ -116,6 +120,7 @@ impl TenantDirectory {
         }
         let found = self
             .store
+            .repo::<TenantStore>()
             .get_tenant(id)
             .await?
             .filter(|t| t.status != TenantStatus::Deleting);
@@ -150,7 +155,11 @@ impl TenantDirectory {
         tenant: &TenantId,
         phone_number_id: &str,
     ) -> Result<Option<PhoneNumber>, StoreError> {
-        let found = self.store.get_phone_number(tenant, phone_number_id).await?;
+        let found = self
+            .store
+            .repo::<NumberStore>()
+            .get_phone_number(tenant, phone_number_id)
+            .await?;
         self.caches
             .numbers
             .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
@@ -162,13 +171,22 @@ impl TenantDirectory {
         phone_number_id: &str,
     ) -> Result<Option<TenantId>, StoreError> {
         let key = format!("pn:{phone_number_id}");
-        self.route(key, self.store.tenant_for_phone_number(phone_number_id))
-            .await
+        self.route(
+            key,
+            self.store
+                .repo::<NumberStore>()
+                .tenant_for_phone_number(phone_number_id),
+        )
+        .await
     }
 
     pub async fn tenant_for_waba(&self, waba_id: &str) -> Result<Option<TenantId>, StoreError> {
         let key = format!("waba:{waba_id}");
-        self.route(key, self.store.tenant_for_waba(waba_id)).await
+        self.route(
+            key,
+            self.store.repo::<NumberStore>().tenant_for_waba(waba_id),
+        )
+        .await
     }
 
     async fn route(
@@ -202,6 +220,7 @@ pub async fn hold_removed_number(
 ) -> Result<(), StoreError> {
     let hold_until_us = (now + 2 * NUMBER_TTL.as_secs() as i64) * 1_000_000;
     store
+        .repo::<NumberStore>()
         .move_pace_forward(tenant, phone_number_id, hold_until_us, hold_until_us)
         .await?;
     Ok(())

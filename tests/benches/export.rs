@@ -10,6 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use wagate_shared::store::PersonStore;
 
 use wagate_shared::domain::erasure::RequestState;
 use wagate_shared::domain::export::{EXPORT_SECS, PersonExport};
@@ -101,6 +102,7 @@ async fn export_of(stack: &Stack, count: usize, budget: Duration) -> Measured {
         download_expires_at: None,
     };
     store
+        .repo::<PersonStore>()
         .put_new_export(&export, std::slice::from_ref(&contact), &[])
         .await
         .expect("the export's record");

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::store::NumberStore;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
@@ -133,6 +134,7 @@ async fn tenant_at_sim(stack: &Stack, per_second: u32) -> TestTenant {
     let tenant = TestTenant::create(stack).await;
     stack
         .store
+        .repo::<NumberStore>()
         .set_throughput(&tenant.id, &tenant.phone_number_id, per_second)
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_shared::domain::retention::ContentLife;
+use wagate_shared::store::MessageStore;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use wagate_shared::inbound::InboundProcessor;
@@ -219,6 +220,7 @@ pub async fn contact_with_messages(
                     dedup_until: now() + 86_400,
                 };
                 store
+                    .repo::<MessageStore>()
                     .put_inbound_message(&tenant.id, &new, expiry, now())
                     .await
                     .expect("stored");

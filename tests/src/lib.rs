@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::store::ApiKeyStore;
+use wagate_shared::store::ContactStore;
+use wagate_shared::store::MessageStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
@@ -331,6 +334,7 @@ impl Stack {
     pub async fn contact_of(&self, tenant: &TenantId, phone: &str) -> Option<String> {
         let identity = UserIdentity::from_parts(Some(phone), None).expect("a phone number");
         self.store
+            .repo::<ContactStore>()
             .find_contact(tenant, &identity, now())
             .await
             .expect("read an identity")
@@ -342,6 +346,7 @@ impl Stack {
     pub async fn make_contact(&self, tenant: &TenantId, phone: &str) -> String {
         let identity = UserIdentity::from_parts(Some(phone), None).expect("a phone number");
         self.store
+            .repo::<ContactStore>()
             .resolve_contact(
                 tenant,
                 &identity,
@@ -359,6 +364,7 @@ impl Stack {
     pub async fn outbound_record(&self, job: &OutboundJob) -> Option<OutboundRecord> {
         let contact = self.contact_of(&job.tenant_id, job.to()).await?;
         self.store
+            .repo::<MessageStore>()
             .outbound_record(
                 &job.tenant_id,
                 OutboundKey {
@@ -579,6 +585,7 @@ impl TestTenant {
         let key = NewApiKey::generate(&self.id, "test", role, None, now());
         stack
             .store
+            .repo::<ApiKeyStore>()
             .put_api_key(&key.record)
             .await
             .expect("store the key");

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::time::Duration;
+use wagate_shared::store::NumberStore;
 
 use serde_json::{Value, json};
 use wagate_shared::outbound::OutboundJob;
@@ -40,6 +41,7 @@ impl<'a> PacedNumber<'a> {
         let tenant = TestTenant::create(stack).await;
         stack
             .store
+            .repo::<NumberStore>()
             .set_throughput(&tenant.id, &tenant.phone_number_id, limit)
             .await
             .unwrap();

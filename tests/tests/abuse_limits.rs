@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use wagate_shared::store::CallbackStore;
 
 use futures_util::StreamExt;
 use rand::Rng;
@@ -153,6 +154,7 @@ async fn a_replay_of_deliveries_to_deleted_endpoints_stops_within_its_call_with_
             );
             let body = serde_json::to_string(&event).unwrap();
             store
+                .repo::<CallbackStore>()
                 .record_delivery(&DeliveryAttempt {
                     tenant: &tenant,
                     endpoint_id: &endpoint,

@@ -7,6 +7,7 @@
 //! fingerprints.
 
 use std::time::Duration;
+use wagate_shared::store::NumberStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -297,12 +298,21 @@ async fn assert_nothing_stored(stack: &Stack, tenant: &str, number: &MetaNumber)
     assert_eq!(
         stack
             .store
+            .repo::<NumberStore>()
             .tenant_for_phone_number(&number.id)
             .await
             .unwrap(),
         None
     );
-    assert_eq!(stack.store.waba_route(&number.waba).await.unwrap(), None);
+    assert_eq!(
+        stack
+            .store
+            .repo::<NumberStore>()
+            .waba_route(&number.waba)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -410,6 +420,7 @@ async fn twenty_tenants_connecting_one_number_at_once_leave_exactly_one_owner() 
     }
     let owner = stack
         .store
+        .repo::<NumberStore>()
         .tenant_for_phone_number(&meta.id)
         .await
         .unwrap()
@@ -481,7 +492,12 @@ async fn an_account_held_by_one_tenant_is_refused_to_another_until_the_operator_
     let (_, list) = numbers_of(&stack, &second).await;
     assert_eq!(list["numbers"], json!([]));
     assert_eq!(
-        stack.store.tenant_for_phone_number(&two.id).await.unwrap(),
+        stack
+            .store
+            .repo::<NumberStore>()
+            .tenant_for_phone_number(&two.id)
+            .await
+            .unwrap(),
         None
     );
 
@@ -516,7 +532,14 @@ async fn an_account_held_by_one_tenant_is_refused_to_another_until_the_operator_
     let waba_events_to = |stack: &Stack| {
         let waba = one.waba.clone();
         let store = stack.store.clone();
-        async move { store.tenant_for_waba(&waba).await.unwrap().unwrap() }
+        async move {
+            store
+                .repo::<NumberStore>()
+                .tenant_for_waba(&waba)
+                .await
+                .unwrap()
+                .unwrap()
+        }
     };
     assert_eq!(waba_events_to(&stack).await.as_str(), first.as_str());
     let (status, body) = stack

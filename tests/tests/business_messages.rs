@@ -5,6 +5,7 @@
 //! bad requests name the field and queue nothing.
 
 use std::time::Duration;
+use wagate_shared::store::TenantStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -536,6 +537,7 @@ async fn a_suspended_or_stopped_tenant_calls_meta_on_no_route() {
         let expected = if stopped {
             s.stack
                 .store
+                .repo::<TenantStore>()
                 .stop_sending(&s.tenant.id, "Meta refused the access token (code 190)")
                 .await
                 .unwrap();

@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_shared::store::TenantEventStore;
+use wagate_shared::store::TenantStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -100,6 +102,7 @@ impl Reader {
         let events = self
             .stack
             .store
+            .repo::<TenantEventStore>()
             .tenant_events(&self.tenant.id, now_seconds(), 100)
             .await
             .unwrap()
@@ -221,6 +224,7 @@ async fn conversation(stack: Stack) -> Reader {
     // A tenant event, as the inbound worker keeps one (metadata).
     let retention = stack
         .store
+        .repo::<TenantStore>()
         .retention_settings(&tenant.id)
         .await
         .unwrap()
@@ -229,6 +233,7 @@ async fn conversation(stack: Stack) -> Reader {
     let at = now_seconds();
     stack
         .store
+        .repo::<TenantEventStore>()
         .put_tenant_event(
             &tenant.id,
             &TenantEvent {

@@ -4,6 +4,7 @@
 //! their erasure, and, at a tenant that stores no content, not kept at all.
 
 use std::time::Duration;
+use wagate_shared::store::TenantEventStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -46,6 +47,7 @@ fn address_book(tenant: &TestTenant, phone: &str, name: &str) -> String {
 async fn events(stack: &Stack, tenant: &TestTenant) -> Vec<String> {
     stack
         .store
+        .repo::<TenantEventStore>()
         .tenant_events(&tenant.id, now(), 100)
         .await
         .unwrap()

@@ -4,6 +4,7 @@
 //! queued before the opt-out, the opt-out that outlives an erasure, and bad input.
 
 use std::time::Duration;
+use wagate_shared::store::TemplateStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -176,6 +177,7 @@ async fn a_stop_keyword_in_each_default_language_opts_out_and_is_confirmed_once_
 async fn template(stack: &Stack, tenant: &TestTenant, id: &str, name: &str, category: &str) {
     stack
         .store
+        .repo::<TemplateStore>()
         .record_template(
             &tenant.id,
             &TemplateFromMeta {

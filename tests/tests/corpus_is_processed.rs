@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
+use wagate_shared::store::TenantEventStore;
 
 use serde_json::Value;
 use wagate_shared::queue::event::EventKind;
@@ -81,6 +82,7 @@ async fn evidence(stack: &Stack, tenant: &TestTenant) -> Evidence {
     // Sealed at rest: read through the store, which opens them.
     let events = stack
         .store
+        .repo::<TenantEventStore>()
         .tenant_events(&tenant.id, wagate_tests::now(), 1000)
         .await
         .expect("the tenant's events");

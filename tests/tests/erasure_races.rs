@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_shared::store::ContactStore;
 
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -272,6 +273,7 @@ async fn a_bsuid_first_seen_while_the_erasure_runs_is_erased_with_the_person() {
     eventually(WAIT, "the BSUID linked to the contact", || async {
         let found = stack
             .store
+            .repo::<ContactStore>()
             .find_contact(&tenant.id, &by_bsuid, now())
             .await
             .unwrap();
@@ -292,6 +294,7 @@ async fn a_bsuid_first_seen_while_the_erasure_runs_is_erased_with_the_person() {
     assert!(matches!(outcome, PersonOutcome::Done(_)), "{outcome:?}");
     let found = stack
         .store
+        .repo::<ContactStore>()
         .find_contact(&tenant.id, &by_bsuid, now())
         .await
         .unwrap();
@@ -311,6 +314,7 @@ async fn a_bsuid_first_seen_while_the_erasure_runs_is_erased_with_the_person() {
     let new = eventually(WAIT, "a new contact", || async {
         stack
             .store
+            .repo::<ContactStore>()
             .find_contact(&tenant.id, &by_bsuid, now())
             .await
             .unwrap()
@@ -324,6 +328,7 @@ async fn one_identifier_leads_to_one_contact_however_its_first_writers_race() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
     let retention = wagate_shared::domain::retention::Retention::default();
+    let contacts: ContactStore = stack.store.repo();
     // In this process: an API call and a webhook event for a new person at the same time.
     for _ in 0..20 {
         let phone = person();
@@ -335,12 +340,8 @@ async fn one_identifier_leads_to_one_contact_however_its_first_writers_race() {
             ..ContactFacts::default()
         };
         let (a, b) = tokio::join!(
-            stack
-                .store
-                .resolve_contact(&tenant.id, &identity, &api, &retention, now()),
-            stack
-                .store
-                .resolve_contact(&tenant.id, &identity, &inbound, &retention, now()),
+            contacts.resolve_contact(&tenant.id, &identity, &api, &retention, now()),
+            contacts.resolve_contact(&tenant.id, &identity, &inbound, &retention, now()),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.profile.contact_id, b.profile.contact_id);

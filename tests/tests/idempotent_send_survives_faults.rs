@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use wagate_shared::store::MessageStore;
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
@@ -358,6 +359,7 @@ async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery(
     eventually(WAIT, "the message's statuses", || async {
         stack
             .store
+            .repo::<MessageStore>()
             .wamid_with_callback_data(&tenant.id, &contact, &job.status_tag())
             .await
             .unwrap()

@@ -2,6 +2,9 @@
 //! status, quality and category; a number's throughput; a user's marketing opt-out.
 
 use std::time::Duration;
+use wagate_shared::store::ContactStore;
+use wagate_shared::store::NumberStore;
+use wagate_shared::store::TemplateStore;
 
 use wagate_shared::domain::tenant::UPGRADED_THROUGHPUT;
 use wagate_tests::{Stack, TestTenant, eventually, now, with_sk_prefix};
@@ -52,6 +55,7 @@ async fn template_updates_set_status_quality_and_category_and_an_older_event_cha
     let state = eventually(Duration::from_secs(30), "the template's state", || async {
         let state = stack
             .store
+            .repo::<TemplateStore>()
             .template_state(&tenant.id, "1689556908129832")
             .await
             .unwrap()?;
@@ -71,6 +75,7 @@ async fn template_updates_set_status_quality_and_category_and_an_older_event_cha
     .await;
     let state = stack
         .store
+        .repo::<TemplateStore>()
         .template_state(&tenant.id, "1689556908129832")
         .await
         .unwrap()
@@ -93,7 +98,12 @@ async fn a_throughput_upgrade_raises_the_numbers_recorded_throughput() {
         Duration::from_secs(30),
         "the upgraded throughput",
         || async {
-            let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+            let numbers = stack
+                .store
+                .repo::<NumberStore>()
+                .phone_numbers_of(&tenant.id)
+                .await
+                .unwrap();
             (numbers[0].throughput_per_second == UPGRADED_THROUGHPUT).then_some(())
         },
     )
@@ -129,14 +139,24 @@ async fn a_quality_update_is_shown_with_the_number_and_an_older_one_changes_noth
         200
     );
     let quality = eventually(Duration::from_secs(30), "the number's quality", || async {
-        let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+        let numbers = stack
+            .store
+            .repo::<NumberStore>()
+            .phone_numbers_of(&tenant.id)
+            .await
+            .unwrap();
         numbers[0].quality.clone()
     })
     .await;
     assert_eq!(quality.event, "FLAGGED");
     assert_eq!(quality.messaging_limit.as_deref(), Some("TIER_1K"));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let numbers = stack.store.phone_numbers_of(&tenant.id).await.unwrap();
+    let numbers = stack
+        .store
+        .repo::<NumberStore>()
+        .phone_numbers_of(&tenant.id)
+        .await
+        .unwrap();
     assert_eq!(
         numbers[0].quality.as_ref().unwrap().event,
         "FLAGGED",
@@ -172,6 +192,7 @@ async fn marketing_stop_and_resume_set_the_users_opt_out_and_a_late_older_choice
         let contact_id = stack.contact_of(&tenant.id, user).await?;
         let profile = stack
             .store
+            .repo::<ContactStore>()
             .get_contact(&tenant.id, &contact_id, now())
             .await
             .unwrap()?;

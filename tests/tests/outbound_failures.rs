@@ -6,6 +6,8 @@
 //! only that recipient.
 
 use std::time::Duration;
+use wagate_shared::store::NumberStore;
+use wagate_shared::store::TenantStore;
 
 use serde_json::{Value, json};
 use wagate_shared::domain::conversation::SendOutcome;
@@ -148,7 +150,13 @@ async fn a_refused_token_stops_the_tenants_sending_and_later_jobs_fail_fast() {
         ),
         "{record:?}"
     );
-    let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
+    let stored = stack
+        .store
+        .repo::<TenantStore>()
+        .get_tenant(&tenant.id)
+        .await
+        .unwrap()
+        .unwrap();
     let reason = stored.sending_stopped.expect("sending is stopped");
     assert!(reason.contains("190"), "{reason}");
 
@@ -186,6 +194,7 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
         .unwrap();
     let rotated_here = stack
         .store
+        .repo::<NumberStore>()
         .rotate_access_token(
             &tenant.id,
             &tenant.phone_number_id,
@@ -203,7 +212,13 @@ async fn a_rotated_token_is_picked_up_without_stopping_the_tenant() {
         matches!(record.outcome, SendOutcome::Accepted { .. }),
         "{record:?}"
     );
-    let stored = stack.store.get_tenant(&tenant.id).await.unwrap().unwrap();
+    let stored = stack
+        .store
+        .repo::<TenantStore>()
+        .get_tenant(&tenant.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.sending_stopped, None);
 }
 
@@ -212,6 +227,7 @@ async fn a_suspended_tenants_jobs_fail_with_the_reason_and_never_reach_meta() {
     let (stack, tenant) = setup(json!({})).await;
     let suspended = stack
         .store
+        .repo::<TenantStore>()
         .update_tenant(&tenant.id, None, Some(TenantStatus::Suspended))
         .await
         .unwrap();
@@ -239,6 +255,7 @@ async fn a_spam_limit_pauses_the_number_and_its_later_jobs_wait_without_reaching
     let number = eventually(WAIT, "the number paused", || async {
         stack
             .store
+            .repo::<NumberStore>()
             .get_phone_number(&tenant.id, &tenant.phone_number_id)
             .await
             .unwrap()

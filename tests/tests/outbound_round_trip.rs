@@ -5,6 +5,7 @@
 //! of the newest inbound message decides); every message type passes Meta's checks.
 
 use std::time::Duration;
+use wagate_shared::store::MessageStore;
 
 use serde_json::Value;
 use serde_json::json;
@@ -81,6 +82,7 @@ async fn a_reply_to_a_user_who_wrote_in_is_sent_and_followed_to_read() {
         || async {
             let state = stack
                 .store
+                .repo::<MessageStore>()
                 .delivery_state(&tenant.id, &contact, &wamid, now())
                 .await
                 .unwrap()?;

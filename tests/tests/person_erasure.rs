@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_shared::store::ContactStore;
+use wagate_shared::store::MessageStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -331,12 +333,14 @@ async fn an_erased_person_leaves_nothing_readable_and_nothing_comes_back() {
     }
     let fresh_store = stack.store_counting(Arc::new(Metrics::default()));
     let restored = fresh_store
+        .repo::<ContactStore>()
         .get_contact(&tenant.id, &contact, now())
         .await
         .expect("read the restored profile")
         .expect("the restored profile");
     assert_eq!((restored.phone, restored.details.name), (None, None));
     let page = fresh_store
+        .repo::<MessageStore>()
         .messages_of(&tenant.id, &contact, now(), 50)
         .await
         .expect("read the restored messages");

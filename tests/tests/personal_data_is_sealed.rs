@@ -6,6 +6,10 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_shared::store::CallbackStore;
+use wagate_shared::store::ContactStore;
+use wagate_shared::store::MessageStore;
+use wagate_shared::store::SealingStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
@@ -113,6 +117,7 @@ async fn words_and_details_are_sealed_at_rest_and_read_back_through_the_api() {
         .expect("delete the data key");
     let fresh = stack.store_counting(Arc::new(Metrics::default()));
     let profile = fresh
+        .repo::<ContactStore>()
         .get_contact(&tenant.id, &contact, now())
         .await
         .unwrap()
@@ -123,6 +128,7 @@ async fn words_and_details_are_sealed_at_rest_and_read_back_through_the_api() {
     assert_eq!(profile.details.email, None);
     assert!(profile.details.attributes.is_empty());
     let kept = fresh
+        .repo::<MessageStore>()
         .messages_of(&tenant.id, &contact, now(), 10)
         .await
         .unwrap();
@@ -302,6 +308,7 @@ async fn seal_everything(stack: &Stack) -> Sealed {
         loop {
             let page = stack
                 .store
+                .repo::<SealingStore>()
                 .seal_page_written_before((segment, 4), start.as_ref(), 1000)
                 .await
                 .expect("a sealing page");
@@ -411,6 +418,7 @@ async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twic
     // The log still reads: its body opens under the contact's key (replays send it).
     let (records, _) = stack
         .store
+        .repo::<CallbackStore>()
         .deliveries(&tenant.id, now() - 600, now() + 60, None, 10, now())
         .await
         .unwrap();

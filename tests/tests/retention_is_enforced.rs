@@ -3,6 +3,10 @@
 //! already stored through an ageing run, which also lets expired content go from storage.
 
 use std::time::Duration;
+use wagate_shared::store::AgeingStore;
+use wagate_shared::store::ContactStore;
+use wagate_shared::store::MessageStore;
+use wagate_shared::store::TenantStore;
 
 use reqwest::Method;
 
@@ -113,6 +117,7 @@ async fn reads_hide_items_whose_expires_at_has_passed() {
         dedup_until: at,
     };
     store
+        .repo::<MessageStore>()
         .put_inbound_message(
             &tenant.id,
             &inbound(contact, &live),
@@ -122,6 +127,7 @@ async fn reads_hide_items_whose_expires_at_has_passed() {
         .await
         .unwrap();
     store
+        .repo::<MessageStore>()
         .put_inbound_message(
             &tenant.id,
             &inbound(contact, &expired),
@@ -131,6 +137,7 @@ async fn reads_hide_items_whose_expires_at_has_passed() {
         .await
         .unwrap();
     let read = store
+        .repo::<MessageStore>()
         .messages_of(&tenant.id, contact, now(), 50)
         .await
         .unwrap();
@@ -152,11 +159,8 @@ async fn content_kept_shorter_than_metas_retry_window_still_deduplicates_after_i
         dedup_until: now() + 8 * DAY,
     };
     let new = inbound(contact, &message);
-    let put = || {
-        stack
-            .store
-            .put_inbound_message(&tenant.id, &new, expiry, now())
-    };
+    let messages: MessageStore = stack.store.repo();
+    let put = || messages.put_inbound_message(&tenant.id, &new, expiry, now());
     assert_eq!(put().await.unwrap().outcome, PutOutcome::Stored);
     assert_eq!(put().await.unwrap().outcome, PutOutcome::Duplicate);
     // TTL deletes the message after a day; a retry after that is still a duplicate.
@@ -208,6 +212,7 @@ async fn content_past_its_time_is_hidden_while_the_message_stays_and_no_content_
     let mut new = inbound(contact, &aged);
     new.content = ContentLife::Until(now() - 1);
     store
+        .repo::<MessageStore>()
         .put_inbound_message(&tenant.id, &new, expiry, now())
         .await
         .unwrap();
@@ -215,10 +220,12 @@ async fn content_past_its_time_is_hidden_while_the_message_stays_and_no_content_
     let mut new = inbound(contact, &unstored);
     new.content = ContentLife::NotStored;
     store
+        .repo::<MessageStore>()
         .put_inbound_message(&tenant.id, &new, expiry, now())
         .await
         .unwrap();
     let read = store
+        .repo::<MessageStore>()
         .messages_of(&tenant.id, contact, now(), 50)
         .await
         .unwrap();
@@ -244,6 +251,7 @@ async fn contact_of(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
     let identity = UserIdentity::from_parts(Some(phone), None).unwrap();
     stack
         .store
+        .repo::<ContactStore>()
         .resolve_contact(
             &tenant.id,
             &identity,
@@ -301,6 +309,7 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
             dedup_until: sent + 8 * DAY,
         };
         store
+            .repo::<MessageStore>()
             .put_inbound_message(&tenant.id, &item, expiry, sent)
             .await
             .unwrap();
@@ -352,6 +361,7 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
 
     // A walk done again changes nothing: a redelivered job, or the daily run after this.
     let (again, _) = store
+        .repo::<AgeingStore>()
         .age_contacts_page(&tenant.id, None, 100, &mut RetentionCache::default(), now())
         .await
         .unwrap();
@@ -397,6 +407,7 @@ async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_new
         };
         stack
             .store
+            .repo::<MessageStore>()
             .put_inbound_message(&tenant.id, &item, expiry, sent)
             .await
             .unwrap();
@@ -410,6 +421,7 @@ async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_new
     };
     stack
         .store
+        .repo::<TenantStore>()
         .set_retention_settings(
             &tenant.id,
             &RetentionSettings {

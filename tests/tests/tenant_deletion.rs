@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::time::Duration;
+use wagate_shared::store::ApiKeyStore;
+use wagate_shared::store::NumberStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
@@ -65,7 +67,12 @@ async fn items_of(stack: &Stack, tenant: &str) -> Vec<(String, String)> {
 
 async fn key_of(stack: &Stack, tenant: &TenantId, role: Role) -> String {
     let key = NewApiKey::generate(tenant, "test", role, None, now());
-    stack.store.put_api_key(&key.record).await.unwrap();
+    stack
+        .store
+        .repo::<ApiKeyStore>()
+        .put_api_key(&key.record)
+        .await
+        .unwrap();
     key.key.expose().to_owned()
 }
 
@@ -207,6 +214,7 @@ async fn a_deleted_tenant_is_cut_off_at_once_and_erased_to_the_last_item() {
     assert_eq!(
         stack
             .store
+            .repo::<NumberStore>()
             .tenant_for_phone_number(&tenant.phone_number_id)
             .await
             .unwrap(),
@@ -412,7 +420,12 @@ async fn sweeps_go_on_page_by_page_and_stale_jobs_do_nothing() {
     let next_us: i64 = pace["next_us"].as_n().unwrap().parse().unwrap();
     assert!(next_us >= (started + 100) * 1_000_000, "{next_us}");
     assert_eq!(
-        stack.store.tenant_for_phone_number(&number).await.unwrap(),
+        stack
+            .store
+            .repo::<NumberStore>()
+            .tenant_for_phone_number(&number)
+            .await
+            .unwrap(),
         None
     );
     let first_run = receive_all(&stack, &queue_url).await;

@@ -2,6 +2,7 @@
 //! refused reaches the queue.
 
 use std::time::Duration;
+use wagate_shared::store::MessageStore;
 
 use wagate_tests::{Stack, TestTenant, eventually, now, sign, wamid, with_sk_prefix};
 
@@ -137,6 +138,7 @@ async fn escaped_non_ascii_verifies_on_the_raw_bytes_and_a_reserialised_copy_doe
         let contact = stack.contact_of(&tenant.id, USER).await?;
         let messages = stack
             .store
+            .repo::<MessageStore>()
             .messages_of(&tenant.id, &contact, now(), 10)
             .await
             .unwrap();

@@ -8,6 +8,7 @@
 //! go, one at a time), and a source address whose keys keep failing is refused for a while
 //! before any read (per container; a key already cached still works from there).
 
+use crate::store::ApiKeyStore;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -158,7 +159,11 @@ impl Authenticator {
             return Ok(None);
         }
         self.check_source(source)?;
-        let found = self.store.get_api_key(&key.tenant_id, &key.key_id).await?;
+        let found = self
+            .store
+            .repo::<ApiKeyStore>()
+            .get_api_key(&key.tenant_id, &key.key_id)
+            .await?;
         match &found {
             Some(record) => self.records.insert(cache_key, record.clone()),
             None => self.misses.insert(cache_key, ()),

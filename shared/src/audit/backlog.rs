@@ -3,6 +3,7 @@
 //! first looks for the entry among those after the head the failed append found (it may
 //! have been stored before its answer was lost, and a queued job may be delivered twice).
 
+use crate::store::AuditStore;
 use std::time::Duration;
 
 use super::jobs::AuditAppend;
@@ -54,6 +55,7 @@ impl AuditLog {
         loop {
             let page = self
                 .store
+                .repo::<AuditStore>()
                 .audit_entries(
                     &job.chain,
                     &AuditFilter::default(),

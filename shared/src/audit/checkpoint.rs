@@ -7,6 +7,8 @@
 //! signings is never signed as it is: the signing refuses and alerts, and the walk of
 //! `audit/verify` reports the same.
 
+use crate::store::AuditStore;
+use crate::store::TenantStore;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -70,14 +72,22 @@ impl Checkpointer {
     /// (after an upgrade, or after signing failed), once a walk of the whole chain holds:
     /// the operator's decision, asked for through the admin API.
     async fn sign_as(&self, chain: &str, now: i64, adopt: bool) -> Result<Signed, AuditError> {
-        let previous = self.store.newest_audit_checkpoint(chain).await?;
+        let previous = self
+            .store
+            .repo::<AuditStore>()
+            .newest_audit_checkpoint(chain)
+            .await?;
         if let Some(previous) = &previous
             && !self.holds(chain, previous).await?
         {
             return Ok(refused(chain, forged(previous)));
         }
-        let head = self.store.audit_head(chain).await?;
-        let oldest = self.store.oldest_live_audit_entry(chain, now).await?;
+        let head = self.store.repo::<AuditStore>().audit_head(chain).await?;
+        let oldest = self
+            .store
+            .repo::<AuditStore>()
+            .oldest_live_audit_entry(chain, now)
+            .await?;
         if previous.is_none() {
             let head_seq = head.as_ref().map_or(0, |h| h.entry.seq);
             let first_at = oldest.as_ref().map(|o| o.entry.at);
@@ -122,7 +132,10 @@ impl Checkpointer {
             mac: mac.bytes,
             key_id: mac.key_id,
         };
-        self.store.put_audit_checkpoint(chain, &checkpoint).await?;
+        self.store
+            .repo::<AuditStore>()
+            .put_audit_checkpoint(chain, &checkpoint)
+            .await?;
         let state = &checkpoint.state;
         tracing::info!(
             audit_chain = %chain,
@@ -161,6 +174,7 @@ impl Checkpointer {
         loop {
             let page = self
                 .store
+                .repo::<TenantStore>()
                 .list_tenants(after.as_ref(), TENANTS_A_PAGE)
                 .await?;
             for tenant in &page.tenants {
@@ -208,6 +222,7 @@ impl Checkpointer {
         loop {
             let (entries, next) = self
                 .store
+                .repo::<AuditStore>()
                 .audit_entries_from(chain, from, WALK_PAGE, after.as_ref())
                 .await?;
             for kept in &entries {

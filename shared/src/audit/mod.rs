@@ -10,6 +10,8 @@ pub mod checkpoint;
 pub mod jobs;
 pub mod verify;
 
+use crate::store::AuditStore;
+use crate::store::TenantStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -218,7 +220,7 @@ impl AuditLog {
             {
                 return Ok(found);
             }
-            let head = self.store.audit_head(chain).await?;
+            let head = self.store.repo::<AuditStore>().audit_head(chain).await?;
             let prev = match head {
                 Some(head) => {
                     let ends = head.entry.expires_at.unwrap_or(head.expires_at);
@@ -233,7 +235,13 @@ impl AuditLog {
                 expires_at: *ends,
             });
             let entry = AuditEntry::after(link, fact.clone(), expires_at);
-            if self.store.put_audit_entry(chain, &entry).await? == PutOutcome::Stored {
+            if self
+                .store
+                .repo::<AuditStore>()
+                .put_audit_entry(chain, &entry)
+                .await?
+                == PutOutcome::Stored
+            {
                 tracing::info!(audit_chain = %chain, seq = entry.seq, hash = %entry.hash, "audit head");
                 if entry.seq.is_multiple_of(CHECKPOINT_EVERY) {
                     self.checkpoint_due(chain, fact.at).await;
@@ -254,6 +262,7 @@ impl AuditLog {
         now: i64,
     ) -> Result<AuditPage, StoreError> {
         self.store
+            .repo::<AuditStore>()
             .audit_entries(chain, filter, true, limit, after, now)
             .await
     }
@@ -287,6 +296,7 @@ impl AuditLog {
     ) -> Result<Option<AuditEntry>, AuditError> {
         let (entries, _) = self
             .store
+            .repo::<AuditStore>()
             .audit_entries_from(chain, before + 1, RECENT_ENTRIES, None)
             .await?;
         Ok(entries
@@ -304,6 +314,7 @@ impl AuditLog {
     ) -> Result<Option<(u64, String, i64)>, AuditError> {
         Ok(self
             .store
+            .repo::<AuditStore>()
             .newest_audit_checkpoint(chain)
             .await?
             .map(|signed| {
@@ -320,6 +331,7 @@ impl AuditLog {
         let retention = match TenantId::parse(chain) {
             Ok(tenant) if chain != OPERATOR_CHAIN => self
                 .store
+                .repo::<TenantStore>()
                 .get_tenant(&tenant)
                 .await?
                 .map(|t| t.retention)

@@ -4,6 +4,7 @@
 //! that matter are checked with KMS: the newest checkpoint's, and that of any checkpoint
 //! that accuses the chain (a forged one accuses nothing but itself).
 
+use crate::store::AuditStore;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -134,6 +135,7 @@ impl AuditLog {
         loop {
             let page = self
                 .store
+                .repo::<AuditStore>()
                 .audit_entries(
                     chain,
                     &AuditFilter::default(),
@@ -157,7 +159,11 @@ impl AuditLog {
         let mut all = Vec::new();
         let mut after = None;
         loop {
-            let (page, next) = self.store.audit_checkpoints(chain, after.as_ref()).await?;
+            let (page, next) = self
+                .store
+                .repo::<AuditStore>()
+                .audit_checkpoints(chain, after.as_ref())
+                .await?;
             all.extend(page);
             match next {
                 Some(next) => after = Some(next),

@@ -2,6 +2,9 @@
 //! and says what comes next: done, again after a delay (growing, with jitter), or given up
 //! after the retry period (the caller moves it to the dead-letter queue).
 
+use crate::store::CallbackStore;
+use crate::store::ContactStore;
+use crate::store::PersonStore;
 use std::time::Duration;
 
 use rand::Rng;
@@ -154,6 +157,7 @@ impl Deliverer {
             && self
                 .tenants
                 .store()
+                .repo::<PersonStore>()
                 .is_contact_erased(&tenant_id, contact)
                 .await?
         {
@@ -167,6 +171,7 @@ impl Deliverer {
             && self
                 .tenants
                 .store()
+                .repo::<ContactStore>()
                 .contact_restriction(&tenant_id, contact, now)
                 .await?
                 .is_some()
@@ -257,6 +262,7 @@ impl Deliverer {
         let recorded = self
             .tenants
             .store()
+            .repo::<CallbackStore>()
             .record_delivery(&DeliveryAttempt {
                 tenant: &tenant.id,
                 endpoint_id,

@@ -3,6 +3,7 @@
 //! stored an event: a slow or failing receiver costs it nothing, as delivery happens in
 //! the callbacks function.
 
+use crate::store::CallbackStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +54,12 @@ impl EndpointDirectory {
         if let Some(endpoints) = self.cache.get(tenant) {
             return Ok(endpoints);
         }
-        let endpoints = Arc::new(self.store.callbacks_of(tenant).await?);
+        let endpoints = Arc::new(
+            self.store
+                .repo::<CallbackStore>()
+                .callbacks_of(tenant)
+                .await?,
+        );
         self.cache.insert(tenant.clone(), endpoints.clone());
         Ok(endpoints)
     }

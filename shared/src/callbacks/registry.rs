@@ -12,6 +12,7 @@ use crate::domain::tenant::{TenantId, token_fingerprint};
 use crate::queue::QueueError;
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
+use crate::store::CallbackStore;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 
@@ -88,7 +89,14 @@ impl CallbackRegistry {
         now: i64,
     ) -> Result<(CallbackEndpoint, Secret), RegistryError> {
         check_url(url, self.allow_insecure_urls).map_err(RegistryError::BadUrl)?;
-        if self.store.callbacks_of(tenant).await?.len() >= MAX_ENDPOINTS {
+        if self
+            .store
+            .repo::<CallbackStore>()
+            .callbacks_of(tenant)
+            .await?
+            .len()
+            >= MAX_ENDPOINTS
+        {
             return Err(RegistryError::TooMany);
         }
         let secret = new_signing_secret();
@@ -102,12 +110,18 @@ impl CallbackRegistry {
             secret_fingerprint: token_fingerprint(&secret),
             created_at: now,
         };
-        self.store.put_callback(&endpoint).await?;
+        self.store
+            .repo::<CallbackStore>()
+            .put_callback(&endpoint)
+            .await?;
         Ok((endpoint, Secret::new(secret)))
     }
 
     pub async fn endpoints(&self, tenant: &TenantId) -> Result<Vec<CallbackEndpoint>, StoreError> {
-        self.store.callbacks_of(tenant).await
+        self.store
+            .repo::<CallbackStore>()
+            .callbacks_of(tenant)
+            .await
     }
 
     /// Deliveries of the events created from `from` to `to`, oldest first, a page at a
@@ -122,12 +136,16 @@ impl CallbackRegistry {
         now: i64,
     ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
         self.store
+            .repo::<CallbackStore>()
             .deliveries(tenant, from, to, after, limit, now)
             .await
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
-        self.store.delete_callback(tenant, id).await
+        self.store
+            .repo::<CallbackStore>()
+            .delete_callback(tenant, id)
+            .await
     }
 
     /// Queues again every logged delivery of events created in `[from, to]`, for
@@ -144,6 +162,7 @@ impl CallbackRegistry {
     ) -> Result<Replayed, RegistryError> {
         let live: Vec<String> = self
             .store
+            .repo::<CallbackStore>()
             .callbacks_of(tenant)
             .await?
             .into_iter()
@@ -163,6 +182,7 @@ impl CallbackRegistry {
                 .min(PAGE);
             let (records, next) = self
                 .store
+                .repo::<CallbackStore>()
                 .deliveries(tenant, from, to, cursor.as_ref(), room as i32, now)
                 .await?;
             examined += room;

@@ -6,6 +6,7 @@
 
 pub mod rows;
 
+use crate::store::ContactStore;
 use futures_util::StreamExt;
 
 use crate::domain::consent::{ConsentEntry, Source};
@@ -46,7 +47,10 @@ pub async fn import_contacts(
         ..ImportReport::default()
     };
     let keys: Vec<IdentityKey> = rows.iter().flat_map(|r| r.identity.keys()).collect();
-    let known = store.known_identities(&tenant.id, &keys, now).await?;
+    let known = store
+        .repo::<ContactStore>()
+        .known_identities(&tenant.id, &keys, now)
+        .await?;
     let (existing, new): (Vec<&ImportRow>, Vec<&ImportRow>) = rows
         .iter()
         .partition(|r| r.identity.keys().iter().any(|k| known.contains(k)));
@@ -59,6 +63,7 @@ pub async fn import_contacts(
         })
         .collect();
     let created = store
+        .repo::<ContactStore>()
         .create_contacts(&tenant.id, &contacts, &tenant.retention, now)
         .await?;
     report.created = created.iter().filter(|c| **c).count();
@@ -119,7 +124,11 @@ async fn record_consent(
     evidence: &str,
     now: i64,
 ) -> Result<Option<RowError>, StoreError> {
-    let Some(contact) = store.find_contact(&tenant.id, &row.identity, now).await? else {
+    let Some(contact) = store
+        .repo::<ContactStore>()
+        .find_contact(&tenant.id, &row.identity, now)
+        .await?
+    else {
         return Ok(None);
     };
     let expires_at = tenant.retention.expires_at(DataClass::ContactProfile, now);
@@ -143,6 +152,7 @@ async fn record_consent(
             continue;
         }
         state = store
+            .repo::<ContactStore>()
             .record_consent(
                 &tenant.id,
                 &contact.contact_id,
@@ -170,6 +180,7 @@ async fn upsert(
     now: i64,
 ) -> Result<RowResult, StoreError> {
     let contact = store
+        .repo::<ContactStore>()
         .resolve_contact(
             &tenant.id,
             &row.identity,
@@ -180,6 +191,7 @@ async fn upsert(
         .await?;
     if !row.change.is_empty()
         && store
+            .repo::<ContactStore>()
             .update_contact_details(
                 &tenant.id,
                 &contact.profile.contact_id,

@@ -15,7 +15,9 @@ use super::job::{AgeingStart, AgeingSweep, ErasureJob, TenantAgeing, WalkPositio
 use crate::clock::now_seconds;
 use crate::domain::tenant::TenantId;
 use crate::queue::jobs::JobQueue;
+use crate::store::AgeingStore;
 use crate::store::Store;
+use crate::store::TenantStore;
 use crate::store::ageing::{Aged, RetentionCache, tenant_logs};
 use crate::store::tenant::ageing::{ALL_TENANTS, AgeingRun};
 
@@ -65,7 +67,7 @@ impl RetentionAger {
         let scope = scope_of(tenant.map(TenantId::as_str));
         let now = now_seconds();
         if tenant.is_none()
-            && let Some(under_way) = self.store.ageing_run(scope).await?
+            && let Some(under_way) = self.store.repo::<TenantStore>().ageing_run(scope).await?
             && under_way.finished_at.is_none()
             && under_way.started_at > now - STALLED_RUN_SECS
         {
@@ -84,6 +86,7 @@ impl RetentionAger {
             ),
         };
         self.store
+            .repo::<TenantStore>()
             .start_ageing_run(scope, &run, segments, now)
             .await?;
         self.queue.send(&jobs).await?;
@@ -105,6 +108,7 @@ impl RetentionAger {
     ) -> Result<Option<AgeingRun>, ErasureError> {
         Ok(self
             .store
+            .repo::<TenantStore>()
             .ageing_run(scope_of(tenant.map(TenantId::as_str)))
             .await?)
     }
@@ -137,6 +141,7 @@ impl RetentionAger {
             pages += 1;
             let page = self
                 .store
+                .repo::<AgeingStore>()
                 .age_page(
                     (job.segment, job.segments),
                     start.as_ref(),
@@ -183,6 +188,7 @@ impl RetentionAger {
                 WalkPosition::Contacts { after } => {
                     let (step, next) = self
                         .store
+                        .repo::<AgeingStore>()
                         .age_contacts_page(
                             &tenant,
                             after.as_ref(),
@@ -205,6 +211,7 @@ impl RetentionAger {
                     Some(pk) => {
                         let (step, next) = self
                             .store
+                            .repo::<AgeingStore>()
                             .age_partition_page(pk, after.as_ref(), &mut retention, now)
                             .await?;
                         let next = match next {
@@ -250,6 +257,7 @@ impl RetentionAger {
         let done = next.is_none().then_some(step.segment);
         if !self
             .store
+            .repo::<TenantStore>()
             .record_ageing_progress(step.scope, step.run, step.step, done, now_seconds())
             .await?
         {

@@ -24,6 +24,7 @@
 //! Each step is safe to repeat: a job that fails is run again by SQS, one whose time runs
 //! out queues itself again (with what it found).
 
+use crate::store::PersonStore;
 use std::time::Duration;
 
 use super::ErasureError;
@@ -148,12 +149,20 @@ impl PersonEraser {
         // The tombstone first: from here no event sent before now makes a contact for the
         // identifier or links it to one, so what is read next is all there will be (but
         // for writers already past that check, whom the job finds).
-        let asked = store.blind_identifier(tenant, person).await?;
+        let asked = store
+            .repo::<PersonStore>()
+            .blind_identifier(tenant, person)
+            .await?;
         store
+            .repo::<PersonStore>()
             .put_tombstones(tenant, std::slice::from_ref(&asked), now, until)
             .await?;
-        let footprint = store.person_footprint(tenant, person, now).await?;
+        let footprint = store
+            .repo::<PersonStore>()
+            .person_footprint(tenant, person, now)
+            .await?;
         store
+            .repo::<PersonStore>()
             .put_tombstones(tenant, &footprint.blinded, now, until)
             .await?;
         let erasure = PersonErasure {
@@ -166,11 +175,19 @@ impl PersonEraser {
             erased: ErasedCounts::default(),
             tombstone_expires_at: until,
             failure: None,
-            subject: Some(store.erasure_subject(tenant, person).await?),
+            subject: Some(
+                store
+                    .repo::<PersonStore>()
+                    .erasure_subject(tenant, person)
+                    .await?,
+            ),
             final_pass_due_at: None,
             receipt: None,
         };
-        store.put_new_erasure(&erasure).await?;
+        store
+            .repo::<PersonStore>()
+            .put_new_erasure(&erasure)
+            .await?;
         let job = ErasureJob::PersonSweep(PersonSweep {
             tenant: tenant.as_str().to_owned(),
             erasure: erasure.id.clone(),
@@ -181,6 +198,7 @@ impl PersonEraser {
         });
         if let Err(e) = self.queue.send(&[job]).await {
             store
+                .repo::<PersonStore>()
                 .fail_erasure(
                     tenant,
                     &erasure.id,
@@ -192,13 +210,17 @@ impl PersonEraser {
         }
         // Only this request knows these identifiers in plaintext, as their keys hold them.
         let legacy = store
+            .repo::<PersonStore>()
             .delete_legacy_identities(tenant, &footprint.legacy)
             .await?;
         let counted = ErasedCounts {
             identities: legacy,
             ..ErasedCounts::default()
         };
-        store.add_erased(tenant, &erasure.id, &counted).await?;
+        store
+            .repo::<PersonStore>()
+            .add_erased(tenant, &erasure.id, &counted)
+            .await?;
         tracing::info!(tenant = %tenant, erasure = %erasure.id, "erasure of a person queued");
         Ok(erasure)
     }
@@ -210,7 +232,11 @@ impl PersonEraser {
         id: &str,
         now: i64,
     ) -> Result<Option<PersonErasure>, ErasureError> {
-        Ok(self.store.erasure(tenant, id, now).await?)
+        Ok(self
+            .store
+            .repo::<PersonStore>()
+            .erasure(tenant, id, now)
+            .await?)
     }
 
     /// A page of the tenant's erasures, newest first.
@@ -221,7 +247,11 @@ impl PersonEraser {
         after: Option<&Cursor>,
         now: i64,
     ) -> Result<(Vec<PersonErasure>, Option<Cursor>), ErasureError> {
-        Ok(self.store.erasures_page(tenant, limit, after, now).await?)
+        Ok(self
+            .store
+            .repo::<PersonStore>()
+            .erasures_page(tenant, limit, after, now)
+            .await?)
     }
 
     /// Whether this deployment signed exactly this receipt.
@@ -239,7 +269,11 @@ impl PersonEraser {
         let Ok(tenant) = TenantId::parse(&receipt.tenant_id) else {
             return Ok(false);
         };
-        let subject = self.store.erasure_subject(&tenant, person).await?;
+        let subject = self
+            .store
+            .repo::<PersonStore>()
+            .erasure_subject(&tenant, person)
+            .await?;
         Ok(receipt.subject.as_deref() == Some(subject.as_str()))
     }
 
@@ -247,6 +281,7 @@ impl PersonEraser {
     pub async fn give_up(&self, job: &PersonSweep, reason: &str) -> Result<(), ErasureError> {
         let tenant = parse_tenant(&job.tenant)?;
         self.store
+            .repo::<PersonStore>()
             .fail_erasure(&tenant, &job.erasure, reason, now_seconds())
             .await?;
         Ok(())
@@ -261,6 +296,7 @@ impl PersonEraser {
         let tenant = parse_tenant(&job.tenant)?;
         let running = self
             .store
+            .repo::<PersonStore>()
             .erasure(&tenant, &job.erasure, now_seconds())
             .await?
             .is_some_and(|e| e.state == RequestState::Running);
@@ -281,6 +317,7 @@ impl PersonEraser {
         if !job.final_pass {
             let due = now_seconds() + self.timing.final_pass_delay.as_secs() as i64;
             self.store
+                .repo::<PersonStore>()
                 .await_final_pass(&tenant, &job.erasure, due)
                 .await?;
             let final_pass = ErasureJob::PersonSweep(PersonSweep {
@@ -325,9 +362,11 @@ impl PersonEraser {
                 _ => Opening::ListsOnly,
             };
             store
+                .repo::<PersonStore>()
                 .person_closure(tenant, &mut found, Some(job.requested_at), opening)
                 .await?;
             store
+                .repo::<PersonStore>()
                 .put_tombstones(
                     tenant,
                     &found.blinded,
@@ -346,6 +385,7 @@ impl PersonEraser {
             }
             for contact in unmarked {
                 if store
+                    .repo::<PersonStore>()
                     .erase_contact_key(tenant, &contact, job.requested_at)
                     .await?
                 {
@@ -355,6 +395,7 @@ impl PersonEraser {
             }
         }
         erased.identities = store
+            .repo::<PersonStore>()
             .delete_identities(tenant, &found.blinded, &found.contacts)
             .await?;
         let job = PersonSweep {
@@ -378,6 +419,7 @@ impl PersonEraser {
         for contact in &job.contacts {
             loop {
                 let step = store
+                    .repo::<PersonStore>()
                     .delete_contact_page(tenant, contact, CONTACT_PAGE_ITEMS)
                     .await?;
                 erased.add(&step.erased);
@@ -403,6 +445,7 @@ impl PersonEraser {
         let mut start: Option<Cursor> = None;
         loop {
             let step = store
+                .repo::<PersonStore>()
                 .delete_callback_log_page(tenant, &job.contacts, start.as_ref(), LOG_PAGE_ITEMS)
                 .await?;
             erased.add(&step.erased);
@@ -416,6 +459,7 @@ impl PersonEraser {
         let mut start: Option<Cursor> = None;
         loop {
             let step = store
+                .repo::<PersonStore>()
                 .delete_events_naming_page(
                     tenant,
                     (&job.blinded, &job.contacts),
@@ -441,7 +485,10 @@ impl PersonEraser {
         job: &PersonSweep,
         erased: &ErasedCounts,
     ) -> Result<(), ErasureError> {
-        self.store.add_erased(tenant, &job.erasure, erased).await?;
+        self.store
+            .repo::<PersonStore>()
+            .add_erased(tenant, &job.erasure, erased)
+            .await?;
         Ok(())
     }
 
@@ -449,6 +496,7 @@ impl PersonEraser {
     async fn finish(&self, tenant: &TenantId, job: &PersonSweep) -> Result<bool, ErasureError> {
         let Some(record) = self
             .store
+            .repo::<PersonStore>()
             .erasure(tenant, &job.erasure, now_seconds())
             .await?
         else {
@@ -474,6 +522,7 @@ impl PersonEraser {
         let signed = self.receipts.sign(receipt).await?;
         let done = self
             .store
+            .repo::<PersonStore>()
             .finish_erasure(tenant, &job.erasure, &signed)
             .await?;
         if done {

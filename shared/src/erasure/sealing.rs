@@ -6,6 +6,7 @@ use super::ErasureError;
 use super::job::{ErasureJob, SealSweep};
 use crate::clock::now_seconds;
 use crate::queue::jobs::JobQueue;
+use crate::store::SealingStore;
 use crate::store::Store;
 use crate::store::migration::Sealed;
 
@@ -60,6 +61,7 @@ impl SealingSweeper {
             pages += 1;
             let page = self
                 .store
+                .repo::<SealingStore>()
                 .seal_page_written_before((job.segment, job.segments), start.as_ref(), PAGE_ITEMS)
                 .await?;
             sealed.add(page.sealed);

@@ -1,5 +1,6 @@
 //! Deleting a tenant: cut it off at once, then erase every item it owns in the background.
 
+use crate::store::TenantStore;
 use std::time::Duration;
 
 use rand::Rng;
@@ -86,14 +87,18 @@ impl TenantEraser {
         let run = hex::encode(rand::rng().random::<[u8; 12]>());
         let Some(tenant) = self
             .store
+            .repo::<TenantStore>()
             .begin_tenant_deletion(id, &run, self.segments, now)
             .await?
         else {
             return Ok(None);
         };
         // Its KEK goes first: whatever happens next, its people's data no longer opens.
-        self.store.shred_tenant_keys(id).await?;
-        let numbers = self.store.cut_off_tenant(id).await?;
+        self.store
+            .repo::<TenantStore>()
+            .shred_tenant_keys(id)
+            .await?;
+        let numbers = self.store.repo::<TenantStore>().cut_off_tenant(id).await?;
         for number in &numbers {
             hold_removed_number(&self.store, id, number, now).await?;
         }
@@ -115,7 +120,14 @@ impl TenantEraser {
         let id = TenantId::parse(&job.tenant)
             .map_err(|_| ErasureError::BadTenant(job.tenant.clone()))?;
         // Never touch a tenant of the same id created after this run's tenant was erased.
-        if self.store.erasure_run(&id).await?.as_deref() != Some(job.run.as_str()) {
+        if self
+            .store
+            .repo::<TenantStore>()
+            .erasure_run(&id)
+            .await?
+            .as_deref()
+            != Some(job.run.as_str())
+        {
             return Ok(SweepOutcome::Stale);
         }
         let mut start = job.start.clone();
@@ -123,6 +135,7 @@ impl TenantEraser {
         loop {
             let page = self
                 .store
+                .repo::<TenantStore>()
                 .scan_tenant_page(
                     &id,
                     job.segment,
@@ -131,7 +144,10 @@ impl TenantEraser {
                     self.page_items,
                 )
                 .await?;
-            self.store.delete_keys(&page.keys).await?;
+            self.store
+                .repo::<TenantStore>()
+                .delete_keys(&page.keys)
+                .await?;
             deleted += page.keys.len();
             match page.next {
                 None => break,
@@ -144,6 +160,7 @@ impl TenantEraser {
         }
         match self
             .store
+            .repo::<TenantStore>()
             .finish_erasure_segment(&id, &job.run, job.segment)
             .await?
         {
@@ -154,9 +171,18 @@ impl TenantEraser {
                     let files = exports.delete_tenant_files(&id).await?;
                     tracing::info!(tenant = %id, files, "export files deleted");
                 }
-                let keys = self.store.delete_tenant_person_keys(&id).await?;
+                let keys = self
+                    .store
+                    .repo::<TenantStore>()
+                    .delete_tenant_person_keys(&id)
+                    .await?;
                 tracing::info!(tenant = %id, keys, "contact keys deleted");
-                if self.store.delete_erased_tenant(&id, &job.run).await? {
+                if self
+                    .store
+                    .repo::<TenantStore>()
+                    .delete_erased_tenant(&id, &job.run)
+                    .await?
+                {
                     tracing::info!(tenant = %id, run = job.run, "tenant erased");
                     Ok(SweepOutcome::TenantErased { deleted })
                 } else {

@@ -18,6 +18,7 @@ mod walk;
 
 pub use job::{ExportJob, ExportPosition, ExportProgress, Step};
 
+use crate::store::PersonStore;
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -113,7 +114,11 @@ impl PersonExporter {
         requested_by: &str,
         now: i64,
     ) -> Result<PersonExport, ExportError> {
-        let footprint = self.store.person_footprint(tenant, person, now).await?;
+        let footprint = self
+            .store
+            .repo::<PersonStore>()
+            .person_footprint(tenant, person, now)
+            .await?;
         let export = PersonExport {
             id: new_export_id(now),
             tenant_id: tenant.as_str().to_owned(),
@@ -131,6 +136,7 @@ impl PersonExporter {
             download_expires_at: None,
         };
         self.store
+            .repo::<PersonStore>()
             .put_new_export(&export, &footprint.contacts, &footprint.blinded)
             .await?;
         let job = crate::erasure::job::ErasureJob::PersonExport(ExportJob {
@@ -143,6 +149,7 @@ impl PersonExporter {
         });
         if let Err(e) = self.queue.send(&[job]).await {
             self.store
+                .repo::<PersonStore>()
                 .fail_export(
                     tenant,
                     &export.id,
@@ -164,7 +171,11 @@ impl PersonExporter {
         after: Option<&Cursor>,
         now: i64,
     ) -> Result<(Vec<PersonExport>, Option<Cursor>), ExportError> {
-        Ok(self.store.exports_page(tenant, limit, after, now).await?)
+        Ok(self
+            .store
+            .repo::<PersonStore>()
+            .exports_page(tenant, limit, after, now)
+            .await?)
     }
 
     /// The export, with download links valid from `now` when it is done.
@@ -174,7 +185,12 @@ impl PersonExporter {
         id: &str,
         now: i64,
     ) -> Result<Option<PersonExport>, ExportError> {
-        let Some((mut export, objects)) = self.store.export(tenant, id, now).await? else {
+        let Some((mut export, objects)) = self
+            .store
+            .repo::<PersonStore>()
+            .export(tenant, id, now)
+            .await?
+        else {
             return Ok(None);
         };
         if export.state == RequestState::Done {
@@ -211,6 +227,7 @@ impl PersonExporter {
     pub async fn give_up(&self, job: &ExportJob, reason: &str) -> Result<(), ExportError> {
         let tenant = parse_tenant(&job.tenant)?;
         self.store
+            .repo::<PersonStore>()
             .fail_export(&tenant, &job.export, reason, now_seconds())
             .await?;
         Ok(())
@@ -227,6 +244,7 @@ impl PersonExporter {
         let folder = format!("exports/{}/{}", tenant.as_str(), job.export);
         let state = self
             .store
+            .repo::<PersonStore>()
             .export(&tenant, &job.export, now_seconds())
             .await?
             .map(|(e, _)| e.state);
@@ -328,6 +346,7 @@ impl PersonExporter {
         };
         if !self
             .store
+            .repo::<PersonStore>()
             .finish_export(&tenant, &job.export, &finished)
             .await?
         {
@@ -365,18 +384,26 @@ impl PersonExporter {
         person: (&[String], &[String]),
         last: bool,
     ) -> Result<u64, ExportError> {
-        let exports = self.store.exports_about(tenant, person).await?;
+        let exports = self
+            .store
+            .repo::<PersonStore>()
+            .exports_about(tenant, person)
+            .await?;
         let mut found = 0;
         for export in &exports {
             found += u64::from(!export.erased);
             self.store
+                .repo::<PersonStore>()
                 .mark_export_erased(tenant, &export.id, now_seconds())
                 .await?;
             let folder = format!("exports/{}/{}", tenant.as_str(), export.id);
             self.abort_uploads(&folder).await?;
             self.delete_folder(&folder).await?;
             if last {
-                self.store.delete_export(tenant, &export.id).await?;
+                self.store
+                    .repo::<PersonStore>()
+                    .delete_export(tenant, &export.id)
+                    .await?;
             }
         }
         Ok(found)

@@ -10,6 +10,9 @@ use super::{ExportError, PersonExporter};
 use crate::conversations::Conversations;
 use crate::domain::export::{ExportedDelivery, ExportedEvent};
 use crate::domain::tenant::TenantId;
+use crate::store::CallbackStore;
+use crate::store::ContactStore;
+use crate::store::TenantEventStore;
 use crate::store::table::cursor::Cursor;
 use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
@@ -64,6 +67,7 @@ impl PersonExporter {
                 let people = (job.blinded.as_slice(), job.contacts.as_slice());
                 let (events, next) = self
                     .store
+                    .repo::<TenantEventStore>()
                     .events_about(tenant, people, after.as_ref(), LOG_PAGE, now)
                     .await?;
                 for event in events {
@@ -80,7 +84,12 @@ impl PersonExporter {
             };
             let step = std::mem::replace(&mut position.step, Step::Open);
             position = match step {
-                Step::Open => match self.store.get_contact(tenant, contact, now).await? {
+                Step::Open => match self
+                    .store
+                    .repo::<ContactStore>()
+                    .get_contact(tenant, contact, now)
+                    .await?
+                {
                     Some(profile) => {
                         let consent = self.consent_ledger(tenant, contact, now).await?;
                         document
@@ -118,6 +127,7 @@ impl PersonExporter {
                 Step::Deliveries { after } => {
                     let (records, next) = self
                         .store
+                        .repo::<CallbackStore>()
                         .deliveries_about(
                             tenant,
                             std::slice::from_ref(contact),
@@ -173,6 +183,7 @@ impl PersonExporter {
         loop {
             let page = self
                 .store
+                .repo::<ContactStore>()
                 .consent_entries(tenant, contact, MESSAGE_PAGE, after.as_ref(), now)
                 .await?;
             entries.extend(page.entries.into_iter().map(ConsentEntryView::from));

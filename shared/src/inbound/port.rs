@@ -2,6 +2,11 @@
 //! ports: the storage it reads and writes, and where applied events go for the tenant's
 //! callbacks. The worker runs on the DynamoDB adapters; the unit tests on in-memory fakes.
 
+use crate::store::ContactStore;
+use crate::store::MessageStore;
+use crate::store::NumberStore;
+use crate::store::TemplateStore;
+use crate::store::TenantEventStore;
 use std::future::Future;
 
 use crate::audit::AuditError;
@@ -162,6 +167,7 @@ impl InboundStore for TenantDirectory {
         now: i64,
     ) -> Done<Option<ContactProfile>> {
         self.store()
+            .repo::<ContactStore>()
             .contact_for_event(tenant, identity, at, now)
             .await
     }
@@ -175,6 +181,7 @@ impl InboundStore for TenantDirectory {
         now: i64,
     ) -> Done<()> {
         self.store()
+            .repo::<ContactStore>()
             .update_contact(tenant, current, facts, retention, now)
             .await
     }
@@ -187,6 +194,7 @@ impl InboundStore for TenantDirectory {
         now: i64,
     ) -> Done<StoredInbound> {
         self.store()
+            .repo::<MessageStore>()
             .put_inbound_message(tenant, inbound, expiry, now)
             .await
     }
@@ -199,6 +207,7 @@ impl InboundStore for TenantDirectory {
         now: i64,
     ) -> Done<()> {
         self.store()
+            .repo::<ContactStore>()
             .move_contact_number(tenant, change, retention, now)
             .await
     }
@@ -211,6 +220,7 @@ impl InboundStore for TenantDirectory {
         expires_at: i64,
     ) -> Done<StatusOutcome> {
         self.store()
+            .repo::<MessageStore>()
             .apply_status(tenant, contact_id, update, expires_at)
             .await
     }
@@ -224,6 +234,7 @@ impl InboundStore for TenantDirectory {
         expires_at: i64,
     ) -> Done<Recorded> {
         self.store()
+            .repo::<ContactStore>()
             .record_consent(tenant, contact_id, identifiers, entry, expires_at)
             .await
     }
@@ -237,12 +248,16 @@ impl InboundStore for TenantDirectory {
         event_time: i64,
     ) -> Done<()> {
         self.store()
+            .repo::<TemplateStore>()
             .update_template(tenant, template, attribute, value, event_time)
             .await
     }
 
     async fn phone_numbers_of(&self, tenant: &TenantId) -> Done<Vec<PhoneNumber>> {
-        self.store().phone_numbers_of(tenant).await
+        self.store()
+            .repo::<NumberStore>()
+            .phone_numbers_of(tenant)
+            .await
     }
 
     async fn record_number_quality(
@@ -252,6 +267,7 @@ impl InboundStore for TenantDirectory {
         quality: &NumberQuality,
     ) -> Done<()> {
         self.store()
+            .repo::<NumberStore>()
             .record_number_quality(tenant, phone_number_id, quality)
             .await
     }
@@ -263,6 +279,7 @@ impl InboundStore for TenantDirectory {
         per_second: u32,
     ) -> Done<()> {
         self.store()
+            .repo::<NumberStore>()
             .set_throughput(tenant, phone_number_id, per_second)
             .await
     }
@@ -273,7 +290,10 @@ impl InboundStore for TenantDirectory {
         event: &TenantEvent<'_>,
         now: i64,
     ) -> Done<PutOutcome> {
-        self.store().put_tenant_event(tenant, event, now).await
+        self.store()
+            .repo::<TenantEventStore>()
+            .put_tenant_event(tenant, event, now)
+            .await
     }
 
     /// Appended, or queued to be when appending fails.

@@ -2,6 +2,9 @@
 //! and the queue its job goes to. The API runs on the DynamoDB and SQS adapters; the unit
 //! tests on in-memory fakes.
 
+use crate::store::ContactStore;
+use crate::store::IdempotencyStore;
+use crate::store::MessageStore;
 use std::future::Future;
 
 use super::consent::TemplateCategories;
@@ -138,11 +141,17 @@ impl AcceptStore for TenantDirectory {
     }
 
     async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Done<String> {
-        self.store().body_digest(tenant, body).await
+        self.store()
+            .repo::<IdempotencyStore>()
+            .body_digest(tenant, body)
+            .await
     }
 
     async fn idempotency_key_digest(&self, tenant: &TenantId, key: &str) -> Done<String> {
-        self.store().idempotency_key_digest(tenant, key).await
+        self.store()
+            .repo::<IdempotencyStore>()
+            .idempotency_key_digest(tenant, key)
+            .await
     }
 
     async fn idempotency_record(
@@ -151,7 +160,10 @@ impl AcceptStore for TenantDirectory {
         key: &str,
         now: i64,
     ) -> Done<Option<IdempotencyRecord>> {
-        self.store().idempotency_record(tenant, key, now).await
+        self.store()
+            .repo::<IdempotencyStore>()
+            .idempotency_record(tenant, key, now)
+            .await
     }
 
     async fn claim_idempotency_key(
@@ -161,6 +173,7 @@ impl AcceptStore for TenantDirectory {
         record: &IdempotencyRecord,
     ) -> Done<Claim> {
         self.store()
+            .repo::<IdempotencyStore>()
             .claim_idempotency_key(tenant, key, record)
             .await
     }
@@ -170,7 +183,10 @@ impl AcceptStore for TenantDirectory {
         tenant: &TenantId,
         key: OutboundKey<'_>,
     ) -> Done<Option<OutboundRecord>> {
-        self.store().outbound_record(tenant, key).await
+        self.store()
+            .repo::<MessageStore>()
+            .outbound_record(tenant, key)
+            .await
     }
 
     async fn find_contact(
@@ -179,7 +195,10 @@ impl AcceptStore for TenantDirectory {
         identity: &UserIdentity,
         now: i64,
     ) -> Done<Option<ContactProfile>> {
-        self.store().find_contact(tenant, identity, now).await
+        self.store()
+            .repo::<ContactStore>()
+            .find_contact(tenant, identity, now)
+            .await
     }
 
     async fn identifier_opt_outs(
@@ -189,6 +208,7 @@ impl AcceptStore for TenantDirectory {
         now: i64,
     ) -> Done<ConsentState> {
         self.store()
+            .repo::<ContactStore>()
             .identifier_opt_outs(tenant, identity, now)
             .await
     }
@@ -200,6 +220,7 @@ impl AcceptStore for TenantDirectory {
         since: i64,
     ) -> Done<Option<i64>> {
         self.store()
+            .repo::<MessageStore>()
             .newest_inbound_since(tenant, contact_id, since)
             .await
     }
@@ -209,11 +230,17 @@ impl AcceptStore for TenantDirectory {
         tenant: &TenantId,
         message: &QueuedOutbound<'_>,
     ) -> Done<PutOutcome> {
-        self.store().put_queued_outbound(tenant, message).await
+        self.store()
+            .repo::<MessageStore>()
+            .put_queued_outbound(tenant, message)
+            .await
     }
 
     async fn delete_queued_outbound(&self, tenant: &TenantId, key: OutboundKey<'_>) -> Done<()> {
-        self.store().delete_queued_outbound(tenant, key).await
+        self.store()
+            .repo::<MessageStore>()
+            .delete_queued_outbound(tenant, key)
+            .await
     }
 
     async fn record_outbound_activity(
@@ -224,6 +251,7 @@ impl AcceptStore for TenantDirectory {
         now: i64,
     ) -> Done<()> {
         self.store()
+            .repo::<ContactStore>()
             .record_outbound_activity(tenant, contact, number, now)
             .await
     }

@@ -2,6 +2,7 @@
 //! of send slots from the number's pacing item (one write per block) and sends at the
 //! slots' times, so all instances together stay under the number's messages per second.
 
+use crate::store::NumberStore;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -70,6 +71,7 @@ impl Pacer {
             let start = if lease.end_us < now
                 && self
                     .store
+                    .repo::<NumberStore>()
                     .move_pace_forward(tenant, phone_number_id, now, now + span)
                     .await?
             {
@@ -77,6 +79,7 @@ impl Pacer {
             } else {
                 let next = self
                     .store
+                    .repo::<NumberStore>()
                     .advance_pace(tenant, phone_number_id, span)
                     .await?;
                 next - span
@@ -115,6 +118,7 @@ impl Pacer {
         let mut leases = self.leases.lock().await;
         leases.remove(phone_number_id);
         self.store
+            .repo::<NumberStore>()
             .move_pace_forward(tenant, phone_number_id, resume_us, resume_us)
             .await?;
         Ok(())

@@ -8,6 +8,8 @@ use crate::domain::conversation::StoredMessage;
 use crate::domain::message_id::MessageId;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
+use crate::store::ContactStore;
+use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::tenants::TenantDirectory;
 
@@ -56,6 +58,7 @@ impl ReadReceipts {
             .may_call_meta()?;
         let store = directory.store();
         let found = store
+            .repo::<MessageStore>()
             .message_at(tenant, message, now)
             .await?
             .ok_or(ReadError::NotFound)?;
@@ -80,6 +83,7 @@ impl ReadReceipts {
         };
         self.api.mark_read(&number_id, &token, &read).await?;
         store
+            .repo::<ContactStore>()
             .record_read(tenant, &message.contact_id, inbound.sent_at)
             .await?;
         Ok(())

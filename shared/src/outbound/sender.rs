@@ -2,6 +2,10 @@
 //! redeliveries. The job's message record is written once its fate is known; a job that
 //! finds its record was handled before and is not sent again.
 
+use crate::store::ContactStore;
+use crate::store::MessageStore;
+use crate::store::NumberStore;
+use crate::store::TenantStore;
 use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
@@ -182,6 +186,7 @@ impl Sender {
             ..ContactFacts::default()
         };
         let contact = match store
+            .repo::<ContactStore>()
             .resolve_contact(
                 &tenant.id,
                 &job.recipient()?,
@@ -210,6 +215,7 @@ impl Sender {
         // A contact made just now has no records: its first job skips the read.
         if !contact.new_id
             && store
+                .repo::<MessageStore>()
                 .outbound_record(&ready.tenant.id, ready.key())
                 .await?
                 .is_some_and(|record| record.outcome.is_some())
@@ -221,6 +227,7 @@ impl Sender {
         if delivery.attempt > 1
             && !contact.new_id
             && let Some(wamid) = store
+                .repo::<MessageStore>()
                 .wamid_with_callback_data(
                     &ready.tenant.id,
                     &ready.contact.contact_id,
@@ -283,7 +290,7 @@ impl Sender {
             return finished(result);
         }
         if job.free_form()
-            && !window_is_open(store, &ready.tenant.id, &contact.profile, now).await?
+            && !window_is_open(&store.repo(), &ready.tenant.id, &contact.profile, now).await?
         {
             let reason =
                 "the 24-hour customer service window is closed: only a template may be sent";
@@ -397,7 +404,10 @@ impl Sender {
         match class {
             ErrorClass::StopTenantCredential => {
                 let reason = format!("Meta refused the access token (code {})", code_text(code));
-                store.stop_sending(tenant, &reason).await?;
+                store
+                    .repo::<TenantStore>()
+                    .stop_sending(tenant, &reason)
+                    .await?;
                 self.directory.forget_tenant(tenant);
                 tracing::error!(alert = "tenant_sending_stopped", tenant = %tenant, code, "Meta refused the tenant's credentials; sending is stopped");
                 self.fail(sending, code, title, details).await
@@ -441,6 +451,7 @@ impl Sender {
         let until = sending.now + PAUSE.as_secs() as i64;
         self.directory
             .store()
+            .repo::<NumberStore>()
             .pause_number(tenant, number, until, &reason)
             .await?;
         self.pacer
@@ -495,6 +506,7 @@ impl Sender {
         let written = match self
             .directory
             .store()
+            .repo::<MessageStore>()
             .put_outbound(
                 &sending.tenant.id,
                 &NewOutbound {
@@ -537,6 +549,7 @@ impl Sender {
         let result = self
             .directory
             .store()
+            .repo::<ContactStore>()
             .record_outbound_activity(
                 tenant,
                 &sending.contact,

@@ -3,8 +3,9 @@
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
+use crate::store::MessageStore;
+use crate::store::StoreError;
 use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
-use crate::store::{Store, StoreError};
 
 pub const WINDOW_SECS: i64 = 24 * 3600;
 
@@ -44,13 +45,13 @@ pub fn window_from_message(newest_inbound_at: Option<i64>, now: i64) -> Window {
 /// Whether `contact`'s window is open now: the profile decides, and the newest inbound
 /// message when the profile's rounded time is too close to the window's end to tell.
 pub async fn window_is_open(
-    store: &Store,
+    messages: &MessageStore,
     tenant: &TenantId,
     contact: &ContactProfile,
     now: i64,
 ) -> Result<bool, StoreError> {
     window_is_open_with(contact, now, |since| {
-        store.newest_inbound_since(tenant, &contact.contact_id, since)
+        messages.newest_inbound_since(tenant, &contact.contact_id, since)
     })
     .await
 }

@@ -5,6 +5,8 @@
 //! twice (a redelivered job, a daily run after a change) writes nothing twice, and an item
 //! a worker rewrote meanwhile keeps what the worker wrote.
 
+use crate::store::ContactStore;
+use crate::store::TenantStore;
 use std::collections::HashMap;
 
 use crate::domain::retention::Retention;
@@ -52,7 +54,11 @@ impl RetentionCache {
             return Ok(*found);
         }
         let found = match TenantId::parse(tenant) {
-            Ok(id) => store.retention_settings(&id).await?.map(|s| s.retention),
+            Ok(id) => store
+                .repo::<TenantStore>()
+                .retention_settings(&id)
+                .await?
+                .map(|s| s.retention),
             Err(_) => None,
         };
         self.0.insert(tenant.to_owned(), found);
@@ -69,7 +75,12 @@ pub fn tenant_logs(tenant: &TenantId) -> [String; 2] {
     [events_pk(tenant.as_str()), delivery_log_pk(tenant.as_str())]
 }
 
-impl Store {
+crate::store::repository! {
+    /// Ageing what is already stored under a tenant's retention, page by page.
+    AgeingStore
+}
+
+impl AgeingStore {
     /// Ages every item of up to `contacts` of the tenant's contacts, from after `after`
     /// in the contact index; where the next page starts, if there is one.
     pub async fn age_contacts_page(
@@ -81,6 +92,7 @@ impl Store {
         now: i64,
     ) -> Result<(Aged, Option<Cursor>), StoreError> {
         let (partitions, next) = self
+            .repo::<ContactStore>()
             .contact_partitions_page(tenant, after, contacts)
             .await?;
         let mut aged = Aged::default();

@@ -6,12 +6,17 @@ use crate::access::{ApiKeyRecord, Role};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{API_KEY_PREFIX, api_key_sk, tenant_pk};
 use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, Store, StoreError};
+use crate::store::{EXPIRES_AT, StoreError};
 
 /// How long a revoked or expired key is kept, for the listing: 90 days.
 pub const UNUSABLE_KEY_KEPT_SECS: i64 = 90 * 24 * 3600;
 
-impl Store {
+crate::store::repository! {
+    /// The tenant's API keys, stored by the hash of their secret.
+    ApiKeyStore
+}
+
+impl ApiKeyStore {
     pub async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let mut it = item([
             ("pk", s(tenant_pk(key.tenant_id.as_str()))),

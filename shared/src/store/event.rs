@@ -8,6 +8,8 @@
 //! they are erased it opens nowhere, backups included. Others are sealed under the
 //! tenant's data key.
 
+use crate::store::ContactStore;
+use crate::store::PersonStore;
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,7 +21,7 @@ use crate::store::cursor::Cursor;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{event_sk, events_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, Expiry, PutOutcome, StoreError, is_live};
 
 /// The attribute that lists the blind indexes of the identifiers an event names.
 pub(crate) const EVENT_ID_HASHES: &str = "id_hashes";
@@ -57,7 +59,12 @@ pub struct StoredEvent {
     pub event_time: i64,
 }
 
-impl Store {
+crate::store::repository! {
+    /// The tenant's account events (Meta's management webhooks), kept for the tenant to read.
+    TenantEventStore
+}
+
+impl TenantEventStore {
     /// Keeps the event once (a redelivery is a `Duplicate`). An event from before the
     /// erasure of anyone it names (Meta's retry, a redriven dead letter) is not kept
     /// either, and answers `Duplicate`: nothing was written.
@@ -74,6 +81,7 @@ impl Store {
         }
         if !hashes.is_empty()
             && self
+                .repo::<PersonStore>()
                 .tombstones_of(tenant, &hashes, now)
                 .await?
                 .values()
@@ -83,7 +91,11 @@ impl Store {
         }
         let mut contacts = BTreeSet::new();
         for person in event.named {
-            if let Some(found) = self.find_identity(tenant, person, now).await? {
+            if let Some(found) = self
+                .repo::<ContactStore>()
+                .find_identity(tenant, person, now)
+                .await?
+            {
                 contacts.insert(found.contact_id);
             }
         }
@@ -214,7 +226,7 @@ pub(crate) fn names_any(it: &Item, blinded: &[String], contacts: &[String]) -> b
         || get_s(it, EVENT_CONTACT).is_some_and(|c| contacts.iter().any(|x| x == c))
 }
 
-impl Store {
+impl TenantEventStore {
     /// Seals an event stored before sealing under the tenant's data key; true when
     /// rewritten.
     pub(crate) async fn seal_event_written_before(

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk_of_hash, legacy_idempotency_hash};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 
 /// How long a key is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
@@ -44,7 +44,12 @@ impl BodyDigest {
     }
 }
 
-impl Store {
+crate::store::repository! {
+    /// The send API's idempotency records.
+    IdempotencyStore
+}
+
+impl IdempotencyStore {
     /// The keyed digest of an API call's body, for its idempotency record.
     pub async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Result<String, StoreError> {
         self.keyring()?
@@ -78,7 +83,7 @@ pub enum Claim {
     Taken(IdempotencyRecord),
 }
 
-impl Store {
+impl IdempotencyStore {
     /// Claims `key` for the call with `record`, unless a live claim holds it.
     pub async fn claim_idempotency_key(
         &self,

@@ -5,6 +5,11 @@
 //! twice.
 
 use crate::domain::tenant::TenantId;
+use crate::store::CallbackStore;
+use crate::store::ContactStore;
+use crate::store::MessageStore;
+use crate::store::StoreError;
+use crate::store::TenantEventStore;
 use crate::store::callback::delivery_log_tenant;
 use crate::store::contact::consent::KEPT_EXTRA_ATTRIBUTES;
 use crate::store::keys::{
@@ -15,7 +20,6 @@ use crate::store::keys::{
 use crate::store::message;
 use crate::store::table::{Item, get_s, s};
 use crate::store::tenant::erasure::ScanPosition;
-use crate::store::{Store, StoreError};
 
 /// What one page rewrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -64,7 +68,12 @@ const FILTER: &str = "sk = :profile \
     OR (sk = :optout AND (attribute_exists(#ms) OR attribute_exists(#me) \
         OR attribute_exists(#as) OR attribute_exists(#ae)))";
 
-impl Store {
+crate::store::repository! {
+    /// Sealing what was written before per-person sealing, item by item.
+    SealingStore
+}
+
+impl SealingStore {
     /// Seals what one page of segment `segment` of `segments` holds in plaintext, from
     /// after `start`.
     pub async fn seal_page_written_before(
@@ -137,46 +146,70 @@ impl Store {
             let raw_wamid = sk.contains(RAW_WAMID_MARK);
             if sk == PROFILE_SK {
                 sealed.profiles += usize::from(
-                    self.seal_profile_written_before(&tenant, contact, it)
+                    self.repo::<ContactStore>()
+                        .seal_profile_written_before(&tenant, contact, it)
                         .await?,
                 );
-                sealed.rekeyed +=
-                    usize::from(self.rewrite_wamid_evidence(&tenant, contact, it).await?);
+                sealed.rekeyed += usize::from(
+                    self.repo::<ContactStore>()
+                        .rewrite_wamid_evidence(&tenant, contact, it)
+                        .await?,
+                );
             } else if raw_wamid && sk.starts_with(MESSAGE_PREFIX) {
                 sealed.rekeyed += usize::from(
-                    self.move_message_keyed_by_wamid(&tenant, contact, it)
+                    self.repo::<MessageStore>()
+                        .move_message_keyed_by_wamid(&tenant, contact, it)
                         .await?,
                 );
             } else if sk.starts_with(MESSAGE_PREFIX) {
                 sealed.messages += usize::from(
-                    self.seal_message_written_before(&tenant, contact, it)
+                    self.repo::<MessageStore>()
+                        .seal_message_written_before(&tenant, contact, it)
                         .await?,
                 );
             } else if raw_wamid && sk.starts_with(WAMID_PREFIX) {
                 sealed.rekeyed += usize::from(
-                    self.move_status_keyed_by_wamid(&tenant, contact, it)
+                    self.repo::<MessageStore>()
+                        .move_status_keyed_by_wamid(&tenant, contact, it)
                         .await?,
                 );
             } else if raw_wamid && sk.starts_with(DEDUP_PREFIX) {
-                sealed.rekeyed += usize::from(self.move_dedup_keyed_by_wamid(&tenant, it).await?);
+                sealed.rekeyed += usize::from(
+                    self.repo::<MessageStore>()
+                        .move_dedup_keyed_by_wamid(&tenant, it)
+                        .await?,
+                );
             } else if sk.starts_with(CONSENT_PREFIX) {
-                sealed.rekeyed +=
-                    usize::from(self.rewrite_wamid_evidence(&tenant, contact, it).await?);
+                sealed.rekeyed += usize::from(
+                    self.repo::<ContactStore>()
+                        .rewrite_wamid_evidence(&tenant, contact, it)
+                        .await?,
+                );
             }
         } else if sk == OPT_OUT_SK && opt_out_tenant(pk).is_some() {
-            sealed.rekeyed += usize::from(self.strip_kept_opt_out(it).await?);
+            sealed.rekeyed +=
+                usize::from(self.repo::<ContactStore>().strip_kept_opt_out(it).await?);
         } else if sk == IDENTITY_SK
             && let Some((tenant, identifier)) = legacy_identity_of_pk(pk)
             && let Some(tenant) = tenant_of(tenant)
         {
             sealed.identities += usize::from(
-                self.move_identity_written_before(&tenant, identifier, it)
+                self.repo::<ContactStore>()
+                    .move_identity_written_before(&tenant, identifier, it)
                     .await?,
             );
         } else if let Some(tenant) = delivery_log_tenant(pk).and_then(tenant_of) {
-            sealed.logged += usize::from(self.seal_delivery_written_before(&tenant, it).await?);
+            sealed.logged += usize::from(
+                self.repo::<CallbackStore>()
+                    .seal_delivery_written_before(&tenant, it)
+                    .await?,
+            );
         } else if let Some(tenant) = events_tenant(pk).and_then(tenant_of) {
-            sealed.logged += usize::from(self.seal_event_written_before(&tenant, it).await?);
+            sealed.logged += usize::from(
+                self.repo::<TenantEventStore>()
+                    .seal_event_written_before(&tenant, it)
+                    .await?,
+            );
         }
         Ok(sealed)
     }

@@ -16,6 +16,34 @@
 //! | `migration` | sealing what was written before per-person sealing, item by item |
 //! | `person` | a person's erasure: its record, tombstones, and the sweep of their items |
 
+/// Declares one context's repository: its reads and writes over the data table, on a
+/// type of its own so that no type carries every context's methods. It reads the table
+/// and the keyring through `Store`.
+macro_rules! repository {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            store: $crate::store::Store,
+        }
+
+        impl From<$crate::store::Store> for $name {
+            fn from(store: $crate::store::Store) -> Self {
+                Self { store }
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $crate::store::Store;
+
+            fn deref(&self) -> &$crate::store::Store {
+                &self.store
+            }
+        }
+    };
+}
+pub(crate) use repository;
+
 pub mod ageing;
 pub mod api_key;
 pub mod audit;
@@ -33,6 +61,20 @@ pub mod person;
 pub mod template;
 pub mod tenant;
 
+pub use ageing::AgeingStore;
+pub use api_key::ApiKeyStore;
+pub use audit::AuditStore;
+pub use callback::CallbackStore;
+pub use contact::ContactStore;
+pub use event::TenantEventStore;
+pub use idempotency::IdempotencyStore;
+pub use message::MessageStore;
+pub use migration::SealingStore;
+pub use number::NumberStore;
+pub use person::PersonStore;
+pub use template::TemplateStore;
+pub use tenant::TenantStore;
+
 pub use wagate_platform::table;
 pub use wagate_platform::table::key_table;
 
@@ -48,8 +90,8 @@ use crate::metrics::Metrics;
 use crate::privacy::keyring::Keyring;
 
 /// The data table as the gateway's item modules use it: the platform's table helper with
-/// the keyring that seals personal data in it; each item module adds its reads and writes
-/// in an `impl Store` block of its own.
+/// the keyring that seals personal data in it. Each context reads and writes its own items
+/// through a repository of its own over it (`ContactStore`, `TenantStore`, ...).
 #[derive(Clone)]
 pub struct Store {
     table: Table,
@@ -107,6 +149,11 @@ impl Store {
         )
         .with_person_key_ttl(config.person_key_cache);
         Self::new(client, &config.table_name, metrics).with_keyring(Arc::new(keyring))
+    }
+
+    /// One context's repository over this table.
+    pub fn repo<R: From<Store>>(&self) -> R {
+        R::from(self.clone())
     }
 
     /// The keyring of the data table's personal data.

@@ -8,9 +8,9 @@ use serde_json::Value;
 use crate::domain::management::TemplateRef;
 use crate::domain::template::TemplateRecord;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::keys::{template_sk, tenant_pk};
 use crate::store::table::{Item, get_i64, get_s, n, s};
-use crate::store::{Store, StoreError};
 
 const TEMPLATE_PREFIX: &str = "TPL#";
 
@@ -26,7 +26,12 @@ pub struct TemplateFromMeta<'a> {
     pub components: &'a [Value],
 }
 
-impl Store {
+crate::store::repository! {
+    /// The tenant's message templates as Meta last reported them.
+    TemplateStore
+}
+
+impl TemplateStore {
     /// Records what Meta said at `at`. Status and category are set only if no webhook
     /// newer than `at` set them already (a webhook may overtake the answer).
     pub async fn record_template(
@@ -123,7 +128,7 @@ pub struct TemplateState {
     pub category: Option<String>,
 }
 
-impl Store {
+impl TemplateStore {
     /// Sets one template attribute (`status`, `quality` or `category`) unless a newer
     /// event already set it: Meta does not keep order.
     pub async fn update_template(

@@ -4,6 +4,7 @@
 //! [`KEPT_AFTER_SIGNING_SECS`] after it was signed, so that the newest one outlives a
 //! chain whose entries have all ended.
 
+use crate::store::audit::AuditStore;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -11,12 +12,12 @@ use crate::domain::audit::checkpoint::{ChainState, Checkpoint};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{audit_checkpoint_pk, audit_checkpoint_sk};
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, Store, StoreError};
+use crate::store::{EXPIRES_AT, StoreError};
 
 /// A checkpoint outlives its signing by this much at least.
 pub const KEPT_AFTER_SIGNING_SECS: i64 = 30 * 86_400;
 
-impl Store {
+impl AuditStore {
     /// Stores `checkpoint` unless one of the same head signed later is there already;
     /// whether it was stored.
     pub async fn put_audit_checkpoint(

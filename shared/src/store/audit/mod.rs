@@ -9,7 +9,7 @@ use crate::domain::audit::AuditEntry;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{AUDIT_PREFIX, audit_pk, audit_sk};
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, PutOutcome, StoreError, is_live};
 
 /// Whether an entry's hash covers its end and its predecessor's.
 const ENDS_HASHED: &str = "ends_hashed";
@@ -38,7 +38,12 @@ pub struct AuditPage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+crate::store::repository! {
+    /// The tenant's hash-chained audit log and its signed checkpoints.
+    AuditStore
+}
+
+impl AuditStore {
     /// The chain's newest entry, read strongly: the next entry follows it.
     pub async fn audit_head(&self, chain: &str) -> Result<Option<KeptEntry>, StoreError> {
         let page = self

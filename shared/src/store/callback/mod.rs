@@ -14,7 +14,7 @@ use crate::store::cursor::Cursor;
 use crate::store::item_life::Ageing;
 use crate::store::keys::tenant_pk;
 use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 
 const ENDPOINT_PREFIX: &str = "CB#";
 
@@ -51,7 +51,12 @@ pub struct DeliveryAttempt<'a> {
     pub expires_at: i64,
 }
 
-impl Store {
+crate::store::repository! {
+    /// Callback endpoints and the delivery log of what was sent to them.
+    CallbackStore
+}
+
+impl CallbackStore {
     pub async fn put_callback(&self, endpoint: &CallbackEndpoint) -> Result<(), StoreError> {
         let events: Vec<AttributeValue> = endpoint.events.iter().map(|e| s(e.as_str())).collect();
         let mut it = item([
@@ -164,7 +169,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl CallbackStore {
     /// The deliveries about any of `contacts` among one page of the log (`limit` items
     /// read, from `after`), without their bodies: what a person's export lists (those
     /// still live at `live_at`) and their erasure deletes (all of them: `None`).
@@ -251,7 +256,7 @@ pub(crate) fn delivery_log_tenant(pk: &str) -> Option<&str> {
     pk.strip_prefix("T#")?.strip_suffix("#CBLOG")
 }
 
-impl Store {
+impl CallbackStore {
     /// Seals the body of a delivery logged before sealing, under the key of the contact
     /// its event names (or the tenant's); true when rewritten.
     pub(crate) async fn seal_delivery_written_before(

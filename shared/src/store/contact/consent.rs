@@ -10,6 +10,7 @@
 //! state moves only for a newer entry that changes it (`_seen_at` orders them; an opt-out
 //! of a scope already opted out of keeps the first, so it is acknowledged once).
 
+use crate::store::contact::ContactStore;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -25,7 +26,7 @@ use crate::store::keys::{
     CONSENT_PREFIX, OPT_OUT_SK, PROFILE_SK, RAW_WAMID_MARK, consent_sk, contact_pk, opt_out_pk,
 };
 use crate::store::table::{Item, Update, bool_attr, get_bool, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
+use crate::store::{EXPIRES_AT, PutOutcome, StoreError};
 
 /// What recording an entry did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub struct ConsentPage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl ContactStore {
     /// Records `entry` for the contact: the ledger line, the contact's state and its
     /// identifiers' opt-out items. `expires_at`: the ledger line's end (the contact class's
     /// retention from now); the state lives as long as the profile, the identifiers' items
@@ -306,7 +307,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl ContactStore {
     /// Rewrites consent evidence written as a raw wamid (before wamids were blinded) as the
     /// id of the message it names, on a profile or a ledger line of `contact_id`; true when
     /// rewritten. Only while it still holds that wamid: a newer choice wins.

@@ -5,6 +5,7 @@
 //! conversation turns unread (the user wrote after the business) or read (the business
 //! answered), so that a busy conversation costs no extra write per message.
 
+use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::contact::ContactProfile;
@@ -14,7 +15,7 @@ use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use crate::store::table::{get_s, n, s};
-use crate::store::{Store, StoreError, is_live};
+use crate::store::{StoreError, is_live};
 
 pub const CONVERSATION_INDEX: &str = "conversation-index";
 
@@ -42,7 +43,7 @@ pub struct ConversationPage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl ContactStore {
     /// Records that the business sent to `contact` through `number` at `now`, when that
     /// changes what the listing shows (the step passed, or an unread conversation is
     /// answered).

@@ -1,6 +1,7 @@
 //! The business's details of a contact (`domain::contact`) on its profile item: written
 //! with the rest of the profile, so erasing or exporting the contact reaches them.
 
+use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::domain::contact::{ContactDetails, ContactProfile, DetailsChange};
@@ -10,7 +11,7 @@ use crate::privacy::cipher::DataKey;
 use crate::store::contact::{profile_from_item, seal_on_profile};
 use crate::store::keys::{PROFILE_SK, contact_pk};
 use crate::store::table::{Item, n, unsealed};
-use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 
 /// Writes the details `change` gives into a new profile item (removals have nothing to
 /// remove), sealed under the person's key.
@@ -46,7 +47,7 @@ pub(crate) fn details_from_item(it: &Item, key: Option<&DataKey>) -> ContactDeta
     }
 }
 
-impl Store {
+impl ContactStore {
     /// Applies `change` to a live contact; `None` when there is no such contact.
     pub async fn update_contact_details(
         &self,

@@ -4,6 +4,8 @@
 //! they were read, and remembers an erasure of them (`erased_before`), as every path that
 //! makes a contact does: an event from before the erasure is never filed under it.
 
+use crate::store::PersonStore;
+use crate::store::contact::ContactStore;
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
@@ -14,6 +16,7 @@ use crate::domain::contact::DetailsChange;
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::Retention;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::Transacted;
 use crate::store::contact::details::write_new_details;
 use crate::store::contact::resolve::ID_HASHES;
@@ -22,7 +25,6 @@ use crate::store::contact::{
 };
 use crate::store::keys::{IDENTITY_SK, identity_pk, legacy_identity_pk};
 use crate::store::table::{get_s, n, put_action, s};
-use crate::store::{Store, StoreError};
 
 /// DynamoDB's limit of actions in one transaction.
 const MAX_ACTIONS: usize = 100;
@@ -37,7 +39,7 @@ pub struct NewContact<'a> {
     pub details: &'a DetailsChange,
 }
 
-impl Store {
+impl ContactStore {
     /// Which of `keys` lead to a live contact.
     pub async fn known_identities(
         &self,
@@ -96,7 +98,10 @@ impl Store {
             );
         }
         let hashes: Vec<String> = blinded.values().cloned().collect();
-        let tombstones = self.tombstones_of(tenant, &hashes, now).await?;
+        let tombstones = self
+            .repo::<PersonStore>()
+            .tombstones_of(tenant, &hashes, now)
+            .await?;
         for ((contact, id), key) in contacts.iter().zip(&ids).zip(&keys) {
             let mut consent = ConsentState::default();
             for identity in contact.identity.keys() {
@@ -164,7 +169,7 @@ struct NewItems<'a> {
     consent: ConsentState,
 }
 
-impl Store {
+impl ContactStore {
     /// The profile and identity writes of one new contact, each only if its item is free,
     /// and the checks that its identifiers' tombstones are as they were read.
     fn contact_writes(
@@ -200,7 +205,10 @@ impl Store {
             let condition =
                 "attribute_not_exists(pk) OR expires_at <= :now OR attribute_exists(moved_at)";
             writes.push(put_action(table, it, condition, &[(":now", n(now))])?);
-            writes.push(self.tombstone_as_read_check(tenant, hash, *erased_at)?);
+            writes.push(
+                self.repo::<PersonStore>()
+                    .tombstone_as_read_check(tenant, hash, *erased_at)?,
+            );
         }
         Ok(writes)
     }

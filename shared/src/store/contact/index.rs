@@ -11,17 +11,18 @@
 //! whole index the same way. Listing order is by bucket, not by name: the price of keys
 //! that hold no name (documented in docs/api.md).
 
+use crate::store::contact::ContactStore;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::contact::profile_from_item;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{PROFILE_SK, contact_pk, tenant_pk};
 use crate::store::table::{Item, get_s, s};
-use crate::store::{Store, StoreError};
 
 pub const CONTACT_INDEX: &str = "contact-index";
 /// The bucket of contacts without a name.
@@ -74,7 +75,7 @@ pub struct ContactPage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl ContactStore {
     /// The bucket of a name as searched (`searchable_name`).
     async fn name_bucket(&self, tenant: &TenantId, searchable: &str) -> Result<String, StoreError> {
         match bucket_input(searchable) {
@@ -225,7 +226,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl ContactStore {
     /// A page of the tenant's contacts' partition keys, by the contact index (keys only):
     /// what a walk over the tenant's contacts visits.
     pub(crate) async fn contact_partitions_page(

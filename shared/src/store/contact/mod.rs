@@ -22,7 +22,7 @@ use crate::store::contact::details::details_from_item;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// `last_inbound_at` is rewritten only when it moves by at least this much, so that a
@@ -56,7 +56,12 @@ pub struct ContactFacts<'a> {
     pub event_at: Option<i64>,
 }
 
-impl Store {
+crate::store::repository! {
+    /// Contacts: profiles with their identities, details, index entries, consent and restriction.
+    ContactStore
+}
+
+impl ContactStore {
     /// The contact of `identity` if there is one; nothing is created.
     pub async fn find_contact(
         &self,
@@ -373,7 +378,7 @@ const SEALED_ATTRIBUTES: [&str; 7] = [
     "attributes",
 ];
 
-impl Store {
+impl ContactStore {
     /// Seals a profile written before sealing and keys its name index by bucket; true when
     /// anything was rewritten.
     pub(crate) async fn seal_profile_written_before(

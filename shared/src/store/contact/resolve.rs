@@ -15,6 +15,8 @@
 //! written in the same transaction), so an erasure finds them all without opening
 //! anything, however an identifier was first seen.
 
+use crate::store::PersonStore;
+use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{
@@ -28,7 +30,7 @@ use crate::domain::tenant::TenantId;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::person::tombstone::Traces;
 use crate::store::table::{Item, n, put_action, s};
-use crate::store::{EXPIRES_AT, Store, StoreError, Transacted};
+use crate::store::{EXPIRES_AT, StoreError, Transacted};
 
 /// The profile's attribute that lists the blind indexes of the contact's identifiers.
 pub(crate) const ID_HASHES: &str = "id_hashes";
@@ -64,7 +66,7 @@ struct Found {
 /// there first (look again).
 type Attempt = Option<ResolvedContact>;
 
-impl Store {
+impl ContactStore {
     /// The contact of `identity`, created on first sight with `facts` already in it (one
     /// write instead of two), and linked to any of the identity's keys it lacked.
     pub async fn resolve_contact(
@@ -125,7 +127,9 @@ impl Store {
             false => {
                 let missing: Vec<IdentityKey> =
                     found.missing.iter().map(|b| b.key.clone()).collect();
-                self.traces_of(tenant, &missing, now).await?
+                self.repo::<PersonStore>()
+                    .traces_of(tenant, &missing, now)
+                    .await?
             }
         };
         if let (Some(at), Some(erased)) = (facts.event_at, traces.erased_at)
@@ -388,7 +392,11 @@ impl Store {
         let mut refusals = Vec::new();
         if let Some(at) = link.event_at {
             for known in &link.found.linked {
-                refusals.push(self.erased_before_check(tenant, &known.hash, at)?);
+                refusals.push(self.repo::<PersonStore>().erased_before_check(
+                    tenant,
+                    &known.hash,
+                    at,
+                )?);
             }
         }
         refusals.push(keyring.not_erased_check(tenant.as_str(), contact_id)?);
@@ -443,7 +451,11 @@ impl Store {
                 .iter()
                 .find(|(hash, _)| *hash == blinded.hash)
                 .and_then(|(_, at)| *at);
-            actions.push(self.tombstone_as_read_check(tenant, &blinded.hash, seen)?);
+            actions.push(self.repo::<PersonStore>().tombstone_as_read_check(
+                tenant,
+                &blinded.hash,
+                seen,
+            )?);
         }
         Ok(actions)
     }
@@ -520,7 +532,8 @@ impl Store {
             identity,
             profile,
             keyring.not_erased_check(tenant.as_str(), contact_id)?,
-            self.erased_before_check(tenant, &hash, at)?,
+            self.repo::<PersonStore>()
+                .erased_before_check(tenant, &hash, at)?,
         ];
         let Transacted::Cancelled { failed_conditions } = self
             .transact("TransactWriteItems new number", actions)

@@ -4,14 +4,15 @@
 
 use crate::domain::contact::Restriction;
 use crate::domain::tenant::TenantId;
+use crate::store::contact::ContactStore;
 use crate::store::keys::{PROFILE_SK, contact_pk};
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, n};
-use crate::store::{Store, StoreError, is_live};
+use crate::store::{StoreError, is_live};
 
 const SINCE: &str = "restricted_at";
 const KEEP_INBOUND: &str = "restricted_keep_inbound";
 
-impl Store {
+impl ContactStore {
     /// Restricts the live contact's processing (again: the first `since` stands); false
     /// when there is no such contact.
     pub async fn restrict_contact(

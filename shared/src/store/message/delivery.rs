@@ -3,6 +3,7 @@
 //! before its message is known is kept, and the message reads it when it appears (or it
 //! expires). The wamid itself is sealed under the person's key.
 
+use crate::store::message::MessageStore;
 use std::collections::HashMap;
 
 use crate::domain::conversation::DeliveryProgress;
@@ -14,7 +15,7 @@ use crate::store::keys::{WAMID_PREFIX, contact_pk, wamid_sk};
 use crate::store::message::WAMID;
 use crate::store::table::Update;
 use crate::store::table::{Item, get_i64, get_s, n, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusOutcome {
@@ -35,7 +36,7 @@ const ALL: [DeliveryStatus; 6] = [
     DeliveryStatus::Deleted,
 ];
 
-impl Store {
+impl MessageStore {
     /// The wamid of the contact's message whose statuses carry `callback_data` (Meta echoes
     /// a send's `biz_opaque_callback_data` in each of them), once one has arrived. Read only
     /// when a job comes back without a recorded fate, to learn whether its earlier delivery
@@ -134,7 +135,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl MessageStore {
     /// The delivery states of a page's wamids, in one batch read (at most 100).
     pub async fn delivery_states(
         &self,

@@ -11,11 +11,12 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{MESSAGE_PREFIX, contact_pk, message_id_of, message_id_sk, message_sk};
+use crate::store::message::MessageStore;
 use crate::store::message::WAMID;
 use crate::store::message::outbound;
 use crate::store::message::{content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, Expiry, PutOutcome, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, Expiry, PutOutcome, StoreError, is_live};
 
 /// An inbound message and where it belongs.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +37,7 @@ pub struct StoredInbound {
     pub id: MessageId,
 }
 
-impl Store {
+impl MessageStore {
     /// Stores an inbound message once; a redelivery of it is a [`PutOutcome::Duplicate`].
     pub async fn put_inbound_message(
         &self,
@@ -128,7 +129,7 @@ pub struct MessagePage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl MessageStore {
     /// A page of a contact's messages, newest first, starting after `after`; expired
     /// messages are left out (a page may then hold fewer than `limit`).
     pub async fn conversation_page(
@@ -206,7 +207,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values always serialise")
 }
 
-impl Store {
+impl MessageStore {
     /// A contact's live messages, newest first.
     fn messages_query(
         &self,

@@ -12,7 +12,7 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::item_life::Ageing;
 use crate::store::table::{Item, get_i64, n, plaintext_of, unsealed};
-use crate::store::{EXPIRES_AT, Store, StoreError};
+use crate::store::{EXPIRES_AT, StoreError};
 
 /// When a message's content stops being shown (and the ageing sweep lets it go), when
 /// that is before the item's own `expires_at`.
@@ -59,7 +59,12 @@ pub(crate) const WAMID: &str = "wamid";
 pub(crate) const SEALED_ATTRIBUTES: [&str; 5] =
     ["content", "context", "referral", "error_details", WAMID];
 
-impl Store {
+crate::store::repository! {
+    /// Inbound and outbound messages, their delivery states and public message ids.
+    MessageStore
+}
+
+impl MessageStore {
     /// Seals a message written before sealing; true when it was rewritten.
     pub(crate) async fn seal_message_written_before(
         &self,

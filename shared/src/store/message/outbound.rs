@@ -9,10 +9,12 @@ use crate::domain::conversation::{OutboundRecord, QUEUED, SendOutcome};
 use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
+use crate::store::IdempotencyStore;
 use crate::store::keys::{contact_pk, outbound_sk};
+use crate::store::message::MessageStore;
 use crate::store::message::{WAMID, content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
-use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError};
+use crate::store::{EXPIRES_AT, PutOutcome, StoreError};
 
 /// Where an outbound message lives.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +54,7 @@ pub struct QueuedOutbound<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-impl Store {
+impl MessageStore {
     /// The outbound message of a job, read consistently: a job redelivered right after
     /// its send must see the record.
     pub async fn outbound_record(
@@ -104,7 +106,10 @@ impl Store {
             },
         );
         if let Some(idempotency_key) = message.idempotency_key {
-            let digest = self.idempotency_key_digest(tenant, idempotency_key).await?;
+            let digest = self
+                .repo::<IdempotencyStore>()
+                .idempotency_key_digest(tenant, idempotency_key)
+                .await?;
             it.insert(IDEMPOTENCY_HASH.into(), s(digest));
         }
         self.put_new("PutItem queued outbound", it).await

@@ -8,12 +8,13 @@ use crate::domain::tenant::TenantId;
 use crate::store::keys::{
     DEDUP_PREFIX, message_sk, raw_wamid_of_message_sk, raw_wamid_of_status_sk, wamid_sk,
 };
+use crate::store::message::MessageStore;
 use crate::store::message::{SEALED_ATTRIBUTES, WAMID};
 use crate::store::table::put_action;
 use crate::store::table::{Item, get_i64, get_s, n, s, sealed, unsealed};
-use crate::store::{Store, StoreError, Transacted};
+use crate::store::{StoreError, Transacted};
 
-impl Store {
+impl MessageStore {
     /// The person's key; for an erased person, `None` once the item at `key` is deleted:
     /// nothing of it opens any more, and its key names them.
     async fn key_or_drop(

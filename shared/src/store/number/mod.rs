@@ -7,11 +7,16 @@ mod quality;
 pub mod route;
 
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
+use crate::store::StoreError;
 use crate::store::keys::{number_sk, tenant_pk, waba_sk};
 use crate::store::table::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
-use crate::store::{Store, StoreError};
 
-impl Store {
+crate::store::repository! {
+    /// The tenant's phone numbers, the routes from Meta's ids to them, and their send pacing.
+    NumberStore
+}
+
+impl NumberStore {
     pub async fn phone_numbers_of(
         &self,
         tenant: &TenantId,

@@ -2,14 +2,15 @@
 //! next free send slot (`next_us`, epoch microseconds). A worker reserves a block of slots
 //! with one write, so pacing costs one write per block rather than per message.
 
+use crate::store::number::NumberStore;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::keys::{pace_sk, tenant_pk};
 use crate::store::table::{get_i64, n};
-use crate::store::{Store, StoreError};
 
-impl Store {
+impl NumberStore {
     /// Moves the number's next free slot `span_us` later and returns where it now stands;
     /// the reserved block is `[returned - span_us, returned)`. Never conflicts, so busy
     /// numbers cost one write per block whatever the number of workers.

@@ -2,11 +2,12 @@
 //! the number's item; an older event arriving late changes nothing.
 
 use crate::domain::tenant::{NumberQuality, TenantId};
+use crate::store::StoreError;
 use crate::store::keys::{number_sk, tenant_pk};
+use crate::store::number::NumberStore;
 use crate::store::table::{n, s};
-use crate::store::{Store, StoreError};
 
-impl Store {
+impl NumberStore {
     pub async fn record_number_quality(
         &self,
         tenant: &TenantId,

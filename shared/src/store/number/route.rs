@@ -12,18 +12,19 @@
 //! Numbers connected before route items existed carry a `route_pk` on their own item and
 //! are found through `route-index` when their route item is missing.
 
+use crate::store::number::NumberStore;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
 };
 
 use crate::domain::tenant::WabaRoute;
+use crate::store::StoreError;
 use crate::store::Transacted;
 use crate::store::keys::{
     ROUTE_SK, TENANT_SK, number_route_pk, number_sk, tenant_pk, waba_route_pk, waba_sk,
 };
 use crate::store::number::number_item;
 use crate::store::table::{Item, get_s, item, s};
-use crate::store::{Store, StoreError};
 
 /// The index that finds a tenant from a phone number id or a WABA id, for numbers
 /// connected before route items existed.
@@ -43,7 +44,7 @@ pub enum Connected {
     TenantGone,
 }
 
-impl Store {
+impl NumberStore {
     /// Stores the tenant's number with its routes, in one transaction: the number route and
     /// the WABA route must be free or already this tenant's (a shared WABA: open to it).
     pub async fn connect_phone_number(

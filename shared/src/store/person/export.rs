@@ -2,6 +2,7 @@
 //! and which contacts it was about (so that erasing them deletes it too). It names no
 //! person: the document itself lives in the bucket.
 
+use crate::store::person::PersonStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::erasure::RequestState;
@@ -10,7 +11,7 @@ use crate::domain::tenant::TenantId;
 use crate::store::keys::{export_sk, tenant_pk};
 use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, PutOutcome, StoreError, is_live};
 
 /// An export's record, as [`Store::exports_about`] finds it for an erasure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct ExportFiles {
     pub erased: bool,
 }
 
-impl Store {
+impl PersonStore {
     pub async fn put_new_export(
         &self,
         export: &PersonExport,

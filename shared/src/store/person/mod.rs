@@ -13,11 +13,16 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::erasure::RequestState;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::keys::tenant_pk;
 use crate::store::table::{n, s};
-use crate::store::{Store, StoreError};
 
-impl Store {
+crate::store::repository! {
+    /// A person's erasure in the data table: its record, the tombstones of their identifiers, the sweep of their items and the records of their exports.
+    PersonStore
+}
+
+impl PersonStore {
     /// Settles a person's request (an erasure's or an export's record, `sk` under the
     /// tenant) as `state` at `at`, with `more` attributes, only while it is running; false
     /// when it no longer was.

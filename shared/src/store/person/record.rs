@@ -6,16 +6,17 @@ use crate::domain::erasure::{
 };
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{erasure_sk, tenant_pk};
+use crate::store::person::PersonStore;
 use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, PutOutcome, Store, StoreError, is_live};
+use crate::store::{EXPIRES_AT, PutOutcome, StoreError, is_live};
 
 /// A class's count on the record: `n_messages`, ...
 fn count_attribute(class: &str) -> String {
     format!("n_{class}")
 }
 
-impl Store {
+impl PersonStore {
     /// Records a new erasure as running, with nothing deleted yet.
     pub async fn put_new_erasure(&self, erasure: &PersonErasure) -> Result<PutOutcome, StoreError> {
         let mut it = item([

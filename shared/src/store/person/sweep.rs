@@ -4,11 +4,15 @@
 //! idempotency records its messages name, the callback log's entries about them, and the
 //! tenant events that name them. Every step is safe to repeat.
 
+use crate::store::CallbackStore;
+use crate::store::ContactStore;
+use crate::store::person::PersonStore;
 use std::collections::HashSet;
 
 use crate::domain::erasure::{ErasedCounts, identifiers_in};
 use crate::domain::identity::{Bsuid, IdentityKey, Phone};
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::callback::{delivery_log_pk, placeholders};
 use crate::store::contact::profile_from_item;
 use crate::store::contact::resolve::{ID_HASHES, id_hashes_of};
@@ -20,7 +24,6 @@ use crate::store::keys::{
 use crate::store::message::outbound::IDEMPOTENCY_HASH;
 use crate::store::table::cursor::Cursor;
 use crate::store::table::{get_i64, get_s, s, unsealed};
-use crate::store::{Store, StoreError};
 
 /// How many identifiers lead from one to the next (a phone to its contact, the contact to
 /// its BSUID, ...) before the search stops: a person has a handful at most.
@@ -52,7 +55,7 @@ pub struct SweepStep {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl PersonStore {
     /// The person `key` names: every contact their identifiers lead to, and those
     /// identifiers' blind indexes (see [`Store::person_closure`]). Read while their keys
     /// still open their profiles: profiles written before they listed their identifiers
@@ -73,7 +76,10 @@ impl Store {
         let mut plain = vec![key.clone()];
         while !plain.is_empty() {
             for key in std::mem::take(&mut plain) {
-                if let Some(found) = self.find_identity(tenant, &key, now).await?
+                if let Some(found) = self
+                    .repo::<ContactStore>()
+                    .find_identity(tenant, &key, now)
+                    .await?
                     && found.legacy
                 {
                     footprint.legacy.push(key);
@@ -272,6 +278,7 @@ impl Store {
         limit: i32,
     ) -> Result<SweepStep, StoreError> {
         let (records, next) = self
+            .repo::<CallbackStore>()
             .deliveries_about(tenant, contacts, start, limit, None)
             .await?;
         let pk = delivery_log_pk(tenant.as_str());

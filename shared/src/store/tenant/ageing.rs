@@ -3,12 +3,13 @@
 //! what they changed. A newer run replaces it, and the older run's sweeps, finding another
 //! run id, stop.
 
+use crate::store::tenant::TenantStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::store::ageing::Aged;
 use crate::store::keys::tenant_pk;
 use crate::store::table::{get_i64, get_s, item, n, s};
-use crate::store::{EXPIRES_AT, Store, StoreError};
+use crate::store::{EXPIRES_AT, StoreError};
 
 const AGEING_SK: &str = "AGEING";
 /// The segments whose sweeps are done, as a number set.
@@ -30,7 +31,7 @@ pub struct AgeingRun {
     pub finished_at: Option<i64>,
 }
 
-impl Store {
+impl TenantStore {
     /// Starts a run for `scope` (a tenant id or [`ALL_TENANTS`]), replacing any before.
     pub async fn start_ageing_run(
         &self,

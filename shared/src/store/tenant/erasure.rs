@@ -7,12 +7,14 @@
 //! and a deleted tenant must leave nothing behind. Deleting a tenant is rare; reading the
 //! table once for it is the price of completeness.
 
+use crate::store::NumberStore;
+use crate::store::tenant::TenantStore;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::StoreError;
 use crate::store::keys::{NUMBER_PREFIX, PACE_PREFIX, TENANT_SK, tenant_pk};
 use crate::store::table::{Item, get_s, n, s};
-use crate::store::{Store, StoreError};
 
 /// Where a scan segment stopped: the last key DynamoDB evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,7 +30,7 @@ pub struct ScanPage {
     pub next: Option<ScanPosition>,
 }
 
-impl Store {
+impl TenantStore {
     /// Marks the tenant as being deleted by erasure run `run` of `segments` segments and
     /// answers it as it now stands; `None` when there is no such tenant. Starting again
     /// (a second request) begins a new run: the old run's segments no longer count.
@@ -104,7 +106,9 @@ impl Store {
             ) else {
                 continue;
             };
-            self.release_number_routes(id, number, waba).await?;
+            self.repo::<NumberStore>()
+                .release_number_routes(id, number, waba)
+                .await?;
             numbers.push(number.to_owned());
         }
         Ok(numbers)

@@ -3,14 +3,15 @@
 //! tenant's frequent-enough updates (retention, credentials) write no index copy; a page
 //! reads its tenants with one BatchGetItem.
 
+use crate::store::tenant::TenantStore;
 use std::collections::HashMap;
 
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::StoreError;
 use crate::store::cursor::Cursor;
 use crate::store::keys::{TENANT_SK, tenant_pk};
 use crate::store::table::{Item, get_s, s};
 use crate::store::tenant::tenant_from_item;
-use crate::store::{Store, StoreError};
 
 pub const TENANT_INDEX: &str = "tenant-index";
 /// The index partition of every tenant: there are few, and only the operator lists them.
@@ -24,7 +25,7 @@ pub struct TenantPage {
     pub next: Option<Cursor>,
 }
 
-impl Store {
+impl TenantStore {
     /// Up to `limit` tenants by id, after `after`.
     pub async fn list_tenants(
         &self,

@@ -15,9 +15,14 @@ use crate::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
 use crate::store::keys::{TENANT_SK, tenant_pk};
 use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
 use crate::store::tenant::listing::TENANT_LIST_PK;
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::store::{PutOutcome, StoreError};
 
-impl Store {
+crate::store::repository! {
+    /// Tenants: their settings, Meta app, retention, listing and erasure state.
+    TenantStore
+}
+
+impl TenantStore {
     pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
         self.put("PutItem tenant", tenant_item(tenant)).await
     }

@@ -5,13 +5,14 @@
 use crate::domain::retention::MAX_CONTENT_DAYS;
 use crate::domain::retention::RetentionSettings;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::keys::{TENANT_SK, tenant_pk};
 use crate::store::table::{get_i64, n};
-use crate::store::{Store, StoreError};
+use crate::store::tenant::TenantStore;
 
 const CEILING: &str = "retention_content_ceiling_days";
 
-impl Store {
+impl TenantStore {
     pub async fn retention_settings(
         &self,
         tenant: &TenantId,

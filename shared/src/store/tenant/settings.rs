@@ -2,6 +2,7 @@
 //! attribute: written only after their checks, read with the tenant (cached for
 //! minutes), absent while they are the defaults.
 
+use crate::store::tenant::TenantStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use serde::Serialize;
@@ -10,9 +11,9 @@ use serde::de::DeserializeOwned;
 use crate::domain::consent::ConsentSettings;
 use crate::domain::retention::ContentPolicy;
 use crate::domain::tenant::TenantId;
+use crate::store::StoreError;
 use crate::store::keys::{TENANT_SK, tenant_pk};
 use crate::store::table::{Item, get_s, s};
-use crate::store::{Store, StoreError};
 
 pub(crate) const CONSENT_SETTINGS: &str = "consent_settings";
 pub(crate) const CONTENT_POLICY: &str = "content_policy";
@@ -34,7 +35,7 @@ pub(crate) fn settings_of<T: DeserializeOwned + Default>(
     }
 }
 
-impl Store {
+impl TenantStore {
     /// Stores validated settings; false when there is no such tenant (or it is being
     /// deleted).
     pub async fn set_consent_settings(
