@@ -12,8 +12,11 @@ use crate::domain::retention::DataClass;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::ContactStore;
 use crate::store::contact::ContactFacts;
+use crate::store::contact::ContactRecords;
+use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::consent::{ConsentPage, Recorded};
 use crate::store::contact::index::ContactPage;
+use crate::store::contact::resolve::ContactResolution;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 

@@ -14,7 +14,6 @@ pub(crate) mod fakes;
 pub mod inbound;
 pub mod numbers;
 pub mod outbound;
-pub mod ports;
 pub mod privacy;
 pub mod queue;
 pub mod store;

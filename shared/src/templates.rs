@@ -12,8 +12,10 @@ use crate::secret_store::{SecretContext, SecretError, SecretStore};
 use crate::store::NumberStore;
 use crate::store::TemplateStore;
 use crate::store::TenantStore;
+use crate::store::number::NumberRecords;
 use crate::store::template::TemplateAttribute;
 use crate::store::template::TemplateFromMeta;
+use crate::store::template::TemplateStates;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ use crate::store::ApiKeyStore;
 use crate::store::NumberStore;
 use crate::store::TenantStore;
 use crate::store::cursor::Cursor;
+use crate::store::number::NumberRecords;
 use crate::store::tenant::listing::TenantPage;
 use crate::store::{Store, StoreError};
 use crate::tenants::hold_removed_number;

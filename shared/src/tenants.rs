@@ -5,10 +5,10 @@ use crate::store::NumberStore;
 use crate::store::TemplateStore;
 use crate::store::TenantStore;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::audit::AuditLog;
 use crate::cache::TtlCache;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus};
 use crate::store::{Store, StoreError};
@@ -34,8 +34,6 @@ const TEMPLATE_TTL: Duration = Duration::from_secs(300);
 pub struct TenantDirectory {
     store: Store,
     caches: Arc<Caches>,
-    /// Where the inbound worker records the consent changes people and Meta make.
-    audit: Option<AuditLog>,
 }
 
 struct Caches {
@@ -66,18 +64,7 @@ impl TenantDirectory {
                 numbers: TtlCache::new(NUMBER_TTL, 10_000),
                 template_categories: TtlCache::new(TEMPLATE_TTL, 1_000),
             }),
-            audit: None,
         }
-    }
-
-    /// A directory whose tenants' audit logs are kept by `audit`.
-    pub fn with_audit(mut self, audit: AuditLog) -> Self {
-        self.audit = Some(audit);
-        self
-    }
-
-    pub(crate) fn audit_log(&self) -> Option<&AuditLog> {
-        self.audit.as_ref()
     }
 
     /// For the use cases of this library that read beside the directory; handlers go
@@ -109,44 +96,9 @@ impl TenantDirectory {
         Ok(index)
     }
 
-    /// The tenant, `None` when it does not exist or is being deleted: the pipeline and the
-    /// business API treat a tenant in deletion as gone.
-    pub async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        if let Some(found) = self.caches.tenants.get(id) {
-            return Ok(found);
-        }
-        if self.caches.tenant_misses.get(id).is_some() {
-            return Ok(None);
-        }
-        let found = self
-            .store
-            .repo::<TenantStore>()
-            .get_tenant(id)
-            .await?
-            .filter(|t| t.status != TenantStatus::Deleting);
-        match &found {
-            Some(_) => self.caches.tenants.insert(id.clone(), found.clone()),
-            None => self.caches.tenant_misses.insert(id.clone(), ()),
-        }
-        Ok(found)
-    }
-
     /// Forgets a tenant, so the next read sees a change this container made.
     pub fn forget_tenant(&self, id: &TenantId) {
         self.caches.tenants.remove(id);
-    }
-
-    /// One of a tenant's phone numbers, as senders need it.
-    pub async fn phone_number(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-    ) -> Result<Option<PhoneNumber>, StoreError> {
-        let key = (tenant.clone(), phone_number_id.to_owned());
-        if let Some(found) = self.caches.numbers.get(&key) {
-            return Ok(found);
-        }
-        self.refresh_phone_number(tenant, phone_number_id).await
     }
 
     /// Reads a phone number again, past the cache (after a pause, or a refused token).
@@ -224,4 +176,55 @@ pub async fn hold_removed_number(
         .move_pace_forward(tenant, phone_number_id, hold_until_us, hold_until_us)
         .await?;
     Ok(())
+}
+
+/// Tenants and their numbers as senders and the inbound processor read them.
+pub trait Tenants: Send + Sync {
+    /// The tenant, `None` when it does not exist or is being deleted: the pipeline and the
+    /// business API treat a tenant in deletion as gone.
+    fn tenant(
+        &self,
+        id: &TenantId,
+    ) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
+
+    /// One of a tenant's phone numbers, as senders need it.
+    fn phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> impl Future<Output = Result<Option<PhoneNumber>, StoreError>> + Send;
+}
+
+impl Tenants for TenantDirectory {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        if let Some(found) = self.caches.tenants.get(id) {
+            return Ok(found);
+        }
+        if self.caches.tenant_misses.get(id).is_some() {
+            return Ok(None);
+        }
+        let found = self
+            .store
+            .repo::<TenantStore>()
+            .get_tenant(id)
+            .await?
+            .filter(|t| t.status != TenantStatus::Deleting);
+        match &found {
+            Some(_) => self.caches.tenants.insert(id.clone(), found.clone()),
+            None => self.caches.tenant_misses.insert(id.clone(), ()),
+        }
+        Ok(found)
+    }
+
+    async fn phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        let key = (tenant.clone(), phone_number_id.to_owned());
+        if let Some(found) = self.caches.numbers.get(&key) {
+            return Ok(found);
+        }
+        self.refresh_phone_number(tenant, phone_number_id).await
+    }
 }

@@ -12,6 +12,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::audit::AuditLog;
+use wagate_shared::inbound::InboundTables;
 use wagate_shared::privacy::cipher::DataKey;
 use wagate_shared::queue::ids::QueueIdKey;
 
@@ -184,8 +186,11 @@ async fn cost_per_known_message(stack: &Stack, users: usize, rounds: i64) -> (f6
         )
     };
     let metrics = Arc::new(Metrics::default());
-    let processor =
-        InboundProcessor::new(TenantDirectory::new(stack.store_counting(metrics.clone())));
+    let processor = {
+        let store = stack.store_counting(metrics.clone());
+        let audit = AuditLog::new(store.clone());
+        InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
+    };
     let first: Vec<String> = (0..users).map(|u| delivery(0, u)).collect();
     through_processor(stack, &tenant, &first, &metrics, &processor).await;
     let before = metrics.snapshot();

@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wagate_shared::audit::AuditLog;
 use wagate_shared::domain::retention::ContentLife;
+use wagate_shared::inbound::InboundTables;
 use wagate_shared::store::MessageStore;
+use wagate_shared::store::message::inbound::InboundMessages;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use wagate_shared::inbound::InboundProcessor;
@@ -98,8 +101,11 @@ pub async fn through_inbound(
     metrics: &Arc<Metrics>,
 ) -> usize {
     // A new container: its own caches of tenants and keys.
-    let processor =
-        InboundProcessor::new(TenantDirectory::new(stack.store_counting(metrics.clone())));
+    let processor = {
+        let store = stack.store_counting(metrics.clone());
+        let audit = AuditLog::new(store.clone());
+        InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
+    };
     through_processor(stack, tenant, deliveries, metrics, &processor).await
 }
 

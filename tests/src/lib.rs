@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 use wagate_shared::store::ApiKeyStore;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::MessageStore;
+use wagate_shared::store::contact::ContactRecords;
+use wagate_shared::store::contact::resolve::ContactResolution;
+use wagate_shared::store::message::outbound::OutboundMessages;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;

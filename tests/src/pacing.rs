@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 use wagate_shared::store::NumberStore;
+use wagate_shared::store::number::NumberRecords;
 
 use serde_json::{Value, json};
 use wagate_shared::outbound::OutboundJob;

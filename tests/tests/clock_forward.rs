@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wagate_shared::store::TenantEventStore;
 use wagate_shared::store::TenantStore;
+use wagate_shared::store::event::TenantEventLog;
 
 use reqwest::Method;
 use serde_json::{Value, json};

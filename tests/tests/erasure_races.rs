@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 use wagate_shared::store::ContactStore;
+use wagate_shared::store::contact::ContactRecords;
+use wagate_shared::store::contact::resolve::ContactResolution;
 
 use futures_util::future::join_all;
 use reqwest::Method;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::NumberStore;
 use wagate_shared::store::TemplateStore;
+use wagate_shared::store::number::NumberRecords;
 
 use wagate_shared::domain::tenant::UPGRADED_THROUGHPUT;
 use wagate_tests::{Stack, TestTenant, eventually, now, with_sk_prefix};

@@ -7,6 +7,8 @@ use wagate_shared::store::AgeingStore;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::MessageStore;
 use wagate_shared::store::TenantStore;
+use wagate_shared::store::contact::resolve::ContactResolution;
+use wagate_shared::store::message::inbound::InboundMessages;
 
 use reqwest::Method;
 

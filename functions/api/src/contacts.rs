@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use wagate_shared::tenants::Tenants;
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
+use wagate_shared::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use inbound::config::InboundConfig;
@@ -46,7 +47,7 @@ async fn main() -> Result<(), Error> {
         ids,
     );
     let processor = Arc::new(
-        InboundProcessor::new(TenantDirectory::new(store).with_audit(audit))
+        InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
             .with_callbacks(callbacks)
             .with_replies(replies),
     );

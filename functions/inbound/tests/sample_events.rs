@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use wagate_shared::audit::AuditLog;
+use wagate_shared::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use wagate_shared::inbound::InboundProcessor;
@@ -21,7 +23,8 @@ fn offline_processor() -> InboundProcessor {
         "unused",
         Arc::new(Metrics::default()),
     );
-    InboundProcessor::new(TenantDirectory::new(store))
+    let audit = AuditLog::new(store.clone());
+    InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use wagate_shared::queue::{MAX_BATCH_BYTES, QueueError};
 use wagate_shared::secret::Secret;
 use wagate_shared::secret_store::{SecretContext, SecretPurpose};
 use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
+use wagate_shared::tenants::Tenants;
 use wagate_shared::webhook::{Arrival, QueueMessage, Route, split_delivery, to_queue_message};
 
 use crate::error::{WebhookError, json_response};

@@ -5,6 +5,7 @@
 use crate::store::CallbackStore;
 use crate::store::ContactStore;
 use crate::store::PersonStore;
+use crate::tenants::Tenants;
 use std::time::Duration;
 
 use rand::Rng;

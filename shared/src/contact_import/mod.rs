@@ -7,6 +7,9 @@
 pub mod rows;
 
 use crate::store::ContactStore;
+use crate::store::contact::ContactRecords;
+use crate::store::contact::consent::ConsentRecords;
+use crate::store::contact::resolve::ContactResolution;
 use futures_util::StreamExt;
 
 use crate::domain::consent::{ConsentEntry, Source};

@@ -5,6 +5,7 @@
 
 mod accept;
 pub(crate) mod inbound;
+mod ports;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -18,7 +19,6 @@ use crate::domain::conversation::OutboundRecord;
 use crate::domain::identity::UserIdentity;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId};
-use crate::ports::TenantContacts;
 use crate::store::StoreError;
 use crate::store::contact::{ContactFacts, ResolvedContact};
 use crate::store::idempotency::IdempotencyRecord;
@@ -196,24 +196,6 @@ fn new_profile(
             .inbound_at
             .and(facts.inbound_number.map(str::to_owned)),
         ..ContactProfile::default()
-    }
-}
-
-impl TenantContacts for FakeStore {
-    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.check("tenant")?;
-        Ok(self.lock().tenants.get(id).cloned())
-    }
-
-    async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        _retention: &crate::domain::retention::Retention,
-        _now: i64,
-    ) -> Result<ResolvedContact, StoreError> {
-        self.resolve(tenant, identity, facts)
     }
 }
 

@@ -1,3 +1,14 @@
+use crate::inbound::port::AuditTrail;
+use crate::inbound::port::InboundTables;
+use crate::store::contact::ContactRecords;
+use crate::store::contact::consent::ConsentRecords;
+use crate::store::contact::resolve::ContactResolution;
+use crate::store::event::TenantEventLog;
+use crate::store::message::delivery::DeliveryStates;
+use crate::store::message::inbound::InboundMessages;
+use crate::store::number::NumberRecords;
+use crate::store::template::TemplateStates;
+use crate::tenants::Tenants;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -41,7 +52,6 @@ use crate::store::message::inbound::NewInbound;
 use crate::store::template::TemplateAttribute;
 use crate::store::{Expiry, PutOutcome};
 use crate::telemetry::error_chain;
-use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -83,7 +93,7 @@ pub enum Outcome {
 
 /// Applies queued events through its ports: `S` stores, `C` takes callbacks, `R` takes
 /// the gateway's own replies (the confirmation of an opt-out).
-pub struct InboundProcessor<S = TenantDirectory, C = CallbackEmitter, R = OutboundQueue> {
+pub struct InboundProcessor<S = InboundTables, C = CallbackEmitter, R = OutboundQueue> {
     pub(super) store: S,
     pub(super) callbacks: Option<C>,
     pub(super) replies: Option<R>,
@@ -110,8 +120,8 @@ struct ProfileEntry {
 
 impl InboundProcessor {
     /// The worker's processor, over the table; callbacks are added with `with_callbacks`.
-    pub fn new(directory: TenantDirectory) -> Self {
-        Self::with_ports(directory, None)
+    pub fn new(tables: InboundTables) -> Self {
+        Self::with_ports(tables, None)
     }
 }
 
@@ -143,7 +153,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             return Err(ProcessError::UnknownVersion(event.v));
         }
         let tenant_id = TenantId::parse(&event.tenant_id).map_err(|_| ProcessError::BadTenant)?;
-        let Some(tenant) = self.store.tenant(&tenant_id).await? else {
+        let Some(tenant) = self.store.tenants().tenant(&tenant_id).await? else {
             tracing::warn!(tenant = %tenant_id, "event for a tenant that no longer exists dropped");
             return Ok(Outcome::TenantGone);
         };
@@ -225,6 +235,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             event_at: Some(message.sent_at),
         };
         let contact = store
+            .contacts()
             .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
             .await?;
         if contact.profile.restriction.is_some_and(|r| !r.keep_inbound) {
@@ -241,6 +252,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             return Ok(Outcome::Restricted);
         }
         let stored = store
+            .messages()
             .put_inbound_message(
                 &job.tenant.id,
                 &NewInbound {
@@ -257,6 +269,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         if !contact.created {
             // Runs on duplicates too: a worker stopped between the two writes left it undone.
             store
+                .contacts()
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
                 .await?;
         }
@@ -277,6 +290,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 at: message.sent_at,
             };
             store
+                .contacts()
                 .move_contact_number(&job.tenant.id, &change, retention, job.now)
                 .await?;
         }
@@ -338,6 +352,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         // A status is about a message sent to a contact that existed then: it never makes
         // one (an erased person's late statuses would bring them back).
         let Some(contact) = store
+            .contacts()
             .contact_for_event(&job.tenant.id, &identity, update.at, job.now)
             .await?
         else {
@@ -345,6 +360,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             return Ok(Outcome::NoContact);
         };
         let outcome = store
+            .messages()
             .apply_status(
                 &job.tenant.id,
                 &contact.contact_id,
@@ -398,6 +414,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             ..ContactFacts::default()
         };
         let contact = store
+            .contacts()
             .resolve_contact(
                 &job.tenant.id,
                 &identity,
@@ -453,11 +470,13 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 template, status, ..
             } => {
                 store
+                    .templates()
                     .update_template(tenant, &template, TemplateAttribute::Status, &status, time)
                     .await?
             }
             ManagementEvent::TemplateQuality { template, quality } => {
                 store
+                    .templates()
                     .update_template(
                         tenant,
                         &template,
@@ -469,6 +488,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             }
             ManagementEvent::TemplateCategory { template, category } => {
                 store
+                    .templates()
                     .update_template(
                         tenant,
                         &template,
@@ -578,6 +598,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             .expires_at(DataClass::ContactProfile, job.now);
         let recorded = self
             .store
+            .contacts()
             .record_consent(
                 &job.tenant.id,
                 contact_id,
@@ -617,7 +638,12 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         // The tenant, read for this event, holds the log's retention.
         let expires_at = job.tenant.retention.expires_at(DataClass::Audit, job.now);
-        if let Err(e) = self.store.audit(&job.tenant.id, fact, expires_at).await {
+        if let Err(e) = self
+            .store
+            .audit_trail()
+            .record_fact(&job.tenant.id, fact, expires_at)
+            .await
+        {
             tracing::error!(alert = "audit_append_failed", tenant = %job.tenant.id, error = %error_chain(&e), "a consent change could be neither appended to the audit log nor queued");
         }
     }
@@ -677,7 +703,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
     ) -> Result<(), StoreError> {
         let store = &self.store;
         let wanted = digits(display_phone_number);
-        let numbers = store.phone_numbers_of(&job.tenant.id).await?;
+        let numbers = store.numbers().phone_numbers_of(&job.tenant.id).await?;
         let Some(number) = numbers
             .iter()
             .find(|n| digits(&n.display_phone_number) == wanted && n.waba_id == job.event.waba_id)
@@ -686,10 +712,12 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             return Ok(());
         };
         store
+            .numbers()
             .record_number_quality(&job.tenant.id, &number.phone_number_id, quality)
             .await?;
         if quality.event == THROUGHPUT_UPGRADE_EVENT {
             store
+                .numbers()
                 .set_throughput(&job.tenant.id, &number.phone_number_id, UPGRADED_THROUGHPUT)
                 .await?;
         }
@@ -795,6 +823,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         Ok(self
             .store
+            .tenant_events()
             .put_tenant_event(&job.tenant.id, &event, job.now)
             .await?)
     }

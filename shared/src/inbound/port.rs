@@ -1,145 +1,64 @@
-//! What processing an inbound event needs from the rest of the system, as two narrow
-//! ports: the storage it reads and writes, and where applied events go for the tenant's
-//! callbacks. The worker runs on the DynamoDB adapters; the unit tests on in-memory fakes.
+//! What processing an inbound event needs from the rest of the system: the stores it
+//! reads and writes, one port per kind of stored thing, and where applied events go for
+//! the tenant's callbacks. The worker runs on the DynamoDB repositories, which implement
+//! the ports themselves; the unit tests on in-memory fakes.
 
-use crate::store::ContactStore;
-use crate::store::MessageStore;
-use crate::store::NumberStore;
-use crate::store::TemplateStore;
-use crate::store::TenantEventStore;
 use std::future::Future;
 
-use crate::audit::AuditError;
+use crate::audit::{AuditError, AuditLog};
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
 use crate::domain::audit::AuditFact;
-use crate::domain::consent::ConsentEntry;
-use crate::domain::contact::ContactProfile;
-use crate::domain::identity::IdentityKey;
-use crate::domain::management::TemplateRef;
-use crate::domain::retention::Retention;
-use crate::domain::status::StatusUpdate;
-use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
-use crate::ports::TenantContacts;
-use crate::store::contact::consent::Recorded;
-use crate::store::contact::{ContactFacts, NumberChange};
-use crate::store::event::TenantEvent;
-use crate::store::message::delivery::StatusOutcome;
-use crate::store::message::inbound::{NewInbound, StoredInbound};
-use crate::store::template::TemplateAttribute;
-use crate::store::{Expiry, PutOutcome, StoreError};
+use crate::domain::tenant::TenantId;
+use crate::store::contact::ContactRecords;
+use crate::store::contact::consent::ConsentRecords;
+use crate::store::contact::resolve::ContactResolution;
+use crate::store::event::TenantEventLog;
+use crate::store::message::delivery::DeliveryStates;
+use crate::store::message::inbound::InboundMessages;
+use crate::store::number::NumberRecords;
+use crate::store::template::TemplateStates;
+use crate::store::{ContactStore, MessageStore, NumberStore, TemplateStore, TenantEventStore};
 use crate::tenants::TenantDirectory;
+use crate::tenants::Tenants;
 
-type Done<T> = Result<T, StoreError>;
-
-/// The storage the inbound processor uses. Every write is idempotent: applying the same
+/// The stores the inbound processor uses. Every write is idempotent: applying the same
 /// event twice leaves what applying it once left.
-pub trait InboundStore: TenantContacts {
-    /// The live contact an event about `identity` sent at `at` belongs to, if any;
-    /// nothing is made (a delivery status is about a message to a contact that exists).
-    fn contact_for_event(
-        &self,
-        tenant: &TenantId,
-        identity: &crate::domain::identity::UserIdentity,
-        at: i64,
-        now: i64,
-    ) -> impl Future<Output = Done<Option<ContactProfile>>> + Send;
+pub trait InboundStore: Send + Sync {
+    fn tenants(&self) -> &impl Tenants;
+    fn contacts(&self) -> &(impl ContactResolution + ContactRecords + ConsentRecords);
+    fn messages(&self) -> &(impl InboundMessages + DeliveryStates);
+    fn templates(&self) -> &impl TemplateStates;
+    fn numbers(&self) -> &impl NumberRecords;
+    fn tenant_events(&self) -> &impl TenantEventLog;
+    /// Where consent changes made by the person or by Meta, not through an API, are
+    /// recorded.
+    fn audit_trail(&self) -> &impl AuditTrail;
+}
 
-    /// Writes what `facts` change about a known contact (nothing when nothing changes).
-    fn update_contact(
-        &self,
-        tenant: &TenantId,
-        current: &ContactProfile,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> impl Future<Output = Done<()>> + Send;
-
-    /// A user changed numbers: their contact moves to the new one with its history (safe
-    /// to repeat).
-    fn move_contact_number(
-        &self,
-        tenant: &TenantId,
-        change: &NumberChange<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> impl Future<Output = Done<()>> + Send;
-
-    /// Stores an inbound message once (a redelivery is a duplicate); answers its public id.
-    fn put_inbound_message(
-        &self,
-        tenant: &TenantId,
-        inbound: &NewInbound<'_>,
-        expiry: Expiry,
-        now: i64,
-    ) -> impl Future<Output = Done<StoredInbound>> + Send;
-
-    /// Merges a delivery status into its message's state, monotonically.
-    fn apply_status(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        update: &StatusUpdate,
-        expires_at: i64,
-    ) -> impl Future<Output = Done<StatusOutcome>> + Send;
-
-    /// Records a consent choice: its ledger line once, and the state of the contact and
-    /// of its identifiers when the choice is newer and changes it.
-    fn record_consent(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        identifiers: &[IdentityKey],
-        entry: &ConsentEntry,
-        expires_at: i64,
-    ) -> impl Future<Output = Done<Recorded>> + Send;
-
-    /// Sets a template's status, quality or category unless a newer event set it.
-    fn update_template(
-        &self,
-        tenant: &TenantId,
-        template: &TemplateRef,
-        attribute: TemplateAttribute,
-        value: &str,
-        event_time: i64,
-    ) -> impl Future<Output = Done<()>> + Send;
-
-    fn phone_numbers_of(
-        &self,
-        tenant: &TenantId,
-    ) -> impl Future<Output = Done<Vec<PhoneNumber>>> + Send;
-
-    /// Records a number's quality event unless a newer one is known.
-    fn record_number_quality(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        quality: &NumberQuality,
-    ) -> impl Future<Output = Done<()>> + Send;
-
-    fn set_throughput(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        per_second: u32,
-    ) -> impl Future<Output = Done<()>> + Send;
-
-    /// Stores a tenant event once; the same event again is a duplicate.
-    fn put_tenant_event(
-        &self,
-        tenant: &TenantId,
-        event: &TenantEvent<'_>,
-        now: i64,
-    ) -> impl Future<Output = Done<PutOutcome>> + Send;
-
-    /// Appends `fact` to the tenant's audit log, kept until `expires_at`: a consent change
-    /// made by the person or by Meta, not through an API.
-    fn audit(
+/// The tenant's audit log as the inbound processor writes to it.
+pub trait AuditTrail: Send + Sync {
+    /// Appends `fact` to the tenant's audit log, kept until `expires_at`; appended, or
+    /// queued to be when appending fails.
+    fn record_fact(
         &self,
         tenant: &TenantId,
         fact: AuditFact,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), AuditError>> + Send;
+}
+
+impl AuditTrail for AuditLog {
+    async fn record_fact(
+        &self,
+        tenant: &TenantId,
+        fact: AuditFact,
+        expires_at: i64,
+    ) -> Result<(), AuditError> {
+        self.record(tenant.as_str(), fact, Some(expires_at))
+            .await
+            .map(|_| ())
+    }
 }
 
 /// Where the processor hands each event it applied, for the tenant's callback endpoints.
@@ -157,155 +76,60 @@ impl CallbackSink for CallbackEmitter {
     }
 }
 
-/// The DynamoDB adapter: tenants through the directory's cache, the rest from the table.
-impl InboundStore for TenantDirectory {
-    async fn contact_for_event(
-        &self,
-        tenant: &TenantId,
-        identity: &crate::domain::identity::UserIdentity,
-        at: i64,
-        now: i64,
-    ) -> Done<Option<ContactProfile>> {
-        self.store()
-            .repo::<ContactStore>()
-            .contact_for_event(tenant, identity, at, now)
-            .await
+/// The worker's stores: tenants through the directory's cache, the rest from the table's
+/// repositories, each implementing its ports itself.
+#[derive(Clone)]
+pub struct InboundTables {
+    tenants: TenantDirectory,
+    contacts: ContactStore,
+    messages: MessageStore,
+    templates: TemplateStore,
+    numbers: NumberStore,
+    tenant_events: TenantEventStore,
+    audit: AuditLog,
+}
+
+impl InboundTables {
+    pub fn new(tenants: TenantDirectory, audit: AuditLog) -> Self {
+        let store = tenants.store();
+        Self {
+            contacts: store.repo(),
+            messages: store.repo(),
+            templates: store.repo(),
+            numbers: store.repo(),
+            tenant_events: store.repo(),
+            tenants,
+            audit,
+        }
+    }
+}
+
+impl InboundStore for InboundTables {
+    fn tenants(&self) -> &impl Tenants {
+        &self.tenants
     }
 
-    async fn update_contact(
-        &self,
-        tenant: &TenantId,
-        current: &ContactProfile,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Done<()> {
-        self.store()
-            .repo::<ContactStore>()
-            .update_contact(tenant, current, facts, retention, now)
-            .await
+    fn contacts(&self) -> &(impl ContactResolution + ContactRecords + ConsentRecords) {
+        &self.contacts
     }
 
-    async fn put_inbound_message(
-        &self,
-        tenant: &TenantId,
-        inbound: &NewInbound<'_>,
-        expiry: Expiry,
-        now: i64,
-    ) -> Done<StoredInbound> {
-        self.store()
-            .repo::<MessageStore>()
-            .put_inbound_message(tenant, inbound, expiry, now)
-            .await
+    fn messages(&self) -> &(impl InboundMessages + DeliveryStates) {
+        &self.messages
     }
 
-    async fn move_contact_number(
-        &self,
-        tenant: &TenantId,
-        change: &NumberChange<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Done<()> {
-        self.store()
-            .repo::<ContactStore>()
-            .move_contact_number(tenant, change, retention, now)
-            .await
+    fn templates(&self) -> &impl TemplateStates {
+        &self.templates
     }
 
-    async fn apply_status(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        update: &StatusUpdate,
-        expires_at: i64,
-    ) -> Done<StatusOutcome> {
-        self.store()
-            .repo::<MessageStore>()
-            .apply_status(tenant, contact_id, update, expires_at)
-            .await
+    fn numbers(&self) -> &impl NumberRecords {
+        &self.numbers
     }
 
-    async fn record_consent(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        identifiers: &[IdentityKey],
-        entry: &ConsentEntry,
-        expires_at: i64,
-    ) -> Done<Recorded> {
-        self.store()
-            .repo::<ContactStore>()
-            .record_consent(tenant, contact_id, identifiers, entry, expires_at)
-            .await
+    fn tenant_events(&self) -> &impl TenantEventLog {
+        &self.tenant_events
     }
 
-    async fn update_template(
-        &self,
-        tenant: &TenantId,
-        template: &TemplateRef,
-        attribute: TemplateAttribute,
-        value: &str,
-        event_time: i64,
-    ) -> Done<()> {
-        self.store()
-            .repo::<TemplateStore>()
-            .update_template(tenant, template, attribute, value, event_time)
-            .await
-    }
-
-    async fn phone_numbers_of(&self, tenant: &TenantId) -> Done<Vec<PhoneNumber>> {
-        self.store()
-            .repo::<NumberStore>()
-            .phone_numbers_of(tenant)
-            .await
-    }
-
-    async fn record_number_quality(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        quality: &NumberQuality,
-    ) -> Done<()> {
-        self.store()
-            .repo::<NumberStore>()
-            .record_number_quality(tenant, phone_number_id, quality)
-            .await
-    }
-
-    async fn set_throughput(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        per_second: u32,
-    ) -> Done<()> {
-        self.store()
-            .repo::<NumberStore>()
-            .set_throughput(tenant, phone_number_id, per_second)
-            .await
-    }
-
-    async fn put_tenant_event(
-        &self,
-        tenant: &TenantId,
-        event: &TenantEvent<'_>,
-        now: i64,
-    ) -> Done<PutOutcome> {
-        self.store()
-            .repo::<TenantEventStore>()
-            .put_tenant_event(tenant, event, now)
-            .await
-    }
-
-    /// Appended, or queued to be when appending fails.
-    async fn audit(
-        &self,
-        tenant: &TenantId,
-        fact: AuditFact,
-        expires_at: i64,
-    ) -> Result<(), AuditError> {
-        let log = self.audit_log().ok_or(AuditError::NoLog)?;
-        log.record(tenant.as_str(), fact, Some(expires_at))
-            .await
-            .map(|_| ())
+    fn audit_trail(&self) -> &impl AuditTrail {
+        &self.audit
     }
 }

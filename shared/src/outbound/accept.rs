@@ -11,12 +11,20 @@ use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
+use crate::outbound::accept_port::AcceptTables;
 use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
+use crate::store::contact::ContactRecords;
+use crate::store::contact::consent::ConsentRecords;
+use crate::store::contact::conversation::ConversationActivity;
+use crate::store::contact::resolve::ContactResolution;
+use crate::store::idempotency::IdempotencyClaims;
 use crate::store::idempotency::{BodyDigest, Claim, IdempotencyRecord};
+use crate::store::message::outbound::OutboundMessages;
 use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
 use crate::tenants::TenantDirectory;
+use crate::tenants::Tenants;
 
 use super::accept_port::{AcceptStore, JobSink};
 use super::consent::{Outgoing, consent_allows};
@@ -91,7 +99,7 @@ pub enum AcceptError {
 /// same FIFO group), which SQS drops within five minutes and the sender finds decided
 /// after that, so it is sent at most once; and it is sent at least once, since every path
 /// that answers with an id has its record written and its job queued.
-pub struct Outbox<S = TenantDirectory, Q = OutboundQueue> {
+pub struct Outbox<S = AcceptTables, Q = OutboundQueue> {
     pub(super) store: S,
     pub(super) queue: Q,
 }
@@ -106,7 +114,7 @@ struct Checked {
 
 impl Outbox {
     pub fn new(directory: TenantDirectory, queue: OutboundQueue) -> Self {
-        Self::with_ports(directory, queue)
+        Self::with_ports(AcceptTables::new(directory), queue)
     }
 }
 
@@ -121,9 +129,15 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         // The body and the key, as the record keeps them and the job's id is derived.
         let (digest, job_key) = match command.idempotency {
             Some(idem) => (
-                Some(store.body_digest(command.tenant, idem.body).await?),
                 Some(
                     store
+                        .idempotency()
+                        .body_digest(command.tenant, idem.body)
+                        .await?,
+                ),
+                Some(
+                    store
+                        .idempotency()
                         .idempotency_key_digest(command.tenant, idem.key)
                         .await?,
                 ),
@@ -133,6 +147,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let keys = (digest.as_deref(), job_key.as_deref());
         if let (Some(idem), (Some(_), Some(_))) = (command.idempotency, keys)
             && let Some(held) = store
+                .idempotency()
                 .idempotency_record(command.tenant, idem.key, command.now)
                 .await?
         {
@@ -149,6 +164,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
                 created_at: command.now,
             };
             if let Claim::Taken(held) = store
+                .idempotency()
                 .claim_idempotency_key(command.tenant, idem.key, &record)
                 .await?
             {
@@ -200,7 +216,11 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             job_id: &job.job_id,
         };
         let store = &self.store;
-        match store.outbound_record(command.tenant, key).await? {
+        match store
+            .messages()
+            .outbound_record(command.tenant, key)
+            .await?
+        {
             // Decided: the sender took it; there is nothing to finish.
             Some(record) if record.outcome.is_some() => {}
             // Recorded but perhaps never queued: queue it (again).
@@ -239,29 +259,38 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         } = command;
         let tenant = self
             .store
+            .tenants()
             .tenant(tenant_id)
             .await?
             .ok_or(AcceptError::UnknownTenant)?;
         tenant.may_call_meta()?;
         let number = self
             .store
+            .tenants()
             .phone_number(tenant_id, &message.from)
             .await?
             .ok_or(AcceptError::UnknownNumber)?;
         let store = &self.store;
         let identity = identity_of(&message.to);
         let contact = if message.content.is_template() {
-            match store.find_contact(tenant_id, &identity, now).await? {
+            match store
+                .contacts()
+                .find_contact(tenant_id, &identity, now)
+                .await?
+            {
                 Some(known) => known,
                 None => {
                     // Someone new: what their identifiers opted out of decides before a
                     // contact is made for them, so a refusal stores nothing about them.
                     let would_start = ContactProfile {
-                        consent: store.identifier_opt_outs(tenant_id, &identity, now).await?,
+                        consent: store
+                            .contacts()
+                            .identifier_opt_outs(tenant_id, &identity, now)
+                            .await?,
                         ..ContactProfile::default()
                     };
                     consent_allows(
-                        &self.store,
+                        self.store.tenants(),
                         &tenant,
                         (&number, &would_start),
                         Outgoing::of(message),
@@ -269,6 +298,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
                     .await??;
                     let facts = ContactFacts::default();
                     store
+                        .contacts()
                         .resolve_contact(tenant_id, &identity, &facts, &tenant.retention, now)
                         .await?
                         .profile
@@ -281,7 +311,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             return Err(AcceptError::Restricted(restriction.since));
         }
         consent_allows(
-            &self.store,
+            self.store.tenants(),
             &tenant,
             (&number, &contact),
             Outgoing::of(message),
@@ -347,16 +377,23 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         };
         // Already recorded (a call taking over a key while the first one finishes): the
         // same message; its job is queued again below, which sends nothing twice.
-        store.put_queued_outbound(command.tenant, &queued).await?;
+        store
+            .messages()
+            .put_queued_outbound(command.tenant, &queued)
+            .await?;
         if let Err(e) = self.queue_job(job).await {
             if command.idempotency.is_none() {
                 // Only while still queued: a job that reached the queue after all and was
                 // sent keeps its record.
-                store.delete_queued_outbound(command.tenant, key).await?;
+                store
+                    .messages()
+                    .delete_queued_outbound(command.tenant, key)
+                    .await?;
             }
             return Err(e);
         }
         if let Err(e) = store
+            .contacts()
             .record_outbound_activity(
                 command.tenant,
                 &checked.contact,
@@ -385,11 +422,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         now: i64,
     ) -> Result<ContactProfile, AcceptError> {
         let store = &self.store;
-        let Some(contact) = store.find_contact(tenant, identity, now).await? else {
+        let Some(contact) = store.contacts().find_contact(tenant, identity, now).await? else {
             return Err(AcceptError::WindowClosed);
         };
         let open = window_is_open_with(&contact, now, |since| {
-            store.newest_inbound_since(tenant, &contact.contact_id, since)
+            store
+                .messages()
+                .newest_inbound_since(tenant, &contact.contact_id, since)
         })
         .await?;
         if !open {

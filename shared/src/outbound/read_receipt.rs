@@ -12,6 +12,7 @@ use crate::store::ContactStore;
 use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::tenants::TenantDirectory;
+use crate::tenants::Tenants;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -6,6 +6,10 @@ use crate::store::ContactStore;
 use crate::store::MessageStore;
 use crate::store::NumberStore;
 use crate::store::TenantStore;
+use crate::store::contact::conversation::ConversationActivity;
+use crate::store::contact::resolve::ContactResolution;
+use crate::store::message::outbound::OutboundMessages;
+use crate::tenants::Tenants;
 use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};

@@ -6,6 +6,7 @@ use crate::domain::tenant::TenantId;
 use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
+use crate::store::message::outbound::OutboundMessages;
 
 pub const WINDOW_SECS: i64 = 24 * 3600;
 

@@ -11,6 +11,7 @@
 use crate::store::ContactStore;
 use crate::store::PersonStore;
 use std::collections::BTreeSet;
+use std::future::Future;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -65,80 +66,6 @@ crate::store::repository! {
 }
 
 impl TenantEventStore {
-    /// Keeps the event once (a redelivery is a `Duplicate`). An event from before the
-    /// erasure of anyone it names (Meta's retry, a redriven dead letter) is not kept
-    /// either, and answers `Duplicate`: nothing was written.
-    pub async fn put_tenant_event(
-        &self,
-        tenant: &TenantId,
-        event: &TenantEvent<'_>,
-        now: i64,
-    ) -> Result<PutOutcome, StoreError> {
-        let keyring = self.keyring()?;
-        let mut hashes = Vec::with_capacity(event.named.len());
-        for person in event.named {
-            hashes.push(keyring.blind(tenant.as_str(), &person.to_string()).await?);
-        }
-        if !hashes.is_empty()
-            && self
-                .repo::<PersonStore>()
-                .tombstones_of(tenant, &hashes, now)
-                .await?
-                .values()
-                .any(|erased_at| *erased_at >= event.event_time)
-        {
-            return Ok(PutOutcome::Duplicate);
-        }
-        let mut contacts = BTreeSet::new();
-        for person in event.named {
-            if let Some(found) = self
-                .repo::<ContactStore>()
-                .find_identity(tenant, person, now)
-                .await?
-            {
-                contacts.insert(found.contact_id);
-            }
-        }
-        // About one known person: their key (an erased one's makes the event dropped).
-        // About several, or someone who is no contact: the tenant's data key.
-        let person = match contacts.len() {
-            1 => contacts.pop_first(),
-            _ => None,
-        };
-        let key = self.sealing_key(tenant.as_str(), person.as_deref()).await?;
-        let digest = keyring
-            .keyed_digest(tenant.as_str(), "tenant-event", event.identity.as_bytes())
-            .await?;
-        let (pk, sk) = (
-            events_pk(tenant.as_str()),
-            event_sk(event.event_time, &digest),
-        );
-        let raw = sealed(&key, &pk, &sk, "raw", event.raw);
-        let mut it = item([
-            ("pk", s(pk)),
-            ("sk", s(sk)),
-            ("field", s(event.field)),
-            ("kind", s(event.kind)),
-            ("raw", raw),
-            ("event_time", n(event.event_time)),
-            (CLASS, s(class_name(event.class))),
-            (EXPIRES_AT, n(event.expiry.at)),
-        ]);
-        if let Some(reason) = event.unhandled_reason {
-            it.insert("unhandled_reason".into(), s(reason));
-        }
-        if !hashes.is_empty() {
-            hashes.sort();
-            hashes.dedup();
-            it.insert(EVENT_ID_HASHES.into(), AttributeValue::Ss(hashes));
-        }
-        if let Some(contact) = person {
-            it.insert(EVENT_CONTACT.into(), s(contact));
-        }
-        self.put_once("PutItem tenant event", it, event.expiry, now)
-            .await
-    }
-
     /// The tenant's events, newest first, without expired ones.
     pub async fn tenant_events(
         &self,
@@ -265,4 +192,90 @@ pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
             .min(),
     };
     Ageing::end(shortened)
+}
+
+/// The tenant's account events, each stored once.
+pub trait TenantEventLog: Send + Sync {
+    /// Keeps the event once (a redelivery is a `Duplicate`). An event from before the
+    /// erasure of anyone it names (Meta's retry, a redriven dead letter) is not kept
+    /// either, and answers `Duplicate`: nothing was written.
+    fn put_tenant_event(
+        &self,
+        tenant: &TenantId,
+        event: &TenantEvent<'_>,
+        now: i64,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
+}
+
+impl TenantEventLog for TenantEventStore {
+    async fn put_tenant_event(
+        &self,
+        tenant: &TenantId,
+        event: &TenantEvent<'_>,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let keyring = self.keyring()?;
+        let mut hashes = Vec::with_capacity(event.named.len());
+        for person in event.named {
+            hashes.push(keyring.blind(tenant.as_str(), &person.to_string()).await?);
+        }
+        if !hashes.is_empty()
+            && self
+                .repo::<PersonStore>()
+                .tombstones_of(tenant, &hashes, now)
+                .await?
+                .values()
+                .any(|erased_at| *erased_at >= event.event_time)
+        {
+            return Ok(PutOutcome::Duplicate);
+        }
+        let mut contacts = BTreeSet::new();
+        for person in event.named {
+            if let Some(found) = self
+                .repo::<ContactStore>()
+                .find_identity(tenant, person, now)
+                .await?
+            {
+                contacts.insert(found.contact_id);
+            }
+        }
+        // About one known person: their key (an erased one's makes the event dropped).
+        // About several, or someone who is no contact: the tenant's data key.
+        let person = match contacts.len() {
+            1 => contacts.pop_first(),
+            _ => None,
+        };
+        let key = self.sealing_key(tenant.as_str(), person.as_deref()).await?;
+        let digest = keyring
+            .keyed_digest(tenant.as_str(), "tenant-event", event.identity.as_bytes())
+            .await?;
+        let (pk, sk) = (
+            events_pk(tenant.as_str()),
+            event_sk(event.event_time, &digest),
+        );
+        let raw = sealed(&key, &pk, &sk, "raw", event.raw);
+        let mut it = item([
+            ("pk", s(pk)),
+            ("sk", s(sk)),
+            ("field", s(event.field)),
+            ("kind", s(event.kind)),
+            ("raw", raw),
+            ("event_time", n(event.event_time)),
+            (CLASS, s(class_name(event.class))),
+            (EXPIRES_AT, n(event.expiry.at)),
+        ]);
+        if let Some(reason) = event.unhandled_reason {
+            it.insert("unhandled_reason".into(), s(reason));
+        }
+        if !hashes.is_empty() {
+            hashes.sort();
+            hashes.dedup();
+            it.insert(EVENT_ID_HASHES.into(), AttributeValue::Ss(hashes));
+        }
+        if let Some(contact) = person {
+            it.insert(EVENT_CONTACT.into(), s(contact));
+        }
+        self.put_once("PutItem tenant event", it, event.expiry, now)
+            .await
+    }
 }

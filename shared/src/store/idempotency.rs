@@ -6,6 +6,7 @@
 //! hash that a list of numbers could be tried against.
 
 use sha2::{Digest, Sha256};
+use std::future::Future;
 
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{IDEMPOTENCY_SK, idempotency_pk_of_hash, legacy_idempotency_hash};
@@ -28,7 +29,7 @@ pub struct IdempotencyRecord {
 /// A call's body as its idempotency record keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyDigest {
-    /// Keyed under the tenant's index key ([`Store::body_digest`]).
+    /// Keyed under the tenant's index key ([`IdempotencyClaims::body_digest`]).
     Keyed(String),
     /// Hex SHA-256, as claims made before keyed digests hold it (they live a day).
     Sha256(String),
@@ -50,25 +51,6 @@ crate::store::repository! {
 }
 
 impl IdempotencyStore {
-    /// The keyed digest of an API call's body, for its idempotency record.
-    pub async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Result<String, StoreError> {
-        self.keyring()?
-            .keyed_digest(tenant.as_str(), "idempotency-body", body)
-            .await
-    }
-
-    /// The keyed digest that stands for an idempotency key in its item's key; an outbound
-    /// message keeps it, so that erasing its contact finds the record.
-    pub async fn idempotency_key_digest(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-    ) -> Result<String, StoreError> {
-        self.keyring()?
-            .keyed_digest(tenant.as_str(), "idempotency-key", key.as_bytes())
-            .await
-    }
-
     async fn idempotency_pk(&self, tenant: &TenantId, key: &str) -> Result<String, StoreError> {
         let digest = self.idempotency_key_digest(tenant, key).await?;
         Ok(idempotency_pk_of_hash(tenant.as_str(), &digest))
@@ -84,8 +66,118 @@ pub enum Claim {
 }
 
 impl IdempotencyStore {
+    /// Frees a key whose call failed before making anything, so a retry can use it.
+    pub async fn release_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        resource_id: &str,
+    ) -> Result<(), StoreError> {
+        // Only this call's claim: a later call may hold the key by now.
+        self.delete_if(
+            "DeleteItem idempotency key",
+            (
+                self.idempotency_pk(tenant, key).await?,
+                IDEMPOTENCY_SK.into(),
+            ),
+            "resource_id = :id",
+            &[],
+            &[(":id", s(resource_id))],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The attribute of a claim that holds its body's keyed digest.
+const BODY_DIGEST: &str = "body_digest";
+/// The attribute of a claim made before keyed digests: the body's SHA-256.
+const LEGACY_BODY_SHA256: &str = "body_sha256";
+
+fn record_of(it: &Item) -> IdempotencyRecord {
+    let body = match (get_s(it, BODY_DIGEST), get_s(it, LEGACY_BODY_SHA256)) {
+        (Some(digest), _) => BodyDigest::Keyed(digest.to_owned()),
+        (None, legacy) => BodyDigest::Sha256(legacy.unwrap_or_default().to_owned()),
+    };
+    IdempotencyRecord {
+        body,
+        resource_id: get_s(it, "resource_id").unwrap_or_default().to_owned(),
+        created_at: get_i64(it, "created_at").unwrap_or(0),
+    }
+}
+
+/// Claims on the send API's idempotency keys, and the keyed digests they are stored by.
+pub trait IdempotencyClaims: Send + Sync {
+    /// The keyed digest of an API call's body, for its idempotency record.
+    fn body_digest(
+        &self,
+        tenant: &TenantId,
+        body: &[u8],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The keyed digest that stands for an idempotency key in its item's key; an outbound
+    /// message keeps it, so that erasing its contact finds the record.
+    fn idempotency_key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The live claim on `key`, read consistently: under the key's keyed digest, or else
+    /// as a claim made before keyed digests left it (one more read, for a day's claims).
+    fn idempotency_record(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+
     /// Claims `key` for the call with `record`, unless a live claim holds it.
-    pub async fn claim_idempotency_key(
+    fn claim_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        record: &IdempotencyRecord,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+}
+
+impl IdempotencyClaims for IdempotencyStore {
+    async fn body_digest(&self, tenant: &TenantId, body: &[u8]) -> Result<String, StoreError> {
+        self.keyring()?
+            .keyed_digest(tenant.as_str(), "idempotency-body", body)
+            .await
+    }
+
+    async fn idempotency_key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<String, StoreError> {
+        self.keyring()?
+            .keyed_digest(tenant.as_str(), "idempotency-key", key.as_bytes())
+            .await
+    }
+
+    async fn idempotency_record(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let places = [
+            self.idempotency_pk(tenant, key).await?,
+            idempotency_pk_of_hash(tenant.as_str(), &legacy_idempotency_hash(key)),
+        ];
+        for pk in places {
+            let held = self.get_consistent(pk, IDEMPOTENCY_SK.into()).await?;
+            if let Some(record) = held.filter(|it| is_live(it, now)).map(|it| record_of(&it)) {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn claim_idempotency_key(
         &self,
         tenant: &TenantId,
         key: &str,
@@ -125,66 +217,6 @@ impl IdempotencyStore {
                 problem: "claimed but not readable".into(),
             })?;
         Ok(Claim::Taken(held))
-    }
-
-    /// The live claim on `key`, read consistently: under the key's keyed digest, or else
-    /// as a claim made before keyed digests left it (one more read, for a day's claims).
-    pub async fn idempotency_record(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        now: i64,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let places = [
-            self.idempotency_pk(tenant, key).await?,
-            idempotency_pk_of_hash(tenant.as_str(), &legacy_idempotency_hash(key)),
-        ];
-        for pk in places {
-            let held = self.get_consistent(pk, IDEMPOTENCY_SK.into()).await?;
-            if let Some(record) = held.filter(|it| is_live(it, now)).map(|it| record_of(&it)) {
-                return Ok(Some(record));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Frees a key whose call failed before making anything, so a retry can use it.
-    pub async fn release_idempotency_key(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        resource_id: &str,
-    ) -> Result<(), StoreError> {
-        // Only this call's claim: a later call may hold the key by now.
-        self.delete_if(
-            "DeleteItem idempotency key",
-            (
-                self.idempotency_pk(tenant, key).await?,
-                IDEMPOTENCY_SK.into(),
-            ),
-            "resource_id = :id",
-            &[],
-            &[(":id", s(resource_id))],
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-/// The attribute of a claim that holds its body's keyed digest.
-const BODY_DIGEST: &str = "body_digest";
-/// The attribute of a claim made before keyed digests: the body's SHA-256.
-const LEGACY_BODY_SHA256: &str = "body_sha256";
-
-fn record_of(it: &Item) -> IdempotencyRecord {
-    let body = match (get_s(it, BODY_DIGEST), get_s(it, LEGACY_BODY_SHA256)) {
-        (Some(digest), _) => BodyDigest::Keyed(digest.to_owned()),
-        (None, legacy) => BodyDigest::Sha256(legacy.unwrap_or_default().to_owned()),
-    };
-    IdempotencyRecord {
-        body,
-        resource_id: get_s(it, "resource_id").unwrap_or_default().to_owned(),
-        created_at: get_i64(it, "created_at").unwrap_or(0),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
+use std::future::Future;
 
 use crate::domain::management::TemplateRef;
 use crate::domain::template::TemplateRecord;
@@ -129,38 +130,6 @@ pub struct TemplateState {
 }
 
 impl TemplateStore {
-    /// Sets one template attribute (`status`, `quality` or `category`) unless a newer
-    /// event already set it: Meta does not keep order.
-    pub async fn update_template(
-        &self,
-        tenant: &TenantId,
-        template: &TemplateRef,
-        attribute: TemplateAttribute,
-        value: &str,
-        event_time: i64,
-    ) -> Result<(), StoreError> {
-        let (attr, at_attr) = attribute.names();
-        let mut update = self
-            .update(
-                "UpdateItem template",
-                tenant_pk(tenant.as_str()),
-                template_sk(&template.id),
-            )
-            .set(attr, s(value))
-            .set(at_attr, n(event_time))
-            .condition("attribute_not_exists(#at) OR #at <= :at")
-            .name("#at", at_attr)
-            .value(":at", n(event_time));
-        if let Some(name) = &template.name {
-            update = update.set("template_name", s(name));
-        }
-        if let Some(language) = &template.language {
-            update = update.set("template_language", s(language));
-        }
-        update.send().await?;
-        Ok(())
-    }
-
     pub async fn template_state(
         &self,
         tenant: &TenantId,
@@ -191,5 +160,51 @@ impl TemplateAttribute {
             Self::Quality => ("quality", "quality_at"),
             Self::Category => ("category", "category_at"),
         }
+    }
+}
+
+/// The templates' states as Meta's events report them.
+pub trait TemplateStates: Send + Sync {
+    /// Sets one template attribute (`status`, `quality` or `category`) unless a newer
+    /// event already set it: Meta does not keep order.
+    fn update_template(
+        &self,
+        tenant: &TenantId,
+        template: &TemplateRef,
+        attribute: TemplateAttribute,
+        value: &str,
+        event_time: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl TemplateStates for TemplateStore {
+    async fn update_template(
+        &self,
+        tenant: &TenantId,
+        template: &TemplateRef,
+        attribute: TemplateAttribute,
+        value: &str,
+        event_time: i64,
+    ) -> Result<(), StoreError> {
+        let (attr, at_attr) = attribute.names();
+        let mut update = self
+            .update(
+                "UpdateItem template",
+                tenant_pk(tenant.as_str()),
+                template_sk(&template.id),
+            )
+            .set(attr, s(value))
+            .set(at_attr, n(event_time))
+            .condition("attribute_not_exists(#at) OR #at <= :at")
+            .name("#at", at_attr)
+            .value(":at", n(event_time));
+        if let Some(name) = &template.name {
+            update = update.set("template_name", s(name));
+        }
+        if let Some(language) = &template.language {
+            update = update.set("template_language", s(language));
+        }
+        update.send().await?;
+        Ok(())
     }
 }

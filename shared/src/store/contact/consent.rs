@@ -12,6 +12,7 @@
 
 use crate::store::contact::ContactStore;
 use std::collections::HashMap;
+use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
@@ -45,86 +46,6 @@ pub struct ConsentPage {
 }
 
 impl ContactStore {
-    /// Records `entry` for the contact: the ledger line, the contact's state and its
-    /// identifiers' opt-out items. `expires_at`: the ledger line's end (the contact class's
-    /// retention from now); the state lives as long as the profile, the identifiers' items
-    /// until the person opts back in or the tenant is deleted.
-    pub async fn record_consent(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        identifiers: &[IdentityKey],
-        entry: &ConsentEntry,
-        expires_at: i64,
-    ) -> Result<Recorded, StoreError> {
-        let pk = contact_pk(tenant.as_str(), contact_id);
-        let mut line = item([
-            ("pk", s(&pk)),
-            ("sk", s(consent_sk(entry.at, &entry.id()))),
-            ("scope", s(entry.scope.as_str())),
-            ("action", s(entry.action.as_str())),
-            ("source", s(entry.source.as_str())),
-            ("at", n(entry.at)),
-            (EXPIRES_AT, n(expires_at)),
-        ]);
-        if let Some(evidence) = &entry.evidence {
-            line.insert("evidence".into(), s(evidence));
-        }
-        if entry.via_tenant_app {
-            line.insert(VIA.into(), s(TENANT_APP));
-        }
-        let duplicate = self.put_new("PutItem consent entry", line).await? == PutOutcome::Duplicate;
-        let mut state = None;
-        for scope in entry.scopes_changed() {
-            let moved = self
-                .move_consent(
-                    pk.clone(),
-                    PROFILE_SK.into(),
-                    *scope,
-                    entry,
-                    Holder::Profile,
-                )
-                .await?;
-            if moved.is_some() {
-                state = moved;
-            }
-        }
-        // What outlives the contact is lifted by the person alone: an opt-in the business
-        // records (with or without a reference) leaves it, so that whoever writes from the
-        // identifier after the contact is gone, or erased, starts opted out still. So does
-        // one that came through the tenant's own Meta app, whose signing secret the tenant
-        // holds: it may be the person's, but the gateway cannot tell.
-        let persons_own = entry.source.is_the_persons() && !entry.via_tenant_app;
-        let identifiers = match (entry.action, persons_own) {
-            (Action::OptIn, false) => &[][..],
-            _ => identifiers,
-        };
-        let keyring = self.keyring()?;
-        for key in identifiers {
-            let blinded = keyring.blind(tenant.as_str(), &key.to_string()).await?;
-            for scope in entry.scopes_changed() {
-                self.move_consent(
-                    opt_out_pk(tenant.as_str(), &blinded),
-                    OPT_OUT_SK.into(),
-                    *scope,
-                    entry,
-                    Holder::Identifier,
-                )
-                .await?;
-            }
-        }
-        let state = match state {
-            Some(item) => consent_state_of(&item),
-            // Nothing moved (a repeat, or an older entry): the state as it stands.
-            None => self
-                .get_consistent(pk, PROFILE_SK.into())
-                .await?
-                .map(|it| consent_state_of(&it))
-                .unwrap_or_default(),
-        };
-        Ok(Recorded { duplicate, state })
-    }
-
     /// Moves one scope's state on the item at `pk`/`sk` to `entry` when it is newer and
     /// changes it; otherwise only notes that an entry of its time was seen. Answers the
     /// item after a move. A profile must exist; an identifier's item is made by its first
@@ -231,17 +152,6 @@ impl ContactStore {
             state.take_later(found);
         }
         Ok(state)
-    }
-
-    /// The opt-outs kept for the person's identifiers beyond any contact (the latest per
-    /// scope): what a contact made for them starts with.
-    pub async fn identifier_opt_outs(
-        &self,
-        tenant: &TenantId,
-        identity: &crate::domain::identity::UserIdentity,
-        now: i64,
-    ) -> Result<ConsentState, StoreError> {
-        self.opt_outs_of(tenant, &identity.keys(), now).await
     }
 
     /// The opt-outs recorded per identifier, for those that have one; one BatchGetItem
@@ -509,4 +419,116 @@ impl ScopeNames {
 pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let stored = get_i64(it, EXPIRES_AT)?;
     Ageing::end(retention.shortened_end(DataClass::ContactProfile, get_i64(it, "at")?, stored))
+}
+
+/// A contact's consent choices and the opt-outs kept for a person's identifiers.
+pub trait ConsentRecords: Send + Sync {
+    /// Records `entry` for the contact: the ledger line, the contact's state and its
+    /// identifiers' opt-out items. `expires_at`: the ledger line's end (the contact class's
+    /// retention from now); the state lives as long as the profile, the identifiers' items
+    /// until the person opts back in or the tenant is deleted.
+    fn record_consent(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// The opt-outs kept for the person's identifiers beyond any contact (the latest per
+    /// scope): what a contact made for them starts with.
+    fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        now: i64,
+    ) -> impl Future<Output = Result<ConsentState, StoreError>> + Send;
+}
+
+impl ConsentRecords for ContactStore {
+    async fn record_consent(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        identifiers: &[IdentityKey],
+        entry: &ConsentEntry,
+        expires_at: i64,
+    ) -> Result<Recorded, StoreError> {
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let mut line = item([
+            ("pk", s(&pk)),
+            ("sk", s(consent_sk(entry.at, &entry.id()))),
+            ("scope", s(entry.scope.as_str())),
+            ("action", s(entry.action.as_str())),
+            ("source", s(entry.source.as_str())),
+            ("at", n(entry.at)),
+            (EXPIRES_AT, n(expires_at)),
+        ]);
+        if let Some(evidence) = &entry.evidence {
+            line.insert("evidence".into(), s(evidence));
+        }
+        if entry.via_tenant_app {
+            line.insert(VIA.into(), s(TENANT_APP));
+        }
+        let duplicate = self.put_new("PutItem consent entry", line).await? == PutOutcome::Duplicate;
+        let mut state = None;
+        for scope in entry.scopes_changed() {
+            let moved = self
+                .move_consent(
+                    pk.clone(),
+                    PROFILE_SK.into(),
+                    *scope,
+                    entry,
+                    Holder::Profile,
+                )
+                .await?;
+            if moved.is_some() {
+                state = moved;
+            }
+        }
+        // What outlives the contact is lifted by the person alone: an opt-in the business
+        // records (with or without a reference) leaves it, so that whoever writes from the
+        // identifier after the contact is gone, or erased, starts opted out still. So does
+        // one that came through the tenant's own Meta app, whose signing secret the tenant
+        // holds: it may be the person's, but the gateway cannot tell.
+        let persons_own = entry.source.is_the_persons() && !entry.via_tenant_app;
+        let identifiers = match (entry.action, persons_own) {
+            (Action::OptIn, false) => &[][..],
+            _ => identifiers,
+        };
+        let keyring = self.keyring()?;
+        for key in identifiers {
+            let blinded = keyring.blind(tenant.as_str(), &key.to_string()).await?;
+            for scope in entry.scopes_changed() {
+                self.move_consent(
+                    opt_out_pk(tenant.as_str(), &blinded),
+                    OPT_OUT_SK.into(),
+                    *scope,
+                    entry,
+                    Holder::Identifier,
+                )
+                .await?;
+            }
+        }
+        let state = match state {
+            Some(item) => consent_state_of(&item),
+            // Nothing moved (a repeat, or an older entry): the state as it stands.
+            None => self
+                .get_consistent(pk, PROFILE_SK.into())
+                .await?
+                .map(|it| consent_state_of(&it))
+                .unwrap_or_default(),
+        };
+        Ok(Recorded { duplicate, state })
+    }
+
+    async fn identifier_opt_outs(
+        &self,
+        tenant: &TenantId,
+        identity: &crate::domain::identity::UserIdentity,
+        now: i64,
+    ) -> Result<ConsentState, StoreError> {
+        self.opt_outs_of(tenant, &identity.keys(), now).await
+    }
 }

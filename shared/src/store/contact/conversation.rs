@@ -7,6 +7,7 @@
 
 use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::future::Future;
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::ConversationFilter;
@@ -44,46 +45,6 @@ pub struct ConversationPage {
 }
 
 impl ContactStore {
-    /// Records that the business sent to `contact` through `number` at `now`, when that
-    /// changes what the listing shows (the step passed, or an unread conversation is
-    /// answered).
-    pub async fn record_outbound_activity(
-        &self,
-        tenant: &TenantId,
-        contact: &ContactProfile,
-        number: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let stale = contact
-            .last_outbound_at
-            .is_none_or(|last| now >= last + LAST_INBOUND_GRANULARITY_SECS);
-        if !stale && !contact.unread() && contact.last_number.as_deref() == Some(number) {
-            return Ok(());
-        }
-        let activity = now.max(contact.last_inbound_at.unwrap_or(0));
-        let mut update = self
-            .update(
-                "UpdateItem outbound activity",
-                contact_pk(tenant.as_str(), &contact.contact_id),
-                PROFILE_SK.into(),
-            )
-            .set("last_outbound_at", n(now));
-        for (attribute, value) in
-            conversation_attrs(tenant, &contact.contact_id, activity, Some(number))
-        {
-            update = update.set(attribute, value);
-        }
-        // Only forward: a slower call never moves the time back.
-        update
-            .condition(
-                "attribute_exists(pk) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < :out)",
-            )
-            .value(":out", n(now))
-            .send()
-            .await?;
-        Ok(())
-    }
-
     /// Records that the business read the contact's messages up to `read_up_to` (the
     /// send time of the message marked read); only ever forward.
     pub async fn record_read(
@@ -160,5 +121,58 @@ impl ContactStore {
             contacts,
             next: page.next,
         })
+    }
+}
+
+/// Where the conversation with a contact stands, as messages move it.
+pub trait ConversationActivity: Send + Sync {
+    /// Records that the business sent to `contact` through `number` at `now`, when that
+    /// changes what the listing shows (the step passed, or an unread conversation is
+    /// answered).
+    fn record_outbound_activity(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactProfile,
+        number: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl ConversationActivity for ContactStore {
+    async fn record_outbound_activity(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactProfile,
+        number: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let stale = contact
+            .last_outbound_at
+            .is_none_or(|last| now >= last + LAST_INBOUND_GRANULARITY_SECS);
+        if !stale && !contact.unread() && contact.last_number.as_deref() == Some(number) {
+            return Ok(());
+        }
+        let activity = now.max(contact.last_inbound_at.unwrap_or(0));
+        let mut update = self
+            .update(
+                "UpdateItem outbound activity",
+                contact_pk(tenant.as_str(), &contact.contact_id),
+                PROFILE_SK.into(),
+            )
+            .set("last_outbound_at", n(now));
+        for (attribute, value) in
+            conversation_attrs(tenant, &contact.contact_id, activity, Some(number))
+        {
+            update = update.set(attribute, value);
+        }
+        // Only forward: a slower call never moves the time back.
+        update
+            .condition(
+                "attribute_exists(pk) AND (attribute_not_exists(last_outbound_at) OR last_outbound_at < :out)",
+            )
+            .value(":out", n(now))
+            .send()
+            .await?;
+        Ok(())
     }
 }

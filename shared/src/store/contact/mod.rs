@@ -11,6 +11,7 @@ pub mod resolve;
 pub mod restriction;
 
 use rand::Rng;
+use std::future::Future;
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
@@ -31,7 +32,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 /// sender that needs the exact end reads the newest inbound message as well.
 pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 300;
 
-/// A contact found or created by [`Store::resolve_contact`].
+/// A contact found or created by [`ContactResolution::resolve_contact`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedContact {
     pub profile: ContactProfile,
@@ -62,24 +63,6 @@ crate::store::repository! {
 }
 
 impl ContactStore {
-    /// The contact of `identity` if there is one; nothing is created.
-    pub async fn find_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        now: i64,
-    ) -> Result<Option<ContactProfile>, StoreError> {
-        for key in &identity.keys() {
-            // A number its user moved away from is no longer theirs.
-            if let Some(found) = self.find_identity(tenant, key, now).await?
-                && found.moved_at.is_none()
-            {
-                return self.get_contact(tenant, &found.contact_id, now).await;
-            }
-        }
-        Ok(None)
-    }
-
     pub async fn get_contact(
         &self,
         tenant: &TenantId,
@@ -94,92 +77,6 @@ impl ContactStore {
         };
         let key = self.reading_key(tenant, contact_id).await?;
         Ok(Some(profile_from_item(contact_id, &found, key.as_deref())))
-    }
-
-    /// Writes what changed about a contact, and nothing when nothing did: this runs for
-    /// every inbound message and a write unit costs money.
-    pub async fn update_contact(
-        &self,
-        tenant: &TenantId,
-        current: &ContactProfile,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let mut update = self.update(
-            "UpdateItem contact",
-            contact_pk(tenant.as_str(), &current.contact_id),
-            PROFILE_SK.into(),
-        );
-        let mut changed = false;
-        let new_name = facts
-            .profile_name
-            .filter(|n| Some(*n) != current.profile_name.as_deref());
-        let new_username = facts
-            .username
-            .filter(|u| Some(*u) != current.username.as_deref());
-        // The person's key only when one of their fields changes: most messages change none.
-        if new_name.is_some() || new_username.is_some() {
-            let key = self
-                .keyring()?
-                .person(tenant.as_str(), &current.contact_id)
-                .await?;
-            let seal = |attribute: &str, text: &str| {
-                seal_on_profile(&key, tenant, &current.contact_id, attribute, text)
-            };
-            if let Some(name) = new_name {
-                update = update.set("profile_name", seal("profile_name", name));
-                if current.details.name.is_none() {
-                    // The name the contact shows changed: so does its place in the index.
-                    for (attribute, value) in self
-                        .contact_index_attrs(tenant, &current.contact_id, Some(name))
-                        .await?
-                    {
-                        update = update.set(attribute, value);
-                    }
-                }
-            }
-            if let Some(username) = new_username {
-                update = update.set("username", seal("username", username));
-            }
-            changed = true;
-        }
-        // Also written when the business had answered: the conversation becomes unread.
-        let stale = |at: i64| {
-            current
-                .last_inbound_at
-                .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
-                || current.answered()
-        };
-        let inbound_at = facts.inbound_at.filter(|at| stale(*at));
-        if let Some(at) = inbound_at {
-            update = update.set("last_inbound_at", n(at));
-            let activity = at.max(current.last_outbound_at.unwrap_or(0));
-            for (attribute, value) in
-                conversation_attrs(tenant, &current.contact_id, activity, facts.inbound_number)
-            {
-                update = update.set(attribute, value);
-            }
-            changed = true;
-        }
-        if !changed {
-            return Ok(());
-        }
-        update = update
-            .set(
-                EXPIRES_AT,
-                n(retention.expires_at(DataClass::ContactProfile, now)),
-            )
-            .set(TOUCHED_AT, n(now));
-        // last_inbound_at only ever moves forward, even when events arrive out of order.
-        update = match inbound_at {
-            Some(at) => update
-                .condition("attribute_exists(pk) AND (attribute_not_exists(last_inbound_at) OR last_inbound_at < :at)")
-                .value(":at", n(at)),
-            None => update.condition("attribute_exists(pk)"),
-        };
-        update.send().await?;
-        Ok(())
     }
 
     /// The key of an identity's item: its blind index in the tenant.
@@ -225,50 +122,6 @@ impl ContactStore {
             }
         }
         Ok(None)
-    }
-
-    /// A user changed numbers (Meta's `user_changed_number`): from the change's time on,
-    /// the new phone leads to the contact, the old one only for events sent before it
-    /// (Meta's retries) and only for [`MOVED_IDENTITY_SECS`]; the profile shows the new
-    /// phone. The conversation's history stays with the contact. Safe to repeat.
-    pub async fn move_contact_number(
-        &self,
-        tenant: &TenantId,
-        change: &NumberChange<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let NumberChange {
-            contact_id,
-            old,
-            new,
-            at,
-        } = *change;
-        let new_key = IdentityKey::Phone(new.clone());
-        let linked = self
-            .link_new_number(
-                tenant,
-                contact_id,
-                (&new_key, new.as_str(), at),
-                retention,
-                now,
-            )
-            .await?;
-        if !linked {
-            return Ok(());
-        }
-        let old_pk = self
-            .identity_key(tenant, &IdentityKey::Phone(old.clone()))
-            .await?;
-        // Only this contact's, and only the first time: a retry leaves it as it is.
-        self.update("UpdateItem identity moved", old_pk, IDENTITY_SK.into())
-            .set("moved_at", n(at))
-            .set(EXPIRES_AT, n(at + MOVED_IDENTITY_SECS))
-            .condition("contact_id = :contact AND attribute_not_exists(moved_at)")
-            .value(":contact", s(contact_id))
-            .send()
-            .await?;
-        Ok(())
     }
 }
 
@@ -495,4 +348,181 @@ pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     .max()?;
     let stored = get_i64(it, EXPIRES_AT)?;
     Ageing::end(retention.shortened_end(DataClass::ContactProfile, base, stored))
+}
+
+/// Reading a contact and writing what events tell about it.
+pub trait ContactRecords: Send + Sync {
+    /// The contact of `identity` if there is one; nothing is created.
+    fn find_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<ContactProfile>, StoreError>> + Send;
+
+    /// Writes what changed about a contact, and nothing when nothing did: this runs for
+    /// every inbound message and a write unit costs money.
+    fn update_contact(
+        &self,
+        tenant: &TenantId,
+        current: &ContactProfile,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A user changed numbers (Meta's `user_changed_number`): from the change's time on,
+    /// the new phone leads to the contact, the old one only for events sent before it
+    /// (Meta's retries) and only for [`MOVED_IDENTITY_SECS`]; the profile shows the new
+    /// phone. The conversation's history stays with the contact. Safe to repeat.
+    fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        change: &NumberChange<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl ContactRecords for ContactStore {
+    async fn find_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        for key in &identity.keys() {
+            // A number its user moved away from is no longer theirs.
+            if let Some(found) = self.find_identity(tenant, key, now).await?
+                && found.moved_at.is_none()
+            {
+                return self.get_contact(tenant, &found.contact_id, now).await;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn update_contact(
+        &self,
+        tenant: &TenantId,
+        current: &ContactProfile,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut update = self.update(
+            "UpdateItem contact",
+            contact_pk(tenant.as_str(), &current.contact_id),
+            PROFILE_SK.into(),
+        );
+        let mut changed = false;
+        let new_name = facts
+            .profile_name
+            .filter(|n| Some(*n) != current.profile_name.as_deref());
+        let new_username = facts
+            .username
+            .filter(|u| Some(*u) != current.username.as_deref());
+        // The person's key only when one of their fields changes: most messages change none.
+        if new_name.is_some() || new_username.is_some() {
+            let key = self
+                .keyring()?
+                .person(tenant.as_str(), &current.contact_id)
+                .await?;
+            let seal = |attribute: &str, text: &str| {
+                seal_on_profile(&key, tenant, &current.contact_id, attribute, text)
+            };
+            if let Some(name) = new_name {
+                update = update.set("profile_name", seal("profile_name", name));
+                if current.details.name.is_none() {
+                    // The name the contact shows changed: so does its place in the index.
+                    for (attribute, value) in self
+                        .contact_index_attrs(tenant, &current.contact_id, Some(name))
+                        .await?
+                    {
+                        update = update.set(attribute, value);
+                    }
+                }
+            }
+            if let Some(username) = new_username {
+                update = update.set("username", seal("username", username));
+            }
+            changed = true;
+        }
+        // Also written when the business had answered: the conversation becomes unread.
+        let stale = |at: i64| {
+            current
+                .last_inbound_at
+                .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
+                || current.answered()
+        };
+        let inbound_at = facts.inbound_at.filter(|at| stale(*at));
+        if let Some(at) = inbound_at {
+            update = update.set("last_inbound_at", n(at));
+            let activity = at.max(current.last_outbound_at.unwrap_or(0));
+            for (attribute, value) in
+                conversation_attrs(tenant, &current.contact_id, activity, facts.inbound_number)
+            {
+                update = update.set(attribute, value);
+            }
+            changed = true;
+        }
+        if !changed {
+            return Ok(());
+        }
+        update = update
+            .set(
+                EXPIRES_AT,
+                n(retention.expires_at(DataClass::ContactProfile, now)),
+            )
+            .set(TOUCHED_AT, n(now));
+        // last_inbound_at only ever moves forward, even when events arrive out of order.
+        update = match inbound_at {
+            Some(at) => update
+                .condition("attribute_exists(pk) AND (attribute_not_exists(last_inbound_at) OR last_inbound_at < :at)")
+                .value(":at", n(at)),
+            None => update.condition("attribute_exists(pk)"),
+        };
+        update.send().await?;
+        Ok(())
+    }
+
+    async fn move_contact_number(
+        &self,
+        tenant: &TenantId,
+        change: &NumberChange<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let NumberChange {
+            contact_id,
+            old,
+            new,
+            at,
+        } = *change;
+        let new_key = IdentityKey::Phone(new.clone());
+        let linked = self
+            .link_new_number(
+                tenant,
+                contact_id,
+                (&new_key, new.as_str(), at),
+                retention,
+                now,
+            )
+            .await?;
+        if !linked {
+            return Ok(());
+        }
+        let old_pk = self
+            .identity_key(tenant, &IdentityKey::Phone(old.clone()))
+            .await?;
+        // Only this contact's, and only the first time: a retry leaves it as it is.
+        self.update("UpdateItem identity moved", old_pk, IDENTITY_SK.into())
+            .set("moved_at", n(at))
+            .set(EXPIRES_AT, n(at + MOVED_IDENTITY_SECS))
+            .condition("contact_id = :contact AND attribute_not_exists(moved_at)")
+            .value(":contact", s(contact_id))
+            .send()
+            .await?;
+        Ok(())
+    }
 }

@@ -18,6 +18,7 @@
 use crate::store::PersonStore;
 use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use std::future::Future;
 
 use super::{
     ContactFacts, NewProfile, ResolvedContact, TOUCHED_AT, identity_item, new_contact_id,
@@ -67,48 +68,6 @@ struct Found {
 type Attempt = Option<ResolvedContact>;
 
 impl ContactStore {
-    /// The contact of `identity`, created on first sight with `facts` already in it (one
-    /// write instead of two), and linked to any of the identity's keys it lacked.
-    pub async fn resolve_contact(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        facts: &ContactFacts<'_>,
-        retention: &Retention,
-        now: i64,
-    ) -> Result<ResolvedContact, StoreError> {
-        for _ in 0..RESOLVE_ATTEMPTS {
-            if let Some(contact) = self
-                .try_resolve(tenant, identity, facts, retention, now)
-                .await?
-            {
-                return Ok(contact);
-            }
-        }
-        Err(StoreError::Contended("a person's contact"))
-    }
-
-    /// The live contact an event about `identity` sent at `at` belongs to, if there is
-    /// one; nothing is made. An event sent before an erasure of whoever holds the
-    /// identifier now is [`StoreError::PersonErased`].
-    pub async fn contact_for_event(
-        &self,
-        tenant: &TenantId,
-        identity: &UserIdentity,
-        at: i64,
-        now: i64,
-    ) -> Result<Option<ContactProfile>, StoreError> {
-        let facts = ContactFacts {
-            event_at: Some(at),
-            ..ContactFacts::default()
-        };
-        let found = self.look_up(tenant, &identity.keys(), &facts, now).await?;
-        match &found.contact_id {
-            Some(id) => self.get_contact(tenant, id, now).await,
-            None => Ok(None),
-        }
-    }
-
     async fn try_resolve(
         &self,
         tenant: &TenantId,
@@ -582,5 +541,69 @@ pub(crate) fn id_hashes_of(it: &Item) -> Vec<String> {
     match it.get(ID_HASHES) {
         Some(AttributeValue::Ss(hashes)) => hashes.clone(),
         _ => Vec::new(),
+    }
+}
+
+/// Finding the contact an event or a send is about, and making it on first sight.
+pub trait ContactResolution: Send + Sync {
+    /// The contact of `identity`, created on first sight with `facts` already in it (one
+    /// write instead of two), and linked to any of the identity's keys it lacked.
+    fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> impl Future<Output = Result<ResolvedContact, StoreError>> + Send;
+
+    /// The live contact an event about `identity` sent at `at` belongs to, if there is
+    /// one; nothing is made. An event sent before an erasure of whoever holds the
+    /// identifier now is [`StoreError::PersonErased`].
+    fn contact_for_event(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<ContactProfile>, StoreError>> + Send;
+}
+
+impl ContactResolution for ContactStore {
+    async fn resolve_contact(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        facts: &ContactFacts<'_>,
+        retention: &Retention,
+        now: i64,
+    ) -> Result<ResolvedContact, StoreError> {
+        for _ in 0..RESOLVE_ATTEMPTS {
+            if let Some(contact) = self
+                .try_resolve(tenant, identity, facts, retention, now)
+                .await?
+            {
+                return Ok(contact);
+            }
+        }
+        Err(StoreError::Contended("a person's contact"))
+    }
+
+    async fn contact_for_event(
+        &self,
+        tenant: &TenantId,
+        identity: &UserIdentity,
+        at: i64,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        let facts = ContactFacts {
+            event_at: Some(at),
+            ..ContactFacts::default()
+        };
+        let found = self.look_up(tenant, &identity.keys(), &facts, now).await?;
+        match &found.contact_id {
+            Some(id) => self.get_contact(tenant, id, now).await,
+            None => Ok(None),
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::store::message::MessageStore;
 use std::collections::HashMap;
+use std::future::Future;
 
 use crate::domain::conversation::DeliveryProgress;
 use crate::domain::retention::{DataClass, Retention};
@@ -64,58 +65,6 @@ impl MessageStore {
         };
         let key = self.reading_key(tenant, contact_id).await?;
         Ok(unsealed(key.as_deref(), &found, WAMID))
-    }
-
-    pub async fn apply_status(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        update: &StatusUpdate,
-        expires_at: i64,
-    ) -> Result<StatusOutcome, StoreError> {
-        let at_attr = format!("at_{}", update.status.as_str());
-        let keyring = self.keyring()?;
-        let key = keyring.person(tenant.as_str(), contact_id).await?;
-        let pk = contact_pk(tenant.as_str(), contact_id);
-        let sk = wamid_sk(&keyring.blind_wamid(tenant.as_str(), &update.wamid).await?);
-        // Sealed once, by the first status: the wamid never changes.
-        let wamid = sealed(&key, &pk, &sk, WAMID, &update.wamid);
-        let mut advance = self
-            .update("UpdateItem status", pk.clone(), sk.clone())
-            .set("status", s(update.status.as_str()))
-            .set("status_rank", n(update.status.rank()))
-            .set_if_absent(WAMID, wamid.clone())
-            .set(EXPIRES_AT, n(expires_at));
-        if let Some(error) = update.errors.first() {
-            advance = advance.set("error_code", n(error.code));
-            if let Some(title) = &error.title {
-                advance = advance.set("error_title", s(title));
-            }
-        }
-        let advanced = with_history(advance, update, &at_attr)
-            .condition("attribute_not_exists(status_rank) OR status_rank < :rank")
-            .value(":rank", n(update.status.rank()))
-            .send()
-            .await?;
-        if advanced {
-            return Ok(StatusOutcome::Advanced);
-        }
-        // Not an advance: keep the late status in the history, once.
-        let late = with_history(
-            self.update("UpdateItem status history", pk, sk)
-                .set_if_absent(WAMID, wamid),
-            update,
-            &at_attr,
-        )
-        .condition("attribute_not_exists(#seen)")
-        .name("#seen", &at_attr)
-        .send()
-        .await?;
-        Ok(if late {
-            StatusOutcome::Late
-        } else {
-            StatusOutcome::Duplicate
-        })
     }
 
     pub async fn delivery_state(
@@ -208,4 +157,69 @@ pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
         .max()?;
     let stored = get_i64(it, EXPIRES_AT)?;
     Ageing::end(retention.shortened_end(DataClass::Metadata, base, stored))
+}
+
+/// The delivery states Meta reports for outbound messages.
+pub trait DeliveryStates: Send + Sync {
+    fn apply_status(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        update: &StatusUpdate,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<StatusOutcome, StoreError>> + Send;
+}
+
+impl DeliveryStates for MessageStore {
+    async fn apply_status(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        update: &StatusUpdate,
+        expires_at: i64,
+    ) -> Result<StatusOutcome, StoreError> {
+        let at_attr = format!("at_{}", update.status.as_str());
+        let keyring = self.keyring()?;
+        let key = keyring.person(tenant.as_str(), contact_id).await?;
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let sk = wamid_sk(&keyring.blind_wamid(tenant.as_str(), &update.wamid).await?);
+        // Sealed once, by the first status: the wamid never changes.
+        let wamid = sealed(&key, &pk, &sk, WAMID, &update.wamid);
+        let mut advance = self
+            .update("UpdateItem status", pk.clone(), sk.clone())
+            .set("status", s(update.status.as_str()))
+            .set("status_rank", n(update.status.rank()))
+            .set_if_absent(WAMID, wamid.clone())
+            .set(EXPIRES_AT, n(expires_at));
+        if let Some(error) = update.errors.first() {
+            advance = advance.set("error_code", n(error.code));
+            if let Some(title) = &error.title {
+                advance = advance.set("error_title", s(title));
+            }
+        }
+        let advanced = with_history(advance, update, &at_attr)
+            .condition("attribute_not_exists(status_rank) OR status_rank < :rank")
+            .value(":rank", n(update.status.rank()))
+            .send()
+            .await?;
+        if advanced {
+            return Ok(StatusOutcome::Advanced);
+        }
+        // Not an advance: keep the late status in the history, once.
+        let late = with_history(
+            self.update("UpdateItem status history", pk, sk)
+                .set_if_absent(WAMID, wamid),
+            update,
+            &at_attr,
+        )
+        .condition("attribute_not_exists(#seen)")
+        .name("#seen", &at_attr)
+        .send()
+        .await?;
+        Ok(if late {
+            StatusOutcome::Late
+        } else {
+            StatusOutcome::Duplicate
+        })
+    }
 }

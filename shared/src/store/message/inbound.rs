@@ -17,6 +17,7 @@ use crate::store::message::outbound;
 use crate::store::message::{content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, StoreError, is_live};
+use std::future::Future;
 
 /// An inbound message and where it belongs.
 #[derive(Debug, Clone, Copy)]
@@ -38,57 +39,6 @@ pub struct StoredInbound {
 }
 
 impl MessageStore {
-    /// Stores an inbound message once; a redelivery of it is a [`PutOutcome::Duplicate`].
-    pub async fn put_inbound_message(
-        &self,
-        tenant: &TenantId,
-        inbound: &NewInbound<'_>,
-        expiry: Expiry,
-        now: i64,
-    ) -> Result<StoredInbound, StoreError> {
-        let NewInbound {
-            contact_id,
-            phone_number_id,
-            message,
-            received_at_ms,
-            content,
-        } = *inbound;
-        let keyring = self.keyring()?;
-        let key = keyring.person(tenant.as_str(), contact_id).await?;
-        let blinded = keyring.blind_wamid(tenant.as_str(), &message.wamid).await?;
-        let pk = contact_pk(tenant.as_str(), contact_id);
-        let sk = message_sk(message.sent_at, &blinded);
-        let seal = |attribute: &str, text: &str| sealed(&key, &pk, &sk, attribute, text);
-        let mut it = item([
-            ("pk", s(&pk)),
-            ("sk", s(&sk)),
-            (WAMID, seal(WAMID, &message.wamid)),
-            ("direction", s("in")),
-            ("type", s(message.content.type_name())),
-            ("sent_at", n(message.sent_at)),
-            ("received_at_ms", n(received_at_ms)),
-            (EXPIRES_AT, n(expiry.at)),
-        ]);
-        if let Some(pn) = phone_number_id {
-            it.insert("phone_number_id".into(), s(pn));
-        }
-        let mut sealed = vec![("content", seal("content", &json(&message.content)))];
-        if let Some(context) = &message.context {
-            sealed.push(("context", seal("context", &json(context))));
-        }
-        if let Some(referral) = &message.referral {
-            sealed.push(("referral", seal("referral", &json(referral))));
-        }
-        for (name, value) in content_attrs(content, expiry.at, sealed) {
-            it.insert(name.into(), value);
-        }
-        let outcome = self.put_once("PutItem message", it, expiry, now).await?;
-        Ok(StoredInbound {
-            outcome,
-            id: MessageId::inbound(contact_id, message.sent_at, &blinded),
-        })
-    }
-
     /// A contact's messages, newest first, without expired ones.
     pub async fn messages_of(
         &self,
@@ -222,5 +172,69 @@ impl MessageStore {
             .value(":prefix", s(MESSAGE_PREFIX))
             .value(":now", n(now))
             .backwards()
+    }
+}
+
+/// Inbound messages, each stored once.
+pub trait InboundMessages: Send + Sync {
+    /// Stores an inbound message once; a redelivery of it is a [`PutOutcome::Duplicate`].
+    fn put_inbound_message(
+        &self,
+        tenant: &TenantId,
+        inbound: &NewInbound<'_>,
+        expiry: Expiry,
+        now: i64,
+    ) -> impl Future<Output = Result<StoredInbound, StoreError>> + Send;
+}
+
+impl InboundMessages for MessageStore {
+    async fn put_inbound_message(
+        &self,
+        tenant: &TenantId,
+        inbound: &NewInbound<'_>,
+        expiry: Expiry,
+        now: i64,
+    ) -> Result<StoredInbound, StoreError> {
+        let NewInbound {
+            contact_id,
+            phone_number_id,
+            message,
+            received_at_ms,
+            content,
+        } = *inbound;
+        let keyring = self.keyring()?;
+        let key = keyring.person(tenant.as_str(), contact_id).await?;
+        let blinded = keyring.blind_wamid(tenant.as_str(), &message.wamid).await?;
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let sk = message_sk(message.sent_at, &blinded);
+        let seal = |attribute: &str, text: &str| sealed(&key, &pk, &sk, attribute, text);
+        let mut it = item([
+            ("pk", s(&pk)),
+            ("sk", s(&sk)),
+            (WAMID, seal(WAMID, &message.wamid)),
+            ("direction", s("in")),
+            ("type", s(message.content.type_name())),
+            ("sent_at", n(message.sent_at)),
+            ("received_at_ms", n(received_at_ms)),
+            (EXPIRES_AT, n(expiry.at)),
+        ]);
+        if let Some(pn) = phone_number_id {
+            it.insert("phone_number_id".into(), s(pn));
+        }
+        let mut sealed = vec![("content", seal("content", &json(&message.content)))];
+        if let Some(context) = &message.context {
+            sealed.push(("context", seal("context", &json(context))));
+        }
+        if let Some(referral) = &message.referral {
+            sealed.push(("referral", seal("referral", &json(referral))));
+        }
+        for (name, value) in content_attrs(content, expiry.at, sealed) {
+            it.insert(name.into(), value);
+        }
+        let outcome = self.put_once("PutItem message", it, expiry, now).await?;
+        Ok(StoredInbound {
+            outcome,
+            id: MessageId::inbound(contact_id, message.sent_at, &blinded),
+        })
     }
 }

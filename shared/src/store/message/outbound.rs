@@ -10,11 +10,13 @@ use crate::domain::retention::ContentLife;
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::IdempotencyStore;
+use crate::store::idempotency::IdempotencyClaims;
 use crate::store::keys::{contact_pk, outbound_sk};
 use crate::store::message::MessageStore;
 use crate::store::message::{WAMID, content_attrs, live_content};
 use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, PutOutcome, StoreError};
+use std::future::Future;
 
 /// Where an outbound message lives.
 #[derive(Debug, Clone, Copy)]
@@ -55,87 +57,6 @@ pub struct QueuedOutbound<'a> {
 }
 
 impl MessageStore {
-    /// The outbound message of a job, read consistently: a job redelivered right after
-    /// its send must see the record.
-    pub async fn outbound_record(
-        &self,
-        tenant: &TenantId,
-        key: OutboundKey<'_>,
-    ) -> Result<Option<OutboundRecord>, StoreError> {
-        let found = self
-            .get_consistent(
-                contact_pk(tenant.as_str(), key.contact_id),
-                outbound_sk(key.enqueued_at, key.job_id),
-            )
-            .await?;
-        // Not filtered by expiry: a record past its retention still proves the job ran.
-        let Some(found) = found else {
-            return Ok(None);
-        };
-        let key = self.reading_key(tenant, key.contact_id).await?;
-        Ok(Some(record_from_item(
-            &found,
-            key.as_deref(),
-            crate::clock::now_seconds(),
-        )))
-    }
-
-    /// Records a job the API accepted, before it is queued: readable at once, and
-    /// replaced by the job's outcome. Refused if anything already has its key.
-    pub async fn put_queued_outbound(
-        &self,
-        tenant: &TenantId,
-        message: &QueuedOutbound<'_>,
-    ) -> Result<PutOutcome, StoreError> {
-        let key = self
-            .keyring()?
-            .person(tenant.as_str(), message.key.contact_id)
-            .await?;
-        let mut it = outbound_item(
-            tenant,
-            &key,
-            &OutboundFields {
-                key: message.key,
-                phone_number_id: message.phone_number_id,
-                message_type: message.message_type,
-                content: message.content,
-                content_life: message.content_life,
-                state: QUEUED,
-                attempts: 0,
-                expires_at: message.expires_at,
-            },
-        );
-        if let Some(idempotency_key) = message.idempotency_key {
-            let digest = self
-                .repo::<IdempotencyStore>()
-                .idempotency_key_digest(tenant, idempotency_key)
-                .await?;
-            it.insert(IDEMPOTENCY_HASH.into(), s(digest));
-        }
-        self.put_new("PutItem queued outbound", it).await
-    }
-
-    /// Takes back a queued record whose job could not be queued.
-    pub async fn delete_queued_outbound(
-        &self,
-        tenant: &TenantId,
-        key: OutboundKey<'_>,
-    ) -> Result<(), StoreError> {
-        // Only while still queued: a decided record stays.
-        self.delete_if(
-            "DeleteItem queued outbound",
-            (
-                contact_pk(tenant.as_str(), key.contact_id),
-                outbound_sk(key.enqueued_at, key.job_id),
-            ),
-            "#state = :queued",
-            &[("#state", "state")],
-            &[(":queued", s(QUEUED))],
-        )
-        .await?;
-        Ok(())
-    }
-
     /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
     pub async fn put_outbound(
         &self,
@@ -216,31 +137,6 @@ impl MessageStore {
             PutOutcome::Duplicate
         })
     }
-
-    /// When the contact last wrote in, from the messages themselves: the exact end of the
-    /// 24-hour window when the profile's rounded `last_inbound_at` is not enough.
-    pub async fn newest_inbound_since(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        since: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let page = self
-            .query("Query newest inbound", "pk = :pk AND sk >= :from")
-            .filter("direction = :in")
-            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .value(":from", s(format!("MSG#{since:010}")))
-            .value(":in", s("in"))
-            .consistent()
-            .page()
-            .await?;
-        Ok(page
-            .items
-            .iter()
-            .filter(|it| get_s(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
-            .filter_map(|it| get_i64(it, "sent_at"))
-            .max())
-    }
 }
 
 /// The attribute of an outbound message that holds its API call's idempotency key digest.
@@ -307,5 +203,141 @@ pub(crate) fn record_from_item(it: &Item, key: Option<&DataKey>, now: i64) -> Ou
         attempts: get_i64(it, "attempts").unwrap_or(0) as u32,
         decided_at: get_i64(it, "decided_at"),
         expires_at: get_i64(it, EXPIRES_AT),
+    }
+}
+
+/// Outbound messages from their acceptance on, and the window they are sent in.
+pub trait OutboundMessages: Send + Sync {
+    /// The outbound message of a job, read consistently: a job redelivered right after
+    /// its send must see the record.
+    fn outbound_record(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> impl Future<Output = Result<Option<OutboundRecord>, StoreError>> + Send;
+
+    /// When the contact last wrote in, from the messages themselves: the exact end of the
+    /// 24-hour window when the profile's rounded `last_inbound_at` is not enough.
+    fn newest_inbound_since(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        since: i64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Records a job the API accepted, before it is queued: readable at once, and
+    /// replaced by the job's outcome. Refused if anything already has its key.
+    fn put_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &QueuedOutbound<'_>,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
+
+    /// Takes back a queued record whose job could not be queued.
+    fn delete_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl OutboundMessages for MessageStore {
+    async fn outbound_record(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> Result<Option<OutboundRecord>, StoreError> {
+        let found = self
+            .get_consistent(
+                contact_pk(tenant.as_str(), key.contact_id),
+                outbound_sk(key.enqueued_at, key.job_id),
+            )
+            .await?;
+        // Not filtered by expiry: a record past its retention still proves the job ran.
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, key.contact_id).await?;
+        Ok(Some(record_from_item(
+            &found,
+            key.as_deref(),
+            crate::clock::now_seconds(),
+        )))
+    }
+
+    async fn newest_inbound_since(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        since: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let page = self
+            .query("Query newest inbound", "pk = :pk AND sk >= :from")
+            .filter("direction = :in")
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":from", s(format!("MSG#{since:010}")))
+            .value(":in", s("in"))
+            .consistent()
+            .page()
+            .await?;
+        Ok(page
+            .items
+            .iter()
+            .filter(|it| get_s(it, "sk").is_some_and(|sk| sk.starts_with("MSG#")))
+            .filter_map(|it| get_i64(it, "sent_at"))
+            .max())
+    }
+
+    async fn put_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &QueuedOutbound<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        let key = self
+            .keyring()?
+            .person(tenant.as_str(), message.key.contact_id)
+            .await?;
+        let mut it = outbound_item(
+            tenant,
+            &key,
+            &OutboundFields {
+                key: message.key,
+                phone_number_id: message.phone_number_id,
+                message_type: message.message_type,
+                content: message.content,
+                content_life: message.content_life,
+                state: QUEUED,
+                attempts: 0,
+                expires_at: message.expires_at,
+            },
+        );
+        if let Some(idempotency_key) = message.idempotency_key {
+            let digest = self
+                .repo::<IdempotencyStore>()
+                .idempotency_key_digest(tenant, idempotency_key)
+                .await?;
+            it.insert(IDEMPOTENCY_HASH.into(), s(digest));
+        }
+        self.put_new("PutItem queued outbound", it).await
+    }
+
+    async fn delete_queued_outbound(
+        &self,
+        tenant: &TenantId,
+        key: OutboundKey<'_>,
+    ) -> Result<(), StoreError> {
+        // Only while still queued: a decided record stays.
+        self.delete_if(
+            "DeleteItem queued outbound",
+            (
+                contact_pk(tenant.as_str(), key.contact_id),
+                outbound_sk(key.enqueued_at, key.job_id),
+            ),
+            "#state = :queued",
+            &[("#state", "state")],
+            &[(":queued", s(QUEUED))],
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -3,13 +3,13 @@
 //! number's send pacing (`pacing`).
 
 pub mod pacing;
-mod quality;
 pub mod route;
 
 use crate::domain::tenant::{NumberQuality, PhoneNumber, TenantId};
 use crate::store::StoreError;
 use crate::store::keys::{number_sk, tenant_pk, waba_sk};
 use crate::store::table::{Item, b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
+use std::future::Future;
 
 crate::store::repository! {
     /// The tenant's phone numbers, the routes from Meta's ids to them, and their send pacing.
@@ -17,34 +17,6 @@ crate::store::repository! {
 }
 
 impl NumberStore {
-    pub async fn phone_numbers_of(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<PhoneNumber>, StoreError> {
-        self.query_prefix("Query phone numbers", tenant_pk(tenant.as_str()), "PN#")
-            .await?
-            .iter()
-            .map(|it| number_from_item(tenant, it))
-            .collect()
-    }
-
-    /// Records a number's throughput (messages per second), e.g. after THROUGHPUT_UPGRADE.
-    pub async fn set_throughput(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        per_second: u32,
-    ) -> Result<(), StoreError> {
-        self.update_existing(
-            "UpdateItem throughput",
-            tenant_pk(tenant.as_str()),
-            number_sk(phone_number_id),
-            "SET throughput_per_second = :t",
-            [(":t", n(per_second))],
-        )
-        .await
-    }
-
     /// A phone number, read consistently: the sender re-reads it when Meta refuses the
     /// token, in case it was rotated.
     pub async fn get_phone_number(
@@ -205,4 +177,84 @@ fn number_from_item(tenant: &TenantId, it: &Item) -> Result<PhoneNumber, StoreEr
             at: get_i64(it, "quality_at").unwrap_or(0),
         }),
     })
+}
+
+/// The tenant's numbers and what Meta reports about their sending.
+pub trait NumberRecords: Send + Sync {
+    fn phone_numbers_of(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Vec<PhoneNumber>, StoreError>> + Send;
+
+    /// Records a number's throughput (messages per second), e.g. after THROUGHPUT_UPGRADE.
+    fn set_throughput(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A number's quality as Meta's `phone_number_quality_update` webhooks report it, kept
+    /// on the number's item; an older event arriving late changes nothing.
+    fn record_number_quality(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        quality: &NumberQuality,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl NumberRecords for NumberStore {
+    async fn phone_numbers_of(&self, tenant: &TenantId) -> Result<Vec<PhoneNumber>, StoreError> {
+        self.query_prefix("Query phone numbers", tenant_pk(tenant.as_str()), "PN#")
+            .await?
+            .iter()
+            .map(|it| number_from_item(tenant, it))
+            .collect()
+    }
+
+    async fn set_throughput(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+    ) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem throughput",
+            tenant_pk(tenant.as_str()),
+            number_sk(phone_number_id),
+            "SET throughput_per_second = :t",
+            [(":t", n(per_second))],
+        )
+        .await
+    }
+
+    async fn record_number_quality(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        quality: &NumberQuality,
+    ) -> Result<(), StoreError> {
+        let mut update = self
+            .update(
+                "UpdateItem number quality",
+                tenant_pk(tenant.as_str()),
+                number_sk(phone_number_id),
+            )
+            .set("quality_event", s(&quality.event))
+            .set("quality_at", n(quality.at));
+        if let Some(limit) = &quality.messaging_limit {
+            update = update.set("messaging_limit", s(limit));
+        }
+        // Not written when a newer event was recorded, or the number was disconnected
+        // meanwhile; neither is an error.
+        update
+            .condition(
+                "attribute_exists(pk) AND (attribute_not_exists(quality_at) OR quality_at <= :at)",
+            )
+            .value(":at", n(quality.at))
+            .send()
+            .await?;
+        Ok(())
+    }
 }

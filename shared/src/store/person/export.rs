@@ -13,7 +13,7 @@ use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, bool_attr, get_bool, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, StoreError, is_live};
 
-/// An export's record, as [`Store::exports_about`] finds it for an erasure.
+/// An export's record, as [`PersonStore::exports_about`] finds it for an erasure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportFiles {
     pub id: String,

@@ -57,7 +57,7 @@ pub struct SweepStep {
 
 impl PersonStore {
     /// The person `key` names: every contact their identifiers lead to, and those
-    /// identifiers' blind indexes (see [`Store::person_closure`]). Read while their keys
+    /// identifiers' blind indexes (see [`PersonStore::person_closure`]). Read while their keys
     /// still open their profiles: profiles written before they listed their identifiers
     /// are opened for them.
     pub async fn person_footprint(

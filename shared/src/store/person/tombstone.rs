@@ -68,7 +68,7 @@ impl PersonStore {
             .await
     }
 
-    /// Destroys the contact's data key for good (see [`Store::put_erased_person_key`]);
+    /// Destroys the contact's data key for good (see [`PersonStore::put_erased_person_key`]);
     /// true when there was one.
     pub async fn erase_contact_key(
         &self,
