@@ -4,7 +4,6 @@
 
 use crate::store::CallbackStore;
 use crate::store::ContactStore;
-use crate::store::PersonStore;
 use crate::tenants::Tenants;
 use std::time::Duration;
 
@@ -158,7 +157,7 @@ impl Deliverer {
             && self
                 .tenants
                 .store()
-                .repo::<PersonStore>()
+                .repo::<ContactStore>()
                 .is_contact_erased(&tenant_id, contact)
                 .await?
         {

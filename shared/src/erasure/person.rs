@@ -24,6 +24,7 @@
 //! Each step is safe to repeat: a job that fails is run again by SQS, one whose time runs
 //! out queues itself again (with what it found).
 
+use crate::store::ContactStore;
 use crate::store::PersonStore;
 use std::time::Duration;
 
@@ -150,11 +151,11 @@ impl PersonEraser {
         // identifier or links it to one, so what is read next is all there will be (but
         // for writers already past that check, whom the job finds).
         let asked = store
-            .repo::<PersonStore>()
+            .repo::<ContactStore>()
             .blind_identifier(tenant, person)
             .await?;
         store
-            .repo::<PersonStore>()
+            .repo::<ContactStore>()
             .put_tombstones(tenant, std::slice::from_ref(&asked), now, until)
             .await?;
         let footprint = store
@@ -162,7 +163,7 @@ impl PersonEraser {
             .person_footprint(tenant, person, now)
             .await?;
         store
-            .repo::<PersonStore>()
+            .repo::<ContactStore>()
             .put_tombstones(tenant, &footprint.blinded, now, until)
             .await?;
         let erasure = PersonErasure {
@@ -177,7 +178,7 @@ impl PersonEraser {
             failure: None,
             subject: Some(
                 store
-                    .repo::<PersonStore>()
+                    .repo::<ContactStore>()
                     .erasure_subject(tenant, person)
                     .await?,
             ),
@@ -271,7 +272,7 @@ impl PersonEraser {
         };
         let subject = self
             .store
-            .repo::<PersonStore>()
+            .repo::<ContactStore>()
             .erasure_subject(&tenant, person)
             .await?;
         Ok(receipt.subject.as_deref() == Some(subject.as_str()))
@@ -366,7 +367,7 @@ impl PersonEraser {
                 .person_closure(tenant, &mut found, Some(job.requested_at), opening)
                 .await?;
             store
-                .repo::<PersonStore>()
+                .repo::<ContactStore>()
                 .put_tombstones(
                     tenant,
                     &found.blinded,
@@ -385,7 +386,7 @@ impl PersonEraser {
             }
             for contact in unmarked {
                 if store
-                    .repo::<PersonStore>()
+                    .repo::<ContactStore>()
                     .erase_contact_key(tenant, &contact, job.requested_at)
                     .await?
                 {

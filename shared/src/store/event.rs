@@ -9,7 +9,6 @@
 //! tenant's data key.
 
 use crate::store::ContactStore;
-use crate::store::PersonStore;
 use std::collections::BTreeSet;
 use std::future::Future;
 
@@ -221,7 +220,7 @@ impl TenantEventLog for TenantEventStore {
         }
         if !hashes.is_empty()
             && self
-                .repo::<PersonStore>()
+                .repo::<ContactStore>()
                 .tombstones_of(tenant, &hashes, now)
                 .await?
                 .values()

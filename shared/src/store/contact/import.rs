@@ -4,7 +4,6 @@
 //! they were read, and remembers an erasure of them (`erased_before`), as every path that
 //! makes a contact does: an event from before the erasure is never filed under it.
 
-use crate::store::PersonStore;
 use crate::store::contact::ContactStore;
 use std::collections::{HashMap, HashSet};
 
@@ -99,7 +98,7 @@ impl ContactStore {
         }
         let hashes: Vec<String> = blinded.values().cloned().collect();
         let tombstones = self
-            .repo::<PersonStore>()
+            .repo::<ContactStore>()
             .tombstones_of(tenant, &hashes, now)
             .await?;
         for ((contact, id), key) in contacts.iter().zip(&ids).zip(&keys) {
@@ -205,10 +204,7 @@ impl ContactStore {
             let condition =
                 "attribute_not_exists(pk) OR expires_at <= :now OR attribute_exists(moved_at)";
             writes.push(put_action(table, it, condition, &[(":now", n(now))])?);
-            writes.push(
-                self.repo::<PersonStore>()
-                    .tombstone_as_read_check(tenant, hash, *erased_at)?,
-            );
+            writes.push(self.tombstone_as_read_check(tenant, hash, *erased_at)?);
         }
         Ok(writes)
     }

@@ -1,6 +1,7 @@
 //! Contacts: one per person per tenant, found by phone and/or BSUID through identity items.
 //! The profile item carries the business's details (`details`), its places in the
-//! conversation and name indexes (`conversation`, `index`); `import` writes many at once.
+//! conversation and name indexes (`conversation`, `index`); `import` writes many at once;
+//! `tombstone` keeps an erased person's identifiers from making a contact again.
 
 pub mod consent;
 pub mod conversation;
@@ -9,6 +10,7 @@ pub mod import;
 pub mod index;
 pub mod resolve;
 pub mod restriction;
+pub mod tombstone;
 
 use rand::Rng;
 use std::future::Future;

@@ -15,7 +15,6 @@
 //! written in the same transaction), so an erasure finds them all without opening
 //! anything, however an identifier was first seen.
 
-use crate::store::PersonStore;
 use crate::store::contact::ContactStore;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::future::Future;
@@ -28,8 +27,8 @@ use crate::domain::contact::{ContactDetails, ContactProfile};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
+use crate::store::contact::tombstone::Traces;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
-use crate::store::person::tombstone::Traces;
 use crate::store::table::{Item, n, put_action, s};
 use crate::store::{EXPIRES_AT, StoreError, Transacted};
 
@@ -86,9 +85,7 @@ impl ContactStore {
             false => {
                 let missing: Vec<IdentityKey> =
                     found.missing.iter().map(|b| b.key.clone()).collect();
-                self.repo::<PersonStore>()
-                    .traces_of(tenant, &missing, now)
-                    .await?
+                self.traces_of(tenant, &missing, now).await?
             }
         };
         if let (Some(at), Some(erased)) = (facts.event_at, traces.erased_at)
@@ -351,11 +348,7 @@ impl ContactStore {
         let mut refusals = Vec::new();
         if let Some(at) = link.event_at {
             for known in &link.found.linked {
-                refusals.push(self.repo::<PersonStore>().erased_before_check(
-                    tenant,
-                    &known.hash,
-                    at,
-                )?);
+                refusals.push(self.erased_before_check(tenant, &known.hash, at)?);
             }
         }
         refusals.push(keyring.not_erased_check(tenant.as_str(), contact_id)?);
@@ -410,11 +403,7 @@ impl ContactStore {
                 .iter()
                 .find(|(hash, _)| *hash == blinded.hash)
                 .and_then(|(_, at)| *at);
-            actions.push(self.repo::<PersonStore>().tombstone_as_read_check(
-                tenant,
-                &blinded.hash,
-                seen,
-            )?);
+            actions.push(self.tombstone_as_read_check(tenant, &blinded.hash, seen)?);
         }
         Ok(actions)
     }
@@ -491,8 +480,7 @@ impl ContactStore {
             identity,
             profile,
             keyring.not_erased_check(tenant.as_str(), contact_id)?,
-            self.repo::<PersonStore>()
-                .erased_before_check(tenant, &hash, at)?,
+            self.erased_before_check(tenant, &hash, at)?,
         ];
         let Transacted::Cancelled { failed_conditions } = self
             .transact("TransactWriteItems new number", actions)

@@ -1,11 +1,11 @@
-//! A person's erasure in the table: its record (`record`), the tombstones of their
-//! identifiers (`tombstone`), finding and deleting everything about them (`sweep`), and
-//! the records of their exports (`export`).
+//! A person's erasure in the table: its record (`record`), finding and deleting everything
+//! about them (`sweep`), and the records of their exports (`export`). The tombstones of
+//! their identifiers are the contacts' (`contact::tombstone`): every path that makes a
+//! contact checks them.
 
 pub mod export;
 pub mod record;
 pub mod sweep;
-pub mod tombstone;
 
 pub use sweep::{Opening, PersonFootprint, SweepStep};
 

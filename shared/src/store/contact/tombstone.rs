@@ -6,13 +6,13 @@
 use crate::domain::consent::ConsentState;
 use crate::domain::identity::IdentityKey;
 use crate::domain::tenant::TenantId;
+use crate::store::contact::ContactStore;
 use crate::store::contact::consent::{consent_state_of, opt_out_lookup};
 use crate::store::keys::{TOMBSTONE_SK, tombstone_pk};
-use crate::store::person::PersonStore;
 use crate::store::table::{check_action, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, StoreError};
 
-impl PersonStore {
+impl ContactStore {
     /// Tombstones for the blinded identifiers, erased at `erased_at`, until `expires_at`.
     /// A later erasure's tombstone is never moved back by an earlier one's.
     pub async fn put_tombstones(
