@@ -2,13 +2,10 @@
 //! SQS and KMS. Function crates are thin shells around it.
 
 pub mod access;
-pub mod audit;
 pub mod callbacks;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
-pub mod erasure;
-pub mod export;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod inbound;

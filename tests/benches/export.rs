@@ -10,12 +10,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use wagate_shared::store::PersonStore;
+use wagate_compliance::store::PersonStore;
 
+use wagate_compliance::erasure::ErasureJob;
+use wagate_compliance::export::{ExportBucket, ExportJob, ExportOutcome, PersonExporter};
 use wagate_shared::domain::erasure::RequestState;
 use wagate_shared::domain::export::{EXPORT_SECS, PersonExport};
-use wagate_shared::erasure::ErasureJob;
-use wagate_shared::export::{ExportBucket, ExportJob, ExportOutcome, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_tests::bench::{Row, contact_with_messages, print_table};
@@ -69,7 +69,7 @@ async fn export_of(stack: &Stack, count: usize, budget: Duration) -> Measured {
     let metrics = Arc::new(Metrics::default());
     let store = stack.store_counting(metrics.clone());
     let bucket = ExportBucket {
-        s3: wagate_shared::aws::s3_client(&stack.sdk),
+        s3: wagate_compliance::s3::s3_client(&stack.sdk),
         bucket: std::env::var("EXPORT_BUCKET").expect("EXPORT_BUCKET"),
     };
     // A queue of this process's own: the jobs a pause queues are run here, not by the

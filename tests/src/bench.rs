@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wagate_shared::audit::AuditLog;
+use wagate_compliance::audit::AuditLog;
 use wagate_shared::domain::retention::ContentLife;
 use wagate_shared::inbound::InboundTables;
 use wagate_shared::store::MessageStore;
@@ -116,7 +116,7 @@ pub async fn through_processor(
     tenant: &TestTenant,
     deliveries: &[String],
     metrics: &Arc<Metrics>,
-    processor: &InboundProcessor,
+    processor: &InboundProcessor<InboundTables<AuditLog>>,
 ) -> usize {
     let queue_url = private_fifo_queue(stack, "inbound").await;
     let queue = EventQueue::new(stack.sqs.clone(), queue_url.clone(), metrics.clone());

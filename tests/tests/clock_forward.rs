@@ -16,13 +16,13 @@ use wagate_shared::store::event::TenantEventLog;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use wagate_compliance::erasure::ErasureJob;
+use wagate_compliance::export::{ExportBucket, PersonExporter};
+use wagate_compliance::s3::s3_client;
 use wagate_shared::access::Role;
-use wagate_shared::aws::s3_client;
 use wagate_shared::clock::{move_clock_forward, now_seconds};
 use wagate_shared::domain::identity::{IdentityKey, Phone};
 use wagate_shared::domain::retention::DataClass;
-use wagate_shared::erasure::ErasureJob;
-use wagate_shared::export::{ExportBucket, PersonExporter};
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Expiry;

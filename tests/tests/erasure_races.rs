@@ -14,12 +14,12 @@ use wagate_shared::store::contact::resolve::ContactResolution;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
+use wagate_compliance::erasure::person::{ErasureTiming, PersonEraser, PersonOutcome};
+use wagate_compliance::erasure::{ErasureJob, PersonSweep};
+use wagate_compliance::receipt::ReceiptSigner;
 use wagate_shared::access::Role;
 use wagate_shared::domain::identity::{IdentityKey, Phone, UserIdentity};
-use wagate_shared::erasure::person::{ErasureTiming, PersonEraser, PersonOutcome};
-use wagate_shared::erasure::{ErasureJob, PersonSweep};
 use wagate_shared::metrics::Metrics;
-use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::contact::ContactFacts;
 use wagate_tests::scan::holders_anywhere;
@@ -420,7 +420,7 @@ async fn an_export_racing_its_persons_erasure_leaves_no_file() {
         (status == 404).then_some(())
     })
     .await;
-    let s3 = wagate_shared::aws::s3_client(&stack.sdk);
+    let s3 = wagate_compliance::s3::s3_client(&stack.sdk);
     let bucket = std::env::var("EXPORT_BUCKET").expect("EXPORT_BUCKET");
     let folder = format!("exports/{t}/");
     // An export job that was under way ends a moment later and deletes what it wrote.

@@ -252,9 +252,9 @@ async fn export_in_process(
     phone: &str,
     keep_going: impl Fn() -> bool + Copy,
 ) -> (Value, String, u32) {
+    use wagate_compliance::erasure::ErasureJob;
+    use wagate_compliance::export::{ExportBucket, ExportOutcome, PersonExporter};
     use wagate_shared::domain::identity::{IdentityKey, Phone};
-    use wagate_shared::erasure::ErasureJob;
-    use wagate_shared::export::{ExportBucket, ExportOutcome, PersonExporter};
     let metrics = std::sync::Arc::new(wagate_shared::metrics::Metrics::default());
     let url = stack
         .sqs
@@ -267,7 +267,7 @@ async fn export_in_process(
         .unwrap();
     let queue = wagate_shared::queue::jobs::JobQueue::new(stack.sqs.clone(), url.clone(), metrics);
     let bucket = ExportBucket {
-        s3: wagate_shared::aws::s3_client(&stack.sdk),
+        s3: wagate_compliance::s3::s3_client(&stack.sdk),
         bucket: std::env::var("EXPORT_BUCKET").unwrap(),
     };
     let exporter = PersonExporter::new(stack.store.clone(), queue, bucket);
@@ -314,7 +314,7 @@ async fn export_in_process(
     let (_, json) = download(done.download_url.as_deref().unwrap()).await;
     let (_, csv) = download(done.csv_url.as_deref().unwrap()).await;
     // Nothing a pause kept is left beside the files.
-    let s3 = wagate_shared::aws::s3_client(&stack.sdk);
+    let s3 = wagate_compliance::s3::s3_client(&stack.sdk);
     let listed = s3
         .list_objects_v2()
         .bucket(std::env::var("EXPORT_BUCKET").unwrap())

@@ -6,17 +6,17 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_compliance::store::SealingStore;
 use wagate_shared::store::CallbackStore;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::MessageStore;
-use wagate_shared::store::SealingStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::json;
+use wagate_compliance::store::migration::Sealed;
 use wagate_shared::access::Role;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::store::migration::Sealed;
 use wagate_tests::scan::holders_of;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 

@@ -3,7 +3,7 @@
 //! already stored through an ageing run, which also lets expired content go from storage.
 
 use std::time::Duration;
-use wagate_shared::store::AgeingStore;
+use wagate_compliance::store::AgeingStore;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::MessageStore;
 use wagate_shared::store::TenantStore;
@@ -12,11 +12,12 @@ use wagate_shared::store::message::inbound::InboundMessages;
 
 use reqwest::Method;
 
+use wagate_compliance::store::ageing::RetentionCache;
 use wagate_shared::domain::identity::UserIdentity;
 use wagate_shared::domain::message::InboundMessage;
 use wagate_shared::domain::message::parse_message;
+use wagate_shared::domain::retention::Aged;
 use wagate_shared::domain::retention::{ContentLife, Retention};
-use wagate_shared::store::ageing::{Aged, RetentionCache};
 use wagate_shared::store::contact::ContactFacts;
 use wagate_shared::store::message::inbound::NewInbound;
 use wagate_shared::store::{Expiry, PutOutcome};
@@ -389,8 +390,8 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
 #[tokio::test]
 async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_newer_run_stops_it() {
     use std::sync::Arc;
+    use wagate_compliance::erasure::{AgeingOutcome, ErasureJob, RetentionAger, WalkPosition};
     use wagate_shared::domain::retention::RetentionSettings;
-    use wagate_shared::erasure::{AgeingOutcome, ErasureJob, RetentionAger, WalkPosition};
     use wagate_shared::queue::jobs::JobQueue;
 
     let stack = Stack::connect().await;

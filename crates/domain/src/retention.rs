@@ -211,6 +211,22 @@ pub struct RetentionSettings {
     pub content_ceiling_days: u32,
 }
 
+/// What a sweep changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Aged {
+    /// Items whose end came sooner.
+    pub shortened: u64,
+    /// Messages whose content was let go.
+    pub contents_removed: u64,
+}
+
+impl Aged {
+    pub fn add(&mut self, other: Aged) {
+        self.shortened += other.shortened;
+        self.contents_removed += other.contents_removed;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::audit::ChainReport;
+use wagate_compliance::audit::ChainReport;
+use wagate_compliance::store::audit::AuditFilter;
 use wagate_shared::domain::audit::{AuditEntry, OPERATOR_CHAIN};
-use wagate_shared::store::audit::AuditFilter;
 
 use crate::state::{AdminState, Caller, TenantPath};
 use http_api::cursor;

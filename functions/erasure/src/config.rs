@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use wagate_compliance::erasure::person::ErasureTiming;
 use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
-use wagate_shared::erasure::person::ErasureTiming;
 
 #[derive(Debug, Clone)]
 pub struct ErasureConfig {

@@ -7,7 +7,7 @@ pub mod config;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use wagate_shared::erasure::{BackgroundJobs, ErasureJob, JobOutcome};
+use wagate_compliance::erasure::{BackgroundJobs, ErasureJob, JobOutcome};
 use wagate_shared::telemetry::error_chain;
 
 /// Time kept back from the invocation's deadline for the page in flight and the queueing

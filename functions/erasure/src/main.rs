@@ -8,15 +8,16 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::SqsEvent;
 use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use wagate_shared::audit::AuditLog;
-use wagate_shared::aws::{load_config, s3_client};
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::erasure::{
+use wagate_compliance::audit::AuditLog;
+use wagate_compliance::erasure::{
     BackgroundJobs, PersonEraser, RetentionAger, SealingSweeper, TenantEraser,
 };
-use wagate_shared::export::{ExportBucket, PersonExporter};
+use wagate_compliance::export::{ExportBucket, PersonExporter};
+use wagate_compliance::receipt::ReceiptSigner;
+use wagate_compliance::s3::s3_client;
+use wagate_shared::aws::load_config;
+use wagate_shared::config::FunctionConfig;
 use wagate_shared::metrics::Metrics;
-use wagate_shared::privacy::receipt::ReceiptSigner;
 use wagate_shared::queue::jobs::JobQueue;
 use wagate_shared::store::Store;
 

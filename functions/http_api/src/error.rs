@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+use wagate_compliance::erasure::ErasureError;
+use wagate_compliance::export::ExportError;
 use wagate_shared::access::{AuthError, KeyUnusable};
 use wagate_shared::contacts::CreateContactError;
 use wagate_shared::domain::consent::{OptedOut, Scope, Source};
 use wagate_shared::domain::tenant::MetaCallsBlocked;
-use wagate_shared::erasure::ErasureError;
-use wagate_shared::export::ExportError;
 use wagate_shared::numbers::ConnectError;
 use wagate_shared::queue::QueueError;
 use wagate_shared::secret_store::SecretError;
@@ -76,11 +76,11 @@ pub enum ApiError {
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
     #[error("the erasure receipt could not be signed or checked")]
-    Receipt(#[from] wagate_shared::privacy::receipt::ReceiptError),
+    Receipt(#[from] wagate_compliance::receipt::ReceiptError),
     #[error("the export could not be written or read")]
     Export(#[from] ExportError),
     #[error("the audit log could not be read, written or checked")]
-    Audit(#[from] wagate_shared::audit::AuditError),
+    Audit(#[from] wagate_compliance::audit::AuditError),
 }
 
 impl From<MetaCallsBlocked> for ApiError {

@@ -7,10 +7,15 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use wagate_shared::inbound::InboundProcessor;
+use wagate_compliance::audit::AuditLog;
+use wagate_shared::inbound::{InboundProcessor, InboundTables};
 use wagate_shared::telemetry::error_chain;
 
-pub async fn handle_batch(processor: &InboundProcessor, event: SqsEvent) -> SqsBatchResponse {
+/// The worker's processor: the table's stores, consent changes recorded in the tenant's
+/// audit log.
+pub type Processor = InboundProcessor<InboundTables<AuditLog>>;
+
+pub async fn handle_batch(processor: &Processor, event: SqsEvent) -> SqsBatchResponse {
     process_in_order(event, |body| async move { processor.process(&body).await }).await
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use wagate_shared::audit::AuditLog;
+use wagate_compliance::audit::AuditLog;
 use wagate_shared::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -12,7 +12,7 @@ use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
 use wagate_shared::tenants::TenantDirectory;
 
-fn offline_processor() -> InboundProcessor {
+fn offline_processor() -> inbound::Processor {
     let sdk = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))

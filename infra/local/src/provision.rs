@@ -228,7 +228,12 @@ async fn create_buckets(
         BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
         LifecycleRuleFilter, PublicAccessBlockConfiguration,
     };
-    let s3 = wagate_shared::aws::s3_client(sdk);
+    // moto on loopback has no per-bucket host names.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
     for (id, props) in template.resources_of("AWS::S3::Bucket") {
         let name = format!("{}-{id}", template.stack_name).to_lowercase();
         s3.create_bucket().bucket(&name).send().await?;

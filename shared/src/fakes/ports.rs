@@ -570,12 +570,14 @@ impl IdempotencyClaims for FakeStore {
 }
 
 impl AuditTrail for FakeStore {
+    type Error = StoreError;
+
     async fn record_fact(
         &self,
         tenant: &TenantId,
         fact: crate::domain::audit::AuditFact,
         _expires_at: i64,
-    ) -> Result<(), crate::audit::AuditError> {
+    ) -> Result<(), StoreError> {
         self.check("audit")?;
         self.lock().audit.push((tenant.clone(), fact));
         Ok(())

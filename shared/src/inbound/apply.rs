@@ -93,7 +93,7 @@ pub enum Outcome {
 
 /// Applies queued events through its ports: `S` stores, `C` takes callbacks, `R` takes
 /// the gateway's own replies (the confirmation of an opt-out).
-pub struct InboundProcessor<S = InboundTables, C = CallbackEmitter, R = OutboundQueue> {
+pub struct InboundProcessor<S, C = CallbackEmitter, R = OutboundQueue> {
     pub(super) store: S,
     pub(super) callbacks: Option<C>,
     pub(super) replies: Option<R>,
@@ -118,9 +118,9 @@ struct ProfileEntry {
     username: Option<String>,
 }
 
-impl InboundProcessor {
+impl<A: AuditTrail> InboundProcessor<InboundTables<A>> {
     /// The worker's processor, over the table; callbacks are added with `with_callbacks`.
-    pub fn new(tables: InboundTables) -> Self {
+    pub fn new(tables: InboundTables<A>) -> Self {
         Self::with_ports(tables, None)
     }
 }

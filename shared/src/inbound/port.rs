@@ -5,7 +5,6 @@
 
 use std::future::Future;
 
-use crate::audit::{AuditError, AuditLog};
 use crate::callbacks::emitter::{CallbackEmitter, EmitError};
 use crate::callbacks::event::CallbackEvent;
 use crate::domain::audit::AuditFact;
@@ -36,8 +35,11 @@ pub trait InboundStore: Send + Sync {
     fn audit_trail(&self) -> &impl AuditTrail;
 }
 
-/// The tenant's audit log as the inbound processor writes to it.
+/// The tenant's audit log as the inbound processor writes to it (compliance implements it
+/// with the hash-chained log).
 pub trait AuditTrail: Send + Sync {
+    type Error: std::error::Error + Send + Sync + 'static;
+
     /// Appends `fact` to the tenant's audit log, kept until `expires_at`; appended, or
     /// queued to be when appending fails.
     fn record_fact(
@@ -45,20 +47,7 @@ pub trait AuditTrail: Send + Sync {
         tenant: &TenantId,
         fact: AuditFact,
         expires_at: i64,
-    ) -> impl Future<Output = Result<(), AuditError>> + Send;
-}
-
-impl AuditTrail for AuditLog {
-    async fn record_fact(
-        &self,
-        tenant: &TenantId,
-        fact: AuditFact,
-        expires_at: i64,
-    ) -> Result<(), AuditError> {
-        self.record(tenant.as_str(), fact, Some(expires_at))
-            .await
-            .map(|_| ())
-    }
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// Where the processor hands each event it applied, for the tenant's callback endpoints.
@@ -79,18 +68,18 @@ impl CallbackSink for CallbackEmitter {
 /// The worker's stores: tenants through the directory's cache, the rest from the table's
 /// repositories, each implementing its ports itself.
 #[derive(Clone)]
-pub struct InboundTables {
+pub struct InboundTables<A> {
     tenants: TenantDirectory,
     contacts: ContactStore,
     messages: MessageStore,
     templates: TemplateStore,
     numbers: NumberStore,
     tenant_events: TenantEventStore,
-    audit: AuditLog,
+    audit: A,
 }
 
-impl InboundTables {
-    pub fn new(tenants: TenantDirectory, audit: AuditLog) -> Self {
+impl<A: AuditTrail> InboundTables<A> {
+    pub fn new(tenants: TenantDirectory, audit: A) -> Self {
         let store = tenants.store();
         Self {
             contacts: store.repo(),
@@ -104,7 +93,7 @@ impl InboundTables {
     }
 }
 
-impl InboundStore for InboundTables {
+impl<A: AuditTrail> InboundStore for InboundTables<A> {
     fn tenants(&self) -> &impl Tenants {
         &self.tenants
     }

@@ -2,6 +2,4 @@
 //! whose keys form a hierarchy under KMS (`keyring`); erasing a key erases every copy of
 //! what it sealed.
 
-pub mod receipt;
-
 pub use wagate_platform::privacy::{cipher, keyring, mac};

@@ -24,9 +24,9 @@ use crate::store::table::{Item, get_i64, get_s, item, n, s, sealed, unsealed};
 use crate::store::{EXPIRES_AT, Expiry, PutOutcome, StoreError, is_live};
 
 /// The attribute that lists the blind indexes of the identifiers an event names.
-pub(crate) const EVENT_ID_HASHES: &str = "id_hashes";
+pub const EVENT_ID_HASHES: &str = "id_hashes";
 /// The attribute that names the contact whose key seals an event about them alone.
-pub(crate) const EVENT_CONTACT: &str = "contact_id";
+pub const EVENT_CONTACT: &str = "contact_id";
 
 /// One stored tenant event.
 #[derive(Debug, Clone)]
@@ -143,7 +143,7 @@ impl TenantEventStore {
 
 /// Whether an event names one of the blinded identifiers or is about one of `contacts`,
 /// as its own attributes say (events stored before they said are not found this way).
-pub(crate) fn names_any(it: &Item, blinded: &[String], contacts: &[String]) -> bool {
+pub fn names_any(it: &Item, blinded: &[String], contacts: &[String]) -> bool {
     let hashes = match it.get(EVENT_ID_HASHES) {
         Some(AttributeValue::Ss(hashes)) => hashes.as_slice(),
         _ => &[],
@@ -155,7 +155,7 @@ pub(crate) fn names_any(it: &Item, blinded: &[String], contacts: &[String]) -> b
 impl TenantEventStore {
     /// Seals an event stored before sealing under the tenant's data key; true when
     /// rewritten.
-    pub(crate) async fn seal_event_written_before(
+    pub async fn seal_event_written_before(
         &self,
         tenant: &TenantId,
         it: &crate::store::table::Item,
@@ -178,7 +178,7 @@ fn class_name(class: DataClass) -> &'static str {
 
 /// An event's sooner end under `retention`, counted from its time, by the class it was
 /// stored under; one stored before classes were written takes the sooner of the two.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let base = get_i64(it, "event_time")?;
     let stored = get_i64(it, EXPIRES_AT)?;
     let end = |class| retention.shortened_end(class, base, stored);

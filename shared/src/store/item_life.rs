@@ -4,7 +4,7 @@
 
 /// What one item's module asks the sweep to write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Ageing {
+pub struct Ageing {
     /// A new, sooner end of the whole item.
     pub expires_at: Option<i64>,
     /// A new, sooner end of the message's content.
@@ -14,7 +14,7 @@ pub(crate) struct Ageing {
 }
 
 impl Ageing {
-    pub(crate) fn end(expires_at: Option<i64>) -> Option<Self> {
+    pub fn end(expires_at: Option<i64>) -> Option<Self> {
         expires_at.map(|at| Self {
             expires_at: Some(at),
             ..Self::default()

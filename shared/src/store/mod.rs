@@ -19,6 +19,7 @@
 /// Declares one context's repository: its reads and writes over the data table, on a
 /// type of its own so that no type carries every context's methods. It reads the table
 /// and the keyring through `Store`.
+#[macro_export]
 macro_rules! repository {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -42,36 +43,28 @@ macro_rules! repository {
         }
     };
 }
-pub(crate) use repository;
+pub use repository;
 
-pub mod ageing;
 pub mod api_key;
-pub mod audit;
 pub mod callback;
 pub mod contact;
 pub mod event;
 pub mod idempotency;
-pub(crate) mod item_life;
+pub mod item_life;
 pub mod keys;
 pub mod message;
-pub mod migration;
 pub mod number;
 mod people_keys;
-pub mod person;
 pub mod template;
 pub mod tenant;
 
-pub use ageing::AgeingStore;
 pub use api_key::ApiKeyStore;
-pub use audit::AuditStore;
 pub use callback::CallbackStore;
 pub use contact::ContactStore;
 pub use event::TenantEventStore;
 pub use idempotency::IdempotencyStore;
 pub use message::MessageStore;
-pub use migration::SealingStore;
 pub use number::NumberStore;
-pub use person::PersonStore;
 pub use template::TemplateStore;
 pub use tenant::TenantStore;
 
@@ -80,7 +73,7 @@ pub use wagate_platform::table::key_table;
 
 pub use table::cursor;
 pub use table::{EXPIRES_AT, Expiry, Item, PutOutcome, StoreError, Table};
-pub(crate) use table::{Transacted, is_live};
+pub use table::{Transacted, is_live};
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use crate::store::{Store, StoreError};
 impl Store {
     /// The contact's data key for reading their items; `None` when they have none (never
     /// sealed anything, or erased).
-    pub(crate) async fn reading_key(
+    pub async fn reading_key(
         &self,
         tenant: &TenantId,
         contact_id: &str,

@@ -208,7 +208,7 @@ impl CallbackStore {
 }
 
 /// `:c0, :c1, ...`: the placeholders of an `IN` list of `count` values.
-pub(crate) fn placeholders(prefix: &str, count: usize) -> String {
+pub fn placeholders(prefix: &str, count: usize) -> String {
     (0..count)
         .map(|i| format!("{prefix}{i}"))
         .collect::<Vec<_>>()
@@ -252,14 +252,14 @@ fn endpoint_from_item(tenant: &TenantId, it: &Item) -> Result<CallbackEndpoint, 
 }
 
 /// The tenant of a delivery log partition's key.
-pub(crate) fn delivery_log_tenant(pk: &str) -> Option<&str> {
+pub fn delivery_log_tenant(pk: &str) -> Option<&str> {
     pk.strip_prefix("T#")?.strip_suffix("#CBLOG")
 }
 
 impl CallbackStore {
     /// Seals the body of a delivery logged before sealing, under the key of the contact
     /// its event names (or the tenant's); true when rewritten.
-    pub(crate) async fn seal_delivery_written_before(
+    pub async fn seal_delivery_written_before(
         &self,
         tenant: &TenantId,
         it: &Item,
@@ -310,7 +310,7 @@ fn delivery_from_item(it: &Item, key: Option<&DataKey>) -> DeliveryRecord {
 
 /// A delivery log line's sooner end under `retention`: it holds the event's body, so it
 /// lives as content does, counted from its last attempt.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let stored = get_i64(it, EXPIRES_AT)?;
     Ageing::end(retention.shortened_end(DataClass::Content, get_i64(it, "updated_at")?, stored))
 }

@@ -221,7 +221,7 @@ impl ContactStore {
     /// Rewrites consent evidence written as a raw wamid (before wamids were blinded) as the
     /// id of the message it names, on a profile or a ledger line of `contact_id`; true when
     /// rewritten. Only while it still holds that wamid: a newer choice wins.
-    pub(crate) async fn rewrite_wamid_evidence(
+    pub async fn rewrite_wamid_evidence(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -269,7 +269,7 @@ impl ContactStore {
 
     /// Takes the source and evidence off an identifier's opt-out item written before it
     /// kept the scope and time alone; true when it held any.
-    pub(crate) async fn strip_kept_opt_out(&self, it: &Item) -> Result<bool, StoreError> {
+    pub async fn strip_kept_opt_out(&self, it: &Item) -> Result<bool, StoreError> {
         let (Some(pk), Some(OPT_OUT_SK)) = (get_s(it, "pk"), get_s(it, "sk")) else {
             return Ok(false);
         };
@@ -298,7 +298,7 @@ impl ContactStore {
 
 /// The attributes of an identifier's opt-out item written before it kept scope and time
 /// alone, for the sealing pass's filter.
-pub(crate) const KEPT_EXTRA_ATTRIBUTES: [&str; 4] = [
+pub const KEPT_EXTRA_ATTRIBUTES: [&str; 4] = [
     "marketing_source",
     "marketing_evidence",
     "all_source",
@@ -416,7 +416,7 @@ impl ScopeNames {
 }
 
 /// A ledger line's sooner end under `retention`, counted from its time.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let stored = get_i64(it, EXPIRES_AT)?;
     Ageing::end(retention.shortened_end(DataClass::ContactProfile, get_i64(it, "at")?, stored))
 }

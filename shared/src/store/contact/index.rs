@@ -58,7 +58,7 @@ fn bucket_input(searchable: &str) -> Option<String> {
 
 /// Whether an index key is a bucket's (`<8 hex digits>#<id>` or `~#<id>`), not a name's
 /// as written before buckets.
-pub(crate) fn is_bucket_key(cname_sk: &str) -> bool {
+pub fn is_bucket_key(cname_sk: &str) -> bool {
     cname_sk.split_once('#').is_some_and(|(bucket, _)| {
         bucket == UNNAMED
             || (bucket.len() == 8
@@ -229,7 +229,7 @@ impl ContactStore {
 impl ContactStore {
     /// A page of the tenant's contacts' partition keys, by the contact index (keys only):
     /// what a walk over the tenant's contacts visits.
-    pub(crate) async fn contact_partitions_page(
+    pub async fn contact_partitions_page(
         &self,
         tenant: &TenantId,
         after: Option<&Cursor>,

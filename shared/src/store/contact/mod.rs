@@ -96,7 +96,7 @@ impl ContactStore {
 
     /// The live identity item of `key`: under its blind index, or else as written before
     /// blind indexes.
-    pub(crate) async fn find_identity(
+    pub async fn find_identity(
         &self,
         tenant: &TenantId,
         key: &IdentityKey,
@@ -143,7 +143,7 @@ pub const MOVED_IDENTITY_SECS: i64 = 8 * 86_400;
 
 /// The contact an identity item leads to, whether the item predates blind indexes, when
 /// its user moved to another number, if they did, and when an earlier holder was erased.
-pub(crate) struct FoundIdentity {
+pub struct FoundIdentity {
     pub contact_id: String,
     pub legacy: bool,
     pub moved_at: Option<i64>,
@@ -223,7 +223,7 @@ pub(crate) fn identity_item(pk: String, contact_id: &str, retention: &Retention,
 }
 
 /// The profile's attributes sealed under its person's key.
-const SEALED_ATTRIBUTES: [&str; 7] = [
+pub const SEALED_ATTRIBUTES: [&str; 7] = [
     "phone",
     "bsuid",
     "profile_name",
@@ -236,7 +236,7 @@ const SEALED_ATTRIBUTES: [&str; 7] = [
 impl ContactStore {
     /// Seals a profile written before sealing and keys its name index by bucket; true when
     /// anything was rewritten.
-    pub(crate) async fn seal_profile_written_before(
+    pub async fn seal_profile_written_before(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -260,7 +260,7 @@ impl ContactStore {
 
     /// Moves an identity item written before blind indexes (`identifier` in its key) under
     /// its blind index; true when moved.
-    pub(crate) async fn move_identity_written_before(
+    pub async fn move_identity_written_before(
         &self,
         tenant: &TenantId,
         identifier: &str,
@@ -303,11 +303,7 @@ pub(crate) fn seal_on_profile(
 }
 
 /// The profile in `it`, its person's fields opened with `key` (absent without it).
-pub(crate) fn profile_from_item(
-    contact_id: &str,
-    it: &Item,
-    key: Option<&DataKey>,
-) -> ContactProfile {
+pub fn profile_from_item(contact_id: &str, it: &Item, key: Option<&DataKey>) -> ContactProfile {
     let text = |name: &str| get_s(it, name).map(str::to_owned);
     let personal = |name: &str| unsealed(key, it, name);
     ContactProfile {
@@ -338,7 +334,7 @@ pub(crate) const TOUCHED_AT: &str = "touched_at";
 
 /// A profile's sooner end under `retention`. A profile written before `touched_at`
 /// existed counts from its last message or its creation.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let base = [
         TOUCHED_AT,
         "created_at",

@@ -33,7 +33,7 @@ use crate::store::table::{Item, n, put_action, s};
 use crate::store::{EXPIRES_AT, StoreError, Transacted};
 
 /// The profile's attribute that lists the blind indexes of the contact's identifiers.
-pub(crate) const ID_HASHES: &str = "id_hashes";
+pub const ID_HASHES: &str = "id_hashes";
 
 /// Tries before a writer that keeps losing races gives up (the caller retries later).
 const RESOLVE_ATTEMPTS: usize = 4;
@@ -525,7 +525,7 @@ struct Link<'a> {
 }
 
 /// The blind indexes a profile lists (none on profiles written before it did).
-pub(crate) fn id_hashes_of(it: &Item) -> Vec<String> {
+pub fn id_hashes_of(it: &Item) -> Vec<String> {
     match it.get(ID_HASHES) {
         Some(AttributeValue::Ss(hashes)) => hashes.clone(),
         _ => Vec::new(),

@@ -149,7 +149,7 @@ fn with_history<'a>(mut write: Update<'a>, update: &StatusUpdate, at_attr: &str)
 }
 
 /// A delivery state's sooner end under `retention`, counted from its latest status.
-pub(crate) fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
     let base = it
         .keys()
         .filter(|name| name.starts_with("at_"))

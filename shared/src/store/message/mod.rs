@@ -16,7 +16,7 @@ use crate::store::{EXPIRES_AT, StoreError};
 
 /// When a message's content stops being shown (and the ageing sweep lets it go), when
 /// that is before the item's own `expires_at`.
-pub(crate) const CONTENT_EXPIRES_AT: &str = "content_expires_at";
+pub const CONTENT_EXPIRES_AT: &str = "content_expires_at";
 
 /// The content attributes a message item gets, by its content's life: none when content
 /// is not stored; the sealed ones, and their end when it comes before the item's.
@@ -56,8 +56,7 @@ pub(crate) fn live_content(
 pub(crate) const WAMID: &str = "wamid";
 
 /// A message's attributes sealed under its person's key.
-pub(crate) const SEALED_ATTRIBUTES: [&str; 5] =
-    ["content", "context", "referral", "error_details", WAMID];
+pub const SEALED_ATTRIBUTES: [&str; 5] = ["content", "context", "referral", "error_details", WAMID];
 
 crate::store::repository! {
     /// Inbound and outbound messages, their delivery states and public message ids.
@@ -66,7 +65,7 @@ crate::store::repository! {
 
 impl MessageStore {
     /// Seals a message written before sealing; true when it was rewritten.
-    pub(crate) async fn seal_message_written_before(
+    pub async fn seal_message_written_before(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -84,11 +83,11 @@ impl MessageStore {
 
 /// What a message's content is made of: what the ageing sweep lets go once its time has
 /// passed (a send's error details are Meta's, and stay with the record).
-const CONTENT_ATTRIBUTES: [&str; 3] = ["content", "context", "referral"];
+pub const CONTENT_ATTRIBUTES: [&str; 3] = ["content", "context", "referral"];
 
 /// A message's life under `retention`, counted from its time (`sent_at`): a sooner end of
 /// the record or of its content, and its content let go once that end has passed.
-pub(crate) fn ageing(it: &Item, retention: &Retention, now: i64) -> Option<Ageing> {
+pub fn ageing(it: &Item, retention: &Retention, now: i64) -> Option<Ageing> {
     let base = get_i64(it, "sent_at")?;
     let stored = get_i64(it, EXPIRES_AT)?;
     let expires_at = retention.shortened_message_end(base, stored);

@@ -140,7 +140,7 @@ impl MessageStore {
 }
 
 /// The attribute of an outbound message that holds its API call's idempotency key digest.
-pub(crate) const IDEMPOTENCY_HASH: &str = "idem";
+pub const IDEMPOTENCY_HASH: &str = "idem";
 
 /// What every outbound item holds, queued or decided.
 struct OutboundFields<'a> {

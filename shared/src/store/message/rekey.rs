@@ -17,7 +17,7 @@ use crate::store::{StoreError, Transacted};
 impl MessageStore {
     /// The person's key; for an erased person, `None` once the item at `key` is deleted:
     /// nothing of it opens any more, and its key names them.
-    async fn key_or_drop(
+    pub async fn key_or_drop(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -41,7 +41,7 @@ impl MessageStore {
     /// Puts `moved` unless its place is taken (`Duplicate`), in one transaction with the
     /// check that the contact's key was not erased meanwhile (the pass may hold it cached
     /// from before): `None` when it was, and nothing was written.
-    async fn put_new_unless_erased(
+    pub async fn put_new_unless_erased(
         &self,
         op: &'static str,
         moved: Item,
@@ -66,7 +66,7 @@ impl MessageStore {
 
     /// Moves an inbound message kept under its raw wamid; true when it was moved (or, for
     /// an erased person, deleted).
-    pub(crate) async fn move_message_keyed_by_wamid(
+    pub async fn move_message_keyed_by_wamid(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -122,7 +122,7 @@ impl MessageStore {
     }
 
     /// Moves a message's separate dedup record kept under its raw wamid; true when moved.
-    pub(crate) async fn move_dedup_keyed_by_wamid(
+    pub async fn move_dedup_keyed_by_wamid(
         &self,
         tenant: &TenantId,
         it: &Item,
@@ -156,7 +156,7 @@ impl MessageStore {
     /// Moves a delivery state kept under its raw wamid, into the one a later status started
     /// under the blinded key if there is one; true when moved (or, for an erased person,
     /// deleted).
-    pub(crate) async fn move_status_keyed_by_wamid(
+    pub async fn move_status_keyed_by_wamid(
         &self,
         tenant: &TenantId,
         contact_id: &str,
@@ -196,7 +196,7 @@ impl MessageStore {
     /// Adds an older item's history of a wamid to the state a later status started: each
     /// status's time once, the tenant's tag and the pricing once, and its status when it
     /// ranks higher.
-    async fn merge_status_history(
+    pub async fn merge_status_history(
         &self,
         pk: &str,
         sk: &str,

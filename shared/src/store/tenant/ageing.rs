@@ -6,7 +6,7 @@
 use crate::store::tenant::TenantStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::store::ageing::Aged;
+use crate::domain::retention::Aged;
 use crate::store::keys::tenant_pk;
 use crate::store::table::{get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, StoreError};

@@ -9,7 +9,7 @@ use crate::store::ContactStore;
 use crate::store::TenantStore;
 use std::collections::HashMap;
 
-use crate::domain::retention::Retention;
+use crate::domain::retention::{Aged, Retention};
 use crate::domain::tenant::TenantId;
 use crate::store::callback::{delivery_log_pk, delivery_log_tenant};
 use crate::store::cursor::Cursor;
@@ -20,22 +20,6 @@ use crate::store::keys::{
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
 use crate::store::{EXPIRES_AT, Store, StoreError, callback, contact, event, message};
-
-/// What a sweep changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Aged {
-    /// Items whose end came sooner.
-    pub shortened: u64,
-    /// Messages whose content was let go.
-    pub contents_removed: u64,
-}
-
-impl Aged {
-    pub fn add(&mut self, other: Aged) {
-        self.shortened += other.shortened;
-        self.contents_removed += other.contents_removed;
-    }
-}
 
 /// One page of an ageing sweep.
 #[derive(Debug, Default)]

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::mac::{ALGORITHM, KmsMac};
 use crate::domain::erasure::{ErasureReceipt, SignedReceipt};
 use crate::metrics::Metrics;
+use crate::privacy::mac::{ALGORITHM, KmsMac};
 
-pub use super::mac::MacError as ReceiptError;
+pub use crate::privacy::mac::MacError as ReceiptError;
 
 #[derive(Clone)]
 pub struct ReceiptSigner {

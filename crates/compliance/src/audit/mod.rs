@@ -14,6 +14,7 @@ use crate::store::AuditStore;
 use crate::store::TenantStore;
 use std::sync::Arc;
 use std::time::Duration;
+use wagate_shared::inbound::port::AuditTrail;
 
 use crate::cache::TtlCache;
 use crate::domain::audit::checkpoint::CHECKPOINT_EVERY;
@@ -340,5 +341,21 @@ impl AuditLog {
         };
         self.retention.insert(chain.to_owned(), retention);
         Ok(retention)
+    }
+}
+
+/// The inbound processor records the consent changes people and Meta make through this.
+impl AuditTrail for AuditLog {
+    type Error = AuditError;
+
+    async fn record_fact(
+        &self,
+        tenant: &TenantId,
+        fact: AuditFact,
+        expires_at: i64,
+    ) -> Result<(), AuditError> {
+        self.record(tenant.as_str(), fact, Some(expires_at))
+            .await
+            .map(|_| ())
     }
 }

@@ -13,12 +13,13 @@
 use super::ErasureError;
 use super::job::{AgeingStart, AgeingSweep, ErasureJob, TenantAgeing, WalkPosition};
 use crate::clock::now_seconds;
+use crate::domain::retention::Aged;
 use crate::domain::tenant::TenantId;
 use crate::queue::jobs::JobQueue;
 use crate::store::AgeingStore;
 use crate::store::Store;
 use crate::store::TenantStore;
-use crate::store::ageing::{Aged, RetentionCache, tenant_logs};
+use crate::store::ageing::{RetentionCache, tenant_logs};
 use crate::store::tenant::ageing::{ALL_TENANTS, AgeingRun};
 
 /// Items a scan page reads (DynamoDB also stops at 1 MB).

@@ -30,7 +30,7 @@ pub enum ErasureError {
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]
-    Receipt(#[from] crate::privacy::receipt::ReceiptError),
+    Receipt(#[from] crate::receipt::ReceiptError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error(transparent)]
