@@ -12,7 +12,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::inbound::InboundTables;
 use wagate_shared::privacy::cipher::DataKey;
 use wagate_shared::queue::ids::QueueIdKey;

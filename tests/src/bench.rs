@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::domain::retention::ContentLife;
 use wagate_shared::inbound::InboundTables;
 use wagate_shared::store::MessageStore;

@@ -182,8 +182,8 @@ impl Stack {
     /// An audit log over `store` that signs its checkpoints in this process with the
     /// stack's audit key (with [`Stack::erasure_jobs`], it queues them and failed appends
     /// for the erasure function, as the functions' logs do).
-    pub fn audit_log(&self, store: Store) -> wagate_compliance::audit::AuditLog {
-        wagate_compliance::audit::AuditLog::signed_by(
+    pub fn audit_log(&self, store: Store) -> wagate_audit::AuditLog {
+        wagate_audit::AuditLog::signed_by(
             store,
             aws_sdk_kms::Client::new(&self.sdk),
             &self.audit_key_id,

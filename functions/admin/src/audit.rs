@@ -9,8 +9,8 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_compliance::audit::ChainReport;
-use wagate_compliance::store::audit::AuditFilter;
+use wagate_audit::ChainReport;
+use wagate_audit::store::audit::AuditFilter;
 use wagate_shared::domain::audit::{AuditEntry, OPERATOR_CHAIN};
 
 use crate::state::{AdminState, Caller, TenantPath};

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use admin::AdminConfig;
 use admin::{AdminState, PersonalDataJobs, TenantDeletion, router};
 use lambda_http::{Error, run};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_compliance::erasure::{PersonEraser, RetentionAger, SealingSweeper, TenantEraser};
 use wagate_compliance::export::{ExportBucket, PersonExporter};
 use wagate_compliance::receipt::ReceiptSigner;

@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_compliance::erasure::{PersonEraser, RetentionAger, SealingSweeper, TenantEraser};
 use wagate_compliance::export::PersonExporter;
 use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use api::ApiConfig;
 use api::{BusinessState, router};
 use lambda_http::{Error, run};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::CallbackQueue;
 use wagate_shared::callbacks::registry::CallbackRegistry;

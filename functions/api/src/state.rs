@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::access::{Authenticator, Permission, Principal};
 use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::contacts::Contacts;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::SqsEvent;
 use erasure::config::ErasureConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_compliance::erasure::{
     BackgroundJobs, PersonEraser, RetentionAger, SealingSweeper, TenantEraser,
 };

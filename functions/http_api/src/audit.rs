@@ -15,7 +15,7 @@ use http::Method;
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use rand::Rng;
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::domain::audit::{AuditFact, OPERATOR_CHAIN};
 use wagate_shared::telemetry::error_chain;
 

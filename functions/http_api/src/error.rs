@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+#[cfg(feature = "compliance")]
 use wagate_compliance::erasure::ErasureError;
+#[cfg(feature = "compliance")]
 use wagate_compliance::export::ExportError;
 use wagate_shared::access::{AuthError, KeyUnusable};
 use wagate_shared::contacts::CreateContactError;
@@ -76,11 +78,12 @@ pub enum ApiError {
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
     #[error("the erasure receipt could not be signed or checked")]
-    Receipt(#[from] wagate_compliance::receipt::ReceiptError),
+    Receipt(#[from] wagate_shared::privacy::mac::MacError),
+    #[cfg(feature = "compliance")]
     #[error("the export could not be written or read")]
     Export(#[from] ExportError),
     #[error("the audit log could not be read, written or checked")]
-    Audit(#[from] wagate_compliance::audit::AuditError),
+    Audit(#[from] wagate_audit::AuditError),
 }
 
 impl From<MetaCallsBlocked> for ApiError {
@@ -167,6 +170,7 @@ impl From<AdminError> for ApiError {
     }
 }
 
+#[cfg(feature = "compliance")]
 impl From<ErasureError> for ApiError {
     fn from(e: ErasureError) -> Self {
         match e {
@@ -308,8 +312,9 @@ impl ApiError {
             | Self::Secret(_)
             | Self::Queue(_)
             | Self::Receipt(_)
-            | Self::Audit(_)
-            | Self::Export(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            | Self::Audit(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            #[cfg(feature = "compliance")]
+            Self::Export(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 }

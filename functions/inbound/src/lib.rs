@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::inbound::{InboundProcessor, InboundTables};
 use wagate_shared::telemetry::error_chain;
 

@@ -8,7 +8,7 @@ use wagate_shared::inbound::InboundTables;
 use aws_lambda_events::event::sqs::SqsEvent;
 use inbound::config::InboundConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::aws::load_config;
 use wagate_shared::callbacks::emitter::{CallbackEmitter, CallbackQueue};
 use wagate_shared::config::FunctionConfig;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use wagate_compliance::audit::AuditLog;
+use wagate_audit::AuditLog;
 use wagate_shared::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;

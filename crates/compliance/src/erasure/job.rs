@@ -19,12 +19,12 @@ pub enum ErasureJob {
     AgeingSweep(AgeingSweep),
     TenantAgeing(TenantAgeing),
     /// An audit append that failed, to retry.
-    AuditAppend(crate::audit::jobs::AuditAppend),
+    AuditAppend(wagate_audit::jobs::AuditAppend),
     /// Sign a checkpoint of one audit chain's head.
-    AuditSign(crate::audit::jobs::SignChain),
+    AuditSign(wagate_audit::jobs::SignChain),
     /// Sign a checkpoint of every audit chain: the daily schedule sends
     /// `{"job":"audit_checkpoints"}`.
-    AuditCheckpoints(crate::audit::jobs::SignEveryChain),
+    AuditCheckpoints(wagate_audit::jobs::SignEveryChain),
 }
 
 /// Age one tenant's items, walking its partitions by query from `at`: a run that costs
@@ -184,6 +184,45 @@ impl TenantSweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wagate_audit::jobs::AuditJob;
+
+    #[test]
+    fn what_the_audit_log_queues_is_what_this_worker_reads() {
+        let fact = crate::domain::audit::AuditFact {
+            actor: "operator".into(),
+            action: "consent.changed".into(),
+            target: "contacts/c1".into(),
+            status: 200,
+            request_id: "r1".into(),
+            at: 1_700_000_000,
+        };
+        let queued = [
+            AuditJob::AuditAppend(wagate_audit::AuditAppend {
+                chain: "acme".into(),
+                fact: fact.clone(),
+                expires_at: Some(7),
+                after_seq: Some(3),
+            }),
+            AuditJob::AuditSign(wagate_audit::SignChain {
+                chain: "acme".into(),
+            }),
+            AuditJob::AuditCheckpoints(wagate_audit::SignEveryChain {
+                after: None,
+                adopt: true,
+            }),
+        ];
+        for job in queued {
+            let text = serde_json::to_string(&job).unwrap();
+            let read: ErasureJob = serde_json::from_str(&text).unwrap();
+            let expected = match job {
+                AuditJob::AuditAppend(a) => ErasureJob::AuditAppend(a),
+                AuditJob::AuditSign(a) => ErasureJob::AuditSign(a),
+                AuditJob::AuditCheckpoints(a) => ErasureJob::AuditCheckpoints(a),
+            };
+            assert_eq!(read, expected, "{text}");
+            assert_eq!(serde_json::to_string(&read).unwrap(), text);
+        }
+    }
 
     #[test]
     fn a_run_has_one_sweep_per_segment_from_the_start() {

@@ -34,7 +34,7 @@ pub enum ErasureError {
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] wagate_audit::AuditError),
     #[error("tenant id {0:?} in an erasure job is not valid")]
     BadTenant(String),
     #[error("a job of another kind was given to the tenant eraser")]

@@ -85,7 +85,7 @@ pub struct BackgroundJobs {
     pub exports: crate::export::PersonExporter,
     pub ageing: super::RetentionAger,
     /// The audit log, with the erasure queue for its rest.
-    pub audit: crate::audit::AuditLog,
+    pub audit: wagate_audit::AuditLog,
 }
 
 /// What a background job did.
@@ -96,9 +96,9 @@ pub enum JobOutcome {
     Person(super::PersonOutcome),
     Export(crate::export::ExportOutcome),
     Ageing(super::AgeingOutcome),
-    AuditAppend(crate::audit::backlog::Retried),
-    AuditSign(crate::audit::Signed),
-    AuditCheckpoints(crate::audit::SignedChains),
+    AuditAppend(wagate_audit::backlog::Retried),
+    AuditSign(wagate_audit::Signed),
+    AuditCheckpoints(wagate_audit::SignedChains),
 }
 
 impl BackgroundJobs {

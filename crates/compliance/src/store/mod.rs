@@ -1,10 +1,10 @@
 //! The items only compliance writes: a person's erasure and export records and the sweep
 //! of their items (`person`), the audit log (`audit`), ageing what is stored (`ageing`) and
-//! sealing what was written before per-person keys (`migration`). They stand beside the
+//! sealing what was written before per-person keys (`migration`). The audit log's items are
+//! the audit crate's. They stand beside the
 //! other contexts' items, which this crate reads through `wagate_shared::store`.
 
 pub mod ageing;
-pub mod audit;
 pub mod migration;
 pub mod person;
 
@@ -12,6 +12,5 @@ pub use wagate_shared::repository;
 pub use wagate_shared::store::*;
 
 pub use ageing::AgeingStore;
-pub use audit::AuditStore;
 pub use migration::SealingStore;
 pub use person::PersonStore;

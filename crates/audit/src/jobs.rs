@@ -1,5 +1,6 @@
 //! The audit log's jobs on the erasure queue: an append to retry and the signing of
-//! checkpoints. Data only, below the audit log and the queue's job enum.
+//! checkpoints. The erasure worker's job enum carries the same payloads under the same
+//! `job` tags, so what the log queues here is what that worker reads.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,4 +34,16 @@ pub struct SignEveryChain {
     pub after: Option<Cursor>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+}
+
+/// The audit log's jobs as the erasure queue carries them (`{"job": "audit_append", ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum AuditJob {
+    /// An append that failed, to retry.
+    AuditAppend(AuditAppend),
+    /// Sign a checkpoint of one chain's head.
+    AuditSign(SignChain),
+    /// Sign a checkpoint of every chain.
+    AuditCheckpoints(SignEveryChain),
 }

@@ -6,11 +6,11 @@
 use crate::store::AuditStore;
 use std::time::Duration;
 
-use super::jobs::AuditAppend;
-use super::{AuditError, AuditLog};
-use crate::erasure::job::ErasureJob;
+use crate::jobs::AuditAppend;
+use crate::jobs::AuditJob;
 use crate::queue::jobs::JobQueue;
 use crate::store::audit::AuditFilter;
+use crate::{AuditError, AuditLog};
 
 /// A queued append is tried again after this, when what failed may have passed.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ pub enum Retried {
 }
 
 pub(super) async fn queue(queue: &JobQueue, job: AuditAppend) -> Result<(), AuditError> {
-    let job = ErasureJob::AuditAppend(job);
+    let job = AuditJob::AuditAppend(job);
     Ok(queue.send_delayed(&[job], RETRY_AFTER).await?)
 }
 

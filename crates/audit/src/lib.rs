@@ -8,7 +8,10 @@
 pub mod backlog;
 pub mod checkpoint;
 pub mod jobs;
+pub mod store;
 pub mod verify;
+
+use wagate_shared::{cache, clock, domain, metrics, privacy, queue, telemetry};
 
 use crate::store::AuditStore;
 use crate::store::TenantStore;
@@ -21,7 +24,7 @@ use crate::domain::audit::checkpoint::CHECKPOINT_EVERY;
 use crate::domain::audit::{AuditEntry, AuditFact, Link, OPERATOR_CHAIN};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
-use crate::erasure::job::ErasureJob;
+use crate::jobs::AuditJob;
 use crate::metrics::Metrics;
 use crate::privacy::mac::{KmsMac, MacError};
 use crate::queue::QueueError;
@@ -125,7 +128,7 @@ impl AuditLog {
             after: None,
             adopt: true,
         };
-        Ok(queue.send(&[ErasureJob::AuditCheckpoints(job)]).await?)
+        Ok(queue.send(&[AuditJob::AuditCheckpoints(job)]).await?)
     }
 
     /// Signs a checkpoint of `chain`'s head as it is now (the job an append queues at every
@@ -274,7 +277,7 @@ impl AuditLog {
     async fn checkpoint_due(&self, chain: &str, at: i64) {
         let signed = match (&self.jobs, &self.checkpoints) {
             (Some(queue), _) => {
-                let job = ErasureJob::AuditSign(SignChain {
+                let job = AuditJob::AuditSign(SignChain {
                     chain: chain.to_owned(),
                 });
                 queue.send(&[job]).await.map_err(AuditError::from)

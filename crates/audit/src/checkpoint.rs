@@ -12,13 +12,13 @@ use crate::store::TenantStore;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::AuditError;
-use super::jobs::SignEveryChain;
+use crate::AuditError;
 use crate::domain::audit::checkpoint::{
     ChainState, Checkpoint, accusation, oldest_gone, unanchored,
 };
 use crate::domain::audit::{BrokenLink, ChainWalk, OPERATOR_CHAIN};
-use crate::erasure::job::ErasureJob;
+use crate::jobs::AuditJob;
+use crate::jobs::SignEveryChain;
 use crate::privacy::mac::KmsMac;
 use crate::queue::jobs::JobQueue;
 use crate::store::Store;
@@ -188,7 +188,7 @@ impl Checkpointer {
                         after: Some(next),
                         adopt: job.adopt,
                     };
-                    queue.send(&[ErasureJob::AuditCheckpoints(rest)]).await?;
+                    queue.send(&[AuditJob::AuditCheckpoints(rest)]).await?;
                     done.continued = true;
                     return Ok(done);
                 }

@@ -8,12 +8,12 @@ use crate::store::AuditStore;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::checkpoint::forged;
-use super::{AuditError, AuditLog};
+use crate::checkpoint::forged;
 use crate::domain::audit::checkpoint::{Checkpoint, accusation, oldest_gone, staleness};
 use crate::domain::audit::{BrokenLink, ChainWalk};
 use crate::store::audit::AuditFilter;
 use crate::store::cursor::Cursor;
+use crate::{AuditError, AuditLog};
 
 /// A walk reads this many entries a page.
 const WALK_PAGE: i32 = 500;
