@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
+pub mod events;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod inbound;

@@ -6,6 +6,7 @@ pub mod consent;
 pub mod contact;
 pub mod conversation;
 pub mod erasure;
+pub mod event;
 pub mod export;
 pub mod identity;
 pub mod management;

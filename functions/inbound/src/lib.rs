@@ -2,6 +2,7 @@
 //! it did not process, so SQS redelivers exactly those (and the DLQ catches poison).
 
 pub mod config;
+pub mod subscribers;
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -7,6 +7,7 @@ use wagate_shared::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use inbound::config::InboundConfig;
+use inbound::subscribers::{Wiring, subscribers};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_audit::AuditLog;
 use wagate_shared::aws::load_config;
@@ -48,7 +49,7 @@ async fn main() -> Result<(), Error> {
     );
     let processor = Arc::new(
         InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
-            .with_callbacks(callbacks)
+            .with_subscribers(subscribers(Wiring { callbacks }))
             .with_replies(replies),
     );
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {

@@ -11,3 +11,4 @@ pub mod log;
 pub mod payload;
 pub mod registry;
 pub mod signature;
+pub mod subscriber;

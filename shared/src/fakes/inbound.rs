@@ -1,16 +1,17 @@
-//! The inbound processor's ports in memory.
+//! The tenant's callbacks in memory, as the processor's callback subscriber emits them.
 
 use std::sync::Mutex;
 
 use crate::callbacks::emitter::EmitError;
 use crate::callbacks::event::{CallbackEvent, EventType};
+use crate::callbacks::subscriber::CallbackSink;
 use crate::domain::tenant::TenantId;
-use crate::inbound::CallbackSink;
 
-/// Keeps what the processor emitted, in order.
+/// Keeps what was emitted, in order.
 #[derive(Default)]
 pub struct FakeCallbacks {
     pub emitted: Mutex<Vec<(TenantId, EventType, serde_json::Value)>>,
+    pub ids: Mutex<Vec<String>>,
 }
 
 impl FakeCallbacks {
@@ -23,6 +24,11 @@ impl FakeCallbacks {
     pub fn data(&self, index: usize) -> serde_json::Value {
         let emitted = self.emitted.lock().expect("never poisoned");
         emitted[index].2.clone()
+    }
+
+    /// The ids of the events emitted, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.ids.lock().expect("never poisoned").clone()
     }
 
     pub fn last_data(&self) -> serde_json::Value {
@@ -41,6 +47,10 @@ impl CallbackSink for FakeCallbacks {
             event.event_type,
             event.data.clone(),
         ));
+        self.ids
+            .lock()
+            .expect("never poisoned")
+            .push(event.id.clone());
         Ok(())
     }
 }

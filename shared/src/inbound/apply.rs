@@ -13,19 +13,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::port::{CallbackSink, InboundStore};
-use crate::callbacks::emitter::{CallbackEmitter, EmitError};
-use crate::callbacks::event::CallbackEvent;
-use crate::callbacks::payload::{
-    AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
-    MessageStatusData,
-};
+use super::port::InboundStore;
 use crate::clock::now_seconds;
 use crate::domain::audit::AuditFact;
 use crate::domain::coexistence::{piece_time, pieces_per_person};
 use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Source};
 use crate::domain::contact::ContactProfile;
 use crate::domain::erasure::identifiers_in_value;
+use crate::domain::event::{
+    AccountChange, ConsentChanged, DomainEvent, MessageReceived, Published, StatusChanged,
+};
 use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::management::{
     ManagementEvent, MarketingChoice, THROUGHPUT_UPGRADE_EVENT, parse_management,
@@ -40,6 +37,7 @@ use crate::domain::retention::{ContentLife, DataClass};
 use crate::domain::status::parse_status;
 use crate::domain::tenant::{NumberQuality, Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::domain::timestamp::parse_seconds;
+use crate::events::{PublishError, Subscribers};
 use crate::outbound::{JobSink, OutboundJob, OutboundQueue};
 use crate::queue::QueueError;
 use crate::queue::event::{Door, EventKind, QUEUED_EVENT_VERSION, QueuedEvent};
@@ -63,8 +61,8 @@ pub enum ProcessError {
     BadTenant,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the event could not be queued for the tenant's callbacks")]
-    Callbacks(#[from] EmitError),
+    #[error("a subscriber failed on the applied event")]
+    Subscriber(#[from] PublishError),
     #[error("the confirmation of an opt-out could not be queued")]
     Reply(#[from] QueueError),
 }
@@ -91,11 +89,12 @@ pub enum Outcome {
     NoContact,
 }
 
-/// Applies queued events through its ports: `S` stores, `C` takes callbacks, `R` takes
-/// the gateway's own replies (the confirmation of an opt-out).
-pub struct InboundProcessor<S, C = CallbackEmitter, R = OutboundQueue> {
+/// Applies queued events through its ports: `S` stores, `R` takes the gateway's own
+/// replies (the confirmation of an opt-out). What it applied it publishes as domain events
+/// to its subscribers, in order.
+pub struct InboundProcessor<S, R = OutboundQueue> {
     pub(super) store: S,
-    pub(super) callbacks: Option<C>,
+    pub(super) subscribers: Subscribers,
     pub(super) replies: Option<R>,
 }
 
@@ -119,24 +118,25 @@ struct ProfileEntry {
 }
 
 impl<A: AuditTrail> InboundProcessor<InboundTables<A>> {
-    /// The worker's processor, over the table; callbacks are added with `with_callbacks`.
+    /// The worker's processor, over the table; subscribers are added with
+    /// `with_subscribers`.
     pub fn new(tables: InboundTables<A>) -> Self {
-        Self::with_ports(tables, None)
+        Self::with_ports(tables)
     }
 }
 
-impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
-    pub fn with_ports(store: S, callbacks: Option<C>) -> Self {
+impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
+    pub fn with_ports(store: S) -> Self {
         Self {
             store,
-            callbacks,
+            subscribers: Subscribers::new(),
             replies: None,
         }
     }
 
-    /// Also hands every event it applies to the tenant's callback endpoints.
-    pub fn with_callbacks(mut self, sink: C) -> Self {
-        self.callbacks = Some(sink);
+    /// Publishes what it applies to `subscribers`, in their order.
+    pub fn with_subscribers(mut self, subscribers: Subscribers) -> Self {
+        self.subscribers = subscribers;
         self
     }
 
@@ -304,17 +304,24 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             self.record_choice(job, &contact.profile, &identity, said, choice)
                 .await?;
         }
-        let data = CallbackData::MessageReceived(MessageReceivedData {
+        if contact.created {
+            let created = DomainEvent::ContactCreated {
+                contact_id: contact.profile.contact_id.clone(),
+            };
+            self.publish(job, &created).await?;
+        }
+        let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: contact.profile.contact_id.clone(),
             phone_number_id: job.event.phone_number_id.clone(),
             from: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
             from_user_id: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),
             profile_name: facts.profile_name.map(str::to_owned),
             message: job.item.clone(),
+            first_delivery: stored.outcome == PutOutcome::Stored,
         });
         // On duplicates too: a worker stopped after the write but before this left it
-        // undone, and receivers drop repeats by the event's id.
-        self.emit(job, &data).await?;
+        // undone, and subscribers drop repeats by the event's source.
+        self.publish(job, &received).await?;
         Ok(match stored.outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
@@ -368,14 +375,14 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
                 retention.expires_at(DataClass::Metadata, job.now),
             )
             .await?;
-        let data = CallbackData::MessageStatus(MessageStatusData {
+        let changed = DomainEvent::StatusChanged(StatusChanged {
             contact_id: contact.contact_id.clone(),
             phone_number_id: job.event.phone_number_id.clone(),
             // Older than what the message already reached: kept in its history only.
             late: outcome == StatusOutcome::Late,
             status: job.item.clone(),
         });
-        self.emit(job, &data).await?;
+        self.publish(job, &changed).await?;
         Ok(match outcome {
             StatusOutcome::Advanced => Outcome::Applied,
             StatusOutcome::Late => Outcome::LateStatus,
@@ -437,12 +444,6 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         };
         self.record_entry(job, &contact.profile.contact_id, &identity, &entry)
             .await?;
-        let data = CallbackData::MarketingPreference(MarketingPreferenceData {
-            contact_id: contact.profile.contact_id.clone(),
-            marketing_opt_out: opted_out,
-            at,
-        });
-        self.emit(job, &data).await?;
         self.record(job, DataClass::Metadata, None)
             .await
             .map(|_| Outcome::Applied)
@@ -453,16 +454,16 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         let tenant = &job.tenant.id;
         let time = job.event_time();
         let management = parse_management(&job.event.field, job.item);
-        let event_type = match &management {
+        let event_kind = match &management {
             ManagementEvent::TemplateStatus { .. }
             | ManagementEvent::TemplateQuality { .. }
             | ManagementEvent::TemplateCategory { .. }
             | ManagementEvent::TemplateComponents { .. } => {
-                Some(CallbackData::TemplateUpdate as fn(AccountChangeData) -> CallbackData)
+                Some(DomainEvent::TemplateChanged as fn(AccountChange) -> DomainEvent)
             }
             ManagementEvent::AccountUpdate { .. }
             | ManagementEvent::PhoneNumberQuality { .. }
-            | ManagementEvent::PhoneNumberName { .. } => Some(CallbackData::AccountUpdate as _),
+            | ManagementEvent::PhoneNumberName { .. } => Some(DomainEvent::AccountChanged as _),
             ManagementEvent::Other => None,
         };
         match management {
@@ -522,14 +523,14 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
             | ManagementEvent::PhoneNumberName { .. } => {}
         }
         self.record(job, DataClass::Metadata, None).await?;
-        if let Some(data) = event_type.map(|wrap| {
-            wrap(AccountChangeData {
+        if let Some(changed) = event_kind.map(|wrap| {
+            wrap(AccountChange {
                 field: job.event.field.clone(),
                 waba_id: job.event.waba_id.clone(),
                 value: job.item.clone(),
             })
         }) {
-            self.emit(job, &data).await?;
+            self.publish(job, &changed).await?;
         }
         Ok(Outcome::Applied)
     }
@@ -591,7 +592,7 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         contact_id: &str,
         identity: &UserIdentity,
         entry: &ConsentEntry,
-    ) -> Result<Recorded, StoreError> {
+    ) -> Result<Recorded, ProcessError> {
         let expires_at = job
             .tenant
             .retention
@@ -610,6 +611,15 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         if !recorded.duplicate {
             self.audit_choice(job, contact_id, entry).await;
         }
+        let changed = DomainEvent::ConsentChanged(ConsentChanged {
+            contact_id: contact_id.to_owned(),
+            scope: entry.scope,
+            action: entry.action,
+            source: entry.source,
+            at: entry.at,
+            duplicate: recorded.duplicate,
+        });
+        self.publish(job, &changed).await?;
         Ok(recorded)
     }
 
@@ -678,19 +688,15 @@ impl<S: InboundStore, C: CallbackSink, R: JobSink> InboundProcessor<S, C, R> {
         Ok(())
     }
 
-    /// Queues the event for the tenant's callback endpoints, when this worker has them.
-    async fn emit(&self, job: &Job<'_>, data: &CallbackData) -> Result<(), ProcessError> {
-        let Some(emitter) = &self.callbacks else {
-            return Ok(());
+    /// Hands what was applied to the worker's subscribers, in order.
+    async fn publish(&self, job: &Job<'_>, event: &DomainEvent) -> Result<(), ProcessError> {
+        let published = Published {
+            tenant: &job.tenant.id,
+            source: job.event.item.get(),
+            received_at: job.event.received_at_ms / 1000,
+            event,
         };
-        let event = CallbackEvent::of(
-            job.tenant.id.as_str(),
-            job.event.item.get(),
-            job.event.received_at_ms / 1000,
-            data,
-        );
-        emitter.emit(&job.tenant.id, &event).await?;
-        Ok(())
+        Ok(self.subscribers.publish(published).await?)
     }
 
     /// Records the number's quality event; a throughput upgrade also raises the rate the

@@ -8,4 +8,4 @@ pub mod port;
 mod tests;
 
 pub use apply::{InboundProcessor, Outcome, ProcessError};
-pub use port::{CallbackSink, InboundStore, InboundTables};
+pub use port::{InboundStore, InboundTables};

@@ -1,12 +1,10 @@
 //! What processing an inbound event needs from the rest of the system: the stores it
-//! reads and writes, one port per kind of stored thing, and where applied events go for
-//! the tenant's callbacks. The worker runs on the DynamoDB repositories, which implement
+//! reads and writes, one port per kind of stored thing. What it applied it publishes as
+//! domain events to the worker's subscribers (`crate::events`). The worker runs on the DynamoDB repositories, which implement
 //! the ports themselves; the unit tests on in-memory fakes.
 
 use std::future::Future;
 
-use crate::callbacks::emitter::{CallbackEmitter, EmitError};
-use crate::callbacks::event::CallbackEvent;
 use crate::domain::audit::AuditFact;
 use crate::domain::tenant::TenantId;
 use crate::store::contact::ContactRecords;
@@ -48,21 +46,6 @@ pub trait AuditTrail: Send + Sync {
         fact: AuditFact,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-}
-
-/// Where the processor hands each event it applied, for the tenant's callback endpoints.
-pub trait CallbackSink: Send + Sync {
-    fn emit(
-        &self,
-        tenant: &TenantId,
-        event: &CallbackEvent,
-    ) -> impl Future<Output = Result<(), EmitError>> + Send;
-}
-
-impl CallbackSink for CallbackEmitter {
-    async fn emit(&self, tenant: &TenantId, event: &CallbackEvent) -> Result<(), EmitError> {
-        CallbackEmitter::emit(self, tenant, event).await.map(|_| ())
-    }
 }
 
 /// The worker's stores: tenants through the directory's cache, the rest from the table's

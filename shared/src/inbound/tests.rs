@@ -1,12 +1,17 @@
 //! The processor's rules on in-memory ports: every outcome, and what a failure half-way
 //! leaves for the redelivery. The integration tests run the same code on the local stack.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::{InboundProcessor, Outcome, ProcessError};
 use crate::callbacks::event::EventType;
+use crate::callbacks::subscriber::CallbackSubscriber;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
+use crate::events::Subscribers;
 use crate::fakes::{FakeCallbacks, FakeQueue, FakeStore, phone_number};
 
 const NUMBER: &str = "106540352242922";
@@ -21,18 +26,37 @@ fn acme() -> TenantId {
     tenant().id
 }
 
-type Processor = InboundProcessor<FakeStore, FakeCallbacks, FakeQueue>;
+/// The processor over fakes, with the tenant's callbacks as its one subscriber.
+struct Processor {
+    inner: InboundProcessor<FakeStore, FakeQueue>,
+    callbacks: Arc<FakeCallbacks>,
+}
+
+impl Deref for Processor {
+    type Target = InboundProcessor<FakeStore, FakeQueue>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
 
 fn given_a_tenant() -> Processor {
     given(tenant())
 }
 
 fn given(tenant: Tenant) -> Processor {
-    InboundProcessor::with_ports(
-        FakeStore::with_tenant(tenant),
-        Some(FakeCallbacks::default()),
-    )
-    .with_replies(FakeQueue::default())
+    over(FakeStore::with_tenant(tenant))
+}
+
+fn over(store: FakeStore) -> Processor {
+    let callbacks = Arc::new(FakeCallbacks::default());
+    let subscribers = Subscribers::new().with(CallbackSubscriber::new(callbacks.clone()));
+    Processor {
+        inner: InboundProcessor::with_ports(store)
+            .with_subscribers(subscribers)
+            .with_replies(FakeQueue::default()),
+        callbacks,
+    }
 }
 
 fn replies(p: &Processor) -> Vec<crate::outbound::OutboundJob> {
@@ -44,7 +68,7 @@ fn store(p: &Processor) -> &FakeStore {
 }
 
 fn callbacks(p: &Processor) -> &FakeCallbacks {
-    p.callbacks.as_ref().unwrap()
+    &p.callbacks
 }
 
 /// A queue message body as the webhook writes it.
@@ -482,9 +506,7 @@ async fn echoes_calls_and_errors_are_kept_without_action() {
 #[tokio::test]
 async fn an_event_for_a_tenant_that_is_gone_is_dropped_and_writes_nothing() {
     // GIVEN no tenant (deleted, or being deleted)
-    let p: Processor =
-        InboundProcessor::with_ports(FakeStore::default(), Some(FakeCallbacks::default()))
-            .with_replies(FakeQueue::default());
+    let p = over(FakeStore::default());
     // WHEN its user's message arrives
     let outcome = p
         .process(&text_message("wamid.A", 1_767_000_000))
@@ -623,9 +645,9 @@ async fn a_throughput_upgrade_raises_the_numbers_rate_and_an_unknown_field_is_ke
 }
 
 #[tokio::test]
-async fn a_worker_without_callbacks_still_stores() {
-    let p: InboundProcessor<FakeStore, FakeCallbacks> =
-        InboundProcessor::with_ports(FakeStore::with_tenant(tenant()), None);
+async fn a_worker_without_subscribers_still_stores() {
+    let p: InboundProcessor<FakeStore, FakeQueue> =
+        InboundProcessor::with_ports(FakeStore::with_tenant(tenant()));
     let outcome = p
         .process(&text_message("wamid.A", 1_767_000_000))
         .await

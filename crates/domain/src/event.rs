@@ -1,0 +1,105 @@
+//! Domain events: what happened, told by the context where it happened to whoever
+//! subscribed (the tenant's callbacks today; bot flows, assignment, billing and reports
+//! next). Applying an inbound event ends by publishing them; a subscriber reads them and
+//! never the processor's state, so adding one touches no other.
+//!
+//! An event names contacts by id and carries Meta's objects as Meta sent them, as the
+//! callbacks that tenants receive do: it lives in memory and on the tenant's own queues,
+//! never in a log line.
+
+use serde_json::Value;
+
+use crate::consent::{Action, Scope, Source};
+use crate::tenant::TenantId;
+
+/// One event, with where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Published<'a> {
+    pub tenant: &'a TenantId,
+    /// The bytes Meta sent for the event (one message, one status, one change): what makes
+    /// an id that stays the same across Meta's retries and the queue's redeliveries, so a
+    /// subscriber drops repeats by it.
+    pub source: &'a str,
+    /// When the gateway received it from Meta, epoch seconds.
+    pub received_at: i64,
+    pub event: &'a DomainEvent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainEvent {
+    /// A person wrote to one of the tenant's numbers and the message is stored (or was,
+    /// by an earlier delivery of the same event).
+    MessageReceived(MessageReceived),
+    /// The first event about a person made their contact.
+    ContactCreated { contact_id: String },
+    /// Meta reported on a message the tenant sent.
+    StatusChanged(StatusChanged),
+    /// A person's consent choice reached their ledger (or was already in it).
+    ConsentChanged(ConsentChanged),
+    /// Meta reported a change to one of the tenant's templates.
+    TemplateChanged(AccountChange),
+    /// Meta reported a change to the tenant's account or one of its numbers.
+    AccountChanged(AccountChange),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageReceived {
+    pub contact_id: String,
+    /// The tenant's number the person wrote to.
+    pub phone_number_id: Option<String>,
+    /// The person's phone number as Meta gave it (digits), when it did.
+    pub from: Option<String>,
+    /// The person's business-scoped user id, when Meta gave one.
+    pub from_user_id: Option<String>,
+    /// The name on the person's WhatsApp profile.
+    pub profile_name: Option<String>,
+    /// Meta's message object, exactly as Meta sent it.
+    pub message: Value,
+    /// This delivery stored it; `false`: an earlier delivery of the same event did.
+    pub first_delivery: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChanged {
+    pub contact_id: String,
+    pub phone_number_id: Option<String>,
+    /// Older than what the message had already reached: kept in its history only.
+    pub late: bool,
+    /// Meta's status object, exactly as Meta sent it.
+    pub status: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentChanged {
+    pub contact_id: String,
+    pub scope: Scope,
+    pub action: Action,
+    pub source: Source,
+    /// When the person chose, epoch seconds.
+    pub at: i64,
+    /// The ledger already held it (a redelivery): nothing changed this time.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountChange {
+    /// Meta's webhook field, such as `message_template_status_update`.
+    pub field: String,
+    pub waba_id: String,
+    /// Meta's change value, exactly as Meta sent it.
+    pub value: Value,
+}
+
+impl DomainEvent {
+    /// The event's name, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MessageReceived(_) => "message_received",
+            Self::ContactCreated { .. } => "contact_created",
+            Self::StatusChanged(_) => "status_changed",
+            Self::ConsentChanged(_) => "consent_changed",
+            Self::TemplateChanged(_) => "template_changed",
+            Self::AccountChanged(_) => "account_changed",
+        }
+    }
+}

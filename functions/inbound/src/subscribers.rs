@@ -1,0 +1,18 @@
+//! Every subscriber of the inbound worker's domain events, registered here and nowhere
+//! else, in the order they run for each event. A new subscriber (a bot flow, an
+//! assignment) is one line here and a module of its own; none of those already here
+//! changes.
+
+use wagate_shared::callbacks::emitter::CallbackEmitter;
+use wagate_shared::callbacks::subscriber::CallbackSubscriber;
+use wagate_shared::events::Subscribers;
+
+/// What the worker's subscribers need, built once per container.
+pub struct Wiring {
+    /// The tenant's callback endpoints, through the callback queue.
+    pub callbacks: CallbackEmitter,
+}
+
+pub fn subscribers(wiring: Wiring) -> Subscribers {
+    Subscribers::new().with(CallbackSubscriber::new(wiring.callbacks))
+}
