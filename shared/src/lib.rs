@@ -2,7 +2,6 @@
 //! SQS and KMS. Function crates are thin shells around it.
 
 pub mod access;
-pub mod callbacks;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;

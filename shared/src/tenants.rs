@@ -67,9 +67,9 @@ impl TenantDirectory {
         }
     }
 
-    /// For the use cases of this library that read beside the directory; handlers go
-    /// through the services.
-    pub(crate) fn store(&self) -> &Store {
+    /// For the use cases that read beside the directory (here and in the context crates);
+    /// handlers go through the services.
+    pub fn store(&self) -> &Store {
         &self.store
     }
 

@@ -5,18 +5,18 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use wagate_shared::store::CallbackStore;
+use wagate_integrations::store::CallbackStore;
 
 use futures_util::StreamExt;
 use rand::Rng;
+use wagate_integrations::callbacks::emitter::CallbackQueue;
+use wagate_integrations::callbacks::event::{CallbackEvent, EventType};
+use wagate_integrations::callbacks::log::CallbackDeliveryState;
+use wagate_integrations::callbacks::registry::CallbackRegistry;
+use wagate_integrations::store::callback::DeliveryAttempt;
 use wagate_shared::access::{AuthError, Authenticator, Role};
-use wagate_shared::callbacks::emitter::CallbackQueue;
-use wagate_shared::callbacks::event::{CallbackEvent, EventType};
-use wagate_shared::callbacks::log::CallbackDeliveryState;
-use wagate_shared::callbacks::registry::CallbackRegistry;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::store::Store;
-use wagate_shared::store::callback::DeliveryAttempt;
 use wagate_tests::{Stack, TestTenant, now};
 
 /// A key of the right shape that no tenant ever made.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use wagate_compliance::store::SealingStore;
-use wagate_shared::store::CallbackStore;
+use wagate_integrations::store::CallbackStore;
 use wagate_shared::store::ContactStore;
 use wagate_shared::store::MessageStore;
 

@@ -22,6 +22,10 @@ pub struct Published<'a> {
     pub source: &'a str,
     /// When the gateway received it from Meta, epoch seconds.
     pub received_at: i64,
+    /// The person it is about restricted processing (GDPR art. 18): a subscriber that acts
+    /// on people (a bot, an assignment) leaves them alone; the callbacks record what they
+    /// withhold, to send once the restriction is lifted.
+    pub person_restricted: bool,
     pub event: &'a DomainEvent,
 }
 

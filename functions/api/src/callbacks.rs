@@ -9,11 +9,11 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use wagate_integrations::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id};
+use wagate_integrations::callbacks::event::EventType;
+use wagate_integrations::callbacks::log::DeliveryRecord;
+use wagate_integrations::callbacks::registry::RegistryError;
 use wagate_shared::access::Permission;
-use wagate_shared::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id};
-use wagate_shared::callbacks::event::EventType;
-use wagate_shared::callbacks::log::DeliveryRecord;
-use wagate_shared::callbacks::registry::RegistryError;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

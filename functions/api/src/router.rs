@@ -9,8 +9,8 @@ use utoipa::OpenApi;
 
 use http_api::audit::{Auditor, record_changes};
 use http_api::openapi::BearerAuth;
-use wagate_shared::callbacks::event::{CallbackEvent, EventType};
-use wagate_shared::callbacks::payload::{
+use wagate_integrations::callbacks::event::{CallbackEvent, EventType};
+use wagate_integrations::callbacks::payload::{
     AccountChangeData, CallbackData, MarketingPreferenceData, MessageReceivedData,
     MessageStatusData,
 };

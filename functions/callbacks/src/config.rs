@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wagate_shared::callbacks::delivery::RetrySchedule;
+use wagate_integrations::callbacks::delivery::RetrySchedule;
 use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
-use wagate_shared::callbacks::delivery::{Deliverer, NextStep};
-use wagate_shared::callbacks::emitter::CallbackJob;
+use wagate_integrations::callbacks::delivery::{Deliverer, NextStep};
+use wagate_integrations::callbacks::emitter::CallbackJob;
 use wagate_shared::metrics::Metrics;
 use wagate_shared::queue::EventQueue;
 use wagate_shared::telemetry::error_chain;

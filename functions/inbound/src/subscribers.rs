@@ -3,8 +3,8 @@
 //! assignment) is one line here and a module of its own; none of those already here
 //! changes.
 
-use wagate_shared::callbacks::emitter::CallbackEmitter;
-use wagate_shared::callbacks::subscriber::CallbackSubscriber;
+use wagate_integrations::callbacks::emitter::CallbackEmitter;
+use wagate_integrations::callbacks::subscriber::CallbackSubscriber;
 use wagate_shared::events::Subscribers;
 
 /// What the worker's subscribers need, built once per container.

@@ -122,6 +122,7 @@ mod tests {
             tenant: &tenant,
             source: "{}",
             received_at: 1,
+            person_restricted: false,
             event: &event,
         };
         let error = subscribers.publish(published).await.unwrap_err();

@@ -4,14 +4,15 @@
 //! operation, as an outage or a crash between two writes would.
 
 mod accept;
-pub(crate) mod inbound;
+pub(crate) mod blind;
+mod events;
 mod ports;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 pub use accept::FakeQueue;
-pub use inbound::FakeCallbacks;
+pub use events::FakeSubscriber;
 
 use crate::domain::consent::ConsentState;
 use crate::domain::contact::ContactProfile;
@@ -40,6 +41,8 @@ pub struct Tables {
     /// When each erased identity's person was erased (its tombstone).
     pub erased: HashMap<(TenantId, String), i64>,
     pub contacts: HashMap<(TenantId, String), ContactProfile>,
+    /// (tenant, contact id) → the event that made the contact.
+    pub made_by: HashMap<(TenantId, String), String>,
     /// (tenant, wamid) → contact id.
     pub messages: HashMap<(TenantId, String), String>,
     pub deliveries: HashMap<(TenantId, String), FakeDelivery>,
@@ -143,10 +146,13 @@ impl FakeStore {
         }
         let slot = (tenant.clone(), contact_id.clone());
         if let Some(profile) = t.contacts.get(&slot) {
+            let made_by_this_event = facts.made_by.is_some()
+                && t.made_by.get(&slot).map(String::as_str) == facts.made_by;
             return Ok(ResolvedContact {
                 profile: profile.clone(),
                 created: false,
                 new_id,
+                made_by_this_event,
             });
         }
         let mut profile = new_profile(&contact_id, identity, facts);
@@ -156,11 +162,15 @@ impl FakeStore {
                 profile.consent.take_later(kept);
             }
         }
+        if let Some(source) = facts.made_by {
+            t.made_by.insert(slot.clone(), source.to_owned());
+        }
         t.contacts.insert(slot, profile.clone());
         Ok(ResolvedContact {
             profile,
             created: true,
             new_id,
+            made_by_this_event: facts.made_by.is_some(),
         })
     }
 

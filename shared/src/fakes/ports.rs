@@ -2,7 +2,7 @@
 
 use super::FakeStore;
 use super::accept::{live_claim, outbound_slot};
-use super::inbound::fake_blind;
+use super::blind::fake_blind;
 use crate::domain::consent::{ConsentEntry, ConsentState};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;

@@ -233,11 +233,13 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             inbound_at: Some(message.sent_at),
             inbound_number: job.event.phone_number_id.as_deref(),
             event_at: Some(message.sent_at),
+            made_by: Some(job.event.item.get()),
         };
         let contact = store
             .contacts()
             .resolve_contact(&job.tenant.id, &identity, &facts, retention, job.now)
             .await?;
+        let restricted = contact.profile.restriction.is_some();
         if contact.profile.restriction.is_some_and(|r| !r.keep_inbound) {
             // Not stored, not handed on; their consent choice still counts.
             if let Some(choice) = consent_choice(&job.tenant.consent, &message.content) {
@@ -304,11 +306,12 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             self.record_choice(job, &contact.profile, &identity, said, choice)
                 .await?;
         }
-        if contact.created {
+        // On redeliveries too: a subscriber that failed on it sees it again.
+        if contact.made_by_this_event {
             let created = DomainEvent::ContactCreated {
                 contact_id: contact.profile.contact_id.clone(),
             };
-            self.publish(job, &created).await?;
+            self.publish(job, &created, restricted).await?;
         }
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: contact.profile.contact_id.clone(),
@@ -321,7 +324,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         });
         // On duplicates too: a worker stopped after the write but before this left it
         // undone, and subscribers drop repeats by the event's source.
-        self.publish(job, &received).await?;
+        self.publish(job, &received, restricted).await?;
         Ok(match stored.outcome {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
@@ -382,7 +385,8 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             late: outcome == StatusOutcome::Late,
             status: job.item.clone(),
         });
-        self.publish(job, &changed).await?;
+        self.publish(job, &changed, contact.restriction.is_some())
+            .await?;
         Ok(match outcome {
             StatusOutcome::Advanced => Outcome::Applied,
             StatusOutcome::Late => Outcome::LateStatus,
@@ -418,6 +422,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         let at = preference.at.unwrap_or(job.now).min(job.now);
         let facts = ContactFacts {
             event_at: Some(at),
+            made_by: Some(job.event.item.get()),
             ..ContactFacts::default()
         };
         let contact = store
@@ -430,6 +435,13 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 job.now,
             )
             .await?;
+        let restricted = contact.profile.restriction.is_some();
+        if contact.made_by_this_event {
+            let created = DomainEvent::ContactCreated {
+                contact_id: contact.profile.contact_id.clone(),
+            };
+            self.publish(job, &created, restricted).await?;
+        }
         let entry = ConsentEntry {
             scope: Scope::Marketing,
             action: if opted_out {
@@ -442,8 +454,14 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             at,
             via_tenant_app: job.event.door == Door::TenantApp,
         };
-        self.record_entry(job, &contact.profile.contact_id, &identity, &entry)
-            .await?;
+        self.record_entry(
+            job,
+            &contact.profile.contact_id,
+            &identity,
+            &entry,
+            restricted,
+        )
+        .await?;
         self.record(job, DataClass::Metadata, None)
             .await
             .map(|_| Outcome::Applied)
@@ -530,7 +548,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 value: job.item.clone(),
             })
         }) {
-            self.publish(job, &changed).await?;
+            self.publish(job, &changed, false).await?;
         }
         Ok(Outcome::Applied)
     }
@@ -558,7 +576,13 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             via_tenant_app: job.event.door == Door::TenantApp,
         };
         let recorded = self
-            .record_entry(job, &contact.contact_id, identity, &entry)
+            .record_entry(
+                job,
+                &contact.contact_id,
+                identity,
+                &entry,
+                contact.restriction.is_some(),
+            )
             .await?;
         tracing::info!(tenant = %job.tenant.id, action = entry.action.as_str(), scope = entry.scope.as_str(), source = entry.source.as_str(), duplicate = recorded.duplicate, "consent recorded");
         // This message is what opted them out (not a second STOP, not an older one).
@@ -592,6 +616,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         contact_id: &str,
         identity: &UserIdentity,
         entry: &ConsentEntry,
+        person_restricted: bool,
     ) -> Result<Recorded, ProcessError> {
         let expires_at = job
             .tenant
@@ -619,7 +644,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             at: entry.at,
             duplicate: recorded.duplicate,
         });
-        self.publish(job, &changed).await?;
+        self.publish(job, &changed, person_restricted).await?;
         Ok(recorded)
     }
 
@@ -689,11 +714,17 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
     }
 
     /// Hands what was applied to the worker's subscribers, in order.
-    async fn publish(&self, job: &Job<'_>, event: &DomainEvent) -> Result<(), ProcessError> {
+    async fn publish(
+        &self,
+        job: &Job<'_>,
+        event: &DomainEvent,
+        person_restricted: bool,
+    ) -> Result<(), ProcessError> {
         let published = Published {
             tenant: &job.tenant.id,
             source: job.event.item.get(),
             received_at: job.event.received_at_ms / 1000,
+            person_restricted,
             event,
         };
         Ok(self.subscribers.publish(published).await?)

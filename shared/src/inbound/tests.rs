@@ -2,17 +2,15 @@
 //! leaves for the redelivery. The integration tests run the same code on the local stack.
 
 use std::ops::Deref;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::{InboundProcessor, Outcome, ProcessError};
-use crate::callbacks::event::EventType;
-use crate::callbacks::subscriber::CallbackSubscriber;
+use crate::domain::event::DomainEvent;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::events::Subscribers;
-use crate::fakes::{FakeCallbacks, FakeQueue, FakeStore, phone_number};
+use crate::fakes::{FakeQueue, FakeStore, FakeSubscriber, phone_number};
 
 const NUMBER: &str = "106540352242922";
 const WABA: &str = "102290129340398";
@@ -26,10 +24,10 @@ fn acme() -> TenantId {
     tenant().id
 }
 
-/// The processor over fakes, with the tenant's callbacks as its one subscriber.
+/// The processor over fakes, with a recorder of what it publishes as its one subscriber.
 struct Processor {
     inner: InboundProcessor<FakeStore, FakeQueue>,
-    callbacks: Arc<FakeCallbacks>,
+    published: FakeSubscriber,
 }
 
 impl Deref for Processor {
@@ -49,13 +47,12 @@ fn given(tenant: Tenant) -> Processor {
 }
 
 fn over(store: FakeStore) -> Processor {
-    let callbacks = Arc::new(FakeCallbacks::default());
-    let subscribers = Subscribers::new().with(CallbackSubscriber::new(callbacks.clone()));
+    let published = FakeSubscriber::default();
     Processor {
         inner: InboundProcessor::with_ports(store)
-            .with_subscribers(subscribers)
+            .with_subscribers(Subscribers::new().with(published.clone()))
             .with_replies(FakeQueue::default()),
-        callbacks,
+        published,
     }
 }
 
@@ -67,8 +64,8 @@ fn store(p: &Processor) -> &FakeStore {
     &p.store
 }
 
-fn callbacks(p: &Processor) -> &FakeCallbacks {
-    &p.callbacks
+fn published(p: &Processor) -> &FakeSubscriber {
+    &p.published
 }
 
 /// A queue message body as the webhook writes it.
@@ -116,7 +113,7 @@ fn change(field: &str, value: Value) -> String {
 }
 
 #[tokio::test]
-async fn a_new_users_message_is_stored_with_a_new_contact_and_handed_to_callbacks() {
+async fn a_new_users_message_is_stored_with_a_new_contact_and_published() {
     // GIVEN a tenant that has never heard from the user
     let p = given_a_tenant();
     // WHEN the user writes
@@ -135,16 +132,18 @@ async fn a_new_users_message_is_stored_with_a_new_contact_and_handed_to_callback
         assert_eq!(profile.last_inbound_at, Some(1_767_000_000));
         assert_eq!(profile.last_number.as_deref(), Some(NUMBER));
     }
-    // AND the tenant's callbacks get it with the contact's id
-    assert_eq!(callbacks(&p).types(), [EventType::MessageReceived]);
-    let data = callbacks(&p).last_data();
-    assert_eq!(data["contact_id"], json!(profile_id(&p)));
-    assert_eq!(data["from"], json!(USER));
-    assert_eq!(data["message"]["id"], json!("wamid.A"));
-    // AND it holds the published MessageReceivedData, nothing more
-    let typed: crate::callbacks::payload::MessageReceivedData =
-        serde_json::from_value(data.clone()).unwrap();
-    assert_eq!(serde_json::to_value(typed).unwrap(), data);
+    // AND the contact's making and the message are published, with the contact's id
+    assert_eq!(
+        published(&p).names(),
+        ["contact_created", "message_received"]
+    );
+    let Some(DomainEvent::MessageReceived(received)) = published(&p).events().pop() else {
+        panic!("a received message");
+    };
+    assert_eq!(received.contact_id, profile_id(&p));
+    assert_eq!(received.from.as_deref(), Some(USER));
+    assert_eq!(received.message["id"], json!("wamid.A"));
+    assert!(received.first_delivery);
 }
 
 #[tokio::test]
@@ -167,7 +166,7 @@ async fn an_event_sent_before_its_persons_erasure_is_dropped_and_a_later_one_sta
         let t = store(&p).lock();
         assert!(t.contacts.is_empty() && t.messages.is_empty());
     }
-    assert!(callbacks(&p).types().is_empty());
+    assert!(published(&p).names().is_empty());
     // AND a message they send afterwards makes a new contact
     let outcome = p
         .process(&text_message("wamid.NEW", erased_at + 1))
@@ -271,12 +270,30 @@ async fn a_redelivered_message_is_a_duplicate_that_stores_nothing_again() {
     p.process(&body).await.unwrap();
     // WHEN Meta delivers it again
     let outcome = p.process(&body).await.unwrap();
-    // THEN nothing new is stored, and the callback goes out again (receivers drop repeats
-    // by id; a worker that died before emitting needs this)
+    // THEN nothing new is stored, and the message is published again, marked as an
+    // earlier delivery's (subscribers drop repeats by its source; a worker that died
+    // before publishing needs this)
     assert_eq!(outcome, Outcome::Duplicate);
     assert_eq!(store(&p).lock().messages.len(), 1);
     assert_eq!(store(&p).lock().contacts.len(), 1);
-    assert_eq!(callbacks(&p).types().len(), 2);
+    assert_eq!(
+        published(&p).names(),
+        [
+            "contact_created",
+            "message_received",
+            "contact_created",
+            "message_received"
+        ]
+    );
+    let firsts: Vec<bool> = published(&p)
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            DomainEvent::MessageReceived(m) => Some(m.first_delivery),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(firsts, [true, false]);
 }
 
 #[tokio::test]
@@ -312,20 +329,68 @@ async fn a_crash_between_the_contact_and_the_message_loses_nothing_on_redelivery
     assert!(matches!(first, Err(ProcessError::Store(_))), "{first:?}");
     assert_eq!(store(&p).lock().messages.len(), 0);
     assert!(
-        callbacks(&p).types().is_empty(),
-        "nothing is emitted before it is stored"
+        published(&p).names().is_empty(),
+        "nothing is published before it is stored"
     );
     // WHEN SQS delivers the record again
     let second = p.process(&body).await.unwrap();
-    // THEN the message is stored once, under the contact the first attempt made
+    // THEN the message is stored once, under the contact the first attempt made, and the
+    // contact's making is published, though the first attempt made it
     assert_eq!(second, Outcome::Stored);
+    assert_eq!(
+        published(&p).names(),
+        ["contact_created", "message_received"]
+    );
     let t = store(&p).lock();
     assert_eq!(t.messages.len(), 1);
     assert_eq!(t.contacts.len(), 1);
 }
 
 #[tokio::test]
-async fn a_failed_callback_hand_over_fails_the_record_so_it_comes_back() {
+async fn a_failed_subscriber_fails_the_record_and_the_redelivery_publishes_again() {
+    // GIVEN a worker whose second subscriber is down
+    struct Down;
+    impl crate::events::Subscriber for Down {
+        fn name(&self) -> &'static str {
+            "down"
+        }
+        fn handle<'a>(
+            &'a self,
+            _event: crate::domain::event::Published<'a>,
+        ) -> futures_util::future::BoxFuture<'a, Result<(), crate::events::SubscriberError>>
+        {
+            Box::pin(async { Err("unreachable".into()) })
+        }
+    }
+    let first = FakeSubscriber::default();
+    let p: InboundProcessor<FakeStore, FakeQueue> =
+        InboundProcessor::with_ports(FakeStore::with_tenant(tenant()))
+            .with_subscribers(Subscribers::new().with(first.clone()).with(Down));
+    // WHEN a message arrives
+    let result = p.process(&text_message("wamid.A", 1_767_000_000)).await;
+    // THEN the record fails, naming the subscriber, after the message was stored
+    let Err(ProcessError::Subscriber(e)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!((e.subscriber, e.event), ("down", "contact_created"));
+    assert_eq!(p.store.lock().messages.len(), 1);
+    // AND its redelivery publishes the contact's making again, though the contact exists
+    let again = p.process(&text_message("wamid.A", 1_767_000_000)).await;
+    assert!(matches!(again, Err(ProcessError::Subscriber(_))));
+    assert_eq!(first.names(), ["contact_created", "contact_created"]);
+    // AND the person's next message finds the contact another event made: no making
+    // is published for it
+    p.process(&text_message("wamid.B", 1_767_000_100))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        first.names(),
+        ["contact_created", "contact_created", "message_received"]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_contact_update_fails_the_record_and_the_redelivery_finishes_it() {
     // GIVEN storage that takes the message but a contact update that fails
     let p = given_a_tenant();
     p.process(&text_message("wamid.A", 1_767_000_000))
@@ -387,10 +452,16 @@ async fn statuses_advance_in_rank_and_a_late_one_is_kept_in_history_only() {
     let state = t.deliveries.values().next().unwrap();
     assert_eq!(state.status, Some(DeliveryStatus::Read));
     assert_eq!(state.history.len(), 2);
-    // AND each is a callback, the late one marked late
-    assert_eq!(callbacks(&p).types().len(), 3);
-    assert_eq!(callbacks(&p).data(0)["late"], json!(false));
-    assert_eq!(callbacks(&p).data(1)["late"], json!(true));
+    // AND each is published, the late one marked late
+    let late: Vec<bool> = published(&p)
+        .events()
+        .iter()
+        .map(|e| match e {
+            DomainEvent::StatusChanged(s) => s.late,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(late, [false, true, false], "the repeat is no late status");
 }
 
 #[tokio::test]
@@ -402,13 +473,13 @@ async fn a_status_of_a_message_to_no_contact_is_dropped_and_makes_none() {
         .process(&status("wamid.OUT", "delivered", 1_767_000_020))
         .await
         .unwrap();
-    // THEN nothing is made or kept, and no callback goes out
+    // THEN nothing is made or kept, and nothing is published
     assert_eq!(outcome, Outcome::NoContact);
     let t = store(&p).lock();
     assert!(t.contacts.is_empty() && t.identities.is_empty() && t.deliveries.is_empty());
     assert!(t.events.is_empty());
     drop(t);
-    assert!(callbacks(&p).types().is_empty());
+    assert!(published(&p).names().is_empty());
 }
 
 #[tokio::test]
@@ -439,7 +510,10 @@ async fn a_message_of_an_unknown_type_is_stored_whole_not_lost() {
     // WHEN it arrives, THEN it is stored as a message (its raw JSON kept) and handed on
     assert_eq!(p.process(&body).await.unwrap(), Outcome::Stored);
     assert_eq!(store(&p).lock().messages.len(), 1);
-    assert_eq!(callbacks(&p).data(0)["message"]["type"], json!("hologram"));
+    let Some(DomainEvent::MessageReceived(received)) = published(&p).events().pop() else {
+        panic!("a received message");
+    };
+    assert_eq!(received.message["type"], json!("hologram"));
 }
 
 #[tokio::test]
@@ -500,7 +574,7 @@ async fn echoes_calls_and_errors_are_kept_without_action() {
         assert_eq!(outcome, Outcome::KeptUnknown, "{kind}");
     }
     assert_eq!(store(&p).lock().events.len(), 3);
-    assert!(callbacks(&p).types().is_empty());
+    assert!(published(&p).names().is_empty());
 }
 
 #[tokio::test]
@@ -577,11 +651,8 @@ async fn a_marketing_stop_then_an_older_resume_leaves_the_user_opted_out() {
         "Meta's own stop is not confirmed by us"
     );
     assert_eq!(
-        callbacks(&p).types(),
-        [
-            EventType::MarketingPreference,
-            EventType::MarketingPreference
-        ]
+        published(&p).names(),
+        ["contact_created", "consent_changed", "consent_changed"]
     );
     // AND a preference of another category is kept unacted on
     let other = queued(
@@ -594,7 +665,7 @@ async fn a_marketing_stop_then_an_older_resume_leaves_the_user_opted_out() {
 }
 
 #[tokio::test]
-async fn a_template_status_update_sets_the_status_and_reaches_callbacks() {
+async fn a_template_status_update_sets_the_status_and_is_published() {
     let p = given_a_tenant();
     let body = change(
         "message_template_status_update",
@@ -612,7 +683,7 @@ async fn a_template_status_update_sets_the_status_and_reaches_callbacks() {
         assert_eq!(value, "APPROVED");
         assert_eq!(t.events.len(), 1, "the event is recorded too");
     }
-    assert_eq!(callbacks(&p).types(), [EventType::TemplateUpdate]);
+    assert_eq!(published(&p).names(), ["template_changed"]);
 }
 
 #[tokio::test]
@@ -637,11 +708,11 @@ async fn a_throughput_upgrade_raises_the_numbers_rate_and_an_unknown_field_is_ke
         assert_eq!(number.throughput_per_second, UPGRADED_THROUGHPUT);
         assert_eq!(number.quality.as_ref().unwrap().event, "THROUGHPUT_UPGRADE");
     }
-    assert_eq!(callbacks(&p).types(), [EventType::AccountUpdate]);
+    assert_eq!(published(&p).names(), ["account_changed"]);
     // AND a field this gateway does not act on is kept as an event, nothing else
     let unknown = change("some_future_field", json!({"anything": 1}));
     assert_eq!(p.process(&unknown).await.unwrap(), Outcome::KeptUnknown);
-    assert_eq!(callbacks(&p).types().len(), 1);
+    assert_eq!(published(&p).names().len(), 1);
 }
 
 #[tokio::test]
@@ -678,7 +749,7 @@ fn evidence_of(p: &Processor, wamid: &str, at: i64) -> String {
     crate::domain::message_id::MessageId::inbound(
         contact,
         at,
-        &crate::fakes::inbound::fake_blind(wamid),
+        &crate::fakes::blind::fake_blind(wamid),
     )
     .encode()
 }
@@ -867,10 +938,23 @@ async fn a_restricted_persons_messages_are_stored_or_dropped_as_the_business_sai
     assert_eq!(store(&p).lock().messages.len(), 3);
     assert!(consent_of(&p).all.unwrap().opted_out);
     assert!(replies(&p).is_empty(), "no confirmation while restricted");
+    // AND what is published about them says they restricted processing, so that no bot or
+    // assignment acts on them
+    let restricted: Vec<bool> = published(&p)
+        .kept()
+        .iter()
+        .map(|k| k.person_restricted)
+        .collect();
+    assert_eq!(
+        restricted,
+        [false, false, true, true, true],
+        "{:?}",
+        published(&p).names()
+    );
 
     // GIVEN the business drops what they write meanwhile
     restrict(&p, false);
-    let callbacks_before = callbacks(&p).types().len();
+    let published_before = published(&p).names().len();
     // WHEN they write
     let dropped = p
         .process(&text_message("wamid.C", 1_767_000_300))
@@ -879,5 +963,5 @@ async fn a_restricted_persons_messages_are_stored_or_dropped_as_the_business_sai
     // THEN nothing is stored or handed on
     assert_eq!(dropped, Outcome::Restricted);
     assert_eq!(store(&p).lock().messages.len(), 3);
-    assert_eq!(callbacks(&p).types().len(), callbacks_before);
+    assert_eq!(published(&p).names().len(), published_before);
 }

@@ -46,7 +46,6 @@ macro_rules! repository {
 pub use repository;
 
 pub mod api_key;
-pub mod callback;
 pub mod contact;
 pub mod event;
 pub mod idempotency;
@@ -59,7 +58,6 @@ pub mod template;
 pub mod tenant;
 
 pub use api_key::ApiKeyStore;
-pub use callback::CallbackStore;
 pub use contact::ContactStore;
 pub use event::TenantEventStore;
 pub use idempotency::IdempotencyStore;

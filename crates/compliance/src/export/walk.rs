@@ -10,13 +10,13 @@ use super::{ExportError, PersonExporter};
 use crate::conversations::Conversations;
 use crate::domain::export::{ExportedDelivery, ExportedEvent};
 use crate::domain::tenant::TenantId;
-use crate::store::CallbackStore;
 use crate::store::ContactStore;
 use crate::store::TenantEventStore;
 use crate::store::table::cursor::Cursor;
 use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
 use crate::views::message::MessageView;
+use wagate_integrations::store::CallbackStore;
 
 /// Messages read per page.
 const MESSAGE_PAGE: i32 = 200;

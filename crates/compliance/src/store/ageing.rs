@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use crate::domain::retention::{Aged, Retention};
 use crate::domain::tenant::TenantId;
-use crate::store::callback::{delivery_log_pk, delivery_log_tenant};
 use crate::store::cursor::Cursor;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{
@@ -19,7 +18,9 @@ use crate::store::keys::{
 };
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
-use crate::store::{EXPIRES_AT, Store, StoreError, callback, contact, event, message};
+use crate::store::{EXPIRES_AT, Store, StoreError, contact, event, message};
+use wagate_integrations::store::callback;
+use wagate_integrations::store::callback::{delivery_log_pk, delivery_log_tenant};
 
 /// One page of an ageing sweep.
 #[derive(Debug, Default)]

@@ -5,12 +5,10 @@
 //! twice.
 
 use crate::domain::tenant::TenantId;
-use crate::store::CallbackStore;
 use crate::store::ContactStore;
 use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::store::TenantEventStore;
-use crate::store::callback::delivery_log_tenant;
 use crate::store::contact::consent::KEPT_EXTRA_ATTRIBUTES;
 use crate::store::keys::{
     CONSENT_PREFIX, DEDUP_PREFIX, IDENTITY_SK, MESSAGE_PREFIX, OPT_OUT_SK, PROFILE_SK,
@@ -20,6 +18,8 @@ use crate::store::keys::{
 use crate::store::message;
 use crate::store::table::{Item, get_s, s};
 use crate::store::tenant::erasure::ScanPosition;
+use wagate_integrations::store::CallbackStore;
+use wagate_integrations::store::callback::delivery_log_tenant;
 
 /// What one page rewrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -34,6 +34,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 /// sender that needs the exact end reads the newest inbound message as well.
 pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 300;
 
+/// The profile's keyed digest of the event that made the contact.
+pub(crate) const MADE_BY: &str = "made_by";
+
 /// A contact found or created by [`ContactResolution::resolve_contact`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedContact {
@@ -43,6 +46,9 @@ pub struct ResolvedContact {
     /// Its id was made by this call: nothing was ever stored under it (a profile that
     /// expired while an identity lived on is created again under its old id).
     pub new_id: bool,
+    /// Made for the event `ContactFacts::made_by` names, by this call or by an earlier
+    /// delivery of the same event: a redelivery still knows the contact is its own.
+    pub made_by_this_event: bool,
 }
 
 /// What an event tells about its user; `None` leaves a field as it is.
@@ -57,6 +63,10 @@ pub struct ContactFacts<'a> {
     /// about a person erased at or after it, it gets [`StoreError::PersonErased`] and
     /// nothing is written. `None` (a new API call) is never about the past.
     pub event_at: Option<i64>,
+    /// The event this is, as the bytes Meta sent for it: a contact made for it keeps a
+    /// keyed digest of them (never the bytes), so a redelivery of the event knows the
+    /// contact is its own.
+    pub made_by: Option<&'a str>,
 }
 
 crate::store::repository! {
@@ -79,6 +89,38 @@ impl ContactStore {
         };
         let key = self.reading_key(tenant, contact_id).await?;
         Ok(Some(profile_from_item(contact_id, &found, key.as_deref())))
+    }
+
+    /// The live contact with the digest of the event that made it, when one did.
+    pub(crate) async fn contact_and_maker(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> Result<Option<(ContactProfile, Option<String>)>, StoreError> {
+        let found = self
+            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
+            .await?;
+        let Some(found) = found.filter(|it| is_live(it, now)) else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, contact_id).await?;
+        let maker = get_s(&found, MADE_BY).map(str::to_owned);
+        Ok(Some((
+            profile_from_item(contact_id, &found, key.as_deref()),
+            maker,
+        )))
+    }
+
+    /// The keyed digest a contact made for `source` keeps (`ContactFacts::made_by`).
+    pub(crate) async fn maker_digest(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+    ) -> Result<String, StoreError> {
+        self.keyring()?
+            .blind(tenant.as_str(), &format!("made_by:{source}"))
+            .await
     }
 
     /// The key of an identity's item: its blind index in the tenant.

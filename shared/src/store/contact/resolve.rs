@@ -15,7 +15,7 @@
 //! written in the same transaction), so an erasure finds them all without opening
 //! anything, however an identifier was first seen.
 
-use crate::store::contact::ContactStore;
+use crate::store::contact::{ContactStore, MADE_BY};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::future::Future;
 
@@ -94,14 +94,21 @@ impl ContactStore {
             return Err(StoreError::PersonErased);
         }
         let existing = match &found.contact_id {
-            Some(id) => self.get_contact(tenant, id, now).await?,
+            Some(id) => self.contact_and_maker(tenant, id, now).await?,
             None => None,
         };
-        let attempt = match existing {
+        let made_by_this_event = match (&existing, facts.made_by) {
+            (Some((_, Some(maker))), Some(source)) => {
+                *maker == self.maker_digest(tenant, source).await?
+            }
+            _ => false,
+        };
+        let attempt = match existing.map(|(profile, _)| profile) {
             Some(profile) if found.missing.is_empty() => Some(ResolvedContact {
                 profile,
                 created: false,
                 new_id: false,
+                made_by_this_event,
             }),
             Some(profile) => {
                 let link = Link {
@@ -118,6 +125,7 @@ impl ContactStore {
                         profile,
                         created: false,
                         new_id: false,
+                        made_by_this_event,
                     }),
                     false => None,
                 }
@@ -248,6 +256,9 @@ impl ContactStore {
             .map(|b| b.hash.clone())
             .collect();
         it.insert(ID_HASHES.into(), AttributeValue::Ss(hashes));
+        if let Some(source) = facts.made_by {
+            it.insert(MADE_BY.into(), s(&self.maker_digest(tenant, source).await?));
+        }
         let table = self.table_name();
         let mut actions = vec![put_action(
             table,
@@ -292,6 +303,7 @@ impl ContactStore {
             },
             created: true,
             new_id,
+            made_by_this_event: facts.made_by.is_some(),
         }))
     }
 

@@ -4,16 +4,15 @@
 //! idempotency records its messages name, the callback log's entries about them, and the
 //! tenant events that name them. Every step is safe to repeat.
 
-use crate::store::CallbackStore;
 use crate::store::ContactStore;
 use crate::store::person::PersonStore;
 use std::collections::HashSet;
+use wagate_integrations::store::CallbackStore;
 
 use crate::domain::erasure::{ErasedCounts, identifiers_in};
 use crate::domain::identity::{Bsuid, IdentityKey, Phone};
 use crate::domain::tenant::TenantId;
 use crate::store::StoreError;
-use crate::store::callback::{delivery_log_pk, placeholders};
 use crate::store::contact::profile_from_item;
 use crate::store::contact::resolve::{ID_HASHES, id_hashes_of};
 use crate::store::event::{EVENT_CONTACT, EVENT_ID_HASHES, names_any};
@@ -24,6 +23,7 @@ use crate::store::keys::{
 use crate::store::message::outbound::IDEMPOTENCY_HASH;
 use crate::store::table::cursor::Cursor;
 use crate::store::table::{get_i64, get_s, s, unsealed};
+use wagate_integrations::store::callback::{delivery_log_pk, placeholders};
 
 /// How many identifiers lead from one to the next (a phone to its contact, the contact to
 /// its BSUID, ...) before the search stops: a person has a handful at most.

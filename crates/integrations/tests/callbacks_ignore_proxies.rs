@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wagate_shared::callbacks::delivery::Deliverer;
-use wagate_shared::callbacks::destination::PublicOnly;
+use wagate_integrations::callbacks::delivery::Deliverer;
+use wagate_integrations::callbacks::destination::PublicOnly;
 
 /// A loopback listener that answers 204 and counts the connections it gets.
 async fn counting_listener() -> (u16, Arc<AtomicUsize>) {

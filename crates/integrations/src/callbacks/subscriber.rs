@@ -127,7 +127,30 @@ mod tests {
     use super::*;
     use crate::callbacks::event::EventType;
     use crate::domain::event::{AccountChange, ConsentChanged, MessageReceived, StatusChanged};
-    use crate::fakes::FakeCallbacks;
+    use std::sync::Mutex;
+
+    /// Keeps what was emitted, in order.
+    #[derive(Default)]
+    struct FakeCallbacks {
+        emitted: Mutex<Vec<CallbackEvent>>,
+    }
+
+    impl FakeCallbacks {
+        fn ids(&self) -> Vec<String> {
+            let emitted = self.emitted.lock().expect("never poisoned");
+            emitted.iter().map(|e| e.id.clone()).collect()
+        }
+    }
+
+    impl CallbackSink for FakeCallbacks {
+        async fn emit(&self, _tenant: &TenantId, event: &CallbackEvent) -> Result<(), EmitError> {
+            self.emitted
+                .lock()
+                .expect("never poisoned")
+                .push(event.clone());
+            Ok(())
+        }
+    }
 
     fn consent(source: Source, scope: Scope) -> DomainEvent {
         DomainEvent::ConsentChanged(ConsentChanged {
@@ -210,6 +233,7 @@ mod tests {
             tenant: &tenant,
             source: r#"{"wa_id":"4915112345678"}"#,
             received_at: 9,
+            person_restricted: false,
             event: &event,
         };
         subscriber.handle(published).await.unwrap();
