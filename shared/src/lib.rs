@@ -1,7 +1,6 @@
 //! wagate's library: domain rules, the webhook splitter, and small adapters over DynamoDB,
 //! SQS and KMS. Function crates are thin shells around it.
 
-pub mod access;
 pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
@@ -9,15 +8,10 @@ pub mod events;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod inbound;
-pub mod numbers;
 pub mod outbound;
 pub mod privacy;
 pub mod queue;
 pub mod store;
-pub mod templates;
-pub mod tenant_admin;
-pub mod tenant_setup;
-pub mod tenants;
 pub mod views;
 pub mod webhook;
 
@@ -31,3 +25,8 @@ pub use wagate_platform::{
 
 /// Meta's wire, under the names the rest of this crate has always used.
 pub use wagate_meta::{cloud_api, signature};
+
+/// Access and tenancy, under the names the rest of this crate and the functions have
+/// always used for them.
+pub use wagate_access as access;
+pub use wagate_tenancy::{numbers, templates, tenant_admin, tenant_setup, tenants};

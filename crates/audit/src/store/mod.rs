@@ -3,7 +3,7 @@
 
 pub mod audit;
 
-pub use wagate_shared::repository;
+pub use wagate_shared::store::repository;
 pub use wagate_shared::store::*;
 
 pub use audit::AuditStore;

@@ -8,7 +8,7 @@ pub mod ageing;
 pub mod migration;
 pub mod person;
 
-pub use wagate_shared::repository;
+pub use wagate_shared::store::repository;
 pub use wagate_shared::store::*;
 
 pub use ageing::AgeingStore;

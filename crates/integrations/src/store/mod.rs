@@ -3,7 +3,7 @@
 
 pub mod callback;
 
-pub use wagate_shared::repository;
+pub use wagate_shared::store::repository;
 pub use wagate_shared::store::*;
 
 pub use callback::CallbackStore;

@@ -12,10 +12,10 @@ use crate::store::ApiKeyStore;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::api_key::{ApiKeyRecord, BadApiKey, KeyUnusable, PresentedKey};
-use super::role::Role;
+use crate::api_key::{ApiKeyRecord, BadApiKey, KeyUnusable, PresentedKey};
 use crate::cache::TtlCache;
 use crate::domain::tenant::TenantId;
+use crate::role::Role;
 use crate::store::{Store, StoreError};
 use crate::token_bucket::{Rate, TokenBuckets};
 

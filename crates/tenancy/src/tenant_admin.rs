@@ -8,7 +8,6 @@ use crate::domain::retention::RetentionSettings;
 use crate::domain::tenant::WabaRoute;
 use crate::domain::tenant::{PhoneNumber, Tenant, TenantId, TenantStatus, token_fingerprint};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
-use crate::store::ApiKeyStore;
 use crate::store::NumberStore;
 use crate::store::TenantStore;
 use crate::store::cursor::Cursor;
@@ -16,6 +15,7 @@ use crate::store::number::NumberRecords;
 use crate::store::tenant::listing::TenantPage;
 use crate::store::{Store, StoreError};
 use crate::tenants::hold_removed_number;
+use wagate_access::store::ApiKeyStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

@@ -8,8 +8,8 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::role::Role;
 use crate::domain::tenant::TenantId;
+use crate::role::Role;
 use crate::secret::Secret;
 
 const SCHEME: &str = "wg";

@@ -22,7 +22,7 @@ impl Store {
     }
 
     /// The data keys of the contacts whose profiles are `profiles`, by contact id.
-    pub(crate) async fn reading_keys<'i>(
+    pub async fn reading_keys<'i>(
         &self,
         tenant: &TenantId,
         profiles: impl IntoIterator<Item = &'i Item>,

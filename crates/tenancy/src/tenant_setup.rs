@@ -12,9 +12,9 @@ use crate::domain::tenant::{
 use crate::numbers::{ConnectError, ConnectNumber, NumberConnector};
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretPurpose, SecretStore};
-use crate::store::ApiKeyStore;
 use crate::store::TenantStore;
 use crate::store::{PutOutcome, Store, StoreError};
+use wagate_access::store::ApiKeyStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

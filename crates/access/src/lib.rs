@@ -4,6 +4,10 @@
 pub mod api_key;
 pub mod authenticator;
 pub mod role;
+pub mod store;
+
+use wagate_domain as domain;
+use wagate_platform::{cache, secret, token_bucket};
 
 pub use api_key::{
     ApiKeyRecord, BadApiKey, BadOperatorKey, KeyUnusable, NewApiKey, OPERATOR_KEY_SCHEME,

@@ -2,11 +2,11 @@
 //! A revoked or expired key stays listed for [`UNUSABLE_KEY_KEPT_SECS`], then TTL deletes
 //! it, so a tenant's keys cannot pile up however many it makes and revokes.
 
-use crate::access::{ApiKeyRecord, Role};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{API_KEY_PREFIX, api_key_sk, tenant_pk};
 use crate::store::table::{Item, b, get_b, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, StoreError};
+use crate::{ApiKeyRecord, Role};
 
 /// How long a revoked or expired key is kept, for the listing: 90 days.
 pub const UNUSABLE_KEY_KEPT_SECS: i64 = 90 * 24 * 3600;

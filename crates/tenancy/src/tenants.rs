@@ -74,7 +74,7 @@ impl TenantDirectory {
     }
 
     /// The categories of the tenant's templates by name and language.
-    pub(crate) async fn template_categories(
+    pub async fn template_categories(
         &self,
         tenant: &TenantId,
     ) -> Result<CategoryIndex, StoreError> {
