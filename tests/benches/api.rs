@@ -11,8 +11,8 @@ use axum::body::Body;
 use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
-use wagate_shared::access::Role;
-use wagate_shared::metrics::{Metrics, MetricsSnapshot};
+use wagate_messaging::access::Role;
+use wagate_messaging::metrics::{Metrics, MetricsSnapshot};
 use wagate_tests::bench::{Row, print_table, through_inbound};
 use wagate_tests::{Stack, TestTenant, now, random_digits, wamid};
 

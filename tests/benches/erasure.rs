@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::json;
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::bench::{Row, contact_with_messages, print_table};
 use wagate_tests::{Stack, TestTenant, random_digits};
 

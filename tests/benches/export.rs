@@ -14,10 +14,10 @@ use wagate_compliance::store::PersonStore;
 
 use wagate_compliance::erasure::ErasureJob;
 use wagate_compliance::export::{ExportBucket, ExportJob, ExportOutcome, PersonExporter};
-use wagate_shared::domain::erasure::RequestState;
-use wagate_shared::domain::export::{EXPORT_SECS, PersonExport};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
+use wagate_messaging::domain::erasure::RequestState;
+use wagate_messaging::domain::export::{EXPORT_SECS, PersonExport};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
 use wagate_tests::bench::{Row, contact_with_messages, print_table};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 

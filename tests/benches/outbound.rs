@@ -13,18 +13,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wagate_shared::store::NumberStore;
-use wagate_shared::store::number::NumberRecords;
+use wagate_messaging::store::NumberStore;
+use wagate_messaging::store::number::NumberRecords;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use outbound::Worker;
 use outbound::config::OutboundConfig;
 use serde_json::json;
-use wagate_shared::cloud_api::{MetaRequest, parse_send_response};
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::metrics::{Metrics, MetricsSnapshot};
-use wagate_shared::outbound::{OutboundJob, OutboundQueue};
+use wagate_messaging::cloud_api::{MetaRequest, parse_send_response};
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::metrics::{Metrics, MetricsSnapshot};
+use wagate_messaging::outbound::{OutboundJob, OutboundQueue};
 use wagate_tests::bench::{
     Row, delete_all, print_table, private_fifo_queue, through_inbound, time_per_call,
 };

@@ -13,16 +13,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_audit::AuditLog;
-use wagate_shared::inbound::InboundTables;
-use wagate_shared::privacy::cipher::DataKey;
-use wagate_shared::queue::ids::QueueIdKey;
+use wagate_messaging::inbound::InboundTables;
+use wagate_messaging::privacy::cipher::DataKey;
+use wagate_messaging::queue::ids::QueueIdKey;
 
-use wagate_shared::inbound::InboundProcessor;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::secret::Secret;
-use wagate_shared::signature::{sign, verify};
-use wagate_shared::tenants::TenantDirectory;
-use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
+use wagate_messaging::inbound::InboundProcessor;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::secret::Secret;
+use wagate_messaging::signature::{sign, verify};
+use wagate_messaging::tenants::TenantDirectory;
+use wagate_messaging::webhook::{Arrival, split_delivery, to_queue_message};
 use wagate_tests::bench::{Row, print_table, through_inbound, through_processor, time_per_call};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 

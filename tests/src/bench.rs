@@ -4,17 +4,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_audit::AuditLog;
-use wagate_shared::domain::retention::ContentLife;
-use wagate_shared::inbound::InboundTables;
-use wagate_shared::store::MessageStore;
-use wagate_shared::store::message::inbound::InboundMessages;
+use wagate_messaging::domain::retention::ContentLife;
+use wagate_messaging::inbound::InboundTables;
+use wagate_messaging::store::MessageStore;
+use wagate_messaging::store::message::inbound::InboundMessages;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
-use wagate_shared::inbound::InboundProcessor;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::tenants::TenantDirectory;
-use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
+use wagate_messaging::inbound::InboundProcessor;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::tenants::TenantDirectory;
+use wagate_messaging::webhook::{Arrival, split_delivery, to_queue_message};
 
 use crate::{Stack, TestTenant, now, random_digits};
 
@@ -194,9 +194,9 @@ pub async fn contact_with_messages(
     count: usize,
 ) -> String {
     use futures_util::StreamExt;
-    use wagate_shared::domain::message::parse_message;
-    use wagate_shared::store::Expiry;
-    use wagate_shared::store::message::inbound::NewInbound;
+    use wagate_messaging::domain::message::parse_message;
+    use wagate_messaging::store::Expiry;
+    use wagate_messaging::store::message::inbound::NewInbound;
 
     let start = now() - 2 * count as i64 - 100;
     let first = tenant.text_from(phone, &crate::wamid(), start, "hello");

@@ -10,14 +10,14 @@ use http::Request;
 use tower::ServiceExt;
 use wagate_integrations::callbacks::emitter::CallbackQueue;
 use wagate_integrations::callbacks::registry::CallbackRegistry;
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
-use wagate_shared::queue::EventQueue;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::cursor::CursorKeys;
-use wagate_shared::templates::TemplateManager;
-use wagate_shared::token_bucket::Rate;
+use wagate_messaging::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::{OutboundQueue, ReadReceipts};
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::cursor::CursorKeys;
+use wagate_messaging::templates::TemplateManager;
+use wagate_messaging::token_bucket::Rate;
 
 use crate::Stack;
 

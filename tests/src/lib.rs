@@ -12,37 +12,37 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wagate_shared::store::ApiKeyStore;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::MessageStore;
-use wagate_shared::store::contact::ContactRecords;
-use wagate_shared::store::contact::resolve::ContactResolution;
-use wagate_shared::store::message::outbound::OutboundMessages;
+use wagate_messaging::store::ApiKeyStore;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::MessageStore;
+use wagate_messaging::store::contact::ContactRecords;
+use wagate_messaging::store::contact::resolve::ContactResolution;
+use wagate_messaging::store::message::outbound::OutboundMessages;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
-use wagate_shared::access::{NewApiKey, Role};
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
-use wagate_shared::config::StorageConfig;
-use wagate_shared::domain::conversation::{OutboundRecord, SendOutcome};
-use wagate_shared::domain::identity::UserIdentity;
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
-use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::numbers::ConnectNumber;
-use wagate_shared::outbound::OutboundJob;
-use wagate_shared::outbound::OutboundQueue;
-use wagate_shared::privacy::keyring::Keyring;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::queue::ids::QueueIdKeys;
-use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::message::outbound::OutboundKey;
-use wagate_shared::store::{Item, Store};
-use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
+use wagate_messaging::access::{NewApiKey, Role};
+use wagate_messaging::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_messaging::config::StorageConfig;
+use wagate_messaging::domain::conversation::{OutboundRecord, SendOutcome};
+use wagate_messaging::domain::identity::UserIdentity;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::domain::retention::Retention;
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::numbers::ConnectNumber;
+use wagate_messaging::outbound::OutboundJob;
+use wagate_messaging::outbound::OutboundQueue;
+use wagate_messaging::privacy::keyring::Keyring;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::ids::QueueIdKeys;
+use wagate_messaging::secret::Secret;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::message::outbound::OutboundKey;
+use wagate_messaging::store::{Item, Store};
+use wagate_messaging::tenant_setup::{MetaAppSecrets, TenantSetup};
 
-pub use wagate_shared::signature::sign;
+pub use wagate_messaging::signature::sign;
 
 /// An outbound job's fate, once it has one.
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ impl Stack {
     }
 
     pub async fn connect() -> Stack {
-        let sdk = wagate_shared::aws::load_config().await;
+        let sdk = wagate_messaging::aws::load_config().await;
         let metrics = Arc::new(Metrics::default());
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table = var("TABLE_NAME");
@@ -116,7 +116,7 @@ impl Stack {
             table_name: table.clone(),
             key_table_name: var("KEY_TABLE_NAME"),
             personal_data_key_id: var("PERSONAL_DATA_KEY_ID"),
-            person_key_cache: wagate_shared::privacy::keyring::PERSON_KEY_TTL,
+            person_key_cache: wagate_messaging::privacy::keyring::PERSON_KEY_TTL,
         };
         let keyring = Arc::new(Keyring::new(
             aws_sdk_kms::Client::new(&sdk),
@@ -166,7 +166,7 @@ impl Stack {
             store,
             secrets,
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            http: wagate_shared::http::client_builder()
+            http: wagate_messaging::http::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
@@ -192,8 +192,8 @@ impl Stack {
     }
 
     /// The erasure queue, as the functions send to it.
-    pub fn erasure_jobs(&self) -> wagate_shared::queue::jobs::JobQueue {
-        wagate_shared::queue::jobs::JobQueue::new(
+    pub fn erasure_jobs(&self) -> wagate_messaging::queue::jobs::JobQueue {
+        wagate_messaging::queue::jobs::JobQueue::new(
             self.sqs.clone(),
             self.erasure_queue_url.clone(),
             Arc::new(Metrics::default()),
@@ -353,7 +353,7 @@ impl Stack {
             .resolve_contact(
                 tenant,
                 &identity,
-                &wagate_shared::store::contact::ContactFacts::default(),
+                &wagate_messaging::store::contact::ContactFacts::default(),
                 &Retention::default(),
                 now(),
             )
@@ -712,7 +712,7 @@ where
 }
 
 pub fn now() -> i64 {
-    wagate_shared::clock::now_seconds()
+    wagate_messaging::clock::now_seconds()
 }
 
 /// A text message from the number `from` to `to`.
@@ -757,7 +757,7 @@ pub fn webhook_in_process(
         env.insert("INBOUND_QUEUE_URL".into(), url.to_owned());
     }
     let config =
-        <webhook::WebhookConfig as wagate_shared::config::FunctionConfig>::from_lookup(|k| {
+        <webhook::WebhookConfig as wagate_messaging::config::FunctionConfig>::from_lookup(|k| {
             env.get(k).cloned()
         })
         .expect("the function's env is complete");

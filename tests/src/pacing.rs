@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 use std::time::Duration;
-use wagate_shared::store::NumberStore;
-use wagate_shared::store::number::NumberRecords;
+use wagate_messaging::store::NumberStore;
+use wagate_messaging::store::number::NumberRecords;
 
 use serde_json::{Value, json};
-use wagate_shared::outbound::OutboundJob;
+use wagate_messaging::outbound::OutboundJob;
 
 use crate::{Stack, TestTenant};
 

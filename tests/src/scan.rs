@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
-use wagate_shared::store::Item;
+use wagate_messaging::store::Item;
 
 use crate::Stack;
 

@@ -14,9 +14,9 @@ use wagate_integrations::callbacks::event::{CallbackEvent, EventType};
 use wagate_integrations::callbacks::log::CallbackDeliveryState;
 use wagate_integrations::callbacks::registry::CallbackRegistry;
 use wagate_integrations::store::callback::DeliveryAttempt;
-use wagate_shared::access::{AuthError, Authenticator, Role};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::store::Store;
+use wagate_messaging::access::{AuthError, Authenticator, Role};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::store::Store;
 use wagate_tests::{Stack, TestTenant, now};
 
 /// A key of the right shape that no tenant ever made.
@@ -99,7 +99,7 @@ async fn an_address_whose_keys_keep_failing_is_refused_before_any_read() {
     }
     assert_eq!(
         limited_after,
-        Some(wagate_shared::access::authenticator::FAILURES_BURST + 1)
+        Some(wagate_messaging::access::authenticator::FAILURES_BURST + 1)
     );
     let reads = metrics.snapshot().read_units;
     for _ in 0..100 {
@@ -181,7 +181,7 @@ async fn a_replay_of_deliveries_to_deleted_endpoints_stops_within_its_call_with_
     futures_util::future::join_all((0..5).map(|i| log(live.id.clone(), start + 100, 1_000 + i)))
         .await;
 
-    let mut cursor: Option<wagate_shared::store::cursor::Cursor> = None;
+    let mut cursor: Option<wagate_messaging::store::cursor::Cursor> = None;
     let mut calls = 0;
     let mut queued = 0;
     loop {

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use wagate_shared::domain::tenant::token_fingerprint;
+use wagate_messaging::domain::tenant::token_fingerprint;
 use wagate_tests::{Stack, TestTenant, now, random_digits, sign, wamid};
 
 #[tokio::test]

@@ -7,14 +7,14 @@
 //! fingerprints.
 
 use std::time::Duration;
-use wagate_shared::store::NumberStore;
+use wagate_messaging::store::NumberStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::domain::conversation::SendOutcome;
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
-use wagate_shared::domain::tenant::{TenantId, token_fingerprint};
-use wagate_shared::outbound::OutboundJob;
+use wagate_messaging::domain::conversation::SendOutcome;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::domain::tenant::{TenantId, token_fingerprint};
+use wagate_messaging::outbound::OutboundJob;
 use wagate_tests::{Stack, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -440,7 +440,7 @@ async fn twenty_tenants_connecting_one_number_at_once_leave_exactly_one_owner() 
     // at a time): one connection wins, the others are told the number is taken.
     let racing = MetaNumber::new();
     register_at_sim(&stack, &tenants[0], &racing, &racing.token).await;
-    let token = wagate_shared::secret::Secret::new(racing.token.clone());
+    let token = wagate_messaging::secret::Secret::new(racing.token.clone());
     let ids: Vec<TenantId> = tenants
         .iter()
         .map(|t| TenantId::parse(t).unwrap())
@@ -448,7 +448,7 @@ async fn twenty_tenants_connecting_one_number_at_once_leave_exactly_one_owner() 
     let results = futures_util::future::join_all(ids.iter().map(|tenant| {
         stack
             .setup
-            .connect_number(wagate_shared::numbers::ConnectNumber {
+            .connect_number(wagate_messaging::numbers::ConnectNumber {
                 tenant,
                 phone_number_id: &racing.id,
                 waba_id: &racing.waba,
@@ -466,8 +466,8 @@ async fn twenty_tenants_connecting_one_number_at_once_leave_exactly_one_owner() 
             matches!(
                 result,
                 Ok(_)
-                    | Err(wagate_shared::numbers::ConnectError::NumberTaken
-                        | wagate_shared::numbers::ConnectError::WabaTaken)
+                    | Err(wagate_messaging::numbers::ConnectError::NumberTaken
+                        | wagate_messaging::numbers::ConnectError::WabaTaken)
             ),
             "{result:?}"
         );

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use wagate_audit::AuditAppend;
 use wagate_audit::backlog::Retried;
 use wagate_audit::{AuditLog, Recorded, Signed};
-use wagate_shared::access::Role;
-use wagate_shared::domain::audit::checkpoint::STALE_AFTER_SECS;
-use wagate_shared::domain::audit::{AuditEntry, AuditFact};
-use wagate_shared::metrics::Metrics;
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::audit::checkpoint::STALE_AFTER_SECS;
+use wagate_messaging::domain::audit::{AuditEntry, AuditFact};
+use wagate_messaging::metrics::Metrics;
 use wagate_tests::audit::{
     Item, checkpoint_key, delete, entry, entry_key, number, put, read, verify,
 };

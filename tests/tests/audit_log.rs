@@ -6,8 +6,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
-use wagate_shared::domain::audit::AuditFact;
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::audit::AuditFact;
 use wagate_tests::audit::{delete, entry, entry_key, put, verify};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 

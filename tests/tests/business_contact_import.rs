@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, random_digits};
 
 const ROWS: usize = 10_000;

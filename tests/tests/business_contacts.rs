@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, random_digits};
 
 async fn call(

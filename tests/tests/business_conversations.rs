@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -322,7 +322,7 @@ async fn a_reply_queued_by_another_path_than_the_api_answers_the_conversation_to
     assert!(
         matches!(
             sent.outcome,
-            wagate_shared::domain::conversation::SendOutcome::Accepted { .. }
+            wagate_messaging::domain::conversation::SendOutcome::Accepted { .. }
         ),
         "{sent:?}"
     );

@@ -5,11 +5,11 @@
 //! bad requests name the field and queue nothing.
 
 use std::time::Duration;
-use wagate_shared::store::TenantStore;
+use wagate_messaging::store::TenantStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, eventually, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -477,7 +477,7 @@ async fn inbound_id(s: &Setup, contact: &str, wamid: &str) -> String {
         .nth(1)
         .and_then(|t| t.parse().ok())
         .expect("a time");
-    wagate_shared::domain::message_id::MessageId::inbound(contact, sent_at, &blinded).encode()
+    wagate_messaging::domain::message_id::MessageId::inbound(contact, sent_at, &blinded).encode()
 }
 
 /// What a blocked tenant's calls to Meta's routes answer: read receipts and templates.

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_integrations::callbacks::signature::verify;
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::receiver::Receiver;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 

@@ -14,7 +14,7 @@ use rand::Rng;
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, wamid, with_sk_prefix};
 
 const USERS: usize = 20;

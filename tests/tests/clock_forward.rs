@@ -10,23 +10,23 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use wagate_shared::store::TenantEventStore;
-use wagate_shared::store::TenantStore;
-use wagate_shared::store::event::TenantEventLog;
+use wagate_messaging::store::TenantEventStore;
+use wagate_messaging::store::TenantStore;
+use wagate_messaging::store::event::TenantEventLog;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_compliance::erasure::ErasureJob;
 use wagate_compliance::export::{ExportBucket, PersonExporter};
 use wagate_compliance::s3::s3_client;
-use wagate_shared::access::Role;
-use wagate_shared::clock::{move_clock_forward, now_seconds};
-use wagate_shared::domain::identity::{IdentityKey, Phone};
-use wagate_shared::domain::retention::DataClass;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::store::Expiry;
-use wagate_shared::store::event::TenantEvent;
+use wagate_messaging::access::Role;
+use wagate_messaging::clock::{move_clock_forward, now_seconds};
+use wagate_messaging::domain::identity::{IdentityKey, Phone};
+use wagate_messaging::domain::retention::DataClass;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::store::Expiry;
+use wagate_messaging::store::event::TenantEvent;
 use wagate_tests::in_process::{business_api, get};
 use wagate_tests::receiver::Receiver;
 use wagate_tests::{Stack, TestTenant, eventually, random_digits};

@@ -4,11 +4,11 @@
 //! their erasure, and, at a tenant that stores no content, not kept at all.
 
 use std::time::Duration;
-use wagate_shared::store::TenantEventStore;
+use wagate_messaging::store::TenantEventStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::scan::holders_of;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, wamid_of};
 

@@ -4,15 +4,15 @@
 //! queued before the opt-out, the opt-out that outlives an erasure, and bad input.
 
 use std::time::Duration;
-use wagate_shared::store::TemplateStore;
+use wagate_messaging::store::TemplateStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
-use wagate_shared::domain::conversation::SendOutcome;
-use wagate_shared::domain::outbound::OutboundMessage;
-use wagate_shared::domain::outbound::Recipient;
-use wagate_shared::store::template::TemplateFromMeta;
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::conversation::SendOutcome;
+use wagate_messaging::domain::outbound::OutboundMessage;
+use wagate_messaging::domain::outbound::Recipient;
+use wagate_messaging::store::template::TemplateFromMeta;
 use wagate_tests::scan::reveals;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 

@@ -5,11 +5,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
-use wagate_shared::store::TenantEventStore;
+use wagate_messaging::store::TenantEventStore;
 
 use serde_json::Value;
-use wagate_shared::queue::event::EventKind;
-use wagate_shared::webhook::split_delivery;
+use wagate_messaging::queue::event::EventKind;
+use wagate_messaging::webhook::split_delivery;
 use wagate_tests::{Stack, TestTenant, text};
 
 fn corpus_dir() -> Option<PathBuf> {

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::contact::ContactRecords;
-use wagate_shared::store::contact::resolve::ContactResolution;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::contact::ContactRecords;
+use wagate_messaging::store::contact::resolve::ContactResolution;
 
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 use wagate_compliance::erasure::person::{ErasureTiming, PersonEraser, PersonOutcome};
 use wagate_compliance::erasure::{ErasureJob, PersonSweep};
 use wagate_compliance::receipt::ReceiptSigner;
-use wagate_shared::access::Role;
-use wagate_shared::domain::identity::{IdentityKey, Phone, UserIdentity};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::store::contact::ContactFacts;
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::identity::{IdentityKey, Phone, UserIdentity};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::store::contact::ContactFacts;
 use wagate_tests::scan::holders_anywhere;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, wamid_of};
 
@@ -329,7 +329,7 @@ async fn a_bsuid_first_seen_while_the_erasure_runs_is_erased_with_the_person() {
 async fn one_identifier_leads_to_one_contact_however_its_first_writers_race() {
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
-    let retention = wagate_shared::domain::retention::Retention::default();
+    let retention = wagate_messaging::domain::retention::Retention::default();
     let contacts: ContactStore = stack.store.repo();
     // In this process: an API call and a webhook event for a new person at the same time.
     for _ in 0..20 {

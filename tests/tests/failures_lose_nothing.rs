@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use wagate_shared::webhook::{Arrival, split_delivery, to_queue_message};
+use wagate_messaging::webhook::{Arrival, split_delivery, to_queue_message};
 use wagate_tests::{
     Stack, TestTenant, eventually, now, random_digits, sign, wamid, webhook_in_process,
     with_sk_prefix,

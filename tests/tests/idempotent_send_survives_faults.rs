@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wagate_shared::store::MessageStore;
+use wagate_messaging::store::MessageStore;
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
@@ -18,14 +18,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use reqwest::Method;
-use wagate_shared::access::Role;
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::{
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::{
     AcceptError, AcceptedMessage, IdempotencyKey, OutboundQueue, Outbox, SendCommand,
 };
-use wagate_shared::queue::EventQueue;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::tenants::TenantDirectory;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -302,14 +302,14 @@ async fn without_a_key_a_job_that_could_not_be_queued_leaves_no_message_behind()
 
 #[tokio::test]
 async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery() {
-    use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
-    use wagate_shared::domain::conversation::SendOutcome;
-    use wagate_shared::outbound::sender::{Delivery, Done, JobResult, Sender, SenderSettings};
+    use wagate_messaging::cloud_api::{CloudApiClient, CloudApiConfig};
+    use wagate_messaging::domain::conversation::SendOutcome;
+    use wagate_messaging::outbound::sender::{Delivery, Done, JobResult, Sender, SenderSettings};
 
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
     let phone = format!("4917{}", random_digits(9));
-    let job = wagate_shared::outbound::OutboundJob::new(
+    let job = wagate_messaging::outbound::OutboundJob::new(
         &tenant.id,
         &template_to(&tenant, &phone),
         None,
@@ -340,7 +340,7 @@ async fn a_sender_that_dies_after_meta_accepted_is_not_sent_again_on_redelivery(
     let delivery = |attempt| Delivery {
         attempt,
         now: now(),
-        send_by_us: wagate_shared::outbound::pacer::now_us() + 20_000_000,
+        send_by_us: wagate_messaging::outbound::pacer::now_us() + 20_000_000,
     };
 
     // The first delivery sends, then dies writing the message's record.

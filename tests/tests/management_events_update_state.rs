@@ -2,12 +2,12 @@
 //! status, quality and category; a number's throughput; a user's marketing opt-out.
 
 use std::time::Duration;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::NumberStore;
-use wagate_shared::store::TemplateStore;
-use wagate_shared::store::number::NumberRecords;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::NumberStore;
+use wagate_messaging::store::TemplateStore;
+use wagate_messaging::store::number::NumberRecords;
 
-use wagate_shared::domain::tenant::UPGRADED_THROUGHPUT;
+use wagate_messaging::domain::tenant::UPGRADED_THROUGHPUT;
 use wagate_tests::{Stack, TestTenant, eventually, now, with_sk_prefix};
 
 #[tokio::test]

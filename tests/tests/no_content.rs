@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::receiver::Receiver;
 use wagate_tests::{Stack, TestTenant, eventually, random_digits, with_sk_prefix};
 

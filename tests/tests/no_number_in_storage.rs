@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::scan::{holders_anywhere, reveals};
 use wagate_tests::{Stack, TestTenant, eventually, random_digits};
 

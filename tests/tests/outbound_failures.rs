@@ -6,14 +6,14 @@
 //! only that recipient.
 
 use std::time::Duration;
-use wagate_shared::store::NumberStore;
-use wagate_shared::store::TenantStore;
+use wagate_messaging::store::NumberStore;
+use wagate_messaging::store::TenantStore;
 
 use serde_json::{Value, json};
-use wagate_shared::domain::conversation::SendOutcome;
-use wagate_shared::domain::tenant::TenantStatus;
-use wagate_shared::outbound::OutboundJob;
-use wagate_shared::secret_store::SecretContext;
+use wagate_messaging::domain::conversation::SendOutcome;
+use wagate_messaging::domain::tenant::TenantStatus;
+use wagate_messaging::outbound::OutboundJob;
+use wagate_messaging::secret_store::SecretContext;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text_to};
 
 const WAIT: Duration = Duration::from_secs(90);

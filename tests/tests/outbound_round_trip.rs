@@ -5,17 +5,17 @@
 //! of the newest inbound message decides); every message type passes Meta's checks.
 
 use std::time::Duration;
-use wagate_shared::store::MessageStore;
+use wagate_messaging::store::MessageStore;
 
 use serde_json::Value;
 use serde_json::json;
-use wagate_shared::cloud_api::request::MarkRead;
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig, MetaRequest, SendError};
-use wagate_shared::domain::conversation::SendOutcome;
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
-use wagate_shared::domain::status::DeliveryStatus;
-use wagate_shared::outbound::OutboundJob;
-use wagate_shared::secret::Secret;
+use wagate_messaging::cloud_api::request::MarkRead;
+use wagate_messaging::cloud_api::{CloudApiClient, CloudApiConfig, MetaRequest, SendError};
+use wagate_messaging::domain::conversation::SendOutcome;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::domain::status::DeliveryStatus;
+use wagate_messaging::outbound::OutboundJob;
+use wagate_messaging::secret::Secret;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, text, text_to, wamid};
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::MessageStore;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::MessageStore;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
-use wagate_shared::metrics::Metrics;
+use wagate_messaging::access::Role;
+use wagate_messaging::metrics::Metrics;
 use wagate_tests::scan::holders_of;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits, wamid, webhook_in_process};
 

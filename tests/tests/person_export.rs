@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -254,8 +254,8 @@ async fn export_in_process(
 ) -> (Value, String, u32) {
     use wagate_compliance::erasure::ErasureJob;
     use wagate_compliance::export::{ExportBucket, ExportOutcome, PersonExporter};
-    use wagate_shared::domain::identity::{IdentityKey, Phone};
-    let metrics = std::sync::Arc::new(wagate_shared::metrics::Metrics::default());
+    use wagate_messaging::domain::identity::{IdentityKey, Phone};
+    let metrics = std::sync::Arc::new(wagate_messaging::metrics::Metrics::default());
     let url = stack
         .sqs
         .create_queue()
@@ -265,7 +265,8 @@ async fn export_in_process(
         .unwrap()
         .queue_url
         .unwrap();
-    let queue = wagate_shared::queue::jobs::JobQueue::new(stack.sqs.clone(), url.clone(), metrics);
+    let queue =
+        wagate_messaging::queue::jobs::JobQueue::new(stack.sqs.clone(), url.clone(), metrics);
     let bucket = ExportBucket {
         s3: wagate_compliance::s3::s3_client(&stack.sdk),
         bucket: std::env::var("EXPORT_BUCKET").unwrap(),

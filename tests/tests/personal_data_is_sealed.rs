@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use wagate_compliance::store::SealingStore;
 use wagate_integrations::store::CallbackStore;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::MessageStore;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::MessageStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::json;
 use wagate_compliance::store::migration::Sealed;
-use wagate_shared::access::Role;
-use wagate_shared::metrics::Metrics;
+use wagate_messaging::access::Role;
+use wagate_messaging::metrics::Metrics;
 use wagate_tests::scan::holders_of;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
@@ -429,7 +429,7 @@ async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twic
     let before = stack.tenant_items(tenant_id).await;
     seal_everything(&stack).await;
     let after = stack.tenant_items(tenant_id).await;
-    let key = |it: &wagate_shared::store::Item| {
+    let key = |it: &wagate_messaging::store::Item| {
         (
             wagate_tests::text(it, "pk").unwrap_or_default().to_owned(),
             wagate_tests::text(it, "sk").unwrap_or_default().to_owned(),
@@ -578,7 +578,7 @@ async fn the_sealing_run_moves_what_was_keyed_by_a_raw_wamid_and_the_api_still_r
     let t = tenant.id.as_str();
     assert!(!holders_of(&stack, t, &phone).await.is_empty());
     // The id the API gave out for the message before.
-    let old_id = wagate_shared::domain::message_id::MessageId::inbound(
+    let old_id = wagate_messaging::domain::message_id::MessageId::inbound(
         &contact,
         before.sent_at,
         &before.inbound,
@@ -649,7 +649,7 @@ async fn the_sealing_run_moves_what_was_keyed_by_a_raw_wamid_and_the_api_still_r
     );
 
     // A second pass rewrites none of it: the tenant's items stay as they are.
-    let key = |it: &wagate_shared::store::Item| {
+    let key = |it: &wagate_messaging::store::Item| {
         (
             wagate_tests::text(it, "pk").unwrap_or_default().to_owned(),
             wagate_tests::text(it, "sk").unwrap_or_default().to_owned(),

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
-use wagate_shared::domain::conversation::SendOutcome;
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::access::Role;
+use wagate_messaging::domain::conversation::SendOutcome;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
 use wagate_tests::receiver::Receiver;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 

@@ -4,23 +4,23 @@
 
 use std::time::Duration;
 use wagate_compliance::store::AgeingStore;
-use wagate_shared::store::ContactStore;
-use wagate_shared::store::MessageStore;
-use wagate_shared::store::TenantStore;
-use wagate_shared::store::contact::resolve::ContactResolution;
-use wagate_shared::store::message::inbound::InboundMessages;
+use wagate_messaging::store::ContactStore;
+use wagate_messaging::store::MessageStore;
+use wagate_messaging::store::TenantStore;
+use wagate_messaging::store::contact::resolve::ContactResolution;
+use wagate_messaging::store::message::inbound::InboundMessages;
 
 use reqwest::Method;
 
 use wagate_compliance::store::ageing::RetentionCache;
-use wagate_shared::domain::identity::UserIdentity;
-use wagate_shared::domain::message::InboundMessage;
-use wagate_shared::domain::message::parse_message;
-use wagate_shared::domain::retention::Aged;
-use wagate_shared::domain::retention::{ContentLife, Retention};
-use wagate_shared::store::contact::ContactFacts;
-use wagate_shared::store::message::inbound::NewInbound;
-use wagate_shared::store::{Expiry, PutOutcome};
+use wagate_messaging::domain::identity::UserIdentity;
+use wagate_messaging::domain::message::InboundMessage;
+use wagate_messaging::domain::message::parse_message;
+use wagate_messaging::domain::retention::Aged;
+use wagate_messaging::domain::retention::{ContentLife, Retention};
+use wagate_messaging::store::contact::ContactFacts;
+use wagate_messaging::store::message::inbound::NewInbound;
+use wagate_messaging::store::{Expiry, PutOutcome};
 use wagate_tests::{Stack, TestTenant, eventually, now, text, wamid, with_sk_prefix};
 
 const DAY: i64 = 86_400;
@@ -35,7 +35,7 @@ fn inbound<'a>(contact_id: &'a str, message: &'a InboundMessage) -> NewInbound<'
     }
 }
 
-fn expires_at(item: &wagate_shared::store::Item) -> i64 {
+fn expires_at(item: &wagate_messaging::store::Item) -> i64 {
     item.get("expires_at")
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -80,7 +80,7 @@ async fn items_expire_by_the_tenants_retention_for_their_data_class() {
         },
     )
     .await;
-    let within = |item: &wagate_shared::store::Item, days: i64| {
+    let within = |item: &wagate_messaging::store::Item, days: i64| {
         let at = expires_at(item);
         at >= started + days * DAY && at <= now() + days * DAY
     };
@@ -268,7 +268,7 @@ async fn contact_of(stack: &Stack, tenant: &TestTenant, phone: &str) -> String {
         .contact_id
 }
 
-fn number(item: &wagate_shared::store::Item, name: &str) -> Option<i64> {
+fn number(item: &wagate_messaging::store::Item, name: &str) -> Option<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -374,7 +374,7 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
     // is shared by the tests running beside this one, so it is not started here).
     // A tenant's key may not start the run over every tenant.
     let key = tenant
-        .api_key(&stack, wagate_shared::access::Role::Admin)
+        .api_key(&stack, wagate_messaging::access::Role::Admin)
         .await;
     let (status, _) = stack
         .admin(
@@ -391,8 +391,8 @@ async fn a_shorter_retention_reaches_what_is_stored_and_content_past_its_time_le
 async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_newer_run_stops_it() {
     use std::sync::Arc;
     use wagate_compliance::erasure::{AgeingOutcome, ErasureJob, RetentionAger, WalkPosition};
-    use wagate_shared::domain::retention::RetentionSettings;
-    use wagate_shared::queue::jobs::JobQueue;
+    use wagate_messaging::domain::retention::RetentionSettings;
+    use wagate_messaging::queue::jobs::JobQueue;
 
     let stack = Stack::connect().await;
     let tenant = TestTenant::create(&stack).await;
@@ -443,7 +443,7 @@ async fn a_tenants_ageing_walk_delivered_twice_counts_each_change_once_and_a_new
         .unwrap()
         .queue_url
         .unwrap();
-    let metrics = Arc::new(wagate_shared::metrics::Metrics::default());
+    let metrics = Arc::new(wagate_messaging::metrics::Metrics::default());
     let ager = RetentionAger::new(
         stack.store.clone(),
         JobQueue::new(stack.sqs.clone(), queue.clone(), metrics),

@@ -6,17 +6,17 @@
 
 use std::collections::HashMap;
 use std::time::Duration;
-use wagate_shared::store::ApiKeyStore;
-use wagate_shared::store::NumberStore;
+use wagate_messaging::store::ApiKeyStore;
+use wagate_messaging::store::NumberStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_compliance::erasure::{ErasureJob, SweepOutcome, TenantEraser};
-use wagate_shared::access::{NewApiKey, Role};
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
+use wagate_messaging::access::{NewApiKey, Role};
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);

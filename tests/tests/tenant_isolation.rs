@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wagate_shared::access::Role;
+use wagate_messaging::access::Role;
 use wagate_tests::{Stack, TestTenant, eventually, random_digits};
 
 /// B's ids, by the name of the path parameter that takes them.

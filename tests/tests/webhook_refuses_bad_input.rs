@@ -2,7 +2,7 @@
 //! refused reaches the queue.
 
 use std::time::Duration;
-use wagate_shared::store::MessageStore;
+use wagate_messaging::store::MessageStore;
 
 use wagate_tests::{Stack, TestTenant, eventually, now, sign, wamid, with_sk_prefix};
 
@@ -17,7 +17,7 @@ async fn assert_only_sentinel_stored(stack: &Stack, tenant: &TestTenant, refused
         .await;
     assert_eq!(status, 200);
     // Messages are keyed by their wamid's blind index.
-    let keyed = |m: &&wagate_shared::store::Item, blinded: &str| {
+    let keyed = |m: &&wagate_messaging::store::Item, blinded: &str| {
         wagate_tests::text(m, "sk").is_some_and(|sk| sk.ends_with(blinded))
     };
     let sentinel = stack.blind_wamid(tenant.id.as_str(), &sentinel).await;

@@ -11,13 +11,13 @@ pub mod jobs;
 pub mod store;
 pub mod verify;
 
-use wagate_shared::{cache, clock, domain, metrics, privacy, queue, telemetry};
+use wagate_messaging::{cache, clock, domain, metrics, privacy, queue, telemetry};
 
 use crate::store::AuditStore;
 use crate::store::TenantStore;
 use std::sync::Arc;
 use std::time::Duration;
-use wagate_shared::inbound::port::AuditTrail;
+use wagate_messaging::inbound::port::AuditTrail;
 
 use crate::cache::TtlCache;
 use crate::domain::audit::checkpoint::CHECKPOINT_EVERY;

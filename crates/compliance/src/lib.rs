@@ -15,6 +15,6 @@ pub mod receipt;
 pub mod s3;
 pub mod store;
 
-use wagate_shared::{
+use wagate_messaging::{
     clock, conversations, domain, metrics, privacy, queue, telemetry, tenants, views,
 };

@@ -11,4 +11,6 @@
 pub mod callbacks;
 pub mod store;
 
-use wagate_shared::{cache, domain, events, http, privacy, queue, secret, secret_store, tenants};
+use wagate_messaging::{
+    cache, domain, events, http, privacy, queue, secret, secret_store, tenants,
+};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_audit::ChainReport;
 use wagate_audit::store::audit::AuditFilter;
-use wagate_shared::domain::audit::{AuditEntry, OPERATOR_CHAIN};
+use wagate_messaging::domain::audit::{AuditEntry, OPERATOR_CHAIN};
 
 use crate::state::{AdminState, Caller, TenantPath};
 use http_api::cursor;

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use http_api::rate_limit::Rates;
-use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
-use wagate_shared::queue::jobs::MAX_DELAY;
+use wagate_messaging::cloud_api::CloudApiConfig;
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
+use wagate_messaging::queue::jobs::MAX_DELAY;
 
 #[derive(Debug, Clone)]
 pub struct AdminConfig {

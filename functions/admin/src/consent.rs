@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use wagate_shared::domain::consent::ConsentSettings;
+use wagate_messaging::domain::consent::ConsentSettings;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use wagate_shared::domain::contact::UpdateContact;
-use wagate_shared::domain::message_id::is_contact_id;
-use wagate_shared::views::contact::ContactView;
+use wagate_messaging::domain::contact::UpdateContact;
+use wagate_messaging::domain::message_id::is_contact_id;
+use wagate_messaging::views::contact::ContactView;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};

@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::domain::erasure::{
+use wagate_messaging::domain::erasure::{
     ErasureReceipt, PersonErasure, PersonRequest, SignedReceipt, is_erasure_id,
 };
-use wagate_shared::domain::tenant::TenantId;
+use wagate_messaging::domain::tenant::TenantId;
 
 use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use http_api::cursor;

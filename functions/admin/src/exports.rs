@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use wagate_shared::domain::export::{ExportRequest, PersonExport, is_export_id};
+use wagate_messaging::domain::export::{ExportRequest, PersonExport, is_export_id};
 
 use crate::erasures::RequestsQuery;
 use crate::state::{AdminState, AdministeredTenant, TenantPath};

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::access::{ApiKeyRecord, Role};
+use wagate_messaging::access::{ApiKeyRecord, Role};
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
@@ -101,8 +101,8 @@ pub struct KeyList {
 fn view(record: &ApiKeyRecord, now: i64) -> KeyView {
     let state = match record.usable_at(now) {
         Ok(()) => KeyState::Active,
-        Err(wagate_shared::access::KeyUnusable::Expired) => KeyState::Expired,
-        Err(wagate_shared::access::KeyUnusable::Revoked) => KeyState::Revoked,
+        Err(wagate_messaging::access::KeyUnusable::Expired) => KeyState::Expired,
+        Err(wagate_messaging::access::KeyUnusable::Revoked) => KeyState::Revoked,
     };
     KeyView {
         key_id: record.key_id.clone(),

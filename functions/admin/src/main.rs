@@ -8,18 +8,18 @@ use wagate_compliance::erasure::{PersonEraser, RetentionAger, SealingSweeper, Te
 use wagate_compliance::export::{ExportBucket, PersonExporter};
 use wagate_compliance::receipt::ReceiptSigner;
 use wagate_compliance::s3::s3_client;
-use wagate_shared::aws::load_config;
-use wagate_shared::cloud_api::CloudApiClient;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::contacts::Contacts;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::secret_store::{SecretContext, SecretStore};
-use wagate_shared::store::Store;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::cloud_api::CloudApiClient;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::contacts::Contacts;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::secret_store::{SecretContext, SecretStore};
+use wagate_messaging::store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = AdminConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Error> {
             &SecretContext::operator_key(),
         )
         .await?;
-    wagate_shared::access::check_operator_key(operator_key.expose())?;
+    wagate_messaging::access::check_operator_key(operator_key.expose())?;
     let contacts = Contacts::new(store.clone());
     let state = Arc::new(AdminState::new(
         store,

@@ -11,9 +11,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::{MetaApp, TenantId};
-use wagate_shared::secret::Secret;
-use wagate_shared::tenant_setup::MetaAppSecrets;
+use wagate_messaging::domain::tenant::{MetaApp, TenantId};
+use wagate_messaging::secret::Secret;
+use wagate_messaging::tenant_setup::MetaAppSecrets;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};

@@ -14,9 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::PhoneNumber;
-use wagate_shared::numbers::ConnectNumber as Connect;
-use wagate_shared::secret::Secret;
+use wagate_messaging::domain::tenant::PhoneNumber;
+use wagate_messaging::numbers::ConnectNumber as Connect;
+use wagate_messaging::secret::Secret;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

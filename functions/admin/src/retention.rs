@@ -11,9 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::retention::RetentionSettings;
-use wagate_shared::domain::retention::{Retention, RetentionError};
-use wagate_shared::store::tenant::ageing::AgeingRun;
+use wagate_messaging::domain::retention::RetentionSettings;
+use wagate_messaging::domain::retention::{Retention, RetentionError};
+use wagate_messaging::store::tenant::ageing::AgeingRun;
 
 use crate::state::{AdminState, AdministeredTenant};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};

@@ -9,16 +9,16 @@ use subtle::ConstantTimeEq;
 use wagate_audit::AuditLog;
 use wagate_compliance::erasure::{PersonEraser, RetentionAger, SealingSweeper, TenantEraser};
 use wagate_compliance::export::PersonExporter;
-use wagate_shared::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
-use wagate_shared::cloud_api::CloudApiClient;
-use wagate_shared::contacts::Contacts;
-use wagate_shared::domain::tenant::{Tenant, TenantId};
-use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::Store;
-use wagate_shared::store::cursor::CursorKeys;
-use wagate_shared::tenant_admin::TenantAdmin;
-use wagate_shared::tenant_setup::TenantSetup;
+use wagate_messaging::access::{Authenticator, OPERATOR_KEY_SCHEME, Permission, Principal};
+use wagate_messaging::cloud_api::CloudApiClient;
+use wagate_messaging::contacts::Contacts;
+use wagate_messaging::domain::tenant::{Tenant, TenantId};
+use wagate_messaging::secret::Secret;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::Store;
+use wagate_messaging::store::cursor::CursorKeys;
+use wagate_messaging::tenant_admin::TenantAdmin;
+use wagate_messaging::tenant_setup::TenantSetup;
 
 use http_api::audit;
 use http_api::error::ApiError;
@@ -158,7 +158,7 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
             } else {
                 Err(state
                     .auth
-                    .refuse_failure(source, wagate_shared::access::AuthError::Unknown)
+                    .refuse_failure(source, wagate_messaging::access::AuthError::Unknown)
                     .into())
             };
         }

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::{Tenant, TenantId, TenantStatus};
+use wagate_messaging::domain::retention::Retention;
+use wagate_messaging::domain::tenant::{Tenant, TenantId, TenantStatus};
 
 use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
 use http_api::cursor;

@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::domain::tenant::WabaRoute;
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::domain::tenant::WabaRoute;
 
 use crate::state::{AdminState, Caller};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

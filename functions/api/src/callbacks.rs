@@ -13,7 +13,7 @@ use wagate_integrations::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id}
 use wagate_integrations::callbacks::event::EventType;
 use wagate_integrations::callbacks::log::DeliveryRecord;
 use wagate_integrations::callbacks::registry::RegistryError;
-use wagate_shared::access::Permission;
+use wagate_messaging::access::Permission;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

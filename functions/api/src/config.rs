@@ -1,8 +1,8 @@
 //! The business API function's configuration, read once at init from the environment.
 
 use http_api::rate_limit::Rates;
-use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
+use wagate_messaging::cloud_api::CloudApiConfig;
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {

@@ -13,10 +13,10 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::access::Permission;
-use wagate_shared::domain::consent::{Action, ConsentEntry, ConsentState, Scope, Source};
-use wagate_shared::domain::message_id::is_contact_id;
-use wagate_shared::views::consent::{ConsentEntryView, ConsentMarkView};
+use wagate_messaging::access::Permission;
+use wagate_messaging::domain::consent::{Action, ConsentEntry, ConsentState, Scope, Source};
+use wagate_messaging::domain::message_id::is_contact_id;
+use wagate_messaging::views::consent::{ConsentEntryView, ConsentMarkView};
 
 use crate::contacts::tenant;
 use crate::state::{BusinessState, TenantKey};

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_shared::access::Permission;
-use wagate_shared::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
-use wagate_shared::domain::consent::{Action, Scope};
+use wagate_messaging::access::Permission;
+use wagate_messaging::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
+use wagate_messaging::domain::consent::{Action, Scope};
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};

@@ -3,21 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use wagate_shared::tenants::Tenants;
+use wagate_messaging::tenants::Tenants;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::access::Permission;
-use wagate_shared::domain::contact::{DetailsChange, DetailsError, UpdateContact};
-use wagate_shared::domain::identity::{Bsuid, Phone, UserIdentity};
-use wagate_shared::domain::message_id::is_contact_id;
-use wagate_shared::domain::tenant::Tenant;
-use wagate_shared::store::contact::index::searchable_name;
+use wagate_messaging::access::Permission;
+use wagate_messaging::domain::contact::{DetailsChange, DetailsError, UpdateContact};
+use wagate_messaging::domain::identity::{Bsuid, Phone, UserIdentity};
+use wagate_messaging::domain::message_id::is_contact_id;
+use wagate_messaging::domain::tenant::Tenant;
+use wagate_messaging::store::contact::index::searchable_name;
 
-pub use wagate_shared::views::contact::ContactView;
+pub use wagate_messaging::views::contact::ContactView;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;
@@ -242,7 +242,7 @@ pub(super) async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Ten
         .tenant(&key.0.tenant_id)
         .await?
         .ok_or(ApiError::Unauthenticated(
-            wagate_shared::access::AuthError::Unknown,
+            wagate_messaging::access::AuthError::Unknown,
         ))
 }
 

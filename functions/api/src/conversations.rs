@@ -6,10 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_shared::access::Permission;
-use wagate_shared::domain::contact::ContactProfile;
-use wagate_shared::domain::conversation::ConversationFilter;
-use wagate_shared::outbound::window::WINDOW_SECS;
+use wagate_messaging::access::Permission;
+use wagate_messaging::domain::contact::ContactProfile;
+use wagate_messaging::domain::conversation::ConversationFilter;
+use wagate_messaging::outbound::window::WINDOW_SECS;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::cursor;

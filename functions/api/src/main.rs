@@ -6,22 +6,22 @@ use lambda_http::{Error, run};
 use wagate_audit::AuditLog;
 use wagate_integrations::callbacks::emitter::CallbackQueue;
 use wagate_integrations::callbacks::registry::CallbackRegistry;
-use wagate_shared::aws::load_config;
-use wagate_shared::cloud_api::CloudApiClient;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::{OutboundQueue, ReadReceipts};
-use wagate_shared::queue::EventQueue;
-use wagate_shared::queue::ids::QueueIdKeys;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::Store;
-use wagate_shared::store::cursor::CursorKeys;
-use wagate_shared::templates::TemplateManager;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::cloud_api::CloudApiClient;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::{OutboundQueue, ReadReceipts};
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::ids::QueueIdKeys;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::Store;
+use wagate_messaging::store::cursor::CursorKeys;
+use wagate_messaging::templates::TemplateManager;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = ApiConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());

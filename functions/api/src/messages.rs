@@ -10,11 +10,11 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
-use wagate_shared::access::{AuthError, Permission};
-use wagate_shared::domain::conversation::QUEUED;
-use wagate_shared::domain::message_id::MessageId;
-use wagate_shared::domain::outbound::OutboundMessage;
-use wagate_shared::outbound::{AcceptError, IdempotencyKey, SendCommand};
+use wagate_messaging::access::{AuthError, Permission};
+use wagate_messaging::domain::conversation::QUEUED;
+use wagate_messaging::domain::message_id::MessageId;
+use wagate_messaging::domain::outbound::OutboundMessage;
+use wagate_messaging::outbound::{AcceptError, IdempotencyKey, SendCommand};
 
 use crate::state::{BusinessState, TenantKey};
 use crate::views::{AcceptedView, MessagePageView, MessageView};

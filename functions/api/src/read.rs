@@ -6,12 +6,12 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wagate_shared::access::AuthError;
-use wagate_shared::access::Permission;
-use wagate_shared::cloud_api::{ErrorClass, SendError};
-use wagate_shared::domain::message_id::MessageId;
-use wagate_shared::outbound::ReadError;
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::access::AuthError;
+use wagate_messaging::access::Permission;
+use wagate_messaging::cloud_api::{ErrorClass, SendError};
+use wagate_messaging::domain::message_id::MessageId;
+use wagate_messaging::outbound::ReadError;
+use wagate_messaging::telemetry::error_chain;
 
 use crate::state::{BusinessState, TenantKey};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};

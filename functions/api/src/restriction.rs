@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wagate_shared::access::Permission;
-use wagate_shared::domain::contact::Restriction;
-use wagate_shared::domain::message_id::is_contact_id;
+use wagate_messaging::access::Permission;
+use wagate_messaging::domain::contact::Restriction;
+use wagate_messaging::domain::message_id::is_contact_id;
 
 use crate::contacts::ContactView;
 use crate::state::{BusinessState, TenantKey};

@@ -10,10 +10,10 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use wagate_shared::access::{AuthError, Permission};
-use wagate_shared::cloud_api::templates::TemplateDefinition;
-use wagate_shared::domain::template::TemplateRecord;
-use wagate_shared::templates::TemplateError;
+use wagate_messaging::access::{AuthError, Permission};
+use wagate_messaging::cloud_api::templates::TemplateDefinition;
+use wagate_messaging::domain::template::TemplateRecord;
+use wagate_messaging::templates::TemplateError;
 
 use crate::read::meta_refusal;
 use crate::state::{BusinessState, TenantKey};

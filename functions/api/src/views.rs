@@ -1,10 +1,10 @@
 //! What the business API answers with: messages as a tenant sees them (the message itself
-//! is `wagate_shared::views`, shared with exports).
+//! is `wagate_messaging::views`, shared with exports).
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use wagate_shared::views::message::MessageView;
+pub use wagate_messaging::views::message::MessageView;
 
 /// The answer to an accepted send.
 #[derive(Debug, Serialize, ToSchema)]

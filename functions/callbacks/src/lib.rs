@@ -11,9 +11,9 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use futures_util::future::join_all;
 use wagate_integrations::callbacks::delivery::{Deliverer, NextStep};
 use wagate_integrations::callbacks::emitter::CallbackJob;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::telemetry::error_chain;
 
 pub struct Worker {
     pub deliverer: Deliverer,

@@ -5,18 +5,18 @@ use callbacks::Worker;
 use callbacks::config::CallbacksConfig;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_integrations::callbacks::delivery::Deliverer;
-use wagate_shared::aws::load_config;
-use wagate_shared::clock::now_seconds;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::clock::now_seconds;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::Store;
+use wagate_messaging::tenants::TenantDirectory;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = CallbacksConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use wagate_compliance::erasure::person::ErasureTiming;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct ErasureConfig {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use wagate_compliance::erasure::{BackgroundJobs, ErasureJob, JobOutcome};
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::telemetry::error_chain;
 
 /// Time kept back from the invocation's deadline for the page in flight and the queueing
 /// of the rest: a page is at most 1,000 items, deleted 25 to a request.

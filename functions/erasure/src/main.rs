@@ -15,15 +15,15 @@ use wagate_compliance::erasure::{
 use wagate_compliance::export::{ExportBucket, PersonExporter};
 use wagate_compliance::receipt::ReceiptSigner;
 use wagate_compliance::s3::s3_client;
-use wagate_shared::aws::load_config;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::store::Store;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = ErasureConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());

@@ -16,8 +16,8 @@ use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use rand::Rng;
 use wagate_audit::AuditLog;
-use wagate_shared::domain::audit::{AuditFact, OPERATOR_CHAIN};
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::domain::audit::{AuditFact, OPERATOR_CHAIN};
+use wagate_messaging::telemetry::error_chain;
 
 use crate::unix_now;
 

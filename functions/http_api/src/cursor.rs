@@ -1,7 +1,7 @@
 //! The listings' `cursor` and `next_cursor`: sealed store cursors, valid only for the
 //! listing, tenant and filters they were made for. No handler reads a key format.
 
-use wagate_shared::store::cursor::{Cursor, CursorKeyError, CursorKeys};
+use wagate_messaging::store::cursor::{Cursor, CursorKeyError, CursorKeys};
 
 use crate::error::ApiError;
 
@@ -43,7 +43,7 @@ impl From<CursorKeyError> for ApiError {
             CursorKeyError::Store(e) => e.into(),
             CursorKeyError::Secret(e) => e.into(),
             malformed @ CursorKeyError::Malformed => {
-                ApiError::Store(wagate_shared::store::StoreError::Corrupt {
+                ApiError::Store(wagate_messaging::store::StoreError::Corrupt {
                     key: "cursor key".into(),
                     problem: malformed.to_string(),
                 })

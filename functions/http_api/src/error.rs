@@ -11,17 +11,17 @@ use utoipa::ToSchema;
 use wagate_compliance::erasure::ErasureError;
 #[cfg(feature = "compliance")]
 use wagate_compliance::export::ExportError;
-use wagate_shared::access::{AuthError, KeyUnusable};
-use wagate_shared::contacts::CreateContactError;
-use wagate_shared::domain::consent::{OptedOut, Scope, Source};
-use wagate_shared::domain::tenant::MetaCallsBlocked;
-use wagate_shared::numbers::ConnectError;
-use wagate_shared::queue::QueueError;
-use wagate_shared::secret_store::SecretError;
-use wagate_shared::store::StoreError;
-use wagate_shared::telemetry::error_chain;
-use wagate_shared::tenant_admin::AdminError;
-use wagate_shared::tenant_setup::SetupError;
+use wagate_messaging::access::{AuthError, KeyUnusable};
+use wagate_messaging::contacts::CreateContactError;
+use wagate_messaging::domain::consent::{OptedOut, Scope, Source};
+use wagate_messaging::domain::tenant::MetaCallsBlocked;
+use wagate_messaging::numbers::ConnectError;
+use wagate_messaging::queue::QueueError;
+use wagate_messaging::secret_store::SecretError;
+use wagate_messaging::store::StoreError;
+use wagate_messaging::telemetry::error_chain;
+use wagate_messaging::tenant_admin::AdminError;
+use wagate_messaging::tenant_setup::SetupError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -78,7 +78,7 @@ pub enum ApiError {
     #[error("the message could not be queued")]
     Queue(#[from] QueueError),
     #[error("the erasure receipt could not be signed or checked")]
-    Receipt(#[from] wagate_shared::privacy::mac::MacError),
+    Receipt(#[from] wagate_messaging::privacy::mac::MacError),
     #[cfg(feature = "compliance")]
     #[error("the export could not be written or read")]
     Export(#[from] ExportError),
@@ -113,7 +113,7 @@ impl From<ConnectError> for ApiError {
                 message: e.to_string(),
             },
             ConnectError::MetaUnreachable(source) => {
-                tracing::warn!(error = %wagate_shared::telemetry::error_chain(&source), "Meta could not confirm a number");
+                tracing::warn!(error = %wagate_messaging::telemetry::error_chain(&source), "Meta could not confirm a number");
                 ApiError::MetaUnavailable
             }
             ConnectError::NumberTaken => ApiError::ConflictOf {
@@ -182,7 +182,7 @@ impl From<ErasureError> for ApiError {
             ErasureError::BadTenant(_) => Self::NotFound("tenant"),
             // A wiring mistake of ours, never a caller's.
             ErasureError::NotATenantSweep => {
-                Self::Store(wagate_shared::store::StoreError::Corrupt {
+                Self::Store(wagate_messaging::store::StoreError::Corrupt {
                     key: "erasure job".into(),
                     problem: "a job of another kind reached the tenant eraser".into(),
                 })
@@ -192,8 +192,8 @@ impl From<ErasureError> for ApiError {
 }
 
 /// A person's request (erasure, export) that names no one, or two, or someone malformed.
-impl From<wagate_shared::domain::erasure::PersonRequestError> for ApiError {
-    fn from(e: wagate_shared::domain::erasure::PersonRequestError) -> Self {
+impl From<wagate_messaging::domain::erasure::PersonRequestError> for ApiError {
+    fn from(e: wagate_messaging::domain::erasure::PersonRequestError) -> Self {
         Self::Invalid {
             field: e.field().map(str::to_owned),
             message: e.to_string(),

@@ -21,7 +21,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// The time the handlers read: the process's clock (see `now_seconds`).
 pub fn unix_now() -> i64 {
-    wagate_shared::clock::now_seconds()
+    wagate_messaging::clock::now_seconds()
 }
 
 /// The answer to a route neither API has.

@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use wagate_shared::access::Principal;
-use wagate_shared::config::{ConfigError, Settings};
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::token_bucket::{Rate, TokenBuckets};
+use wagate_messaging::access::Principal;
+use wagate_messaging::config::{ConfigError, Settings};
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::token_bucket::{Rate, TokenBuckets};
 
 use crate::error::ApiError;
 
@@ -93,7 +93,7 @@ fn whole_seconds(wait: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use wagate_shared::access::Role;
+    use wagate_messaging::access::Role;
 
     use super::*;
 

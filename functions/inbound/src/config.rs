@@ -1,6 +1,6 @@
 //! The inbound worker's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
 
 #[derive(Debug, Clone)]
 pub struct InboundConfig {

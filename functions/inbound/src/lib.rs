@@ -9,8 +9,8 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use wagate_audit::AuditLog;
-use wagate_shared::inbound::{InboundProcessor, InboundTables};
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::inbound::{InboundProcessor, InboundTables};
+use wagate_messaging::telemetry::error_chain;
 
 /// The worker's processor: the table's stores, consent changes recorded in the tenant's
 /// audit log.

@@ -3,7 +3,7 @@
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
-use wagate_shared::inbound::InboundTables;
+use wagate_messaging::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use inbound::config::InboundConfig;
@@ -11,20 +11,20 @@ use inbound::subscribers::{Wiring, subscribers};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use wagate_audit::AuditLog;
 use wagate_integrations::callbacks::emitter::{CallbackEmitter, CallbackQueue};
-use wagate_shared::aws::load_config;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::inbound::InboundProcessor;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::OutboundQueue;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::queue::ids::QueueIdKeys;
-use wagate_shared::queue::jobs::JobQueue;
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::inbound::InboundProcessor;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::OutboundQueue;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::ids::QueueIdKeys;
+use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::store::Store;
+use wagate_messaging::tenants::TenantDirectory;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = InboundConfig::from_env()?;
     let sdk = load_config().await;
     let metrics = Arc::new(Metrics::default());

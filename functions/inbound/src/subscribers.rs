@@ -5,7 +5,7 @@
 
 use wagate_integrations::callbacks::emitter::CallbackEmitter;
 use wagate_integrations::callbacks::subscriber::CallbackSubscriber;
-use wagate_shared::events::Subscribers;
+use wagate_messaging::events::Subscribers;
 
 /// What the worker's subscribers need, built once per container.
 pub struct Wiring {

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use wagate_audit::AuditLog;
-use wagate_shared::inbound::InboundTables;
+use wagate_messaging::inbound::InboundTables;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use wagate_shared::inbound::InboundProcessor;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::inbound::InboundProcessor;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::store::Store;
+use wagate_messaging::tenants::TenantDirectory;
 
 fn offline_processor() -> inbound::Processor {
     let sdk = aws_config::SdkConfig::builder()

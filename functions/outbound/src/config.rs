@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use wagate_shared::cloud_api::CloudApiConfig;
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
-use wagate_shared::outbound::SenderSettings;
+use wagate_messaging::cloud_api::CloudApiConfig;
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings, StorageConfig};
+use wagate_messaging::outbound::SenderSettings;
 
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
@@ -43,7 +43,7 @@ impl FunctionConfig for OutboundConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wagate_shared::cloud_api::client::DEFAULT_BASE_URL;
+    use wagate_messaging::cloud_api::client::DEFAULT_BASE_URL;
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

@@ -10,16 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
-use wagate_shared::cloud_api::{CloudApiClient, SendError};
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
-use wagate_shared::queue::EventQueue;
-use wagate_shared::secret_store::SecretStore;
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::cloud_api::{CloudApiClient, SendError};
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::secret_store::SecretStore;
+use wagate_messaging::store::Store;
+use wagate_messaging::tenants::TenantDirectory;
 
 use config::OutboundConfig;
-use wagate_shared::telemetry::error_chain;
+use wagate_messaging::telemetry::error_chain;
 
 /// Time kept after a Cloud API call's timeout to record its outcome and answer.
 const RECORD_MARGIN: Duration = Duration::from_secs(3);

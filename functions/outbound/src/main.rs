@@ -7,13 +7,13 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use outbound::Worker;
 use outbound::config::OutboundConfig;
-use wagate_shared::aws::load_config;
-use wagate_shared::config::FunctionConfig;
-use wagate_shared::metrics::Metrics;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::metrics::Metrics;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = OutboundConfig::from_env()?;
     let sdk = load_config().await;
     let worker = Arc::new(Worker::new(&config, &sdk, Arc::new(Metrics::default()))?);

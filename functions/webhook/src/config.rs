@@ -1,7 +1,7 @@
 //! The webhook's configuration, read once at init from the environment.
 
-use wagate_shared::config::{ConfigError, FunctionConfig, Settings};
-use wagate_shared::secret::Secret;
+use wagate_messaging::config::{ConfigError, FunctionConfig, Settings};
+use wagate_messaging::secret::Secret;
 
 /// Meta sends up to 3 MB in one delivery; anything larger is refused before any work.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 3 * 1024 * 1024;

@@ -1,12 +1,12 @@
 //! The webhook's errors and the one place that maps them to HTTP answers.
 
 use lambda_http::{Body, Response};
-use wagate_shared::queue::QueueError;
-use wagate_shared::secret_store::SecretError;
-use wagate_shared::signature::SignatureError;
-use wagate_shared::store::StoreError;
-use wagate_shared::telemetry::error_chain;
-use wagate_shared::webhook::WebhookBodyError;
+use wagate_messaging::queue::QueueError;
+use wagate_messaging::secret_store::SecretError;
+use wagate_messaging::signature::SignatureError;
+use wagate_messaging::store::StoreError;
+use wagate_messaging::telemetry::error_chain;
+use wagate_messaging::webhook::WebhookBodyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {

@@ -3,15 +3,15 @@
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
-use wagate_shared::clock::now_millis;
-use wagate_shared::domain::tenant::{TenantId, TenantStatus};
-use wagate_shared::queue::event::Door as QueuedDoor;
-use wagate_shared::queue::{MAX_BATCH_BYTES, QueueError};
-use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::{SecretContext, SecretPurpose};
-use wagate_shared::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
-use wagate_shared::tenants::Tenants;
-use wagate_shared::webhook::{Arrival, QueueMessage, Route, split_delivery, to_queue_message};
+use wagate_messaging::clock::now_millis;
+use wagate_messaging::domain::tenant::{TenantId, TenantStatus};
+use wagate_messaging::queue::event::Door as QueuedDoor;
+use wagate_messaging::queue::{MAX_BATCH_BYTES, QueueError};
+use wagate_messaging::secret::Secret;
+use wagate_messaging::secret_store::{SecretContext, SecretPurpose};
+use wagate_messaging::signature::{LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verify};
+use wagate_messaging::tenants::Tenants;
+use wagate_messaging::webhook::{Arrival, QueueMessage, Route, split_delivery, to_queue_message};
 
 use crate::error::{WebhookError, json_response};
 use crate::state::AppState;

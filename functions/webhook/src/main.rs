@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
-use wagate_shared::aws::load_config;
-use wagate_shared::config::FunctionConfig;
+use wagate_messaging::aws::load_config;
+use wagate_messaging::config::FunctionConfig;
 use webhook::{AppState, WebhookConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    wagate_shared::telemetry::init();
+    wagate_messaging::telemetry::init();
     let config = WebhookConfig::from_env()?;
     let sdk = load_config().await;
     let state = Arc::new(AppState::new(config, &sdk));

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::queue::ids::QueueIdKeys;
-use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::{SecretContext, SecretError, SecretStore};
-use wagate_shared::store::Store;
-use wagate_shared::tenants::TenantDirectory;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::ids::QueueIdKeys;
+use wagate_messaging::secret::Secret;
+use wagate_messaging::secret_store::{SecretContext, SecretError, SecretStore};
+use wagate_messaging::store::Store;
+use wagate_messaging::tenants::TenantDirectory;
 
 use crate::config::WebhookConfig;
 

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use wagate_shared::metrics::Metrics;
-use wagate_shared::secret::Secret;
-use wagate_shared::store::Store;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::secret::Secret;
+use wagate_messaging::store::Store;
 use webhook::{AppState, WebhookConfig};
 
 const FIXTURE_APP_SECRET: &str = "fixture-app-secret";
@@ -25,7 +25,7 @@ async fn offline_state() -> AppState {
         queue_id_key_id: "unused".into(),
         kms_key_id: "unused".into(),
         platform_app_secret_ciphertext: vec![1, 2, 3],
-        platform_verify_token: wagate_shared::secret::Secret::new(FIXTURE_VERIFY_TOKEN.into()),
+        platform_verify_token: wagate_messaging::secret::Secret::new(FIXTURE_VERIFY_TOKEN.into()),
         max_body_bytes: webhook::config::DEFAULT_MAX_BODY_BYTES,
     };
     let metrics = Arc::new(Metrics::default());

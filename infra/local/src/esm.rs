@@ -39,7 +39,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &Args) -> Result<(), BoxErro
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .unwrap_or_default();
-    let http = wagate_shared::http::client_builder()
+    let http = wagate_messaging::http::client_builder()
         .timeout(Duration::from_secs(timeout) + Duration::from_secs(2))
         .build()?;
     let mapping = Mapping {

@@ -46,7 +46,7 @@ async fn main() {
         Ok(a) => a,
         Err(e) => fail(&e),
     };
-    let sdk = wagate_shared::aws::load_config().await;
+    let sdk = wagate_messaging::aws::load_config().await;
     let result = match command.as_str() {
         "up" => provision::run(&sdk, &args).await,
         "esm" => esm::run(&sdk, &args).await,

@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rand::Rng;
-use wagate_shared::access::{OPERATOR_KEY_SCHEME, Role};
-use wagate_shared::cloud_api::{CloudApiClient, CloudApiConfig};
-use wagate_shared::domain::retention::Retention;
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::numbers::ConnectNumber;
-use wagate_shared::secret::Secret;
-use wagate_shared::secret_store::{SecretContext, SecretStore};
-use wagate_shared::store::Store;
-use wagate_shared::tenant_setup::{MetaAppSecrets, TenantSetup};
+use wagate_messaging::access::{OPERATOR_KEY_SCHEME, Role};
+use wagate_messaging::cloud_api::{CloudApiClient, CloudApiConfig};
+use wagate_messaging::domain::retention::Retention;
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::numbers::ConnectNumber;
+use wagate_messaging::secret::Secret;
+use wagate_messaging::secret_store::{SecretContext, SecretStore};
+use wagate_messaging::store::Store;
+use wagate_messaging::tenant_setup::{MetaAppSecrets, TenantSetup};
 
 use crate::BoxError;
 
@@ -152,7 +152,7 @@ async fn register_demo_number(
         "app_secret": values.platform_app_secret,
         "webhook_url": simulator.webhook_url,
     });
-    let response = wagate_shared::http::client_builder()
+    let response = wagate_messaging::http::client_builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()?
         .post(format!("{}/_sim/numbers", simulator.url))

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use wagate_shared::domain::outbound::{OutboundMessage, Recipient};
-use wagate_shared::domain::tenant::TenantId;
-use wagate_shared::metrics::Metrics;
-use wagate_shared::outbound::OutboundQueue;
-use wagate_shared::queue::EventQueue;
-use wagate_shared::queue::ids::QueueIdKeys;
+use wagate_messaging::domain::outbound::{OutboundMessage, Recipient};
+use wagate_messaging::domain::tenant::TenantId;
+use wagate_messaging::metrics::Metrics;
+use wagate_messaging::outbound::OutboundQueue;
+use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::ids::QueueIdKeys;
 
 use crate::BoxError;
 use crate::args::Args;

@@ -1,9 +1,9 @@
 //! The audit log's items (`audit`: its entries, heads and checkpoints), beside the other
-//! contexts' items, which this crate reads through `wagate_shared::store`.
+//! contexts' items, which this crate reads through `wagate_messaging::store`.
 
 pub mod audit;
 
-pub use wagate_shared::store::repository;
-pub use wagate_shared::store::*;
+pub use wagate_messaging::store::repository;
+pub use wagate_messaging::store::*;
 
 pub use audit::AuditStore;

@@ -2,14 +2,14 @@
 //! of their items (`person`), the audit log (`audit`), ageing what is stored (`ageing`) and
 //! sealing what was written before per-person keys (`migration`). The audit log's items are
 //! the audit crate's. They stand beside the
-//! other contexts' items, which this crate reads through `wagate_shared::store`.
+//! other contexts' items, which this crate reads through `wagate_messaging::store`.
 
 pub mod ageing;
 pub mod migration;
 pub mod person;
 
-pub use wagate_shared::store::repository;
-pub use wagate_shared::store::*;
+pub use wagate_messaging::store::repository;
+pub use wagate_messaging::store::*;
 
 pub use ageing::AgeingStore;
 pub use migration::SealingStore;

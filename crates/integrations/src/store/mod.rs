@@ -1,9 +1,9 @@
 //! The callbacks' items (`callback`: endpoints and the delivery log), beside the other
-//! contexts' items, which this crate reads through `wagate_shared::store`.
+//! contexts' items, which this crate reads through `wagate_messaging::store`.
 
 pub mod callback;
 
-pub use wagate_shared::store::repository;
-pub use wagate_shared::store::*;
+pub use wagate_messaging::store::repository;
+pub use wagate_messaging::store::*;
 
 pub use callback::CallbackStore;
