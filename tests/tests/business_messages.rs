@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 use wagate_messaging::store::TenantStore;
+use wagate_messaging::store::tenant::SendingStop;
 
 use reqwest::Method;
 use serde_json::{Value, json};

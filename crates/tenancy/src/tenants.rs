@@ -96,28 +96,6 @@ impl TenantDirectory {
         Ok(index)
     }
 
-    /// Forgets a tenant, so the next read sees a change this container made.
-    pub fn forget_tenant(&self, id: &TenantId) {
-        self.caches.tenants.remove(id);
-    }
-
-    /// Reads a phone number again, past the cache (after a pause, or a refused token).
-    pub async fn refresh_phone_number(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-    ) -> Result<Option<PhoneNumber>, StoreError> {
-        let found = self
-            .store
-            .repo::<NumberStore>()
-            .get_phone_number(tenant, phone_number_id)
-            .await?;
-        self.caches
-            .numbers
-            .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
-        Ok(found)
-    }
-
     pub async fn tenant_for_phone_number(
         &self,
         phone_number_id: &str,
@@ -193,6 +171,16 @@ pub trait Tenants: Send + Sync {
         tenant: &TenantId,
         phone_number_id: &str,
     ) -> impl Future<Output = Result<Option<PhoneNumber>, StoreError>> + Send;
+
+    /// Reads a phone number again, past the cache (after a pause, or a refused token).
+    fn refresh_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> impl Future<Output = Result<Option<PhoneNumber>, StoreError>> + Send;
+
+    /// Forgets a tenant, so the next read sees a change this container made.
+    fn forget_tenant(&self, id: &TenantId);
 }
 
 impl Tenants for TenantDirectory {
@@ -226,5 +214,25 @@ impl Tenants for TenantDirectory {
             return Ok(found);
         }
         self.refresh_phone_number(tenant, phone_number_id).await
+    }
+
+    async fn refresh_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        let found = self
+            .store
+            .repo::<NumberStore>()
+            .get_phone_number(tenant, phone_number_id)
+            .await?;
+        self.caches
+            .numbers
+            .insert((tenant.clone(), phone_number_id.to_owned()), found.clone());
+        Ok(found)
+    }
+
+    fn forget_tenant(&self, id: &TenantId) {
+        self.caches.tenants.remove(id);
     }
 }

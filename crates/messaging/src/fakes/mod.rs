@@ -64,6 +64,8 @@ pub struct Tables {
     pub outbound: HashMap<(TenantId, String, String), OutboundRecord>,
     /// (tenant, contact id) → when the contact's newest inbound message was sent.
     pub newest_inbound: HashMap<(TenantId, String), i64>,
+    /// (tenant, contact id, status tag) → the wamid of the message Meta accepted with it.
+    pub accepted_tags: HashMap<(TenantId, String, String), String>,
     /// How often the conversation moved to answered, by (tenant, contact id).
     pub outbound_activity: HashMap<(TenantId, String), u32>,
     /// Operations that fail once each, by name, as a crash or an outage would.

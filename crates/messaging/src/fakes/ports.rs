@@ -16,6 +16,7 @@ use crate::inbound::port::{AuditTrail, InboundStore};
 use crate::outbound::accept_port::AcceptStore;
 use crate::outbound::consent::TemplateCategories;
 use crate::outbound::consent::TemplateIn;
+use crate::outbound::send_port::SendStore;
 use crate::store::contact::ContactRecords;
 use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::consent::Recorded;
@@ -31,10 +32,11 @@ use crate::store::message::delivery::StatusOutcome;
 use crate::store::message::inbound::InboundMessages;
 use crate::store::message::inbound::{NewInbound, StoredInbound};
 use crate::store::message::outbound::OutboundMessages;
-use crate::store::message::outbound::{OutboundKey, QueuedOutbound};
+use crate::store::message::outbound::{NewOutbound, OutboundKey, QueuedOutbound};
 use crate::store::number::NumberRecords;
 use crate::store::template::TemplateAttribute;
 use crate::store::template::TemplateStates;
+use crate::store::tenant::SendingStop;
 use crate::store::{Expiry, PutOutcome, StoreError};
 use crate::tenants::Tenants;
 
@@ -108,6 +110,18 @@ impl Tenants for FakeStore {
             .find(|n| &n.tenant_id == tenant && n.phone_number_id == phone_number_id)
             .cloned())
     }
+
+    /// The fake keeps no cache: a refresh reads what `phone_number` reads.
+    async fn refresh_phone_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> Result<Option<PhoneNumber>, StoreError> {
+        self.check("refresh_phone_number")?;
+        self.phone_number(tenant, phone_number_id).await
+    }
+
+    fn forget_tenant(&self, _id: &TenantId) {}
 }
 
 impl TemplateCategories for FakeStore {
@@ -347,6 +361,21 @@ impl DeliveryStates for FakeStore {
             StatusOutcome::Late
         })
     }
+
+    async fn wamid_with_callback_data(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        callback_data: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.check("wamid_with_callback_data")?;
+        let slot = (
+            tenant.clone(),
+            contact_id.to_owned(),
+            callback_data.to_owned(),
+        );
+        Ok(self.lock().accepted_tags.get(&slot).cloned())
+    }
 }
 
 impl OutboundMessages for FakeStore {
@@ -419,6 +448,40 @@ impl OutboundMessages for FakeStore {
         }
         Ok(())
     }
+
+    /// As the table: written once, over nothing or over the job's queued record; nothing
+    /// about an erased contact.
+    async fn put_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &NewOutbound<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        self.check("put_outbound")?;
+        let mut t = self.lock();
+        let contact = (tenant.clone(), message.key.contact_id.to_owned());
+        if !t.contacts.contains_key(&contact) {
+            return Err(StoreError::PersonErased);
+        }
+        let slot = outbound_slot(tenant, message.key);
+        if t.outbound.get(&slot).is_some_and(|r| r.outcome.is_some()) {
+            return Ok(PutOutcome::Duplicate);
+        }
+        t.outbound.insert(
+            slot,
+            OutboundRecord {
+                job_id: message.key.job_id.to_owned(),
+                phone_number_id: message.phone_number_id.to_owned(),
+                message_type: message.message_type.to_owned(),
+                content: message.content.to_owned(),
+                sent_at: message.key.enqueued_at,
+                outcome: Some(message.outcome.clone()),
+                attempts: message.attempts,
+                decided_at: Some(message.now),
+                expires_at: Some(message.expires_at),
+            },
+        );
+        Ok(PutOutcome::Stored)
+    }
 }
 
 impl NumberRecords for FakeStore {
@@ -466,6 +529,24 @@ impl NumberRecords for FakeStore {
             .find(|n| &n.tenant_id == tenant && n.phone_number_id == phone_number_id)
         {
             number.throughput_per_second = per_second;
+        }
+        Ok(())
+    }
+
+    async fn pause_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        until: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.check("pause_number")?;
+        let mut t = self.lock();
+        for number in t.numbers.iter_mut() {
+            if &number.tenant_id == tenant && number.phone_number_id == phone_number_id {
+                number.paused_until = Some(until);
+                number.pause_reason = Some(reason.to_owned());
+            }
         }
         Ok(())
     }
@@ -581,5 +662,37 @@ impl AuditTrail for FakeStore {
         self.check("audit")?;
         self.lock().audit.push((tenant.clone(), fact));
         Ok(())
+    }
+}
+
+impl SendingStop for FakeStore {
+    async fn stop_sending(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
+        self.check("stop_sending")?;
+        if let Some(t) = self.lock().tenants.get_mut(tenant) {
+            t.sending_stopped = Some(reason.to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl SendStore for FakeStore {
+    fn tenants(&self) -> &(impl Tenants + TemplateCategories) {
+        self
+    }
+
+    fn contacts(&self) -> &(impl ContactResolution + ConversationActivity) {
+        self
+    }
+
+    fn messages(&self) -> &(impl OutboundMessages + DeliveryStates) {
+        self
+    }
+
+    fn numbers(&self) -> &impl NumberRecords {
+        self
+    }
+
+    fn sending(&self) -> &impl SendingStop {
+        self
     }
 }

@@ -13,7 +13,10 @@ pub mod pacer;
 pub mod pair;
 pub mod read_receipt;
 pub mod retry;
+pub mod send_port;
 pub mod sender;
+#[cfg(test)]
+mod sender_tests;
 pub mod window;
 
 pub use accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};

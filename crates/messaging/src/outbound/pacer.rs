@@ -4,6 +4,7 @@
 
 use crate::store::NumberStore;
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Mutex;
@@ -37,10 +38,56 @@ impl Pacer {
             leases: Mutex::new(HashMap::new()),
         }
     }
+}
 
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Sleeps until the epoch-microsecond time `at`.
+pub async fn sleep_until_us(at: i64) {
+    let wait = at - now_us();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_micros(wait as u64)).await;
+    }
+}
+
+/// The send slots of a number, shared by every instance that sends from it.
+pub trait SendSlots: Send + Sync {
     /// The time (epoch microseconds) at which this container may send the next message
     /// from the number; `wanted` is how many it expects to send soon (the block it leases).
-    pub async fn next_slot(
+    fn next_slot(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        per_second: u32,
+        wanted: u32,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Meta said the number's throughput was reached: drop this container's lease and make
+    /// every instance's next block start no sooner than [`THROTTLE_PENALTY`] from now.
+    fn slow_down(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// No instance sends from the number before `resume_us` (epoch microseconds): the
+    /// number's shared next slot moves there, so every container learns of a pause at its
+    /// next lease rather than when its cached copy of the number expires.
+    fn hold_until(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        resume_us: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl SendSlots for Pacer {
+    async fn next_slot(
         &self,
         tenant: &TenantId,
         phone_number_id: &str,
@@ -95,21 +142,12 @@ impl Pacer {
         Ok(slot)
     }
 
-    /// Meta said the number's throughput was reached: drop this container's lease and make
-    /// every instance's next block start no sooner than [`THROTTLE_PENALTY`] from now.
-    pub async fn slow_down(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-    ) -> Result<(), StoreError> {
+    async fn slow_down(&self, tenant: &TenantId, phone_number_id: &str) -> Result<(), StoreError> {
         let resume = now_us() + THROTTLE_PENALTY.as_micros() as i64;
         self.hold_until(tenant, phone_number_id, resume).await
     }
 
-    /// No instance sends from the number before `resume_us` (epoch microseconds): the
-    /// number's shared next slot moves there, so every container learns of a pause at its
-    /// next lease rather than when its cached copy of the number expires.
-    pub async fn hold_until(
+    async fn hold_until(
         &self,
         tenant: &TenantId,
         phone_number_id: &str,
@@ -122,20 +160,5 @@ impl Pacer {
             .move_pace_forward(tenant, phone_number_id, resume_us, resume_us)
             .await?;
         Ok(())
-    }
-}
-
-pub fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
-
-/// Sleeps until the epoch-microsecond time `at`.
-pub async fn sleep_until_us(at: i64) {
-    let wait = at - now_us();
-    if wait > 0 {
-        tokio::time::sleep(Duration::from_micros(wait as u64)).await;
     }
 }

@@ -2,32 +2,29 @@
 //! redeliveries. The job's message record is written once its fate is known; a job that
 //! finds its record was handled before and is not sent again.
 
-use crate::store::ContactStore;
-use crate::store::MessageStore;
-use crate::store::NumberStore;
-use crate::store::TenantStore;
-use crate::store::contact::conversation::ConversationActivity;
-use crate::store::contact::resolve::ContactResolution;
-use crate::store::message::outbound::OutboundMessages;
-use crate::tenants::Tenants;
 use std::time::Duration;
 
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
-use crate::secret::Secret;
-use crate::secret_store::{SecretContext, SecretError, SecretStore};
+use crate::secret_store::{SecretError, SecretStore};
 use crate::store::contact::ContactFacts;
-use crate::store::message::outbound::{NewOutbound, OutboundKey};
+use crate::store::contact::conversation::ConversationActivity;
+use crate::store::contact::resolve::ContactResolution;
+use crate::store::message::delivery::DeliveryStates;
+use crate::store::message::outbound::{NewOutbound, OutboundKey, OutboundMessages};
+use crate::store::number::NumberRecords;
+use crate::store::tenant::SendingStop;
 use crate::store::{PutOutcome, StoreError};
-use crate::tenants::TenantDirectory;
+use crate::tenants::{TenantDirectory, Tenants};
 
 use super::consent::consent_allows;
 use super::job::{JobError, OutboundJob, Purpose};
-use super::pacer::{Pacer, now_us, sleep_until_us};
+use super::pacer::{Pacer, SendSlots, now_us, sleep_until_us};
 use super::pair::{PairLimiter, PairRate};
 use super::retry::retry_delay;
+use super::send_port::{CloudMeta, MetaSend, SendStore, SendTables};
 use super::window::window_is_open;
 
 /// A number paused by a spam or quality limit waits this long before sending again.
@@ -101,11 +98,11 @@ pub enum SenderError {
     Secret(#[from] SecretError),
 }
 
-pub struct Sender {
-    directory: TenantDirectory,
-    secrets: SecretStore,
-    api: CloudApiClient,
-    pacer: Pacer,
+/// Sends jobs through its ports: `S` stores, `M` Meta's API, `P` the numbers' send slots.
+pub struct Sender<S = SendTables, M = CloudMeta, P = Pacer> {
+    store: S,
+    meta: M,
+    pacer: P,
     pairs: PairLimiter,
     settings: SenderSettings,
 }
@@ -130,20 +127,47 @@ pub struct ReadyJob<'a> {
 }
 
 impl Sender {
+    /// The worker's sender: the table, the Cloud API and the shared pacer.
     pub fn new(
         directory: TenantDirectory,
         secrets: SecretStore,
         api: CloudApiClient,
         settings: SenderSettings,
     ) -> Self {
+        let pacer = Pacer::new(directory.store().clone());
+        Self::with_ports(
+            SendTables::new(directory),
+            CloudMeta::new(secrets, api),
+            pacer,
+            settings,
+        )
+    }
+}
+
+impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
+    pub fn with_ports(store: S, meta: M, pacer: P, settings: SenderSettings) -> Self {
         Self {
-            pacer: Pacer::new(directory.store().clone()),
+            store,
+            meta,
+            pacer,
             pairs: PairLimiter::new(settings.pair_rate),
-            directory,
-            secrets,
-            api,
             settings,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &S {
+        &self.store
+    }
+
+    #[cfg(test)]
+    pub(crate) fn meta(&self) -> &M {
+        &self.meta
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pacer(&self) -> &P {
+        &self.pacer
     }
 
     /// Sends `job`, or says why not or when to try again. `expected_from_number` is how
@@ -170,13 +194,14 @@ impl Sender {
     ) -> Result<Prepared<'a>, SenderError> {
         let now = delivery.now;
         let finished = |result| Ok(Prepared::Finished(result));
-        let Some(tenant) = self.directory.tenant(&job.tenant_id).await? else {
+        let Some(tenant) = self.store.tenants().tenant(&job.tenant_id).await? else {
             return finished(JobResult::Done(Done::Dropped {
                 reason: "unknown tenant",
             }));
         };
         let Some(number) = self
-            .directory
+            .store
+            .tenants()
             .phone_number(&tenant.id, job.phone_number_id())
             .await?
         else {
@@ -184,13 +209,13 @@ impl Sender {
                 reason: "the phone number is not the tenant's",
             }));
         };
-        let store = self.directory.store();
+        let store = &self.store;
         let facts = ContactFacts {
             event_at: Some(job.enqueued_at),
             ..ContactFacts::default()
         };
         let contact = match store
-            .repo::<ContactStore>()
+            .contacts()
             .resolve_contact(
                 &tenant.id,
                 &job.recipient()?,
@@ -219,7 +244,7 @@ impl Sender {
         // A contact made just now has no records: its first job skips the read.
         if !contact.new_id
             && store
-                .repo::<MessageStore>()
+                .messages()
                 .outbound_record(&ready.tenant.id, ready.key())
                 .await?
                 .is_some_and(|record| record.outcome.is_some())
@@ -231,7 +256,7 @@ impl Sender {
         if delivery.attempt > 1
             && !contact.new_id
             && let Some(wamid) = store
-                .repo::<MessageStore>()
+                .messages()
                 .wamid_with_callback_data(
                     &ready.tenant.id,
                     &ready.contact.contact_id,
@@ -259,7 +284,7 @@ impl Sender {
         }
         if job.purpose == Purpose::Message
             && let Err(opted_out) = consent_allows(
-                &self.directory,
+                store.tenants(),
                 &ready.tenant,
                 (&ready.number, &ready.contact),
                 job.outgoing(),
@@ -294,7 +319,7 @@ impl Sender {
             return finished(result);
         }
         if job.free_form()
-            && !window_is_open(&store.repo(), &ready.tenant.id, &contact.profile, now).await?
+            && !window_is_open(store.messages(), &ready.tenant.id, &contact.profile, now).await?
         {
             let reason =
                 "the 24-hour customer service window is closed: only a template may be sent";
@@ -336,7 +361,7 @@ impl Sender {
     ) -> Result<JobResult, SenderError> {
         let job = sending.job;
         let mut number = sending.number.clone();
-        let mut token = self.token(&number).await?;
+        let mut token = self.meta.token(&number).await?;
         let mut refreshed = false;
         loop {
             let slot = self
@@ -357,8 +382,8 @@ impl Sender {
             }
             sleep_until_us(slot).await;
             let error = match self
-                .api
-                .send_request(job.phone_number_id(), &token, &job.request_for_meta())
+                .meta
+                .send(job.phone_number_id(), &token, &job.request_for_meta())
                 .await
             {
                 Ok(accepted) => {
@@ -381,12 +406,13 @@ impl Sender {
                 // The token may have been rotated since this container cached it.
                 refreshed = true;
                 if let Some(fresh) = self
-                    .directory
+                    .store
+                    .tenants()
                     .refresh_phone_number(&sending.tenant.id, job.phone_number_id())
                     .await?
                     .filter(|f| f.access_token_ciphertext != number.access_token_ciphertext)
                 {
-                    token = self.token(&fresh).await?;
+                    token = self.meta.token(&fresh).await?;
                     number = fresh;
                     continue;
                 }
@@ -404,15 +430,11 @@ impl Sender {
         let job = sending.job;
         let (code, title, details) = describe(error);
         let tenant = &sending.tenant.id;
-        let store = self.directory.store();
         match class {
             ErrorClass::StopTenantCredential => {
                 let reason = format!("Meta refused the access token (code {})", code_text(code));
-                store
-                    .repo::<TenantStore>()
-                    .stop_sending(tenant, &reason)
-                    .await?;
-                self.directory.forget_tenant(tenant);
+                self.store.sending().stop_sending(tenant, &reason).await?;
+                self.store.tenants().forget_tenant(tenant);
                 tracing::error!(alert = "tenant_sending_stopped", tenant = %tenant, code, "Meta refused the tenant's credentials; sending is stopped");
                 self.fail(sending, code, title, details).await
             }
@@ -453,15 +475,17 @@ impl Sender {
         let number = sending.job.phone_number_id();
         let reason = format!("{why} (code {})", code_text(code));
         let until = sending.now + PAUSE.as_secs() as i64;
-        self.directory
-            .store()
-            .repo::<NumberStore>()
+        self.store
+            .numbers()
             .pause_number(tenant, number, until, &reason)
             .await?;
         self.pacer
             .hold_until(tenant, number, until * 1_000_000)
             .await?;
-        self.directory.refresh_phone_number(tenant, number).await?;
+        self.store
+            .tenants()
+            .refresh_phone_number(tenant, number)
+            .await?;
         tracing::error!(alert = "number_paused", tenant = %tenant, phone_number_id = %number, code, until, "sends from the number are paused");
         Ok(())
     }
@@ -508,9 +532,8 @@ impl Sender {
         let job = sending.job;
         let stored = job.stored_form();
         let written = match self
-            .directory
-            .store()
-            .repo::<MessageStore>()
+            .store
+            .messages()
             .put_outbound(
                 &sending.tenant.id,
                 &NewOutbound {
@@ -551,9 +574,8 @@ impl Sender {
         }
         let tenant = &sending.tenant.id;
         let result = self
-            .directory
-            .store()
-            .repo::<ContactStore>()
+            .store
+            .contacts()
             .record_outbound_activity(
                 tenant,
                 &sending.contact,
@@ -565,15 +587,6 @@ impl Sender {
             // The message is sent: its conversation shows as unread until the next reply.
             tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the answered conversation was not marked");
         }
-    }
-
-    async fn token(&self, number: &PhoneNumber) -> Result<Secret, SecretError> {
-        self.secrets
-            .decrypt(
-                &number.access_token_ciphertext,
-                &SecretContext::phone_number(number.tenant_id.as_str(), &number.phone_number_id),
-            )
-            .await
     }
 }
 

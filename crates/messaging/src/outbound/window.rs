@@ -3,7 +3,6 @@
 
 use crate::domain::contact::ContactProfile;
 use crate::domain::tenant::TenantId;
-use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::store::contact::LAST_INBOUND_GRANULARITY_SECS;
 use crate::store::message::outbound::OutboundMessages;
@@ -46,7 +45,7 @@ pub fn window_from_message(newest_inbound_at: Option<i64>, now: i64) -> Window {
 /// Whether `contact`'s window is open now: the profile decides, and the newest inbound
 /// message when the profile's rounded time is too close to the window's end to tell.
 pub async fn window_is_open(
-    messages: &MessageStore,
+    messages: &impl OutboundMessages,
     tenant: &TenantId,
     contact: &ContactProfile,
     now: i64,

@@ -38,35 +38,6 @@ const ALL: [DeliveryStatus; 6] = [
 ];
 
 impl MessageStore {
-    /// The wamid of the contact's message whose statuses carry `callback_data` (Meta echoes
-    /// a send's `biz_opaque_callback_data` in each of them), once one has arrived. Read only
-    /// when a job comes back without a recorded fate, to learn whether its earlier delivery
-    /// reached Meta before it died.
-    pub async fn wamid_with_callback_data(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        callback_data: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let found = self
-            .query(
-                "Query status by callback data",
-                "pk = :pk AND begins_with(sk, :wamid)",
-            )
-            .filter("callback_data = :data")
-            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
-            .value(":wamid", s(WAMID_PREFIX))
-            .value(":data", s(callback_data))
-            .consistent()
-            .find_map(|it| Some(it.clone()))
-            .await?;
-        let Some(found) = found else {
-            return Ok(None);
-        };
-        let key = self.reading_key(tenant, contact_id).await?;
-        Ok(unsealed(key.as_deref(), &found, WAMID))
-    }
-
     pub async fn delivery_state(
         &self,
         tenant: &TenantId,
@@ -168,6 +139,17 @@ pub trait DeliveryStates: Send + Sync {
         update: &StatusUpdate,
         expires_at: i64,
     ) -> impl Future<Output = Result<StatusOutcome, StoreError>> + Send;
+
+    /// The wamid of the contact's message whose statuses carry `callback_data` (Meta echoes
+    /// a send's `biz_opaque_callback_data` in each of them), once one has arrived. Read only
+    /// when a job comes back without a recorded fate, to learn whether its earlier delivery
+    /// reached Meta before it died.
+    fn wamid_with_callback_data(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        callback_data: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
 impl DeliveryStates for MessageStore {
@@ -221,5 +203,30 @@ impl DeliveryStates for MessageStore {
         } else {
             StatusOutcome::Duplicate
         })
+    }
+
+    async fn wamid_with_callback_data(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        callback_data: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let found = self
+            .query(
+                "Query status by callback data",
+                "pk = :pk AND begins_with(sk, :wamid)",
+            )
+            .filter("callback_data = :data")
+            .value(":pk", s(contact_pk(tenant.as_str(), contact_id)))
+            .value(":wamid", s(WAMID_PREFIX))
+            .value(":data", s(callback_data))
+            .consistent()
+            .find_map(|it| Some(it.clone()))
+            .await?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, contact_id).await?;
+        Ok(unsealed(key.as_deref(), &found, WAMID))
     }
 }

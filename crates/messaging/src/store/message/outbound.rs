@@ -56,89 +56,6 @@ pub struct QueuedOutbound<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-impl MessageStore {
-    /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
-    pub async fn put_outbound(
-        &self,
-        tenant: &TenantId,
-        message: &NewOutbound<'_>,
-    ) -> Result<PutOutcome, StoreError> {
-        let key = self
-            .keyring()?
-            .person(tenant.as_str(), message.key.contact_id)
-            .await?;
-        let mut it = outbound_item(
-            tenant,
-            &key,
-            &OutboundFields {
-                key: message.key,
-                phone_number_id: message.phone_number_id,
-                message_type: message.message_type,
-                content: message.content,
-                content_life: message.content_life,
-                state: message.outcome.state(),
-                attempts: message.attempts,
-                expires_at: message.expires_at,
-            },
-        );
-        it.insert("decided_at".into(), n(message.now));
-        let k = message.key;
-        let (pk, sk) = (
-            contact_pk(tenant.as_str(), k.contact_id),
-            outbound_sk(k.enqueued_at, k.job_id),
-        );
-        match &message.outcome {
-            SendOutcome::Accepted {
-                wamid,
-                message_status,
-            } => {
-                // Meta's wamid embeds the recipient's number: sealed like the content.
-                it.insert(WAMID.into(), sealed(&key, &pk, &sk, WAMID, wamid));
-                it.insert("message_status".into(), s(message_status));
-            }
-            SendOutcome::Refused { reason } => {
-                it.insert("reason".into(), s(reason));
-            }
-            SendOutcome::Failed {
-                code,
-                title,
-                details,
-            } => {
-                if let Some(code) = code {
-                    it.insert("error_code".into(), n(*code));
-                }
-                it.insert("error_title".into(), s(title));
-                // Meta's details may quote the message: sealed like it.
-                if let Some(details) = details {
-                    it.insert(
-                        "error_details".into(),
-                        sealed(&key, &pk, &sk, "error_details", details),
-                    );
-                }
-            }
-        }
-        // Written once: over nothing, or over the job's queued record, whose other
-        // attributes (the idempotency key's hash) stay.
-        let mut update = self.update("UpdateItem outbound", pk, sk);
-        for (attribute, value) in it {
-            if attribute != "pk" && attribute != "sk" {
-                update = update.set(&attribute, value);
-            }
-        }
-        let written = update
-            .condition("attribute_not_exists(pk) OR #state = :queued")
-            .name("#state", "state")
-            .value(":queued", s(QUEUED))
-            .send()
-            .await?;
-        Ok(if written {
-            PutOutcome::Stored
-        } else {
-            PutOutcome::Duplicate
-        })
-    }
-}
-
 /// The attribute of an outbound message that holds its API call's idempotency key digest.
 pub const IDEMPOTENCY_HASH: &str = "idem";
 
@@ -239,6 +156,13 @@ pub trait OutboundMessages: Send + Sync {
         tenant: &TenantId,
         key: OutboundKey<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes the job's outcome once; a second writer of the same job gets `Duplicate`.
+    fn put_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &NewOutbound<'_>,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
 }
 
 impl OutboundMessages for MessageStore {
@@ -339,5 +263,85 @@ impl OutboundMessages for MessageStore {
         )
         .await?;
         Ok(())
+    }
+
+    async fn put_outbound(
+        &self,
+        tenant: &TenantId,
+        message: &NewOutbound<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        let key = self
+            .keyring()?
+            .person(tenant.as_str(), message.key.contact_id)
+            .await?;
+        let mut it = outbound_item(
+            tenant,
+            &key,
+            &OutboundFields {
+                key: message.key,
+                phone_number_id: message.phone_number_id,
+                message_type: message.message_type,
+                content: message.content,
+                content_life: message.content_life,
+                state: message.outcome.state(),
+                attempts: message.attempts,
+                expires_at: message.expires_at,
+            },
+        );
+        it.insert("decided_at".into(), n(message.now));
+        let k = message.key;
+        let (pk, sk) = (
+            contact_pk(tenant.as_str(), k.contact_id),
+            outbound_sk(k.enqueued_at, k.job_id),
+        );
+        match &message.outcome {
+            SendOutcome::Accepted {
+                wamid,
+                message_status,
+            } => {
+                // Meta's wamid embeds the recipient's number: sealed like the content.
+                it.insert(WAMID.into(), sealed(&key, &pk, &sk, WAMID, wamid));
+                it.insert("message_status".into(), s(message_status));
+            }
+            SendOutcome::Refused { reason } => {
+                it.insert("reason".into(), s(reason));
+            }
+            SendOutcome::Failed {
+                code,
+                title,
+                details,
+            } => {
+                if let Some(code) = code {
+                    it.insert("error_code".into(), n(*code));
+                }
+                it.insert("error_title".into(), s(title));
+                // Meta's details may quote the message: sealed like it.
+                if let Some(details) = details {
+                    it.insert(
+                        "error_details".into(),
+                        sealed(&key, &pk, &sk, "error_details", details),
+                    );
+                }
+            }
+        }
+        // Written once: over nothing, or over the job's queued record, whose other
+        // attributes (the idempotency key's hash) stay.
+        let mut update = self.update("UpdateItem outbound", pk, sk);
+        for (attribute, value) in it {
+            if attribute != "pk" && attribute != "sk" {
+                update = update.set(&attribute, value);
+            }
+        }
+        let written = update
+            .condition("attribute_not_exists(pk) OR #state = :queued")
+            .name("#state", "state")
+            .value(":queued", s(QUEUED))
+            .send()
+            .await?;
+        Ok(if written {
+            PutOutcome::Stored
+        } else {
+            PutOutcome::Duplicate
+        })
     }
 }

@@ -102,24 +102,6 @@ impl NumberStore {
         }
         Ok(())
     }
-
-    /// Pauses sends from a number until `until` (epoch seconds).
-    pub async fn pause_number(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        until: i64,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        self.update_existing(
-            "UpdateItem pause number",
-            tenant_pk(tenant.as_str()),
-            number_sk(phone_number_id),
-            "SET paused_until = :u, pause_reason = :r",
-            [(":u", n(until)), (":r", s(reason))],
-        )
-        .await
-    }
 }
 
 pub(crate) fn number_item(number: &PhoneNumber) -> Item {
@@ -202,6 +184,15 @@ pub trait NumberRecords: Send + Sync {
         phone_number_id: &str,
         quality: &NumberQuality,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Pauses sends from a number until `until` (epoch seconds).
+    fn pause_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        until: i64,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl NumberRecords for NumberStore {
@@ -256,5 +247,22 @@ impl NumberRecords for NumberStore {
             .send()
             .await?;
         Ok(())
+    }
+
+    async fn pause_number(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        until: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem pause number",
+            tenant_pk(tenant.as_str()),
+            number_sk(phone_number_id),
+            "SET paused_until = :u, pause_reason = :r",
+            [(":u", n(until)), (":r", s(reason))],
+        )
+        .await
     }
 }

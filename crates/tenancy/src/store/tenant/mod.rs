@@ -9,6 +9,7 @@ pub mod retention;
 pub mod settings;
 
 use aws_sdk_dynamodb::types::ReturnValue;
+use std::future::Future;
 
 use crate::domain::retention::Retention;
 use crate::domain::tenant::{MetaApp, Tenant, TenantId, TenantStatus};
@@ -104,19 +105,6 @@ impl TenantStore {
                 .remove("meta_app_set_at"),
         };
         update.condition("attribute_exists(pk)").send().await
-    }
-
-    /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put
-    /// again with working credentials.
-    pub async fn stop_sending(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
-        self.update_existing(
-            "UpdateItem stop sending",
-            tenant_pk(tenant.as_str()),
-            TENANT_SK.into(),
-            "SET sending_stopped = :r",
-            [(":r", s(reason))],
-        )
-        .await
     }
 }
 
@@ -214,4 +202,28 @@ pub(crate) fn tenant_from_item(id: &TenantId, it: &Item) -> Result<Tenant, Store
         meta_app,
         sending_stopped: get_s(it, "sending_stopped").map(str::to_owned),
     })
+}
+
+/// Stopping a tenant's sending when Meta refuses its credentials.
+pub trait SendingStop: Send + Sync {
+    /// Stops the tenant's sending with `reason`; jobs fail fast until the tenant is put
+    /// again with working credentials.
+    fn stop_sending(
+        &self,
+        tenant: &TenantId,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl SendingStop for TenantStore {
+    async fn stop_sending(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
+        self.update_existing(
+            "UpdateItem stop sending",
+            tenant_pk(tenant.as_str()),
+            TENANT_SK.into(),
+            "SET sending_stopped = :r",
+            [(":r", s(reason))],
+        )
+        .await
+    }
 }
