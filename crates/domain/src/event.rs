@@ -1,7 +1,8 @@
 //! Domain events: what happened, told by the context where it happened to whoever
 //! subscribed (the tenant's callbacks today; bot flows, assignment, billing and reports
-//! next). Applying an inbound event ends by publishing them; a subscriber reads them and
-//! never the processor's state, so adding one touches no other.
+//! next). Applying an inbound event ends by publishing them, and so do accepting a send
+//! and sending it; a subscriber reads them and never the publisher's state, so adding
+//! one touches no other.
 //!
 //! An event names contacts by id and carries Meta's objects as Meta sent them, as the
 //! callbacks that tenants receive do: it lives in memory and on the tenant's own queues,
@@ -44,6 +45,27 @@ pub enum DomainEvent {
     TemplateChanged(AccountChange),
     /// Meta reported a change to the tenant's account or one of its numbers.
     AccountChanged(AccountChange),
+    /// A message the tenant sends was recorded and queued for the sender.
+    MessageQueued(OutboundRef),
+    /// Meta accepted a message the tenant sent.
+    MessageSent { message: OutboundRef, wamid: String },
+    /// A message the tenant sent will not be sent: refused before the call (consent, the
+    /// window, a restriction) or failed for good.
+    MessageFailed {
+        message: OutboundRef,
+        /// Meta's error code, when Meta refused it.
+        code: Option<i64>,
+        /// Refused by the gateway's own rules, never sent to Meta.
+        refused: bool,
+    },
+}
+
+/// An outbound message, as the send path names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundRef {
+    pub contact_id: String,
+    pub job_id: String,
+    pub phone_number_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +126,9 @@ impl DomainEvent {
             Self::ConsentChanged(_) => "consent_changed",
             Self::TemplateChanged(_) => "template_changed",
             Self::AccountChanged(_) => "account_changed",
+            Self::MessageQueued(_) => "message_queued",
+            Self::MessageSent { .. } => "message_sent",
+            Self::MessageFailed { .. } => "message_failed",
         }
     }
 }

@@ -108,7 +108,11 @@ pub fn callback_data(event: &DomainEvent) -> Option<CallbackData> {
         }
         DomainEvent::TemplateChanged(change) => CallbackData::TemplateUpdate(account(change)),
         DomainEvent::AccountChanged(change) => CallbackData::AccountUpdate(account(change)),
-        DomainEvent::ConsentChanged(_) | DomainEvent::ContactCreated { .. } => return None,
+        DomainEvent::ConsentChanged(_)
+        | DomainEvent::ContactCreated { .. }
+        | DomainEvent::MessageQueued(_)
+        | DomainEvent::MessageSent { .. }
+        | DomainEvent::MessageFailed { .. } => return None,
     })
 }
 

@@ -7,10 +7,12 @@
 
 use crate::domain::consent::OptedOut;
 use crate::domain::contact::ContactProfile;
+use crate::domain::event::{DomainEvent, OutboundRef, Published};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
+use crate::events::Subscribers;
 use crate::outbound::accept_port::AcceptTables;
 use crate::queue::QueueError;
 use crate::store::StoreError;
@@ -102,6 +104,7 @@ pub enum AcceptError {
 pub struct Outbox<S = AcceptTables, Q = OutboundQueue> {
     pub(super) store: S,
     pub(super) queue: Q,
+    pub(super) subscribers: Subscribers,
 }
 
 /// What the checks before queueing found.
@@ -120,7 +123,17 @@ impl Outbox {
 
 impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
     pub fn with_ports(store: S, queue: Q) -> Self {
-        Self { store, queue }
+        Self {
+            store,
+            queue,
+            subscribers: Subscribers::new(),
+        }
+    }
+
+    /// Publishes each message it queues to `subscribers`.
+    pub fn with_subscribers(mut self, subscribers: Subscribers) -> Self {
+        self.subscribers = subscribers;
+        self
     }
 
     pub async fn accept(&self, command: SendCommand<'_>) -> Result<AcceptedMessage, AcceptError> {
@@ -404,6 +417,22 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         {
             // The message is queued: failing the call now would invite a second send.
             tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
+        }
+        let queued = DomainEvent::MessageQueued(OutboundRef {
+            contact_id: checked.contact.contact_id.clone(),
+            job_id: job.job_id.clone(),
+            phone_number_id: command.message.from.clone(),
+        });
+        let published = Published {
+            tenant: command.tenant,
+            source: &job.job_id,
+            received_at: command.now,
+            person_restricted: checked.contact.restriction.is_some(),
+            event: &queued,
+        };
+        // Queued, for the same reason: a subscriber's failure is logged, not the call's.
+        if let Err(e) = self.subscribers.publish(published).await {
+            tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "a subscriber failed on a queued message");
         }
         Ok(())
     }

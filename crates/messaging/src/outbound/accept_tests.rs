@@ -118,6 +118,28 @@ async fn a_reply_in_the_window_is_recorded_queued_and_answers_the_conversation()
 }
 
 #[tokio::test]
+async fn a_queued_message_is_published_with_its_job() {
+    use crate::domain::event::DomainEvent;
+    // GIVEN an outbox with a subscriber, and a user who wrote an hour ago
+    let published = crate::fakes::FakeSubscriber::default();
+    let outbox = Outbox {
+        subscribers: crate::events::Subscribers::new().with(published.clone()),
+        ..given_a_tenant_with_a_number()
+    };
+    let contact_id = and_a_user_who_wrote(&outbox, 3600);
+    // WHEN the business replies
+    send(&outbox, &text("It ships today.")).await.unwrap();
+    // THEN the queued message is published, naming its job and contact
+    let job_id = outbox.queue.job_ids()[0].clone();
+    assert!(
+        matches!(&published.events()[..], [DomainEvent::MessageQueued(m)]
+            if m.job_id == job_id && m.contact_id == contact_id && m.phone_number_id == NUMBER),
+        "{:?}",
+        published.events()
+    );
+}
+
+#[tokio::test]
 async fn a_free_form_message_outside_the_window_is_refused_before_anything_is_written() {
     // GIVEN a user who never wrote, and one who wrote 25 hours ago
     let outbox = given_a_tenant_with_a_number();

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
+use crate::domain::event::{DomainEvent, OutboundRef, Published};
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
+use crate::events::Subscribers;
 use crate::secret_store::{SecretError, SecretStore};
 use crate::store::contact::ContactFacts;
 use crate::store::contact::conversation::ConversationActivity;
@@ -105,6 +107,7 @@ pub struct Sender<S = SendTables, M = CloudMeta, P = Pacer> {
     pacer: P,
     pairs: PairLimiter,
     settings: SenderSettings,
+    subscribers: Subscribers,
 }
 
 /// After [`Sender::prepare`]: a job to send now, or what already became of it.
@@ -152,7 +155,14 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
             pacer,
             pairs: PairLimiter::new(settings.pair_rate),
             settings,
+            subscribers: Subscribers::new(),
         }
+    }
+
+    /// Publishes what becomes of each job it records to `subscribers`.
+    pub fn with_subscribers(mut self, subscribers: Subscribers) -> Self {
+        self.subscribers = subscribers;
+        self
     }
 
     #[cfg(test)]
@@ -545,7 +555,7 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
                         sending.tenant.content.stores(Some(job.phone_number_id())),
                         sending.now,
                     ),
-                    outcome,
+                    outcome: outcome.clone(),
                     attempts: sending.attempt,
                     expires_at: sending.tenant.retention.message_expires_at(sending.now),
                     now: sending.now,
@@ -563,7 +573,44 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         if written == PutOutcome::Duplicate {
             tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
         }
+        self.publish(sending, &outcome).await;
         Ok(())
+    }
+
+    /// Tells the subscribers what became of the job. The outcome is recorded: a
+    /// subscriber's failure is logged, not the job's, which must not be sent again.
+    async fn publish(&self, sending: &ReadyJob<'_>, outcome: &SendOutcome) {
+        let message = OutboundRef {
+            contact_id: sending.contact.contact_id.clone(),
+            job_id: sending.job.job_id.clone(),
+            phone_number_id: sending.job.phone_number_id().to_owned(),
+        };
+        let event = match outcome {
+            SendOutcome::Accepted { wamid, .. } => DomainEvent::MessageSent {
+                message,
+                wamid: wamid.clone(),
+            },
+            SendOutcome::Failed { code, .. } => DomainEvent::MessageFailed {
+                message,
+                code: *code,
+                refused: false,
+            },
+            SendOutcome::Refused { .. } => DomainEvent::MessageFailed {
+                message,
+                code: None,
+                refused: true,
+            },
+        };
+        let published = Published {
+            tenant: &sending.tenant.id,
+            source: &sending.job.job_id,
+            received_at: sending.now,
+            person_restricted: sending.contact.restriction.is_some(),
+            event: &event,
+        };
+        if let Err(e) = self.subscribers.publish(published).await {
+            tracing::warn!(tenant = %sending.tenant.id, job_id = %sending.job.job_id, error = %crate::telemetry::error_chain(&e), "a subscriber failed on a send's outcome");
+        }
     }
 
     /// A conversation answered by this message stops being unread, whatever path queued it

@@ -480,3 +480,68 @@ async fn a_failed_record_after_meta_accepted_fails_the_job_for_its_redelivery() 
     );
     assert_eq!(sender.meta().calls(), 1);
 }
+
+#[tokio::test]
+async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_the_send() {
+    use crate::domain::event::DomainEvent;
+    use crate::events::{Subscriber, SubscriberError, Subscribers};
+    use crate::fakes::FakeSubscriber;
+    struct Down;
+    impl Subscriber for Down {
+        fn name(&self) -> &'static str {
+            "down"
+        }
+        fn handle<'a>(
+            &'a self,
+            _event: crate::domain::event::Published<'a>,
+        ) -> futures_util::future::BoxFuture<'a, Result<(), SubscriberError>> {
+            Box::pin(async { Err("unreachable".into()) })
+        }
+    }
+    // GIVEN a sender whose subscribers are a recorder and one that is down
+    let published = FakeSubscriber::default();
+    let fakes = FakeStore::with_tenant(tenant("acme"));
+    fakes
+        .lock()
+        .numbers
+        .push(phone_number(&acme(), NUMBER, "15551234567"));
+    let sender = Sender::with_ports(
+        fakes,
+        FakeMeta::default(),
+        FakeSlots::default(),
+        SenderSettings::default(),
+    )
+    .with_subscribers(Subscribers::new().with(published.clone()).with(Down));
+    let contact = and_a_user_who_wrote(&sender, 60);
+    // WHEN one reply is sent and one refused (the window closed meanwhile)
+    let sent = reply();
+    assert!(matches!(
+        sender.process(&sent, delivery(1), 1).await.unwrap(),
+        JobResult::Done(Done::Sent { .. })
+    ));
+    store(&sender)
+        .lock()
+        .contacts
+        .get_mut(&(acme(), contact.clone()))
+        .unwrap()
+        .last_inbound_at = Some(now() - 25 * 3600);
+    store(&sender)
+        .lock()
+        .newest_inbound
+        .insert((acme(), contact.clone()), now() - 25 * 3600);
+    let refused = reply();
+    assert_eq!(
+        sender.process(&refused, delivery(1), 1).await.unwrap(),
+        JobResult::Done(Done::Refused)
+    );
+    // THEN each fate is published, naming its job
+    let events = published.events();
+    assert!(
+        matches!(&events[..], [
+            DomainEvent::MessageSent { message: a, wamid },
+            DomainEvent::MessageFailed { message: b, code: None, refused: true },
+        ] if a.job_id == sent.job_id && wamid == "wamid.SENT" && b.job_id == refused.job_id
+            && a.contact_id == contact),
+        "{events:?}"
+    );
+}
