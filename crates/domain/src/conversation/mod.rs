@@ -2,6 +2,8 @@
 //! business's with what became of each send, and a wamid's delivery progress. Stored by
 //! `store::message`; nothing here knows a key or an attribute name.
 
+pub mod cycle;
+
 use crate::status::DeliveryStatus;
 
 /// The state of a message accepted and waiting in the queue, before its fate is known.
