@@ -198,6 +198,24 @@ fn recorded(sender: &TestSender, contact: &str, job: &OutboundJob) -> Option<Sen
         .and_then(|r| r.outcome.clone())
 }
 
+/// Processes `job` and checks that it was refused before any call to Meta, its refusal
+/// recorded with a reason that says `why`.
+async fn is_refused_without_calling_meta(
+    sender: &TestSender,
+    contact: &str,
+    job: &OutboundJob,
+    why: &str,
+) {
+    let result = sender.process(job, delivery(1), 1).await.unwrap();
+    assert_eq!(result, JobResult::Done(Done::Refused));
+    assert_eq!(sender.meta().calls(), 0);
+    assert!(
+        matches!(recorded(sender, contact, job), Some(SendOutcome::Refused { reason }) if reason.contains(why)),
+        "{:?}",
+        recorded(sender, contact, job)
+    );
+}
+
 #[tokio::test]
 async fn a_reply_in_the_window_is_sent_once_recorded_and_answers_the_conversation() {
     // GIVEN a user who wrote a minute ago
@@ -313,16 +331,8 @@ async fn a_recipient_who_opted_out_after_the_job_was_queued_is_not_sent_to() {
         }),
         ..ConsentState::default()
     };
-    let job = reply();
-    // WHEN the job is processed
-    let result = sender.process(&job, delivery(1), 1).await.unwrap();
-    // THEN nothing is sent and the refusal is recorded
-    assert_eq!(result, JobResult::Done(Done::Refused));
-    assert_eq!(sender.meta().calls(), 0);
-    assert!(matches!(
-        recorded(&sender, &contact, &job),
-        Some(SendOutcome::Refused { .. })
-    ));
+    // WHEN the job is processed, THEN nothing is sent and the refusal is recorded
+    is_refused_without_calling_meta(&sender, &contact, &reply(), "opted out").await;
 }
 
 #[tokio::test]
@@ -338,14 +348,7 @@ async fn a_recipient_who_restricted_processing_is_not_sent_to() {
         since: now() - 5,
         keep_inbound: true,
     });
-    let job = reply();
-    let result = sender.process(&job, delivery(1), 1).await.unwrap();
-    assert_eq!(result, JobResult::Done(Done::Refused));
-    assert_eq!(sender.meta().calls(), 0);
-    assert!(matches!(
-        recorded(&sender, &contact, &job),
-        Some(SendOutcome::Refused { reason }) if reason.contains("restricted")
-    ));
+    is_refused_without_calling_meta(&sender, &contact, &reply(), "restricted").await;
 }
 
 #[tokio::test]
@@ -353,16 +356,9 @@ async fn free_form_text_outside_the_window_is_refused_without_calling_meta() {
     // GIVEN a user who last wrote 25 hours ago
     let sender = given_a_tenant(FakeMeta::default());
     let contact = and_a_user_who_wrote(&sender, 25 * 3600);
-    let job = reply();
-    // WHEN a free-form reply's job is processed
-    let result = sender.process(&job, delivery(1), 1).await.unwrap();
-    // THEN it is refused: only a template may be sent
-    assert_eq!(result, JobResult::Done(Done::Refused));
-    assert_eq!(sender.meta().calls(), 0);
-    assert!(matches!(
-        recorded(&sender, &contact, &job),
-        Some(SendOutcome::Refused { reason }) if reason.contains("window is closed")
-    ));
+    // WHEN a free-form reply's job is processed, THEN it is refused: only a template may
+    // be sent
+    is_refused_without_calling_meta(&sender, &contact, &reply(), "window is closed").await;
 }
 
 #[tokio::test]
