@@ -17,11 +17,12 @@ use crate::tenant::TenantId;
 #[derive(Debug, Clone, Copy)]
 pub struct Published<'a> {
     pub tenant: &'a TenantId,
-    /// The bytes Meta sent for the event (one message, one status, one change): what makes
-    /// an id that stays the same across Meta's retries and the queue's redeliveries, so a
-    /// subscriber drops repeats by it.
+    /// What makes an id that stays the same across retries and redeliveries, so a
+    /// subscriber drops repeats by it: the bytes Meta sent for an inbound event (one
+    /// message, one status, one change), the job's id for a send.
     pub source: &'a str,
-    /// When the gateway received it from Meta, epoch seconds.
+    /// When the gateway received it from Meta, or accepted or settled the send, epoch
+    /// seconds.
     pub received_at: i64,
     /// The person it is about restricted processing (GDPR art. 18): a subscriber that acts
     /// on people (a bot, an assignment) leaves them alone; the callbacks record what they
@@ -49,13 +50,15 @@ pub enum DomainEvent {
     MessageQueued(OutboundRef),
     /// Meta accepted a message the tenant sent.
     MessageSent { message: OutboundRef, wamid: String },
-    /// A message the tenant sent will not be sent: refused before the call (consent, the
-    /// window, a restriction) or failed for good.
+    /// A message the tenant sent will not be sent: refused by the gateway's rules about
+    /// the person, or failed for good.
     MessageFailed {
         message: OutboundRef,
         /// Meta's error code, when Meta refused it.
         code: Option<i64>,
-        /// Refused by the gateway's own rules, never sent to Meta.
+        /// Refused by the rules about the person (consent, the window, a restriction),
+        /// never sent to Meta. `false`: it failed, whether Meta refused it, it could not
+        /// be sent in all its attempts, or its tenant or number may not send.
         refused: bool,
     },
 }

@@ -3,9 +3,9 @@
 //! flow, a queue and an agent, and ends resolved; the person's next message opens the
 //! next cycle. Who owns the conversation follows from where it stands, so it has exactly
 //! one owner at a time (nobody, a bot flow, a queue, an agent), and only the transitions
-//! below are legal. The store writes each one conditionally on the version it was read
-//! at, so two writers never both move the same conversation (two agents never both take
-//! it), and publishes it as a domain event.
+//! below are legal. Every move advances a version, so that the store (the next step) can
+//! write each one conditionally on the version it read: two writers never both move the
+//! same conversation, and two agents never both take it.
 
 /// Where a cycle stands, with its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +70,10 @@ impl Stage {
 /// What moves a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// The person wrote: after a resolve it opens the next cycle; otherwise nothing moves.
-    PersonWrote,
+    /// The person wrote a message sent at `sent_at`: one sent after the resolve opens the
+    /// next cycle; one sent before it (a late delivery, a retry, a redelivery) and one in
+    /// an open cycle move nothing.
+    PersonWrote { sent_at: i64 },
     /// A bot flow takes an open conversation.
     HandToBot { flow_id: String },
     /// Into a queue: from open, from a bot (its hand-off), or from an agent (a transfer
@@ -125,7 +127,7 @@ pub enum Moved {
 impl Transition {
     fn name(&self) -> &'static str {
         match self {
-            Self::PersonWrote => "open on a message",
+            Self::PersonWrote { .. } => "open on a message",
             Self::HandToBot { .. } => "go to a bot",
             Self::Enqueue { .. } => "be queued",
             Self::Assign { .. } => "be assigned",
@@ -158,10 +160,11 @@ impl Conversation {
             transition: transition.name(),
         };
         let stage = match (&self.stage, transition) {
-            (Resolved, Transition::PersonWrote | Transition::Reopen) => {
+            (Resolved, Transition::PersonWrote { sent_at }) if *sent_at > self.stage_at => {
                 return Ok(Moved::To(self.next_cycle(at)));
             }
-            (_, Transition::PersonWrote) => return Ok(Moved::Unchanged),
+            (Resolved, Transition::Reopen) => return Ok(Moved::To(self.next_cycle(at))),
+            (_, Transition::PersonWrote { .. }) => return Ok(Moved::Unchanged),
             (_, Transition::Reopen) => return Err(illegal()),
             (Resolved, _) => return Err(illegal()),
             (_, Transition::Resolve) => Resolved,
@@ -258,7 +261,12 @@ mod tests {
         );
         let resolved = moved(&assigned, Transition::Resolve, 140);
         assert_eq!(resolved.stage.owner(), Owner::Nobody);
-        let next = moved(&resolved, Transition::PersonWrote, 150);
+        // A message sent before the resolve, arriving after it, opens nothing.
+        assert_eq!(
+            resolved.apply(&Transition::PersonWrote { sent_at: 135 }, 150),
+            Ok(Moved::Unchanged)
+        );
+        let next = moved(&resolved, Transition::PersonWrote { sent_at: 150 }, 150);
         assert_eq!(
             (next.cycle, next.stage.clone(), next.opened_at),
             (2, Stage::Open, 150)
@@ -275,7 +283,7 @@ mod tests {
     fn a_message_in_an_open_cycle_and_a_repeated_move_change_nothing() {
         let assigned = moved(&open(), agent("ana"), 110);
         assert_eq!(
-            assigned.apply(&Transition::PersonWrote, 120),
+            assigned.apply(&Transition::PersonWrote { sent_at: 120 }, 120),
             Ok(Moved::Unchanged)
         );
         assert_eq!(assigned.apply(&agent("ana"), 120), Ok(Moved::Unchanged));

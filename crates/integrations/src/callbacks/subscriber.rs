@@ -228,6 +228,28 @@ mod tests {
         assert_eq!((data.marketing_opt_out, data.at), (true, 5));
     }
 
+    #[test]
+    fn a_received_messages_callback_holds_the_published_data_and_nothing_more() {
+        let received = DomainEvent::MessageReceived(MessageReceived {
+            contact_id: "c1".into(),
+            phone_number_id: Some("106540352242922".into()),
+            from: Some("4915112345678".into()),
+            from_user_id: Some("DE.1a2b".into()),
+            profile_name: Some("Ana".into()),
+            message: json!({"id": "wamid.A", "type": "text", "text": {"body": "Hi"}}),
+            first_delivery: true,
+        });
+        let data = callback_data(&received).unwrap().to_value();
+        assert_eq!(
+            data,
+            json!({"contact_id": "c1", "phone_number_id": "106540352242922",
+                   "from": "4915112345678", "from_user_id": "DE.1a2b", "profile_name": "Ana",
+                   "message": {"id": "wamid.A", "type": "text", "text": {"body": "Hi"}}})
+        );
+        let typed: MessageReceivedData = serde_json::from_value(data.clone()).unwrap();
+        assert_eq!(serde_json::to_value(typed).unwrap(), data);
+    }
+
     #[tokio::test]
     async fn the_same_event_delivered_twice_makes_the_same_callback_id() {
         let subscriber = CallbackSubscriber::new(FakeCallbacks::default());

@@ -253,6 +253,14 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             tracing::info!(tenant = %job.tenant.id, "a message from a person whose processing is restricted dropped");
             return Ok(Outcome::Restricted);
         }
+        // The contact first, before anything about it: on redeliveries too, so that a
+        // subscriber that failed on it sees it again.
+        if contact.made_by_this_event {
+            let created = DomainEvent::ContactCreated {
+                contact_id: contact.profile.contact_id.clone(),
+            };
+            self.publish(job, &created, restricted).await?;
+        }
         let stored = store
             .messages()
             .put_inbound_message(
@@ -305,13 +313,6 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             };
             self.record_choice(job, &contact.profile, &identity, said, choice)
                 .await?;
-        }
-        // On redeliveries too: a subscriber that failed on it sees it again.
-        if contact.made_by_this_event {
-            let created = DomainEvent::ContactCreated {
-                contact_id: contact.profile.contact_id.clone(),
-            };
-            self.publish(job, &created, restricted).await?;
         }
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: contact.profile.contact_id.clone(),
@@ -949,7 +950,7 @@ struct Said<'a> {
 
 impl Said<'_> {
     /// What the ledger keeps as the choice's evidence: the message's id (which names no
-    /// one), or, for a message not stored, a keyed digest of it that names no one either.
+    /// one), or, for a message not stored, a digest of it that names no one either.
     fn evidence(&self) -> String {
         match self.id {
             Some(id) => id.encode(),

@@ -328,18 +328,19 @@ async fn a_crash_between_the_contact_and_the_message_loses_nothing_on_redelivery
     let first = p.process(&body).await;
     assert!(matches!(first, Err(ProcessError::Store(_))), "{first:?}");
     assert_eq!(store(&p).lock().messages.len(), 0);
-    assert!(
-        published(&p).names().is_empty(),
-        "nothing is published before it is stored"
+    assert_eq!(
+        published(&p).names(),
+        ["contact_created"],
+        "the contact, stored, is published; the message, not stored, is not"
     );
     // WHEN SQS delivers the record again
     let second = p.process(&body).await.unwrap();
     // THEN the message is stored once, under the contact the first attempt made, and the
-    // contact's making is published, though the first attempt made it
+    // contact's making is published again, though the first attempt made it
     assert_eq!(second, Outcome::Stored);
     assert_eq!(
         published(&p).names(),
-        ["contact_created", "message_received"]
+        ["contact_created", "contact_created", "message_received"]
     );
     let t = store(&p).lock();
     assert_eq!(t.messages.len(), 1);
@@ -368,12 +369,14 @@ async fn a_failed_subscriber_fails_the_record_and_the_redelivery_publishes_again
             .with_subscribers(Subscribers::new().with(first.clone()).with(Down));
     // WHEN a message arrives
     let result = p.process(&text_message("wamid.A", 1_767_000_000)).await;
-    // THEN the record fails, naming the subscriber, after the message was stored
+    // THEN the record fails, naming the subscriber, after the contact was made and before
+    // anything else was written about it
     let Err(ProcessError::Subscriber(e)) = result else {
         panic!("{result:?}");
     };
     assert_eq!((e.subscriber, e.event), ("down", "contact_created"));
-    assert_eq!(p.store.lock().messages.len(), 1);
+    assert_eq!(p.store.lock().contacts.len(), 1);
+    assert_eq!(p.store.lock().messages.len(), 0);
     // AND its redelivery publishes the contact's making again, though the contact exists
     let again = p.process(&text_message("wamid.A", 1_767_000_000)).await;
     assert!(matches!(again, Err(ProcessError::Subscriber(_))));
@@ -654,6 +657,19 @@ async fn a_marketing_stop_then_an_older_resume_leaves_the_user_opted_out() {
         published(&p).names(),
         ["contact_created", "consent_changed", "consent_changed"]
     );
+    // AND both are Meta's marketing choices, which the tenant's callbacks report
+    for event in published(&p).events().iter().skip(1) {
+        let DomainEvent::ConsentChanged(c) = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(
+            (c.source, c.scope),
+            (
+                crate::domain::consent::Source::Meta,
+                crate::domain::consent::Scope::Marketing
+            )
+        );
+    }
     // AND a preference of another category is kept unacted on
     let other = queued(
         "user_preference",

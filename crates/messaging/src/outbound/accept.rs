@@ -236,8 +236,13 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         {
             // Decided: the sender took it; there is nothing to finish.
             Some(record) if record.outcome.is_some() => {}
-            // Recorded but perhaps never queued: queue it (again).
-            Some(_) => self.queue_job(&job).await?,
+            // Recorded but perhaps never queued: queue it (again), and say so again
+            // (subscribers drop repeats by the job's id).
+            Some(_) => {
+                self.queue_job(&job).await?;
+                self.publish_queued(command, &message_ref.contact_id, &job, false)
+                    .await;
+            }
             // The earlier call stopped before recording it: this call makes it, under the
             // id the key names, after the same checks.
             None => {
@@ -418,8 +423,23 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             // The message is queued: failing the call now would invite a second send.
             tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
         }
+        let restricted = checked.contact.restriction.is_some();
+        self.publish_queued(command, &checked.contact.contact_id, job, restricted)
+            .await;
+        Ok(())
+    }
+
+    /// Tells the subscribers the job is queued. The message is queued: a subscriber's
+    /// failure is logged, not the call's, which would invite a second send.
+    async fn publish_queued(
+        &self,
+        command: SendCommand<'_>,
+        contact_id: &str,
+        job: &OutboundJob,
+        person_restricted: bool,
+    ) {
         let queued = DomainEvent::MessageQueued(OutboundRef {
-            contact_id: checked.contact.contact_id.clone(),
+            contact_id: contact_id.to_owned(),
             job_id: job.job_id.clone(),
             phone_number_id: command.message.from.clone(),
         });
@@ -427,14 +447,12 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             tenant: command.tenant,
             source: &job.job_id,
             received_at: command.now,
-            person_restricted: checked.contact.restriction.is_some(),
+            person_restricted,
             event: &queued,
         };
-        // Queued, for the same reason: a subscriber's failure is logged, not the call's.
         if let Err(e) = self.subscribers.publish(published).await {
             tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "a subscriber failed on a queued message");
         }
-        Ok(())
     }
 
     async fn queue_job(&self, job: &OutboundJob) -> Result<(), AcceptError> {

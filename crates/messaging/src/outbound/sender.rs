@@ -570,10 +570,13 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
             }
             other => other?,
         };
-        if written == PutOutcome::Duplicate {
-            tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
+        match written {
+            // What another delivery recorded was published by it; this outcome never was.
+            PutOutcome::Duplicate => {
+                tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
+            }
+            PutOutcome::Stored => self.publish(sending, &outcome).await,
         }
-        self.publish(sending, &outcome).await;
         Ok(())
     }
 

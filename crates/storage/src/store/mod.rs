@@ -2,7 +2,7 @@
 //! table helper with the keyring of the data table), the `repository!` that gives each
 //! context a type of its own over it, the people's keys, and the table's key formats
 //! (`keys`), one place for every item's key so that no two contexts' keys collide. The
-//! item modules themselves live with their contexts (`store/` of `wagate-shared`,
+//! item modules themselves live with their contexts (`store/` of `wagate-messaging`,
 //! `wagate-tenancy`, `wagate-access`, `wagate-integrations`, `wagate-audit`,
 //! `wagate-compliance`): each alone knows its keys, its attribute names and how it is
 //! read and written. Every read hides items whose `expires_at` has passed, because TTL
