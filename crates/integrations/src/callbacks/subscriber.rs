@@ -50,7 +50,8 @@ impl<S: CallbackSink> CallbackSubscriber<S> {
         Self { sink }
     }
 
-    pub fn sink(&self) -> &S {
+    #[cfg(test)]
+    fn sink(&self) -> &S {
         &self.sink
     }
 }

@@ -63,10 +63,6 @@ impl Subscribers {
         }
         Ok(())
     }
-
-    pub fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|s| s.name()).collect()
-    }
 }
 
 #[cfg(test)]

@@ -52,3 +52,16 @@ impl Subscriber for FakeSubscriber {
         })
     }
 }
+
+/// A subscriber that is down: it fails on every event.
+pub struct DownSubscriber;
+
+impl Subscriber for DownSubscriber {
+    fn name(&self) -> &'static str {
+        "down"
+    }
+
+    fn handle<'a>(&'a self, _event: Published<'a>) -> BoxFuture<'a, Result<(), SubscriberError>> {
+        Box::pin(async { Err("unreachable".into()) })
+    }
+}

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 pub use accept::FakeQueue;
-pub use events::FakeSubscriber;
+pub use events::{DownSubscriber, FakeSubscriber};
 
 use crate::domain::consent::ConsentState;
 use crate::domain::contact::ContactProfile;

@@ -10,7 +10,7 @@ use crate::domain::event::DomainEvent;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::events::Subscribers;
-use crate::fakes::{FakeQueue, FakeStore, FakeSubscriber, phone_number};
+use crate::fakes::{DownSubscriber, FakeQueue, FakeStore, FakeSubscriber, phone_number};
 
 const NUMBER: &str = "106540352242922";
 const WABA: &str = "102290129340398";
@@ -350,23 +350,10 @@ async fn a_crash_between_the_contact_and_the_message_loses_nothing_on_redelivery
 #[tokio::test]
 async fn a_failed_subscriber_fails_the_record_and_the_redelivery_publishes_again() {
     // GIVEN a worker whose second subscriber is down
-    struct Down;
-    impl crate::events::Subscriber for Down {
-        fn name(&self) -> &'static str {
-            "down"
-        }
-        fn handle<'a>(
-            &'a self,
-            _event: crate::domain::event::Published<'a>,
-        ) -> futures_util::future::BoxFuture<'a, Result<(), crate::events::SubscriberError>>
-        {
-            Box::pin(async { Err("unreachable".into()) })
-        }
-    }
     let first = FakeSubscriber::default();
     let p: InboundProcessor<FakeStore, FakeQueue> =
         InboundProcessor::with_ports(FakeStore::with_tenant(tenant()))
-            .with_subscribers(Subscribers::new().with(first.clone()).with(Down));
+            .with_subscribers(Subscribers::new().with(first.clone()).with(DownSubscriber));
     // WHEN a message arrives
     let result = p.process(&text_message("wamid.A", 1_767_000_000)).await;
     // THEN the record fails, naming the subscriber, after the contact was made and before

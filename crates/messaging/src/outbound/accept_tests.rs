@@ -122,10 +122,8 @@ async fn a_queued_message_is_published_with_its_job() {
     use crate::domain::event::DomainEvent;
     // GIVEN an outbox with a subscriber, and a user who wrote an hour ago
     let published = crate::fakes::FakeSubscriber::default();
-    let outbox = Outbox {
-        subscribers: crate::events::Subscribers::new().with(published.clone()),
-        ..given_a_tenant_with_a_number()
-    };
+    let outbox = given_a_tenant_with_a_number()
+        .with_subscribers(crate::events::Subscribers::new().with(published.clone()));
     let contact_id = and_a_user_who_wrote(&outbox, 3600);
     // WHEN the business replies
     send(&outbox, &text("It ships today.")).await.unwrap();

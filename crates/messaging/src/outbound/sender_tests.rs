@@ -14,6 +14,7 @@ use super::send_port::MetaSend;
 use super::sender::{Delivery, Done, JobResult, PAUSE, Sender, SenderSettings};
 use crate::cloud_api::{MetaApiError, SendAccepted, SendError};
 use crate::domain::consent::{ConsentMark, ConsentState, Source};
+use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient};
@@ -162,6 +163,12 @@ fn and_a_user_who_wrote(sender: &TestSender, ago: i64) -> String {
         .newest_inbound
         .insert((acme(), id.clone()), now() - ago);
     id
+}
+
+/// Changes the contact as something after the job was queued did.
+fn edit_contact(sender: &TestSender, contact: &str, change: impl FnOnce(&mut ContactProfile)) {
+    let mut t = store(sender).lock();
+    change(t.contacts.get_mut(&(acme(), contact.to_owned())).unwrap());
 }
 
 fn store(sender: &TestSender) -> &FakeStore {
@@ -317,20 +324,17 @@ async fn a_recipient_who_opted_out_after_the_job_was_queued_is_not_sent_to() {
     // GIVEN a user who opted out of every message
     let sender = given_a_tenant(FakeMeta::default());
     let contact = and_a_user_who_wrote(&sender, 60);
-    store(&sender)
-        .lock()
-        .contacts
-        .get_mut(&(acme(), contact.clone()))
-        .unwrap()
-        .consent = ConsentState {
-        all: Some(ConsentMark {
-            opted_out: true,
-            at: now() - 10,
-            source: Some(Source::Keyword),
-            evidence: None,
-        }),
-        ..ConsentState::default()
-    };
+    edit_contact(&sender, &contact, |c| {
+        c.consent = ConsentState {
+            all: Some(ConsentMark {
+                opted_out: true,
+                at: now() - 10,
+                source: Some(Source::Keyword),
+                evidence: None,
+            }),
+            ..ConsentState::default()
+        }
+    });
     // WHEN the job is processed, THEN nothing is sent and the refusal is recorded
     is_refused_without_calling_meta(&sender, &contact, &reply(), "opted out").await;
 }
@@ -339,14 +343,11 @@ async fn a_recipient_who_opted_out_after_the_job_was_queued_is_not_sent_to() {
 async fn a_recipient_who_restricted_processing_is_not_sent_to() {
     let sender = given_a_tenant(FakeMeta::default());
     let contact = and_a_user_who_wrote(&sender, 60);
-    store(&sender)
-        .lock()
-        .contacts
-        .get_mut(&(acme(), contact.clone()))
-        .unwrap()
-        .restriction = Some(crate::domain::contact::Restriction {
-        since: now() - 5,
-        keep_inbound: true,
+    edit_contact(&sender, &contact, |c| {
+        c.restriction = Some(crate::domain::contact::Restriction {
+            since: now() - 5,
+            keep_inbound: true,
+        })
     });
     is_refused_without_calling_meta(&sender, &contact, &reply(), "restricted").await;
 }
@@ -480,20 +481,8 @@ async fn a_failed_record_after_meta_accepted_fails_the_job_for_its_redelivery() 
 #[tokio::test]
 async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_the_send() {
     use crate::domain::event::DomainEvent;
-    use crate::events::{Subscriber, SubscriberError, Subscribers};
-    use crate::fakes::FakeSubscriber;
-    struct Down;
-    impl Subscriber for Down {
-        fn name(&self) -> &'static str {
-            "down"
-        }
-        fn handle<'a>(
-            &'a self,
-            _event: crate::domain::event::Published<'a>,
-        ) -> futures_util::future::BoxFuture<'a, Result<(), SubscriberError>> {
-            Box::pin(async { Err("unreachable".into()) })
-        }
-    }
+    use crate::events::Subscribers;
+    use crate::fakes::{DownSubscriber, FakeSubscriber};
     // GIVEN a sender whose subscribers are a recorder and one that is down
     let published = FakeSubscriber::default();
     let fakes = FakeStore::with_tenant(tenant("acme"));
@@ -507,7 +496,11 @@ async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_
         FakeSlots::default(),
         SenderSettings::default(),
     )
-    .with_subscribers(Subscribers::new().with(published.clone()).with(Down));
+    .with_subscribers(
+        Subscribers::new()
+            .with(published.clone())
+            .with(DownSubscriber),
+    );
     let contact = and_a_user_who_wrote(&sender, 60);
     // WHEN one reply is sent and one refused (the window closed meanwhile)
     let sent = reply();
@@ -515,12 +508,9 @@ async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_
         sender.process(&sent, delivery(1), 1).await.unwrap(),
         JobResult::Done(Done::Sent { .. })
     ));
-    store(&sender)
-        .lock()
-        .contacts
-        .get_mut(&(acme(), contact.clone()))
-        .unwrap()
-        .last_inbound_at = Some(now() - 25 * 3600);
+    edit_contact(&sender, &contact, |c| {
+        c.last_inbound_at = Some(now() - 25 * 3600)
+    });
     store(&sender)
         .lock()
         .newest_inbound
