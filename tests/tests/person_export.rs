@@ -119,7 +119,7 @@ async fn an_export_holds_what_the_api_shows_and_goes_with_an_erasure() {
     let (status, text) = download(done["download_url"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{text}");
     let document: Value = serde_json::from_str(&text).expect("the document is JSON");
-    assert_eq!(document["schema"], "wagate.person-export/2");
+    assert_eq!(document["schema"], "wagate.person-export/3");
     assert_eq!(document["events"], json!([]), "no event names them");
     assert_eq!(document["export_id"], done["id"]);
     let contacts = document["contacts"].as_array().unwrap();
@@ -357,7 +357,7 @@ async fn an_export_that_pauses_between_every_page_goes_on_to_the_same_document()
     };
     assert_eq!(strip(paused.clone()), strip(whole.clone()));
     assert_eq!(paused_csv, whole_csv);
-    assert_eq!(whole["schema"], "wagate.person-export/2");
+    assert_eq!(whole["schema"], "wagate.person-export/3");
     assert_eq!(
         whole["contacts"][0]["messages"].as_array().map(Vec::len),
         Some(450)

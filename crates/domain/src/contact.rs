@@ -20,12 +20,9 @@ pub struct ContactProfile {
     pub profile_name: Option<String>,
     pub username: Option<String>,
     pub last_inbound_at: Option<i64>,
-    /// When the business last sent to the contact through the API (same granularity).
+    /// When the business last sent to the contact (same granularity). Each conversation
+    /// (`conversation::activity`) keeps its own, with what is unread.
     pub last_outbound_at: Option<i64>,
-    /// The tenant's number of the latest activity.
-    pub last_number: Option<String>,
-    /// The send time of the newest inbound message the business marked read.
-    pub last_read_at: Option<i64>,
     /// The person's opt-ins and opt-outs as they stand (`domain::consent`).
     pub consent: crate::consent::ConsentState,
     /// Set while the person's data may be kept but not processed (no sends, no callbacks,
@@ -33,24 +30,6 @@ pub struct ContactProfile {
     pub restriction: Option<Restriction>,
     /// What the business records about the contact (see `contact_details`).
     pub details: ContactDetails,
-}
-
-impl ContactProfile {
-    /// The business wrote, or marked read, after the user's latest (recorded) message.
-    pub fn answered(&self) -> bool {
-        self.last_outbound_at
-            .max(self.last_read_at)
-            .is_some_and(|seen| self.last_inbound_at.is_none_or(|inb| seen >= inb))
-    }
-
-    /// The user wrote and the business has not answered since.
-    pub fn unread(&self) -> bool {
-        self.last_inbound_at.is_some() && !self.answered()
-    }
-
-    pub fn last_activity_at(&self) -> Option<i64> {
-        self.last_inbound_at.max(self.last_outbound_at)
-    }
 }
 
 /// A restriction of processing, as the person asked for it (GDPR art. 18): their data is

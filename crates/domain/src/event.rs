@@ -38,6 +38,10 @@ pub enum DomainEvent {
     MessageReceived(MessageReceived),
     /// The first event about a person made their contact.
     ContactCreated { contact_id: String },
+    /// A conversation began a cycle: its first, or the next after a resolve. Published
+    /// again on a redelivery of what opened it, so a subscriber keyed by (contact,
+    /// number, cycle) acts once.
+    ConversationOpened(ConversationOpened),
     /// Meta reported on a message the tenant sent.
     StatusChanged(StatusChanged),
     /// A person's consent choice reached their ledger (or was already in it).
@@ -89,6 +93,32 @@ pub struct MessageReceived {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct ConversationOpened {
+    pub contact_id: String,
+    pub phone_number_id: String,
+    /// The cycle, from 1.
+    pub cycle: u32,
+    /// When it opened, epoch seconds: the send time of the person's message that opened
+    /// it, or when the business wrote first.
+    pub opened_at: i64,
+    /// The person opened it by writing; `false`: the business wrote first.
+    pub by_person: bool,
+}
+
+impl ConversationOpened {
+    /// The opening of `conversation`'s current cycle.
+    pub fn of(conversation: &crate::conversation::cycle::Conversation, by_person: bool) -> Self {
+        Self {
+            contact_id: conversation.contact_id.clone(),
+            phone_number_id: conversation.phone_number_id.clone(),
+            cycle: conversation.cycle,
+            opened_at: conversation.opened_at,
+            by_person,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusChanged {
     pub contact_id: String,
     pub phone_number_id: Option<String>,
@@ -125,6 +155,7 @@ impl DomainEvent {
         match self {
             Self::MessageReceived(_) => "message_received",
             Self::ContactCreated { .. } => "contact_created",
+            Self::ConversationOpened(_) => "conversation_opened",
             Self::StatusChanged(_) => "status_changed",
             Self::ConsentChanged(_) => "consent_changed",
             Self::TemplateChanged(_) => "template_changed",

@@ -9,7 +9,7 @@ use crate::identity::IdentityKey;
 
 /// The document's schema name; a change of its fields makes a new version (2 added the
 /// tenant events about the person).
-pub const EXPORT_SCHEMA: &str = "wagate.person-export/2";
+pub const EXPORT_SCHEMA: &str = "wagate.person-export/3";
 
 /// How long an export's files (and its record) are kept.
 pub const EXPORT_SECS: i64 = 7 * 24 * 3600;
@@ -75,6 +75,39 @@ pub struct PersonExport {
     /// When the links stop working.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_expires_at: Option<i64>,
+}
+
+/// A conversation with the person on one of the tenant's numbers: its cycle, where it
+/// stands and when each side last wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedConversation {
+    pub phone_number_id: String,
+    pub cycle: u32,
+    pub state: &'static str,
+    pub opened_at: i64,
+    pub state_since: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_inbound_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_outbound_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_read_at: Option<i64>,
+}
+
+impl From<&crate::conversation::activity::ConversationState> for ExportedConversation {
+    fn from(state: &crate::conversation::activity::ConversationState) -> Self {
+        let (c, a) = (&state.conversation, &state.activity);
+        Self {
+            phone_number_id: c.phone_number_id.clone(),
+            cycle: c.cycle,
+            state: c.stage.name(),
+            opened_at: c.opened_at,
+            state_since: c.stage_at,
+            last_inbound_at: a.last_inbound_at,
+            last_outbound_at: a.last_outbound_at,
+            last_read_at: a.last_read_at,
+        }
+    }
 }
 
 /// A callback delivery about the person: which event went where and how it ended.

@@ -10,7 +10,8 @@ use crate::domain::conversation::ConversationFilter;
 use crate::domain::conversation::{DeliveryProgress, StoredMessage};
 use crate::domain::message_id::{MessageId, is_contact_id};
 use crate::domain::tenant::TenantId;
-use crate::store::contact::conversation::ConversationPage;
+use crate::store::ConversationStore;
+use crate::store::conversation::listing::ConversationPage;
 use crate::store::cursor::Cursor;
 use crate::store::{Store, StoreError};
 
@@ -41,7 +42,8 @@ impl Conversations {
         Self { store }
     }
 
-    /// Contacts most recently active first, as `filter` narrows them.
+    /// Conversations most recently active first, each with its contact, as `filter`
+    /// narrows them.
     pub async fn list(
         &self,
         tenant: &TenantId,
@@ -51,7 +53,7 @@ impl Conversations {
         now: i64,
     ) -> Result<ConversationPage, StoreError> {
         self.store
-            .repo::<ContactStore>()
+            .repo::<ConversationStore>()
             .conversations(tenant, filter, after, limit, now)
             .await
     }

@@ -1,4 +1,5 @@
-//! `GET /v1/conversations`: the tenant's contacts, most recently active first.
+//! `GET /v1/conversations`: the tenant's conversations (a contact on one of its numbers),
+//! most recently active first.
 
 use std::sync::Arc;
 
@@ -9,6 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use wagate_messaging::access::Permission;
 use wagate_messaging::domain::contact::ContactProfile;
 use wagate_messaging::domain::conversation::ConversationFilter;
+use wagate_messaging::domain::conversation::activity::ConversationState;
+use wagate_messaging::domain::conversation::cycle::Stage;
 use wagate_messaging::outbound::window::WINDOW_SECS;
 
 use crate::state::{BusinessState, TenantKey};
@@ -27,7 +30,7 @@ pub struct ConversationParams {
     /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
-    /// Only conversations whose latest activity was on this phone number id.
+    /// Only conversations on this phone number id.
     #[serde(default)]
     pub number: Option<String>,
     /// Only conversations active at or after this time (epoch seconds).
@@ -54,9 +57,16 @@ pub struct ConversationView {
     pub last_inbound_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_outbound_at: Option<i64>,
-    /// The tenant's number of the latest activity.
+    /// The tenant's number the conversation is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number_id: Option<String>,
+    /// The conversation's cycle, from 1: the person's first message after a resolve opens
+    /// the next.
+    pub cycle: u32,
+    /// Where the cycle stands.
+    pub state: ConversationStage,
+    /// When the cycle opened, epoch seconds.
+    pub opened_at: i64,
     /// The user wrote and the business has not answered since.
     pub unread: bool,
     /// Whether free-form messages may be sent (may show closed up to five minutes early;
@@ -76,7 +86,7 @@ pub struct ConversationPageView {
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
     params(ConversationParams),
     responses(
-        (status = 200, description = "Conversations, most recently active first; expired contacts are never returned", body = ConversationPageView),
+        (status = 200, description = "Conversations (one per contact and number), most recently active first; expired contacts are never returned", body = ConversationPageView),
         (status = 400, description = "Invalid parameter; `field` names which", body = ErrorBody),
         KeyedRouteErrors,
     ),
@@ -96,7 +106,8 @@ pub async fn list_conversations(
     let since = filter.since.map(|s| s.to_string()).unwrap_or_default();
     let scope = cursor::scope(&[
         key.0.tenant_id.as_str(),
-        "conversations",
+        // Versioned: a cursor into the profiles' old index means nothing to this one.
+        "conversations/2",
         filter.phone_number_id.unwrap_or_default(),
         &since,
         if filter.unread_only { "unread" } else { "all" },
@@ -108,23 +119,59 @@ pub async fn list_conversations(
         .list(&key.0.tenant_id, &filter, after.as_ref(), limit, now)
         .await?;
     Ok(Json(ConversationPageView {
-        conversations: page.contacts.iter().map(|c| view(c, now)).collect(),
+        conversations: page
+            .conversations
+            .iter()
+            .map(|(state, contact)| view(state, contact, now))
+            .collect(),
         next_cursor: cursor::seal(&state.cursors, &scope, page.next.as_ref()).await?,
     }))
 }
 
-fn view(contact: &ContactProfile, now: i64) -> ConversationView {
+/// Where a conversation's cycle stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStage {
+    /// Opened, and nobody took it yet.
+    Open,
+    /// A bot flow answers it.
+    Bot,
+    /// It waits in a queue for an agent.
+    Queued,
+    /// An agent has it.
+    Assigned,
+    /// Done until the person writes again.
+    Resolved,
+}
+
+impl From<&Stage> for ConversationStage {
+    fn from(stage: &Stage) -> Self {
+        match stage {
+            Stage::Open => Self::Open,
+            Stage::WithBot { .. } => Self::Bot,
+            Stage::Queued { .. } => Self::Queued,
+            Stage::Assigned { .. } => Self::Assigned,
+            Stage::Resolved => Self::Resolved,
+        }
+    }
+}
+
+fn view(state: &ConversationState, contact: &ContactProfile, now: i64) -> ConversationView {
+    let (conversation, activity) = (&state.conversation, &state.activity);
     ConversationView {
         contact_id: contact.contact_id.clone(),
         phone: contact.phone.clone(),
         bsuid: contact.bsuid.clone(),
         profile_name: contact.profile_name.clone(),
-        last_activity_at: contact.last_activity_at(),
-        last_inbound_at: contact.last_inbound_at,
-        last_outbound_at: contact.last_outbound_at,
-        phone_number_id: contact.last_number.clone(),
-        unread: contact.unread(),
-        window_open: contact
+        last_activity_at: activity.last_activity_at(),
+        last_inbound_at: activity.last_inbound_at,
+        last_outbound_at: activity.last_outbound_at,
+        phone_number_id: Some(conversation.phone_number_id.clone()),
+        cycle: conversation.cycle,
+        state: ConversationStage::from(&conversation.stage),
+        opened_at: conversation.opened_at,
+        unread: activity.unread(),
+        window_open: activity
             .last_inbound_at
             .is_some_and(|at| now < at + WINDOW_SECS),
         marketing_opt_out: contact.consent.marketing_opt_out(),

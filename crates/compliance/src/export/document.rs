@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::ExportError;
 use super::job::{DocumentState, Place};
 use super::upload::Upload;
-use crate::domain::export::{EXPORT_SCHEMA, ExportedDelivery, ExportedEvent};
+use crate::domain::export::{EXPORT_SCHEMA, ExportedConversation, ExportedDelivery, ExportedEvent};
 use crate::views::consent::ConsentEntryView;
 use crate::views::contact::ContactView;
 use crate::views::message::MessageView;
@@ -70,11 +70,13 @@ impl Document {
         Ok(document)
     }
 
-    /// Opens a contact, with its consent ledger: what follows are its messages.
+    /// Opens a contact, with its consent ledger and conversations: what follows are its
+    /// messages.
     pub async fn contact(
         &mut self,
         contact: &ContactView,
         consent: &[ConsentEntryView],
+        conversations: &[ExportedConversation],
     ) -> Result<(), ExportError> {
         let comma = match self.place {
             Place::Contacts { first } => {
@@ -91,9 +93,10 @@ impl Document {
             }
         };
         let opening = format!(
-            "{comma}{{\"contact\":{},\"consent\":{},\"messages\":[",
+            "{comma}{{\"contact\":{},\"consent\":{},\"conversations\":{},\"messages\":[",
             to_json(contact),
-            to_json(&consent)
+            to_json(&consent),
+            to_json(&conversations)
         );
         self.json.write(opening.as_bytes()).await?;
         self.place = Place::Messages { first: true };

@@ -8,9 +8,10 @@ use super::document::Document;
 use super::job::{ExportJob, ExportPosition, Step};
 use super::{ExportError, PersonExporter};
 use crate::conversations::Conversations;
-use crate::domain::export::{ExportedDelivery, ExportedEvent};
+use crate::domain::export::{ExportedConversation, ExportedDelivery, ExportedEvent};
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
+use crate::store::ConversationStore;
 use crate::store::TenantEventStore;
 use crate::store::table::cursor::Cursor;
 use crate::views::consent::ConsentEntryView;
@@ -92,8 +93,16 @@ impl PersonExporter {
                 {
                     Some(profile) => {
                         let consent = self.consent_ledger(tenant, contact, now).await?;
+                        let conversations: Vec<_> = self
+                            .store
+                            .repo::<ConversationStore>()
+                            .conversations_of(tenant, contact, now)
+                            .await?
+                            .iter()
+                            .map(ExportedConversation::from)
+                            .collect();
                         document
-                            .contact(&ContactView::from(profile), &consent)
+                            .contact(&ContactView::from(profile), &consent, &conversations)
                             .await?;
                         ExportPosition {
                             step: Step::Messages { after: None },

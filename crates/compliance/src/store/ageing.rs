@@ -14,11 +14,12 @@ use crate::domain::tenant::TenantId;
 use crate::store::cursor::Cursor;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{
-    CONSENT_PREFIX, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_pk, events_tenant, wamid_sk,
+    CONSENT_PREFIX, CONVERSATION_PREFIX, MESSAGE_PREFIX, PROFILE_SK, contact_of_pk, events_pk,
+    events_tenant, wamid_sk,
 };
 use crate::store::table::{Item, get_i64, get_s, n, s};
 use crate::store::tenant::erasure::ScanPosition;
-use crate::store::{EXPIRES_AT, Store, StoreError, contact, event, message};
+use crate::store::{EXPIRES_AT, Store, StoreError, contact, conversation, event, message};
 use wagate_integrations::store::callback;
 use wagate_integrations::store::callback::{delivery_log_pk, delivery_log_tenant};
 
@@ -219,6 +220,8 @@ fn ageing_of(pk: &str, sk: &str, it: &Item, r: &Retention, now: i64) -> Option<A
             message::delivery::ageing(it, r)
         } else if sk.starts_with(CONSENT_PREFIX) {
             contact::consent::ageing(it, r)
+        } else if sk.starts_with(CONVERSATION_PREFIX) {
+            conversation::item::ageing(it, r)
         } else {
             None
         }

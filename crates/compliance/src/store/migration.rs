@@ -1,11 +1,13 @@
-//! Sealing what was written before per-person sealing existed, and moving what was keyed
-//! by a raw wamid before wamids were blinded: one page of one segment of a scan of the
+//! Sealing what was written before per-person sealing existed, moving what was keyed by
+//! a raw wamid before wamids were blinded, and conversations from their contact's profile
+//! onto their own items: one page of one segment of a scan of the
 //! table at a time, each item rewritten by its own module. Every step checks before it
 //! writes, so a page run twice (a redelivered job, a second request) rewrites nothing
 //! twice.
 
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
+use crate::store::ConversationStore;
 use crate::store::MessageStore;
 use crate::store::StoreError;
 use crate::store::TenantEventStore;
@@ -31,6 +33,8 @@ pub struct Sealed {
     pub identities: usize,
     /// Callback deliveries and tenant events.
     pub logged: usize,
+    /// Conversations moved from their contact's profile onto their own item.
+    pub conversations: usize,
     /// Messages, dedup records and delivery states moved from under a raw wamid, consent
     /// evidence that named one, and identifiers' opt-out items stripped to scope and time.
     pub rekeyed: usize,
@@ -42,6 +46,7 @@ impl Sealed {
         self.messages += other.messages;
         self.identities += other.identities;
         self.logged += other.logged;
+        self.conversations += other.conversations;
         self.rekeyed += other.rekeyed;
     }
 }
@@ -153,6 +158,11 @@ impl SealingStore {
                 sealed.rekeyed += usize::from(
                     self.repo::<ContactStore>()
                         .rewrite_wamid_evidence(&tenant, contact, it)
+                        .await?,
+                );
+                sealed.conversations += usize::from(
+                    self.repo::<ConversationStore>()
+                        .move_from_profile(&tenant, contact, it)
                         .await?,
                 );
             } else if raw_wamid && sk.starts_with(MESSAGE_PREFIX) {

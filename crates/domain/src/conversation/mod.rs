@@ -2,6 +2,7 @@
 //! business's with what became of each send, and a wamid's delivery progress. Stored by
 //! `store::message`; nothing here knows a key or an attribute name.
 
+pub mod activity;
 pub mod cycle;
 
 use crate::status::DeliveryStatus;
@@ -107,7 +108,7 @@ pub struct DeliveryProgress {
 /// Which conversations to list.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter<'a> {
-    /// Only those whose latest activity was on this number.
+    /// Only the conversations on this number.
     pub phone_number_id: Option<&'a str>,
     /// Only those active at or after this time (epoch seconds).
     pub since: Option<i64>,

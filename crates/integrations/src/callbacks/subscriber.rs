@@ -111,6 +111,7 @@ pub fn callback_data(event: &DomainEvent) -> Option<CallbackData> {
         DomainEvent::AccountChanged(change) => CallbackData::AccountUpdate(account(change)),
         DomainEvent::ConsentChanged(_)
         | DomainEvent::ContactCreated { .. }
+        | DomainEvent::ConversationOpened(_)
         | DomainEvent::MessageQueued(_)
         | DomainEvent::MessageSent { .. }
         | DomainEvent::MessageFailed { .. } => return None,

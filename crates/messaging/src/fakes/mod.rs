@@ -8,6 +8,7 @@ pub(crate) mod blind;
 mod events;
 mod ports;
 
+use crate::domain::conversation::activity::ConversationState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -66,8 +67,10 @@ pub struct Tables {
     pub newest_inbound: HashMap<(TenantId, String), i64>,
     /// (tenant, contact id, status tag) → the wamid of the message Meta accepted with it.
     pub accepted_tags: HashMap<(TenantId, String, String), String>,
-    /// How often the conversation moved to answered, by (tenant, contact id).
+    /// How often the profile's outbound time moved, by (tenant, contact id).
     pub outbound_activity: HashMap<(TenantId, String), u32>,
+    /// (tenant, contact id, number) → the conversation.
+    pub conversations: HashMap<(TenantId, String, String), ConversationState>,
     /// Operations that fail once each, by name, as a crash or an outage would.
     pub fail_next: HashSet<&'static str>,
     pub next_contact: u32,
@@ -204,9 +207,6 @@ fn new_profile(
         profile_name: facts.profile_name.map(str::to_owned),
         username: facts.username.map(str::to_owned),
         last_inbound_at: facts.inbound_at,
-        last_number: facts
-            .inbound_at
-            .and(facts.inbound_number.map(str::to_owned)),
         ..ContactProfile::default()
     }
 }

@@ -6,6 +6,8 @@ use super::blind::fake_blind;
 use crate::domain::consent::{ConsentEntry, ConsentState};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::OutboundRecord;
+use crate::domain::conversation::activity::{ConversationState, MessageEffect, Wrote};
+use crate::domain::conversation::cycle::{Conversation, Moved, Transition};
 use crate::domain::identity::{IdentityKey, UserIdentity};
 use crate::domain::management::TemplateRef;
 use crate::domain::message_id::MessageId;
@@ -18,11 +20,12 @@ use crate::outbound::consent::TemplateCategories;
 use crate::outbound::consent::TemplateIn;
 use crate::outbound::send_port::SendStore;
 use crate::store::contact::ContactRecords;
+use crate::store::contact::activity::{ContactActivity, outbound_step_passed};
 use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::consent::Recorded;
-use crate::store::contact::conversation::ConversationActivity;
 use crate::store::contact::resolve::ContactResolution;
 use crate::store::contact::{ContactFacts, NumberChange, ResolvedContact};
+use crate::store::conversation::{ConversationStates, MoveOutcome};
 use crate::store::event::TenantEvent;
 use crate::store::event::TenantEventLog;
 use crate::store::idempotency::IdempotencyClaims;
@@ -54,6 +57,10 @@ impl InboundStore for FakeStore {
         self
     }
 
+    fn conversations(&self) -> &impl ConversationStates {
+        self
+    }
+
     fn templates(&self) -> &impl TemplateStates {
         self
     }
@@ -82,11 +89,15 @@ impl AcceptStore for FakeStore {
 
     fn contacts(
         &self,
-    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ConversationActivity) {
+    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ContactActivity) {
         self
     }
 
     fn messages(&self) -> &impl OutboundMessages {
+        self
+    }
+
+    fn conversations(&self) -> &impl ConversationStates {
         self
     }
 }
@@ -193,7 +204,6 @@ impl ContactRecords for FakeStore {
             // Only ever forward, as the table's condition keeps it.
             if profile.last_inbound_at.is_none_or(|last| at > last) {
                 profile.last_inbound_at = Some(at);
-                profile.last_number = facts.inbound_number.map(str::to_owned);
             }
         }
         Ok(())
@@ -286,21 +296,130 @@ impl ConsentRecords for FakeStore {
     }
 }
 
-impl ConversationActivity for FakeStore {
-    async fn record_outbound_activity(
+impl ContactActivity for FakeStore {
+    async fn record_outbound_at(
         &self,
         tenant: &TenantId,
         contact: &ContactProfile,
-        _number: &str,
-        _now: i64,
+        now: i64,
     ) -> Result<(), StoreError> {
-        self.check("record_outbound_activity")?;
-        *self
-            .lock()
-            .outbound_activity
+        self.check("record_outbound_at")?;
+        if !outbound_step_passed(contact, now) {
+            return Ok(());
+        }
+        let mut t = self.lock();
+        *t.outbound_activity
             .entry((tenant.clone(), contact.contact_id.clone()))
             .or_default() += 1;
+        let key = (tenant.clone(), contact.contact_id.clone());
+        if let Some(profile) = t.contacts.get_mut(&key) {
+            profile.last_outbound_at = profile.last_outbound_at.max(Some(now));
+        }
         Ok(())
+    }
+}
+
+impl FakeStore {
+    /// As the table does it: what the message does, written at once.
+    pub fn conversation_message(
+        &self,
+        tenant: &TenantId,
+        who: (&str, &str),
+        wrote: Wrote,
+    ) -> Option<Conversation> {
+        let key = (tenant.clone(), who.0.to_owned(), who.1.to_owned());
+        let mut t = self.lock();
+        let current = t.conversations.get(&key).cloned();
+        match ConversationState::after_message(current.as_ref(), who, wrote) {
+            MessageEffect::Create(state) | MessageEffect::Move(state) => {
+                t.conversations.insert(key, state.clone());
+                Some(state.conversation)
+            }
+            MessageEffect::Touch(state, _, _) => {
+                let opened = state.opened_by(wrote).then(|| state.conversation.clone());
+                t.conversations.insert(key, state);
+                opened
+            }
+            MessageEffect::Nothing => current
+                .filter(|c| c.opened_by(wrote))
+                .map(|c| c.conversation),
+        }
+    }
+}
+
+impl ConversationStates for FakeStore {
+    async fn conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        self.check("conversation")?;
+        let key = (tenant.clone(), contact_id.to_owned(), number.to_owned());
+        Ok(self.lock().conversations.get(&key).cloned())
+    }
+
+    async fn person_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        sent_at: i64,
+        _expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.check("person_wrote")?;
+        Ok(self.conversation_message(tenant, (contact_id, number), Wrote::Person { sent_at }))
+    }
+
+    async fn business_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        at: i64,
+        _expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.check("business_wrote")?;
+        Ok(self.conversation_message(tenant, (contact_id, number), Wrote::Business { at }))
+    }
+
+    async fn record_read(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        read_up_to: i64,
+    ) -> Result<(), StoreError> {
+        self.check("record_read")?;
+        let key = (tenant.clone(), contact_id.to_owned(), number.to_owned());
+        if let Some(state) = self.lock().conversations.get_mut(&key) {
+            state.activity.last_read_at = state.activity.last_read_at.max(Some(read_up_to));
+        }
+        Ok(())
+    }
+
+    async fn move_conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        transition: &Transition,
+        at: i64,
+    ) -> Result<MoveOutcome, StoreError> {
+        self.check("move_conversation")?;
+        let key = (tenant.clone(), contact_id.to_owned(), number.to_owned());
+        let mut t = self.lock();
+        let Some(state) = t.conversations.get_mut(&key) else {
+            return Ok(MoveOutcome::NotFound);
+        };
+        Ok(match state.conversation.apply(transition, at) {
+            Ok(Moved::To(next)) => {
+                state.conversation = next.clone();
+                MoveOutcome::Moved(next)
+            }
+            Ok(Moved::Unchanged) => MoveOutcome::Unchanged(state.conversation.clone()),
+            Err(refused) => MoveOutcome::Refused(refused),
+        })
     }
 }
 
@@ -680,7 +799,7 @@ impl SendStore for FakeStore {
         self
     }
 
-    fn contacts(&self) -> &(impl ContactResolution + ConversationActivity) {
+    fn contacts(&self) -> &(impl ContactResolution + ContactActivity) {
         self
     }
 
@@ -693,6 +812,10 @@ impl SendStore for FakeStore {
     }
 
     fn sending(&self) -> &impl SendingStop {
+        self
+    }
+
+    fn conversations(&self) -> &impl ConversationStates {
         self
     }
 }

@@ -3,6 +3,7 @@ use crate::inbound::port::InboundTables;
 use crate::store::contact::ContactRecords;
 use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::event::TenantEventLog;
 use crate::store::message::delivery::DeliveryStates;
 use crate::store::message::inbound::InboundMessages;
@@ -21,7 +22,8 @@ use crate::domain::consent::{Action, ConsentEntry, ConsentSettings, Scope, Sourc
 use crate::domain::contact::ContactProfile;
 use crate::domain::erasure::identifiers_in_value;
 use crate::domain::event::{
-    AccountChange, ConsentChanged, DomainEvent, MessageReceived, Published, StatusChanged,
+    AccountChange, ConsentChanged, ConversationOpened, DomainEvent, MessageReceived, Published,
+    StatusChanged,
 };
 use crate::domain::identity::{Phone, UserIdentity};
 use crate::domain::management::{
@@ -231,7 +233,6 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             profile_name: profile.and_then(|p| p.name.as_deref()),
             username: profile.and_then(|p| p.username.as_deref()),
             inbound_at: Some(message.sent_at),
-            inbound_number: job.event.phone_number_id.as_deref(),
             event_at: Some(message.sent_at),
             made_by: Some(job.event.item.get()),
         };
@@ -283,6 +284,15 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
                 .await?;
         }
+        // On duplicates too: a redelivery of the message that opened the cycle publishes
+        // its opening again.
+        self.person_wrote(
+            job,
+            &contact.profile.contact_id,
+            message.sent_at,
+            restricted,
+        )
+        .await?;
         // The user changed numbers: the contact, with its history, moves to the new one.
         // On duplicates too, for the same reason; the move is safe to repeat.
         if let MessageContent::System {
@@ -330,6 +340,34 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             PutOutcome::Stored => Outcome::Stored,
             PutOutcome::Duplicate => Outcome::Duplicate,
         })
+    }
+
+    /// Moves the conversation on the number written to, and tells when this message
+    /// opened its cycle.
+    async fn person_wrote(
+        &self,
+        job: &Job<'_>,
+        contact_id: &str,
+        sent_at: i64,
+        restricted: bool,
+    ) -> Result<(), ProcessError> {
+        let Some(number) = job.event.phone_number_id.as_deref() else {
+            return Ok(());
+        };
+        let expires_at = job
+            .tenant
+            .retention
+            .expires_at(DataClass::ContactProfile, job.now);
+        let opened = self
+            .store
+            .conversations()
+            .person_wrote(&job.tenant.id, contact_id, number, sent_at, expires_at)
+            .await?;
+        if let Some(opened) = opened {
+            let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, true));
+            self.publish(job, &event, restricted).await?;
+        }
+        Ok(())
     }
 
     async fn status(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {

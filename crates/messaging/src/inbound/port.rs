@@ -10,12 +10,15 @@ use crate::domain::tenant::TenantId;
 use crate::store::contact::ContactRecords;
 use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::event::TenantEventLog;
 use crate::store::message::delivery::DeliveryStates;
 use crate::store::message::inbound::InboundMessages;
 use crate::store::number::NumberRecords;
 use crate::store::template::TemplateStates;
-use crate::store::{ContactStore, MessageStore, NumberStore, TemplateStore, TenantEventStore};
+use crate::store::{
+    ContactStore, ConversationStore, MessageStore, NumberStore, TemplateStore, TenantEventStore,
+};
 use crate::tenants::TenantDirectory;
 use crate::tenants::Tenants;
 
@@ -25,6 +28,7 @@ pub trait InboundStore: Send + Sync {
     fn tenants(&self) -> &impl Tenants;
     fn contacts(&self) -> &(impl ContactResolution + ContactRecords + ConsentRecords);
     fn messages(&self) -> &(impl InboundMessages + DeliveryStates);
+    fn conversations(&self) -> &impl ConversationStates;
     fn templates(&self) -> &impl TemplateStates;
     fn numbers(&self) -> &impl NumberRecords;
     fn tenant_events(&self) -> &impl TenantEventLog;
@@ -55,6 +59,7 @@ pub struct InboundTables<A> {
     tenants: TenantDirectory,
     contacts: ContactStore,
     messages: MessageStore,
+    conversations: ConversationStore,
     templates: TemplateStore,
     numbers: NumberStore,
     tenant_events: TenantEventStore,
@@ -67,6 +72,7 @@ impl<A: AuditTrail> InboundTables<A> {
         Self {
             contacts: store.repo(),
             messages: store.repo(),
+            conversations: store.repo(),
             templates: store.repo(),
             numbers: store.repo(),
             tenant_events: store.repo(),
@@ -87,6 +93,10 @@ impl<A: AuditTrail> InboundStore for InboundTables<A> {
 
     fn messages(&self) -> &(impl InboundMessages + DeliveryStates) {
         &self.messages
+    }
+
+    fn conversations(&self) -> &impl ConversationStates {
+        &self.conversations
     }
 
     fn templates(&self) -> &impl TemplateStates {

@@ -6,11 +6,13 @@ use std::ops::Deref;
 use serde_json::{Value, json};
 
 use super::{InboundProcessor, Outcome, ProcessError};
+use crate::domain::conversation::cycle::Transition;
 use crate::domain::event::DomainEvent;
 use crate::domain::status::DeliveryStatus;
 use crate::domain::tenant::{Tenant, TenantId, UPGRADED_THROUGHPUT};
 use crate::events::Subscribers;
 use crate::fakes::{DownSubscriber, FakeQueue, FakeStore, FakeSubscriber, phone_number};
+use crate::store::conversation::{ConversationStates, MoveOutcome};
 
 const NUMBER: &str = "106540352242922";
 const WABA: &str = "102290129340398";
@@ -130,12 +132,20 @@ async fn a_new_users_message_is_stored_with_a_new_contact_and_published() {
         assert_eq!(profile.profile_name.as_deref(), Some("Ana"));
         assert_eq!(profile.phone.as_deref(), Some(USER));
         assert_eq!(profile.last_inbound_at, Some(1_767_000_000));
-        assert_eq!(profile.last_number.as_deref(), Some(NUMBER));
+        // AND the conversation on the number opened, unread
+        let (key, conversation) = t.conversations.iter().next().unwrap();
+        assert_eq!(
+            (key.1.as_str(), key.2.as_str()),
+            (profile.contact_id.as_str(), NUMBER)
+        );
+        assert_eq!(conversation.conversation.cycle, 1);
+        assert!(conversation.activity.unread());
     }
-    // AND the contact's making and the message are published, with the contact's id
+    // AND the contact's making, the conversation's opening and the message are
+    // published, with the contact's id
     assert_eq!(
         published(&p).names(),
-        ["contact_created", "message_received"]
+        ["contact_created", "conversation_opened", "message_received"]
     );
     let Some(DomainEvent::MessageReceived(received)) = published(&p).events().pop() else {
         panic!("a received message");
@@ -280,8 +290,10 @@ async fn a_redelivered_message_is_a_duplicate_that_stores_nothing_again() {
         published(&p).names(),
         [
             "contact_created",
+            "conversation_opened",
             "message_received",
             "contact_created",
+            "conversation_opened",
             "message_received"
         ]
     );
@@ -294,6 +306,56 @@ async fn a_redelivered_message_is_a_duplicate_that_stores_nothing_again() {
         })
         .collect();
     assert_eq!(firsts, [true, false]);
+}
+
+#[tokio::test]
+async fn the_first_message_after_a_resolve_opens_the_next_cycle_and_says_so() {
+    // GIVEN a conversation the business resolved after the person's first message
+    let p = given_a_tenant();
+    p.process(&text_message("wamid.A", 1_767_000_000))
+        .await
+        .unwrap();
+    let contact_id = store(&p)
+        .lock()
+        .contacts
+        .values()
+        .next()
+        .unwrap()
+        .contact_id
+        .clone();
+    let resolved = store(&p)
+        .move_conversation(
+            &acme(),
+            &contact_id,
+            NUMBER,
+            &Transition::Resolve,
+            1_767_000_050,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(resolved, MoveOutcome::Moved(_)), "{resolved:?}");
+    // WHEN a late copy of an earlier message arrives, then the person writes again
+    p.process(&text_message("wamid.late", 1_767_000_040))
+        .await
+        .unwrap();
+    p.process(&text_message("wamid.B", 1_767_000_100))
+        .await
+        .unwrap();
+    // THEN only the message sent after the resolve opens a cycle: the second, opened at
+    // its send time, by the person
+    let opened: Vec<_> = published(&p)
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            DomainEvent::ConversationOpened(o) => Some((o.cycle, o.opened_at, o.by_person)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened, [(1, 1_767_000_000, true), (2, 1_767_000_100, true)]);
+    let t = store(&p).lock();
+    let conversation = &t.conversations[&(acme(), contact_id, NUMBER.to_owned())];
+    assert_eq!(conversation.conversation.stage.name(), "open");
+    assert!(conversation.activity.unread());
 }
 
 #[tokio::test]
@@ -340,7 +402,12 @@ async fn a_crash_between_the_contact_and_the_message_loses_nothing_on_redelivery
     assert_eq!(second, Outcome::Stored);
     assert_eq!(
         published(&p).names(),
-        ["contact_created", "contact_created", "message_received"]
+        [
+            "contact_created",
+            "contact_created",
+            "conversation_opened",
+            "message_received"
+        ]
     );
     let t = store(&p).lock();
     assert_eq!(t.messages.len(), 1);
@@ -369,13 +436,13 @@ async fn a_failed_subscriber_fails_the_record_and_the_redelivery_publishes_again
     assert!(matches!(again, Err(ProcessError::Subscriber(_))));
     assert_eq!(first.names(), ["contact_created", "contact_created"]);
     // AND the person's next message finds the contact another event made: no making
-    // is published for it
+    // is published for it, and the conversation it opens is
     p.process(&text_message("wamid.B", 1_767_000_100))
         .await
         .unwrap_err();
     assert_eq!(
         first.names(),
-        ["contact_created", "contact_created", "message_received"]
+        ["contact_created", "contact_created", "conversation_opened"]
     );
 }
 
@@ -950,7 +1017,7 @@ async fn a_restricted_persons_messages_are_stored_or_dropped_as_the_business_sai
         .collect();
     assert_eq!(
         restricted,
-        [false, false, true, true, true],
+        [false, false, false, true, true, true],
         "{:?}",
         published(&p).names()
     );

@@ -7,10 +7,11 @@
 
 use crate::domain::consent::OptedOut;
 use crate::domain::contact::ContactProfile;
-use crate::domain::event::{DomainEvent, OutboundRef, Published};
+use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
+use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::events::Subscribers;
 use crate::outbound::accept_port::AcceptTables;
@@ -18,9 +19,10 @@ use crate::queue::QueueError;
 use crate::store::StoreError;
 use crate::store::contact::ContactFacts;
 use crate::store::contact::ContactRecords;
+use crate::store::contact::activity::ContactActivity;
 use crate::store::contact::consent::ConsentRecords;
-use crate::store::contact::conversation::ConversationActivity;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::idempotency::IdempotencyClaims;
 use crate::store::idempotency::{BodyDigest, Claim, IdempotencyRecord};
 use crate::store::message::outbound::OutboundMessages;
@@ -410,23 +412,67 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             }
             return Err(e);
         }
-        if let Err(e) = store
-            .contacts()
-            .record_outbound_activity(
-                command.tenant,
-                &checked.contact,
-                &command.message.from,
-                command.now,
-            )
-            .await
-        {
-            // The message is queued: failing the call now would invite a second send.
-            tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
-        }
         let restricted = checked.contact.restriction.is_some();
+        self.record_activity(command, checked, job, restricted)
+            .await;
         self.publish_queued(command, &checked.contact.contact_id, job, restricted)
             .await;
         Ok(())
+    }
+
+    /// The business wrote: the contact's and the conversation's activity, and the
+    /// conversation opened when this is its first message. The message is queued: a
+    /// failure here is logged, since failing the call would invite a second send.
+    async fn record_activity(
+        &self,
+        command: SendCommand<'_>,
+        checked: &Checked,
+        job: &OutboundJob,
+        restricted: bool,
+    ) {
+        let store = &self.store;
+        let contact = &checked.contact;
+        if let Err(e) = store
+            .contacts()
+            .record_outbound_at(command.tenant, contact, command.now)
+            .await
+        {
+            tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
+        }
+        let recorded = async {
+            let expires_at = checked
+                .retention
+                .expires_at(DataClass::ContactProfile, command.now);
+            store
+                .conversations()
+                .business_wrote(
+                    command.tenant,
+                    &contact.contact_id,
+                    &command.message.from,
+                    command.now,
+                    expires_at,
+                )
+                .await
+        };
+        match recorded.await {
+            Ok(Some(opened)) => {
+                let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, false));
+                let published = Published {
+                    tenant: command.tenant,
+                    source: &job.job_id,
+                    received_at: command.now,
+                    person_restricted: restricted,
+                    event: &event,
+                };
+                if let Err(e) = self.subscribers.publish(published).await {
+                    tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "a subscriber failed on an opened conversation");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the conversation's activity was not recorded");
+            }
+        }
     }
 
     /// Tells the subscribers the job is queued. The message is queued: a subscriber's

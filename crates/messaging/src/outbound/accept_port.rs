@@ -10,12 +10,13 @@ use super::enqueue::OutboundQueue;
 use super::job::OutboundJob;
 use crate::queue::QueueError;
 use crate::store::contact::ContactRecords;
+use crate::store::contact::activity::ContactActivity;
 use crate::store::contact::consent::ConsentRecords;
-use crate::store::contact::conversation::ConversationActivity;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::idempotency::IdempotencyClaims;
 use crate::store::message::outbound::OutboundMessages;
-use crate::store::{ContactStore, IdempotencyStore, MessageStore};
+use crate::store::{ContactStore, ConversationStore, IdempotencyStore, MessageStore};
 use crate::tenants::{TenantDirectory, Tenants};
 
 /// The stores accepting a send uses.
@@ -24,8 +25,9 @@ pub trait AcceptStore: Send + Sync {
     fn idempotency(&self) -> &impl IdempotencyClaims;
     fn contacts(
         &self,
-    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ConversationActivity);
+    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ContactActivity);
     fn messages(&self) -> &impl OutboundMessages;
+    fn conversations(&self) -> &impl ConversationStates;
 }
 
 /// Where accepted jobs go.
@@ -47,6 +49,7 @@ pub struct AcceptTables {
     idempotency: IdempotencyStore,
     contacts: ContactStore,
     messages: MessageStore,
+    conversations: ConversationStore,
 }
 
 impl AcceptTables {
@@ -56,6 +59,7 @@ impl AcceptTables {
             idempotency: store.repo(),
             contacts: store.repo(),
             messages: store.repo(),
+            conversations: store.repo(),
             tenants,
         }
     }
@@ -72,11 +76,15 @@ impl AcceptStore for AcceptTables {
 
     fn contacts(
         &self,
-    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ConversationActivity) {
+    ) -> &(impl ContactResolution + ContactRecords + ConsentRecords + ContactActivity) {
         &self.contacts
     }
 
     fn messages(&self) -> &impl OutboundMessages {
         &self.messages
+    }
+
+    fn conversations(&self) -> &impl ConversationStates {
+        &self.conversations
     }
 }

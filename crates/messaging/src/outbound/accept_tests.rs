@@ -6,6 +6,7 @@
 use super::accept::{AcceptError, AcceptedMessage, IdempotencyKey, Outbox, SendCommand};
 use super::job::OutboundJob;
 use crate::domain::conversation::SendOutcome;
+use crate::domain::conversation::activity::Wrote;
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient};
@@ -39,10 +40,12 @@ fn and_a_user_who_wrote(outbox: &TestOutbox, ago: i64) -> String {
     let identity = user();
     let facts = ContactFacts {
         inbound_at: Some(NOW - ago),
-        inbound_number: Some(NUMBER),
         ..ContactFacts::default()
     };
     let contact = outbox.store.resolve(&acme(), &identity, &facts).unwrap();
+    let person = Wrote::Person { sent_at: NOW - ago };
+    let who = (contact.profile.contact_id.as_str(), NUMBER);
+    outbox.store.conversation_message(&acme(), who, person);
     outbox
         .store
         .lock()
@@ -113,7 +116,9 @@ async fn a_reply_in_the_window_is_recorded_queued_and_answers_the_conversation()
     assert_eq!(record.state(), "queued");
     assert_eq!(record.message_type, "text");
     assert_eq!(outbox.queue.job_ids(), std::slice::from_ref(&record.job_id));
-    // AND the conversation is answered
+    // AND the conversation is answered, and the contact's outbound time moved
+    let conversation = &t.conversations[&(acme(), contact_id.clone(), NUMBER.to_owned())];
+    assert!(conversation.activity.answered());
     assert_eq!(t.outbound_activity.get(&(acme(), contact_id)), Some(&1));
 }
 
@@ -168,16 +173,32 @@ async fn near_the_windows_end_the_newest_message_decides() {
 }
 
 #[tokio::test]
-async fn a_template_to_someone_new_makes_their_contact() {
-    let outbox = given_a_tenant_with_a_number();
+async fn a_template_to_someone_new_makes_their_contact_and_opens_the_conversation() {
+    use crate::domain::event::DomainEvent;
+    let published = crate::fakes::FakeSubscriber::default();
+    let outbox = given_a_tenant_with_a_number()
+        .with_subscribers(crate::events::Subscribers::new().with(published.clone()));
     let accepted = send(&outbox, &template()).await.unwrap();
-    let t = outbox.store.lock();
-    assert_eq!(t.contacts.len(), 1);
-    assert_eq!(
-        t.contacts.values().next().unwrap().contact_id,
-        accepted.message.contact_id
-    );
+    let contact_id = accepted.message.contact_id.clone();
+    {
+        let t = outbox.store.lock();
+        assert_eq!(t.contacts.len(), 1);
+        assert_eq!(t.contacts.values().next().unwrap().contact_id, contact_id);
+        // AND the conversation the business opened is answered, nothing unread
+        let conversation = &t.conversations[&(acme(), contact_id.clone(), NUMBER.to_owned())];
+        assert_eq!(conversation.conversation.cycle, 1);
+        assert!(conversation.activity.answered());
+    }
     assert_eq!(outbox.queue.job_ids().len(), 1);
+    // AND its opening is published, by the business, before the queued message
+    assert_eq!(published.names(), ["conversation_opened", "message_queued"]);
+    assert!(
+        matches!(&published.events()[0], DomainEvent::ConversationOpened(o)
+        if o.contact_id == contact_id && !o.by_person && o.cycle == 1)
+    );
+    // AND a second message opens nothing
+    send(&outbox, &template()).await.unwrap();
+    assert_eq!(published.names().len(), 3);
 }
 
 #[tokio::test]
@@ -409,7 +430,7 @@ async fn a_job_made_under_a_key_has_an_id_that_an_unkeyed_hash_of_the_key_is_not
 async fn a_failed_conversation_update_does_not_fail_a_queued_message() {
     let outbox = given_a_tenant_with_a_number();
     and_a_user_who_wrote(&outbox, 60);
-    outbox.store.fail_once("record_outbound_activity");
+    outbox.store.fail_once("business_wrote");
     let accepted = send(&outbox, &text("Hi")).await;
     assert!(accepted.is_ok(), "{accepted:?}");
     assert_eq!(outbox.queue.job_ids().len(), 1);

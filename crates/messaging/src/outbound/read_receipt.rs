@@ -8,9 +8,10 @@ use crate::domain::conversation::StoredMessage;
 use crate::domain::message_id::MessageId;
 use crate::domain::tenant::{MetaCallsBlocked, TenantId};
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
-use crate::store::ContactStore;
+use crate::store::ConversationStore;
 use crate::store::MessageStore;
 use crate::store::StoreError;
+use crate::store::conversation::ConversationStates;
 use crate::tenants::TenantDirectory;
 use crate::tenants::Tenants;
 
@@ -84,8 +85,8 @@ impl ReadReceipts {
         };
         self.api.mark_read(&number_id, &token, &read).await?;
         store
-            .repo::<ContactStore>()
-            .record_read(tenant, &message.contact_id, inbound.sent_at)
+            .repo::<ConversationStore>()
+            .record_read(tenant, &message.contact_id, &number_id, inbound.sent_at)
             .await?;
         Ok(())
     }

@@ -11,22 +11,24 @@ use crate::cloud_api::{CloudApiClient, SendAccepted, SendError};
 use crate::domain::tenant::PhoneNumber;
 use crate::secret::Secret;
 use crate::secret_store::{SecretContext, SecretError, SecretStore};
-use crate::store::contact::conversation::ConversationActivity;
+use crate::store::contact::activity::ContactActivity;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::message::delivery::DeliveryStates;
 use crate::store::message::outbound::OutboundMessages;
 use crate::store::number::NumberRecords;
 use crate::store::tenant::SendingStop;
-use crate::store::{ContactStore, MessageStore, NumberStore, TenantStore};
+use crate::store::{ContactStore, ConversationStore, MessageStore, NumberStore, TenantStore};
 use crate::tenants::{TenantDirectory, Tenants};
 
 /// The stores sending a job uses.
 pub trait SendStore: Send + Sync {
     fn tenants(&self) -> &(impl Tenants + TemplateCategories);
-    fn contacts(&self) -> &(impl ContactResolution + ConversationActivity);
+    fn contacts(&self) -> &(impl ContactResolution + ContactActivity);
     fn messages(&self) -> &(impl OutboundMessages + DeliveryStates);
     fn numbers(&self) -> &impl NumberRecords;
     fn sending(&self) -> &impl SendingStop;
+    fn conversations(&self) -> &impl ConversationStates;
 }
 
 /// Meta's side of a send.
@@ -86,6 +88,7 @@ pub struct SendTables {
     messages: MessageStore,
     numbers: NumberStore,
     sending: TenantStore,
+    conversations: ConversationStore,
 }
 
 impl SendTables {
@@ -96,6 +99,7 @@ impl SendTables {
             messages: store.repo(),
             numbers: store.repo(),
             sending: store.repo(),
+            conversations: store.repo(),
             tenants,
         }
     }
@@ -106,7 +110,7 @@ impl SendStore for SendTables {
         &self.tenants
     }
 
-    fn contacts(&self) -> &(impl ContactResolution + ConversationActivity) {
+    fn contacts(&self) -> &(impl ContactResolution + ContactActivity) {
         &self.contacts
     }
 
@@ -120,5 +124,9 @@ impl SendStore for SendTables {
 
     fn sending(&self) -> &impl SendingStop {
         &self.sending
+    }
+
+    fn conversations(&self) -> &impl ConversationStates {
+        &self.conversations
     }
 }

@@ -7,13 +7,15 @@ use std::time::Duration;
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
-use crate::domain::event::{DomainEvent, OutboundRef, Published};
+use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
+use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::events::Subscribers;
 use crate::secret_store::{SecretError, SecretStore};
 use crate::store::contact::ContactFacts;
-use crate::store::contact::conversation::ConversationActivity;
+use crate::store::contact::activity::ContactActivity;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::conversation::ConversationStates;
 use crate::store::message::delivery::DeliveryStates;
 use crate::store::message::outbound::{NewOutbound, OutboundKey, OutboundMessages};
 use crate::store::number::NumberRecords;
@@ -122,7 +124,7 @@ pub struct ReadyJob<'a> {
     job: &'a OutboundJob,
     tenant: Tenant,
     number: PhoneNumber,
-    /// The contact as it stood before the send: an unread conversation is answered by it.
+    /// The contact as it stood before the send.
     contact: ContactProfile,
     attempt: u32,
     now: i64,
@@ -604,38 +606,63 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
                 refused: true,
             },
         };
+        self.publish_event(sending, &event).await;
+    }
+
+    /// A subscriber's failure is logged, not the job's, which must not be sent again.
+    async fn publish_event(&self, sending: &ReadyJob<'_>, event: &DomainEvent) {
         let published = Published {
             tenant: &sending.tenant.id,
             source: &sending.job.job_id,
             received_at: sending.now,
             person_restricted: sending.contact.restriction.is_some(),
-            event: &event,
+            event,
         };
         if let Err(e) = self.subscribers.publish(published).await {
-            tracing::warn!(tenant = %sending.tenant.id, job_id = %sending.job.job_id, error = %crate::telemetry::error_chain(&e), "a subscriber failed on a send's outcome");
+            tracing::warn!(tenant = %sending.tenant.id, job_id = %sending.job.job_id, event = event.name(), error = %crate::telemetry::error_chain(&e), "a subscriber failed on a send's event");
         }
     }
 
-    /// A conversation answered by this message stops being unread, whatever path queued it
-    /// (the API records its own sends when it accepts them; a bot or a script does not).
+    /// The business wrote: the contact's and the conversation's activity, whatever path
+    /// queued the message (the API records its own sends when it accepts them; a bot or a
+    /// script does not), and the conversation opened when this is its first message.
     async fn mark_answered(&self, sending: &ReadyJob<'_>) {
-        if !sending.contact.unread() {
-            return;
-        }
         let tenant = &sending.tenant.id;
-        let result = self
+        let contact = &sending.contact;
+        if let Err(e) = self
             .store
             .contacts()
-            .record_outbound_activity(
-                tenant,
-                &sending.contact,
-                sending.job.phone_number_id(),
-                sending.now,
-            )
-            .await;
-        if let Err(e) = result {
+            .record_outbound_at(tenant, contact, sending.now)
+            .await
+        {
+            tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
+        }
+        let recorded = async {
+            let expires_at = sending
+                .tenant
+                .retention
+                .expires_at(DataClass::ContactProfile, sending.now);
+            self.store
+                .conversations()
+                .business_wrote(
+                    tenant,
+                    &contact.contact_id,
+                    sending.phone_number_id(),
+                    sending.now,
+                    expires_at,
+                )
+                .await
+        };
+        match recorded.await {
+            Ok(Some(opened)) => {
+                let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, false));
+                self.publish_event(sending, &event).await;
+            }
+            Ok(None) => {}
             // The message is sent: its conversation shows as unread until the next reply.
-            tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the answered conversation was not marked");
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the answered conversation was not marked");
+            }
         }
     }
 }

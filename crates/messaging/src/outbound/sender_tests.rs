@@ -16,6 +16,7 @@ use crate::cloud_api::{MetaApiError, SendAccepted, SendError};
 use crate::domain::consent::{ConsentMark, ConsentState, Source};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
+use crate::domain::conversation::activity::Wrote;
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient};
 use crate::domain::tenant::{PhoneNumber, TenantId, TenantStatus};
@@ -153,11 +154,14 @@ fn given_a_tenant(meta: FakeMeta) -> TestSender {
 fn and_a_user_who_wrote(sender: &TestSender, ago: i64) -> String {
     let facts = ContactFacts {
         inbound_at: Some(now() - ago),
-        inbound_number: Some(NUMBER),
         ..ContactFacts::default()
     };
     let contact = store(sender).resolve(&acme(), &user(), &facts).unwrap();
     let id = contact.profile.contact_id;
+    let person = Wrote::Person {
+        sent_at: now() - ago,
+    };
+    store(sender).conversation_message(&acme(), (id.as_str(), NUMBER), person);
     store(sender)
         .lock()
         .newest_inbound
@@ -246,10 +250,13 @@ async fn a_reply_in_the_window_is_sent_once_recorded_and_answers_the_conversatio
     // AND the request carries the job's status tag, so a redelivery can find it
     assert!(sender.meta().sent.lock().unwrap()[0].contains(&job.status_tag()));
     // AND the unread conversation is answered
-    assert_eq!(
-        store(&sender).lock().outbound_activity[&(acme(), contact)],
-        1
+    let t = store(&sender).lock();
+    assert!(
+        t.conversations[&(acme(), contact.clone(), NUMBER.to_owned())]
+            .activity
+            .answered()
     );
+    assert_eq!(t.outbound_activity[&(acme(), contact)], 1);
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@
 //! | erased identifier (tombstone) | `T#<t>#ERASED#<blind index>` | `ERASED` |
 //! | audit log entry (a tenant's, or the operator's chain `_operator`) | `T#<chain>#AUDIT` | `SEQ#<seq, 12 digits>` |
 //! | signed checkpoint of an audit chain | `T#<chain>#AUDITCP` | `CP#<seq of the head it signs, 12 digits>` |
+//! | conversation with the contact on a number (its cycle and activity) | `T#<t>#C#<contact id>` | `CONV#<phone number id>` |
 //! | consent ledger entry | `T#<t>#C#<contact id>` | `CONSENT#<at, 10 digits>#<entry id>` |
 //! | opt-out of an identifier (outlives contact and erasure) | `T#<t>#OPTOUT#<blind index>` | `OPTOUT` |
 //!
@@ -35,8 +36,10 @@
 //!
 //! GSIs: `route-index` (`route_pk`: phone number or WABA id → tenant, on numbers and WABAs
 //! connected before route items existed; read only when a route item is missing),
-//! `conversation-index` (`conv_pk` = `T#<t>`, `conv_sk` = `<activity, 10 digits>#<contact
-//! id>`, on contact profiles) and `contact-index` (`cname_pk` = `T#<t>`, `cname_sk` =
+//! `conversations-by-activity` (`activity_pk` = `T#<t>`, `activity_sk` = `<activity, 10
+//! digits>#<contact id>`, on conversation items), `conversation-index` (the same on contact
+//! profiles, as written before conversations were items: dropped once the migration moved
+//! them) and `contact-index` (`cname_pk` = `T#<t>`, `cname_sk` =
 //! `<name as searched>#<contact id>`, on contact profiles) and `tenant-index` (`tlist_pk` =
 //! `TENANTS`, `tlist_sk` = tenant id, on tenant items: the operator's listing).
 
@@ -125,6 +128,20 @@ pub fn opt_out_tenant(pk: &str) -> Option<&str> {
     let (tenant, _) = pk.strip_prefix("T#")?.split_once("#OPTOUT#")?;
     (!tenant.contains('#')).then_some(tenant)
 }
+pub const CONVERSATION_PREFIX: &str = "CONV#";
+
+/// The conversation with a contact on one of the tenant's numbers (Meta's id of the
+/// business's number: not the person's).
+pub fn conversation_sk(phone_number_id: &str) -> String {
+    format!("{CONVERSATION_PREFIX}{phone_number_id}")
+}
+
+/// The conversation index's partition and sort keys: the tenant, and the conversation's
+/// latest activity with its contact.
+pub fn conversation_activity_keys(tenant: &str, contact_id: &str, at: i64) -> (String, String) {
+    (tenant_pk(tenant), format!("{at:010}#{contact_id}"))
+}
+
 pub const CONSENT_PREFIX: &str = "CONSENT#";
 
 pub fn consent_sk(at: i64, entry_id: &str) -> String {

@@ -166,21 +166,23 @@ impl ContactStore {
     }
 
     /// The live profiles of index entries, in their order, each with its entry.
-    async fn profiles_of(
+    pub(crate) async fn profiles_of(
         &self,
         tenant: &TenantId,
         entries: &[Item],
         now: i64,
     ) -> Result<Vec<(Item, ContactProfile)>, StoreError> {
-        // The index holds keys only: the profiles in one read, expired ones left out.
-        let keys = entries
-            .iter()
-            .filter_map(|it| get_s(it, "pk"))
+        // The index holds keys only: the profiles in one read, expired ones left out. Each
+        // once: a contact has a conversation per number, and BatchGetItem refuses repeats.
+        let partitions: std::collections::BTreeSet<&str> =
+            entries.iter().filter_map(|it| get_s(it, "pk")).collect();
+        let keys = partitions
+            .into_iter()
             .map(|pk| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(PROFILE_SK))]))
             .collect();
         let items = self.batch_get("BatchGetItem contacts", keys, now).await?;
         let people = self.reading_keys(tenant, &items).await?;
-        let mut profiles: HashMap<String, ContactProfile> = items
+        let profiles: HashMap<String, ContactProfile> = items
             .iter()
             .filter_map(|it| {
                 let pk = get_s(it, "pk")?.to_owned();
@@ -191,8 +193,8 @@ impl ContactStore {
         Ok(entries
             .iter()
             .filter_map(|entry| {
-                let profile = profiles.remove(get_s(entry, "pk")?)?;
-                Some((entry.clone(), profile))
+                let profile = profiles.get(get_s(entry, "pk")?)?;
+                Some((entry.clone(), profile.clone()))
             })
             .collect())
     }

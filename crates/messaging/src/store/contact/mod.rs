@@ -1,10 +1,10 @@
 //! Contacts: one per person per tenant, found by phone and/or BSUID through identity items.
-//! The profile item carries the business's details (`details`), its places in the
-//! conversation and name indexes (`conversation`, `index`); `import` writes many at once;
+//! The profile item carries the business's details (`details`), its place in the name
+//! index (`index`) and when each side last wrote (`activity`); `import` writes many at once;
 //! `tombstone` keeps an erased person's identifiers from making a contact again.
 
+pub mod activity;
 pub mod consent;
-pub mod conversation;
 pub mod details;
 pub mod import;
 pub mod index;
@@ -20,7 +20,6 @@ use crate::domain::identity::{IdentityKey, Phone, UserIdentity};
 use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
-use crate::store::contact::conversation::conversation_attrs;
 use crate::store::contact::details::details_from_item;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
@@ -32,7 +31,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 /// conversation's burst of messages costs one profile write, not one per message. Read
 /// alone, it may thus close the 24-hour window up to five minutes early, never late; a
 /// sender that needs the exact end reads the newest inbound message as well.
-pub const LAST_INBOUND_GRANULARITY_SECS: i64 = 300;
+pub const LAST_INBOUND_GRANULARITY_SECS: i64 =
+    crate::domain::conversation::activity::ACTIVITY_STEP_SECS;
 
 /// The profile's keyed digest of the event that made the contact.
 pub(crate) const MADE_BY: &str = "made_by";
@@ -57,8 +57,6 @@ pub struct ContactFacts<'a> {
     pub profile_name: Option<&'a str>,
     pub username: Option<&'a str>,
     pub inbound_at: Option<i64>,
-    /// The tenant's number the user wrote to.
-    pub inbound_number: Option<&'a str>,
     /// When the event or job happened (Meta's timestamp, or when a job was queued):
     /// about a person erased at or after it, it gets [`StoreError::PersonErased`] and
     /// nothing is written. `None` (a new API call) is never about the past.
@@ -244,9 +242,6 @@ pub(crate) fn new_profile_item(
     }
     if let Some(at) = facts.inbound_at {
         it.insert("last_inbound_at".into(), n(at));
-        for (attribute, value) in conversation_attrs(tenant, contact_id, at, facts.inbound_number) {
-            it.insert(attribute.to_owned(), value);
-        }
     }
     it
 }
@@ -346,7 +341,6 @@ pub(crate) fn seal_on_profile(
 
 /// The profile in `it`, its person's fields opened with `key` (absent without it).
 pub fn profile_from_item(contact_id: &str, it: &Item, key: Option<&DataKey>) -> ContactProfile {
-    let text = |name: &str| get_s(it, name).map(str::to_owned);
     let personal = |name: &str| unsealed(key, it, name);
     ContactProfile {
         contact_id: contact_id.to_owned(),
@@ -356,8 +350,6 @@ pub fn profile_from_item(contact_id: &str, it: &Item, key: Option<&DataKey>) -> 
         username: personal("username"),
         last_inbound_at: get_i64(it, "last_inbound_at"),
         last_outbound_at: get_i64(it, "last_outbound_at"),
-        last_number: text("last_number"),
-        last_read_at: get_i64(it, "last_read_at"),
         consent: consent::consent_state_of(it),
         restriction: restriction::restriction_of(it),
         details: details_from_item(it, key),
@@ -488,22 +480,16 @@ impl ContactRecords for ContactStore {
             }
             changed = true;
         }
-        // Also written when the business had answered: the conversation becomes unread.
+        // Unread and answered are the conversation's (`store::conversation`): the profile's
+        // time moves in steps only.
         let stale = |at: i64| {
             current
                 .last_inbound_at
                 .is_none_or(|last| at >= last + LAST_INBOUND_GRANULARITY_SECS)
-                || current.answered()
         };
         let inbound_at = facts.inbound_at.filter(|at| stale(*at));
         if let Some(at) = inbound_at {
             update = update.set("last_inbound_at", n(at));
-            let activity = at.max(current.last_outbound_at.unwrap_or(0));
-            for (attribute, value) in
-                conversation_attrs(tenant, &current.contact_id, activity, facts.inbound_number)
-            {
-                update = update.set(attribute, value);
-            }
             changed = true;
         }
         if !changed {

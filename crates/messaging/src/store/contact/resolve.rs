@@ -293,10 +293,6 @@ impl ContactStore {
                 username: facts.username.map(str::to_owned),
                 last_inbound_at: facts.inbound_at,
                 last_outbound_at: None,
-                last_number: facts
-                    .inbound_at
-                    .and(facts.inbound_number.map(str::to_owned)),
-                last_read_at: None,
                 consent,
                 restriction: None,
                 details: ContactDetails::default(),

@@ -1,0 +1,411 @@
+//! Conversations: one item per contact and business number (`CONV#<phone number id>`) in
+//! the contact's partition, so erasing, exporting and ageing the person take it with the
+//! rest. It holds where the cycle stands (`domain::conversation::cycle`) with a version
+//! every move advances, and the activity the listing shows (`activity`). A move reads the
+//! item and writes it on the condition that its version is still the one read; a writer
+//! that loses reads again and applies its move to what won. `listing` reads a tenant's
+//! conversations by latest activity through the `conversations-by-activity` index.
+
+pub mod item;
+pub mod listing;
+
+use std::future::Future;
+
+use crate::domain::conversation::activity::{Activity, ConversationState, MessageEffect, Wrote};
+use crate::domain::conversation::cycle::{Conversation, IllegalTransition, Moved, Transition};
+use crate::domain::tenant::TenantId;
+use crate::store::keys::{PROFILE_SK, contact_pk, conversation_sk};
+use crate::store::table::{Item, get_i64, n};
+use crate::store::table::{Transacted, check_action, put_action};
+use crate::store::{EXPIRES_AT, StoreError};
+use item::{
+    PROFILE_CONVERSATION_ATTRIBUTES, activity_keys, stage_sets, state_from_item,
+    state_from_old_profile, state_item,
+};
+
+/// How often a move reads again after losing to another writer before it gives up (the
+/// batch or call is retried): each loss means another move won, so this many writers can
+/// race for one conversation (agents taking it, a bot, a manager) and each lands.
+const MOVE_ATTEMPTS: usize = 12;
+
+crate::store::repository! {
+    /// The conversations with contacts on the tenant's numbers.
+    ConversationStore
+}
+
+/// What creating a conversation came to.
+enum Created {
+    Written,
+    /// Another writer made it first: read again.
+    Raced,
+    /// The contact's profile is gone.
+    NoContact,
+}
+
+/// What moving a conversation came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveOutcome {
+    /// The conversation as it is now.
+    Moved(Conversation),
+    /// Nothing to change.
+    Unchanged(Conversation),
+    /// Its stage does not allow the move.
+    Refused(IllegalTransition),
+    /// There is no conversation with the contact on that number.
+    NotFound,
+}
+
+/// Where a conversation stands and what it shows, as messages and people move it.
+pub trait ConversationStates: Send + Sync {
+    /// The conversation with `contact_id` on `number`, if there is one.
+    fn conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+    ) -> impl Future<Output = Result<Option<ConversationState>, StoreError>> + Send;
+
+    /// The person wrote a message sent at `sent_at`: opens the conversation, or its next
+    /// cycle after a resolve, and marks it unread; what it writes lives until
+    /// `expires_at`. Answers the conversation when this message opened its current cycle,
+    /// on a redelivery too.
+    fn person_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        sent_at: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
+
+    /// The business wrote at `at`: opens the conversation when there is none (answered
+    /// with it) and marks it answered.
+    fn business_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
+
+    /// The business read the person's messages up to the one sent at `read_up_to`; only
+    /// ever forward.
+    fn record_read(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        read_up_to: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Moves the conversation by `transition` at `at`, conditionally on the version read.
+    fn move_conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        transition: &Transition,
+        at: i64,
+    ) -> impl Future<Output = Result<MoveOutcome, StoreError>> + Send;
+}
+
+impl ConversationStore {
+    async fn read(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        consistent: bool,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let (pk, sk) = (
+            contact_pk(tenant.as_str(), contact_id),
+            conversation_sk(number),
+        );
+        let found = if consistent {
+            self.get_consistent(pk, sk).await?
+        } else {
+            self.get(pk, sk).await?
+        };
+        found
+            .map(|it| {
+                state_from_item(&it)
+                    .ok_or_else(|| StoreError::corrupt("CONV", "unreadable conversation"))
+            })
+            .transpose()
+    }
+
+    /// Writes a conversation that did not exist, while its contact's profile does.
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        state: &ConversationState,
+        expires_at: i64,
+    ) -> Result<Created, StoreError> {
+        let it = state_item(tenant, state, expires_at);
+        let profile = (
+            contact_pk(tenant.as_str(), &state.conversation.contact_id),
+            PROFILE_SK.to_owned(),
+        );
+        let actions = vec![
+            put_action(self.table_name(), it, "attribute_not_exists(pk)", &[])?,
+            check_action(self.table_name(), profile, "attribute_exists(pk)", &[])?,
+        ];
+        Ok(
+            match self
+                .transact("TransactWriteItems conversation", actions)
+                .await?
+            {
+                Transacted::Written => Created::Written,
+                Transacted::Cancelled { failed_conditions }
+                    if failed_conditions.get(1) == Some(&true) =>
+                {
+                    Created::NoContact
+                }
+                Transacted::Cancelled { .. } => Created::Raced,
+            },
+        )
+    }
+
+    /// Writes `next` over the conversation read at `read_version` with `activity`'s
+    /// changes; false when another move came first.
+    async fn write_move(
+        &self,
+        tenant: &TenantId,
+        next: &Conversation,
+        read_version: u64,
+        activity: Option<(&Activity, &str, i64)>,
+        expires_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut update = self.update(
+            "UpdateItem conversation move",
+            contact_pk(tenant.as_str(), &next.contact_id),
+            conversation_sk(&next.phone_number_id),
+        );
+        for (attribute, value) in stage_sets(next) {
+            update = update.set_or_remove(attribute, value);
+        }
+        if let Some((activity, moved, at)) = activity {
+            for (attribute, value) in activity_keys(tenant, &next.contact_id, activity, at) {
+                update = update.set(attribute, value);
+            }
+            update = update.set(moved, n(at));
+        }
+        if let Some(at) = expires_at {
+            update = update.set(EXPIRES_AT, n(at));
+        }
+        update
+            .condition("version = :read")
+            .value(":read", n(read_version))
+            .send()
+            .await
+    }
+
+    /// Writes `activity`, which a message at `at` moved; only forward, whatever move
+    /// happened meanwhile (a stage write leaves these attributes alone).
+    async fn write_activity(
+        &self,
+        tenant: &TenantId,
+        state: &ConversationState,
+        (attribute, at): (&str, i64),
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let conversation = &state.conversation;
+        let mut update = self.update(
+            "UpdateItem conversation activity",
+            contact_pk(tenant.as_str(), &conversation.contact_id),
+            conversation_sk(&conversation.phone_number_id),
+        );
+        for (name, value) in activity_keys(tenant, &conversation.contact_id, &state.activity, at) {
+            update = update.set(name, value);
+        }
+        update = update.set(attribute, n(at));
+        update
+            .set(EXPIRES_AT, n(expires_at))
+            .condition("attribute_exists(pk) AND (attribute_not_exists(#moved) OR #moved < :at)")
+            .name("#moved", attribute)
+            .value(":at", n(at))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Applies what `wrote` does to the conversation; answers it when the message opened
+    /// its current cycle (the business's first, or the person's, also on a redelivery).
+    async fn message(
+        &self,
+        tenant: &TenantId,
+        who: (&str, &str),
+        wrote: Wrote,
+        expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let (contact_id, number) = who;
+        for _ in 0..MOVE_ATTEMPTS {
+            // Read strongly: the previous message's write, a moment ago, decides whether
+            // this one writes at all, and a stale read would only cost a write more.
+            let current = self.read(tenant, contact_id, number, true).await?;
+            match ConversationState::after_message(current.as_ref(), who, wrote) {
+                MessageEffect::Create(state) => {
+                    match self.create(tenant, &state, expires_at).await? {
+                        Created::Written => return Ok(Some(state.conversation)),
+                        // Erased, or expired, meanwhile: no conversation outlives its contact.
+                        Created::NoContact => return Ok(None),
+                        Created::Raced => {}
+                    }
+                }
+                MessageEffect::Move(next) => {
+                    let read_version = current.map_or(0, |c| c.conversation.version);
+                    // Only the person's message opens a next cycle, at its send time.
+                    let at = next.conversation.opened_at;
+                    let written = self
+                        .write_move(
+                            tenant,
+                            &next.conversation,
+                            read_version,
+                            Some((&next.activity, "last_inbound_at", at)),
+                            Some(expires_at),
+                        )
+                        .await?;
+                    if written {
+                        return Ok(Some(next.conversation));
+                    }
+                }
+                MessageEffect::Touch(state, attribute, at) => {
+                    self.write_activity(tenant, &state, (attribute, at), expires_at)
+                        .await?;
+                    return Ok(state.opened_by(wrote).then_some(state.conversation));
+                }
+                MessageEffect::Nothing => {
+                    let opened = current.filter(|c| c.opened_by(wrote));
+                    return Ok(opened.map(|c| c.conversation));
+                }
+            }
+        }
+        Err(StoreError::Contended("UpdateItem conversation"))
+    }
+}
+
+impl ConversationStates for ConversationStore {
+    async fn conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        self.read(tenant, contact_id, number, false).await
+    }
+
+    async fn person_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        sent_at: i64,
+        expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.message(
+            tenant,
+            (contact_id, number),
+            Wrote::Person { sent_at },
+            expires_at,
+        )
+        .await
+    }
+
+    async fn business_wrote(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.message(
+            tenant,
+            (contact_id, number),
+            Wrote::Business { at },
+            expires_at,
+        )
+        .await
+    }
+
+    async fn record_read(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        read_up_to: i64,
+    ) -> Result<(), StoreError> {
+        self.update(
+            "UpdateItem conversation read",
+            contact_pk(tenant.as_str(), contact_id),
+            conversation_sk(number),
+        )
+        .set("last_read_at", n(read_up_to))
+        .condition(
+            "attribute_exists(pk) AND (attribute_not_exists(last_read_at) OR last_read_at < :at)",
+        )
+        .value(":at", n(read_up_to))
+        .send()
+        .await?;
+        Ok(())
+    }
+
+    async fn move_conversation(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        number: &str,
+        transition: &Transition,
+        at: i64,
+    ) -> Result<MoveOutcome, StoreError> {
+        for attempt in 0..MOVE_ATTEMPTS {
+            let Some(state) = self.read(tenant, contact_id, number, attempt > 0).await? else {
+                return Ok(MoveOutcome::NotFound);
+            };
+            let next = match state.conversation.apply(transition, at) {
+                Ok(Moved::To(next)) => next,
+                Ok(Moved::Unchanged) => return Ok(MoveOutcome::Unchanged(state.conversation)),
+                Err(refused) => return Ok(MoveOutcome::Refused(refused)),
+            };
+            // The item keeps the life the messages gave it: a move is not activity.
+            if self
+                .write_move(tenant, &next, state.conversation.version, None, None)
+                .await?
+            {
+                return Ok(MoveOutcome::Moved(next));
+            }
+        }
+        Err(StoreError::Contended("UpdateItem conversation"))
+    }
+}
+
+impl ConversationStore {
+    /// Moves the conversation a profile written before conversations were items held onto
+    /// its own item, and takes its attributes off the profile; true when it did. Safe to
+    /// repeat: a conversation item written since wins, and the profile is changed once.
+    pub async fn move_from_profile(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        profile: &Item,
+    ) -> Result<bool, StoreError> {
+        if !profile.contains_key("conv_pk") {
+            return Ok(false);
+        }
+        if let Some(state) = state_from_old_profile(contact_id, profile)
+            && let Some(expires_at) = get_i64(profile, EXPIRES_AT)
+        {
+            self.create(tenant, &state, expires_at).await?;
+        }
+        let mut update = self.update(
+            "UpdateItem profile's old conversation",
+            contact_pk(tenant.as_str(), contact_id),
+            PROFILE_SK.into(),
+        );
+        for attribute in PROFILE_CONVERSATION_ATTRIBUTES {
+            update = update.remove(attribute);
+        }
+        update.condition("attribute_exists(conv_pk)").send().await
+    }
+}
