@@ -129,6 +129,7 @@ run_function AdminFunction admin
 run_function ApiFunction api
 run_function CallbacksFunction callbacks
 run_function ErasureFunction erasure
+run_function ReportingFunction reporting
 # Several outbound instances, as Lambda runs one per active message group up to its
 # concurrency: pacing must hold across them. Six keep a number at its 80/s on two cores
 # even when the host takes CPU away (four dropped to 53-63/s under CPU steal).
@@ -151,6 +152,9 @@ start esm-outbound "$target/wagate-local" esm --function outbound --queue-url "$
 start esm-callbacks "$target/wagate-local" esm --function callbacks --queue-url "$CALLBACK_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 --pollers 2 \
   --timeout-seconds "$(timeout_of CallbacksFunction)"
+start esm-reporting "$target/wagate-local" esm --function reporting --queue-url "$REPORTING_QUEUE_URL" \
+  --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 10 \
+  --timeout-seconds "$(timeout_of ReportingFunction)"
 start esm-erasure "$target/wagate-local" esm --function erasure --queue-url "$ERASURE_QUEUE_URL" \
   --invoke-url "http://127.0.0.1:$lambda_port" --batch-size 1 \
   --timeout-seconds "$(timeout_of ErasureFunction)"

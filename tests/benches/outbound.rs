@@ -62,6 +62,10 @@ async fn worker(stack: &Stack, metrics: &Arc<Metrics>) -> (Arc<Worker>, Outbound
         ),
         ("OUTBOUND_QUEUE_URL", queue_url.clone()),
         ("CLOUD_API_BASE_URL", stack.sim_url.clone()),
+        (
+            "REPORTING_QUEUE_URL",
+            std::env::var("REPORTING_QUEUE_URL").expect("REPORTING_QUEUE_URL"),
+        ),
     ]);
     let config = OutboundConfig::from_lookup(|name| settings.get(name).cloned()).unwrap();
     let worker = Worker::new(&config, &stack.sdk, metrics.clone()).unwrap();

@@ -158,6 +158,10 @@ async fn an_erased_person_leaves_nothing_readable_and_nothing_comes_back() {
     assert_eq!(erased["data_keys"], 1, "{done}");
     assert!(erased["identities"].as_u64() >= Some(1), "{done}");
     assert!(erased["messages"].as_u64() >= Some(3), "{done}");
+    assert_eq!(
+        erased["conversations"], 1,
+        "their conversation on the number: {done}"
+    );
     assert_eq!(erased["idempotency_records"], 1, "{done}");
     assert!(erased["tenant_events"].as_u64() >= Some(1), "{done}");
     assert!(

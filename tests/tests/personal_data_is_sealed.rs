@@ -343,6 +343,24 @@ async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twic
     put_unsealed_message(&stack, tenant.id.as_str(), &contact, &said).await;
     let logged = format!("logged words {marker}");
     put_unsealed_logs(&stack, tenant.id.as_str(), &contact, &phone, &logged).await;
+    // The profile held its conversation then: index keys, number, the read mark.
+    let wrote_at = now() - 600;
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", sv(&format!("T#{}#C#{contact}", tenant.id.as_str())))
+        .key("sk", sv("PROFILE"))
+        .update_expression(
+            "SET conv_pk = :cpk, conv_sk = :csk, last_number = :num, last_inbound_at = :in, last_read_at = :in",
+        )
+        .expression_attribute_values(":cpk", sv(&format!("T#{}", tenant.id.as_str())))
+        .expression_attribute_values(":csk", sv(&format!("{wrote_at:010}#{contact}")))
+        .expression_attribute_values(":num", sv(&tenant.phone_number_id))
+        .expression_attribute_values(":in", nv(wrote_at))
+        .send()
+        .await
+        .expect("the profile's old conversation");
     let tenant_id = tenant.id.as_str();
     for secret in [&said, &name, &phone, &logged] {
         assert!(!holders_of(&stack, tenant_id, secret).await.is_empty());
@@ -414,6 +432,32 @@ async fn the_sealing_run_seals_what_was_written_before_and_rewrites_nothing_twic
         contact.as_str(),
         "{found}"
     );
+
+    // The conversation the profile held is an item now, read as before, and the profile
+    // holds none of it.
+    let (_, listed) = stack
+        .api(Method::GET, "/v1/conversations", Some(&manager), None, &[])
+        .await;
+    let moved = listed["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contact_id"] == contact.as_str())
+        .unwrap_or_else(|| panic!("the moved conversation is listed: {listed}"));
+    assert_eq!(
+        moved["phone_number_id"],
+        tenant.phone_number_id.as_str(),
+        "{moved}"
+    );
+    assert_eq!(moved["last_inbound_at"], wrote_at, "{moved}");
+    assert_eq!(moved["unread"], false, "the read mark came along: {moved}");
+    let profile = stack
+        .tenant_items(tenant_id)
+        .await
+        .into_iter()
+        .find(|it| wagate_tests::text(it, "sk") == Some("PROFILE"))
+        .unwrap();
+    assert!(!profile.contains_key("conv_pk") && !profile.contains_key("last_number"));
 
     // The log still reads: its body opens under the contact's key (replays send it).
     let (records, _) = stack

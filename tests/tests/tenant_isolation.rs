@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_messaging::access::Role;
-use wagate_tests::{Stack, TestTenant, eventually, random_digits};
+use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 /// B's ids, by the name of the path parameter that takes them.
 struct Theirs {
@@ -303,6 +303,17 @@ async fn check_route_without_ids(
                 !answer.to_string().contains(&theirs.callback_id),
                 "{answer}"
             );
+        }
+        // Usage is counted under the tenant's own keys: B's number, asked for by A, has none.
+        ("GET", "/v1/usage") => {
+            let today = wagate_messaging::domain::calendar::Day::of_seconds(now()).to_string();
+            let path = format!(
+                "{template}?from={today}&to={today}&number={}",
+                theirs.phone_number_id
+            );
+            let (status, answer) = call(Method::GET, path, None).await;
+            assert_eq!(status, 200, "{answer}");
+            assert_eq!(answer["days"], json!([]), "{answer}");
         }
         ("GET", "/v1/templates") => {
             let (status, answer) = call(Method::GET, template.into(), None).await;

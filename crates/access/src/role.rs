@@ -24,6 +24,8 @@ pub enum Permission {
     Templates,
     /// The tenant's configuration: numbers, Meta app, keys, retention.
     Administer,
+    /// Reports: usage and, with the desk, queues and waits.
+    Reports,
 }
 
 impl Role {
@@ -66,6 +68,8 @@ mod tests {
         assert!(Role::Manager.allows(Permission::Templates));
         assert!(!Role::Manager.allows(Permission::Administer));
         assert!(Role::Admin.allows(Permission::Administer));
+        assert!(Role::Manager.allows(Permission::Reports));
+        assert!(!Role::Agent.allows(Permission::Reports));
     }
 
     #[test]

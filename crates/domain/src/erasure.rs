@@ -117,6 +117,10 @@ pub struct ErasedCounts {
     /// of a receipt when none, so receipts made before the ledger verify as they were.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub consent_entries: u64,
+    /// Their conversations, one per number. Left out of a receipt when none, so receipts
+    /// made before conversations were items verify as they were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub conversations: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -124,7 +128,7 @@ fn is_zero(count: &u64) -> bool {
 }
 
 /// The classes, in the order the record and the receipt name them.
-pub const ERASED_CLASSES: [&str; 10] = [
+pub const ERASED_CLASSES: [&str; 11] = [
     "contacts",
     "identities",
     "data_keys",
@@ -135,6 +139,7 @@ pub const ERASED_CLASSES: [&str; 10] = [
     "tenant_events",
     "exports",
     "consent_entries",
+    "conversations",
 ];
 
 impl ErasedCounts {
@@ -151,6 +156,7 @@ impl ErasedCounts {
             "tenant_events" => &mut self.tenant_events,
             "exports" => &mut self.exports,
             "consent_entries" => &mut self.consent_entries,
+            "conversations" => &mut self.conversations,
             _ => return None,
         })
     }

@@ -78,6 +78,9 @@ pub struct OutboundRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageReceived {
     pub contact_id: String,
+    /// The stored message's public id (`GET /v1/conversations/{contact}/messages/{id}`):
+    /// the same on every delivery of the message.
+    pub message_id: String,
     /// The tenant's number the person wrote to.
     pub phone_number_id: Option<String>,
     /// The person's phone number as Meta gave it (digits), when it did.

@@ -1,12 +1,14 @@
 //! Domain types and their rules; no I/O here.
 
 pub mod audit;
+pub mod calendar;
 pub mod coexistence;
 pub mod consent;
 pub mod contact;
 pub mod conversation;
 pub mod erasure;
 pub mod event;
+pub mod event_record;
 pub mod export;
 pub mod identity;
 pub mod management;

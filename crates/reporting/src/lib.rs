@@ -1,4 +1,9 @@
-//! Reporting: queue depth, waits, SLAs and message volumes over time, per tenant. It
-//! will stand above messaging and the desk and read their events through the durable
-//! path, which may lag, counting each once. Empty until the issue that builds it; it is
-//! in the workspace so that its place in the map is fixed before its code arrives.
+//! Reporting: projections of the domain events, read through the durable path (an SQS
+//! queue the workers' `DurableForwarder` fills), which may lag behind the worker, each
+//! event counted once. Today: a number's messages and conversations per UTC day
+//! (`usage`). Queue depth, waits and SLAs come with the desk.
+
+pub use wagate_domain as domain;
+
+pub mod store;
+pub mod usage;

@@ -21,6 +21,8 @@ pub struct ApiConfig {
     /// Where an audit append that failed waits to be retried, and where a checkpoint that
     /// falls due is queued to be signed.
     pub erasure_queue_url: String,
+    /// The durable path: the conversations the business opens, for the reports.
+    pub reporting_queue_url: String,
     /// Local stacks only: callback URLs may be http or internal addresses.
     pub allow_insecure_callback_urls: bool,
 }
@@ -36,6 +38,7 @@ impl FunctionConfig for ApiConfig {
             rates: Rates::from_settings(settings)?,
             callback_queue_url: settings.required("CALLBACK_QUEUE_URL")?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
+            reporting_queue_url: settings.required("REPORTING_QUEUE_URL")?,
             allow_insecure_callback_urls: settings
                 .optional("CALLBACKS_ALLOW_INSECURE_URLS")
                 .is_some_and(|v| v == "true"),

@@ -13,7 +13,9 @@ mod read;
 mod restriction;
 mod router;
 mod state;
+pub mod subscribers;
 mod templates;
+mod usage;
 mod views;
 
 pub use config::ApiConfig;

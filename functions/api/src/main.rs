@@ -50,6 +50,7 @@ async fn main() -> Result<(), Error> {
         config.erasure_queue_url,
         metrics.clone(),
     ));
+    let durable = JobQueue::new(sqs.clone(), config.reporting_queue_url, metrics.clone());
     let callbacks = CallbackRegistry::new(
         store.clone(),
         SecretStore::new(kms, config.kms_key_id, metrics.clone()),
@@ -65,6 +66,9 @@ async fn main() -> Result<(), Error> {
         config.rates,
         cursors,
         audit,
-    );
+    )
+    .with_subscribers(api::subscribers::subscribers(api::subscribers::Wiring {
+        durable,
+    }));
     run(router(Arc::new(state))).await
 }

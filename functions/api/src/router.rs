@@ -18,7 +18,7 @@ use wagate_integrations::callbacks::payload::{
 use crate::state::BusinessState;
 use crate::{
     callbacks, consent, contact_import, contacts, conversations, messages, read, restriction,
-    templates,
+    templates, usage,
 };
 
 /// The changes not written to the audit log: sending and reading messages, the API's
@@ -37,7 +37,7 @@ const UNAUDITED: &[&str] = &["POST /v1/messages", "POST /v1/messages/{message_id
         callbacks::list_deliveries, callbacks::replay,
         templates::list_templates, templates::create_template, templates::sync_templates,
         templates::delete_template,
-        messages::conversation_messages,
+        messages::conversation_messages, usage::daily_usage,
     ),
     // What callback URLs receive: not a route of this API, but its contract all the same.
     components(schemas(
@@ -54,6 +54,7 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         .route("/v1/messages/{message_id}", get(messages::get_message))
         .route("/v1/messages/{message_id}/read", post(read::mark_read))
         .route("/v1/conversations", get(conversations::list_conversations))
+        .route("/v1/usage", get(usage::daily_usage))
         .route(
             "/v1/contacts",
             get(contacts::list_contacts).post(contacts::create_contact),

@@ -10,11 +10,13 @@ use wagate_integrations::callbacks::registry::CallbackRegistry;
 use wagate_messaging::access::{Authenticator, Permission, Principal};
 use wagate_messaging::contacts::Contacts;
 use wagate_messaging::conversations::Conversations;
+use wagate_messaging::events::Subscribers;
 use wagate_messaging::outbound::{OutboundQueue, Outbox, ReadReceipts};
 use wagate_messaging::store::Store;
 use wagate_messaging::store::cursor::CursorKeys;
 use wagate_messaging::templates::TemplateManager;
 use wagate_messaging::tenants::TenantDirectory;
+use wagate_reporting::store::UsageStore;
 
 use http_api::audit;
 use http_api::error::ApiError;
@@ -38,11 +40,19 @@ pub struct BusinessState {
     pub rate_limit: KeyRateLimit,
     /// Seals the listings' cursors.
     pub cursors: CursorKeys,
+    /// The numbers' daily usage, as the reporting worker counted it.
+    pub usage: UsageStore,
     /// Where the changes this API makes are recorded.
     pub audit: AuditLog,
 }
 
 impl BusinessState {
+    /// Publishes what accepting a send does to `subscribers` (`crate::subscribers`).
+    pub fn with_subscribers(mut self, subscribers: Subscribers) -> Self {
+        self.outbox = self.outbox.with_subscribers(subscribers);
+        self
+    }
+
     // Each argument is a client or service main builds once per container.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -61,6 +71,7 @@ impl BusinessState {
             tenants,
             contacts: Contacts::new(store.clone()),
             conversations: Conversations::new(store.clone()),
+            usage: store.repo(),
             cursors,
             receipts,
             callbacks,

@@ -15,6 +15,8 @@ pub struct InboundConfig {
     /// Where an audit append that failed waits to be retried, and where a checkpoint that
     /// falls due is queued to be signed.
     pub erasure_queue_url: String,
+    /// The durable path: what reports count, for the reporting worker.
+    pub reporting_queue_url: String,
 }
 
 impl FunctionConfig for InboundConfig {
@@ -25,6 +27,7 @@ impl FunctionConfig for InboundConfig {
             outbound_queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
             queue_id_key_id: settings.required("QUEUE_ID_KEY_ID")?,
             erasure_queue_url: settings.required("ERASURE_QUEUE_URL")?,
+            reporting_queue_url: settings.required("REPORTING_QUEUE_URL")?,
         })
     }
 }

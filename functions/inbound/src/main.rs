@@ -43,13 +43,14 @@ async fn main() -> Result<(), Error> {
         config.erasure_queue_url,
         metrics.clone(),
     ));
+    let durable = JobQueue::new(sqs.clone(), config.reporting_queue_url, metrics.clone());
     let replies = OutboundQueue::new(
         EventQueue::new(sqs, config.outbound_queue_url, metrics),
         ids,
     );
     let processor = Arc::new(
         InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
-            .with_subscribers(subscribers(Wiring { callbacks }))
+            .with_subscribers(subscribers(Wiring { callbacks, durable }))
             .with_replies(replies),
     );
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {

@@ -6,13 +6,19 @@
 use wagate_integrations::callbacks::emitter::CallbackEmitter;
 use wagate_integrations::callbacks::subscriber::CallbackSubscriber;
 use wagate_messaging::events::Subscribers;
+use wagate_messaging::events::durable::DurableForwarder;
+use wagate_messaging::queue::jobs::JobQueue;
 
 /// What the worker's subscribers need, built once per container.
 pub struct Wiring {
     /// The tenant's callback endpoints, through the callback queue.
     pub callbacks: CallbackEmitter,
+    /// The durable path, for the subscribers that may lag (reports, billing).
+    pub durable: JobQueue,
 }
 
 pub fn subscribers(wiring: Wiring) -> Subscribers {
-    Subscribers::new().with(CallbackSubscriber::new(wiring.callbacks))
+    Subscribers::new()
+        .with(CallbackSubscriber::new(wiring.callbacks))
+        .with(DurableForwarder::new(wiring.durable))
 }

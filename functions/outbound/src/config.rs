@@ -11,6 +11,8 @@ pub struct OutboundConfig {
     /// The table, its key table and the personal-data KMS key.
     pub storage: StorageConfig,
     pub queue_url: String,
+    /// The durable path: what the sender sends and fails, for the reports.
+    pub reporting_queue_url: String,
     pub cloud_api: CloudApiConfig,
     pub sender: SenderSettings,
     /// The function's timeout: bounds an invocation when the runtime gives no deadline
@@ -30,6 +32,7 @@ impl FunctionConfig for OutboundConfig {
         Ok(Self {
             storage: StorageConfig::read(settings)?,
             queue_url: settings.required("OUTBOUND_QUEUE_URL")?,
+            reporting_queue_url: settings.required("REPORTING_QUEUE_URL")?,
             cloud_api: CloudApiConfig::from_settings(settings)?,
             sender: SenderSettings {
                 max_attempts,
@@ -61,6 +64,7 @@ mod tests {
             ("KEY_TABLE_NAME", "kt"),
             ("PERSONAL_DATA_KEY_ID", "pk"),
             ("OUTBOUND_QUEUE_URL", "q"),
+            ("REPORTING_QUEUE_URL", "r"),
         ];
         let config = OutboundConfig::from_lookup(lookup(&base)).unwrap();
         assert_eq!(config.cloud_api.base_url, DEFAULT_BASE_URL);
@@ -71,6 +75,7 @@ mod tests {
             ("KEY_TABLE_NAME", "kt"),
             ("PERSONAL_DATA_KEY_ID", "pk"),
             ("OUTBOUND_QUEUE_URL", "q"),
+            ("REPORTING_QUEUE_URL", "r"),
             ("CLOUD_API_BASE_URL", "http://127.0.0.1:4703"),
         ];
         assert!(OutboundConfig::from_lookup(lookup(&local)).is_ok());
@@ -79,6 +84,7 @@ mod tests {
             ("KEY_TABLE_NAME", "kt"),
             ("PERSONAL_DATA_KEY_ID", "pk"),
             ("OUTBOUND_QUEUE_URL", "q"),
+            ("REPORTING_QUEUE_URL", "r"),
             ("CLOUD_API_BASE_URL", "http://example.test"),
         ];
         assert!(OutboundConfig::from_lookup(lookup(&plain)).is_err());

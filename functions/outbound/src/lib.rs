@@ -3,6 +3,7 @@
 //! per number and recipient) run concurrently; within a group, order holds.
 
 pub mod config;
+pub mod subscribers;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use wagate_messaging::cloud_api::{CloudApiClient, SendError};
 use wagate_messaging::metrics::Metrics;
 use wagate_messaging::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
 use wagate_messaging::queue::EventQueue;
+use wagate_messaging::queue::jobs::JobQueue;
 use wagate_messaging::secret_store::SecretStore;
 use wagate_messaging::store::Store;
 use wagate_messaging::tenants::TenantDirectory;
@@ -56,6 +58,7 @@ impl Worker {
         metrics: Arc<Metrics>,
     ) -> Result<Self, SendError> {
         let store = Store::open(sdk, &config.storage, metrics.clone());
+        let sqs = aws_sdk_sqs::Client::new(sdk);
         // Decrypt needs no key id: the ciphertext names its key.
         let secrets = SecretStore::new(
             aws_sdk_kms::Client::new(sdk),
@@ -68,12 +71,15 @@ impl Worker {
                 secrets,
                 CloudApiClient::new(config.cloud_api.clone())?,
                 config.sender,
-            ),
-            queue: EventQueue::new(
-                aws_sdk_sqs::Client::new(sdk),
-                config.queue_url.clone(),
-                metrics,
-            ),
+            )
+            .with_subscribers(subscribers::subscribers(subscribers::Wiring {
+                durable: JobQueue::new(
+                    sqs.clone(),
+                    config.reporting_queue_url.clone(),
+                    metrics.clone(),
+                ),
+            })),
+            queue: EventQueue::new(sqs, config.queue_url.clone(), metrics),
             send_margin: config.cloud_api.timeout + RECORD_MARGIN,
         })
     }

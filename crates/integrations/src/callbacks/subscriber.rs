@@ -173,6 +173,7 @@ mod tests {
     fn each_event_a_tenant_receives_becomes_its_callback_and_the_rest_pass() {
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: "c1".into(),
+            message_id: "m1".into(),
             phone_number_id: Some("106540352242922".into()),
             from: Some("4915112345678".into()),
             from_user_id: None,
@@ -234,6 +235,7 @@ mod tests {
     fn a_received_messages_callback_holds_the_published_data_and_nothing_more() {
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: "c1".into(),
+            message_id: "m1".into(),
             phone_number_id: Some("106540352242922".into()),
             from: Some("4915112345678".into()),
             from_user_id: Some("DE.1a2b".into()),

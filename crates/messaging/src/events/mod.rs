@@ -5,6 +5,8 @@
 //! with its queue message, so every subscriber must take the same event twice without
 //! doing twice what it does (the callbacks' receivers drop repeats by the event's id).
 
+pub mod durable;
+
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;

@@ -326,6 +326,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         }
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: contact.profile.contact_id.clone(),
+            message_id: stored.id.encode(),
             phone_number_id: job.event.phone_number_id.clone(),
             from: identity.phone.as_ref().map(|p| p.as_str().to_owned()),
             from_user_id: identity.bsuid.as_ref().map(|b| b.as_str().to_owned()),

@@ -623,12 +623,18 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         }
     }
 
-    /// The business wrote: the contact's and the conversation's activity, whatever path
-    /// queued the message (the API records its own sends when it accepts them; a bot or a
-    /// script does not), and the conversation opened when this is its first message.
+    /// The business wrote to someone who wrote before: the contact's and the
+    /// conversation's activity, whatever path queued the message (the API records its own
+    /// sends when it accepts them; a bot or a script does not), and the conversation
+    /// opened when this is the first message on this number.
     async fn mark_answered(&self, sending: &ReadyJob<'_>) {
         let tenant = &sending.tenant.id;
         let contact = &sending.contact;
+        // Someone who never wrote has no conversation to answer: a campaign's send to them
+        // costs no read and no write here (accepting a send through the API records it).
+        if contact.last_inbound_at.is_none() {
+            return;
+        }
         if let Err(e) = self
             .store
             .contacts()

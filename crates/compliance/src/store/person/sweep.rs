@@ -17,8 +17,8 @@ use crate::store::contact::profile_from_item;
 use crate::store::contact::resolve::{ID_HASHES, id_hashes_of};
 use crate::store::event::{EVENT_CONTACT, EVENT_ID_HASHES, names_any};
 use crate::store::keys::{
-    CONSENT_PREFIX, IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK, contact_pk, events_pk,
-    idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
+    CONSENT_PREFIX, CONVERSATION_PREFIX, IDEMPOTENCY_SK, IDENTITY_SK, MESSAGE_PREFIX, PROFILE_SK,
+    contact_pk, events_pk, idempotency_pk_of_hash, identity_pk, legacy_identity_pk,
 };
 use crate::store::message::outbound::IDEMPOTENCY_HASH;
 use crate::store::table::cursor::Cursor;
@@ -252,6 +252,7 @@ impl PersonStore {
                 PROFILE_SK => erased.contacts += 1,
                 _ if sk.starts_with(MESSAGE_PREFIX) => erased.messages += 1,
                 _ if sk.starts_with(CONSENT_PREFIX) => erased.consent_entries += 1,
+                _ if sk.starts_with(CONVERSATION_PREFIX) => erased.conversations += 1,
                 _ => erased.delivery_states += 1,
             }
             if let Some(hash) = get_s(it, IDEMPOTENCY_HASH) {

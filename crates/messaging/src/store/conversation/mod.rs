@@ -79,7 +79,8 @@ pub trait ConversationStates: Send + Sync {
     ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
 
     /// The business wrote at `at`: opens the conversation when there is none (answered
-    /// with it) and marks it answered.
+    /// with it, living until `expires_at`) and marks it answered; writing to one that
+    /// exists does not lengthen its life, as it does not the contact's.
     fn business_wrote(
         &self,
         tenant: &TenantId,
@@ -208,7 +209,7 @@ impl ConversationStore {
         tenant: &TenantId,
         state: &ConversationState,
         (attribute, at): (&str, i64),
-        expires_at: i64,
+        expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let conversation = &state.conversation;
         let mut update = self.update(
@@ -220,8 +221,10 @@ impl ConversationStore {
             update = update.set(name, value);
         }
         update = update.set(attribute, n(at));
+        if let Some(expires_at) = expires_at {
+            update = update.set(EXPIRES_AT, n(expires_at));
+        }
         update
-            .set(EXPIRES_AT, n(expires_at))
             .condition("attribute_exists(pk) AND (attribute_not_exists(#moved) OR #moved < :at)")
             .name("#moved", attribute)
             .value(":at", n(at))
@@ -271,7 +274,10 @@ impl ConversationStore {
                     }
                 }
                 MessageEffect::Touch(state, attribute, at) => {
-                    self.write_activity(tenant, &state, (attribute, at), expires_at)
+                    // The person writing keeps their conversation as long as their profile;
+                    // the business writing keeps neither (as it keeps no profile longer).
+                    let life = matches!(wrote, Wrote::Person { .. }).then_some(expires_at);
+                    self.write_activity(tenant, &state, (attribute, at), life)
                         .await?;
                     return Ok(state.opened_by(wrote).then_some(state.conversation));
                 }
