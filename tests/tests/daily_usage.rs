@@ -73,6 +73,11 @@ async fn what_a_number_received_and_sent_is_counted_per_day_and_read_back() {
     assert!(!day.to_string().contains(&phone));
 }
 
+/// A record id as the gateway makes them: 128 bits, in hex.
+fn rand_id() -> u128 {
+    random_digits(30).parse().unwrap()
+}
+
 #[tokio::test]
 async fn a_record_delivered_twice_or_counted_at_once_by_two_workers_counts_once() {
     let stack = Stack::connect().await;
@@ -92,11 +97,11 @@ async fn a_record_delivered_twice_or_counted_at_once_by_two_workers_counts_once(
         std::env::var("REPORTING_QUEUE_URL").expect("REPORTING_QUEUE_URL"),
         Arc::new(Metrics::default()),
     );
-    let twice = record("out:twice");
+    let twice = record(&format!("{:032x}", rand_id()));
     queue.send(&[twice.clone(), twice]).await.unwrap();
     // AND two workers count another at the same moment
     let counters: UsageStore = stack.store_counting(Arc::new(Metrics::default())).repo();
-    let raced = record("out:raced");
+    let raced = record(&format!("{:032x}", rand_id()));
     let (a, b) = tokio::join!(
         counters.count_once(&raced, now()),
         counters.count_once(&raced, now())

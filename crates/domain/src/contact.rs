@@ -30,6 +30,18 @@ pub struct ContactProfile {
     pub restriction: Option<Restriction>,
     /// What the business records about the contact (see `contact_details`).
     pub details: ContactDetails,
+    /// When the profile ends under the tenant's retention, as read (`None` for one just
+    /// made): what is kept about the contact ends no later.
+    pub expires_at: Option<i64>,
+}
+
+impl ContactProfile {
+    /// The end of something kept about the contact that would end at `wanted`: no later
+    /// than the profile's.
+    pub fn life_within(&self, wanted: i64) -> i64 {
+        self.expires_at
+            .map_or(wanted, |profile| profile.min(wanted))
+    }
 }
 
 /// A restriction of processing, as the person asked for it (GDPR art. 18): their data is

@@ -73,6 +73,9 @@ pub struct OutboundRef {
     pub contact_id: String,
     pub job_id: String,
     pub phone_number_id: String,
+    /// When the job was queued, epoch seconds: with the job id it names the message (a
+    /// key reused after its idempotency window makes a new message under the same id).
+    pub enqueued_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

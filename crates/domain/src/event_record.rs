@@ -2,9 +2,13 @@
 //! may lag behind the worker: reports and billing projections. It holds what they count
 //! and nothing about the person: no contact, no number of theirs, no content. Its id is
 //! the same for every delivery of the same event (a redelivered webhook, a retried job),
-//! so a projection that records the ids it applied counts each event once.
+//! so a projection that records the ids it applied counts each event once. The id is a
+//! digest of what names the event (the stored message's id, the job's, the conversation's
+//! cycle), which hold random ids of the contact and the message: the digest keeps the
+//! contact's id off the queue, and none of them can be guessed to find it.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::event::{DomainEvent, Published};
 
@@ -42,24 +46,29 @@ impl EventRecord {
     pub fn of(published: &Published<'_>) -> Option<Self> {
         let (id, number, what) = match published.event {
             DomainEvent::MessageReceived(m) => (
-                format!("in:{}", m.message_id),
+                digest(&["in", &m.message_id]),
                 m.phone_number_id.clone()?,
                 Tally::MessageReceived,
             ),
             DomainEvent::MessageSent { message, .. } => (
-                format!("out:{}", message.job_id),
+                outbound_id(message),
                 message.phone_number_id.clone(),
                 Tally::MessageSent,
             ),
             DomainEvent::MessageFailed {
                 message, refused, ..
             } => (
-                format!("out:{}", message.job_id),
+                outbound_id(message),
                 message.phone_number_id.clone(),
                 Tally::MessageFailed { refused: *refused },
             ),
             DomainEvent::ConversationOpened(o) => (
-                format!("open:{}:{}:{}", o.contact_id, o.phone_number_id, o.cycle),
+                digest(&[
+                    "open",
+                    &o.contact_id,
+                    &o.phone_number_id,
+                    &o.cycle.to_string(),
+                ]),
                 o.phone_number_id.clone(),
                 Tally::ConversationOpened {
                     by_person: o.by_person,
@@ -75,6 +84,21 @@ impl EventRecord {
             what,
         })
     }
+}
+
+/// One job has one fate (sent, or failed), so both share the message's id.
+fn outbound_id(message: &crate::event::OutboundRef) -> String {
+    digest(&["out", &message.job_id, &message.enqueued_at.to_string()])
+}
+
+/// 128 bits of the SHA-256 of `parts`, each ended by a zero byte.
+fn digest(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(&hash.finalize()[..16])
 }
 
 #[cfg(test)]
@@ -99,8 +123,13 @@ mod tests {
 
     fn received(first_delivery: bool) -> DomainEvent {
         DomainEvent::MessageReceived(MessageReceived {
-            contact_id: "c1".into(),
-            message_id: "m1".into(),
+            contact_id: "c_48213379051162738841".into(),
+            message_id: crate::message_id::MessageId::inbound(
+                "c_48213379051162738841",
+                1_767_000_000,
+                "9f86d081884c7d659a2feaa0c55ad015",
+            )
+            .encode(),
             phone_number_id: Some("106540352242922".into()),
             from: Some("4915112345678".into()),
             from_user_id: None,
@@ -118,7 +147,7 @@ mod tests {
         let b = EventRecord::of(&published(&tenant, &again, "bytes of Meta's")).unwrap();
         assert_eq!(a, b);
         let wire = serde_json::to_string(&a).unwrap();
-        for personal in ["4915112345678", "Ana", "secret", "c1"] {
+        for personal in ["4915112345678", "Ana", "secret", "48213379051162738841"] {
             assert!(!wire.contains(personal), "{personal} in {wire}");
         }
         assert_eq!(serde_json::from_str::<EventRecord>(&wire).unwrap(), a);
@@ -131,6 +160,15 @@ mod tests {
             contact_id: "c1".into(),
             job_id: "j1".into(),
             phone_number_id: "106540352242922".into(),
+            enqueued_at: 1_767_000_000,
+        };
+        let later = OutboundRef {
+            enqueued_at: 1_767_200_000,
+            ..job.clone()
+        };
+        let reused = DomainEvent::MessageSent {
+            message: later,
+            wamid: "wamid.Y".into(),
         };
         let sent = DomainEvent::MessageSent {
             message: job.clone(),
@@ -149,6 +187,8 @@ mod tests {
         assert_eq!(sent.what, Tally::MessageSent);
         assert_eq!(opened.what, Tally::ConversationOpened { by_person: true });
         assert_ne!(sent.id, opened.id);
+        let reused = EventRecord::of(&published(&tenant, &reused, "j1")).unwrap();
+        assert_ne!(sent.id, reused.id, "a key reused later is another message");
         assert_eq!(EventRecord::of(&published(&tenant, &queued, "j1")), None);
     }
 }

@@ -9,6 +9,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use wagate_audit::AuditLog;
+use wagate_messaging::events::durable::HeldRecords;
 use wagate_messaging::inbound::{InboundProcessor, InboundTables};
 use wagate_messaging::telemetry::error_chain;
 
@@ -18,6 +19,30 @@ pub type Processor = InboundProcessor<InboundTables<AuditLog>>;
 
 pub async fn handle_batch(processor: &Processor, event: SqsEvent) -> SqsBatchResponse {
     process_in_order(event, |body| async move { processor.process(&body).await }).await
+}
+
+/// As [`handle_batch`], then hands the event records the batch made to the durable path
+/// in one go. When that fails, every record of the batch comes back: each is idempotent,
+/// and its redelivery makes its records again.
+pub async fn handle_batch_and_flush(
+    processor: &Processor,
+    durable: &HeldRecords,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    let ids: Vec<String> = event
+        .records
+        .iter()
+        .map(|r| r.message_id.clone().unwrap_or_default())
+        .collect();
+    match durable.batch(handle_batch(processor, event)).await {
+        (response, Ok(())) => response,
+        (_, Err(e)) => {
+            tracing::error!(error = %error_chain(&e), "the batch's event records were not queued; the batch comes back");
+            let mut all = SqsBatchResponse::default();
+            all.batch_item_failures = ids.into_iter().map(failure).collect();
+            all
+        }
+    }
 }
 
 /// Processes a batch in order with `process`. A record that fails is reported, and so is

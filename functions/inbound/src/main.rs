@@ -13,6 +13,7 @@ use wagate_audit::AuditLog;
 use wagate_integrations::callbacks::emitter::{CallbackEmitter, CallbackQueue};
 use wagate_messaging::aws::load_config;
 use wagate_messaging::config::FunctionConfig;
+use wagate_messaging::events::durable::HeldRecords;
 use wagate_messaging::inbound::InboundProcessor;
 use wagate_messaging::metrics::Metrics;
 use wagate_messaging::outbound::OutboundQueue;
@@ -43,19 +44,30 @@ async fn main() -> Result<(), Error> {
         config.erasure_queue_url,
         metrics.clone(),
     ));
-    let durable = JobQueue::new(sqs.clone(), config.reporting_queue_url, metrics.clone());
+    let durable = HeldRecords::new(JobQueue::new(
+        sqs.clone(),
+        config.reporting_queue_url,
+        metrics.clone(),
+    ));
     let replies = OutboundQueue::new(
         EventQueue::new(sqs, config.outbound_queue_url, metrics),
         ids,
     );
     let processor = Arc::new(
         InboundProcessor::new(InboundTables::new(TenantDirectory::new(store), audit))
-            .with_subscribers(subscribers(Wiring { callbacks, durable }))
+            .with_subscribers(subscribers(Wiring {
+                callbacks,
+                durable: durable.clone(),
+            }))
             .with_replies(replies),
     );
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let processor = processor.clone();
-        async move { Ok::<_, Error>(inbound::handle_batch(&processor, event.payload).await) }
+        let (processor, durable) = (processor.clone(), durable.clone());
+        async move {
+            Ok::<_, Error>(
+                inbound::handle_batch_and_flush(&processor, &durable, event.payload).await,
+            )
+        }
     }))
     .await
 }

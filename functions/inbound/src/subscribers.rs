@@ -6,15 +6,15 @@
 use wagate_integrations::callbacks::emitter::CallbackEmitter;
 use wagate_integrations::callbacks::subscriber::CallbackSubscriber;
 use wagate_messaging::events::Subscribers;
-use wagate_messaging::events::durable::DurableForwarder;
-use wagate_messaging::queue::jobs::JobQueue;
+use wagate_messaging::events::durable::{DurableForwarder, HeldRecords};
 
 /// What the worker's subscribers need, built once per container.
 pub struct Wiring {
     /// The tenant's callback endpoints, through the callback queue.
     pub callbacks: CallbackEmitter,
-    /// The durable path, for the subscribers that may lag (reports, billing).
-    pub durable: JobQueue,
+    /// The durable path, for the subscribers that may lag (reports, billing): held until
+    /// the batch is done (`crate::handle_batch_and_flush`).
+    pub durable: HeldRecords,
 }
 
 pub fn subscribers(wiring: Wiring) -> Subscribers {

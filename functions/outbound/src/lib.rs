@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use wagate_messaging::cloud_api::{CloudApiClient, SendError};
+use wagate_messaging::events::durable::HeldRecords;
 use wagate_messaging::metrics::Metrics;
 use wagate_messaging::outbound::{Delivery, JobResult, OutboundJob, Prepared, Sender, SenderError};
 use wagate_messaging::queue::EventQueue;
@@ -34,6 +35,8 @@ pub struct Worker {
     /// How long before the invocation's deadline the last send must start: a Cloud API
     /// call's timeout and the write of its outcome.
     pub send_margin: Duration,
+    /// The batch's event records for the durable path, sent when it is done.
+    pub durable: HeldRecords,
 }
 
 /// When this invocation ends (epoch ms): the runtime's deadline, or, when the runtime gives
@@ -65,6 +68,11 @@ impl Worker {
             String::new(),
             metrics.clone(),
         );
+        let durable = HeldRecords::new(JobQueue::new(
+            sqs.clone(),
+            config.reporting_queue_url.clone(),
+            metrics.clone(),
+        ));
         Ok(Self {
             sender: Sender::new(
                 TenantDirectory::new(store),
@@ -73,14 +81,11 @@ impl Worker {
                 config.sender,
             )
             .with_subscribers(subscribers::subscribers(subscribers::Wiring {
-                durable: JobQueue::new(
-                    sqs.clone(),
-                    config.reporting_queue_url.clone(),
-                    metrics.clone(),
-                ),
+                durable: durable.clone(),
             })),
             queue: EventQueue::new(sqs, config.queue_url.clone(), metrics),
             send_margin: config.cloud_api.timeout + RECORD_MARGIN,
+            durable,
         })
     }
 }
@@ -101,7 +106,29 @@ type Processed = Option<Result<JobResult, SenderError>>;
 /// sent, so that the send slots leased for the batch are for jobs ready to use them: a slot
 /// leased while its job still waits on a read would be lost to the number's throughput.
 /// Later jobs of a group (rare: one group per recipient) follow in order.
+/// Handles a batch, then hands the records of the outcomes it recorded to the durable
+/// path in one go: when that fails, every job of the batch comes back, finds its outcome,
+/// sends nothing and publishes it again.
 pub async fn handle_batch(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsBatchResponse {
+    let ids: Vec<String> = event
+        .records
+        .iter()
+        .map(|r| r.message_id.clone().unwrap_or_default())
+        .collect();
+    match worker
+        .durable
+        .batch(handle_jobs(worker, event, deadline_ms))
+        .await
+    {
+        (response, Ok(())) => response,
+        (_, Err(e)) => {
+            tracing::error!(error = %error_chain(&e), "the batch's event records were not queued; the batch comes back");
+            batch_response(ids.into_iter())
+        }
+    }
+}
+
+async fn handle_jobs(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsBatchResponse {
     let send_by_us = deadline_ms as i64 * 1000 - worker.send_margin.as_micros() as i64;
     let delivery = |record: &Record| Delivery {
         attempt: record.attempt,

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use reporting::Worker;
 use reporting::config::ReportingConfig;
 use wagate_platform::aws::load_config;
 use wagate_platform::clock::now_seconds;
@@ -9,6 +10,7 @@ use wagate_platform::config::FunctionConfig;
 use wagate_platform::metrics::Metrics;
 use wagate_reporting::store::UsageStore;
 use wagate_storage::store::Store;
+use wagate_tenancy::tenants::TenantDirectory;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,11 +23,14 @@ async fn main() -> Result<(), Error> {
         config.table_name,
         metrics,
     );
-    let usage: Arc<UsageStore> = Arc::new(store.repo());
+    let worker = Arc::new(Worker {
+        usage: store.repo::<UsageStore>(),
+        tenants: TenantDirectory::new(store),
+    });
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let usage = usage.clone();
+        let worker = worker.clone();
         async move {
-            Ok::<_, Error>(reporting::handle_batch(&usage, event.payload, now_seconds()).await)
+            Ok::<_, Error>(reporting::handle_batch(&worker, event.payload, now_seconds()).await)
         }
     }))
     .await

@@ -1,3 +1,4 @@
+use crate::domain::conversation::cycle::Conversation;
 use crate::inbound::port::AuditTrail;
 use crate::inbound::port::InboundTables;
 use crate::store::contact::ContactRecords;
@@ -285,14 +286,10 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 .await?;
         }
         // On duplicates too: a redelivery of the message that opened the cycle publishes
-        // its opening again.
-        self.person_wrote(
-            job,
-            &contact.profile.contact_id,
-            message.sent_at,
-            restricted,
-        )
-        .await?;
+        // its opening again (below, once every write is done).
+        let opened = self
+            .person_wrote(job, &contact.profile.contact_id, message.sent_at)
+            .await?;
         // The user changed numbers: the contact, with its history, moves to the new one.
         // On duplicates too, for the same reason; the move is safe to repeat.
         if let MessageContent::System {
@@ -324,6 +321,10 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             self.record_choice(job, &contact.profile, &identity, said, choice)
                 .await?;
         }
+        if let Some(opened) = opened {
+            let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, true));
+            self.publish(job, &event, restricted).await?;
+        }
         let received = DomainEvent::MessageReceived(MessageReceived {
             contact_id: contact.profile.contact_id.clone(),
             message_id: stored.id.encode(),
@@ -343,32 +344,26 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         })
     }
 
-    /// Moves the conversation on the number written to, and tells when this message
-    /// opened its cycle.
+    /// Moves the conversation on the number written to; the conversation when this
+    /// message opened its cycle.
     async fn person_wrote(
         &self,
         job: &Job<'_>,
         contact_id: &str,
         sent_at: i64,
-        restricted: bool,
-    ) -> Result<(), ProcessError> {
+    ) -> Result<Option<Conversation>, ProcessError> {
         let Some(number) = job.event.phone_number_id.as_deref() else {
-            return Ok(());
+            return Ok(None);
         };
         let expires_at = job
             .tenant
             .retention
             .expires_at(DataClass::ContactProfile, job.now);
-        let opened = self
+        Ok(self
             .store
             .conversations()
             .person_wrote(&job.tenant.id, contact_id, number, sent_at, expires_at)
-            .await?;
-        if let Some(opened) = opened {
-            let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, true));
-            self.publish(job, &event, restricted).await?;
-        }
-        Ok(())
+            .await?)
     }
 
     async fn status(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {

@@ -440,9 +440,11 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
         }
         let recorded = async {
-            let expires_at = checked
-                .retention
-                .expires_at(DataClass::ContactProfile, command.now);
+            let expires_at = contact.life_within(
+                checked
+                    .retention
+                    .expires_at(DataClass::ContactProfile, command.now),
+            );
             store
                 .conversations()
                 .business_wrote(
@@ -487,6 +489,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         let queued = DomainEvent::MessageQueued(OutboundRef {
             contact_id: contact_id.to_owned(),
             job_id: job.job_id.clone(),
+            enqueued_at: job.enqueued_at,
             phone_number_id: command.message.from.clone(),
         });
         let published = Published {

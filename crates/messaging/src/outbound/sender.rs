@@ -100,6 +100,10 @@ pub enum SenderError {
     Store(#[from] StoreError),
     #[error("the tenant's access token could not be decrypted")]
     Secret(#[from] SecretError),
+    /// The outcome is recorded but a subscriber did not take it: the job comes back, finds
+    /// its outcome, sends nothing and publishes it again.
+    #[error(transparent)]
+    Subscriber(#[from] crate::events::PublishError),
 }
 
 /// Sends jobs through its ports: `S` stores, `M` Meta's API, `P` the numbers' send slots.
@@ -255,12 +259,15 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         };
         // A contact made just now has no records: its first job skips the read.
         if !contact.new_id
-            && store
+            && let Some(outcome) = store
                 .messages()
                 .outbound_record(&ready.tenant.id, ready.key())
                 .await?
-                .is_some_and(|record| record.outcome.is_some())
+                .and_then(|record| record.outcome)
         {
+            // The delivery that recorded it may have stopped before its subscribers took
+            // it: they take it again, and drop repeats by the job.
+            self.publish(&ready, &outcome).await?;
             return finished(JobResult::Done(Done::AlreadyHandled));
         }
         // A delivery that died between Meta's answer and the record leaves no fate behind;
@@ -577,18 +584,24 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
             PutOutcome::Duplicate => {
                 tracing::warn!(tenant = %sending.tenant.id, job_id = %job.job_id, "the job's outcome was already recorded by another delivery");
             }
-            PutOutcome::Stored => self.publish(sending, &outcome).await,
+            PutOutcome::Stored => self.publish(sending, &outcome).await?,
         }
         Ok(())
     }
 
-    /// Tells the subscribers what became of the job. The outcome is recorded: a
-    /// subscriber's failure is logged, not the job's, which must not be sent again.
-    async fn publish(&self, sending: &ReadyJob<'_>, outcome: &SendOutcome) {
+    /// Tells the subscribers what became of the job. The outcome is recorded, so a
+    /// subscriber's failure fails the job without sending it again: its next delivery
+    /// finds the outcome and publishes it again (the durable path counts each send so).
+    async fn publish(
+        &self,
+        sending: &ReadyJob<'_>,
+        outcome: &SendOutcome,
+    ) -> Result<(), crate::events::PublishError> {
         let message = OutboundRef {
             contact_id: sending.contact.contact_id.clone(),
             job_id: sending.job.job_id.clone(),
             phone_number_id: sending.job.phone_number_id().to_owned(),
+            enqueued_at: sending.job.enqueued_at,
         };
         let event = match outcome {
             SendOutcome::Accepted { wamid, .. } => DomainEvent::MessageSent {
@@ -606,11 +619,14 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
                 refused: true,
             },
         };
-        self.publish_event(sending, &event).await;
+        self.publish_event(sending, &event).await
     }
 
-    /// A subscriber's failure is logged, not the job's, which must not be sent again.
-    async fn publish_event(&self, sending: &ReadyJob<'_>, event: &DomainEvent) {
+    async fn publish_event(
+        &self,
+        sending: &ReadyJob<'_>,
+        event: &DomainEvent,
+    ) -> Result<(), crate::events::PublishError> {
         let published = Published {
             tenant: &sending.tenant.id,
             source: &sending.job.job_id,
@@ -618,9 +634,7 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
             person_restricted: sending.contact.restriction.is_some(),
             event,
         };
-        if let Err(e) = self.subscribers.publish(published).await {
-            tracing::warn!(tenant = %sending.tenant.id, job_id = %sending.job.job_id, event = event.name(), error = %crate::telemetry::error_chain(&e), "a subscriber failed on a send's event");
-        }
+        self.subscribers.publish(published).await
     }
 
     /// The business wrote to someone who wrote before: the contact's and the
@@ -644,10 +658,12 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
             tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
         }
         let recorded = async {
-            let expires_at = sending
-                .tenant
-                .retention
-                .expires_at(DataClass::ContactProfile, sending.now);
+            let expires_at = contact.life_within(
+                sending
+                    .tenant
+                    .retention
+                    .expires_at(DataClass::ContactProfile, sending.now),
+            );
             self.store
                 .conversations()
                 .business_wrote(
@@ -661,8 +677,12 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         };
         match recorded.await {
             Ok(Some(opened)) => {
+                // Logged, not the job's failure: a redelivery would find the conversation
+                // open and publish nothing (the durable path counts this at most once).
                 let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, false));
-                self.publish_event(sending, &event).await;
+                if let Err(e) = self.publish_event(sending, &event).await {
+                    tracing::warn!(tenant = %tenant, job_id = %sending.job.job_id, error = %crate::telemetry::error_chain(&e), "a subscriber failed on an opened conversation");
+                }
             }
             Ok(None) => {}
             // The message is sent: its conversation shows as unread until the next reply.

@@ -485,29 +485,30 @@ async fn a_failed_record_after_meta_accepted_fails_the_job_for_its_redelivery() 
     assert_eq!(sender.meta().calls(), 1);
 }
 
-#[tokio::test]
-async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_the_send() {
-    use crate::domain::event::DomainEvent;
-    use crate::events::Subscribers;
-    use crate::fakes::{DownSubscriber, FakeSubscriber};
-    // GIVEN a sender whose subscribers are a recorder and one that is down
-    let published = FakeSubscriber::default();
+/// A sender over a tenant with a number, publishing to `subscribers`.
+fn sender_publishing_to(subscribers: crate::events::Subscribers) -> TestSender {
     let fakes = FakeStore::with_tenant(tenant("acme"));
     fakes
         .lock()
         .numbers
         .push(phone_number(&acme(), NUMBER, "15551234567"));
-    let sender = Sender::with_ports(
+    Sender::with_ports(
         fakes,
         FakeMeta::default(),
         FakeSlots::default(),
         SenderSettings::default(),
     )
-    .with_subscribers(
-        Subscribers::new()
-            .with(published.clone())
-            .with(DownSubscriber),
-    );
+    .with_subscribers(subscribers)
+}
+
+#[tokio::test]
+async fn each_recorded_fate_is_published() {
+    use crate::domain::event::DomainEvent;
+    use crate::events::Subscribers;
+    use crate::fakes::FakeSubscriber;
+    // GIVEN a sender whose subscriber records what it is told
+    let published = FakeSubscriber::default();
+    let sender = sender_publishing_to(Subscribers::new().with(published.clone()));
     let contact = and_a_user_who_wrote(&sender, 60);
     // WHEN one reply is sent and one refused (the window closed meanwhile)
     let sent = reply();
@@ -537,4 +538,48 @@ async fn each_recorded_fate_is_published_and_a_failing_subscriber_does_not_fail_
             && a.contact_id == contact),
         "{events:?}"
     );
+}
+
+#[tokio::test]
+async fn a_failing_subscriber_fails_the_job_whose_redelivery_publishes_again_and_sends_nothing() {
+    use crate::domain::event::DomainEvent;
+    use crate::events::Subscribers;
+    use crate::fakes::{DownSubscriber, FakeSubscriber};
+    // GIVEN a sender whose second subscriber is down
+    let published = FakeSubscriber::default();
+    let sender = sender_publishing_to(
+        Subscribers::new()
+            .with(published.clone())
+            .with(DownSubscriber),
+    );
+    let contact = and_a_user_who_wrote(&sender, 60);
+    let job = reply();
+    // WHEN the reply is sent
+    let first = sender.process(&job, delivery(1), 1).await;
+    // THEN it was sent and recorded, but the job fails, to come back
+    assert!(
+        matches!(first, Err(super::sender::SenderError::Subscriber(_))),
+        "{first:?}"
+    );
+    assert_eq!(sender.meta().calls(), 1);
+    assert!(matches!(
+        recorded(&sender, &contact, &job),
+        Some(SendOutcome::Accepted { .. })
+    ));
+    // AND its redelivery sends nothing again, and publishes the recorded fate again
+    let again = sender.process(&job, delivery(2), 1).await;
+    assert!(matches!(
+        again,
+        Err(super::sender::SenderError::Subscriber(_))
+    ));
+    assert_eq!(sender.meta().calls(), 1, "sent once");
+    let sent: Vec<_> = published
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            DomainEvent::MessageSent { message, .. } => Some(message.job_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [job.job_id.clone(), job.job_id]);
 }

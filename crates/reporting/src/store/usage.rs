@@ -7,8 +7,8 @@
 //! | usage of a number on a day (one of `SHARDS`) | `T#<t>#USAGE#<shard>` | `DAY#<yyyy-mm-dd>#PN#<phone number id>` |
 //! | an event counted | `T#<t>#SEEN#<digest of the event id>` | `SEEN` |
 //!
-//! A busy number's day is spread over `SHARDS` items (by the event's digest), so that a
-//! thousand messages a second do not all write one item; a read adds them up.
+//! A busy number's day is spread over `SHARDS` items (one at random per transaction), so
+//! that a thousand messages a second do not all write one item; a read adds them up.
 
 use std::collections::BTreeMap;
 
@@ -24,8 +24,9 @@ use crate::usage::DailyUsage;
 const SHARDS: usize = 8;
 /// Transactions on the same counter cancel each other; the record comes back after these.
 const CONFLICT_ATTEMPTS: usize = 8;
-/// Marks outlive every redelivery: SQS keeps a message at most 14 days.
-const MARK_SECS: i64 = 15 * 86_400;
+/// Marks outlive every redelivery: SQS keeps a message at most 14 days, and a record
+/// moved back from the dead-letter queue starts its 14 days again.
+const MARK_SECS: i64 = 30 * 86_400;
 /// Usage is kept for a year and a month, for a year's comparison.
 const USAGE_SECS: i64 = 400 * 86_400;
 
@@ -62,49 +63,126 @@ fn counter(what: Tally) -> &'static str {
     }
 }
 
+/// Marks and counters in one transaction: DynamoDB takes at most 100 items.
+const RECORDS_PER_TRANSACTION: usize = 40;
+
+/// What a batch's records add to one counter item: by (tenant, number, day).
+type Sums<'r> = BTreeMap<(&'r str, &'r str, Day), BTreeMap<&'static str, u64>>;
+
+fn mark_item(record: &EventRecord, now: i64) -> crate::store::table::Item {
+    let digest = Sha256::digest(record.id.as_bytes());
+    item([
+        (
+            "pk",
+            s(format!(
+                "T#{}#SEEN#{}",
+                record.tenant_id,
+                hex::encode(&digest[..16])
+            )),
+        ),
+        ("sk", s("SEEN")),
+        (EXPIRES_AT, n(now + MARK_SECS)),
+    ])
+}
+
 impl UsageStore {
     /// Counts `record` unless it was counted before.
     pub async fn count_once(&self, record: &EventRecord, now: i64) -> Result<Counted, StoreError> {
-        let digest = Sha256::digest(record.id.as_bytes());
-        let tenant = record.tenant_id.as_str();
-        let mark = item([
-            (
-                "pk",
-                s(format!("T#{tenant}#SEEN#{}", hex::encode(&digest[..16]))),
-            ),
-            ("sk", s("SEEN")),
-            (EXPIRES_AT, n(now + MARK_SECS)),
-        ]);
-        let shard = usize::from(digest[16]) % SHARDS;
-        let day = Day::of_seconds(record.at);
-        let count = self
-            .update(
-                "UpdateItem usage",
-                usage_pk(tenant, shard),
-                day_sk(day, &record.phone_number_id),
-            )
-            .add(counter(record.what), n(1))
-            .set("day", s(day.to_string()))
-            .set("phone_number_id", s(&record.phone_number_id))
-            .set(EXPIRES_AT, n(record.at + USAGE_SECS))
-            .into_action()?;
-        let actions = vec![
-            put_action(self.table_name(), mark, "attribute_not_exists(pk)", &[])?,
-            count,
-        ];
-        for _ in 0..CONFLICT_ATTEMPTS {
-            match self
-                .transact("TransactWriteItems usage", actions.clone())
-                .await?
-            {
-                Transacted::Written => return Ok(Counted::Counted),
-                Transacted::Cancelled { failed_conditions }
-                    if failed_conditions.first() == Some(&true) =>
-                {
-                    return Ok(Counted::Already);
+        let counted = self.count_batch(std::slice::from_ref(record), now).await?;
+        Ok(counted[0])
+    }
+
+    /// Counts each of `records` unless it was counted before (by an earlier delivery, or
+    /// earlier in the same batch): what became of each, in order. A batch costs one
+    /// transaction per forty records (their marks and the counters they add to), not one
+    /// per record.
+    pub async fn count_batch(
+        &self,
+        records: &[EventRecord],
+        now: i64,
+    ) -> Result<Vec<Counted>, StoreError> {
+        let mut outcomes = vec![Counted::Already; records.len()];
+        let mut seen = std::collections::HashSet::new();
+        let firsts: Vec<usize> = (0..records.len())
+            .filter(|&i| seen.insert((&records[i].tenant_id, &records[i].id)))
+            .collect();
+        for chunk in firsts.chunks(RECORDS_PER_TRANSACTION) {
+            for i in self.count_chunk(records, chunk.to_vec(), now).await? {
+                outcomes[i] = Counted::Counted;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Counts the records at `pending` in one transaction; the indexes it counted. A mark
+    /// found already there drops its record and the rest go again.
+    async fn count_chunk(
+        &self,
+        records: &[EventRecord],
+        mut pending: Vec<usize>,
+        now: i64,
+    ) -> Result<Vec<usize>, StoreError> {
+        for attempt in 0..CONFLICT_ATTEMPTS {
+            if pending.is_empty() {
+                return Ok(pending);
+            }
+            let mut actions = Vec::with_capacity(pending.len() + 4);
+            let mut sums: Sums = BTreeMap::new();
+            for &i in &pending {
+                let r = &records[i];
+                actions.push(put_action(
+                    self.table_name(),
+                    mark_item(r, now),
+                    "attribute_not_exists(pk)",
+                    &[],
+                )?);
+                *sums
+                    .entry((&r.tenant_id, &r.phone_number_id, Day::of_seconds(r.at)))
+                    .or_default()
+                    .entry(counter(r.what))
+                    .or_default() += 1;
+            }
+            // One shard per transaction, at random: a busy number's writers spread.
+            let shard = rand::random_range(0..SHARDS);
+            for ((tenant, number, day), counts) in &sums {
+                let mut update = self
+                    .update(
+                        "UpdateItem usage",
+                        usage_pk(tenant, shard),
+                        day_sk(*day, number),
+                    )
+                    .set("day", s(day.to_string()))
+                    .set("phone_number_id", s(*number))
+                    .set(EXPIRES_AT, n(now + USAGE_SECS));
+                for (name, count) in counts {
+                    update = update.add(name, n(*count));
                 }
-                // Another transaction on the same counter: this one wrote nothing; again.
-                Transacted::Cancelled { .. } => {}
+                actions.push(update.into_action()?);
+            }
+            match self.transact("TransactWriteItems usage", actions).await? {
+                Transacted::Written => return Ok(pending),
+                Transacted::Cancelled { failed_conditions }
+                    if failed_conditions
+                        .iter()
+                        .take(pending.len())
+                        .any(|failed| *failed) =>
+                {
+                    // Counted before: those go; the others are tried again at once.
+                    pending = pending
+                        .into_iter()
+                        .zip(failed_conditions)
+                        .filter(|(_, failed)| !failed)
+                        .map(|(i, _)| i)
+                        .collect();
+                }
+                // Another transaction on the same counter (or throttling): this one wrote
+                // nothing; again, after a wait that grows and is spread so that the
+                // writers of one counter do not meet again.
+                Transacted::Cancelled { .. } => {
+                    let base = 10u64 << attempt.min(6);
+                    let jitter = rand::random_range(0..=base);
+                    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+                }
             }
         }
         Err(StoreError::Contended("TransactWriteItems usage"))
@@ -118,8 +196,7 @@ impl UsageStore {
         number: Option<&str>,
         (from, to): (Day, Day),
     ) -> Result<Vec<DailyUsage>, StoreError> {
-        let mut days: BTreeMap<(String, String), DailyUsage> = BTreeMap::new();
-        for shard in 0..SHARDS {
+        let shard = |shard: usize| {
             let mut query = self
                 .query("Query usage", "pk = :pk AND sk BETWEEN :from AND :to")
                 .value(":pk", s(usage_pk(tenant.as_str(), shard)))
@@ -130,7 +207,13 @@ impl UsageStore {
                     .filter("phone_number_id = :num")
                     .value(":num", s(number));
             }
-            for it in query.all().await? {
+            query.all()
+        };
+        // The shards at once: a read costs one round trip, not eight.
+        let shards = futures_util::future::try_join_all((0..SHARDS).map(shard)).await?;
+        let mut days: BTreeMap<(String, String), DailyUsage> = BTreeMap::new();
+        for items in shards {
+            for it in items {
                 let (Some(day), Some(number)) = (get_s(&it, "day"), get_s(&it, "phone_number_id"))
                 else {
                     continue;

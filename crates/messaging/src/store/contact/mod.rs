@@ -353,6 +353,7 @@ pub fn profile_from_item(contact_id: &str, it: &Item, key: Option<&DataKey>) -> 
         consent: consent::consent_state_of(it),
         restriction: restriction::restriction_of(it),
         details: details_from_item(it, key),
+        expires_at: get_i64(it, EXPIRES_AT),
     }
 }
 

@@ -296,6 +296,7 @@ impl ContactStore {
                 consent,
                 restriction: None,
                 details: ContactDetails::default(),
+                expires_at: None,
             },
             created: true,
             new_id,
