@@ -359,28 +359,18 @@ impl ConversationStates for FakeStore {
         Ok(self.lock().conversations.get(&key).cloned())
     }
 
-    async fn person_wrote(
+    async fn wrote(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        sent_at: i64,
+        who: (&str, &str),
+        wrote: Wrote,
         _expires_at: i64,
     ) -> Result<Option<Conversation>, StoreError> {
-        self.check("person_wrote")?;
-        Ok(self.conversation_message(tenant, (contact_id, number), Wrote::Person { sent_at }))
-    }
-
-    async fn business_wrote(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        at: i64,
-        _expires_at: i64,
-    ) -> Result<Option<Conversation>, StoreError> {
-        self.check("business_wrote")?;
-        Ok(self.conversation_message(tenant, (contact_id, number), Wrote::Business { at }))
+        self.check(match wrote {
+            Wrote::Person { .. } => "person_wrote",
+            Wrote::Business { .. } => "business_wrote",
+        })?;
+        Ok(self.conversation_message(tenant, who, wrote))
     }
 
     async fn record_read(

@@ -1,3 +1,4 @@
+use crate::domain::conversation::activity::Wrote;
 use crate::domain::conversation::cycle::Conversation;
 use crate::inbound::port::AuditTrail;
 use crate::inbound::port::InboundTables;
@@ -362,7 +363,12 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         Ok(self
             .store
             .conversations()
-            .person_wrote(&job.tenant.id, contact_id, number, sent_at, expires_at)
+            .wrote(
+                &job.tenant.id,
+                (contact_id, number),
+                Wrote::Person { sent_at },
+                expires_at,
+            )
             .await?)
     }
 

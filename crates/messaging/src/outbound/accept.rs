@@ -7,6 +7,7 @@
 
 use crate::domain::consent::OptedOut;
 use crate::domain::contact::ContactProfile;
+use crate::domain::conversation::activity::Wrote;
 use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
@@ -439,24 +440,18 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         {
             tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
         }
-        let recorded = async {
-            let expires_at = contact.life_within(
-                checked
-                    .retention
-                    .expires_at(DataClass::ContactProfile, command.now),
-            );
-            store
-                .conversations()
-                .business_wrote(
-                    command.tenant,
-                    &contact.contact_id,
-                    &command.message.from,
-                    command.now,
-                    expires_at,
-                )
-                .await
-        };
-        match recorded.await {
+        let expires_at = contact.life_within(
+            checked
+                .retention
+                .expires_at(DataClass::ContactProfile, command.now),
+        );
+        let who = (contact.contact_id.as_str(), command.message.from.as_str());
+        let wrote = Wrote::Business { at: command.now };
+        match store
+            .conversations()
+            .wrote(command.tenant, who, wrote, expires_at)
+            .await
+        {
             Ok(Some(opened)) => {
                 let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, false));
                 let published = Published {

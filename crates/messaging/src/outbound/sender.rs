@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
+use crate::domain::conversation::activity::Wrote;
 use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
@@ -657,25 +658,20 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         {
             tracing::warn!(tenant = %tenant, error = %crate::telemetry::error_chain(&e), "the contact's activity was not recorded");
         }
-        let recorded = async {
-            let expires_at = contact.life_within(
-                sending
-                    .tenant
-                    .retention
-                    .expires_at(DataClass::ContactProfile, sending.now),
-            );
-            self.store
-                .conversations()
-                .business_wrote(
-                    tenant,
-                    &contact.contact_id,
-                    sending.phone_number_id(),
-                    sending.now,
-                    expires_at,
-                )
-                .await
-        };
-        match recorded.await {
+        let expires_at = contact.life_within(
+            sending
+                .tenant
+                .retention
+                .expires_at(DataClass::ContactProfile, sending.now),
+        );
+        let who = (contact.contact_id.as_str(), sending.phone_number_id());
+        let wrote = Wrote::Business { at: sending.now };
+        match self
+            .store
+            .conversations()
+            .wrote(tenant, who, wrote, expires_at)
+            .await
+        {
             Ok(Some(opened)) => {
                 // Logged, not the job's failure: a redelivery would find the conversation
                 // open and publish nothing (the durable path counts this at most once).

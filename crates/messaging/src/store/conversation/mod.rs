@@ -65,28 +65,17 @@ pub trait ConversationStates: Send + Sync {
         number: &str,
     ) -> impl Future<Output = Result<Option<ConversationState>, StoreError>> + Send;
 
-    /// The person wrote a message sent at `sent_at`: opens the conversation, or its next
-    /// cycle after a resolve, and marks it unread; what it writes lives until
-    /// `expires_at`. Answers the conversation when this message opened its current cycle,
-    /// on a redelivery too.
-    fn person_wrote(
+    /// Someone wrote on the conversation `who` names (contact id, number); what is written
+    /// lives until `expires_at`. The person's message opens the conversation, or its next
+    /// cycle after a resolve, and marks it unread; the business's opens one that does not
+    /// exist (answered with it) and marks it answered, and writing to one that exists
+    /// does not lengthen its life, as it does not the contact's. Answers the conversation
+    /// when this message opened its current cycle (the person's, also on a redelivery).
+    fn wrote(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        sent_at: i64,
-        expires_at: i64,
-    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
-
-    /// The business wrote at `at`: opens the conversation when there is none (answered
-    /// with it, living until `expires_at`) and marks it answered; writing to one that
-    /// exists does not lengthen its life, as it does not the contact's.
-    fn business_wrote(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        at: i64,
+        who: (&str, &str),
+        wrote: Wrote,
         expires_at: i64,
     ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
 
@@ -301,38 +290,14 @@ impl ConversationStates for ConversationStore {
         self.read(tenant, contact_id, number, false).await
     }
 
-    async fn person_wrote(
+    async fn wrote(
         &self,
         tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        sent_at: i64,
+        who: (&str, &str),
+        wrote: Wrote,
         expires_at: i64,
     ) -> Result<Option<Conversation>, StoreError> {
-        self.message(
-            tenant,
-            (contact_id, number),
-            Wrote::Person { sent_at },
-            expires_at,
-        )
-        .await
-    }
-
-    async fn business_wrote(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        number: &str,
-        at: i64,
-        expires_at: i64,
-    ) -> Result<Option<Conversation>, StoreError> {
-        self.message(
-            tenant,
-            (contact_id, number),
-            Wrote::Business { at },
-            expires_at,
-        )
-        .await
+        self.message(tenant, who, wrote, expires_at).await
     }
 
     async fn record_read(
