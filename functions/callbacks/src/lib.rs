@@ -7,13 +7,14 @@ pub mod config;
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use wagate_integrations::callbacks::delivery::{Deliverer, NextStep};
 use wagate_integrations::callbacks::emitter::CallbackJob;
 use wagate_messaging::metrics::Metrics;
 use wagate_messaging::queue::EventQueue;
 use wagate_messaging::telemetry::error_chain;
+use wagate_platform::queue::batch_response::{message_id, returning};
 
 pub struct Worker {
     pub deliverer: Deliverer,
@@ -36,15 +37,13 @@ pub enum Handled {
 
 pub async fn handle_batch(worker: &Worker, event: SqsEvent, now: i64) -> SqsBatchResponse {
     let results = join_all(event.records.iter().map(|r| handle_record(worker, r, now))).await;
-    let mut response = SqsBatchResponse::default();
-    for (record, handled) in event.records.iter().zip(results) {
-        if matches!(handled, Handled::Retrying | Handled::Failed) {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = record.message_id.clone().unwrap_or_default();
-            response.batch_item_failures.push(failure);
-        }
-    }
-    response
+    let failed = event
+        .records
+        .iter()
+        .zip(results)
+        .filter(|(_, handled)| matches!(handled, Handled::Retrying | Handled::Failed))
+        .map(|(record, _)| message_id(record));
+    returning(failed)
 }
 
 pub async fn handle_record(worker: &Worker, record: &SqsMessage, now: i64) -> Handled {

@@ -6,9 +6,10 @@ pub mod config;
 
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use wagate_compliance::erasure::{BackgroundJobs, ErasureJob, JobOutcome};
 use wagate_messaging::telemetry::error_chain;
+use wagate_platform::queue::batch_response::{message_id, returning};
 
 /// Time kept back from the invocation's deadline for the page in flight and the queueing
 /// of the rest: a page is at most 1,000 items, deleted 25 to a request.
@@ -34,15 +35,13 @@ pub async fn handle_batch(
     event: SqsEvent,
     deadline: Instant,
 ) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
+    let mut failed = Vec::new();
     for record in &event.records {
         if handle_record(jobs, record, deadline).await == Handled::Failed {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = record.message_id.clone().unwrap_or_default();
-            response.batch_item_failures.push(failure);
+            failed.push(message_id(record));
         }
     }
-    response
+    returning(failed)
 }
 
 pub async fn handle_record(

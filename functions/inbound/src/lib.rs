@@ -7,11 +7,12 @@ pub mod subscribers;
 use std::collections::HashSet;
 use std::future::Future;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use wagate_audit::AuditLog;
 use wagate_messaging::events::durable::HeldRecords;
 use wagate_messaging::inbound::{InboundProcessor, InboundTables};
 use wagate_messaging::telemetry::error_chain;
+use wagate_platform::queue::batch_response::{message_id, returning};
 
 /// The worker's processor: the table's stores, consent changes recorded in the tenant's
 /// audit log.
@@ -29,18 +30,12 @@ pub async fn handle_batch_and_flush(
     durable: &HeldRecords,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    let ids: Vec<String> = event
-        .records
-        .iter()
-        .map(|r| r.message_id.clone().unwrap_or_default())
-        .collect();
+    let ids: Vec<String> = event.records.iter().map(message_id).collect();
     match durable.batch(handle_batch(processor, event)).await {
         (response, Ok(())) => response,
         (_, Err(e)) => {
             tracing::error!(error = %error_chain(&e), "the batch's event records were not queued; the batch comes back");
-            let mut all = SqsBatchResponse::default();
-            all.batch_item_failures = ids.into_iter().map(failure).collect();
-            all
+            returning(ids)
         }
     }
 }
@@ -58,14 +53,14 @@ where
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
     for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
+        let id = message_id(&record);
         let group = record
             .attributes
             .get("MessageGroupId")
             .cloned()
             .unwrap_or_default();
         if failed_groups.contains(&group) {
-            failures.push(failure(id));
+            failures.push(id);
             continue;
         }
         match process(record.body.unwrap_or_default()).await {
@@ -73,19 +68,11 @@ where
             Err(e) => {
                 tracing::error!(message_id = %id, error = %error_chain(&e), "record failed");
                 failed_groups.insert(group);
-                failures.push(failure(id));
+                failures.push(id);
             }
         }
     }
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures;
-    response
-}
-
-fn failure(id: String) -> BatchItemFailure {
-    let mut failure = BatchItemFailure::default();
-    failure.item_identifier = id;
-    failure
+    returning(failures)
 }
 
 #[cfg(test)]

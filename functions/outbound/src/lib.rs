@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use wagate_messaging::cloud_api::{CloudApiClient, SendError};
 use wagate_messaging::events::durable::HeldRecords;
@@ -20,6 +20,7 @@ use wagate_messaging::queue::jobs::JobQueue;
 use wagate_messaging::secret_store::SecretStore;
 use wagate_messaging::store::Store;
 use wagate_messaging::tenants::TenantDirectory;
+use wagate_platform::queue::batch_response::{message_id, returning};
 
 use config::OutboundConfig;
 use wagate_messaging::telemetry::error_chain;
@@ -100,21 +101,12 @@ struct Record {
 /// What became of one record in this invocation; `None` when its job could not be read.
 type Processed = Option<Result<JobResult, SenderError>>;
 
-/// Handles one invocation's batch; `deadline_ms` is when the invocation ends (epoch ms).
-///
-/// The first job of every message group is prepared (its reads and checks) before any is
-/// sent, so that the send slots leased for the batch are for jobs ready to use them: a slot
-/// leased while its job still waits on a read would be lost to the number's throughput.
-/// Later jobs of a group (rare: one group per recipient) follow in order.
-/// Handles a batch, then hands the records of the outcomes it recorded to the durable
-/// path in one go: when that fails, every job of the batch comes back, finds its outcome,
-/// sends nothing and publishes it again.
+/// Handles one invocation's batch (`deadline_ms` is when the invocation ends, epoch ms),
+/// then hands the records of the outcomes it recorded to the durable path in one go: when
+/// that fails, every job of the batch comes back, finds its outcome, sends nothing and
+/// publishes it again.
 pub async fn handle_batch(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsBatchResponse {
-    let ids: Vec<String> = event
-        .records
-        .iter()
-        .map(|r| r.message_id.clone().unwrap_or_default())
-        .collect();
+    let ids: Vec<String> = event.records.iter().map(message_id).collect();
     match worker
         .durable
         .batch(handle_jobs(worker, event, deadline_ms))
@@ -123,11 +115,15 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent, deadline_ms: u64) ->
         (response, Ok(())) => response,
         (_, Err(e)) => {
             tracing::error!(error = %error_chain(&e), "the batch's event records were not queued; the batch comes back");
-            batch_response(ids.into_iter())
+            returning(ids)
         }
     }
 }
 
+/// The first job of every message group is prepared (its reads and checks) before any is
+/// sent, so that the send slots leased for the batch are for jobs ready to use them: a slot
+/// leased while its job still waits on a read would be lost to the number's throughput.
+/// Later jobs of a group (rare: one group per recipient) follow in order.
 async fn handle_jobs(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsBatchResponse {
     let send_by_us = deadline_ms as i64 * 1000 - worker.send_margin.as_micros() as i64;
     let delivery = |record: &Record| Delivery {
@@ -166,7 +162,7 @@ async fn handle_jobs(worker: &Worker, event: SqsEvent, deadline_ms: u64) -> SqsB
             .map(|(records, first)| finish_group(worker, records, first, &delivery)),
     )
     .await;
-    batch_response(failures.into_iter().flatten())
+    returning(failures.into_iter().flatten())
 }
 
 /// Groups the batch's records by message group, in the order they came.
@@ -263,18 +259,6 @@ async fn settle(worker: &Worker, record: &Record, processed: Processed) -> bool 
             false
         }
     }
-}
-
-fn batch_response(failures: impl Iterator<Item = String>) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures
-        .map(|id| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            failure
-        })
-        .collect();
-    response
 }
 
 fn record_of(message: SqsMessage) -> Record {

@@ -7,8 +7,9 @@
 
 pub mod config;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
+use wagate_platform::queue::batch_response::{message_id, returning};
 use wagate_platform::telemetry::error_chain;
 use wagate_reporting::domain::event_record::EventRecord;
 use wagate_reporting::domain::tenant::{TenantId, TenantStatus};
@@ -31,7 +32,7 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent, now: i64) -> SqsBatc
     let mut failed: Vec<String> = Vec::new();
     let mut countable: Vec<(String, EventRecord)> = Vec::new();
     for (message, checked) in event.records.iter().zip(checked) {
-        let id = message.message_id.clone().unwrap_or_default();
+        let id = message_id(message);
         match checked {
             Ok(Some(record)) => countable.push((id, record)),
             Ok(None) => {}
@@ -43,16 +44,7 @@ pub async fn handle_batch(worker: &Worker, event: SqsEvent, now: i64) -> SqsBatc
         tracing::warn!(records = records.len(), error = %error_chain(&e), "events were not counted; they come back");
         failed.extend(countable.into_iter().map(|(id, _)| id));
     }
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|id| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            failure
-        })
-        .collect();
-    response
+    returning(failed)
 }
 
 /// The record a message holds, to count; `None` to drop (not one the gateway writes, or

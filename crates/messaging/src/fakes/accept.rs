@@ -36,6 +36,10 @@ impl FakeQueue {
         let jobs = self.jobs.lock().expect("never poisoned");
         jobs.iter().map(|j| j.job_id.clone()).collect()
     }
+
+    pub fn jobs(&self) -> Vec<OutboundJob> {
+        self.jobs.lock().expect("never poisoned").clone()
+    }
 }
 
 impl JobSink for FakeQueue {

@@ -8,7 +8,7 @@
 use crate::domain::consent::OptedOut;
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::activity::Wrote;
-use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
+use crate::domain::event::{ConversationOpened, DomainEvent, Published};
 use crate::domain::identity::UserIdentity;
 use crate::domain::message_id::MessageId;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
@@ -364,7 +364,9 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         job_key: Option<&str>,
     ) -> Result<OutboundJob, AcceptError> {
         // `accept` validated the message first.
-        let job = OutboundJob::of_valid(command.tenant, command.message, job_key, enqueued_at);
+        let mut job = OutboundJob::of_valid(command.tenant, command.message, job_key, enqueued_at);
+        // Recorded once the job is queued (`record_activity`), so the sender need not.
+        job.activity_recorded = true;
         OutboundQueue::check_size(&job).map_err(AcceptError::TooLarge)?;
         Ok(job)
     }
@@ -454,16 +456,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         {
             Ok(Some(opened)) => {
                 let event = DomainEvent::ConversationOpened(ConversationOpened::of(&opened, false));
-                let published = Published {
-                    tenant: command.tenant,
-                    source: &job.job_id,
-                    received_at: command.now,
-                    person_restricted: restricted,
-                    event: &event,
-                };
-                if let Err(e) = self.subscribers.publish(published).await {
-                    tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "a subscriber failed on an opened conversation");
-                }
+                self.publish(command, job, restricted, &event).await;
             }
             Ok(None) => {}
             Err(e) => {
@@ -472,8 +465,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         }
     }
 
-    /// Tells the subscribers the job is queued. The message is queued: a subscriber's
-    /// failure is logged, not the call's, which would invite a second send.
+    /// Tells the subscribers the job is queued.
     async fn publish_queued(
         &self,
         command: SendCommand<'_>,
@@ -481,21 +473,28 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
         job: &OutboundJob,
         person_restricted: bool,
     ) {
-        let queued = DomainEvent::MessageQueued(OutboundRef {
-            contact_id: contact_id.to_owned(),
-            job_id: job.job_id.clone(),
-            enqueued_at: job.enqueued_at,
-            phone_number_id: command.message.from.clone(),
-        });
+        let queued = DomainEvent::MessageQueued(job.reference(contact_id));
+        self.publish(command, job, person_restricted, &queued).await;
+    }
+
+    /// Tells the subscribers what accepting the job did. The message is queued: a
+    /// subscriber's failure is logged, not the call's, which would invite a second send.
+    async fn publish(
+        &self,
+        command: SendCommand<'_>,
+        job: &OutboundJob,
+        person_restricted: bool,
+        event: &DomainEvent,
+    ) {
         let published = Published {
             tenant: command.tenant,
             source: &job.job_id,
             received_at: command.now,
             person_restricted,
-            event: &queued,
+            event,
         };
         if let Err(e) = self.subscribers.publish(published).await {
-            tracing::warn!(tenant = %command.tenant, error = %crate::telemetry::error_chain(&e), "a subscriber failed on a queued message");
+            tracing::warn!(tenant = %command.tenant, event = event.name(), error = %crate::telemetry::error_chain(&e), "a subscriber failed on an accepted send");
         }
     }
 

@@ -120,6 +120,8 @@ async fn a_reply_in_the_window_is_recorded_queued_and_answers_the_conversation()
     let conversation = &t.conversations[&(acme(), contact_id.clone(), NUMBER.to_owned())];
     assert!(conversation.activity.answered());
     assert_eq!(t.outbound_activity.get(&(acme(), contact_id)), Some(&1));
+    // AND the job says so, for the sender not to record it again
+    assert!(outbox.queue.jobs()[0].activity_recorded);
 }
 
 #[tokio::test]

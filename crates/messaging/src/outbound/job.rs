@@ -7,6 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::cloud_api::request::{MetaContent, MetaRequest};
+use crate::domain::event::OutboundRef;
 use crate::domain::identity::UserIdentity;
 use crate::domain::outbound::{OutboundMessage, Recipient, ValidationError};
 use crate::domain::tenant::TenantId;
@@ -27,6 +28,10 @@ pub struct OutboundJob {
     pub enqueued_at: i64,
     pub queued: Queued,
     pub purpose: Purpose,
+    /// The call that queued the job records the business's activity on the contact and
+    /// its conversation itself, so the sender leaves them alone (a read and two writes
+    /// fewer per reply). False for jobs queued by other paths and before this field.
+    pub activity_recorded: bool,
 }
 
 /// Why the gateway sends a job; every job but the confirmation of an opt-out passes the
@@ -78,6 +83,8 @@ struct Body<'a, T> {
     enqueued_at: i64,
     #[serde(skip_serializing_if = "Purpose::is_message")]
     purpose: Purpose,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    activity_recorded: bool,
     #[serde(flatten)]
     queued: T,
 }
@@ -95,6 +102,8 @@ struct ReadBody<T> {
     enqueued_at: i64,
     #[serde(default)]
     purpose: Purpose,
+    #[serde(default)]
+    activity_recorded: bool,
     #[serde(flatten)]
     queued: T,
 }
@@ -167,6 +176,7 @@ impl OutboundJob {
             enqueued_at: now,
             queued: Queued::Message(message.clone()),
             purpose: Purpose::Message,
+            activity_recorded: false,
         }
     }
 
@@ -208,6 +218,7 @@ impl OutboundJob {
             enqueued_at: body.enqueued_at,
             queued: queued(body.queued),
             purpose: body.purpose,
+            activity_recorded: body.activity_recorded,
         }
     }
 
@@ -225,9 +236,20 @@ impl OutboundJob {
             tenant_id: &self.tenant_id,
             enqueued_at: self.enqueued_at,
             purpose: self.purpose,
+            activity_recorded: self.activity_recorded,
             queued,
         };
         serde_json::to_string(&body).expect("a job always serialises")
+    }
+
+    /// The message the job sends to `contact_id`, as events name it.
+    pub fn reference(&self, contact_id: &str) -> OutboundRef {
+        OutboundRef {
+            contact_id: contact_id.to_owned(),
+            job_id: self.job_id.clone(),
+            phone_number_id: self.phone_number_id().to_owned(),
+            enqueued_at: self.enqueued_at,
+        }
     }
 
     pub fn phone_number_id(&self) -> &str {

@@ -8,7 +8,7 @@ use crate::cloud_api::{CloudApiClient, ErrorClass, SendError};
 use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::SendOutcome;
 use crate::domain::conversation::activity::Wrote;
-use crate::domain::event::{ConversationOpened, DomainEvent, OutboundRef, Published};
+use crate::domain::event::{ConversationOpened, DomainEvent, Published};
 use crate::domain::retention::DataClass;
 use crate::domain::tenant::{MetaCallsBlocked, PhoneNumber, Tenant};
 use crate::events::Subscribers;
@@ -598,12 +598,7 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
         sending: &ReadyJob<'_>,
         outcome: &SendOutcome,
     ) -> Result<(), crate::events::PublishError> {
-        let message = OutboundRef {
-            contact_id: sending.contact.contact_id.clone(),
-            job_id: sending.job.job_id.clone(),
-            phone_number_id: sending.job.phone_number_id().to_owned(),
-            enqueued_at: sending.job.enqueued_at,
-        };
+        let message = sending.job.reference(&sending.contact.contact_id);
         let event = match outcome {
             SendOutcome::Accepted { wamid, .. } => DomainEvent::MessageSent {
                 message,
@@ -639,15 +634,15 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
     }
 
     /// The business wrote to someone who wrote before: the contact's and the
-    /// conversation's activity, whatever path queued the message (the API records its own
-    /// sends when it accepts them; a bot or a script does not), and the conversation
-    /// opened when this is the first message on this number.
+    /// conversation's activity, unless the path that queued the message recorded them
+    /// (the API does when it accepts a send; a bot or a script does not), and the
+    /// conversation opened when this is the first message on this number.
     async fn mark_answered(&self, sending: &ReadyJob<'_>) {
         let tenant = &sending.tenant.id;
         let contact = &sending.contact;
         // Someone who never wrote has no conversation to answer: a campaign's send to them
-        // costs no read and no write here (accepting a send through the API records it).
-        if contact.last_inbound_at.is_none() {
+        // costs no read and no write here.
+        if sending.job.activity_recorded || contact.last_inbound_at.is_none() {
             return;
         }
         if let Err(e) = self

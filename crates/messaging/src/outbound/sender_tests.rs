@@ -260,6 +260,29 @@ async fn a_reply_in_the_window_is_sent_once_recorded_and_answers_the_conversatio
 }
 
 #[tokio::test]
+async fn a_reply_whose_activity_the_api_recorded_is_sent_without_touching_the_conversation() {
+    // GIVEN a user who wrote a minute ago, and a reply the business API accepted (which
+    // recorded the business's activity itself)
+    let sender = given_a_tenant(FakeMeta::default());
+    let contact = and_a_user_who_wrote(&sender, 60);
+    let mut job = reply();
+    job.activity_recorded = true;
+    // WHEN the reply's job is processed
+    let result = sender.process(&job, delivery(1), 1).await.unwrap();
+    // THEN it is sent and recorded
+    assert!(matches!(result, JobResult::Done(Done::Sent { .. })));
+    assert!(recorded(&sender, &contact, &job).is_some());
+    // AND the sender writes no activity: the conversation is as the user left it
+    let t = store(&sender).lock();
+    assert!(
+        !t.conversations[&(acme(), contact.clone(), NUMBER.to_owned())]
+            .activity
+            .answered()
+    );
+    assert!(!t.outbound_activity.contains_key(&(acme(), contact)));
+}
+
+#[tokio::test]
 async fn a_passing_failure_is_retried_and_recorded_failed_only_at_the_last_attempt() {
     // GIVEN Meta answering 503 twice
     let sender = given_a_tenant(FakeMeta::default().answers(vec![

@@ -35,8 +35,16 @@ fn a_job_round_trips_through_its_body_typed_and_keeps_personal_data_out_of_its_g
     let body: Value = serde_json::from_str(&job.to_body()).unwrap();
     assert_eq!(body["v"], 2);
     assert_eq!(body["message"]["text"]["body"], "hi");
+    assert!(body.get("activity_recorded").is_none());
     let parsed = OutboundJob::parse(&job.to_body()).unwrap();
     assert_eq!(parsed, job);
+    let mut recorded = job.clone();
+    recorded.activity_recorded = true;
+    assert!(
+        OutboundJob::parse(&recorded.to_body())
+            .unwrap()
+            .activity_recorded
+    );
     let ids = crate::queue::ids::QueueIdKey::of(
         crate::privacy::cipher::DataKey::from_slice(&[5; 32]).unwrap(),
     );

@@ -15,7 +15,7 @@ use crate::domain::conversation::activity::{Activity, ConversationState, Message
 use crate::domain::conversation::cycle::{Conversation, IllegalTransition, Moved, Transition};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{PROFILE_SK, contact_pk, conversation_sk};
-use crate::store::table::{Item, get_i64, n};
+use crate::store::table::{Item, Update, get_i64, n};
 use crate::store::table::{Transacted, check_action, put_action};
 use crate::store::{EXPIRES_AT, StoreError};
 use item::{
@@ -201,25 +201,46 @@ impl ConversationStore {
         expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let conversation = &state.conversation;
-        let mut update = self.update(
+        let who = (
+            conversation.contact_id.as_str(),
+            conversation.phone_number_id.as_str(),
+        );
+        let mut update = self.advance(
             "UpdateItem conversation activity",
-            contact_pk(tenant.as_str(), &conversation.contact_id),
-            conversation_sk(&conversation.phone_number_id),
+            tenant,
+            who,
+            attribute,
+            at,
         );
         for (name, value) in activity_keys(tenant, &conversation.contact_id, &state.activity, at) {
             update = update.set(name, value);
         }
-        update = update.set(attribute, n(at));
         if let Some(expires_at) = expires_at {
             update = update.set(EXPIRES_AT, n(expires_at));
         }
-        update
-            .condition("attribute_exists(pk) AND (attribute_not_exists(#moved) OR #moved < :at)")
-            .name("#moved", attribute)
-            .value(":at", n(at))
-            .send()
-            .await?;
+        update.send().await?;
         Ok(())
+    }
+
+    /// An update that moves one time of an existing conversation forward, never back:
+    /// two writers a moment apart (a reply, a message in flight) cannot undo each other.
+    fn advance(
+        &self,
+        op: &'static str,
+        tenant: &TenantId,
+        (contact_id, number): (&str, &str),
+        attribute: &str,
+        at: i64,
+    ) -> Update<'_> {
+        self.update(
+            op,
+            contact_pk(tenant.as_str(), contact_id),
+            conversation_sk(number),
+        )
+        .set(attribute, n(at))
+        .condition("attribute_exists(pk) AND (attribute_not_exists(#moved) OR #moved < :at)")
+        .name("#moved", attribute)
+        .value(":at", n(at))
     }
 
     /// Applies what `wrote` does to the conversation; answers it when the message opened
@@ -307,16 +328,14 @@ impl ConversationStates for ConversationStore {
         number: &str,
         read_up_to: i64,
     ) -> Result<(), StoreError> {
-        self.update(
+        let who = (contact_id, number);
+        self.advance(
             "UpdateItem conversation read",
-            contact_pk(tenant.as_str(), contact_id),
-            conversation_sk(number),
+            tenant,
+            who,
+            "last_read_at",
+            read_up_to,
         )
-        .set("last_read_at", n(read_up_to))
-        .condition(
-            "attribute_exists(pk) AND (attribute_not_exists(last_read_at) OR last_read_at < :at)",
-        )
-        .value(":at", n(read_up_to))
         .send()
         .await?;
         Ok(())
