@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::api_key::{ApiKeyRecord, BadApiKey, KeyUnusable, PresentedKey};
 use crate::cache::TtlCache;
 use crate::domain::tenant::TenantId;
-use crate::role::Role;
+use crate::principal::{Actor, Principal};
 use crate::store::{Store, StoreError};
 use crate::token_bucket::{Rate, TokenBuckets};
 
@@ -28,14 +28,6 @@ pub const FAILURES_BURST: u32 = 20;
 const FAILURE_REFILL: Duration = Duration::from_secs(3);
 /// Source addresses whose failures are counted at once.
 const TRACKED_SOURCES: usize = 10_000;
-
-/// The caller a valid key identifies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub tenant_id: TenantId,
-    pub key_id: String,
-    pub role: Role,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -126,7 +118,7 @@ impl Authenticator {
         record.usable_at(now)?;
         Ok(Principal {
             tenant_id: record.tenant_id,
-            key_id: record.key_id,
+            actor: Actor::ApiKey(record.key_id),
             role: record.role,
         })
     }

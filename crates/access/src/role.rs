@@ -28,6 +28,46 @@ pub enum Permission {
     Reports,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::Converse,
+        Permission::Message,
+        Permission::Contacts,
+        Permission::Templates,
+        Permission::Administer,
+        Permission::Reports,
+    ];
+
+    /// The permission's name, as the OpenAPI documents list it in a route's security
+    /// requirement (its scope).
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::Converse => "converse",
+            Permission::Message => "message",
+            Permission::Contacts => "contacts",
+            Permission::Templates => "templates",
+            Permission::Administer => "administer",
+            Permission::Reports => "reports",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// What a caller without it was refused, for the 403's message.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Permission::Converse => "read or answer conversations",
+            Permission::Message => "send any message (a manager key is needed)",
+            Permission::Contacts => "manage contacts (a manager key is needed)",
+            Permission::Templates => "manage templates (a manager key is needed)",
+            Permission::Administer => "administer the tenant (an admin key is needed)",
+            Permission::Reports => "read reports (a manager key is needed)",
+        }
+    }
+}
+
 impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match self {
@@ -70,6 +110,14 @@ mod tests {
         assert!(Role::Admin.allows(Permission::Administer));
         assert!(Role::Manager.allows(Permission::Reports));
         assert!(!Role::Agent.allows(Permission::Reports));
+    }
+
+    #[test]
+    fn permission_names_round_trip_and_are_distinct() {
+        for permission in Permission::ALL {
+            assert_eq!(Permission::named(permission.name()), Some(permission));
+        }
+        assert_eq!(Permission::named("everything"), None);
     }
 
     #[test]

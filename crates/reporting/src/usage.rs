@@ -50,6 +50,16 @@ pub enum SpanError {
     TooLong,
 }
 
+impl SpanError {
+    /// The request's field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            SpanError::NotADate(field) => field,
+            SpanError::Backwards | SpanError::TooLong => "to",
+        }
+    }
+}
+
 /// The days from `from` to `to`, both counted, checked.
 pub fn span(from: &str, to: &str) -> Result<(Day, Day), SpanError> {
     let from = Day::parse(from).ok_or(SpanError::NotADate("from"))?;
@@ -76,5 +86,7 @@ mod tests {
             span("yesterday", "2026-12-07"),
             Err(SpanError::NotADate("from"))
         );
+        assert_eq!(SpanError::NotADate("from").field(), "from");
+        assert_eq!(SpanError::TooLong.field(), "to");
     }
 }

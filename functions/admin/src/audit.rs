@@ -13,7 +13,7 @@ use wagate_audit::ChainReport;
 use wagate_audit::store::audit::AuditFilter;
 use wagate_messaging::domain::audit::{AuditEntry, OPERATOR_CHAIN};
 
-use crate::state::{AdminState, Caller, TenantPath};
+use crate::state::{AdminState, Operator, TenantPath};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use http_api::extract::QueryParams;
@@ -61,7 +61,7 @@ const MAX_FILTER_CHARS: usize = 300;
         (status = 400, description = "A limit, cursor or filter that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn list_tenant_audit(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
@@ -76,7 +76,7 @@ pub async fn list_tenant_audit(
         (status = 200, description = "The walk of the chain against its signed checkpoints: valid, or where it first breaks", body = ChainReport),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn verify_tenant_audit(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
@@ -91,13 +91,12 @@ pub async fn verify_tenant_audit(
         (status = 400, description = "A limit, cursor or filter that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn list_operator_audit(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPageView>, ApiError> {
-    caller.require_operator("read the operator's audit log")?;
     list(&state, OPERATOR_CHAIN, query).await.map(Json)
 }
 
@@ -106,12 +105,11 @@ pub async fn list_operator_audit(
         (status = 200, description = "The walk of the operator's chain", body = ChainReport),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn verify_operator_audit(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
 ) -> Result<Json<ChainReport>, ApiError> {
-    caller.require_operator("verify the operator's audit log")?;
     Ok(Json(state.audit.verify(OPERATOR_CHAIN, unix_now()).await?))
 }
 

@@ -22,7 +22,7 @@ use http_api::extract::JsonBody;
         (status = 200, description = "The settings", body = ConsentSettings),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_consent_settings(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -45,20 +45,13 @@ pub async fn get_consent_settings(
         (status = 422, description = "`common_word`: an opt-in word is an ordinary reply", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn set_consent_settings(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
     JsonBody(body): JsonBody<ConsentSettings>,
 ) -> Result<Json<ConsentSettings>, ApiError> {
-    body.validate().map_err(|e| match e.common_word {
-        true => ApiError::Unprocessable {
-            code: "common_word",
-            field: Some("opt_in_keywords"),
-            message: e.to_string(),
-        },
-        false => ApiError::invalid(&e.field, e.to_string()),
-    })?;
+    body.validate()?;
     if !state.admin.set_consent_settings(&tenant, &body).await? {
         return Err(ApiError::NotFound("tenant"));
     }

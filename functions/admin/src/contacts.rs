@@ -29,7 +29,7 @@ use http_api::unix_now;
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn correct_contact(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { tenant, .. }: AdministeredTenant,

@@ -20,7 +20,7 @@ use http_api::extract::JsonBody;
         (status = 200, description = "The policy", body = ContentPolicy),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_content_policy(
     AdministeredTenant { tenant, .. }: AdministeredTenant,
 ) -> Result<Json<ContentPolicy>, ApiError> {
@@ -36,7 +36,7 @@ pub async fn get_content_policy(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn set_content_policy(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,

@@ -14,7 +14,7 @@ use wagate_messaging::domain::erasure::{
 };
 use wagate_messaging::domain::tenant::TenantId;
 
-use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
+use crate::state::{AdminState, AdministeredTenant, Administrator, TenantPath};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonBody, QueryParams};
@@ -60,7 +60,7 @@ pub struct ReceiptToVerify {
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn create_erasure(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id, caller, .. }: AdministeredTenant,
@@ -103,7 +103,7 @@ pub struct ErasuresPage {
         (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn list_erasures(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
@@ -133,7 +133,7 @@ pub async fn list_erasures(
         (status = 200, description = "The erasure", body = PersonErasure),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_erasure(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
@@ -161,10 +161,10 @@ pub async fn get_erasure(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn verify_receipt(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    Administrator(caller): Administrator,
     JsonBody(body): JsonBody<ReceiptToVerify>,
 ) -> Result<Json<ReceiptCheck>, ApiError> {
     let tenant = TenantId::parse(&body.receipt.tenant_id)

@@ -30,7 +30,7 @@ use utoipa::ToSchema;
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn create_export(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id, caller, .. }: AdministeredTenant,
@@ -62,7 +62,7 @@ pub struct ExportsPage {
         (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn list_exports(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,
@@ -92,7 +92,7 @@ pub async fn list_exports(
         (status = 200, description = "The export", body = PersonExport),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_export(
     State(state): State<Arc<AdminState>>,
     TenantPath { id, .. }: TenantPath,

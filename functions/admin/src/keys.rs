@@ -126,7 +126,7 @@ fn view(record: &ApiKeyRecord, now: i64) -> KeyView {
         (status = 409, description = "The tenant has too many keys", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn create_key(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -179,7 +179,7 @@ pub async fn create_key(
         (status = 200, description = "The keys", body = KeyList),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn list_keys(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -206,7 +206,7 @@ pub async fn list_keys(
         (status = 204, description = "Revoked"),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn revoke_key(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,

@@ -20,7 +20,7 @@ mod tenants;
 mod wabas;
 
 pub use config::AdminConfig;
-pub use router::{AdminApi, router};
+pub use router::{AdminApi, document, router};
 pub use state::{
     AdminState, AdministeredTenant, Caller, PersonalDataJobs, TenantDeletion, TenantPath,
 };

@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::retention::AgeingView;
-use crate::state::{AdminState, Caller};
+use crate::state::{AdminState, Operator};
 use http_api::error::{ApiError, KeyedRouteErrors};
 
 /// A sealing run, queued.
@@ -32,12 +32,11 @@ pub struct SealingStarted {
         (status = 202, description = "The sweeps are queued", body = SealingStarted),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn seal_personal_data(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
 ) -> Result<(StatusCode, Json<SealingStarted>), ApiError> {
-    caller.require_operator("seal data written before sealing")?;
     let segments = state.personal_data.sealing.start().await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -66,12 +65,11 @@ pub struct AdoptionQueued {
         (status = 202, description = "The adoption is queued", body = AdoptionQueued),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn adopt_audit_chains(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
 ) -> Result<(StatusCode, Json<AdoptionQueued>), ApiError> {
-    caller.require_operator("adopt audit chains")?;
     state.audit.adopt_unanchored_chains().await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -88,12 +86,11 @@ pub async fn adopt_audit_chains(
         (status = 202, description = "The run is queued", body = AgeingView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn start_ageing(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
 ) -> Result<(StatusCode, Json<AgeingView>), ApiError> {
-    caller.require_operator("start an ageing run")?;
     let run = state.personal_data.ageing.start(None).await?;
     Ok((StatusCode::ACCEPTED, Json(AgeingView::from(run))))
 }
@@ -104,12 +101,11 @@ pub async fn start_ageing(
         (status = 200, description = "The latest run", body = AgeingView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn latest_ageing(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
 ) -> Result<Json<AgeingView>, ApiError> {
-    caller.require_operator("read the ageing runs")?;
     let run = state.personal_data.ageing.latest(None).await?;
     Ok(Json(
         run.map(AgeingView::from)

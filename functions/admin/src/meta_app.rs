@@ -83,7 +83,7 @@ fn checked_secret(field: &str, value: &str) -> Result<(), ApiError> {
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn connect_meta_app(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -117,7 +117,7 @@ pub async fn connect_meta_app(
         (status = 200, description = "The app", body = MetaAppView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_meta_app(
     AdministeredTenant {
         id: tenant,
@@ -136,7 +136,7 @@ pub async fn get_meta_app(
         (status = 204, description = "Disconnected"),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn disconnect_meta_app(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,

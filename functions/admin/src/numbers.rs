@@ -194,7 +194,7 @@ fn checked_token(token: &str) -> Result<(), ApiError> {
         (status = 502, description = "Meta could not be asked; nothing was stored", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn connect_number(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -235,7 +235,7 @@ pub async fn connect_number(
         (status = 200, description = "The numbers", body = NumberList),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn list_numbers(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -264,7 +264,7 @@ pub async fn list_numbers(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn rotate_token(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -292,7 +292,7 @@ pub async fn rotate_token(
         (status = 204, description = "Disconnected"),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn disconnect_number(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,

@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wagate_messaging::domain::retention::Retention;
 use wagate_messaging::domain::retention::RetentionSettings;
-use wagate_messaging::domain::retention::{Retention, RetentionError};
 use wagate_messaging::store::tenant::ageing::AgeingRun;
 
 use crate::state::{AdminState, AdministeredTenant};
@@ -126,7 +126,7 @@ fn shortened(before: &Retention, after: &Retention) -> bool {
         (status = 200, description = "The settings", body = RetentionView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_retention(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant { id: tenant, .. }: AdministeredTenant,
@@ -149,7 +149,7 @@ pub async fn get_retention(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn set_retention(
     State(state): State<Arc<AdminState>>,
     AdministeredTenant {
@@ -182,9 +182,7 @@ pub async fn set_retention(
         dedup_days: body.dedup_days,
         audit_days: body.audit_days.unwrap_or(current.retention.audit_days),
     };
-    retention.validate(ceiling).map_err(|e| match e {
-        RetentionError::OutOfBounds { field, .. } => ApiError::invalid(field, e.to_string()),
-    })?;
+    retention.validate(ceiling)?;
     let settings = RetentionSettings {
         retention,
         content_ceiling_days: ceiling,

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use http_api::audit::{Auditor, record_changes};
 use http_api::openapi::BearerAuth;
@@ -28,136 +29,67 @@ const OPERATOR_ACTIONS: &[&str] = &["DELETE /admin/v1/tenants/{tenant_id}"];
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account), retention settings, and a person's erasure and export. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`."),
-    paths(
-        tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
-        tenants::delete_tenant,
-        keys::create_key, keys::list_keys, keys::revoke_key,
-        retention::get_retention, retention::set_retention,
-        consent::get_consent_settings, consent::set_consent_settings,
-        content::get_content_policy, content::set_content_policy,
-        numbers::connect_number, numbers::list_numbers, numbers::rotate_token,
-        numbers::disconnect_number,
-        meta_app::connect_meta_app, meta_app::get_meta_app, meta_app::disconnect_meta_app,
-        wabas::get_waba, wabas::share_waba,
-        maintenance::seal_personal_data,
-        maintenance::start_ageing,
-        maintenance::latest_ageing,
-        maintenance::adopt_audit_chains,
-        erasures::create_erasure, erasures::list_erasures, erasures::get_erasure,
-        erasures::verify_receipt,
-        exports::create_export, exports::list_exports, exports::get_export,
-        contacts::correct_contact,
-        audit::list_tenant_audit, audit::verify_tenant_audit,
-        audit::list_operator_audit, audit::verify_operator_audit,
-    ),
+    info(title = "wagate admin API", version = "1", description = "Tenants, their API keys, Meta app, phone numbers (and who holds a WhatsApp Business Account), retention settings, and a person's erasure and export. Authenticate with `Authorization: Bearer <operator key or a tenant's admin key>`; each operation's security scope says which: `operator` (the operator only) or `tenant_admin` (the operator, or an admin key of the tenant concerned)."),
     modifiers(&BearerAuth),
 )]
 pub struct AdminApi;
 
+/// Every route of the API, each once: its path and method, its document and (in the
+/// handler's signature: `Operator`, `TenantPath`, `AdministeredTenant`, `Administrator`;
+/// as its scope in the document) who may call it come from the handler itself.
+fn routes() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::with_openapi(AdminApi::openapi())
+        .routes(routes!(audit::list_tenant_audit))
+        .routes(routes!(audit::verify_tenant_audit))
+        .routes(routes!(audit::list_operator_audit))
+        .routes(routes!(audit::verify_operator_audit))
+        .routes(routes!(
+            consent::get_consent_settings,
+            consent::set_consent_settings
+        ))
+        .routes(routes!(contacts::correct_contact))
+        .routes(routes!(
+            content::get_content_policy,
+            content::set_content_policy
+        ))
+        .routes(routes!(erasures::create_erasure, erasures::list_erasures))
+        .routes(routes!(erasures::get_erasure))
+        .routes(routes!(erasures::verify_receipt))
+        .routes(routes!(exports::create_export, exports::list_exports))
+        .routes(routes!(exports::get_export))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(maintenance::seal_personal_data))
+        .routes(routes!(maintenance::adopt_audit_chains))
+        .routes(routes!(
+            maintenance::start_ageing,
+            maintenance::latest_ageing
+        ))
+        .routes(routes!(
+            meta_app::connect_meta_app,
+            meta_app::get_meta_app,
+            meta_app::disconnect_meta_app
+        ))
+        .routes(routes!(numbers::connect_number, numbers::disconnect_number))
+        .routes(routes!(numbers::list_numbers))
+        .routes(routes!(numbers::rotate_token))
+        .routes(routes!(retention::get_retention, retention::set_retention))
+        .routes(routes!(tenants::create_tenant, tenants::list_tenants))
+        .routes(routes!(
+            tenants::get_tenant,
+            tenants::update_tenant,
+            tenants::delete_tenant
+        ))
+        .routes(routes!(wabas::get_waba, wabas::share_waba))
+}
+
+/// The API's OpenAPI document, as served at `/admin/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
 pub fn router(state: Arc<AdminState>) -> Router {
-    let routes = Router::new()
-        .route(
-            "/admin/v1/tenants",
-            get(tenants::list_tenants).post(tenants::create_tenant),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}",
-            get(tenants::get_tenant)
-                .patch(tenants::update_tenant)
-                .delete(tenants::delete_tenant),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/keys",
-            get(keys::list_keys).post(keys::create_key),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/keys/{key_id}",
-            axum::routing::delete(keys::revoke_key),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/consent",
-            get(consent::get_consent_settings).put(consent::set_consent_settings),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/content",
-            get(content::get_content_policy).put(content::set_content_policy),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/retention",
-            get(retention::get_retention).put(retention::set_retention),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/numbers",
-            get(numbers::list_numbers),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}",
-            axum::routing::put(numbers::connect_number).delete(numbers::disconnect_number),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/numbers/{phone_number_id}/token",
-            axum::routing::put(numbers::rotate_token),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/meta-app",
-            get(meta_app::get_meta_app)
-                .put(meta_app::connect_meta_app)
-                .delete(meta_app::disconnect_meta_app),
-        )
-        .route(
-            "/admin/v1/wabas/{waba_id}",
-            get(wabas::get_waba).put(wabas::share_waba),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/erasures",
-            get(erasures::list_erasures).post(erasures::create_erasure),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/erasures/{erasure_id}",
-            get(erasures::get_erasure),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/exports",
-            get(exports::list_exports).post(exports::create_export),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/exports/{export_id}",
-            get(exports::get_export),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/contacts/{contact_id}",
-            axum::routing::patch(contacts::correct_contact),
-        )
-        .route(
-            "/admin/v1/erasure-receipts/verify",
-            axum::routing::post(erasures::verify_receipt),
-        )
-        .route(
-            "/admin/v1/maintenance/seal-personal-data",
-            axum::routing::post(maintenance::seal_personal_data),
-        )
-        .route(
-            "/admin/v1/maintenance/ageing",
-            axum::routing::post(maintenance::start_ageing).get(maintenance::latest_ageing),
-        )
-        .route(
-            "/admin/v1/maintenance/audit-checkpoints",
-            axum::routing::post(maintenance::adopt_audit_chains),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/audit",
-            get(audit::list_tenant_audit),
-        )
-        .route(
-            "/admin/v1/tenants/{tenant_id}/audit/verify",
-            axum::routing::post(audit::verify_tenant_audit),
-        )
-        .route("/admin/v1/audit", get(audit::list_operator_audit))
-        .route(
-            "/admin/v1/audit/verify",
-            axum::routing::post(audit::verify_operator_audit),
-        );
+    let (routes, document) = routes().split_for_parts();
     let auditor = Auditor {
         log: state.audit.clone(),
         unaudited: UNAUDITED,
@@ -167,13 +99,25 @@ pub fn router(state: Arc<AdminState>) -> Router {
         auditor,
         record_changes,
     ));
-    http_api::finish_router::<AdminApi, _>(routes, "/admin/v1/openapi.json").with_state(state)
+    http_api::finish_router(routes, "/admin/v1/openapi.json", document).with_state(state)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_committed_document_is_the_generated_one() {
-        http_api::openapi::assert_committed::<super::AdminApi>("admin.json");
+        http_api::openapi::assert_committed(super::document(), "admin.json");
+    }
+
+    #[test]
+    fn every_operation_names_who_may_call_it() {
+        let operations = http_api::openapi::operation_scopes(&super::document());
+        assert_eq!(operations.len(), 39);
+        for (operation, scopes) in operations {
+            assert!(
+                matches!(&scopes[..], [one] if one == "operator" || one == "tenant_admin"),
+                "{operation} names {scopes:?}"
+            );
+        }
     }
 }

@@ -108,7 +108,7 @@ impl Caller {
     pub fn key_id(&self) -> String {
         match self {
             Caller::Operator => "operator".to_owned(),
-            Caller::Tenant(p) => p.key_id.clone(),
+            Caller::Tenant(p) => p.actor.id().to_owned(),
         }
     }
 
@@ -141,6 +141,19 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AdminState>,
     ) -> Result<Self, Self::Rejection> {
+        // A route may take the caller twice (`Operator` and `TenantPath`): authenticated and
+        // counted against its rate once.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let caller = Self::authenticate(parts, state).await?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+impl Caller {
+    async fn authenticate(parts: &Parts, state: &AdminState) -> Result<Self, ApiError> {
         let header = parts
             .headers
             .get(http::header::AUTHORIZATION)
@@ -164,8 +177,49 @@ impl FromRequestParts<Arc<AdminState>> for Caller {
         }
         let principal = state.auth.authenticate(header, unix_now(), source).await?;
         state.rate_limit.check_key(&principal)?;
-        audit::note_actor(format!("key:{}", principal.key_id));
+        audit::note_actor(principal.actor.reference());
         Ok(Caller::Tenant(principal))
+    }
+}
+
+/// The operator: the only caller of the routes over every tenant (creating, listing,
+/// renaming, suspending and deleting tenants; maintenance; the operator's audit log).
+/// Taking this in a handler is how a route says so; its document's scope is `operator`.
+pub struct Operator;
+
+impl FromRequestParts<Arc<AdminState>> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        Caller::from_request_parts(parts, state)
+            .await?
+            .require_operator("manage every tenant (only the operator may)")?;
+        Ok(Operator)
+    }
+}
+
+/// The operator or an admin key of some tenant, for a route that finds its tenant in the
+/// body: the handler checks that tenant with [`Caller::require_tenant_admin`]. Other keys
+/// are refused before the body is read. Its document's scope is `tenant_admin`.
+pub struct Administrator(pub Caller);
+
+impl FromRequestParts<Arc<AdminState>> for Administrator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match &caller {
+            Caller::Tenant(p) if !p.allows(Permission::Administer) => {
+                Err(ApiError::Forbidden(Permission::Administer.refusal()))
+            }
+            _ => Ok(Administrator(caller)),
+        }
     }
 }
 

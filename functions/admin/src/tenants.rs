@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use wagate_messaging::domain::retention::Retention;
 use wagate_messaging::domain::tenant::{Tenant, TenantId, TenantStatus};
 
-use crate::state::{AdminState, AdministeredTenant, Caller, TenantPath};
+use crate::state::{AdminState, AdministeredTenant, Operator, TenantPath};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonBody, QueryParams, page_limit};
@@ -130,13 +130,12 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
         (status = 409, description = "The id is taken", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn create_tenant(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
     JsonBody(body): JsonBody<CreateTenant>,
 ) -> Result<(StatusCode, Json<TenantView>), ApiError> {
-    caller.require_operator("create tenants")?;
     let id = TenantId::parse(&body.id).map_err(|e| ApiError::invalid("id", e.to_string()))?;
     let name = checked_name(&body.name)?;
     let tenant = state.setup.create(&id, &name, Retention::default()).await?;
@@ -172,13 +171,12 @@ pub struct TenantList {
         (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn list_tenants(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
     QueryParams(query): QueryParams<ListTenants>,
 ) -> Result<Json<TenantList>, ApiError> {
-    caller.require_operator("list tenants")?;
     let limit = page_limit(query.limit)?;
     let scope = cursor::scope(&["operator", "tenants"]);
     let after = cursor::open(&state.cursors, &scope, query.cursor.as_deref()).await?;
@@ -196,7 +194,7 @@ pub async fn list_tenants(
         (status = 200, description = "The tenant", body = TenantView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["tenant_admin"])))]
 pub async fn get_tenant(
     State(state): State<Arc<AdminState>>,
     tenant: TenantPath,
@@ -218,13 +216,14 @@ pub async fn get_tenant(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn update_tenant(
     State(state): State<Arc<AdminState>>,
-    AdministeredTenant { id, caller, .. }: AdministeredTenant,
+    // The tenant first: another tenant's key is told it does not exist.
+    AdministeredTenant { id, .. }: AdministeredTenant,
+    _operator: Operator,
     JsonBody(body): JsonBody<UpdateTenant>,
 ) -> Result<Json<TenantView>, ApiError> {
-    caller.require_operator("rename, suspend or resume tenants")?;
     let name = body.name.as_deref().map(checked_name).transpose()?;
     let status = match body.status {
         None => None,
@@ -256,12 +255,13 @@ pub async fn update_tenant(
         (status = 202, description = "Cut off; its data is being erased", body = TenantView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn delete_tenant(
     State(state): State<Arc<AdminState>>,
-    TenantPath { id, caller }: TenantPath,
+    // The tenant first: another tenant's key is told it does not exist.
+    TenantPath { id, .. }: TenantPath,
+    _operator: Operator,
 ) -> Result<(StatusCode, Json<TenantView>), ApiError> {
-    caller.require_operator("delete tenants")?;
     let deletion = &state.deletion;
     let tenant = deletion
         .eraser

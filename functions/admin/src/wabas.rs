@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use wagate_messaging::domain::tenant::TenantId;
 use wagate_messaging::domain::tenant::WabaRoute;
 
-use crate::state::{AdminState, Caller};
+use crate::state::{AdminState, Operator};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::JsonBody;
 
@@ -66,13 +66,12 @@ fn checked_waba(raw: &str) -> Result<(), ApiError> {
         (status = 200, description = "The account's owner and sharing", body = WabaView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn get_waba(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
     Path(waba_id): Path<String>,
 ) -> Result<Json<WabaView>, ApiError> {
-    caller.require_operator("read who holds a WhatsApp Business Account")?;
     checked_waba(&waba_id)?;
     let route = state
         .admin
@@ -93,14 +92,13 @@ pub async fn get_waba(
         (status = 422, description = "A named tenant does not exist (`unknown_tenant`)", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["operator"])))]
 pub async fn share_waba(
     State(state): State<Arc<AdminState>>,
-    caller: Caller,
+    _operator: Operator,
     Path(waba_id): Path<String>,
     JsonBody(body): JsonBody<ShareWaba>,
 ) -> Result<Json<WabaView>, ApiError> {
-    caller.require_operator("share a WhatsApp Business Account")?;
     checked_waba(&waba_id)?;
     if body.shared_with.len() > MAX_SHARED {
         return Err(ApiError::invalid(

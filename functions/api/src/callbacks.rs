@@ -13,15 +13,13 @@ use wagate_integrations::callbacks::endpoint::{CallbackEndpoint, is_endpoint_id}
 use wagate_integrations::callbacks::event::EventType;
 use wagate_integrations::callbacks::log::DeliveryRecord;
 use wagate_integrations::callbacks::registry::RegistryError;
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonBody, QueryParams};
 use http_api::unix_now;
-
-const WHAT: &str = "manage callbacks (an admin key is needed)";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,13 +85,12 @@ impl From<&CallbackEndpoint> for CallbackView {
         (status = 422, description = "The tenant has ten endpoints already", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["administer"])))]
 pub async fn create_callback(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Administer>,
     JsonBody(body): JsonBody<NewCallback>,
 ) -> Result<(StatusCode, Json<CreatedCallback>), ApiError> {
-    key.require(Permission::Administer, WHAT)?;
     let events = body
         .events
         .iter()
@@ -122,12 +119,11 @@ pub async fn create_callback(
         (status = 200, description = "The tenant's callback endpoints", body = CallbackList),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["administer"])))]
 pub async fn list_callbacks(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Administer>,
 ) -> Result<Json<CallbackList>, ApiError> {
-    key.require(Permission::Administer, WHAT)?;
     let endpoints = state.callbacks.endpoints(&key.0.tenant_id).await?;
     Ok(Json(CallbackList {
         callbacks: endpoints.iter().map(CallbackView::from).collect(),
@@ -140,13 +136,12 @@ pub async fn list_callbacks(
         (status = 204, description = "Deleted; deliveries still queued for it are dropped"),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["administer"])))]
 pub async fn delete_callback(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Administer>,
     Path(callback_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    key.require(Permission::Administer, WHAT)?;
     if !is_endpoint_id(&callback_id) {
         return Err(ApiError::NotFound("callback"));
     }
@@ -228,13 +223,12 @@ impl From<DeliveryRecord> for DeliveryView {
         (status = 400, description = "A bad range, limit or cursor", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["administer"])))]
 pub async fn list_deliveries(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Administer>,
     QueryParams(params): QueryParams<DeliveryParams>,
 ) -> Result<Json<DeliveryPage>, ApiError> {
-    key.require(Permission::Administer, WHAT)?;
     let now = unix_now();
     let (from, to) = range(params.from, params.to, now)?;
     let limit = http_api::extract::page_limit(params.limit)?;
@@ -283,13 +277,12 @@ pub struct ReplayView {
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["administer"])))]
 pub async fn replay(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Administer>,
     JsonBody(body): JsonBody<ReplayRequest>,
 ) -> Result<(StatusCode, Json<ReplayView>), ApiError> {
-    key.require(Permission::Administer, WHAT)?;
     let now = unix_now();
     let (from, to) = range(body.from, body.to, now)?;
     if body

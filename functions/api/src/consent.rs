@@ -13,13 +13,13 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::domain::consent::{Action, ConsentEntry, ConsentState, Scope, Source};
 use wagate_messaging::domain::message_id::is_contact_id;
 use wagate_messaging::views::consent::{ConsentEntryView, ConsentMarkView};
 
 use crate::contacts::tenant;
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonBody, QueryParams};
@@ -85,14 +85,13 @@ pub struct RecordConsent {
         (status = 400, description = "A limit or cursor that is not valid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn get_consent(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     Path(contact_id): Path<String>,
     QueryParams(query): QueryParams<ConsentQuery>,
 ) -> Result<Json<ConsentView>, ApiError> {
-    key.require(Permission::Converse, "read contacts")?;
     if !is_contact_id(&contact_id) {
         return Err(ApiError::NotFound("contact"));
     }
@@ -119,26 +118,22 @@ pub async fn get_consent(
         (status = 409, description = "`persons_opt_out`: an opt-in over an opt-out the person gave themselves, without a reference to their new consent", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn record_consent(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     Path(contact_id): Path<String>,
     JsonBody(body): JsonBody<RecordConsent>,
 ) -> Result<(StatusCode, Json<ConsentView>), ApiError> {
-    key.require(
-        Permission::Contacts,
-        "record consent (a manager key is needed)",
-    )?;
     if !is_contact_id(&contact_id) {
         return Err(ApiError::NotFound("contact"));
     }
     let now = unix_now();
     let source = body.source.unwrap_or(Source::Api);
     let evidence = match (source, body.action, body.consent_reference.as_deref()) {
-        (Source::Api | Source::Import, _, None) => format!("key:{}", key.0.key_id),
+        (Source::Api | Source::Import, _, None) => key.0.actor.reference(),
         (Source::Business, Action::OptIn, Some(reference)) if is_reference(reference) => {
-            format!("key:{} ref:{reference}", key.0.key_id)
+            format!("{} ref:{reference}", key.0.actor.reference())
         }
         (Source::Business, Action::OptIn, _) => {
             return Err(ApiError::invalid(

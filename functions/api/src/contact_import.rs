@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::contact_import::rows::{ImportFormatError, ReadRows, read_csv, read_json};
 use wagate_messaging::domain::consent::{Action, Scope};
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use http_api::extract::{body_error, media_type};
 use http_api::unix_now;
@@ -78,22 +78,18 @@ pub struct RejectedRow {
         (status = 415, description = "Neither application/json nor text/csv", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn import(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReportView>, ApiError> {
-    key.require(
-        Permission::Contacts,
-        "manage contacts (a manager key is needed)",
-    )?;
     let read = read_body(&headers, body)?;
     let tenant = crate::contacts::tenant(&state, &key).await?;
     let report = state
         .contacts
-        .import(&tenant, read, &key.0.key_id, unix_now())
+        .import(&tenant, read, &key.0.actor.reference(), unix_now())
         .await?;
     tracing::info!(tenant = %tenant.id, rows = report.rows, created = report.created, updated = report.updated, rejected = report.rejected.len(), "contacts imported");
     Ok(Json(ImportReportView {

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::domain::contact::{DetailsChange, DetailsError, UpdateContact};
 use wagate_messaging::domain::identity::{Bsuid, Phone, UserIdentity};
 use wagate_messaging::domain::message_id::is_contact_id;
@@ -19,7 +19,7 @@ use wagate_messaging::store::contact::index::searchable_name;
 
 pub use wagate_messaging::views::contact::ContactView;
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonBody, QueryParams};
@@ -82,16 +82,12 @@ pub struct ContactList {
         (status = 409, description = "A contact with this phone or BSUID exists; the message names it", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn create_contact(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     JsonBody(body): JsonBody<CreateContact>,
 ) -> Result<(StatusCode, Json<ContactView>), ApiError> {
-    key.require(
-        Permission::Contacts,
-        "manage contacts (a manager key is needed)",
-    )?;
     let identity = identity(body.phone.as_deref(), body.bsuid.as_deref())?
         .ok_or_else(|| ApiError::invalid("phone", "a phone number or a bsuid is required"))?;
     let change = DetailsChange {
@@ -115,13 +111,12 @@ pub async fn create_contact(
         (status = 400, description = "A phone, BSUID, name, limit or cursor that is not valid, or name with phone or bsuid", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn list_contacts(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     QueryParams(query): QueryParams<FindContact>,
 ) -> Result<Json<ContactList>, ApiError> {
-    key.require(Permission::Converse, "read contacts")?;
     let now = unix_now();
     if let Some(identity) = identity(query.phone.as_deref(), query.bsuid.as_deref())? {
         if query.name.is_some() {
@@ -184,13 +179,12 @@ const MAX_SEARCHED_NAME_CHARS: usize = 200;
         (status = 200, description = "The contact", body = ContactView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn get_contact(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     Path(contact_id): Path<String>,
 ) -> Result<Json<ContactView>, ApiError> {
-    key.require(Permission::Converse, "read contacts")?;
     if !is_contact_id(&contact_id) {
         return Err(ApiError::NotFound("contact"));
     }
@@ -210,17 +204,13 @@ pub async fn get_contact(
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn update_contact(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     Path(contact_id): Path<String>,
     JsonBody(body): JsonBody<UpdateContact>,
 ) -> Result<Json<ContactView>, ApiError> {
-    key.require(
-        Permission::Contacts,
-        "manage contacts (a manager key is needed)",
-    )?;
     if !is_contact_id(&contact_id) {
         return Err(ApiError::NotFound("contact"));
     }
@@ -236,7 +226,7 @@ pub async fn update_contact(
 }
 
 /// The key's tenant, as the API's cache holds it.
-pub(super) async fn tenant(state: &BusinessState, key: &TenantKey) -> Result<Tenant, ApiError> {
+pub(super) async fn tenant<N>(state: &BusinessState, key: &Allowed<N>) -> Result<Tenant, ApiError> {
     state
         .tenants
         .tenant(&key.0.tenant_id)

@@ -7,14 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::domain::contact::ContactProfile;
 use wagate_messaging::domain::conversation::ConversationFilter;
 use wagate_messaging::domain::conversation::activity::ConversationState;
 use wagate_messaging::domain::conversation::cycle::Stage;
 use wagate_messaging::outbound::window::WINDOW_SECS;
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use http_api::extract::QueryParams;
@@ -90,13 +90,12 @@ pub struct ConversationPageView {
         (status = 400, description = "Invalid parameter; `field` names which", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn list_conversations(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     QueryParams(params): QueryParams<ConversationParams>,
 ) -> Result<Json<ConversationPageView>, ApiError> {
-    key.require(Permission::Converse, "read conversations")?;
     let limit = http_api::extract::page_limit(params.limit)?;
     let filter = ConversationFilter {
         phone_number_id: params.number.as_deref(),

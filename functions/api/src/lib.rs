@@ -19,5 +19,5 @@ mod usage;
 mod views;
 
 pub use config::ApiConfig;
-pub use router::{BusinessApi, router};
-pub use state::{BusinessState, TenantKey};
+pub use router::{BusinessApi, document, router};
+pub use state::{Allowed, BusinessState};

@@ -16,12 +16,13 @@ use wagate_messaging::domain::message_id::MessageId;
 use wagate_messaging::domain::outbound::OutboundMessage;
 use wagate_messaging::outbound::{AcceptError, IdempotencyKey, SendCommand};
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use crate::views::{AcceptedView, MessagePageView, MessageView};
 use http_api::cursor;
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::{JsonObjectBytes, QueryParams, parse_json};
 use http_api::unix_now;
+use wagate_messaging::access::needs;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -37,10 +38,10 @@ const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
         (status = 422, description = "Cannot be sent: `window_closed` (free-form outside the 24-hour window: send a template), `unknown_number`, `sending_stopped`", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn send_message(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     headers: HeaderMap,
     JsonObjectBytes(body): JsonObjectBytes,
 ) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
@@ -51,13 +52,9 @@ pub async fn send_message(
     // The canonical form (keys sorted) decides whether a repeated key has the same body.
     let canonical: Value = serde_json::from_slice(&body).unwrap_or_default();
     let canonical = serde_json::to_vec(&canonical).unwrap_or_default();
+    // Replies are every agent's work; templates start conversations, a manager's.
     if message.content.is_template() {
-        key.require(
-            Permission::Message,
-            "send templates (a manager key is needed)",
-        )?;
-    } else {
-        key.require(Permission::Converse, "send messages")?;
+        key.require(Permission::Message)?;
     }
     let tenant = &key.0.tenant_id;
     let accepted = state
@@ -101,13 +98,12 @@ pub async fn send_message(
         (status = 200, description = "The message, its state and delivery history", body = MessageView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn get_message(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     Path(message_id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
-    key.require(Permission::Converse, "read messages")?;
     let reference = MessageId::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
     let found = state
         .conversations
@@ -140,14 +136,13 @@ pub struct PageParams {
         (status = 400, description = "Invalid limit or cursor", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn conversation_messages(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     Path(contact_id): Path<String>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> Result<Json<MessagePageView>, ApiError> {
-    key.require(Permission::Converse, "read conversations")?;
     let limit = http_api::extract::page_limit(params.limit)?;
     let tenant = &key.0.tenant_id;
     let scope = cursor::scope(&[tenant.as_str(), "messages", &contact_id]);

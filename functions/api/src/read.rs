@@ -7,13 +7,13 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use wagate_messaging::access::AuthError;
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::cloud_api::{ErrorClass, SendError};
 use wagate_messaging::domain::message_id::MessageId;
 use wagate_messaging::outbound::ReadError;
 use wagate_messaging::telemetry::error_chain;
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::OptionalJsonBody;
 use http_api::unix_now;
@@ -36,14 +36,13 @@ pub struct MarkReadRequest {
         (status = 502, description = "The Cloud API could not be reached; try again", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["converse"])))]
 pub async fn mark_read(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Converse>,
     Path(message_id): Path<String>,
     OptionalJsonBody(request): OptionalJsonBody<MarkReadRequest>,
 ) -> Result<StatusCode, ApiError> {
-    key.require(Permission::Converse, "mark messages read")?;
     let message = MessageId::decode(&message_id).ok_or(ApiError::NotFound("message"))?;
     state
         .receipts

@@ -9,12 +9,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wagate_messaging::access::Permission;
+use wagate_messaging::access::needs;
 use wagate_messaging::domain::contact::Restriction;
 use wagate_messaging::domain::message_id::is_contact_id;
 
 use crate::contacts::ContactView;
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::error::{ApiError, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::JsonBody;
 use http_api::unix_now;
@@ -40,10 +40,10 @@ fn keep() -> bool {
         JsonBodyErrors,
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn restrict(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     Path(contact_id): Path<String>,
     JsonBody(body): JsonBody<RestrictProcessing>,
 ) -> Result<Json<ContactView>, ApiError> {
@@ -61,10 +61,10 @@ pub async fn restrict(
         (status = 200, description = "Lifted; the contact as it is now", body = ContactView),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["contacts"])))]
 pub async fn lift(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Contacts>,
     Path(contact_id): Path<String>,
 ) -> Result<Json<ContactView>, ApiError> {
     set(&state, &key, &contact_id, None, unix_now()).await
@@ -72,15 +72,11 @@ pub async fn lift(
 
 async fn set(
     state: &BusinessState,
-    key: &TenantKey,
+    key: &Allowed<needs::Contacts>,
     contact_id: &str,
     restriction: Option<&Restriction>,
     now: i64,
 ) -> Result<Json<ContactView>, ApiError> {
-    key.require(
-        Permission::Contacts,
-        "restrict processing (a manager key is needed)",
-    )?;
     if !is_contact_id(contact_id) {
         return Err(ApiError::NotFound("contact"));
     }

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use http_api::audit::{Auditor, record_changes};
 use http_api::openapi::BearerAuth;
@@ -25,20 +26,11 @@ use crate::{
 /// daily work, recorded in the conversation itself.
 const UNAUDITED: &[&str] = &["POST /v1/messages", "POST /v1/messages/{message_id}/read"];
 
+/// The document's frame: what is not a route. Every route's entry comes from its handler's
+/// `#[utoipa::path]`, added where the route is (`routes`).
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do."),
-    paths(
-        messages::send_message, messages::get_message, read::mark_read,
-        conversations::list_conversations, contacts::create_contact, contacts::list_contacts,
-        contacts::get_contact, contacts::update_contact, contact_import::import,
-        consent::get_consent, consent::record_consent, restriction::restrict, restriction::lift,
-        callbacks::create_callback, callbacks::list_callbacks, callbacks::delete_callback,
-        callbacks::list_deliveries, callbacks::replay,
-        templates::list_templates, templates::create_template, templates::sync_templates,
-        templates::delete_template,
-        messages::conversation_messages, usage::daily_usage,
-    ),
+    info(title = "wagate business API", version = "1", description = "Send WhatsApp messages and read conversations. Authenticate with `Authorization: Bearer <API key>`; a key's role (admin, manager, agent) decides what it may do: each operation names the permission it needs as its security scope."),
     // What callback URLs receive: not a route of this API, but its contract all the same.
     components(schemas(
         CallbackEvent, CallbackData, EventType, MessageReceivedData, MessageStatusData,
@@ -48,57 +40,50 @@ const UNAUDITED: &[&str] = &["POST /v1/messages", "POST /v1/messages/{message_id
 )]
 pub struct BusinessApi;
 
+/// Every route of the API, each once: its path and method, its document and (in the
+/// handler's signature, as its scope in the document) its permission come from the
+/// handler itself.
+fn routes() -> OpenApiRouter<Arc<BusinessState>> {
+    let (schemas, paths, import) = routes!(contact_import::import);
+    let import = (
+        schemas,
+        paths,
+        import.layer(DefaultBodyLimit::max(contact_import::MAX_IMPORT_BYTES)),
+    );
+    OpenApiRouter::with_openapi(BusinessApi::openapi())
+        .routes(routes!(messages::send_message))
+        .routes(routes!(messages::get_message))
+        .routes(routes!(read::mark_read))
+        .routes(routes!(conversations::list_conversations))
+        .routes(routes!(messages::conversation_messages))
+        .routes(routes!(usage::daily_usage))
+        .routes(routes!(contacts::list_contacts, contacts::create_contact))
+        .routes(import)
+        .routes(routes!(contacts::get_contact, contacts::update_contact))
+        .routes(routes!(consent::get_consent, consent::record_consent))
+        .routes(routes!(restriction::restrict, restriction::lift))
+        .routes(routes!(
+            callbacks::list_callbacks,
+            callbacks::create_callback
+        ))
+        .routes(routes!(callbacks::list_deliveries))
+        .routes(routes!(callbacks::replay))
+        .routes(routes!(callbacks::delete_callback))
+        .routes(routes!(
+            templates::list_templates,
+            templates::create_template
+        ))
+        .routes(routes!(templates::sync_templates))
+        .routes(routes!(templates::delete_template))
+}
+
+/// The API's OpenAPI document, as served at `/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
 pub fn router(state: Arc<BusinessState>) -> Router {
-    let routes = Router::new()
-        .route("/v1/messages", post(messages::send_message))
-        .route("/v1/messages/{message_id}", get(messages::get_message))
-        .route("/v1/messages/{message_id}/read", post(read::mark_read))
-        .route("/v1/conversations", get(conversations::list_conversations))
-        .route("/v1/usage", get(usage::daily_usage))
-        .route(
-            "/v1/contacts",
-            get(contacts::list_contacts).post(contacts::create_contact),
-        )
-        .route(
-            "/v1/contacts/import",
-            post(contact_import::import)
-                .layer(DefaultBodyLimit::max(contact_import::MAX_IMPORT_BYTES)),
-        )
-        .route(
-            "/v1/contacts/{contact_id}",
-            get(contacts::get_contact).patch(contacts::update_contact),
-        )
-        .route(
-            "/v1/contacts/{contact_id}/consent",
-            get(consent::get_consent).post(consent::record_consent),
-        )
-        .route(
-            "/v1/contacts/{contact_id}/restriction",
-            post(restriction::restrict).delete(restriction::lift),
-        )
-        .route(
-            "/v1/conversations/{contact_id}/messages",
-            get(messages::conversation_messages),
-        )
-        .route(
-            "/v1/callbacks",
-            get(callbacks::list_callbacks).post(callbacks::create_callback),
-        )
-        .route("/v1/callbacks/deliveries", get(callbacks::list_deliveries))
-        .route("/v1/callbacks/replay", post(callbacks::replay))
-        .route(
-            "/v1/templates",
-            get(templates::list_templates).post(templates::create_template),
-        )
-        .route("/v1/templates/sync", post(templates::sync_templates))
-        .route(
-            "/v1/templates/{template_id}",
-            axum::routing::delete(templates::delete_template),
-        )
-        .route(
-            "/v1/callbacks/{callback_id}",
-            axum::routing::delete(callbacks::delete_callback),
-        );
+    let (routes, document) = routes().split_for_parts();
     let auditor = Auditor {
         log: state.audit.clone(),
         unaudited: UNAUDITED,
@@ -108,13 +93,27 @@ pub fn router(state: Arc<BusinessState>) -> Router {
         auditor,
         record_changes,
     ));
-    http_api::finish_router::<BusinessApi, _>(routes, "/v1/openapi.json").with_state(state)
+    http_api::finish_router(routes, "/v1/openapi.json", document).with_state(state)
 }
 
 #[cfg(test)]
 mod tests {
+    use wagate_messaging::access::Permission;
+
     #[test]
     fn the_committed_document_is_the_generated_one() {
-        http_api::openapi::assert_committed::<super::BusinessApi>("api.json");
+        http_api::openapi::assert_committed(super::document(), "api.json");
+    }
+
+    #[test]
+    fn every_operation_names_the_one_permission_it_needs() {
+        let operations = http_api::openapi::operation_scopes(&super::document());
+        assert_eq!(operations.len(), 24);
+        for (operation, scopes) in operations {
+            assert!(
+                matches!(&scopes[..], [one] if Permission::named(one).is_some()),
+                "{operation} names {scopes:?}"
+            );
+        }
     }
 }

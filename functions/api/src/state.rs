@@ -1,5 +1,6 @@
 //! What the business API works with, built once per container, and the key that calls it.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use wagate_audit::AuditLog;
 use wagate_integrations::callbacks::registry::CallbackRegistry;
-use wagate_messaging::access::{Authenticator, Permission, Principal};
+use wagate_messaging::access::{Authenticator, Needs, Permission, Principal};
 use wagate_messaging::contacts::Contacts;
 use wagate_messaging::conversations::Conversations;
 use wagate_messaging::events::Subscribers;
@@ -83,20 +84,24 @@ impl BusinessState {
     }
 }
 
-/// The tenant key a request came with. Every route names the permission it needs.
-pub struct TenantKey(pub Principal);
+/// The caller of a business route, found allowed what `N` names before anything else of
+/// the request is read: a route's permission is its handler's signature
+/// (`key: Allowed<needs::Contacts>`), and its OpenAPI entry names the same permission as
+/// its scope (checked by `tests/route_permissions.rs` for every route).
+pub struct Allowed<N>(pub Principal, PhantomData<N>);
 
-impl TenantKey {
-    pub fn require(&self, permission: Permission, what: &'static str) -> Result<(), ApiError> {
-        if self.0.role.allows(permission) {
+impl<N> Allowed<N> {
+    /// A further permission the request's content calls for (sending a template).
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.0.allows(permission) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(what))
+            Err(ApiError::Forbidden(permission.refusal()))
         }
     }
 }
 
-impl FromRequestParts<Arc<BusinessState>> for TenantKey {
+impl<N: Needs> FromRequestParts<Arc<BusinessState>> for Allowed<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -112,8 +117,10 @@ impl FromRequestParts<Arc<BusinessState>> for TenantKey {
             .authenticate(header, unix_now(), source_address(parts))
             .await?;
         state.rate_limit.check_key(&principal)?;
-        audit::note_actor(format!("key:{}", principal.key_id));
+        audit::note_actor(principal.actor.reference());
         audit::note_tenant(principal.tenant_id.as_str());
-        Ok(TenantKey(principal))
+        let allowed = Allowed(principal, PhantomData);
+        allowed.require(N::PERMISSION)?;
+        Ok(allowed)
     }
 }

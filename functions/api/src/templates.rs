@@ -10,18 +10,16 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use wagate_messaging::access::{AuthError, Permission};
+use wagate_messaging::access::{AuthError, needs};
 use wagate_messaging::cloud_api::templates::TemplateDefinition;
 use wagate_messaging::domain::template::TemplateRecord;
 use wagate_messaging::templates::TemplateError;
 
 use crate::read::meta_refusal;
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::error::{ApiError, ErrorBody, JsonBodyErrors, KeyedRouteErrors};
 use http_api::extract::JsonBody;
 use http_api::unix_now;
-
-const WHAT: &str = "manage templates (a manager key is needed)";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,12 +96,11 @@ pub struct SyncedTemplates {
         (status = 200, description = "The tenant's templates with their latest status", body = TemplateList),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["templates"])))]
 pub async fn list_templates(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Templates>,
 ) -> Result<Json<TemplateList>, ApiError> {
-    key.require(Permission::Templates, WHAT)?;
     let templates = state.templates.list(&key.0.tenant_id).await?;
     Ok(Json(TemplateList {
         templates: templates.into_iter().map(TemplateView::from).collect(),
@@ -119,13 +116,12 @@ pub async fn list_templates(
         (status = 502, description = "The Cloud API could not be reached; try again", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["templates"])))]
 pub async fn create_template(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Templates>,
     JsonBody(body): JsonBody<NewTemplate>,
 ) -> Result<(StatusCode, Json<TemplateView>), ApiError> {
-    key.require(Permission::Templates, WHAT)?;
     let definition = TemplateDefinition {
         name: body.name,
         language: body.language,
@@ -153,12 +149,11 @@ pub async fn create_template(
         (status = 502, description = "The Cloud API could not be reached; try again", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["templates"])))]
 pub async fn sync_templates(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Templates>,
 ) -> Result<Json<SyncedTemplates>, ApiError> {
-    key.require(Permission::Templates, WHAT)?;
     let synced = state
         .templates
         .sync(&key.0.tenant_id, unix_now())
@@ -175,13 +170,12 @@ pub async fn sync_templates(
         (status = 502, description = "The Cloud API could not be reached; try again", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["templates"])))]
 pub async fn delete_template(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Templates>,
     Path(template_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    key.require(Permission::Templates, WHAT)?;
     let is_meta_id = !template_id.is_empty()
         && template_id.len() <= 32
         && template_id.bytes().all(|b| b.is_ascii_digit());

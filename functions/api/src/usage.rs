@@ -7,10 +7,10 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wagate_messaging::access::Permission;
-use wagate_reporting::usage::{DailyUsage, SpanError, span};
+use wagate_messaging::access::needs;
+use wagate_reporting::usage::{DailyUsage, span};
 
-use crate::state::{BusinessState, TenantKey};
+use crate::state::{Allowed, BusinessState};
 use http_api::error::{ApiError, ErrorBody, KeyedRouteErrors};
 use http_api::extract::QueryParams;
 
@@ -61,17 +61,13 @@ pub struct UsageView {
         (status = 400, description = "Invalid parameter; `field` names which", body = ErrorBody),
         KeyedRouteErrors,
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = ["reports"])))]
 pub async fn daily_usage(
     State(state): State<Arc<BusinessState>>,
-    key: TenantKey,
+    key: Allowed<needs::Reports>,
     QueryParams(params): QueryParams<UsageParams>,
 ) -> Result<Json<UsageView>, ApiError> {
-    key.require(Permission::Reports, "read usage")?;
-    let days = span(&params.from, &params.to).map_err(|e| match e {
-        SpanError::NotADate(field) => ApiError::invalid(field, e.to_string()),
-        SpanError::Backwards | SpanError::TooLong => ApiError::invalid("to", e.to_string()),
-    })?;
+    let days = span(&params.from, &params.to)?;
     let usage = state
         .usage
         .daily_usage(&key.0.tenant_id, params.number.as_deref(), days)

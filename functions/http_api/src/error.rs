@@ -13,7 +13,9 @@ use wagate_compliance::erasure::ErasureError;
 use wagate_compliance::export::ExportError;
 use wagate_messaging::access::{AuthError, KeyUnusable};
 use wagate_messaging::contacts::CreateContactError;
+use wagate_messaging::domain::consent::settings::SettingsError;
 use wagate_messaging::domain::consent::{OptedOut, Scope, Source};
+use wagate_messaging::domain::retention::RetentionError;
 use wagate_messaging::domain::tenant::MetaCallsBlocked;
 use wagate_messaging::numbers::ConnectError;
 use wagate_messaging::queue::QueueError;
@@ -22,6 +24,7 @@ use wagate_messaging::store::StoreError;
 use wagate_messaging::telemetry::error_chain;
 use wagate_messaging::tenant_admin::AdminError;
 use wagate_messaging::tenant_setup::SetupError;
+use wagate_reporting::usage::SpanError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -187,6 +190,37 @@ impl From<ErasureError> for ApiError {
                     problem: "a job of another kind reached the tenant eraser".into(),
                 })
             }
+        }
+    }
+}
+
+/// A day range that is not one (`GET /v1/usage`).
+impl From<SpanError> for ApiError {
+    fn from(e: SpanError) -> Self {
+        Self::invalid(e.field(), e.to_string())
+    }
+}
+
+impl From<RetentionError> for ApiError {
+    fn from(e: RetentionError) -> Self {
+        match e {
+            RetentionError::OutOfBounds { field, .. } => Self::invalid(field, e.to_string()),
+        }
+    }
+}
+
+/// A tenant's consent settings: an opt-in word that is an ordinary reply is well-formed
+/// but refused (422 `common_word`); anything else names its field.
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        if e.common_word {
+            Self::Unprocessable {
+                code: "common_word",
+                field: Some("opt_in_keywords"),
+                message: e.to_string(),
+            }
+        } else {
+            Self::invalid(&e.field, e.to_string())
         }
     }
 }

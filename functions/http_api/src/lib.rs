@@ -14,7 +14,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use error::ApiError;
-use utoipa::OpenApi;
 
 /// The largest request body the APIs read.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -36,13 +35,17 @@ pub async fn method_not_allowed() -> ApiError {
 
 /// What every API router ends with: its OpenAPI document at `openapi_path`, a JSON 404
 /// for unknown routes and 405 for unknown methods, and the body limit.
-pub fn finish_router<A, S>(routes: Router<S>, openapi_path: &str) -> Router<S>
+pub fn finish_router<S>(
+    routes: Router<S>,
+    openapi_path: &str,
+    document: utoipa::openapi::OpenApi,
+) -> Router<S>
 where
-    A: OpenApi + 'static,
     S: Clone + Send + Sync + 'static,
 {
+    let document = std::sync::Arc::new(document);
     routes
-        .route(openapi_path, get(openapi::serve::<A>))
+        .route(openapi_path, get(move || openapi::serve(document.clone())))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

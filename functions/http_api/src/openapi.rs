@@ -2,14 +2,17 @@
 //! committed copies under `openapi/` are kept equal to them by a test.
 
 use axum::Json;
+use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+
+use utoipa::Modify;
+use utoipa::openapi::OpenApi;
 
 /// Declares the `bearer` scheme the paths name.
 pub struct BearerAuth;
 
 impl Modify for BearerAuth {
-    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, api: &mut OpenApi) {
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -26,25 +29,46 @@ impl Modify for BearerAuth {
 }
 
 /// The document as served and committed: pretty JSON, ending in a newline.
-pub fn document<A: OpenApi>() -> String {
-    let mut text = A::openapi()
+pub fn pretty(document: &OpenApi) -> String {
+    let mut text = document
         .to_pretty_json()
         .expect("an OpenAPI document serialises");
     text.push('\n');
     text
 }
 
-pub async fn serve<A: OpenApi>() -> Json<utoipa::openapi::OpenApi> {
-    Json(A::openapi())
+pub async fn serve(document: Arc<OpenApi>) -> Json<Arc<OpenApi>> {
+    Json(document)
+}
+
+/// Each operation of the document (`METHOD /path`) with the scopes its `bearer`
+/// requirement names: the permission the route needs.
+pub fn operation_scopes(document: &OpenApi) -> Vec<(String, Vec<String>)> {
+    let value = serde_json::to_value(document).expect("an OpenAPI document serialises");
+    let mut operations = Vec::new();
+    for (path, item) in value["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let scopes = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|requirement| requirement["bearer"].as_array())
+                .flatten()
+                .filter_map(|scope| scope.as_str().map(str::to_owned))
+                .collect();
+            operations.push((format!("{} {path}", method.to_uppercase()), scopes));
+        }
+    }
+    operations
 }
 
 /// Checks that `openapi/<file>` is what the code generates, for each crate's test; with
 /// `UPDATE_OPENAPI=1` it rewrites the file first (after a change to the API).
-pub fn assert_committed<A: OpenApi>(file: &str) {
+pub fn assert_committed(document: OpenApi, file: &str) {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../openapi")
         .join(file);
-    let generated = document::<A>();
+    let generated = pretty(&document);
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).expect("openapi/ is writable");
     }

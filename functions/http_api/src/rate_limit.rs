@@ -67,9 +67,9 @@ impl KeyRateLimit {
         }
     }
 
-    /// Takes a call from the key's allowance and from its tenant's.
+    /// Takes a call from the caller's allowance (its key's) and from its tenant's.
     pub fn check_key(&self, principal: &Principal) -> Result<(), ApiError> {
-        let key = format!("{}.{}", principal.tenant_id, principal.key_id);
+        let key = format!("{}.{}", principal.tenant_id, principal.actor.reference());
         self.keys.try_take(key).map_err(limited)?;
         self.tenants
             .try_take(principal.tenant_id.clone())
@@ -93,14 +93,14 @@ fn whole_seconds(wait: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use wagate_messaging::access::Role;
+    use wagate_messaging::access::{Actor, Role};
 
     use super::*;
 
     fn key(tenant: &str, id: usize) -> Principal {
         Principal {
             tenant_id: TenantId::parse(tenant).unwrap(),
-            key_id: format!("{id:032x}"),
+            actor: Actor::ApiKey(format!("{id:032x}")),
             role: Role::Agent,
         }
     }

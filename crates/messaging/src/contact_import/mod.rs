@@ -35,8 +35,8 @@ pub struct ImportReport {
     pub rejected: Vec<RowError>,
 }
 
-/// Imports `read` for `tenant`; `recorded_by` (the API key's id) is the evidence of the
-/// consent the rows carry.
+/// Imports `read` for `tenant`; `recorded_by` (the caller as records name it, `key:<id>`)
+/// is the evidence of the consent the rows carry.
 pub async fn import_contacts(
     store: &Store,
     tenant: &Tenant,
@@ -99,11 +99,11 @@ pub async fn import_contacts(
         }
     }
     // Consent last, once every row's contact exists.
-    let evidence = format!("key:{recorded_by}");
+    let evidence = recorded_by;
     let consents: Vec<_> = rows
         .iter()
         .filter(|r| !r.consent.is_empty())
-        .map(|row| record_consent(store, tenant, row, &evidence, now))
+        .map(|row| record_consent(store, tenant, row, evidence, now))
         .collect();
     let results: Vec<Result<Option<RowError>, StoreError>> = futures_util::stream::iter(consents)
         .buffer_unordered(CONCURRENT_UPDATES)
