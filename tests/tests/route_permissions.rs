@@ -2,7 +2,10 @@
 //! and refuses the others with 403 before it reads anything else of the request (no 400
 //! for a missing body, no 404 for an unknown id). The documents are read from the running
 //! APIs, so what they promise is what the handlers check: a route added without its
-//! permission, or with another one than its document says, fails this test.
+//! permission, or with another one than its document says, fails this test. Every route
+//! also refuses a call without a key (401); another tenant's keys on this tenant's ids
+//! are `tenant_isolation.rs`'s. The operator key is not used here: its routes act on every
+//! tenant of the shared test stack.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -74,6 +77,8 @@ async fn each_business_route_admits_exactly_the_roles_its_scope_names() {
         let permission = Permission::named(&scope)
             .unwrap_or_else(|| panic!("{method} {path}: {scope} is no permission"));
         let url = filled(&path, &tenant);
+        let (status, answer) = stack.api(method.clone(), &url, None, None, &[]).await;
+        assert_eq!(status, 401, "no key on {method} {path}: {answer}");
         for (role, key) in &callers {
             let (status, answer) = stack.api(method.clone(), &url, Some(key), None, &[]).await;
             if role.allows(permission) {
@@ -106,6 +111,8 @@ async fn each_admin_route_admits_the_operator_or_the_tenants_admins_as_its_scope
     );
     for (method, path, scope) in operations {
         let url = filled(&path, &tenant);
+        let (status, answer) = stack.admin(method.clone(), &url, None, None).await;
+        assert_eq!(status, 401, "no key on {method} {path}: {answer}");
         // A manager administers nothing; a tenant's admin only what is the tenant's.
         let (status, answer) = stack
             .admin(method.clone(), &url, Some(&manager), None)

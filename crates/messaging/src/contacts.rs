@@ -226,8 +226,9 @@ impl Contacts {
         self.get(tenant, contact_id, now).await
     }
 
-    /// Creates or updates a contact per row read from an import; `recorded_by` (the API
-    /// key's id) is the evidence of the consent the rows carry.
+    /// Creates or updates a contact per row read from an import; `recorded_by` (the caller
+    /// as records name it, `Actor::reference`: `key:<id>`) is the evidence of the consent
+    /// the rows carry.
     pub async fn import(
         &self,
         tenant: &Tenant,

@@ -70,7 +70,7 @@ pub async fn create_erasure(
     let erasure = state
         .personal_data
         .erasures
-        .request(&id, &person, &caller.key_id(), unix_now())
+        .request(&id, &person, &caller.reference(), unix_now())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(erasure)))
 }

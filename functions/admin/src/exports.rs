@@ -40,7 +40,7 @@ pub async fn create_export(
     let export = state
         .personal_data
         .exports
-        .request(&id, &person, body.csv, &caller.key_id(), unix_now())
+        .request(&id, &person, body.csv, &caller.reference(), unix_now())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(export)))
 }

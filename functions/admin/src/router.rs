@@ -38,49 +38,53 @@ pub struct AdminApi;
 /// handler's signature: `Operator`, `TenantPath`, `AdministeredTenant`, `Administrator`;
 /// as its scope in the document) who may call it come from the handler itself.
 fn routes() -> OpenApiRouter<Arc<AdminState>> {
-    OpenApiRouter::with_openapi(AdminApi::openapi())
-        .routes(routes!(audit::list_tenant_audit))
-        .routes(routes!(audit::verify_tenant_audit))
-        .routes(routes!(audit::list_operator_audit))
-        .routes(routes!(audit::verify_operator_audit))
-        .routes(routes!(
+    http_api::openapi::router_of(
+        AdminApi::openapi(),
+        [
+            routes!(audit::list_tenant_audit),
+            routes!(audit::verify_tenant_audit),
+            routes!(audit::list_operator_audit),
+            routes!(audit::verify_operator_audit),
+            routes!(
             consent::get_consent_settings,
             consent::set_consent_settings
-        ))
-        .routes(routes!(contacts::correct_contact))
-        .routes(routes!(
+        ),
+            routes!(contacts::correct_contact),
+            routes!(
             content::get_content_policy,
             content::set_content_policy
-        ))
-        .routes(routes!(erasures::create_erasure, erasures::list_erasures))
-        .routes(routes!(erasures::get_erasure))
-        .routes(routes!(erasures::verify_receipt))
-        .routes(routes!(exports::create_export, exports::list_exports))
-        .routes(routes!(exports::get_export))
-        .routes(routes!(keys::create_key, keys::list_keys))
-        .routes(routes!(keys::revoke_key))
-        .routes(routes!(maintenance::seal_personal_data))
-        .routes(routes!(maintenance::adopt_audit_chains))
-        .routes(routes!(
+        ),
+            routes!(erasures::create_erasure, erasures::list_erasures),
+            routes!(erasures::get_erasure),
+            routes!(erasures::verify_receipt),
+            routes!(exports::create_export, exports::list_exports),
+            routes!(exports::get_export),
+            routes!(keys::create_key, keys::list_keys),
+            routes!(keys::revoke_key),
+            routes!(maintenance::seal_personal_data),
+            routes!(maintenance::adopt_audit_chains),
+            routes!(
             maintenance::start_ageing,
             maintenance::latest_ageing
-        ))
-        .routes(routes!(
+        ),
+            routes!(
             meta_app::connect_meta_app,
             meta_app::get_meta_app,
             meta_app::disconnect_meta_app
-        ))
-        .routes(routes!(numbers::connect_number, numbers::disconnect_number))
-        .routes(routes!(numbers::list_numbers))
-        .routes(routes!(numbers::rotate_token))
-        .routes(routes!(retention::get_retention, retention::set_retention))
-        .routes(routes!(tenants::create_tenant, tenants::list_tenants))
-        .routes(routes!(
+        ),
+            routes!(numbers::connect_number, numbers::disconnect_number),
+            routes!(numbers::list_numbers),
+            routes!(numbers::rotate_token),
+            routes!(retention::get_retention, retention::set_retention),
+            routes!(tenants::create_tenant, tenants::list_tenants),
+            routes!(
             tenants::get_tenant,
             tenants::update_tenant,
             tenants::delete_tenant
-        ))
-        .routes(routes!(wabas::get_waba, wabas::share_waba))
+        ),
+            routes!(wabas::get_waba, wabas::share_waba),
+        ],
+    )
 }
 
 /// The API's OpenAPI document, as served at `/admin/v1/openapi.json`.

@@ -104,11 +104,12 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// Who is asking, as records name them: the API key id, or `operator`.
-    pub fn key_id(&self) -> String {
+    /// Who is asking, as records name them (the audit log, erasure receipts, exports):
+    /// `key:<id>`, or `operator`.
+    pub fn reference(&self) -> String {
         match self {
             Caller::Operator => "operator".to_owned(),
-            Caller::Tenant(p) => p.actor.id().to_owned(),
+            Caller::Tenant(p) => p.actor.reference(),
         }
     }
 

@@ -27,6 +27,12 @@ use wagate_messaging::access::needs;
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 
+/// Sends a message.
+///
+/// Every role may reply in an open 24-hour window (`converse`). A template, which may
+/// start a conversation, also needs `message` (a manager's or an admin's key): since
+/// that depends on the message, an agent's template is refused with 403 once the body
+/// has been read, so a malformed body answers 400 first.
 #[utoipa::path(post, path = "/v1/messages", tag = "messages",
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Makes the call safe to repeat for 24 hours: the same key and body answer with the same message; the same key with another body is a 409")),

@@ -50,31 +50,35 @@ fn routes() -> OpenApiRouter<Arc<BusinessState>> {
         paths,
         import.layer(DefaultBodyLimit::max(contact_import::MAX_IMPORT_BYTES)),
     );
-    OpenApiRouter::with_openapi(BusinessApi::openapi())
-        .routes(routes!(messages::send_message))
-        .routes(routes!(messages::get_message))
-        .routes(routes!(read::mark_read))
-        .routes(routes!(conversations::list_conversations))
-        .routes(routes!(messages::conversation_messages))
-        .routes(routes!(usage::daily_usage))
-        .routes(routes!(contacts::list_contacts, contacts::create_contact))
-        .routes(import)
-        .routes(routes!(contacts::get_contact, contacts::update_contact))
-        .routes(routes!(consent::get_consent, consent::record_consent))
-        .routes(routes!(restriction::restrict, restriction::lift))
-        .routes(routes!(
+    http_api::openapi::router_of(
+        BusinessApi::openapi(),
+        [
+            routes!(messages::send_message),
+            routes!(messages::get_message),
+            routes!(read::mark_read),
+            routes!(conversations::list_conversations),
+            routes!(messages::conversation_messages),
+            routes!(usage::daily_usage),
+            routes!(contacts::list_contacts, contacts::create_contact),
+            import,
+            routes!(contacts::get_contact, contacts::update_contact),
+            routes!(consent::get_consent, consent::record_consent),
+            routes!(restriction::restrict, restriction::lift),
+            routes!(
             callbacks::list_callbacks,
             callbacks::create_callback
-        ))
-        .routes(routes!(callbacks::list_deliveries))
-        .routes(routes!(callbacks::replay))
-        .routes(routes!(callbacks::delete_callback))
-        .routes(routes!(
+        ),
+            routes!(callbacks::list_deliveries),
+            routes!(callbacks::replay),
+            routes!(callbacks::delete_callback),
+            routes!(
             templates::list_templates,
             templates::create_template
-        ))
-        .routes(routes!(templates::sync_templates))
-        .routes(routes!(templates::delete_template))
+        ),
+            routes!(templates::sync_templates),
+            routes!(templates::delete_template),
+        ],
+    )
 }
 
 /// The API's OpenAPI document, as served at `/v1/openapi.json`.

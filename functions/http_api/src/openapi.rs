@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 /// Declares the `bearer` scheme the paths name.
 pub struct BearerAuth;
@@ -26,6 +27,23 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The API's routes from its handler groups, one `routes!` group per path, over the
+/// document's `frame` (what is not a route). A group naming two paths would serve each of
+/// its handlers at both (`routes!` mounts the group's methods on every path it names), so
+/// it stops the router from being built (the documents' unit tests build it).
+pub fn router_of<S>(frame: OpenApi, groups: impl IntoIterator<Item = UtoipaMethodRouter<S>>) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    groups
+        .into_iter()
+        .fold(OpenApiRouter::with_openapi(frame), |router, group| {
+            let paths: Vec<&String> = group.1.paths.keys().collect();
+            assert_eq!(paths.len(), 1, "a routes! group serves one path, not {paths:?}");
+            router.routes(group)
+        })
 }
 
 /// The document as served and committed: pretty JSON, ending in a newline.

@@ -242,6 +242,12 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
             // Recorded but perhaps never queued: queue it (again), and say so again
             // (subscribers drop repeats by the job's id).
             Some(_) => {
+                // Whether the earlier call recorded the business's activity is not known:
+                // the sender records it (a time that only moves forward).
+                let job = OutboundJob {
+                    activity_recorded: false,
+                    ..job
+                };
                 self.queue_job(&job).await?;
                 self.publish_queued(command, &message_ref.contact_id, &job, false)
                     .await;

@@ -345,6 +345,9 @@ async fn with_a_key_a_queue_failure_is_finished_by_the_next_call() {
         .clone();
     assert_eq!(outbox.queue.job_ids(), [record_job]);
     assert!(retried.replayed);
+    // AND it leaves the business's activity to the sender, not knowing whether the failed
+    // call recorded it
+    assert!(!outbox.queue.jobs()[0].activity_recorded);
 }
 
 #[tokio::test]

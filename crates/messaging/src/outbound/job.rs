@@ -29,8 +29,12 @@ pub struct OutboundJob {
     pub queued: Queued,
     pub purpose: Purpose,
     /// The call that queued the job records the business's activity on the contact and
-    /// its conversation itself, so the sender leaves them alone (a read and two writes
-    /// fewer per reply). False for jobs queued by other paths and before this field.
+    /// its conversation itself, right after queueing it, so the sender leaves them alone
+    /// (a read and two writes fewer per reply). False for jobs queued by other paths,
+    /// before this field, and again by a call resuming an idempotency key. Recording it
+    /// first would mark a conversation answered by a message that then failed to queue;
+    /// as it is, a crash or a failed write between the two leaves it unanswered in the
+    /// listing (logged), which shows rather than hides a person waiting.
     pub activity_recorded: bool,
 }
 
