@@ -45,15 +45,9 @@ fn routes() -> OpenApiRouter<Arc<AdminState>> {
             routes!(audit::verify_tenant_audit),
             routes!(audit::list_operator_audit),
             routes!(audit::verify_operator_audit),
-            routes!(
-            consent::get_consent_settings,
-            consent::set_consent_settings
-        ),
+            routes!(consent::get_consent_settings, consent::set_consent_settings),
             routes!(contacts::correct_contact),
-            routes!(
-            content::get_content_policy,
-            content::set_content_policy
-        ),
+            routes!(content::get_content_policy, content::set_content_policy),
             routes!(erasures::create_erasure, erasures::list_erasures),
             routes!(erasures::get_erasure),
             routes!(erasures::verify_receipt),
@@ -63,25 +57,22 @@ fn routes() -> OpenApiRouter<Arc<AdminState>> {
             routes!(keys::revoke_key),
             routes!(maintenance::seal_personal_data),
             routes!(maintenance::adopt_audit_chains),
+            routes!(maintenance::start_ageing, maintenance::latest_ageing),
             routes!(
-            maintenance::start_ageing,
-            maintenance::latest_ageing
-        ),
-            routes!(
-            meta_app::connect_meta_app,
-            meta_app::get_meta_app,
-            meta_app::disconnect_meta_app
-        ),
+                meta_app::connect_meta_app,
+                meta_app::get_meta_app,
+                meta_app::disconnect_meta_app
+            ),
             routes!(numbers::connect_number, numbers::disconnect_number),
             routes!(numbers::list_numbers),
             routes!(numbers::rotate_token),
             routes!(retention::get_retention, retention::set_retention),
             routes!(tenants::create_tenant, tenants::list_tenants),
             routes!(
-            tenants::get_tenant,
-            tenants::update_tenant,
-            tenants::delete_tenant
-        ),
+                tenants::get_tenant,
+                tenants::update_tenant,
+                tenants::delete_tenant
+            ),
             routes!(wabas::get_waba, wabas::share_waba),
         ],
     )

@@ -64,17 +64,11 @@ fn routes() -> OpenApiRouter<Arc<BusinessState>> {
             routes!(contacts::get_contact, contacts::update_contact),
             routes!(consent::get_consent, consent::record_consent),
             routes!(restriction::restrict, restriction::lift),
-            routes!(
-            callbacks::list_callbacks,
-            callbacks::create_callback
-        ),
+            routes!(callbacks::list_callbacks, callbacks::create_callback),
             routes!(callbacks::list_deliveries),
             routes!(callbacks::replay),
             routes!(callbacks::delete_callback),
-            routes!(
-            templates::list_templates,
-            templates::create_template
-        ),
+            routes!(templates::list_templates, templates::create_template),
             routes!(templates::sync_templates),
             routes!(templates::delete_template),
         ],

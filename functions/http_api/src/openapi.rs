@@ -33,7 +33,10 @@ impl Modify for BearerAuth {
 /// document's `frame` (what is not a route). A group naming two paths would serve each of
 /// its handlers at both (`routes!` mounts the group's methods on every path it names), so
 /// it stops the router from being built (the documents' unit tests build it).
-pub fn router_of<S>(frame: OpenApi, groups: impl IntoIterator<Item = UtoipaMethodRouter<S>>) -> OpenApiRouter<S>
+pub fn router_of<S>(
+    frame: OpenApi,
+    groups: impl IntoIterator<Item = UtoipaMethodRouter<S>>,
+) -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -41,7 +44,11 @@ where
         .into_iter()
         .fold(OpenApiRouter::with_openapi(frame), |router, group| {
             let paths: Vec<&String> = group.1.paths.keys().collect();
-            assert_eq!(paths.len(), 1, "a routes! group serves one path, not {paths:?}");
+            assert_eq!(
+                paths.len(),
+                1,
+                "a routes! group serves one path, not {paths:?}"
+            );
             router.routes(group)
         })
 }

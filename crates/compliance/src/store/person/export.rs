@@ -2,7 +2,7 @@
 //! and which contacts it was about (so that erasing them deletes it too). It names no
 //! person: the document itself lives in the bucket.
 
-use crate::store::person::PersonStore;
+use crate::store::person::{PersonStore, RequestPage};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::erasure::RequestState;
@@ -75,23 +75,13 @@ impl PersonStore {
         after: Option<&Cursor>,
         now: i64,
     ) -> Result<(Vec<PersonExport>, Option<Cursor>), StoreError> {
-        let page = self
-            .query("Query exports", "pk = :pk AND begins_with(sk, :prefix)")
-            .value(":pk", s(tenant_pk(tenant.as_str())))
-            .value(":prefix", s(export_sk("")))
-            .backwards()
-            .limit(limit)
-            .after(after)
-            .page()
-            .await?;
-        let mut exports = Vec::with_capacity(page.items.len());
-        for it in page.items.iter().filter(|it| is_live(it, now)) {
-            let Some(id) = get_s(it, "sk").and_then(|sk| sk.strip_prefix(&export_sk(""))) else {
-                continue;
-            };
-            exports.push(export_from_item(tenant, id, it)?);
-        }
-        Ok((exports, page.next))
+        let exports = RequestPage {
+            op: "Query exports",
+            prefix: export_sk(""),
+            parse: export_from_item,
+        };
+        self.requests_page(tenant, exports, (limit, after), now)
+            .await
     }
 
     /// Marks a running export done with what it holds and where.

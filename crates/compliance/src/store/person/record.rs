@@ -6,7 +6,7 @@ use crate::domain::erasure::{
 };
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{erasure_sk, tenant_pk};
-use crate::store::person::PersonStore;
+use crate::store::person::{PersonStore, RequestPage};
 use crate::store::table::cursor::Cursor;
 use crate::store::table::{Item, get_i64, get_s, item, n, s};
 use crate::store::{EXPIRES_AT, PutOutcome, StoreError, is_live};
@@ -83,23 +83,13 @@ impl PersonStore {
         after: Option<&Cursor>,
         now: i64,
     ) -> Result<(Vec<PersonErasure>, Option<Cursor>), StoreError> {
-        let page = self
-            .query("Query erasures", "pk = :pk AND begins_with(sk, :prefix)")
-            .value(":pk", s(tenant_pk(tenant.as_str())))
-            .value(":prefix", s(erasure_sk("")))
-            .backwards()
-            .limit(limit)
-            .after(after)
-            .page()
-            .await?;
-        let mut erasures = Vec::with_capacity(page.items.len());
-        for it in page.items.iter().filter(|it| is_live(it, now)) {
-            let Some(id) = get_s(it, "sk").and_then(|sk| sk.strip_prefix(&erasure_sk(""))) else {
-                continue;
-            };
-            erasures.push(erasure_from_item(tenant, id, it)?);
-        }
-        Ok((erasures, page.next))
+        let erasures = RequestPage {
+            op: "Query erasures",
+            prefix: erasure_sk(""),
+            parse: erasure_from_item,
+        };
+        self.requests_page(tenant, erasures, (limit, after), now)
+            .await
     }
 
     /// Adds what a step deleted to a running erasure's counts.
