@@ -127,33 +127,13 @@ impl Caller {
         match self {
             Caller::Operator => Ok(()),
             Caller::Tenant(p) if p.tenant_id != *tenant => Err(ApiError::NotFound("tenant")),
-            Caller::Tenant(p) if !p.role.allows(Permission::Administer) => Err(
-                ApiError::Forbidden("administer the tenant (an admin key is needed)"),
-            ),
+            Caller::Tenant(p) if !p.allows(Permission::Administer) => {
+                Err(ApiError::Forbidden(Permission::Administer.refusal()))
+            }
             Caller::Tenant(_) => Ok(()),
         }
     }
-}
 
-impl FromRequestParts<Arc<AdminState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AdminState>,
-    ) -> Result<Self, Self::Rejection> {
-        // A route may take the caller twice (`Operator` and `TenantPath`): authenticated and
-        // counted against its rate once.
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
-        }
-        let caller = Self::authenticate(parts, state).await?;
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
-    }
-}
-
-impl Caller {
     async fn authenticate(parts: &Parts, state: &AdminState) -> Result<Self, ApiError> {
         let header = parts
             .headers
@@ -180,6 +160,24 @@ impl Caller {
         state.rate_limit.check_key(&principal)?;
         audit::note_actor(principal.actor.reference());
         Ok(Caller::Tenant(principal))
+    }
+}
+
+impl FromRequestParts<Arc<AdminState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AdminState>,
+    ) -> Result<Self, Self::Rejection> {
+        // A route may take the caller twice (`Operator` and `TenantPath`): authenticated and
+        // counted against its rate once.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let caller = Self::authenticate(parts, state).await?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 

@@ -33,8 +33,7 @@ impl FakeQueue {
     }
 
     pub fn job_ids(&self) -> Vec<String> {
-        let jobs = self.jobs.lock().expect("never poisoned");
-        jobs.iter().map(|j| j.job_id.clone()).collect()
+        self.jobs().into_iter().map(|j| j.job_id).collect()
     }
 
     pub fn jobs(&self) -> Vec<OutboundJob> {
