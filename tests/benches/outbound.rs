@@ -10,7 +10,7 @@
 //! - the rate the stack's outbound instances reach together for a number limited to 80
 //!   messages a second (2,000 templates, the better of two runs after a warm-up).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_messaging::store::NumberStore;
@@ -26,7 +26,8 @@ use wagate_messaging::config::FunctionConfig;
 use wagate_messaging::metrics::{Metrics, MetricsSnapshot};
 use wagate_messaging::outbound::{OutboundJob, OutboundQueue};
 use wagate_tests::bench::{
-    Row, delete_all, print_table, private_fifo_queue, through_inbound, time_per_call,
+    Row, delete_all, print_breakdown, print_table, private_fifo_queue, through_inbound,
+    time_per_call,
 };
 use wagate_tests::pacing::{MESSAGES, PacedNumber, PacedRun};
 use wagate_tests::{Stack, TestTenant, now, random_digits, text_to, wamid};
@@ -207,6 +208,12 @@ async fn cost_per_message(stack: &Stack, users: usize, rounds: usize) -> (Metric
         .collect();
     assert_eq!(statuses.len(), 3 * jobs.len(), "every job sent");
     through_inbound(stack, &tenant, &statuses, &metrics).await;
+    print_breakdown(
+        "an outbound reply and its three statuses",
+        &BTreeMap::new(),
+        &metrics.by_operation(),
+        jobs.len() as f64,
+    );
     (metrics.snapshot(), jobs.len())
 }
 

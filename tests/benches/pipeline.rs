@@ -7,6 +7,7 @@
 //! - DynamoDB units, SQS requests and KMS calls per inbound message, counted from real calls
 //!   to the local stack (infra/bench.sh starts it).
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -23,7 +24,9 @@ use wagate_messaging::secret::Secret;
 use wagate_messaging::signature::{sign, verify};
 use wagate_messaging::tenants::TenantDirectory;
 use wagate_messaging::webhook::{Arrival, split_delivery, to_queue_message};
-use wagate_tests::bench::{Row, print_table, through_inbound, through_processor, time_per_call};
+use wagate_tests::bench::{
+    Row, print_breakdown, print_table, through_inbound, through_processor, time_per_call,
+};
 use wagate_tests::{Stack, TestTenant, now, random_digits};
 
 fn delivery(events: usize, phone_number_id: &str, waba: &str) -> String {
@@ -162,6 +165,12 @@ async fn cost_per_message(stack: &Stack, users: usize, rounds: i64) -> (f64, f64
     let total = through_inbound(stack, &tenant, &deliveries, &metrics).await;
     let spent = metrics.snapshot();
     let n = total as f64;
+    print_breakdown(
+        &format!("{users} users x {rounds}"),
+        &BTreeMap::new(),
+        &metrics.by_operation(),
+        n,
+    );
     (
         spent.write_units / n,
         spent.read_units / n,
@@ -194,12 +203,19 @@ async fn cost_per_known_message(stack: &Stack, users: usize, rounds: i64) -> (f6
     let first: Vec<String> = (0..users).map(|u| delivery(0, u)).collect();
     through_processor(stack, &tenant, &first, &metrics, &processor).await;
     let before = metrics.snapshot();
+    let spent_before = metrics.by_operation();
     let later: Vec<String> = (1..=rounds)
         .flat_map(|r| (0..users).map(move |u| (r, u)))
         .map(|(r, u)| delivery(r, u))
         .collect();
     let n = through_processor(stack, &tenant, &later, &metrics, &processor).await as f64;
     let after = metrics.snapshot();
+    print_breakdown(
+        "a known contact's message",
+        &spent_before,
+        &metrics.by_operation(),
+        n,
+    );
     (
         (after.write_units - before.write_units) / n,
         (after.read_units - before.read_units) / n,

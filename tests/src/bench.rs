@@ -1,6 +1,7 @@
 //! What the benchmarks share: the printed table, timing a hot loop, and running webhook
 //! deliveries through the inbound worker's processor against the local stack.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wagate_audit::AuditLog;
@@ -11,7 +12,7 @@ use wagate_messaging::store::message::inbound::InboundMessages;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use wagate_messaging::inbound::InboundProcessor;
-use wagate_messaging::metrics::Metrics;
+use wagate_messaging::metrics::{Metrics, OperationSpend};
 use wagate_messaging::queue::EventQueue;
 use wagate_messaging::tenants::TenantDirectory;
 use wagate_messaging::webhook::{Arrival, split_delivery, to_queue_message};
@@ -236,4 +237,29 @@ pub async fn contact_with_messages(
         .collect::<Vec<()>>()
         .await;
     contact
+}
+
+/// Where a figure's DynamoDB units went, per counted message, by operation: printed
+/// under the table when `WAGATE_BENCH_BREAKDOWN` is set, to find what moved a figure.
+pub fn print_breakdown(
+    what: &str,
+    before: &BTreeMap<String, OperationSpend>,
+    after: &BTreeMap<String, OperationSpend>,
+    messages: f64,
+) {
+    if std::env::var_os("WAGATE_BENCH_BREAKDOWN").is_none() {
+        return;
+    }
+    println!("\n{what}, per message:");
+    for (operation, spend) in after {
+        let was = before.get(operation).copied().unwrap_or_default();
+        let calls = (spend.calls - was.calls) as f64 / messages;
+        let (w, r) = (
+            (spend.write_units - was.write_units) / messages,
+            (spend.read_units - was.read_units) / messages,
+        );
+        if calls > 0.0 {
+            println!("  {operation:<48} calls {calls:>5.2}  write {w:>5.2}  read {r:>5.2}");
+        }
+    }
 }

@@ -337,3 +337,80 @@ async fn a_reply_queued_by_another_path_than_the_api_answers_the_conversation_to
         "{answered}"
     );
 }
+
+/// The text of a person's message, from `from` under the profile name `name`.
+fn text_as(tenant: &TestTenant, from: &str, name: &str, at: i64) -> String {
+    tenant.delivery(
+        "messages",
+        json!({"messaging_product": "whatsapp", "metadata": tenant.metadata(),
+            "contacts": [{"profile": {"name": name}, "wa_id": from}],
+            "messages": [{"from": from, "id": format!("wamid.CARD{}", random_digits(12)),
+                "timestamp": at.to_string(), "type": "text", "text": {"body": "Hi"}}]}),
+    )
+}
+
+/// A page is one query: each conversation carries what it shows of its contact, sealed
+/// as the profile's own fields are, and follows the profile when Meta brings a new name or
+/// the person stops marketing.
+#[tokio::test]
+async fn a_conversation_shows_its_contact_as_the_profile_reads_now() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let key = tenant.api_key(&stack, Role::Agent).await;
+    let phone = format!("49153{}", random_digits(8));
+    let shown = |name: &'static str, opted_out: bool| {
+        let (stack, key, phone) = (&stack, &key, &phone);
+        move || async move {
+            let all = list(stack, key, "").await;
+            let c = all.iter().find(|c| c["phone"] == phone.as_str())?;
+            (c["profile_name"] == name && c["marketing_opt_out"] == opted_out).then(|| c.clone())
+        }
+    };
+    let at = now() - 120;
+    let (status, _) = stack
+        .post_signed(&text_as(&tenant, &phone, "Ann", at))
+        .await;
+    assert_eq!(status, 200);
+    let first = eventually(WAIT, "the conversation", shown("Ann", false)).await;
+    let contact = first["contact_id"].as_str().unwrap().to_owned();
+
+    // A minute later, within the same five minutes: only the card's refresh shows it.
+    let (status, _) = stack
+        .post_signed(&text_as(&tenant, &phone, "Ann Example", at + 60))
+        .await;
+    assert_eq!(status, 200);
+    eventually(WAIT, "the new name", shown("Ann Example", false)).await;
+
+    let stop = tenant.delivery(
+        "user_preferences",
+        json!({"messaging_product": "whatsapp", "metadata": tenant.metadata(),
+            "contacts": [{"profile": {"name": "Ann Example"}, "wa_id": phone}],
+            "user_preferences": [{"wa_id": phone, "detail": "User requested",
+                "category": "marketing_messages", "value": "stop", "timestamp": now() - 5}]}),
+    );
+    assert_eq!(stack.post_signed(&stop).await.0, 200);
+    eventually(WAIT, "the opt-out", shown("Ann Example", true)).await;
+
+    // Nothing of the person in plaintext on the conversation item.
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let conversation = items
+        .iter()
+        .find(|it| {
+            wagate_tests::text(it, "contact_id") == Some(contact.as_str())
+                && wagate_tests::text(it, "sk").is_some_and(|sk| sk.starts_with("CONV#"))
+        })
+        .expect("the conversation item");
+    for attribute in ["phone", "profile_name"] {
+        assert!(
+            conversation
+                .get(attribute)
+                .is_some_and(|v| v.as_b().is_ok()),
+            "{attribute} sealed on the conversation"
+        );
+    }
+    let raw = format!("{conversation:?}");
+    assert!(
+        !raw.contains(&phone) && !raw.contains("Ann Example"),
+        "{raw}"
+    );
+}

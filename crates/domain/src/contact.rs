@@ -44,6 +44,28 @@ impl ContactProfile {
     }
 }
 
+/// What a list of conversations shows of each one's contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactCard {
+    pub contact_id: String,
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub profile_name: Option<String>,
+    pub marketing_opt_out: bool,
+}
+
+impl From<&ContactProfile> for ContactCard {
+    fn from(profile: &ContactProfile) -> Self {
+        Self {
+            contact_id: profile.contact_id.clone(),
+            phone: profile.phone.clone(),
+            bsuid: profile.bsuid.clone(),
+            profile_name: profile.profile_name.clone(),
+            marketing_opt_out: profile.consent.marketing_opt_out(),
+        }
+    }
+}
+
 /// A restriction of processing, as the person asked for it (GDPR art. 18): their data is
 /// kept, nothing is done with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wagate_messaging::access::needs;
-use wagate_messaging::domain::contact::ContactProfile;
+use wagate_messaging::domain::contact::ContactCard;
 use wagate_messaging::domain::conversation::ConversationFilter;
 use wagate_messaging::domain::conversation::activity::ConversationState;
 use wagate_messaging::domain::conversation::cycle::Stage;
@@ -155,7 +155,7 @@ impl From<&Stage> for ConversationStage {
     }
 }
 
-fn view(state: &ConversationState, contact: &ContactProfile, now: i64) -> ConversationView {
+fn view(state: &ConversationState, contact: &ContactCard, now: i64) -> ConversationView {
     let (conversation, activity) = (&state.conversation, &state.activity);
     ConversationView {
         contact_id: contact.contact_id.clone(),
@@ -173,6 +173,6 @@ fn view(state: &ConversationState, contact: &ContactProfile, now: i64) -> Conver
         window_open: activity
             .last_inbound_at
             .is_some_and(|at| now < at + WINDOW_SECS),
-        marketing_opt_out: contact.consent.marketing_opt_out(),
+        marketing_opt_out: contact.marketing_opt_out,
     }
 }

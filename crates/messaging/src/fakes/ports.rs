@@ -362,7 +362,7 @@ impl ConversationStates for FakeStore {
     async fn wrote(
         &self,
         tenant: &TenantId,
-        who: (&str, &str),
+        (contact, number): (&ContactProfile, &str),
         wrote: Wrote,
         _expires_at: i64,
     ) -> Result<Option<Conversation>, StoreError> {
@@ -370,7 +370,7 @@ impl ConversationStates for FakeStore {
             Wrote::Person { .. } => "person_wrote",
             Wrote::Business { .. } => "business_wrote",
         })?;
-        Ok(self.conversation_message(tenant, who, wrote))
+        Ok(self.conversation_message(tenant, (&contact.contact_id, number), wrote))
     }
 
     async fn record_read(

@@ -2,9 +2,9 @@ use crate::domain::conversation::activity::Wrote;
 use crate::domain::conversation::cycle::Conversation;
 use crate::inbound::port::AuditTrail;
 use crate::inbound::port::InboundTables;
-use crate::store::contact::ContactRecords;
 use crate::store::contact::consent::ConsentRecords;
 use crate::store::contact::resolve::ContactResolution;
+use crate::store::contact::{ContactRecords, ResolvedContact};
 use crate::store::conversation::ConversationStates;
 use crate::store::event::TenantEventLog;
 use crate::store::message::delivery::DeliveryStates;
@@ -289,7 +289,7 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         // On duplicates too: a redelivery of the message that opened the cycle publishes
         // its opening again (below, once every write is done).
         let opened = self
-            .person_wrote(job, &contact.profile.contact_id, message.sent_at)
+            .person_wrote(job, &contact, facts.profile_name, message.sent_at)
             .await?;
         // The user changed numbers: the contact, with its history, moves to the new one.
         // On duplicates too, for the same reason; the move is safe to repeat.
@@ -350,7 +350,8 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
     async fn person_wrote(
         &self,
         job: &Job<'_>,
-        contact_id: &str,
+        contact: &ResolvedContact,
+        profile_name: Option<&str>,
         sent_at: i64,
     ) -> Result<Option<Conversation>, ProcessError> {
         let Some(number) = job.event.phone_number_id.as_deref() else {
@@ -360,16 +361,21 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
             .tenant
             .retention
             .expires_at(DataClass::ContactProfile, job.now);
-        Ok(self
-            .store
-            .conversations()
-            .wrote(
-                &job.tenant.id,
-                (contact_id, number),
-                Wrote::Person { sent_at },
-                expires_at,
-            )
-            .await?)
+        // The conversation shows the name this message came with, as the profile now does.
+        let mut shown = contact.profile.clone();
+        if let Some(name) = profile_name {
+            shown.profile_name = Some(name.to_owned());
+        }
+        let (conversations, who) = (self.store.conversations(), (&shown, number));
+        let (tenant, wrote) = (&job.tenant.id, Wrote::Person { sent_at });
+        Ok(match contact.new_id {
+            true => {
+                conversations
+                    .first_message(tenant, who, wrote, expires_at)
+                    .await?
+            }
+            false => conversations.wrote(tenant, who, wrote, expires_at).await?,
+        })
     }
 
     async fn status(&self, job: &Job<'_>) -> Result<Outcome, ProcessError> {

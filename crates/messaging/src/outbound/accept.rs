@@ -453,7 +453,7 @@ impl<S: AcceptStore, Q: JobSink> Outbox<S, Q> {
                 .retention
                 .expires_at(DataClass::ContactProfile, command.now),
         );
-        let who = (contact.contact_id.as_str(), command.message.from.as_str());
+        let who = (contact, command.message.from.as_str());
         let wrote = Wrote::Business { at: command.now };
         match store
             .conversations()

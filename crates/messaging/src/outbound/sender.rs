@@ -659,7 +659,7 @@ impl<S: SendStore, M: MetaSend, P: SendSlots> Sender<S, M, P> {
                 .retention
                 .expires_at(DataClass::ContactProfile, sending.now),
         );
-        let who = (contact.contact_id.as_str(), sending.phone_number_id());
+        let who = (contact, sending.phone_number_id());
         let wrote = Wrote::Business { at: sending.now };
         match self
             .store

@@ -44,7 +44,7 @@ impl Table {
                     .await
                     .map_err(|e| StoreError::dynamo(op, e))?;
                 for consumed in out.consumed_capacity() {
-                    self.count_read(Some(consumed));
+                    self.count_read(op, Some(consumed));
                 }
                 found.extend(
                     out.responses()
@@ -126,7 +126,7 @@ impl Table {
                     .await
                     .map_err(|e| StoreError::dynamo(op, e))?;
                 for consumed in out.consumed_capacity() {
-                    self.count_write(Some(consumed));
+                    self.count_write(op, Some(consumed));
                 }
                 pending = out
                     .unprocessed_items

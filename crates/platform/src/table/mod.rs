@@ -18,7 +18,7 @@ mod write;
 pub use attrs::Item;
 pub use attrs::{b, bool_attr, get_b, get_bool, get_i64, get_s, item, n, s};
 pub use query::Query;
-pub use sealed::{OpeningKeys, plaintext_of, sealed, unsealed};
+pub use sealed::{OpeningKeys, plaintext_of, sealed, unsealed, unsealed_copy};
 pub use transact::{Transacted, check_action, put_action};
 pub use update::Update;
 pub use write::DEDUP_PREFIX;
@@ -110,22 +110,22 @@ impl Table {
         &self.table
     }
 
-    pub fn count_write(&self, consumed: Option<&ConsumedCapacity>) {
+    pub fn count_write(&self, op: &str, consumed: Option<&ConsumedCapacity>) {
         // A conditional write that fails still costs a unit but reports nothing: count one.
         self.metrics
-            .add_write_units(consumed.and_then(|c| c.capacity_units).unwrap_or(1.0));
+            .add_write_units(op, consumed.and_then(|c| c.capacity_units).unwrap_or(1.0));
     }
 
     /// Counts what a transaction's writes cost, item by item.
-    pub fn count_writes(&self, consumed: &[ConsumedCapacity]) {
+    pub fn count_writes(&self, op: &str, consumed: &[ConsumedCapacity]) {
         for item in consumed {
-            self.count_write(Some(item));
+            self.count_write(op, Some(item));
         }
     }
 
-    pub fn count_read(&self, consumed: Option<&ConsumedCapacity>) {
+    pub fn count_read(&self, op: &str, consumed: Option<&ConsumedCapacity>) {
         self.metrics
-            .add_read_units(consumed.and_then(|c| c.capacity_units).unwrap_or(0.5));
+            .add_read_units(op, consumed.and_then(|c| c.capacity_units).unwrap_or(0.5));
     }
 }
 
@@ -165,11 +165,11 @@ impl Table {
     {
         match result {
             Ok(out) => {
-                self.count_write(out.consumed());
+                self.count_write(op, out.consumed());
                 Ok(true)
             }
             Err(e) if is_condition_failure(&e) => {
-                self.count_write(None);
+                self.count_write(op, None);
                 Ok(false)
             }
             Err(e) => Err(StoreError::dynamo(op, e)),

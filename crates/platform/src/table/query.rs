@@ -123,7 +123,7 @@ impl Query<'_> {
             .send()
             .await
             .map_err(|e| StoreError::dynamo(self.op, e))?;
-        store.count_read(out.consumed_capacity());
+        store.count_read(self.op, out.consumed_capacity());
         Ok(Page {
             next: Cursor::after(out.last_evaluated_key()),
             items: out.items.unwrap_or_default(),

@@ -21,6 +21,12 @@ impl Table {
         sk: String,
         consistent: bool,
     ) -> Result<Option<Item>, StoreError> {
+        // Named by the kind of item (the sort key up to its first `#`), for the breakdown.
+        let op = format!(
+            "GetItem {}{}",
+            sk.split('#').next().unwrap_or_default(),
+            if consistent { " (strong)" } else { "" }
+        );
         let out = self
             .client
             .get_item()
@@ -32,7 +38,7 @@ impl Table {
             .send()
             .await
             .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        self.count_read(out.consumed_capacity());
+        self.count_read(&op, out.consumed_capacity());
         Ok(out.item)
     }
 }

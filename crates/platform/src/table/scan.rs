@@ -84,7 +84,7 @@ impl Table {
             .send()
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
-        self.count_read(out.consumed_capacity());
+        self.count_read(op, out.consumed_capacity());
         Ok(Page {
             next: Cursor::after(out.last_evaluated_key()),
             items: out.items.unwrap_or_default(),

@@ -42,6 +42,22 @@ pub fn sealed(key: &DataKey, pk: &str, sk: &str, attribute: &str, text: &str) ->
     AttributeValue::B(key.seal(&place(pk, sk, attribute), text.as_bytes()).into())
 }
 
+/// Attribute `attribute` of `it`, sealed for the same attribute of the item at `sk` in
+/// `it`'s partition (a copy kept beside what it copies), opened; `None` when absent or when
+/// it no longer opens. Plaintext is never read here: copies are only ever written sealed.
+pub fn unsealed_copy(
+    key: Option<&DataKey>,
+    it: &Item,
+    sk: &str,
+    attribute: &str,
+) -> Option<String> {
+    let AttributeValue::B(bytes) = it.get(attribute)? else {
+        return None;
+    };
+    let opened = key?.open(&place(get_s(it, "pk")?, sk, attribute), bytes.as_ref());
+    opened.ok().and_then(|plain| String::from_utf8(plain).ok())
+}
+
 /// Attribute `attribute` of `it` in plaintext: opened when sealed, as stored when written
 /// before sealing. `None` when absent, or when it no longer opens (the person's key is
 /// erased): erased data reads as absent.

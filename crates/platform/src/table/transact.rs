@@ -84,7 +84,7 @@ impl Table {
             .await;
         match result {
             Ok(out) => {
-                self.count_writes(out.consumed_capacity());
+                self.count_writes(op, out.consumed_capacity());
                 Ok(Transacted::Written)
             }
             Err(e) => {
@@ -95,7 +95,7 @@ impl Table {
                 };
                 // A cancelled transaction still costs: count one unit, as for a failed
                 // conditional write.
-                self.count_write(None);
+                self.count_write(op, None);
                 let failed_conditions = cancelled
                     .cancellation_reasons()
                     .iter()

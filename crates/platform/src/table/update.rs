@@ -205,11 +205,11 @@ impl Update<'_> {
         }
         match request.send().await {
             Ok(out) => {
-                store.count_write(out.consumed_capacity());
+                store.count_write(op, out.consumed_capacity());
                 Ok(Some(out.attributes.unwrap_or_default()))
             }
             Err(e) if is_condition_failure(&e) => {
-                store.count_write(None);
+                store.count_write(op, None);
                 Ok(None)
             }
             Err(e) => Err(StoreError::dynamo(op, e)),

@@ -22,7 +22,7 @@ impl Table {
             .send()
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
-        self.count_write(out.consumed_capacity());
+        self.count_write(op, out.consumed_capacity());
         Ok(())
     }
 
@@ -42,7 +42,7 @@ impl Table {
             .send()
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
-        self.count_write(out.consumed_capacity());
+        self.count_write(op, out.consumed_capacity());
         Ok(())
     }
 }
@@ -150,7 +150,7 @@ impl Table {
             .await;
         match result {
             Ok(out) => {
-                self.count_write(out.consumed_capacity());
+                self.count_write(op, out.consumed_capacity());
                 Ok(Some(out.attributes.unwrap_or_default()))
             }
             Err(e) if super::is_condition_failure(&e) => Ok(None),

@@ -11,6 +11,8 @@
 //! of a scope already opted out of keeps the first, so it is acknowledged once).
 
 use crate::store::contact::ContactStore;
+use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::CardChange;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -520,6 +522,14 @@ impl ConsentRecords for ContactStore {
                 .map(|it| consent_state_of(&it))
                 .unwrap_or_default(),
         };
+        // On a repeat too: a call that failed before this left the cards as they were.
+        self.repo::<ConversationStore>()
+            .refresh_cards(
+                tenant,
+                contact_id,
+                &[CardChange::MarketingOptOut(state.marketing_opt_out())],
+            )
+            .await?;
         Ok(Recorded { duplicate, state })
     }
 

@@ -21,6 +21,8 @@ use crate::domain::retention::{DataClass, Retention};
 use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::contact::details::details_from_item;
+use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::CardChange;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
@@ -509,7 +511,19 @@ impl ContactRecords for ContactStore {
                 .value(":at", n(at)),
             None => update.condition("attribute_exists(pk)"),
         };
-        update.send().await?;
+        let written = update.send().await?;
+        // After the profile: a card never shows a name the profile does not. Should this
+        // fail, the retried event finds the name unchanged, and each conversation takes it
+        // with its next message.
+        if let (true, Some(name)) = (written, new_name) {
+            self.repo::<ConversationStore>()
+                .refresh_cards(
+                    tenant,
+                    &current.contact_id,
+                    &[CardChange::Sealed("profile_name", name)],
+                )
+                .await?;
+        }
         Ok(())
     }
 

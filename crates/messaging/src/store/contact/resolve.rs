@@ -16,6 +16,8 @@
 //! anything, however an identifier was first seen.
 
 use crate::store::contact::{ContactStore, MADE_BY};
+use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::CardChange;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::future::Future;
 
@@ -367,7 +369,21 @@ impl ContactStore {
             .transact("TransactWriteItems link identity", actions)
             .await?
         {
-            Transacted::Written => Ok(true),
+            Transacted::Written => {
+                let identifiers = [
+                    link.identity.phone.as_ref().map(|p| ("phone", p.as_str())),
+                    link.identity.bsuid.as_ref().map(|b| ("bsuid", b.as_str())),
+                ];
+                let changes: Vec<CardChange> = identifiers
+                    .into_iter()
+                    .flatten()
+                    .map(|(attribute, value)| CardChange::Sealed(attribute, value))
+                    .collect();
+                self.repo::<ConversationStore>()
+                    .refresh_cards(tenant, contact_id, &changes)
+                    .await?;
+                Ok(true)
+            }
             Transacted::Cancelled { failed_conditions }
                 if failed_conditions.iter().skip(first_refusal).any(|f| *f) =>
             {
@@ -495,6 +511,9 @@ impl ContactStore {
             .transact("TransactWriteItems new number", actions)
             .await?
         else {
+            self.repo::<ConversationStore>()
+                .refresh_cards(tenant, contact_id, &[CardChange::Sealed("phone", phone)])
+                .await?;
             return Ok(true);
         };
         match failed_conditions.as_slice() {

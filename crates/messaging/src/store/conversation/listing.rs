@@ -1,24 +1,28 @@
 //! A tenant's conversations, most recently active first, through the
-//! `conversations-by-activity` index over the conversation items, each with its contact's
-//! profile (read for the page in one BatchGetItem).
+//! `conversations-by-activity` index over the conversation items, each with the card of
+//! its contact it carries (`card`): a page is one query. A conversation written before
+//! cards has its contact's profile read instead (one BatchGetItem for those of a page).
 
-use crate::domain::contact::ContactProfile;
+use std::collections::HashMap;
+
+use crate::domain::contact::ContactCard;
 use crate::domain::conversation::ConversationFilter;
 use crate::domain::conversation::activity::ConversationState;
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
 use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::{CardChange, card_from_item};
 use crate::store::conversation::item::{CONVERSATION_INDEX, state_from_item};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{CONVERSATION_PREFIX, contact_pk, tenant_pk};
-use crate::store::table::{n, s};
+use crate::store::table::{Item, get_s, n, s};
 use crate::store::{StoreError, is_live};
 
 /// One page of a tenant's conversations.
 #[derive(Debug, Clone)]
 pub struct ConversationPage {
     /// Each conversation with its contact, most recently active first.
-    pub conversations: Vec<(ConversationState, ContactProfile)>,
+    pub conversations: Vec<(ConversationState, ContactCard)>,
     /// Where the next page starts, when there may be one.
     pub next: Option<Cursor>,
 }
@@ -72,13 +76,7 @@ impl ConversationStore {
             .into_iter()
             .filter(|it| is_live(it, now))
             .collect();
-        let conversations = self
-            .repo::<ContactStore>()
-            .profiles_of(tenant, &live, now)
-            .await?
-            .into_iter()
-            .filter_map(|(it, profile)| Some((state_from_item(&it)?, profile)))
-            .collect();
+        let conversations = self.with_cards(tenant, live, now).await?;
         Ok(ConversationPage {
             conversations,
             next: page.next,
@@ -87,6 +85,84 @@ impl ConversationStore {
 }
 
 impl ConversationStore {
+    /// Each conversation with its contact's card, in their order. A card is only written
+    /// under its person's key, so one whose key is gone is an erased person's (read while
+    /// the erasure ran, or written by a writer that raced it): left out, as a conversation
+    /// without a live profile is.
+    async fn with_cards(
+        &self,
+        tenant: &TenantId,
+        items: Vec<Item>,
+        now: i64,
+    ) -> Result<Vec<(ConversationState, ContactCard)>, StoreError> {
+        let keys = self.reading_keys(tenant, &items).await?;
+        let key_of = |it: &Item| get_s(it, "contact_id").and_then(|id| keys.get(id));
+        let cardless: Vec<Item> = items
+            .iter()
+            .filter(|it| card_from_item(it, None).is_none())
+            .cloned()
+            .collect();
+        let profiles: HashMap<String, ContactCard> = match cardless.is_empty() {
+            true => HashMap::new(),
+            false => self
+                .repo::<ContactStore>()
+                .profiles_of(tenant, &cardless, now)
+                .await?
+                .into_iter()
+                .map(|(_, profile)| (profile.contact_id.clone(), ContactCard::from(&profile)))
+                .collect(),
+        };
+        Ok(items
+            .iter()
+            .filter_map(|it| {
+                let card = match card_from_item(it, None) {
+                    Some(_) => card_from_item(it, Some(key_of(it)?))?,
+                    None => profiles.get(get_s(it, "contact_id")?)?.clone(),
+                };
+                Some((state_from_item(it)?, card))
+            })
+            .collect())
+    }
+
+    /// Makes the cards of the contact's conversations follow a change of its profile, made
+    /// a moment ago. Conversations written before cards get the field too, and keep
+    /// reading their profile until a write gives them a whole card.
+    pub(crate) async fn refresh_cards(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        changes: &[CardChange<'_>],
+    ) -> Result<(), StoreError> {
+        let pk = contact_pk(tenant.as_str(), contact_id);
+        let items = self
+            .query_prefix(
+                "Query a contact's conversations",
+                pk.clone(),
+                CONVERSATION_PREFIX,
+            )
+            .await?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        let sealing = changes.iter().any(|c| matches!(c, CardChange::Sealed(..)));
+        let key = match sealing {
+            true => Some(self.keyring()?.person(tenant.as_str(), contact_id).await?),
+            false => None,
+        };
+        for it in &items {
+            let Some(sk) = get_s(it, "sk") else { continue };
+            let mut update = self.update("UpdateItem conversation card", pk.clone(), sk.to_owned());
+            for change in changes {
+                if let Some((attribute, value)) = change.set(key.as_deref(), tenant, contact_id) {
+                    update = update.set(attribute, value);
+                }
+            }
+            // Gone meanwhile (expired, erased): nothing to refresh.
+            update.condition("attribute_exists(pk)").send().await?;
+        }
+        Ok(())
+    }
+
     /// Every live conversation with the contact, one per number (a few).
     pub async fn conversations_of(
         &self,

@@ -6,22 +6,29 @@
 //! that loses reads again and applies its move to what won. `listing` reads a tenant's
 //! conversations by latest activity through the `conversations-by-activity` index.
 
+pub mod card;
 pub mod item;
 pub mod listing;
 
 use std::future::Future;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::contact::ContactProfile;
 use crate::domain::conversation::activity::{Activity, ConversationState, MessageEffect, Wrote};
 use crate::domain::conversation::cycle::{Conversation, IllegalTransition, Moved, Transition};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{PROFILE_SK, contact_pk, conversation_sk};
+use crate::store::table::PutOutcome;
 use crate::store::table::{Item, Update, get_i64, n};
-use crate::store::table::{Transacted, check_action, put_action};
 use crate::store::{EXPIRES_AT, StoreError};
 use item::{
     PROFILE_CONVERSATION_ATTRIBUTES, activity_keys, stage_sets, state_from_item,
     state_from_old_profile, state_item,
 };
+
+/// The card's attributes as a write sets them (`card::card_sets`).
+type CardSets = [(&'static str, Option<AttributeValue>)];
 
 /// How often a move reads again after losing to another writer before it gives up (the
 /// batch or call is retried): each loss means another move won, so this many writers can
@@ -38,8 +45,6 @@ enum Created {
     Written,
     /// Another writer made it first: read again.
     Raced,
-    /// The contact's profile is gone.
-    NoContact,
 }
 
 /// What moving a conversation came to.
@@ -65,8 +70,9 @@ pub trait ConversationStates: Send + Sync {
         number: &str,
     ) -> impl Future<Output = Result<Option<ConversationState>, StoreError>> + Send;
 
-    /// Someone wrote on the conversation `who` names (contact id, number); what is written
-    /// lives until `expires_at`. The person's message opens the conversation, or its next
+    /// Someone wrote on the conversation `who` names (the contact as the writer read it,
+    /// whose card the conversation then carries, and the number); what is written lives
+    /// until `expires_at`. The person's message opens the conversation, or its next
     /// cycle after a resolve, and marks it unread; the business's opens one that does not
     /// exist (answered with it) and marks it answered, and writing to one that exists
     /// does not lengthen its life, as it does not the contact's. Answers the conversation
@@ -74,10 +80,22 @@ pub trait ConversationStates: Send + Sync {
     fn wrote(
         &self,
         tenant: &TenantId,
-        who: (&str, &str),
+        who: (&ContactProfile, &str),
         wrote: Wrote,
         expires_at: i64,
     ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
+
+    /// As [`wrote`](Self::wrote), for the message that made its contact under a new id:
+    /// no conversation can exist with it yet, so a store need not read one first.
+    fn first_message(
+        &self,
+        tenant: &TenantId,
+        who: (&ContactProfile, &str),
+        wrote: Wrote,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send {
+        self.wrote(tenant, who, wrote, expires_at)
+    }
 
     /// The business read the person's messages up to the one sent at `read_up_to`; only
     /// ever forward.
@@ -125,36 +143,28 @@ impl ConversationStore {
             .transpose()
     }
 
-    /// Writes a conversation that did not exist, while its contact's profile does.
+    /// Writes a conversation that did not exist. A plain conditional put, as a message's
+    /// is, not a transaction checking the profile (which cost three times as much): the
+    /// writers made it for a contact they had just read, a person's erasure deletes what
+    /// such a writer wrote meanwhile in its final pass, and the conversation ends no later
+    /// than the profile (`expires_at`).
     async fn create(
         &self,
         tenant: &TenantId,
         state: &ConversationState,
+        card: &CardSets,
         expires_at: i64,
     ) -> Result<Created, StoreError> {
-        let it = state_item(tenant, state, expires_at);
-        let profile = (
-            contact_pk(tenant.as_str(), &state.conversation.contact_id),
-            PROFILE_SK.to_owned(),
-        );
-        let actions = vec![
-            put_action(self.table_name(), it, "attribute_not_exists(pk)", &[])?,
-            check_action(self.table_name(), profile, "attribute_exists(pk)", &[])?,
-        ];
-        Ok(
-            match self
-                .transact("TransactWriteItems conversation", actions)
-                .await?
-            {
-                Transacted::Written => Created::Written,
-                Transacted::Cancelled { failed_conditions }
-                    if failed_conditions.get(1) == Some(&true) =>
-                {
-                    Created::NoContact
-                }
-                Transacted::Cancelled { .. } => Created::Raced,
-            },
-        )
+        let mut it = state_item(tenant, state, expires_at);
+        for (attribute, value) in card {
+            if let Some(value) = value {
+                it.insert((*attribute).to_owned(), value.clone());
+            }
+        }
+        Ok(match self.put_new("PutItem new conversation", it).await? {
+            PutOutcome::Stored => Created::Written,
+            PutOutcome::Duplicate => Created::Raced,
+        })
     }
 
     /// Writes `next` over the conversation read at `read_version` with `activity`'s
@@ -164,7 +174,7 @@ impl ConversationStore {
         tenant: &TenantId,
         next: &Conversation,
         read_version: u64,
-        activity: Option<(&Activity, &str, i64)>,
+        activity: Option<(&Activity, &str, i64, &CardSets)>,
         expires_at: Option<i64>,
     ) -> Result<bool, StoreError> {
         let mut update = self.update(
@@ -175,11 +185,14 @@ impl ConversationStore {
         for (attribute, value) in stage_sets(next) {
             update = update.set_or_remove(attribute, value);
         }
-        if let Some((activity, moved, at)) = activity {
+        if let Some((activity, moved, at, card)) = activity {
             for (attribute, value) in activity_keys(tenant, &next.contact_id, activity, at) {
                 update = update.set(attribute, value);
             }
             update = update.set(moved, n(at));
+            for (attribute, value) in card {
+                update = update.set_or_remove(attribute, value.clone());
+            }
         }
         if let Some(at) = expires_at {
             update = update.set(EXPIRES_AT, n(at));
@@ -198,6 +211,7 @@ impl ConversationStore {
         tenant: &TenantId,
         state: &ConversationState,
         (attribute, at): (&str, i64),
+        card: &CardSets,
         expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let conversation = &state.conversation;
@@ -214,6 +228,9 @@ impl ConversationStore {
         );
         for (name, value) in activity_keys(tenant, &conversation.contact_id, &state.activity, at) {
             update = update.set(name, value);
+        }
+        for (name, value) in card {
+            update = update.set_or_remove(name, value.clone());
         }
         if let Some(expires_at) = expires_at {
             update = update.set(EXPIRES_AT, n(expires_at));
@@ -245,24 +262,31 @@ impl ConversationStore {
 
     /// Applies what `wrote` does to the conversation; answers it when the message opened
     /// its current cycle (the business's first, or the person's, also on a redelivery).
+    /// `known_absent`: the caller knows there is none, so the first try reads nothing
+    /// (a racer that made one meanwhile fails its create, and the next try reads).
     async fn message(
         &self,
         tenant: &TenantId,
-        who: (&str, &str),
+        (contact, number): (&ContactProfile, &str),
         wrote: Wrote,
         expires_at: i64,
+        known_absent: bool,
     ) -> Result<Option<Conversation>, StoreError> {
-        let (contact_id, number) = who;
-        for _ in 0..MOVE_ATTEMPTS {
+        let contact_id = contact.contact_id.as_str();
+        let who = (contact_id, number);
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let card = card::card_sets(&key, tenant, contact);
+        for attempt in 0..MOVE_ATTEMPTS {
             // Read strongly: the previous message's write, a moment ago, decides whether
             // this one writes at all, and a stale read would only cost a write more.
-            let current = self.read(tenant, contact_id, number, true).await?;
+            let current = match known_absent && attempt == 0 {
+                true => None,
+                false => self.read(tenant, contact_id, number, true).await?,
+            };
             match ConversationState::after_message(current.as_ref(), who, wrote) {
                 MessageEffect::Create(state) => {
-                    match self.create(tenant, &state, expires_at).await? {
+                    match self.create(tenant, &state, &card, expires_at).await? {
                         Created::Written => return Ok(Some(state.conversation)),
-                        // Erased, or expired, meanwhile: no conversation outlives its contact.
-                        Created::NoContact => return Ok(None),
                         Created::Raced => {}
                     }
                 }
@@ -275,7 +299,7 @@ impl ConversationStore {
                             tenant,
                             &next.conversation,
                             read_version,
-                            Some((&next.activity, "last_inbound_at", at)),
+                            Some((&next.activity, "last_inbound_at", at, &card)),
                             Some(expires_at),
                         )
                         .await?;
@@ -287,7 +311,7 @@ impl ConversationStore {
                     // The person writing keeps their conversation as long as their profile;
                     // the business writing keeps neither (as it keeps no profile longer).
                     let life = matches!(wrote, Wrote::Person { .. }).then_some(expires_at);
-                    self.write_activity(tenant, &state, (attribute, at), life)
+                    self.write_activity(tenant, &state, (attribute, at), &card, life)
                         .await?;
                     return Ok(state.opened_by(wrote).then_some(state.conversation));
                 }
@@ -314,11 +338,21 @@ impl ConversationStates for ConversationStore {
     async fn wrote(
         &self,
         tenant: &TenantId,
-        who: (&str, &str),
+        who: (&ContactProfile, &str),
         wrote: Wrote,
         expires_at: i64,
     ) -> Result<Option<Conversation>, StoreError> {
-        self.message(tenant, who, wrote, expires_at).await
+        self.message(tenant, who, wrote, expires_at, false).await
+    }
+
+    async fn first_message(
+        &self,
+        tenant: &TenantId,
+        who: (&ContactProfile, &str),
+        wrote: Wrote,
+        expires_at: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.message(tenant, who, wrote, expires_at, true).await
     }
 
     async fn record_read(
@@ -386,7 +420,8 @@ impl ConversationStore {
         if let Some(state) = state_from_old_profile(contact_id, profile)
             && let Some(expires_at) = get_i64(profile, EXPIRES_AT)
         {
-            self.create(tenant, &state, expires_at).await?;
+            // Without a card: the listing reads such a conversation's profile.
+            self.create(tenant, &state, &[], expires_at).await?;
         }
         let mut update = self.update(
             "UpdateItem profile's old conversation",
