@@ -7,6 +7,7 @@ pub mod in_process;
 pub mod pacing;
 pub mod receiver;
 pub mod scan;
+pub mod top_tier;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -5,8 +5,8 @@ pub mod contact_import;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
-#[cfg(test)]
-pub(crate) mod fakes;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod inbound;
 pub mod outbound;
 pub mod privacy;

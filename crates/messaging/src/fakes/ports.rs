@@ -185,14 +185,14 @@ impl ContactRecords for FakeStore {
         facts: &ContactFacts<'_>,
         _retention: &Retention,
         _now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.check("update_contact")?;
         let mut t = self.lock();
         let Some(profile) = t
             .contacts
             .get_mut(&(tenant.clone(), current.contact_id.clone()))
         else {
-            return Ok(());
+            return Ok(false);
         };
         if let Some(name) = facts.profile_name {
             profile.profile_name = Some(name.to_owned());
@@ -206,7 +206,7 @@ impl ContactRecords for FakeStore {
                 profile.last_inbound_at = Some(at);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn move_contact_number(

@@ -279,17 +279,32 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 job.now,
             )
             .await?;
-        if !contact.created {
-            // Runs on duplicates too: a worker stopped between the two writes left it undone.
-            store
+        // Runs on duplicates too: a worker stopped between the two writes left it undone.
+        let profile_written = contact.created
+            || store
                 .contacts()
                 .update_contact(&job.tenant.id, &contact.profile, &facts, retention, job.now)
                 .await?;
-        }
         // On duplicates too: a redelivery of the message that opened the cycle publishes
         // its opening again (below, once every write is done).
+        // The conversation shows the contact as this event left it: the name it came with
+        // and an identifier it linked (its refresh found no conversation to change yet).
+        let mut shown = contact.profile.clone();
+        if let Some(name) = facts.profile_name {
+            shown.profile_name = Some(name.to_owned());
+        }
+        shown.phone = shown
+            .phone
+            .or(identity.phone.as_ref().map(|p| p.as_str().to_owned()));
+        shown.bsuid = shown
+            .bsuid
+            .or(identity.bsuid.as_ref().map(|b| b.as_str().to_owned()));
+        // Its end: from now when this event wrote the profile, else as read.
+        if profile_written {
+            shown.expires_at = None;
+        }
         let opened = self
-            .person_wrote(job, &contact, facts.profile_name, message.sent_at)
+            .person_wrote(job, &contact, &shown, message.sent_at)
             .await?;
         // The user changed numbers: the contact, with its history, moves to the new one.
         // On duplicates too, for the same reason; the move is safe to repeat.
@@ -351,22 +366,20 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
         &self,
         job: &Job<'_>,
         contact: &ResolvedContact,
-        profile_name: Option<&str>,
+        shown: &ContactProfile,
         sent_at: i64,
     ) -> Result<Option<Conversation>, ProcessError> {
         let Some(number) = job.event.phone_number_id.as_deref() else {
             return Ok(None);
         };
-        let expires_at = job
-            .tenant
-            .retention
-            .expires_at(DataClass::ContactProfile, job.now);
-        // The conversation shows the name this message came with, as the profile now does.
-        let mut shown = contact.profile.clone();
-        if let Some(name) = profile_name {
-            shown.profile_name = Some(name.to_owned());
-        }
-        let (conversations, who) = (self.store.conversations(), (&shown, number));
+        // No longer than the profile: its end moves in steps, and the conversation's with
+        // the next message that writes it.
+        let expires_at = shown.life_within(
+            job.tenant
+                .retention
+                .expires_at(DataClass::ContactProfile, job.now),
+        );
+        let (conversations, who) = (self.store.conversations(), (shown, number));
         let (tenant, wrote) = (&job.tenant.id, Wrote::Person { sent_at });
         Ok(match contact.new_id {
             true => {

@@ -12,7 +12,6 @@
 
 use crate::store::contact::ContactStore;
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::CardChange;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -524,11 +523,7 @@ impl ConsentRecords for ContactStore {
         };
         // On a repeat too: a call that failed before this left the cards as they were.
         self.repo::<ConversationStore>()
-            .refresh_cards(
-                tenant,
-                contact_id,
-                &[CardChange::MarketingOptOut(state.marketing_opt_out())],
-            )
+            .refresh_cards(tenant, contact_id)
             .await?;
         Ok(Recorded { duplicate, state })
     }

@@ -22,7 +22,6 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::contact::details::details_from_item;
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::CardChange;
 use crate::store::item_life::Ageing;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
@@ -81,9 +80,31 @@ impl ContactStore {
         contact_id: &str,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        let found = self
-            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
-            .await?;
+        self.read_contact(tenant, contact_id, now, false).await
+    }
+
+    /// The live contact as its latest write left it (a strongly consistent read).
+    pub async fn latest_contact(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        self.read_contact(tenant, contact_id, now, true).await
+    }
+
+    async fn read_contact(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+        consistent: bool,
+    ) -> Result<Option<ContactProfile>, StoreError> {
+        let (pk, sk) = (contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into());
+        let found = match consistent {
+            true => self.get_consistent(pk, sk).await?,
+            false => self.get(pk, sk).await?,
+        };
         let Some(found) = found.filter(|it| is_live(it, now)) else {
             return Ok(None);
         };
@@ -396,7 +417,8 @@ pub trait ContactRecords: Send + Sync {
     ) -> impl Future<Output = Result<Option<ContactProfile>, StoreError>> + Send;
 
     /// Writes what changed about a contact, and nothing when nothing did: this runs for
-    /// every inbound message and a write unit costs money.
+    /// every inbound message and a write unit costs money. True when it wrote, so that the
+    /// profile's life now runs from `now`.
     fn update_contact(
         &self,
         tenant: &TenantId,
@@ -404,7 +426,7 @@ pub trait ContactRecords: Send + Sync {
         facts: &ContactFacts<'_>,
         retention: &Retention,
         now: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// A user changed numbers (Meta's `user_changed_number`): from the change's time on,
     /// the new phone leads to the contact, the old one only for events sent before it
@@ -444,7 +466,7 @@ impl ContactRecords for ContactStore {
         facts: &ContactFacts<'_>,
         retention: &Retention,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut update = self.update(
             "UpdateItem contact",
             contact_pk(tenant.as_str(), &current.contact_id),
@@ -496,7 +518,7 @@ impl ContactRecords for ContactStore {
             changed = true;
         }
         if !changed {
-            return Ok(());
+            return Ok(false);
         }
         update = update
             .set(
@@ -515,16 +537,12 @@ impl ContactRecords for ContactStore {
         // After the profile: a card never shows a name the profile does not. Should this
         // fail, the retried event finds the name unchanged, and each conversation takes it
         // with its next message.
-        if let (true, Some(name)) = (written, new_name) {
+        if written && new_name.is_some() {
             self.repo::<ConversationStore>()
-                .refresh_cards(
-                    tenant,
-                    &current.contact_id,
-                    &[CardChange::Sealed("profile_name", name)],
-                )
+                .refresh_cards(tenant, &current.contact_id)
                 .await?;
         }
-        Ok(())
+        Ok(written)
     }
 
     async fn move_contact_number(

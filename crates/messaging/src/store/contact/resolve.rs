@@ -17,7 +17,6 @@
 
 use crate::store::contact::{ContactStore, MADE_BY};
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::CardChange;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::future::Future;
 
@@ -370,17 +369,8 @@ impl ContactStore {
             .await?
         {
             Transacted::Written => {
-                let identifiers = [
-                    link.identity.phone.as_ref().map(|p| ("phone", p.as_str())),
-                    link.identity.bsuid.as_ref().map(|b| ("bsuid", b.as_str())),
-                ];
-                let changes: Vec<CardChange> = identifiers
-                    .into_iter()
-                    .flatten()
-                    .map(|(attribute, value)| CardChange::Sealed(attribute, value))
-                    .collect();
                 self.repo::<ConversationStore>()
-                    .refresh_cards(tenant, contact_id, &changes)
+                    .refresh_cards(tenant, contact_id)
                     .await?;
                 Ok(true)
             }
@@ -512,7 +502,7 @@ impl ContactStore {
             .await?
         else {
             self.repo::<ConversationStore>()
-                .refresh_cards(tenant, contact_id, &[CardChange::Sealed("phone", phone)])
+                .refresh_cards(tenant, contact_id)
                 .await?;
             return Ok(true);
         };

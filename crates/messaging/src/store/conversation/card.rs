@@ -1,11 +1,15 @@
 //! What the listing shows of a conversation's contact, kept on the conversation item so
 //! that a page of conversations is one query (not one more read per row): the phone, BSUID
 //! and profile name sealed for the profile's own place, so they open as the profile's do
-//! and die with the person's key, and whether the person opted out of marketing. Every
-//! write of the conversation carries the card as its writer read the profile; a change of
-//! the profile's copy refreshes the cards of all the contact's conversations
-//! (`ConversationStore::refresh_cards`). An item written before cards has none, and the
-//! listing reads its profile instead.
+//! and die with the person's key, and whether the person opted out of marketing. The
+//! writer that makes a conversation gives it the card of the contact it just read; after
+//! that only `ConversationStore::refresh_cards` writes it, from the profile read strongly
+//! after each change of what it shows, so a slower writer never puts back an older card.
+//! An item written before cards has none, and the listing reads its profile instead.
+//!
+//! The one place a sealed value opens on another item than the one it is bound to: it is
+//! the same field of the same person, in the same partition, so the binding still keeps
+//! it from opening as anything else or for anyone else.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -18,7 +22,9 @@ use crate::store::table::{Item, bool_attr, get_bool, get_s, unsealed_copy};
 
 /// The sealed copies, by the profile attribute each copies.
 const SEALED: [&str; 3] = ["phone", "bsuid", "profile_name"];
-const MARKETING_OPT_OUT: &str = "marketing_opt_out";
+/// Not the profile's `marketing_opt_out` (that scope alone): opted out of marketing by
+/// either scope, as the listing shows it.
+const MARKETING_OPT_OUT: &str = "card_marketing_opt_out";
 /// Set on an item that carries a card.
 const HAS_CARD: &str = "card";
 
@@ -43,33 +49,6 @@ pub(crate) fn card_sets(
         ),
         (HAS_CARD, Some(bool_attr(true))),
     ]
-}
-
-/// A change of the profile that the cards of its conversations follow.
-#[derive(Debug, Clone, Copy)]
-pub enum CardChange<'a> {
-    /// One of the sealed fields (`phone`, `bsuid`, `profile_name`) now reads this.
-    Sealed(&'static str, &'a str),
-    /// The person's marketing opt-out as it now stands.
-    MarketingOptOut(bool),
-}
-
-impl CardChange<'_> {
-    /// The attribute and value this change writes; `key` seals a sealed field.
-    pub(crate) fn set(
-        &self,
-        key: Option<&DataKey>,
-        tenant: &TenantId,
-        contact_id: &str,
-    ) -> Option<(&'static str, AttributeValue)> {
-        match *self {
-            Self::Sealed(attribute, text) => Some((
-                attribute,
-                seal_on_profile(key?, tenant, contact_id, attribute, text),
-            )),
-            Self::MarketingOptOut(opted_out) => Some((MARKETING_OPT_OUT, bool_attr(opted_out))),
-        }
-    }
 }
 
 /// The card `it` carries, opened with `key` (its sealed fields read as absent without

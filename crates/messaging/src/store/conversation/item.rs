@@ -121,9 +121,11 @@ pub(crate) fn state_from_item(it: &Item) -> Option<ConversationState> {
 }
 
 /// A conversation's life under a shorter retention: the profile's class, from its latest
-/// activity.
+/// message either way (as the profile's, so it does not outlive the profile: an agent's
+/// move, a resolve days later, lengthens nothing). One with no message dates from its
+/// opening.
 pub fn ageing(it: &Item, retention: &Retention) -> Option<Ageing> {
-    let base = ["stage_at", "last_inbound_at", "last_outbound_at"]
+    let base = ["opened_at", "last_inbound_at", "last_outbound_at"]
         .iter()
         .filter_map(|a| get_i64(it, a))
         .max()?;

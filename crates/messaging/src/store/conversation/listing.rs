@@ -4,6 +4,7 @@
 //! cards has its contact's profile read instead (one BatchGetItem for those of a page).
 
 use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::domain::contact::ContactCard;
 use crate::domain::conversation::ConversationFilter;
@@ -11,7 +12,7 @@ use crate::domain::conversation::activity::ConversationState;
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::{CardChange, card_from_item};
+use crate::store::conversation::card::{card_from_item, card_sets};
 use crate::store::conversation::item::{CONVERSATION_INDEX, state_from_item};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{CONVERSATION_PREFIX, contact_pk, tenant_pk};
@@ -124,40 +125,47 @@ impl ConversationStore {
             .collect())
     }
 
-    /// Makes the cards of the contact's conversations follow a change of its profile, made
-    /// a moment ago. Conversations written before cards get the field too, and keep
-    /// reading their profile until a write gives them a whole card.
+    /// Makes the cards of the contact's conversations show its profile as it now stands,
+    /// after a change of what they show (a name, an identifier, consent). Both reads are
+    /// strongly consistent, so a refresh never writes less than the change that called it;
+    /// the writers of a conversation set its card only when they make it.
     pub(crate) async fn refresh_cards(
         &self,
         tenant: &TenantId,
         contact_id: &str,
-        changes: &[CardChange<'_>],
     ) -> Result<(), StoreError> {
         let pk = contact_pk(tenant.as_str(), contact_id);
         let items = self
-            .query_prefix(
+            .query(
                 "Query a contact's conversations",
-                pk.clone(),
-                CONVERSATION_PREFIX,
+                "pk = :pk AND begins_with(sk, :prefix)",
             )
+            .value(":pk", s(&pk))
+            .value(":prefix", s(CONVERSATION_PREFIX))
+            .consistent()
+            .all()
             .await?;
         if items.is_empty() {
             return Ok(());
         }
-        let sealing = changes.iter().any(|c| matches!(c, CardChange::Sealed(..)));
-        let key = match sealing {
-            true => Some(self.keyring()?.person(tenant.as_str(), contact_id).await?),
-            false => None,
+        let now = wall_clock();
+        // Gone (expired, erased): the conversations go with it.
+        let Some(profile) = self
+            .repo::<ContactStore>()
+            .latest_contact(tenant, contact_id, now)
+            .await?
+        else {
+            return Ok(());
         };
+        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        let card = card_sets(&key, tenant, &profile);
         for it in &items {
             let Some(sk) = get_s(it, "sk") else { continue };
             let mut update = self.update("UpdateItem conversation card", pk.clone(), sk.to_owned());
-            for change in changes {
-                if let Some((attribute, value)) = change.set(key.as_deref(), tenant, contact_id) {
-                    update = update.set(attribute, value);
-                }
+            for (attribute, value) in &card {
+                update = update.set_or_remove(attribute, value.clone());
             }
-            // Gone meanwhile (expired, erased): nothing to refresh.
+            // Gone meanwhile: nothing to refresh.
             update.condition("attribute_exists(pk)").send().await?;
         }
         Ok(())
@@ -183,4 +191,11 @@ impl ConversationStore {
             .filter_map(state_from_item)
             .collect())
     }
+}
+
+/// Epoch seconds now, for the liveness of what a refresh reads.
+fn wall_clock() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -19,8 +19,8 @@ use crate::domain::conversation::activity::{Activity, ConversationState, Message
 use crate::domain::conversation::cycle::{Conversation, IllegalTransition, Moved, Transition};
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{PROFILE_SK, contact_pk, conversation_sk};
-use crate::store::table::PutOutcome;
 use crate::store::table::{Item, Update, get_i64, n};
+use crate::store::table::{PutOutcome, Transacted, check_action, put_action};
 use crate::store::{EXPIRES_AT, StoreError};
 use item::{
     PROFILE_CONVERSATION_ATTRIBUTES, activity_keys, stage_sets, state_from_item,
@@ -167,6 +167,31 @@ impl ConversationStore {
         })
     }
 
+    /// Writes a conversation that did not exist while its contact's profile does, in one
+    /// transaction: for the migration, which works from a page of items scanned a while
+    /// ago, unlike a writer that has just read the contact. Without a card: the listing
+    /// reads such a conversation's profile. False when either condition failed.
+    async fn create_beside_profile(
+        &self,
+        tenant: &TenantId,
+        state: &ConversationState,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let it = state_item(tenant, state, expires_at);
+        let profile = (
+            contact_pk(tenant.as_str(), &state.conversation.contact_id),
+            PROFILE_SK.to_owned(),
+        );
+        let actions = vec![
+            put_action(self.table_name(), it, "attribute_not_exists(pk)", &[])?,
+            check_action(self.table_name(), profile, "attribute_exists(pk)", &[])?,
+        ];
+        let done = self
+            .transact("TransactWriteItems moved conversation", actions)
+            .await?;
+        Ok(matches!(done, Transacted::Written))
+    }
+
     /// Writes `next` over the conversation read at `read_version` with `activity`'s
     /// changes; false when another move came first.
     async fn write_move(
@@ -174,7 +199,7 @@ impl ConversationStore {
         tenant: &TenantId,
         next: &Conversation,
         read_version: u64,
-        activity: Option<(&Activity, &str, i64, &CardSets)>,
+        activity: Option<(&Activity, &str, i64)>,
         expires_at: Option<i64>,
     ) -> Result<bool, StoreError> {
         let mut update = self.update(
@@ -185,14 +210,11 @@ impl ConversationStore {
         for (attribute, value) in stage_sets(next) {
             update = update.set_or_remove(attribute, value);
         }
-        if let Some((activity, moved, at, card)) = activity {
+        if let Some((activity, moved, at)) = activity {
             for (attribute, value) in activity_keys(tenant, &next.contact_id, activity, at) {
                 update = update.set(attribute, value);
             }
             update = update.set(moved, n(at));
-            for (attribute, value) in card {
-                update = update.set_or_remove(attribute, value.clone());
-            }
         }
         if let Some(at) = expires_at {
             update = update.set(EXPIRES_AT, n(at));
@@ -211,7 +233,6 @@ impl ConversationStore {
         tenant: &TenantId,
         state: &ConversationState,
         (attribute, at): (&str, i64),
-        card: &CardSets,
         expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let conversation = &state.conversation;
@@ -228,9 +249,6 @@ impl ConversationStore {
         );
         for (name, value) in activity_keys(tenant, &conversation.contact_id, &state.activity, at) {
             update = update.set(name, value);
-        }
-        for (name, value) in card {
-            update = update.set_or_remove(name, value.clone());
         }
         if let Some(expires_at) = expires_at {
             update = update.set(EXPIRES_AT, n(expires_at));
@@ -274,8 +292,6 @@ impl ConversationStore {
     ) -> Result<Option<Conversation>, StoreError> {
         let contact_id = contact.contact_id.as_str();
         let who = (contact_id, number);
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
-        let card = card::card_sets(&key, tenant, contact);
         for attempt in 0..MOVE_ATTEMPTS {
             // Read strongly: the previous message's write, a moment ago, decides whether
             // this one writes at all, and a stale read would only cost a write more.
@@ -285,6 +301,8 @@ impl ConversationStore {
             };
             match ConversationState::after_message(current.as_ref(), who, wrote) {
                 MessageEffect::Create(state) => {
+                    let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+                    let card = card::card_sets(&key, tenant, contact);
                     match self.create(tenant, &state, &card, expires_at).await? {
                         Created::Written => return Ok(Some(state.conversation)),
                         Created::Raced => {}
@@ -299,7 +317,7 @@ impl ConversationStore {
                             tenant,
                             &next.conversation,
                             read_version,
-                            Some((&next.activity, "last_inbound_at", at, &card)),
+                            Some((&next.activity, "last_inbound_at", at)),
                             Some(expires_at),
                         )
                         .await?;
@@ -311,7 +329,7 @@ impl ConversationStore {
                     // The person writing keeps their conversation as long as their profile;
                     // the business writing keeps neither (as it keeps no profile longer).
                     let life = matches!(wrote, Wrote::Person { .. }).then_some(expires_at);
-                    self.write_activity(tenant, &state, (attribute, at), &card, life)
+                    self.write_activity(tenant, &state, (attribute, at), life)
                         .await?;
                     return Ok(state.opened_by(wrote).then_some(state.conversation));
                 }
@@ -420,8 +438,8 @@ impl ConversationStore {
         if let Some(state) = state_from_old_profile(contact_id, profile)
             && let Some(expires_at) = get_i64(profile, EXPIRES_AT)
         {
-            // Without a card: the listing reads such a conversation's profile.
-            self.create(tenant, &state, &[], expires_at).await?;
+            self.create_beside_profile(tenant, &state, expires_at)
+                .await?;
         }
         let mut update = self.update(
             "UpdateItem profile's old conversation",
