@@ -194,19 +194,30 @@ impl ContactRecords for FakeStore {
         else {
             return Ok(false);
         };
-        if let Some(name) = facts.profile_name {
+        // Written when something changed, as the table's update is.
+        let mut changed = false;
+        if let Some(name) = facts
+            .profile_name
+            .filter(|n| profile.profile_name.as_deref() != Some(*n))
+        {
             profile.profile_name = Some(name.to_owned());
+            changed = true;
         }
-        if let Some(username) = facts.username {
+        if let Some(username) = facts
+            .username
+            .filter(|u| profile.username.as_deref() != Some(*u))
+        {
             profile.username = Some(username.to_owned());
+            changed = true;
         }
         if let Some(at) = facts.inbound_at {
             // Only ever forward, as the table's condition keeps it.
             if profile.last_inbound_at.is_none_or(|last| at > last) {
                 profile.last_inbound_at = Some(at);
+                changed = true;
             }
         }
-        Ok(true)
+        Ok(changed)
     }
 
     async fn move_contact_number(

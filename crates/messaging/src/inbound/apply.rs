@@ -287,18 +287,12 @@ impl<S: InboundStore, R: JobSink> InboundProcessor<S, R> {
                 .await?;
         // On duplicates too: a redelivery of the message that opened the cycle publishes
         // its opening again (below, once every write is done).
-        // The conversation shows the contact as this event left it: the name it came with
-        // and an identifier it linked (its refresh found no conversation to change yet).
+        // The conversation shows the contact as this event left it (resolving it returned
+        // the identifiers it linked), with the name the message came with.
         let mut shown = contact.profile.clone();
         if let Some(name) = facts.profile_name {
             shown.profile_name = Some(name.to_owned());
         }
-        shown.phone = shown
-            .phone
-            .or(identity.phone.as_ref().map(|p| p.as_str().to_owned()));
-        shown.bsuid = shown
-            .bsuid
-            .or(identity.bsuid.as_ref().map(|b| b.as_str().to_owned()));
         // Its end: from now when this event wrote the profile, else as read.
         if profile_written {
             shown.expires_at = None;

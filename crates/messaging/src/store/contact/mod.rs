@@ -535,8 +535,8 @@ impl ContactRecords for ContactStore {
         };
         let written = update.send().await?;
         // After the profile: a card never shows a name the profile does not. Should this
-        // fail, the retried event finds the name unchanged, and each conversation takes it
-        // with its next message.
+        // fail, the retried event finds the name unchanged, and the cards show the old one
+        // until the contact's next change.
         if written && new_name.is_some() {
             self.repo::<ConversationStore>()
                 .refresh_cards(tenant, &current.contact_id)

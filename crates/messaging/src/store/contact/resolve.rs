@@ -123,7 +123,20 @@ impl ContactStore {
                     .await?
                 {
                     true => Some(ResolvedContact {
-                        profile,
+                        // As the link wrote it: the identifiers go on the profile too.
+                        profile: ContactProfile {
+                            phone: identity
+                                .phone
+                                .as_ref()
+                                .map(|p| p.as_str().to_owned())
+                                .or(profile.phone),
+                            bsuid: identity
+                                .bsuid
+                                .as_ref()
+                                .map(|b| b.as_str().to_owned())
+                                .or(profile.bsuid),
+                            ..profile
+                        },
                         created: false,
                         new_id: false,
                         made_by_this_event,

@@ -4,7 +4,6 @@
 //! cards has its contact's profile read instead (one BatchGetItem for those of a page).
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::domain::contact::ContactCard;
 use crate::domain::conversation::ConversationFilter;
@@ -148,7 +147,7 @@ impl ConversationStore {
         if items.is_empty() {
             return Ok(());
         }
-        let now = wall_clock();
+        let now = wagate_platform::clock::now_seconds();
         // Gone (expired, erased): the conversations go with it.
         let Some(profile) = self
             .repo::<ContactStore>()
@@ -157,9 +156,15 @@ impl ConversationStore {
         else {
             return Ok(());
         };
-        let key = self.keyring()?.person(tenant.as_str(), contact_id).await?;
+        // No key (the person's erasure destroyed it and is deleting the partition): there
+        // is nothing to show, and nothing to refresh.
+        let key = match self.reading_key(tenant, contact_id).await {
+            Ok(Some(key)) => key,
+            Ok(None) | Err(StoreError::PersonErased) => return Ok(()),
+            Err(e) => return Err(e),
+        };
         let card = card_sets(&key, tenant, &profile);
-        for it in &items {
+        for it in items.iter().filter(|it| is_live(it, now)) {
             let Some(sk) = get_s(it, "sk") else { continue };
             let mut update = self.update("UpdateItem conversation card", pk.clone(), sk.to_owned());
             for (attribute, value) in &card {
@@ -191,11 +196,4 @@ impl ConversationStore {
             .filter_map(state_from_item)
             .collect())
     }
-}
-
-/// Epoch seconds now, for the liveness of what a refresh reads.
-fn wall_clock() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
