@@ -258,8 +258,11 @@ pub fn print_breakdown(
             (spend.write_units - was.write_units) / messages,
             (spend.read_units - was.read_units) / messages,
         );
+        let ms = (spend.time - was.time).as_secs_f64() * 1e3 / messages;
         if calls > 0.0 {
-            println!("  {operation:<48} calls {calls:>5.2}  write {w:>5.2}  read {r:>5.2}");
+            println!(
+                "  {operation:<48} calls {calls:>5.2}  write {w:>5.2}  read {r:>5.2}  {ms:>6.2} ms"
+            );
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct OperationSpend {
     pub calls: u64,
     pub write_units: f64,
     pub read_units: f64,
+    /// The calls' time, summed (calls made side by side each count whole).
+    pub time: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -47,6 +49,13 @@ impl Metrics {
         self.read_milli_units
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
         self.spend(operation, |s| s.read_units += units);
+    }
+
+    /// Time `operation` took; its calls are counted with its units.
+    pub fn add_time(&self, operation: &str, time: std::time::Duration) {
+        if let Ok(mut spends) = self.by_operation.lock() {
+            spends.entry(operation.to_owned()).or_default().time += time;
+        }
     }
 
     fn spend(&self, operation: &str, add: impl FnOnce(&mut OperationSpend)) {

@@ -35,12 +35,13 @@ impl Table {
                     .set_keys(Some(std::mem::take(&mut pending)))
                     .build()
                     .map_err(|e| StoreError::dynamo(op, e))?;
-                let out = self
+                let call = self
                     .client
                     .batch_get_item()
                     .request_items(&self.table, request)
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
+                    .send();
+                let out = super::timed(&self.metrics, op, call)
                     .await
                     .map_err(|e| StoreError::dynamo(op, e))?;
                 for consumed in out.consumed_capacity() {
@@ -117,12 +118,13 @@ impl Table {
                 if round > 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
                 }
-                let out = self
+                let call = self
                     .client
                     .batch_write_item()
                     .request_items(&self.table, std::mem::take(&mut pending))
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
+                    .send();
+                let out = super::timed(&self.metrics, op, call)
                     .await
                     .map_err(|e| StoreError::dynamo(op, e))?;
                 for consumed in out.consumed_capacity() {

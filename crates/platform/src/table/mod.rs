@@ -129,6 +129,18 @@ impl Table {
     }
 }
 
+/// Awaits `call`, adding the time it took to `op`'s in the metrics' breakdown.
+pub(crate) async fn timed<F: std::future::Future>(
+    metrics: &Metrics,
+    op: &str,
+    call: F,
+) -> F::Output {
+    let started = std::time::Instant::now();
+    let out = call.await;
+    metrics.add_time(op, started.elapsed());
+    out
+}
+
 /// The outputs of writes that report consumed capacity.
 pub trait Consumed {
     fn consumed(&self) -> Option<&ConsumedCapacity>;

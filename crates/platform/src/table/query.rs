@@ -119,8 +119,8 @@ impl Query<'_> {
         if !self.names.is_empty() {
             request = request.set_expression_attribute_names(Some(self.names.clone()));
         }
-        let out = request
-            .send()
+        let call = request.send();
+        let out = super::timed(&store.metrics, self.op, call)
             .await
             .map_err(|e| StoreError::dynamo(self.op, e))?;
         store.count_read(self.op, out.consumed_capacity());

@@ -27,7 +27,7 @@ impl Table {
             sk.split('#').next().unwrap_or_default(),
             if consistent { " (strong)" } else { "" }
         );
-        let out = self
+        let call = self
             .client
             .get_item()
             .table_name(&self.table)
@@ -35,7 +35,8 @@ impl Table {
             .key("pk", AttributeValue::S(pk))
             .key("sk", AttributeValue::S(sk))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .send();
+        let out = super::timed(&self.metrics, &op, call)
             .await
             .map_err(|e| StoreError::dynamo("GetItem", e))?;
         self.count_read(&op, out.consumed_capacity());

@@ -80,8 +80,8 @@ impl Table {
         for (placeholder, value) in values {
             request = request.expression_attribute_values(*placeholder, value.clone());
         }
-        let out = request
-            .send()
+        let call = request.send();
+        let out = super::timed(&self.metrics, op, call)
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
         self.count_read(op, out.consumed_capacity());

@@ -75,13 +75,13 @@ impl Table {
         op: &'static str,
         items: Vec<TransactWriteItem>,
     ) -> Result<Transacted, StoreError> {
-        let result = self
+        let call = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
+            .send();
+        let result = super::timed(&self.metrics, op, call).await;
         match result {
             Ok(out) => {
                 self.count_writes(op, out.consumed_capacity());

@@ -203,7 +203,7 @@ impl Update<'_> {
         if !self.values.is_empty() {
             request = request.set_expression_attribute_values(Some(self.values));
         }
-        match request.send().await {
+        match super::timed(&store.metrics, op, request.send()).await {
             Ok(out) => {
                 store.count_write(op, out.consumed_capacity());
                 Ok(Some(out.attributes.unwrap_or_default()))

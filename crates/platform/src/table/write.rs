@@ -13,13 +13,14 @@ pub const DEDUP_PREFIX: &str = "DEDUP#";
 
 impl Table {
     pub async fn put(&self, op: &'static str, it: Item) -> Result<(), StoreError> {
-        let out = self
+        let call = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(it))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .send();
+        let out = super::timed(&self.metrics, op, call)
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
         self.count_write(op, out.consumed_capacity());
@@ -32,14 +33,15 @@ impl Table {
         pk: String,
         sk: String,
     ) -> Result<(), StoreError> {
-        let out = self
+        let call = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .send();
+        let out = super::timed(&self.metrics, op, call)
             .await
             .map_err(|e| StoreError::dynamo(op, e))?;
         self.count_write(op, out.consumed_capacity());
@@ -90,15 +92,15 @@ impl Table {
 impl Table {
     /// Puts `it` only if no item has its key.
     pub async fn put_new(&self, op: &'static str, it: Item) -> Result<PutOutcome, StoreError> {
-        let result = self
+        let call = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(it))
             .condition_expression("attribute_not_exists(pk)")
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
+            .send();
+        let result = super::timed(&self.metrics, op, call).await;
         Ok(if self.settle(op, result)? {
             PutOutcome::Stored
         } else {
@@ -127,7 +129,7 @@ impl Table {
             .set_expression_attribute_names(placeholder_names(names))
             .set_expression_attribute_values(placeholder_values(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        self.settle(op, request.send().await)
+        self.settle(op, super::timed(&self.metrics, op, request.send()).await)
     }
 
     /// Deletes an item and answers what it held; `None` when there was none.
@@ -137,7 +139,7 @@ impl Table {
         pk: String,
         sk: String,
     ) -> Result<Option<Item>, StoreError> {
-        let result = self
+        let call = self
             .client
             .delete_item()
             .table_name(&self.table)
@@ -146,8 +148,8 @@ impl Table {
             .condition_expression("attribute_exists(pk)")
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
+            .send();
+        let result = super::timed(&self.metrics, op, call).await;
         match result {
             Ok(out) => {
                 self.count_write(op, out.consumed_capacity());
@@ -178,7 +180,7 @@ impl Table {
             .set_expression_attribute_names(placeholder_names(names))
             .set_expression_attribute_values(placeholder_values(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        self.settle(op, request.send().await)
+        self.settle(op, super::timed(&self.metrics, op, request.send()).await)
     }
 }
 

@@ -12,6 +12,7 @@
 
 use crate::store::contact::ContactStore;
 use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::next_card_revision;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -72,7 +73,7 @@ impl ContactStore {
             .set(&names.changed_at, n(entry.at))
             .set(&names.seen_at, n(entry.at));
         update = match holder {
-            Holder::Profile => update
+            Holder::Profile => next_card_revision(update)
                 .set(&names.source, s(entry.source.as_str()))
                 .set_or_remove(&names.evidence, entry.evidence.as_deref().map(s)),
             // What an older write left there goes with this one.

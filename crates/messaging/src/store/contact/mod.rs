@@ -22,6 +22,7 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::contact::details::details_from_item;
 use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::{CARD_REVISION, next_card_revision};
 use crate::store::item_life::Ageing;
 use crate::store::keys::{IDENTITY_SK, PROFILE_SK, contact_pk, identity_pk, legacy_identity_pk};
 use crate::store::table::{Item, get_i64, get_s, item, n, plaintext_of, s, sealed, unsealed};
@@ -80,36 +81,36 @@ impl ContactStore {
         contact_id: &str,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        self.read_contact(tenant, contact_id, now, false).await
-    }
-
-    /// The live contact as its latest write left it (a strongly consistent read).
-    pub async fn latest_contact(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        now: i64,
-    ) -> Result<Option<ContactProfile>, StoreError> {
-        self.read_contact(tenant, contact_id, now, true).await
-    }
-
-    async fn read_contact(
-        &self,
-        tenant: &TenantId,
-        contact_id: &str,
-        now: i64,
-        consistent: bool,
-    ) -> Result<Option<ContactProfile>, StoreError> {
-        let (pk, sk) = (contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into());
-        let found = match consistent {
-            true => self.get_consistent(pk, sk).await?,
-            false => self.get(pk, sk).await?,
-        };
+        let found = self
+            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
+            .await?;
         let Some(found) = found.filter(|it| is_live(it, now)) else {
             return Ok(None);
         };
         let key = self.reading_key(tenant, contact_id).await?;
         Ok(Some(profile_from_item(contact_id, &found, key.as_deref())))
+    }
+
+    /// The live contact as its latest write left it (a strongly consistent read), with the
+    /// revision of what its conversations' cards show (`conversation::card`).
+    pub(crate) async fn latest_for_cards(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+    ) -> Result<Option<(ContactProfile, i64)>, StoreError> {
+        let found = self
+            .get_consistent(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
+            .await?;
+        let Some(found) = found.filter(|it| is_live(it, now)) else {
+            return Ok(None);
+        };
+        let key = self.reading_key(tenant, contact_id).await?;
+        let revision = get_i64(&found, CARD_REVISION).unwrap_or(0);
+        Ok(Some((
+            profile_from_item(contact_id, &found, key.as_deref()),
+            revision,
+        )))
     }
 
     /// The live contact with the digest of the event that made it, when one did.
@@ -489,6 +490,7 @@ impl ContactRecords for ContactStore {
                 seal_on_profile(&key, tenant, &current.contact_id, attribute, text)
             };
             if let Some(name) = new_name {
+                update = next_card_revision(update);
                 update = update.set("profile_name", seal("profile_name", name));
                 if current.details.name.is_none() {
                     // The name the contact shows changed: so does its place in the index.

@@ -17,6 +17,7 @@
 
 use crate::store::contact::{ContactStore, MADE_BY};
 use crate::store::conversation::ConversationStore;
+use crate::store::conversation::card::{CARD_REVISION, next_card_revision};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::future::Future;
 
@@ -333,7 +334,7 @@ impl ContactStore {
         let seal = |attribute: &str, text: &str| {
             seal_on_profile(&key, tenant, contact_id, attribute, text)
         };
-        let mut profile = self
+        let profile = self
             .update(
                 "UpdateItem contact identity",
                 contact_pk(tenant.as_str(), contact_id),
@@ -349,6 +350,7 @@ impl ContactStore {
                 AttributeValue::Ss(link.found.missing.iter().map(|b| b.hash.clone()).collect()),
             )
             .condition("attribute_exists(pk)");
+        let mut profile = next_card_revision(profile);
         // A newly linked identifier goes on the profile too, so that erasure and export
         // find every way the person was known.
         if let Some(p) = &link.identity.phone {
@@ -502,6 +504,7 @@ impl ContactStore {
                 seal_on_profile(&key, tenant, contact_id, "phone", phone),
             )
             .add(ID_HASHES, AttributeValue::Ss(vec![hash.clone()]))
+            .add(CARD_REVISION, n(1))
             .condition("attribute_exists(pk)")
             .into_action()?;
         let actions = vec![

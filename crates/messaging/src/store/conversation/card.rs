@@ -18,7 +18,7 @@ use crate::domain::tenant::TenantId;
 use crate::privacy::cipher::DataKey;
 use crate::store::contact::seal_on_profile;
 use crate::store::keys::PROFILE_SK;
-use crate::store::table::{Item, bool_attr, get_bool, get_s, unsealed_copy};
+use crate::store::table::{Item, Update, bool_attr, get_bool, get_s, n, unsealed_copy};
 
 /// The sealed copies, by the profile attribute each copies.
 const SEALED: [&str; 3] = ["phone", "bsuid", "profile_name"];
@@ -27,6 +27,15 @@ const SEALED: [&str; 3] = ["phone", "bsuid", "profile_name"];
 const MARKETING_OPT_OUT: &str = "card_marketing_opt_out";
 /// Set on an item that carries a card.
 const HAS_CARD: &str = "card";
+/// On the profile, how many changes of what the cards show it has had; on a card, which
+/// of them it shows (none: as its conversation's maker read the profile). A refresh writes
+/// a card only forward, so two refreshes that cross keep the later change.
+pub(crate) const CARD_REVISION: &str = "card_rev";
+
+/// Counts a change of what the cards show, on the profile's update that makes it.
+pub(crate) fn next_card_revision(update: Update<'_>) -> Update<'_> {
+    update.add(CARD_REVISION, n(1))
+}
 
 /// The card's attributes for `profile` (`None`: removed), sealed under `key`.
 pub(crate) fn card_sets(

@@ -11,7 +11,7 @@ use crate::domain::conversation::activity::ConversationState;
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::{card_from_item, card_sets};
+use crate::store::conversation::card::{CARD_REVISION, card_from_item, card_sets};
 use crate::store::conversation::item::{CONVERSATION_INDEX, state_from_item};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{CONVERSATION_PREFIX, contact_pk, tenant_pk};
@@ -125,9 +125,11 @@ impl ConversationStore {
     }
 
     /// Makes the cards of the contact's conversations show its profile as it now stands,
-    /// after a change of what they show (a name, an identifier, consent). Both reads are
-    /// strongly consistent, so a refresh never writes less than the change that called it;
-    /// the writers of a conversation set its card only when they make it.
+    /// after a change of what they show (a name, an identifier, consent), which counted
+    /// itself in the profile's card revision. Both reads are strongly consistent, so a
+    /// refresh never writes less than the change that called it, and it writes a card only
+    /// forward: of two refreshes that cross, the later change stays. The writers of a
+    /// conversation set its card only when they make it.
     pub(crate) async fn refresh_cards(
         &self,
         tenant: &TenantId,
@@ -149,9 +151,9 @@ impl ConversationStore {
         }
         let now = wagate_platform::clock::now_seconds();
         // Gone (expired, erased): the conversations go with it.
-        let Some(profile) = self
+        let Some((profile, revision)) = self
             .repo::<ContactStore>()
-            .latest_contact(tenant, contact_id, now)
+            .latest_for_cards(tenant, contact_id, now)
             .await?
         else {
             return Ok(());
@@ -170,8 +172,15 @@ impl ConversationStore {
             for (attribute, value) in &card {
                 update = update.set_or_remove(attribute, value.clone());
             }
-            // Gone meanwhile: nothing to refresh.
-            update.condition("attribute_exists(pk)").send().await?;
+            // Gone meanwhile: nothing to refresh. Shown a later change by a refresh that
+            // read after this one: left as it is.
+            update
+                .set(CARD_REVISION, n(revision))
+                .condition("attribute_exists(pk) AND (attribute_not_exists(#rev) OR #rev < :rev)")
+                .name("#rev", CARD_REVISION)
+                .value(":rev", n(revision))
+                .send()
+                .await?;
         }
         Ok(())
     }
