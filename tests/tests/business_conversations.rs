@@ -414,3 +414,72 @@ async fn a_conversation_shows_its_contact_as_the_profile_reads_now() {
         "{raw}"
     );
 }
+
+/// Two refreshes of a contact's cards that cross keep the later change: a refresh writes
+/// a card only forward of the revision it shows. Here the card already shows a later
+/// revision than the name change's refresh read, as when a later change's refresh
+/// overtook it, so the name change leaves it alone.
+#[tokio::test]
+async fn a_refresh_never_puts_back_an_earlier_card() {
+    let stack = Stack::connect().await;
+    let tenant = TestTenant::create(&stack).await;
+    let key = tenant.api_key(&stack, Role::Admin).await;
+    let phone = format!("49154{}", random_digits(8));
+    let at = now() - 120;
+    assert_eq!(
+        stack
+            .post_signed(&text_as(&tenant, &phone, "Bea", at))
+            .await
+            .0,
+        200
+    );
+    let shown = |name: &'static str| {
+        let (stack, key, phone) = (&stack, &key, &phone);
+        move || async move {
+            let all = list(stack, key, "").await;
+            let c = all.iter().find(|c| c["phone"] == phone.as_str())?;
+            (c["profile_name"] == name).then(|| c.clone())
+        }
+    };
+    let first = eventually(WAIT, "the conversation", shown("Bea")).await;
+    let contact = first["contact_id"].as_str().unwrap();
+    let items = stack.tenant_items(tenant.id.as_str()).await;
+    let conversation = items
+        .iter()
+        .find(|it| {
+            wagate_tests::text(it, "contact_id") == Some(contact)
+                && wagate_tests::text(it, "sk").is_some_and(|sk| sk.starts_with("CONV#"))
+        })
+        .expect("the conversation item");
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", conversation["pk"].clone())
+        .key("sk", conversation["sk"].clone())
+        .update_expression("SET card_rev = :later")
+        .expression_attribute_values(
+            ":later",
+            aws_sdk_dynamodb::types::AttributeValue::N("100".into()),
+        )
+        .send()
+        .await
+        .expect("mark the card as showing a later change");
+
+    let (status, _) = stack
+        .post_signed(&text_as(&tenant, &phone, "Bea Later", at + 60))
+        .await;
+    assert_eq!(status, 200);
+    // The profile took the new name (the contact's own view shows it) ...
+    eventually(WAIT, "the profile's new name", || async {
+        let (status, c) = stack
+            .api_get(&format!("/v1/contacts/{contact}"), &key)
+            .await;
+        (status == 200 && c["profile_name"] == "Bea Later").then_some(())
+    })
+    .await;
+    // ... and the card, showing a later revision, kept what it showed.
+    let all = list(&stack, &key, "").await;
+    let row = find(&all, contact).expect("listed");
+    assert_eq!(row["profile_name"], "Bea", "{row}");
+}
