@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_messaging::access::Role;
+use wagate_messaging::domain::calendar::Day;
 use wagate_tests::{Stack, TestTenant, eventually, now, random_digits};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -451,6 +452,14 @@ async fn a_refresh_never_puts_back_an_earlier_card() {
                 && wagate_tests::text(it, "sk").is_some_and(|sk| sk.starts_with("CONV#"))
         })
         .expect("the conversation item");
+    let profile = items
+        .iter()
+        .find(|it| {
+            wagate_tests::text(it, "contact_id") == Some(contact)
+                && wagate_tests::text(it, "sk") == Some("PROFILE")
+        })
+        .expect("the profile");
+    let revision: i64 = profile["card_rev"].as_n().unwrap().parse().unwrap();
     stack
         .dynamo
         .update_item()
@@ -460,7 +469,7 @@ async fn a_refresh_never_puts_back_an_earlier_card() {
         .update_expression("SET card_rev = :later")
         .expression_attribute_values(
             ":later",
-            aws_sdk_dynamodb::types::AttributeValue::N("100".into()),
+            aws_sdk_dynamodb::types::AttributeValue::N((revision + 100).to_string()),
         )
         .send()
         .await
@@ -478,7 +487,33 @@ async fn a_refresh_never_puts_back_an_earlier_card() {
         (status == 200 && c["profile_name"] == "Bea Later").then_some(())
     })
     .await;
-    // ... and the card, showing a later revision, kept what it showed.
+    // ... and the event is done, its refresh included: its record was counted last.
+    let query = format!(
+        "from={}&to={}&number={}",
+        Day::of_seconds(at),
+        Day::of_seconds(now()),
+        tenant.phone_number_id
+    );
+    eventually(WAIT, "both messages counted", || async {
+        let (status, usage) = stack
+            .api(
+                Method::GET,
+                &format!("/v1/usage?{query}"),
+                Some(&key),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(status, 200, "{usage}");
+        let received: i64 = usage["days"]
+            .as_array()?
+            .iter()
+            .filter_map(|d| d["received"].as_i64())
+            .sum();
+        (received == 2).then_some(())
+    })
+    .await;
+    // The card, showing a later revision, kept what it showed.
     let all = list(&stack, &key, "").await;
     let row = find(&all, contact).expect("listed");
     assert_eq!(row["profile_name"], "Bea", "{row}");

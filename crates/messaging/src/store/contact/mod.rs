@@ -248,6 +248,9 @@ pub(crate) fn new_profile_item(
             n(retention.expires_at(DataClass::ContactProfile, now)),
         ),
         (TOUCHED_AT, n(now)),
+        // Its cards' revision starts from its making, in thousandths of a second: a profile
+        // made again under its old id starts above any card its old conversations show.
+        (CARD_REVISION, n(now * 1000)),
     ]);
     if let Some(p) = &identity.phone {
         it.insert("phone".into(), seal("phone", p.as_str()));

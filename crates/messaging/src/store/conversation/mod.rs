@@ -20,8 +20,8 @@ use crate::domain::conversation::cycle::{Conversation, IllegalTransition, Moved,
 use crate::domain::tenant::TenantId;
 use crate::store::keys::{PROFILE_SK, contact_pk, conversation_sk};
 use crate::store::table::{Item, Update, get_i64, n};
-use crate::store::table::{PutOutcome, Transacted, check_action, put_action};
-use crate::store::{EXPIRES_AT, StoreError};
+use crate::store::table::{Transacted, check_action, put_action};
+use crate::store::{EXPIRES_AT, StoreError, is_live};
 use item::{
     PROFILE_CONVERSATION_ATTRIBUTES, activity_keys, stage_sets, state_from_item,
     state_from_old_profile, state_item,
@@ -135,7 +135,11 @@ impl ConversationStore {
         } else {
             self.get(pk, sk).await?
         };
+        // An expired conversation is gone, even before TTL deletes it: a message to its
+        // contact makes a new one rather than bringing back what retention ended.
+        let now = wagate_platform::clock::now_seconds();
         found
+            .filter(|it| is_live(it, now))
             .map(|it| {
                 state_from_item(&it)
                     .ok_or_else(|| StoreError::corrupt("CONV", "unreadable conversation"))
@@ -143,7 +147,7 @@ impl ConversationStore {
             .transpose()
     }
 
-    /// Writes a conversation that did not exist. A plain conditional put, as a message's
+    /// Writes a conversation that did not exist (or expired). A plain conditional put, as a message's
     /// is, not a transaction checking the profile (which cost three times as much): the
     /// writers made it for a contact they had just read, a person's erasure deletes what
     /// such a writer wrote meanwhile in its final pass, and the conversation ends no later
@@ -161,9 +165,20 @@ impl ConversationStore {
                 it.insert((*attribute).to_owned(), value.clone());
             }
         }
-        Ok(match self.put_new("PutItem new conversation", it).await? {
-            PutOutcome::Stored => Created::Written,
-            PutOutcome::Duplicate => Created::Raced,
+        // Over an expired one too (its TTL deletion may lag by days): nothing of it stays.
+        let now = wagate_platform::clock::now_seconds();
+        let written = self
+            .put_if(
+                "PutItem new conversation",
+                it,
+                "attribute_not_exists(pk) OR expires_at <= :now",
+                &[],
+                &[(":now", n(now))],
+            )
+            .await?;
+        Ok(match written {
+            true => Created::Written,
+            false => Created::Raced,
         })
     }
 
