@@ -81,14 +81,8 @@ impl ContactStore {
         contact_id: &str,
         now: i64,
     ) -> Result<Option<ContactProfile>, StoreError> {
-        let found = self
-            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
-            .await?;
-        let Some(found) = found.filter(|it| is_live(it, now)) else {
-            return Ok(None);
-        };
-        let key = self.reading_key(tenant, contact_id).await?;
-        Ok(Some(profile_from_item(contact_id, &found, key.as_deref())))
+        let found = self.live_profile(tenant, contact_id, now, false).await?;
+        Ok(found.map(|(profile, _)| profile))
     }
 
     /// The live contact as its latest write left it (a strongly consistent read), with the
@@ -99,18 +93,8 @@ impl ContactStore {
         contact_id: &str,
         now: i64,
     ) -> Result<Option<(ContactProfile, i64)>, StoreError> {
-        let found = self
-            .get_consistent(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
-            .await?;
-        let Some(found) = found.filter(|it| is_live(it, now)) else {
-            return Ok(None);
-        };
-        let key = self.reading_key(tenant, contact_id).await?;
-        let revision = get_i64(&found, CARD_REVISION).unwrap_or(0);
-        Ok(Some((
-            profile_from_item(contact_id, &found, key.as_deref()),
-            revision,
-        )))
+        let found = self.live_profile(tenant, contact_id, now, true).await?;
+        Ok(found.map(|(profile, it)| (profile, get_i64(&it, CARD_REVISION).unwrap_or(0))))
     }
 
     /// The live contact with the digest of the event that made it, when one did.
@@ -120,18 +104,29 @@ impl ContactStore {
         contact_id: &str,
         now: i64,
     ) -> Result<Option<(ContactProfile, Option<String>)>, StoreError> {
-        let found = self
-            .get(contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into())
-            .await?;
+        let found = self.live_profile(tenant, contact_id, now, false).await?;
+        Ok(found.map(|(profile, it)| (profile, get_s(&it, MADE_BY).map(str::to_owned))))
+    }
+
+    /// The live profile, opened with its person's key, and the item it was read from.
+    async fn live_profile(
+        &self,
+        tenant: &TenantId,
+        contact_id: &str,
+        now: i64,
+        consistent: bool,
+    ) -> Result<Option<(ContactProfile, Item)>, StoreError> {
+        let (pk, sk) = (contact_pk(tenant.as_str(), contact_id), PROFILE_SK.into());
+        let found = match consistent {
+            true => self.get_consistent(pk, sk).await?,
+            false => self.get(pk, sk).await?,
+        };
         let Some(found) = found.filter(|it| is_live(it, now)) else {
             return Ok(None);
         };
         let key = self.reading_key(tenant, contact_id).await?;
-        let maker = get_s(&found, MADE_BY).map(str::to_owned);
-        Ok(Some((
-            profile_from_item(contact_id, &found, key.as_deref()),
-            maker,
-        )))
+        let profile = profile_from_item(contact_id, &found, key.as_deref());
+        Ok(Some((profile, found)))
     }
 
     /// The keyed digest a contact made for `source` keeps (`ContactFacts::made_by`).

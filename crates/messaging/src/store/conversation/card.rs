@@ -60,10 +60,15 @@ pub(crate) fn card_sets(
     ]
 }
 
+/// Whether `it` carries a card (items written before cards do not).
+pub(crate) fn has_card(it: &Item) -> bool {
+    get_bool(it, HAS_CARD) == Some(true)
+}
+
 /// The card `it` carries, opened with `key` (its sealed fields read as absent without
 /// it, as an erased person's do); `None` when the item was written before cards.
 pub(crate) fn card_from_item(it: &Item, key: Option<&DataKey>) -> Option<ContactCard> {
-    if get_bool(it, HAS_CARD) != Some(true) {
+    if !has_card(it) {
         return None;
     }
     let open = |attribute: &str| unsealed_copy(key, it, PROFILE_SK, attribute);

@@ -11,7 +11,7 @@ use crate::domain::conversation::activity::ConversationState;
 use crate::domain::tenant::TenantId;
 use crate::store::ContactStore;
 use crate::store::conversation::ConversationStore;
-use crate::store::conversation::card::{CARD_REVISION, card_from_item, card_sets};
+use crate::store::conversation::card::{CARD_REVISION, card_from_item, card_sets, has_card};
 use crate::store::conversation::item::{CONVERSATION_INDEX, state_from_item};
 use crate::store::cursor::Cursor;
 use crate::store::keys::{CONVERSATION_PREFIX, contact_pk, tenant_pk};
@@ -97,11 +97,7 @@ impl ConversationStore {
     ) -> Result<Vec<(ConversationState, ContactCard)>, StoreError> {
         let keys = self.reading_keys(tenant, &items).await?;
         let key_of = |it: &Item| get_s(it, "contact_id").and_then(|id| keys.get(id));
-        let cardless: Vec<Item> = items
-            .iter()
-            .filter(|it| card_from_item(it, None).is_none())
-            .cloned()
-            .collect();
+        let cardless: Vec<Item> = items.iter().filter(|it| !has_card(it)).cloned().collect();
         let profiles: HashMap<String, ContactCard> = match cardless.is_empty() {
             true => HashMap::new(),
             false => self
@@ -115,9 +111,9 @@ impl ConversationStore {
         Ok(items
             .iter()
             .filter_map(|it| {
-                let card = match card_from_item(it, None) {
-                    Some(_) => card_from_item(it, Some(key_of(it)?))?,
-                    None => profiles.get(get_s(it, "contact_id")?)?.clone(),
+                let card = match has_card(it) {
+                    true => card_from_item(it, Some(key_of(it)?))?,
+                    false => profiles.get(get_s(it, "contact_id")?)?.clone(),
                 };
                 Some((state_from_item(it)?, card))
             })
